@@ -1,0 +1,7 @@
+"""``python -m nestprobe``."""
+
+import sys
+
+from nestprobe.cli import main
+
+sys.exit(main())

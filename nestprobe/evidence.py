@@ -1,0 +1,37 @@
+"""Evidence: the one shape every conclusion carries (``{claim, source, value}``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: A JSON-friendly scalar: what a register field, a file or a measurement showed.
+EvidenceValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One observation behind a conclusion.
+
+    ``source`` names where it was read, in a fixed vocabulary:
+    ``CPUID.<leaf>:<REG>[<bit>]`` or ``CPUID.<leaf>:<REG>[<hi>:<lo>]`` for register
+    fields (leaf in hex, e.g. ``CPUID.0x40000003:EBX[12]``), ``CPUID.<leaf>:EBX,ECX,EDX``
+    for signatures, a file path (``/proc/cpuinfo:flags``), ``ioctl(/dev/kvm, ...)``,
+    or ``timing:<what>`` for measurements.
+    """
+
+    claim: str
+    source: str
+    value: EvidenceValue
+
+    def to_dict(self) -> dict[str, EvidenceValue]:
+        return {"claim": self.claim, "source": self.source, "value": self.value}
+
+
+def cpuid_source(leaf: int, register: str, bit: int | None = None, hi: int | None = None) -> str:
+    """Format a CPUID evidence source: ``CPUID.0x1:ECX[5]``, ``CPUID.0x8000000a:EAX[7:0]``."""
+    where = f"CPUID.{leaf:#x}:{register.upper()}"
+    if bit is None:
+        return where
+    if hi is None or hi == bit:
+        return f"{where}[{bit}]"
+    return f"{where}[{hi}:{bit}]"

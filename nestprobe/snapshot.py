@@ -1,0 +1,173 @@
+"""Snapshot: the single thing that crosses from "where the data came from" to "what it means".
+
+Live probes (:mod:`nestprobe.sources.live`) and replayed dumps
+(:mod:`nestprobe.sources.dumpfile`, :mod:`nestprobe.sources.importers`) both build a
+:class:`Snapshot`; nothing downstream knows which one it got.
+
+The CPUID table keeps every leaf a source recorded, but :meth:`CpuidTable.get` is the
+one gate through which decoders read, and it never returns a leaf past its range's
+maximum: CPUs and emulators answer out-of-range leaves with junk (Intel repeats the
+highest basic leaf; QEMU TCG answers 0x40000002.. with leaf 0xD's values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+from nestprobe.timing.record import LatencyRecord
+
+#: Hypervisor interfaces sit at 0x100-aligned bases 0x40000000..0x4000FF00
+#: (Linux ``for_each_possible_hypervisor_cpuid_base``, asm/cpuid.h).
+HYPERVISOR_BASE_FIRST = 0x40000000
+HYPERVISOR_BASE_LAST = 0x4000FF00
+HYPERVISOR_BASE_STEP = 0x100
+#: A range never holds more than 256 leaves; a larger claimed maximum is junk.
+RANGE_SPAN = 0x100
+
+#: "KVMKVMKVM\0\0\0": old KVM hosts return EAX=0 at the base (Documentation/virt/kvm/x86/cpuid.rst).
+KVM_SIGNATURE_REGS = (0x4B4D564B, 0x564B4D56, 0x0000004D)
+
+CpuidStatus = Literal["ok", "not-x86", "faulting", "no-extension", "absent"]
+FileState = Literal["ok", "absent", "unreadable", "dir"]
+KvmDeviceState = Literal["absent", "no-access", "error", "usable", "not-linux"]
+
+
+class Registers(NamedTuple):
+    """One CPUID answer."""
+
+    eax: int
+    ebx: int
+    ecx: int
+    edx: int
+
+
+LeafKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CpuidTable:
+    """Raw CPUID answers keyed by ``(leaf, subleaf)``, as a source recorded them."""
+
+    leaves: Mapping[LeafKey, Registers] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.leaves)
+
+    def raw(self, leaf: int, subleaf: int = 0) -> Registers | None:
+        """The recorded answer with no range check; for dumps and diagnostics only."""
+        return self.leaves.get((leaf, subleaf))
+
+    def range_max(self, leaf: int) -> int | None:
+        """The maximum leaf of the range ``leaf`` belongs to, or None if the range is absent.
+
+        Basic (0x0..), extended (0x80000000..) and any other 64K-aligned range take the
+        maximum from EAX of their first leaf; hypervisor leaves take it from their
+        0x100-aligned base (``base + 0`` EAX), with the old-KVM quirk (EAX 0 means base+1).
+        """
+        if HYPERVISOR_BASE_FIRST <= leaf <= HYPERVISOR_BASE_LAST + 0xFF:
+            return self._hypervisor_max(leaf & ~0xFF)
+        base = leaf & 0xFFFF0000
+        first = self.leaves.get((base, 0))
+        if first is None:
+            return None
+        if base == 0:
+            return min(first.eax, RANGE_SPAN - 1)
+        if base <= first.eax < base + RANGE_SPAN:
+            return first.eax
+        return None
+
+    def _hypervisor_max(self, base: int) -> int | None:
+        first = self.leaves.get((base, 0))
+        if first is None:
+            return None
+        if base <= first.eax < base + RANGE_SPAN:
+            return first.eax
+        if first.eax == 0 and (first.ebx, first.ecx, first.edx) == KVM_SIGNATURE_REGS:
+            return base + 1
+        return None
+
+    def in_range(self, leaf: int) -> bool:
+        top = self.range_max(leaf)
+        return top is not None and leaf <= top
+
+    def get(self, leaf: int, subleaf: int = 0) -> Registers | None:
+        """The answer for ``leaf``/``subleaf`` if it lies within its range, else None."""
+        if not self.in_range(leaf):
+            return None
+        return self.leaves.get((leaf, subleaf))
+
+    def hypervisor_bases(self) -> list[int]:
+        """Every 0x100-aligned base whose base leaf is a valid range header."""
+        return [
+            base
+            for base in range(HYPERVISOR_BASE_FIRST, HYPERVISOR_BASE_LAST + 1, HYPERVISOR_BASE_STEP)
+            if self._hypervisor_max(base) is not None
+        ]
+
+    def items(self) -> Iterator[tuple[LeafKey, Registers]]:
+        """All recorded answers in (leaf, subleaf) order, in range or not."""
+        for key in sorted(self.leaves):
+            yield key, self.leaves[key]
+
+
+@dataclass(frozen=True, slots=True)
+class FileFact:
+    """One OS file as read through the probe's root: its text, or why there is none."""
+
+    state: FileState
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KvmDevice:
+    """What ``/dev/kvm`` answered: absent, not openable by this user, or usable."""
+
+    state: KvmDeviceState
+    api_version: int | None = None
+    create_vm: bool | None = None
+    error: str | None = None  # errno name (EACCES, ENOENT, ...) when state is not usable
+
+
+@dataclass(frozen=True, slots=True)
+class OsFacts:
+    """Facts from the operating system, read through one replaceable root."""
+
+    system: str  # platform.system(): "Linux", "Windows", "Darwin", ...
+    machine: str  # normalised uname -m: "x86_64", "i686", "aarch64", ...
+    files: Mapping[str, FileFact] = field(default_factory=dict)
+    kvm: KvmDevice | None = None
+
+    def text(self, path: str) -> str | None:
+        """The content of ``path`` if it was read, else None."""
+        fact = self.files.get(path)
+        return fact.text if fact is not None and fact.state == "ok" else None
+
+    def state(self, path: str) -> FileState | None:
+        """``ok``/``absent``/``unreadable``/``dir``, or None when the source did not look."""
+        fact = self.files.get(path)
+        return fact.state if fact is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a snapshot came from. Not part of its identity: live == replay ignores it."""
+
+    kind: Literal["live", "dump"]
+    path: str | None = None
+    format: str | None = None  # "nestprobe", "cpuid-r", "aida64", "rjcp-xml", "icbook", ...
+    cpu: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the report is computed from."""
+
+    cpuid_status: CpuidStatus
+    cpuid: CpuidTable
+    os: OsFacts
+    latency: LatencyRecord | None = None
+    cpuid_detail: str | None = None  # why CPUID is not "ok", in words
+    truncated: bool = False  # the native enumeration hit its buffer bound
+    origin: Origin = field(default=Origin(kind="live"), compare=False)

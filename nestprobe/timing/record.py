@@ -1,0 +1,42 @@
+"""LatencyRecord: a CPUID exit-latency measurement as it travels in snapshots and dumps.
+
+Owned by the timing layer; the snapshot only carries it. Figures are TSC ticks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyRecord:
+    """Robust summary of a CPUID latency measurement (never a mean)."""
+
+    cpuid_ticks: float  # the estimate: minimum over batches of each batch's low percentile
+    median_ticks: float
+    p99_ticks: float
+    baseline_ticks: float  # the same bracket around a non-exiting instruction
+    tsc_hz: float | None  # from CPUID 0x15/0x16/0x40000010 or calibration
+    tsc_hz_source: str | None
+    tsc_quantum_ticks: int | None  # smallest non-zero step the TSC shows
+    samples: int
+    batches: int
+    leaves: tuple[int, ...]
+    pinned_cpu: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["leaves"] = list(self.leaves)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencyRecord:
+        """Build from :meth:`to_dict` output; raises KeyError/TypeError/ValueError if malformed."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown latency fields: {sorted(unknown)}")
+        values = dict(data)
+        values["leaves"] = tuple(int(x) for x in values["leaves"])
+        return cls(**values)
