@@ -1,0 +1,160 @@
+"""OS facts: the watched files, read through one replaceable root.
+
+``root="/"`` is the live machine; a test directory (or a materialised fixture) stands
+in for it otherwise, as ``distro.LinuxDistribution(root_dir=...)`` does. Every path is
+read, never written; a missing, unreadable or directory path is a state, not an
+exception. ``/dev/kvm`` is probed (:mod:`nestprobe.sources.kvmdev`), and only live.
+
+Paths are joined under ``root`` lexically: a symlink inside a test root that points
+to an absolute path is followed on the host, as ``open()`` would follow it. Fixture
+roots built by the tests contain no symlinks.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import stat
+
+from nestprobe.snapshot import FileFact, KvmDevice, OsFacts
+from nestprobe.sources.kvmdev import probe_kvm_device
+
+#: Every file the probe reads (docs/architecture.md, "OS files the probe reads").
+#: The ``(dir)`` entries are looked at for existence only: their state is "dir".
+WATCHED_PATHS: tuple[str, ...] = (
+    "/proc/cpuinfo",
+    "/proc/sys/kernel/osrelease",
+    "/proc/modules",
+    "/proc/xen",  # (dir)
+    "/proc/xen/capabilities",
+    "/sys/hypervisor/type",
+    "/sys/hypervisor/properties/features",
+    "/sys/class/dmi/id/sys_vendor",
+    "/sys/class/dmi/id/product_name",
+    "/sys/class/dmi/id/product_version",
+    "/sys/class/dmi/id/board_vendor",
+    "/sys/class/dmi/id/bios_vendor",
+    "/sys/class/dmi/id/bios_version",
+    "/sys/class/dmi/id/chassis_asset_tag",
+    "/sys/class/dmi/id/chassis_vendor",
+    "/sys/module/kvm",  # (dir)
+    "/sys/module/kvm_intel",  # (dir)
+    "/sys/module/kvm_amd",  # (dir)
+    "/sys/module/kvm_pvm",  # (dir)
+    "/sys/module/kvm_intel/parameters/nested",
+    "/sys/module/kvm_amd/parameters/nested",
+    "/proc/device-tree/hypervisor/compatible",
+    "/.dockerenv",
+    "/run/.containerenv",
+    "/proc/1/cgroup",
+)
+
+#: /proc/cpuinfo repeats one block per CPU; the flags are identical, so keep the first.
+CPUINFO_PATH = "/proc/cpuinfo"
+#: No watched file is legitimately larger; a bigger one is read up to this and cut.
+READ_CAP = 1 << 20
+
+#: uname -m / platform.machine() spellings -> the Linux name.
+#: Windows reports AMD64/x86/ARM64; BSDs report amd64/i386/arm64.
+MACHINE_ALIASES: dict[str, str] = {
+    "amd64": "x86_64",
+    "x64": "x86_64",
+    "em64t": "x86_64",
+    "x86": "i686",
+    "i386": "i686",
+    "i486": "i686",
+    "i586": "i686",
+    "i86pc": "i686",
+    "arm64": "aarch64",
+}
+
+
+def normalise_machine(machine: str) -> str:
+    """``AMD64`` -> ``x86_64``, ``i386`` -> ``i686``, ``arm64`` -> ``aarch64``; else lower case."""
+    lowered = machine.strip().lower()
+    return MACHINE_ALIASES.get(lowered, lowered)
+
+
+def collect_os_facts(
+    root: str | os.PathLike[str] = "/",
+    *,
+    system: str | None = None,
+    machine: str | None = None,
+    kvm: bool = True,
+) -> OsFacts:
+    """Read every path in :data:`WATCHED_PATHS` under ``root``; never raises, never writes.
+
+    ``system``/``machine`` default to this interpreter's platform when ``root`` is ``/``;
+    under another root they default to ``"Linux"`` (a root directory is a Linux tree)
+    and ``"unknown"``. On a system other than Linux nothing is read and ``/dev/kvm``
+    is reported as ``not-linux``. ``/dev/kvm`` is probed only for the live root with
+    ``kvm=True``; otherwise :attr:`OsFacts.kvm` is None (not looked at).
+    """
+    root_path = os.path.abspath(os.fspath(root))
+    live = root_path == "/"
+    if system is None:
+        system = platform.system() if live else "Linux"
+    if machine is None:
+        machine = normalise_machine(platform.machine()) if live else "unknown"
+    else:
+        machine = normalise_machine(machine)
+
+    if system != "Linux":
+        return OsFacts(
+            system=system,
+            machine=machine,
+            files={},
+            kvm=KvmDevice(state="not-linux") if kvm else None,
+        )
+
+    files = {path: read_fact(root_path, path) for path in WATCHED_PATHS}
+    device: KvmDevice | None = None
+    if live and kvm:
+        device = probe_kvm_device()
+    return OsFacts(system=system, machine=machine, files=files, kvm=device)
+
+
+def read_fact(root: str, path: str) -> FileFact:
+    """One watched path under ``root``: its text, or the state that explains its absence."""
+    full = os.path.join(root, path.lstrip("/"))
+    try:
+        info = os.stat(full)
+        if stat.S_ISDIR(info.st_mode):
+            return FileFact(state="dir")
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device where a file is expected: opening it could block or act.
+            return FileFact(state="unreadable")
+        data = _read_capped(full)
+    except (FileNotFoundError, NotADirectoryError):
+        return FileFact(state="absent")
+    except IsADirectoryError:  # replaced by a directory between stat and open
+        return FileFact(state="dir")
+    except OSError:  # PermissionError and anything else the kernel refuses (EIO, EINVAL ...)
+        return FileFact(state="unreadable")
+    text = data.decode("utf-8", errors="surrogateescape")
+    if path == CPUINFO_PATH:
+        text = first_cpuinfo_block(text)
+    return FileFact(state="ok", text=text)
+
+
+def _read_capped(full: str) -> bytes:
+    # O_NONBLOCK: a path swapped for a FIFO after stat must not hang the probe.
+    fd = os.open(full, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        while size < READ_CAP:
+            chunk = os.read(fd, min(65536, READ_CAP - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def first_cpuinfo_block(text: str) -> str:
+    """The first ``processor`` block of /proc/cpuinfo (blocks are separated by a blank line)."""
+    block, sep, _rest = text.partition("\n\n")
+    return block + "\n" if sep else text
