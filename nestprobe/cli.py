@@ -1,0 +1,177 @@
+"""Command line: ``nestprobe [report|check|dump|bench] ...``.
+
+``main()`` returns the exit code and never lets an exception escape: an uncaught
+traceback would exit 1, which ``nestprobe check`` uses for "blocked".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from nestprobe import __version__
+from nestprobe.errors import DumpFormatError
+
+if TYPE_CHECKING:
+    from nestprobe.report import Report
+
+#: The exit-code contract (README "Exit status"). ``check`` maps verdict statuses;
+#: every other command exits EXIT_OK when it produced its output.
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_UNSUPPORTED = 3
+EXIT_EVALUATION_ONLY = 4
+EXIT_UNKNOWN = 5
+EXIT_BAD_INPUT = 6
+EXIT_INTERNAL = 7
+
+STATUS_EXIT = {
+    "supported": EXIT_OK,
+    "blocked": EXIT_BLOCKED,
+    "unsupported": EXIT_UNSUPPORTED,
+    "evaluation-only": EXIT_EVALUATION_ONLY,
+    "unknown": EXIT_UNKNOWN,
+}
+SCENARIOS = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
+COMMANDS = ("report", "check", "dump", "bench")
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="assess a dump file instead of this machine",
+    )
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=0,
+        metavar="N",
+        help="logical CPU to take from a multi-CPU dump (default 0)",
+    )
+    parser.add_argument(
+        "--no-timing", action="store_true", help="skip the CPUID exit-latency measurement"
+    )
+    parser.add_argument(
+        "--thorough",
+        action="store_true",
+        help="measure exit latency longer (about 0.2 s) for a steadier level estimate",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nestprobe",
+        description="Can I nest? Hypervisor, VT-x/AMD-V exposure, nesting level and "
+        "Microsoft's support matrix for this machine, with evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"nestprobe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    report = sub.add_parser("report", help="the full report (the default command)")
+    _add_source_options(report)
+    report.add_argument("--json", action="store_true", help="JSON report (schema_version 1)")
+
+    check = sub.add_parser("check", help="one scenario's verdict as an exit code, for installers")
+    check.add_argument("scenario", choices=SCENARIOS)
+    _add_source_options(check)
+    check.add_argument("--json", action="store_true", help="the JSON report (same schema)")
+    check.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
+
+    dump = sub.add_parser("dump", help="write this machine's snapshot in nestprobe's dump format")
+    dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
+    dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
+
+    from nestprobe.timing.bench_cli import register
+
+    register(sub)
+    return parser
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """``nestprobe`` and ``nestprobe --json`` mean ``nestprobe report ...``."""
+    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
+        return argv
+    return ["report", *argv]
+
+
+def _report_for(args: argparse.Namespace) -> Report:
+    import nestprobe
+
+    if args.from_file:
+        return nestprobe.load(args.from_file, cpu=args.cpu)
+    return nestprobe.probe(timing=not args.no_timing, thorough=args.thorough)
+
+
+def _run_report(args: argparse.Namespace, out: TextIO) -> int:
+    report = _report_for(args)
+    if args.json:
+        from nestprobe.output.jsonreport import render_json
+
+        out.write(render_json(report) + "\n")
+    else:
+        from nestprobe.output.text import render_text
+
+        out.write(render_text(report))
+    return EXIT_OK
+
+
+def _run_check(args: argparse.Namespace, out: TextIO) -> int:
+    report = _report_for(args)
+    verdict = report.verdicts[args.scenario]
+    if args.quiet:
+        pass
+    elif args.json:
+        from nestprobe.output.jsonreport import render_json
+
+        out.write(render_json(report) + "\n")
+    else:
+        from nestprobe.output.answer import answer
+        from nestprobe.output.text import render_verdict
+
+        out.write(render_verdict(verdict))
+        out.write(f"{answer(report)}\n")
+    return STATUS_EXIT.get(verdict.status, EXIT_UNKNOWN)
+
+
+def _run_dump(args: argparse.Namespace, out: TextIO) -> int:
+    from nestprobe.sources.dumpfile import format_dump
+    from nestprobe.sources.live import live_snapshot
+
+    out.write(format_dump(live_snapshot(timing=not args.no_timing, thorough=args.thorough)))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    stream = out if out is not None else sys.stdout
+    args_list = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if args.command == "check":
+            return _run_check(args, stream)
+        if args.command == "dump":
+            return _run_dump(args, stream)
+        if args.command == "bench":
+            code: int = args.handler(args)
+            return code
+        return _run_report(args, stream)
+    except DumpFormatError as exc:
+        print(f"nestprobe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `nestprobe | head`: not an error of ours
+        return EXIT_OK
+    except Exception as exc:
+        print(f"nestprobe: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("NESTPROBE_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL

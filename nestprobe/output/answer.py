@@ -1,0 +1,76 @@
+"""The one-line answer that leads both renderings: can this machine nest, and why not."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nestprobe.report import Report
+
+_EXTENSION = {"vmx": "VT-x", "svm": "AMD-V"}
+
+
+def _extension_name(report: Report) -> str:
+    virt = report.assessment.virtualization
+    if virt.vmx:
+        return "VT-x"
+    if virt.svm:
+        return "AMD-V"
+    vendor = report.assessment.cpu.vendor or ""
+    if "AMD" in vendor or "Hygon" in vendor:
+        return "AMD-V"
+    if "Intel" in vendor:
+        return "VT-x"
+    return "VT-x/AMD-V"
+
+
+def _where(report: Report) -> str:
+    hv = report.assessment.hypervisor
+    name = hv.product or hv.vendor or "unidentified"
+    return f"{name} guest" if "guest" not in name else name
+
+
+def answer(report: Report) -> str:
+    """One sentence: yes/no/cannot tell, and the layer that decides it."""
+    snap = report.snapshot
+    a = report.assessment
+    hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
+    ext = _extension_name(report)
+
+    if snap.cpuid_status != "ok" and not hv.detected:
+        detail = snap.cpuid_detail or snap.cpuid_status
+        return f"Cannot tell: CPUID is not available here ({detail})."
+    if hv.partition == "root":
+        inside = " inside a VM" if (nest.level or 0) >= 1 else ""
+        return (
+            f"Yes: this is a Hyper-V root partition{inside} (a Windows host with the Microsoft "
+            f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it by design."
+        )
+    if hv.emulated:
+        return (
+            f"No hardware nesting: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}); "
+            f"{ext} shown here is emulated too, so VMs inside run without hardware acceleration."
+            if virt.exposed
+            else f"No: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) and no {ext} "
+            "is exposed; use a hardware-accelerated VM instead."
+        )
+    if virt.firmware_disabled:
+        return f"No: the CPU has {ext}, but the firmware (BIOS/UEFI) disabled it; enable it there."
+    if virt.exposed:
+        slat = " with SLAT" if virt.slat else ""
+        if not hv.detected:
+            return f"Yes: bare metal with {ext}{slat}; this OS can host VMs."
+        return f"Yes: {ext}{slat} reaches this {_where(report)}; it can host nested VMs."
+    if hv.detected:
+        tail = ""
+        if virt.software_nesting_only:
+            tail = (
+                "; /dev/kvm here is PVM software nesting, which runs only PVM-enabled guest kernels"
+            )
+        return (
+            f"No: this is a {_where(report)} and the outer hypervisor does not pass {ext} "
+            f"through{tail}."
+        )
+    if snap.cpuid_status == "ok":
+        return f"No: this CPU does not report {ext} and no hypervisor is visible."
+    return "Cannot tell from the evidence available."

@@ -1,0 +1,155 @@
+"""The human rendering: the answer first, then verdicts, what to change, and the facts with evidence.
+
+This text is for people and may change between releases; scripts should use
+``--json`` or the exit codes of ``nestprobe check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from nestprobe import __version__
+from nestprobe.evidence import Evidence
+from nestprobe.output.answer import answer
+
+if TYPE_CHECKING:
+    from nestprobe.report import Report
+    from nestprobe.verdicts.model import Verdict
+
+_STATUS_WORD = {
+    "supported": "SUPPORTED",
+    "evaluation-only": "EVALUATION ONLY",
+    "unsupported": "UNSUPPORTED (may work)",
+    "blocked": "BLOCKED",
+    "unknown": "UNKNOWN",
+}
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and value > 9:
+        return f"{value:#x}"
+    return "-" if value is None else str(value)
+
+
+def _yesno(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
+def _evidence_lines(evidence: Iterable[Evidence], indent: str = "    ") -> list[str]:
+    return [f"{indent}- {e.claim}  [{e.source} = {_value(e.value)}]" for e in evidence]
+
+
+def render_verdict(verdict: Verdict) -> str:
+    """One scenario's verdict with its reasons, conditions and fixes (``nestprobe check``)."""
+    lines = _verdict_block(verdict)
+    lines += [f"      if {c}" for c in verdict.conditions]
+    for fix in verdict.remediation:
+        lines.append(f"    fix [{fix.layer}] {fix.where}:")
+        lines += [f"        {step}" for step in fix.steps]
+    lines += [f"    caveat: {c}" for c in verdict.caveats]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict_block(verdict: Verdict) -> list[str]:
+    lines = [f"  {verdict.scenario:<18} {_STATUS_WORD.get(verdict.status, verdict.status)}"]
+    lines += [f"      because {r.claim}  [{r.source} = {_value(r.value)}]" for r in verdict.reasons]
+    return lines
+
+
+def _remediation_lines(report: Report) -> list[str]:
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    lines: list[str] = []
+    for verdict in report.verdicts.values():
+        for fix in verdict.remediation:
+            key = (fix.where, tuple(fix.steps))
+            if key in seen:
+                continue
+            seen.add(key)
+            lines.append(f"  [{fix.layer}] {fix.where}:")
+            lines += [f"      {step}" for step in fix.steps]
+            lines.append(f"      (source: {fix.source})")
+    return lines
+
+
+def _caveat_lines(report: Report) -> list[str]:
+    seen: list[str] = []
+    for verdict in report.verdicts.values():
+        if verdict.status in ("supported", "evaluation-only", "unsupported"):
+            seen += [c for c in verdict.caveats if c not in seen]
+    return [f"  - {c}" for c in seen]
+
+
+def render_text(report: Report) -> str:
+    a = report.assessment
+    snap = report.snapshot
+    hv, virt, nest, cpu, env = (a.hypervisor, a.virtualization, a.nesting, a.cpu, a.environment)
+    out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report), ""]
+
+    out.append("Verdicts (Microsoft's nested-virtualization support matrix):")
+    for verdict in report.verdicts.values():
+        out += _verdict_block(verdict)
+    fixes = _remediation_lines(report)
+    if fixes:
+        out += ["", "What to change, and where:", *fixes]
+    caveats = _caveat_lines(report)
+    if caveats:
+        out += ["", "Caveats that apply:", *caveats]
+
+    out += ["", "Facts:"]
+    brand = f" {cpu.brand}" if cpu.brand else ""
+    out.append(f"  CPU            {cpu.vendor or 'unknown'}{brand}")
+    if hv.detected:
+        who = hv.product or hv.vendor or "unknown"
+        extra = f", partition {hv.partition}" if hv.partition else ""
+        cloud = f", cloud {hv.cloud}" if hv.cloud else ""
+        itype = f" ({hv.instance_type})" if hv.instance_type else ""
+        out.append(f"  Hypervisor     {who}{extra}{cloud}{itype}")
+    else:
+        out.append("  Hypervisor     none visible")
+    for iface in hv.interfaces:
+        out.append(
+            f"    {iface.base:#010x}  {iface.signature!r} max {iface.max_leaf:#x}"
+            f" -> {iface.vendor_id or 'unknown'}"
+        )
+    out.append(
+        f"  VT-x / AMD-V   vmx {_yesno(virt.vmx)}, svm {_yesno(virt.svm)}, "
+        f"exposed {_yesno(virt.exposed)}, SLAT {_yesno(virt.slat)}"
+    )
+    out.append(f"  Can host VMs   {_yesno(virt.can_host_vms)}")
+    if virt.kvm_device is not None:
+        backend = f", backend {virt.kvm_backend}" if virt.kvm_backend else ""
+        out.append(f"  /dev/kvm       {virt.kvm_device}{backend}")
+    level = "unknown" if nest.level is None else str(nest.level)
+    likely = f", likely {nest.likely}" if nest.likely is not None else ""
+    out.append(
+        f"  Nesting level  {level} (at least {nest.at_least}{likely}; confidence {nest.confidence})"
+    )
+    if snap.latency is not None:
+        lat = snap.latency
+        ns = f" = {lat.cpuid_ticks / lat.tsc_hz * 1e9:,.0f} ns" if lat.tsc_hz else ""
+        out.append(
+            f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{ns} (median {lat.median_ticks:,.0f})"
+        )
+    if env.wsl or env.container or env.xen_domain:
+        bits = [
+            b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b
+        ]
+        out.append(f"  Environment    {', '.join(bits)}")
+
+    out += ["", "Evidence:"]
+    for title, evidence in (
+        ("hypervisor", hv.evidence),
+        ("virtualization", virt.evidence),
+        ("nesting", nest.evidence),
+        ("environment", env.evidence),
+    ):
+        if evidence:
+            out.append(f"  {title}:")
+            out += _evidence_lines(evidence)
+    origin = snap.origin
+    source = "live probe" if origin.kind == "live" else f"dump {origin.path} ({origin.format})"
+    out += ["", f"Source: {source}; CPUID {snap.cpuid_status}, {len(snap.cpuid)} leaves."]
+    return "\n".join(out) + "\n"
