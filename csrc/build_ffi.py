@@ -8,6 +8,7 @@ with their own ``main`` (``tool_*.c``) are not part of the extension.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from cffi import FFI
@@ -30,6 +31,28 @@ def real_header_for(cdef: Path) -> Path:
     return cdef.with_name(cdef.name.replace("_cdef.h", ".h"))
 
 
+def include_options(directory: str, platform: str = sys.platform) -> tuple[list[str], list[str]]:
+    """``(include_dirs, extra_compile_args)`` that make ``directory`` visible to the sources.
+
+    ``csrc/cpuid.h`` shares its name with the compiler's ``<cpuid.h>``; on an ``-I`` path it
+    would shadow it, so GCC/Clang get ``-iquote`` (only ``#include "..."`` looks there).
+    MSVC has no ``<cpuid.h>`` and no ``-iquote``.
+    """
+    if platform == "win32":
+        return [directory], []
+    return [], ["-iquote", directory]
+
+
+def compile_args(platform: str = sys.platform) -> list[str]:
+    """Warnings and optimisation flags in the compiler's own dialect."""
+    if platform == "win32":
+        return ["/O2", "/W3"]
+    return ["-O2", "-std=c11", "-Wall", "-Wextra"]
+
+
+CSRC = str(HERE.relative_to(HERE.parent))
+_include_dirs, _include_args = include_options(CSRC)
+
 ffibuilder = FFI()
 for header in cdef_headers():
     ffibuilder.cdef(header.read_text(encoding="utf-8"))
@@ -38,8 +61,8 @@ ffibuilder.set_source(
     "nestprobe._native",
     "\n".join(f'#include "{real_header_for(h).name}"' for h in cdef_headers()),
     sources=[str(p.relative_to(HERE.parent)) for p in library_sources()],
-    include_dirs=[str(HERE.relative_to(HERE.parent))],
-    extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
+    include_dirs=_include_dirs,
+    extra_compile_args=compile_args() + _include_args,
 )
 
 if __name__ == "__main__":
