@@ -47,10 +47,20 @@ WATCHED_PATHS: tuple[str, ...] = (
     "/.dockerenv",
     "/run/.containerenv",
     "/proc/1/cgroup",
+    # The container manager's own statement, readable without root (systemd virt.c
+    # detect_container: /run/host/container-manager, then /run/systemd/container).
+    "/run/host/container-manager",
+    "/run/systemd/container",
+    # PID 1's $container (root only; only the container= entry is kept, see ENVIRON_PATH).
+    "/proc/1/environ",
+    # This process's cgroups: readable by anyone, and inside the container with us.
+    "/proc/self/cgroup",
 )
 
 #: /proc/cpuinfo repeats one block per CPU; the flags are identical, so keep the first.
 CPUINFO_PATH = "/proc/cpuinfo"
+#: PID 1's environment may hold secrets; only ``container=`` entries are kept, NUL-ended.
+ENVIRON_PATH = "/proc/1/environ"
 #: No watched file is legitimately larger; a bigger one is read up to this and cut.
 READ_CAP = 1 << 20
 
@@ -134,6 +144,8 @@ def read_fact(root: str, path: str) -> FileFact:
     text = data.decode("utf-8", errors="surrogateescape")
     if path == CPUINFO_PATH:
         text = first_cpuinfo_block(text)
+    elif path == ENVIRON_PATH:
+        text = container_entries(text)
     return FileFact(state="ok", text=text)
 
 
@@ -158,3 +170,8 @@ def first_cpuinfo_block(text: str) -> str:
     """The first ``processor`` block of /proc/cpuinfo (blocks are separated by a blank line)."""
     block, sep, _rest = text.partition("\n\n")
     return block + "\n" if sep else text
+
+
+def container_entries(environ: str) -> str:
+    """Only the ``container=`` entries of a NUL-separated environment, each NUL-terminated."""
+    return "".join(entry + "\0" for entry in environ.split("\0") if entry.startswith("container="))
