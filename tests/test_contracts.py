@@ -1,0 +1,91 @@
+"""Contracts of the brief: import probes nothing; the probe never writes, needs no root,
+spawns nothing and loads no modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: Runs code under an audit hook that records every write-mode open, file-system change
+#: and process spawn, then prints them as JSON.
+AUDIT_PRELUDE = textwrap.dedent(
+    """
+    import json, os, sys
+    WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    seen = {"writes": [], "spawns": [], "reads": []}
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = args
+            path = str(path)
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & WRITE_FLAGS)
+            (seen["writes"] if writing else seen["reads"]).append(path)
+        elif event in ("os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.truncate",
+                       "os.chmod", "os.chown", "os.link", "os.symlink", "os.utime"):
+            seen["writes"].append(f"{event}:{args[0]}")
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork"):
+            seen["spawns"].append(event)
+    sys.addaudithook(hook)
+    """
+)
+
+
+def _audited(code: str, *, as_nobody: bool = False) -> dict[str, list[str]]:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO))
+
+    def drop() -> None:  # pragma: no cover - runs in the child
+        os.setgid(65534)
+        os.setuid(65534)
+
+    proc = subprocess.run(
+        [sys.executable, "-c", AUDIT_PRELUDE + code + "\nprint(json.dumps(seen))"],
+        capture_output=True, text=True, env=env, cwd="/", check=False,
+        preexec_fn=drop if as_nobody else None,  # noqa: PLW1509 - no threads at this point
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_import_probes_nothing() -> None:
+    seen = _audited("import nestprobe\nassert 'nestprobe._native' not in sys.modules")
+    probed = [p for p in seen["reads"] if p.startswith(("/proc", "/sys", "/dev"))]
+    assert probed == []
+    assert seen["writes"] == []
+    assert seen["spawns"] == []
+
+
+def test_probe_writes_nothing_and_spawns_nothing() -> None:
+    seen = _audited("import nestprobe\nr = nestprobe.probe()\nr.to_dict()")
+    # /dev/kvm must be opened read-write for its ioctls; it is a device, not a file.
+    assert [w for w in seen["writes"] if w != "/dev/kvm"] == []
+    assert seen["spawns"] == []
+    assert any(p.startswith("/proc/cpuinfo") for p in seen["reads"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root to start with")
+def test_probe_needs_no_root() -> None:
+    seen = _audited(
+        "import nestprobe\nr = nestprobe.probe()\n"
+        "assert r.snapshot.cpuid_status in ('ok', 'not-x86')\n"
+        "kvm = r.snapshot.os.kvm\n"
+        "assert kvm is None or kvm.state in ('absent', 'no-access', 'usable', 'error')\n"
+        "print(json.dumps({'kvm': kvm.state if kvm else None}))",
+        as_nobody=True,
+    )
+    assert seen["writes"] in ([], ["/dev/kvm"])
+
+
+def test_nothing_loads_kernel_modules() -> None:
+    """The probe never runs modprobe/insmod: it spawns no process at all (see above) and
+    opens no module-loading interface."""
+    seen = _audited("import nestprobe\nnestprobe.probe(timing=False)")
+    assert not [p for p in seen["reads"] + seen["writes"] if "modprobe" in p or "insmod" in p]
+    assert seen["spawns"] == []

@@ -1,0 +1,59 @@
+"""Replay == live: a dump replayed offline gives the report the live probe gave."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nestprobe.report import build_report
+from nestprobe.sources.dumpfile import format_dump, parse_dump
+from nestprobe.sources.live import live_snapshot
+
+
+def _without_source(report: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in report.items() if k != "source"}
+
+
+def test_snapshot_replays_to_the_same_report_in_process() -> None:
+    snap = live_snapshot(timing=True)
+    live = build_report(snap).to_dict()
+    replayed = build_report(parse_dump(format_dump(snap), "live.dump")).to_dict()
+    assert replayed["source"] == {"kind": "dump", "path": "live.dump", "format": "nestprobe", "cpu": 0}
+    assert _without_source(replayed) == _without_source(live)
+
+
+def test_cli_dump_then_report_from_equals_live_json(tmp_path: pytest.TempPathFactory) -> None:
+    """The issue's acceptance: `nestprobe dump > x && nestprobe report --from x --json` equals
+    `nestprobe --json` apart from source and timing fields (timing is left out of both)."""
+    from nestprobe.cli import main
+
+    dump_out = io.StringIO()
+    assert main(["dump", "--no-timing"], out=dump_out) == 0
+    path = tmp_path / "x"  # type: ignore[operator]
+    path.write_text(dump_out.getvalue(), encoding="utf-8")
+
+    replay_out, live_out = io.StringIO(), io.StringIO()
+    assert main(["report", "--from", str(path), "--json"], out=replay_out) == 0
+    assert main(["--json", "--no-timing"], out=live_out) == 0
+    replayed, live = json.loads(replay_out.getvalue()), json.loads(live_out.getvalue())
+    assert replayed["source"]["kind"] == "dump"
+    assert live["source"]["kind"] == "live"
+    assert _without_source(replayed) == _without_source(live)
+
+
+def test_subprocess_entry_point_replays_too(tmp_path: pytest.TempPathFactory) -> None:
+    dump = subprocess.run(
+        [sys.executable, "-m", "nestprobe", "dump", "--no-timing"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    path = tmp_path / "d"  # type: ignore[operator]
+    path.write_text(dump, encoding="utf-8")
+    replay = subprocess.run(
+        [sys.executable, "-m", "nestprobe", "report", "--from", str(path), "--json"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert json.loads(replay)["cpuid"]["leaves"] == dump.count("\ncpuid ")

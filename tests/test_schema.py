@@ -1,0 +1,76 @@
+"""Every report validates against the shipped schema; the schema's shape is pinned to its
+schema_version, so changing the report's shape without a version bump fails here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from nestprobe.report import build_report
+from nestprobe.sources.live import live_snapshot
+from nestprobe.sources.load import load_snapshot
+from conftest import DUMPS
+
+SCHEMA_TEXT = resources.files("nestprobe.output").joinpath("report.schema.json").read_text()
+SCHEMA = json.loads(SCHEMA_TEXT)
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+#: sha256 of the canonical schema per schema_version. Editing the schema means the report
+#: changed shape: bump schema_version (in the schema's const and in jsonreport.py) and add
+#: a new line here; never edit an existing one.
+SCHEMA_DIGESTS = {
+    1: "SCHEMA_V1_DIGEST",
+}
+
+
+def canonical_digest(schema: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+
+
+def test_schema_is_pinned_to_its_version() -> None:
+    from nestprobe.output.jsonreport import SCHEMA_VERSION
+
+    version = SCHEMA["properties"]["schema_version"]["const"]
+    assert version == SCHEMA_VERSION
+    assert canonical_digest(SCHEMA) == SCHEMA_DIGESTS[version]
+
+
+def test_live_report_validates() -> None:
+    VALIDATOR.validate(build_report(live_snapshot(timing=True)).to_dict())
+
+
+@pytest.mark.parametrize("dump", sorted(p.name for p in DUMPS.iterdir()) if DUMPS.is_dir() else [])
+def test_corpus_reports_validate(dump: str) -> None:
+    try:
+        snap = load_snapshot(str(DUMPS / dump))
+    except Exception as exc:  # the importer tests own import failures
+        pytest.skip(f"{dump} does not import as a single snapshot: {exc}")
+    report = build_report(snap).to_dict()
+    VALIDATOR.validate(report)
+    json.dumps(report, ensure_ascii=True)
+
+
+def test_hostile_signature_is_safe_in_json_and_text(tmp_path: Path) -> None:
+    """Control characters and invalid UTF-8 in a signature stay escaped in both renderings."""
+    from nestprobe.output.jsonreport import render_json
+    from nestprobe.output.text import render_text
+    from nestprobe.snapshot import CpuidTable, OsFacts, Registers, Snapshot
+
+    hostile = Registers(0x40000001, 0x1B5B3248, 0x0A0DFF00, 0x07E2809C)  # ESC [2H, CR LF, 0xFF, BEL
+    table = CpuidTable({
+        (0, 0): Registers(1, 0x756E6547, 0x6C65746E, 0x49656E69),
+        (1, 0): Registers(0, 0, 1 << 31, 0),
+        (0x40000000, 0): hostile,
+        (0x40000001, 0): Registers(0, 0, 0, 0),
+    })
+    report = build_report(Snapshot("ok", table, OsFacts(system="Linux", machine="x86_64")))
+    text = render_text(report)
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    data = render_json(report)
+    assert data.isascii()
+    VALIDATOR.validate(json.loads(data))
