@@ -1,0 +1,68 @@
+"""The live snapshot: this machine's CPUID, OS facts and (optionally) exit latency.
+
+Every expected state is data, not an exception: a non-x86 machine, CPUID that faults
+(rr), a missing extension, absent /proc, /sys or /dev all end up in the Snapshot.
+"""
+
+from __future__ import annotations
+
+import platform
+
+from nestprobe.errors import CpuidUnavailableError
+from nestprobe.snapshot import CpuidStatus, CpuidTable, Origin, Snapshot
+from nestprobe.timing.record import LatencyRecord
+
+#: normalise_machine() spellings of the CPUs that have a CPUID instruction.
+X86_MACHINES = frozenset({"x86_64", "i686"})
+
+
+def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool]:
+    """``(status, detail, table, truncated)``; an empty table unless status is ok."""
+    from nestprobe import native
+
+    if machine not in X86_MACHINES:
+        why = f"CPUID is an x86 instruction; this machine is {machine}"
+        return "not-x86", why, CpuidTable(), False
+    status, detail = native.cpuid_status()
+    if status != "ok":
+        return status, detail, CpuidTable(), False
+    try:
+        table, truncated = native.read_cpuid_table()
+    except CpuidUnavailableError as exc:  # the state changed between the two calls
+        now, _ = native.cpuid_status()
+        return (now if now != "ok" else "no-extension"), str(exc), CpuidTable(), False
+    return "ok", None, table, truncated
+
+
+def _measure(thorough: bool) -> LatencyRecord | None:
+    try:
+        from nestprobe.timing.measure import (  # type: ignore[import-not-found,unused-ignore]
+            measure_latency,
+        )
+    except ImportError:  # TEMPORARY: until nestprobe/timing/measure.py lands
+        return None
+    result: LatencyRecord | None = measure_latency(thorough)
+    return result
+
+
+def live_snapshot(*, timing: bool = True, thorough: bool = False) -> Snapshot:
+    """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
+
+    ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
+    ``thorough`` asks it for more samples.
+    """
+    from nestprobe.sources.osfacts import collect_os_facts, normalise_machine
+
+    machine = normalise_machine(platform.machine())
+    status, detail, table, truncated = _read_cpuid(machine)
+    os_facts = collect_os_facts("/")
+    latency = _measure(thorough) if timing and status == "ok" else None
+    return Snapshot(
+        cpuid_status=status,
+        cpuid=table,
+        os=os_facts,
+        latency=latency,
+        cpuid_detail=detail,
+        truncated=truncated,
+        origin=Origin(kind="live"),
+    )
