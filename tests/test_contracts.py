@@ -89,3 +89,28 @@ def test_nothing_loads_kernel_modules() -> None:
     seen = _audited("import nestprobe\nnestprobe.probe(timing=False)")
     assert not [p for p in seen["reads"] + seen["writes"] if "modprobe" in p or "insmod" in p]
     assert seen["spawns"] == []
+
+
+def test_probe_from_16_threads_is_identical() -> None:
+    """Concurrent probes (installers may embed nestprobe in threaded code) agree exactly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nestprobe
+
+    def one(_: int) -> str:
+        report = nestprobe.probe(timing=False).to_dict()
+        return json.dumps(report, sort_keys=True)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(one, range(16)))
+    assert len(set(results)) == 1
+
+
+def test_affinity_is_restored_after_a_timed_probe() -> None:
+    import nestprobe
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity API on this platform")
+    before = os.sched_getaffinity(0)
+    nestprobe.probe(timing=True)
+    assert os.sched_getaffinity(0) == before
