@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DUMPS
 
 from nestprobe import __version__
 from nestprobe.cli import (
@@ -19,7 +20,6 @@ from nestprobe.cli import (
     STATUS_EXIT,
     main,
 )
-from conftest import DUMPS
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -43,7 +43,8 @@ def test_malformed_dump_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("this is not a dump\n", encoding="utf-8")
     assert main(["report", "--from", str(bad)]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert err.startswith("nestprobe: error: ") and str(bad) in err
+    assert err.startswith("nestprobe: error: ")
+    assert str(bad) in err
     assert "Traceback" not in err
 
 
@@ -54,19 +55,37 @@ def test_missing_dump_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture
 
 # (dump, scenario, expected status, why)
 KNOWN = [
-    ("instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt", "hyperv", "supported",
-     "a Hyper-V root partition already runs Hyper-V"),
-    ("azure-hyperv-guest-nested-vmx.txt", "wsl2", "supported",
-     "Azure guest with VT-x exposed: WSL2 in a Hyper-V VM nested on Hyper-V is supported"),
-    ("firecracker-t2.txt", "hyperv", "blocked",
-     "KVM guest with VT-x masked: nothing can nest until the outer layer exposes it"),
-    ("azure-hyperv-guest-nested-vmx.txt", "azure-local", "evaluation-only",
-     "Azure Local nested is for evaluation only"),
+    (
+        "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt",
+        "hyperv",
+        "supported",
+        "a Hyper-V root partition already runs Hyper-V",
+    ),
+    (
+        "azure-hyperv-guest-nested-vmx.txt",
+        "wsl2",
+        "supported",
+        "Azure guest with VT-x exposed: WSL2 in a Hyper-V VM nested on Hyper-V is supported",
+    ),
+    (
+        "firecracker-t2.txt",
+        "hyperv",
+        "blocked",
+        "KVM guest with VT-x masked: nothing can nest until the outer layer exposes it",
+    ),
+    (
+        "azure-hyperv-guest-nested-vmx.txt",
+        "azure-local",
+        "evaluation-only",
+        "Azure Local nested is for evaluation only",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("dump", "scenario", "status", "why"), KNOWN)
-def test_check_exit_code_follows_the_verdict(dump: str, scenario: str, status: str, why: str) -> None:
+def test_check_exit_code_follows_the_verdict(
+    dump: str, scenario: str, status: str, why: str
+) -> None:
     path = str(DUMPS / dump)
     code, out = run(["check", scenario, "--from", path, "-q"])
     assert out == ""
@@ -94,7 +113,9 @@ def test_plain_nestprobe_is_report_and_leads_with_the_answer(tmp_path: Path) -> 
 def test_console_script_json_is_valid_json() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "nestprobe", "--json", "--no-timing"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == EXIT_OK, proc.stderr
     assert json.loads(proc.stdout)["schema_version"] == 1

@@ -47,8 +47,12 @@ def _audited(code: str, *, as_nobody: bool = False) -> dict[str, list[str]]:
 
     proc = subprocess.run(
         [sys.executable, "-c", AUDIT_PRELUDE + code + "\nprint(json.dumps(seen))"],
-        capture_output=True, text=True, env=env, cwd="/", check=False,
-        preexec_fn=drop if as_nobody else None,  # noqa: PLW1509 - no threads at this point
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        check=False,
+        preexec_fn=drop if as_nobody else None,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

@@ -22,7 +22,12 @@ def test_snapshot_replays_to_the_same_report_in_process() -> None:
     snap = live_snapshot(timing=True)
     live = build_report(snap).to_dict()
     replayed = build_report(parse_dump(format_dump(snap), "live.dump")).to_dict()
-    assert replayed["source"] == {"kind": "dump", "path": "live.dump", "format": "nestprobe", "cpu": 0}
+    assert replayed["source"] == {
+        "kind": "dump",
+        "path": "live.dump",
+        "format": "nestprobe",
+        "cpu": 0,
+    }
     assert _without_source(replayed) == _without_source(live)
 
 
@@ -48,12 +53,16 @@ def test_cli_dump_then_report_from_equals_live_json(tmp_path: pytest.TempPathFac
 def test_subprocess_entry_point_replays_too(tmp_path: pytest.TempPathFactory) -> None:
     dump = subprocess.run(
         [sys.executable, "-m", "nestprobe", "dump", "--no-timing"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     path = tmp_path / "d"  # type: ignore[operator]
     path.write_text(dump, encoding="utf-8")
     replay = subprocess.run(
         [sys.executable, "-m", "nestprobe", "report", "--from", str(path), "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert json.loads(replay)["cpuid"]["leaves"] == dump.count("\ncpuid ")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import DUMPS
+from nestprobe.sources.load import load_snapshot
 
 from nestprobe.report import build_report
 from nestprobe.sources.live import live_snapshot
-from nestprobe.sources.load import load_snapshot
-from conftest import DUMPS
 
 SCHEMA_TEXT = resources.files("nestprobe.output").joinpath("report.schema.json").read_text()
 SCHEMA = json.loads(SCHEMA_TEXT)
@@ -62,15 +62,18 @@ def test_hostile_signature_is_safe_in_json_and_text(tmp_path: Path) -> None:
     from nestprobe.snapshot import CpuidTable, OsFacts, Registers, Snapshot
 
     hostile = Registers(0x40000001, 0x1B5B3248, 0x0A0DFF00, 0x07E2809C)  # ESC [2H, CR LF, 0xFF, BEL
-    table = CpuidTable({
-        (0, 0): Registers(1, 0x756E6547, 0x6C65746E, 0x49656E69),
-        (1, 0): Registers(0, 0, 1 << 31, 0),
-        (0x40000000, 0): hostile,
-        (0x40000001, 0): Registers(0, 0, 0, 0),
-    })
+    table = CpuidTable(
+        {
+            (0, 0): Registers(1, 0x756E6547, 0x6C65746E, 0x49656E69),
+            (1, 0): Registers(0, 0, 1 << 31, 0),
+            (0x40000000, 0): hostile,
+            (0x40000001, 0): Registers(0, 0, 0, 0),
+        }
+    )
     report = build_report(Snapshot("ok", table, OsFacts(system="Linux", machine="x86_64")))
     text = render_text(report)
-    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    for control in ("\x1b", "\x07", "\r"):
+        assert control not in text
     data = render_json(report)
     assert data.isascii()
     VALIDATOR.validate(json.loads(data))

@@ -44,7 +44,8 @@ def answer(report: Report) -> str:
         inside = " inside a VM" if (nest.level or 0) >= 1 else ""
         return (
             f"Yes: this is a Hyper-V root partition{inside} (a Windows host with the Microsoft "
-            f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it by design."
+            f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it "
+            "by design."
         )
     if hv.emulated:
         return (

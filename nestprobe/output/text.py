@@ -1,4 +1,4 @@
-"""The human rendering: the answer first, then verdicts, what to change, and the facts with evidence.
+"""The human rendering: the answer, verdicts, what to change, then the facts with evidence.
 
 This text is for people and may change between releases; scripts should use
 ``--json`` or the exit codes of ``nestprobe check``.
@@ -130,9 +130,8 @@ def render_text(report: Report) -> str:
     if snap.latency is not None:
         lat = snap.latency
         ns = f" = {lat.cpuid_ticks / lat.tsc_hz * 1e9:,.0f} ns" if lat.tsc_hz else ""
-        out.append(
-            f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{ns} (median {lat.median_ticks:,.0f})"
-        )
+        median = f"median {lat.median_ticks:,.0f}"
+        out.append(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{ns} ({median})")
     if env.wsl or env.container or env.xen_domain:
         bits = [
             b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
+
+if sys.platform != "win32":  # POSIX only; imported here so a later privilege drop cannot fail it
+    import fcntl
 
 from nestprobe.snapshot import KvmDevice
 
@@ -31,9 +35,7 @@ def errno_name(code: int | None) -> str:
 
 def probe_kvm_device(path: str = KVM_PATH) -> KvmDevice:
     """Open ``path`` read-write and ask KVM for its API version and a VM; never raises."""
-    try:
-        import fcntl  # noqa: PLC0415 -- POSIX only: absent on Windows (no /dev/kvm)
-    except ImportError:
+    if sys.platform == "win32":
         return KvmDevice(state="not-linux")
 
     try:
