@@ -1,0 +1,122 @@
+"""Table-driven register decoding: the shapes every vendor table is written in.
+
+A leaf's layout is data (:class:`LeafSpec`: named flags and fields, each with its
+source key from docs/reference §9); :func:`decode_leaf` turns one CPUID answer into
+``{field: value}``. Total by construction: only shifts and masks on ints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from nestprobe.evidence import EvidenceValue
+from nestprobe.snapshot import Registers
+
+Reg = Literal["eax", "ebx", "ecx", "edx"]
+REGS: tuple[Reg, ...] = ("eax", "ebx", "ecx", "edx")
+#: One decoded leaf: field name -> value (flags as a list of set names).
+Decoded = dict[str, EvidenceValue | list[str]]
+
+MASK32 = 0xFFFFFFFF
+
+
+def reg(regs: Registers, name: Reg) -> int:
+    return int(getattr(regs, name)) & MASK32
+
+
+def bit(value: int, n: int) -> bool:
+    return bool((value >> n) & 1)
+
+
+def bits(value: int, lo: int, hi: int) -> int:
+    """``value[hi:lo]`` inclusive."""
+    return (value >> lo) & ((1 << (hi - lo + 1)) - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One named bit, spelled as its source spells it."""
+
+    register: Reg
+    bit: int
+    name: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A multi-bit field ``register[hi:lo]``; ``hex`` renders it as a hex string."""
+
+    register: Reg
+    lo: int
+    hi: int
+    name: str
+    source: str
+    hex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LeafSpec:
+    """The layout of one leaf. ``offset`` is relative to the interface base for
+    hypervisor leaves, the absolute leaf number otherwise."""
+
+    offset: int
+    name: str
+    source: str
+    flags: tuple[Flag, ...] = ()
+    fields: tuple[Field, ...] = ()
+    subleaf: int = 0
+
+    def flag(self, name: str) -> Flag:
+        for f in self.flags:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def flag_table(register: Reg, source: str, names: Mapping[int, str]) -> tuple[Flag, ...]:
+    """Build a flag tuple from ``{bit: name}`` for one register and one source."""
+    return tuple(Flag(register, b, n, source) for b, n in sorted(names.items()))
+
+
+def decode_leaf(spec: LeafSpec, regs: Registers) -> Decoded:
+    """Raw registers (hex), every field, and per register the names of set flags.
+
+    Set bits no row names are listed as ``bitN`` so nothing a hypervisor publishes
+    is silently dropped.
+    """
+    out: Decoded = {r: f"{reg(regs, r):#010x}" for r in REGS}
+    for fld in spec.fields:
+        value = bits(reg(regs, fld.register), fld.lo, fld.hi)
+        out[fld.name] = f"{value:#x}" if fld.hex else value
+    flagged = {f.register for f in spec.flags}
+    covered: dict[Reg, set[int]] = {r: set() for r in REGS}
+    for fld in spec.fields:
+        covered[fld.register].update(range(fld.lo, fld.hi + 1))
+    for r in REGS:
+        if r not in flagged:
+            continue
+        value = reg(regs, r)
+        names = [f.name for f in spec.flags if f.register == r and bit(value, f.bit)]
+        known = {f.bit for f in spec.flags if f.register == r} | covered[r]
+        names += [f"bit{n}" for n in range(32) if bit(value, n) and n not in known]
+        out[f"{r}_flags"] = names
+    return out
+
+
+def safe_text(raw: bytes) -> str:
+    """Printable ASCII as is; every other byte (and the backslash) as ``\\xNN``.
+
+    Hostile signatures (control characters, invalid UTF-8) stay one line, valid JSON
+    and unambiguous: the rendering can be reversed byte for byte.
+    """
+    return "".join(
+        chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in raw
+    )
+
+
+def regs_bytes(*values: int) -> bytes:
+    """Registers packed little-endian, in the order given (signatures, brand strings)."""
+    return b"".join((v & MASK32).to_bytes(4, "little") for v in values)

@@ -1,0 +1,64 @@
+"""CPU identity leaves: leaf 0 vendor, 0x80000002..4 brand, leaf 1 signature and flags.
+
+Source keys: L-CPUFEAT (bit positions), archspec ``CpuidInfoCollector`` (vendor packs
+EBX, EDX, ECX), Linux ``x86_family()``/``x86_model()`` (arch/x86/lib/cpu.c) for the
+extended family/model rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nestprobe.decode.bits import bit, bits, regs_bytes, safe_text
+from nestprobe.snapshot import Registers
+
+BRAND_LEAVES = (0x80000002, 0x80000003, 0x80000004)
+EXT_FEATURES_LEAF = 0x80000001
+
+VMX_BIT = 5  # CPUID.1:ECX[5], X86_FEATURE_VMX (L-CPUFEAT)
+HYPERVISOR_BIT = 31  # CPUID.1:ECX[31], X86_FEATURE_HYPERVISOR (L-CPUFEAT, TLFS-FD)
+SVM_BIT = 2  # CPUID.80000001h:ECX[2], X86_FEATURE_SVM (L-CPUFEAT)
+
+
+def vendor(leaf0: Registers) -> str:
+    """Leaf 0 vendor string: EBX, EDX, ECX (not the hypervisor order)."""
+    return safe_text(regs_bytes(leaf0.ebx, leaf0.edx, leaf0.ecx))
+
+
+def brand(parts: list[Registers]) -> str | None:
+    """Brand string from 0x80000002..4, NUL-terminated and stripped; None if empty."""
+    raw = regs_bytes(*(v for r in parts for v in (r.eax, r.ebx, r.ecx, r.edx)))
+    raw = raw.split(b"\0", 1)[0]
+    text = safe_text(raw).strip()
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    family: int
+    model: int
+    stepping: int
+
+
+def signature(leaf1: Registers) -> Signature:
+    """Family/model/stepping from leaf 1 EAX, Linux's rule (arch/x86/lib/cpu.c)."""
+    eax = leaf1.eax
+    family = bits(eax, 8, 11)
+    if family == 0xF:
+        family += bits(eax, 20, 27)
+    model = bits(eax, 4, 7)
+    if family >= 0x6:
+        model += bits(eax, 16, 19) << 4
+    return Signature(family, model, bits(eax, 0, 3))
+
+
+def vmx(leaf1: Registers) -> bool:
+    return bit(leaf1.ecx, VMX_BIT)
+
+
+def hypervisor(leaf1: Registers) -> bool:
+    return bit(leaf1.ecx, HYPERVISOR_BIT)
+
+
+def svm(ext1: Registers) -> bool:
+    return bit(ext1.ecx, SVM_BIT)

@@ -1,0 +1,40 @@
+"""KVM paravirtual leaves (base = wherever ``KVMKVMKVM`` sits) and the PVM signature.
+
+Source keys: L-KVMCPUID (Documentation/virt/kvm/x86/cpuid.rst), L-KVMPARA
+(arch/x86/include/uapi/asm/kvm_para.h), PVM (KVM x86/PVM RFC, pvm_para.h [S]).
+"""
+
+from __future__ import annotations
+
+from nestprobe.decode.bits import LeafSpec, flag_table
+from nestprobe.snapshot import Registers
+
+SRC = "L-KVMCPUID; L-KVMPARA"
+
+FEATURES = LeafSpec(
+    0x01, "kvm.features", "L-KVMCPUID KVM_CPUID_FEATURES",
+    flags=(
+        *flag_table("eax", SRC, {
+            0: "KVM_FEATURE_CLOCKSOURCE", 1: "KVM_FEATURE_NOP_IO_DELAY",
+            2: "KVM_FEATURE_MMU_OP", 3: "KVM_FEATURE_CLOCKSOURCE2",
+            4: "KVM_FEATURE_ASYNC_PF", 5: "KVM_FEATURE_STEAL_TIME", 6: "KVM_FEATURE_PV_EOI",
+            7: "KVM_FEATURE_PV_UNHALT", 9: "KVM_FEATURE_PV_TLB_FLUSH",
+            10: "KVM_FEATURE_ASYNC_PF_VMEXIT", 11: "KVM_FEATURE_PV_SEND_IPI",
+            12: "KVM_FEATURE_POLL_CONTROL", 13: "KVM_FEATURE_PV_SCHED_YIELD",
+            14: "KVM_FEATURE_ASYNC_PF_INT", 15: "KVM_FEATURE_MSI_EXT_DEST_ID",
+            16: "KVM_FEATURE_HC_MAP_GPA_RANGE", 17: "KVM_FEATURE_MIGRATION_CONTROL",
+            24: "KVM_FEATURE_CLOCKSOURCE_STABLE_BIT",
+        }),
+        *flag_table("edx", SRC, {0: "KVM_HINTS_REALTIME"}),
+    ),
+)
+
+#: "PVM\0" in EBX of base+2 (KVM_CPUID_VENDOR_FEATURES): the guest runs on a PVM host.
+PVM_SIGNATURE = 0x004D5650
+VENDOR_FEATURES = LeafSpec(0x02, "kvm.vendor_features", "PVM pvm_para.h PVM_CPUID_SIGNATURE [S]")
+
+LEAVES: tuple[LeafSpec, ...] = (FEATURES, VENDOR_FEATURES)
+
+
+def is_pvm(vendor_features: Registers) -> bool:
+    return (vendor_features.ebx & 0xFFFFFFFF) == PVM_SIGNATURE
