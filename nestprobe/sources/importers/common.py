@@ -1,0 +1,239 @@
+"""Shared plumbing for dump readers: bounded file reading, leaf collection, Snapshot building.
+
+Every reader turns anything it cannot use into :class:`DumpFormatError` naming the
+file, the 1-based line and what was expected; nothing else escapes. Work and memory
+are bounded by :data:`MAX_DUMP_BYTES` (checked before reading) and
+:data:`MAX_LEAVES_PER_CPU` / :data:`MAX_CPUS` (checked while parsing).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nestprobe.errors import DumpFormatError
+from nestprobe.snapshot import (
+    CpuidTable,
+    FileFact,
+    LeafKey,
+    Origin,
+    OsFacts,
+    Registers,
+    Snapshot,
+)
+
+#: The largest corpus dump is 181 KB (InstLatx64, 48 logical CPUs with prose); 8 MiB
+#: leaves room for a 1000-CPU report while keeping a bad path from eating memory.
+MAX_DUMP_BYTES = 8 << 20
+#: A CPUID range holds at most 256 leaves and real subleaf fans are small (0xD: 64);
+#: 4096 answers per CPU is far beyond any real machine and bounds a hostile file.
+MAX_LEAVES_PER_CPU = 4096
+#: Logical CPU blocks a multi-CPU dump may hold before it is refused.
+MAX_CPUS = 4096
+#: CPUID registers and leaf numbers are 32-bit.
+U32_MAX = 0xFFFFFFFF
+
+DEFAULT_MACHINE = "x86_64"
+DEFAULT_SYSTEM = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class DumpText:
+    """A dump's decoded text split into lines (line ``n`` is ``lines[n - 1]``)."""
+
+    path: str
+    lines: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str, path: str = "<string>") -> DumpText:
+        # Split on LF only (CRLF tolerated) so line numbers match what editors show;
+        # str.splitlines would also split on VT, FF, U+2028 and friends.
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return cls(path, tuple(line.removesuffix("\r") for line in lines))
+
+    def error(self, line: int | None, expected: str, found: str = "") -> DumpFormatError:
+        return DumpFormatError(self.path, line, expected, found)
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes, refusing directories, unreadable files and anything too big."""
+    try:
+        with open(path, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > MAX_DUMP_BYTES:
+                raise DumpFormatError(
+                    path, None, f"a dump of at most {MAX_DUMP_BYTES} bytes", f"{size} bytes"
+                )
+            # Read one byte past the limit: /proc-like files report size 0.
+            data = stream.read(MAX_DUMP_BYTES + 1)
+    except IsADirectoryError:
+        raise DumpFormatError(path, None, "a dump file", "a directory") from None
+    except OSError as exc:
+        found = exc.strerror or type(exc).__name__
+        raise DumpFormatError(path, None, "a readable dump file", found) from None
+    if len(data) > MAX_DUMP_BYTES:
+        raise DumpFormatError(
+            path, None, f"a dump of at most {MAX_DUMP_BYTES} bytes", "a larger stream"
+        )
+    return data
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """UTF-8 (optionally with BOM) or BOM-marked UTF-16, as report tools save them."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1 if encoding != "utf-16" else None
+        bad = data[exc.start : exc.start + 8]
+        raise DumpFormatError(path, line, f"{encoding.upper()} text", repr(bad)) from None
+    if "\x00" in text:
+        # Binary garbage decodes as UTF-8 surprisingly often; no text dump holds NUL.
+        nul = text.index("\x00")
+        raise DumpFormatError(path, text.count("\n", 0, nul) + 1, "text without NUL bytes", "NUL")
+    return text
+
+
+def read_dump_text(path: str) -> DumpText:
+    return DumpText.from_text(decode_text(read_bytes(path), path), path)
+
+
+def parse_hex(dump: DumpText, line: int, token: str, what: str, limit: int = U32_MAX) -> int:
+    """``token`` as hex (optional 0x), within ``limit``, else a DumpFormatError."""
+    digits = token[2:] if token[:2] in ("0x", "0X") else token
+    if not digits or len(digits) > 16 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise dump.error(line, f"{what} in hex", token)
+    value = int(digits, 16)
+    if value > limit:
+        raise dump.error(line, f"{what} at most {limit:#x}", token)
+    return value
+
+
+def parse_dec(dump: DumpText, line: int, token: str, what: str, limit: int) -> int:
+    if not token.isascii() or not token.isdigit() or len(token) > 12:
+        raise dump.error(line, f"{what} as a decimal number", token)
+    value = int(token)
+    if value > limit:
+        raise dump.error(line, f"{what} at most {limit}", token)
+    return value
+
+
+class LeafCollector:
+    """Leaves of one logical CPU, bounded; a repeated key must repeat the same answer."""
+
+    __slots__ = ("_dump", "leaves")
+
+    def __init__(self, dump: DumpText) -> None:
+        self._dump = dump
+        self.leaves: dict[LeafKey, Registers] = {}
+
+    def add(self, line: int, leaf: int, subleaf: int, regs: Registers) -> None:
+        key = (leaf, subleaf)
+        old = self.leaves.get(key)
+        if old is not None:
+            if old != regs:
+                raise self._dump.error(
+                    line,
+                    f"the same registers as the earlier CPUID {leaf:#x}/{subleaf:#x}",
+                    " ".join(f"{r:08x}" for r in regs),
+                )
+            return
+        if len(self.leaves) >= MAX_LEAVES_PER_CPU:
+            raise self._dump.error(line, f"at most {MAX_LEAVES_PER_CPU} leaves per CPU")
+        self.leaves[key] = regs
+
+
+class CpuBlocks:
+    """Per-CPU leaf collectors in file order, keyed by the CPU number the dump prints."""
+
+    __slots__ = ("_dump", "blocks")
+
+    def __init__(self, dump: DumpText) -> None:
+        self._dump = dump
+        self.blocks: dict[int, LeafCollector] = {}
+
+    def start(self, line: int, cpu: int) -> LeafCollector:
+        if cpu in self.blocks:
+            raise self._dump.error(line, f"CPU {cpu} only once", self._dump.lines[line - 1])
+        if len(self.blocks) >= MAX_CPUS:
+            raise self._dump.error(line, f"at most {MAX_CPUS} CPU blocks")
+        block = LeafCollector(self._dump)
+        self.blocks[cpu] = block
+        return block
+
+    def select(self, cpu: int, what: str = "CPUID records") -> dict[LeafKey, Registers]:
+        """The leaves of ``cpu``; a DumpFormatError if absent or empty."""
+        if not any(block.leaves for block in self.blocks.values()):
+            raise self._dump.error(None, what, "none")
+        block = self.blocks.get(cpu)
+        if block is None:
+            have = ", ".join(str(c) for c in sorted(self.blocks)[:16])
+            raise self._dump.error(None, f"CPU {cpu} (the dump has CPUs {have})", f"cpu={cpu}")
+        if not block.leaves:
+            raise self._dump.error(None, f"CPUID records for CPU {cpu}", "an empty block")
+        return block.leaves
+
+
+def cpuid_snapshot(
+    leaves: dict[LeafKey, Registers],
+    *,
+    path: str,
+    fmt: str,
+    cpu: int,
+    machine: str = DEFAULT_MACHINE,
+    system: str = DEFAULT_SYSTEM,
+) -> Snapshot:
+    """A Snapshot of recorded CPUID answers with no OS facts (the source did not look)."""
+    return Snapshot(
+        cpuid_status="ok",
+        cpuid=CpuidTable(dict(leaves)),
+        os=OsFacts(system=system, machine=machine),
+        origin=Origin(kind="dump", path=path, format=fmt, cpu=cpu),
+    )
+
+
+def cpuinfo_snapshot(
+    cpuinfo: str, *, path: str, fmt: str, detail: str, system: str = "Linux"
+) -> Snapshot:
+    """A Snapshot holding only a /proc/cpuinfo text: CPUID itself was not recorded."""
+    return Snapshot(
+        cpuid_status="absent",
+        cpuid=CpuidTable({}),
+        os=OsFacts(
+            system=system,
+            machine=DEFAULT_MACHINE,
+            files={"/proc/cpuinfo": FileFact("ok", cpuinfo)},
+        ),
+        cpuid_detail=detail,
+        origin=Origin(kind="dump", path=path, format=fmt, cpu=0),
+    )
+
+
+Sniffer = Callable[[DumpText], bool]
+Parser = Callable[[DumpText, int], Snapshot]
+
+
+@dataclass(frozen=True, slots=True)
+class Importer:
+    """One third-party format: a cheap recogniser and a parser for one logical CPU."""
+
+    name: str
+    sniff: Sniffer
+    parse: Parser
+    description: str
+
+
+def first_content_line(dump: DumpText, limit: int = 200) -> tuple[int, str] | None:
+    """The first line that is neither blank nor a ``#`` comment, within ``limit`` lines."""
+    for number, text in enumerate(dump.lines[:limit], start=1):
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            return number, stripped
+    return None

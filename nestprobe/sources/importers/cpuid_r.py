@@ -1,0 +1,83 @@
+"""Todd Allen's ``cpuid -r`` (raw) output, single or multi-CPU, and files converted to it.
+
+Shape (cpuid 2012+; ``http://www.etallen.com/cpuid.html``)::
+
+    CPU 0:                      (``CPU:`` with ``-1``; absent in converted tables)
+       0x00000000 0x00: eax=0x0000000d ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69
+
+Older releases printed no subleaf column (``0x00000000: eax=...``); it reads as
+subleaf 0. Firecracker fingerprints converted to this style append
+``(flags=N)`` (KVM_CPUID_FLAG_*), which carries no register data and is dropped.
+Prose before the first record (a ``$ cpuid -1 -r`` echo, the tool's
+``Disclaimer:`` line) is tolerated; after it, every line must be a record, a CPU
+header, blank, or a ``#`` comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.sources.importers.common import (
+    CpuBlocks,
+    DumpText,
+    Importer,
+    LeafCollector,
+    cpuid_snapshot,
+    parse_dec,
+)
+
+FORMAT = "cpuid-r"
+
+_HEX = r"0x([0-9a-fA-F]{1,8})"
+_RECORD = re.compile(
+    rf"^[ \t]*{_HEX}(?:[ \t]+{_HEX})?:[ \t]+eax={_HEX}[ \t]+ebx={_HEX}[ \t]+ecx={_HEX}"
+    rf"[ \t]+edx={_HEX}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
+)
+_RECORD_START = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
+_CPU_HEADER = re.compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
+
+
+def sniff(dump: DumpText) -> bool:
+    return any(_RECORD_START.match(line) for line in dump.lines[:400])
+
+
+def parse(dump: DumpText, cpu: int) -> Snapshot:
+    blocks = CpuBlocks(dump)
+    current: LeafCollector | None = None
+    started = False
+    for number, line in enumerate(dump.lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = _CPU_HEADER.match(stripped)
+        if header is not None:
+            index = header.group(1)
+            which = 0 if index is None else parse_dec(dump, number, index, "CPU number", 1 << 20)
+            current = blocks.start(number, which)
+            started = True
+            continue
+        record = _RECORD.match(line)
+        if record is None:
+            if started or _RECORD_START.match(line):
+                raise dump.error(
+                    number,
+                    "'0xLEAF 0xSUB: eax=0x... ebx=0x... ecx=0x... edx=0x...' or 'CPU N:'",
+                    stripped,
+                )
+            continue  # preamble prose before the first record
+        started = True
+        if current is None:
+            current = blocks.start(number, 0)  # converted tables carry no CPU header
+        leaf, sub, eax, ebx, ecx, edx = record.groups()
+        current.add(
+            number,
+            int(leaf, 16),
+            int(sub, 16) if sub is not None else 0,
+            Registers(int(eax, 16), int(ebx, 16), int(ecx, 16), int(edx, 16)),
+        )
+    leaves = blocks.select(cpu, "'0xLEAF 0xSUB: eax=...' records")
+    return cpuid_snapshot(leaves, path=dump.path, fmt=FORMAT, cpu=cpu)
+
+
+IMPORTER = Importer(FORMAT, sniff, parse, "Todd Allen's cpuid -r (raw) output")

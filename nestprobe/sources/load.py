@@ -1,0 +1,60 @@
+"""Load any supported dump file as a Snapshot: sniff the format, then parse one CPU.
+
+nestprobe's own format is tried first; the third-party importers follow in an order
+where the more specific recogniser comes before the more general one (the fragments
+file quotes AIDA64 lines, so it is recognised before AIDA64).
+"""
+
+from __future__ import annotations
+
+from nestprobe.errors import DumpFormatError
+from nestprobe.snapshot import Snapshot
+from nestprobe.sources import dumpfile
+from nestprobe.sources.importers import aida64, cpuid_r
+from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text
+
+OWN_FORMAT = Importer(
+    dumpfile.FORMAT, dumpfile.sniff, dumpfile.parse_dump_lines, "nestprobe dump format v1"
+)
+
+#: Sniffed in this order; the first whose recogniser accepts the text parses it.
+IMPORTERS: tuple[Importer, ...] = (
+    OWN_FORMAT,
+    cpuid_r.IMPORTER,
+    aida64.IMPORTER,
+)
+
+
+def detect_format(dump: DumpText) -> Importer:
+    """The importer for ``dump``, or a DumpFormatError listing what is supported."""
+    for importer in IMPORTERS:
+        if importer.sniff(dump):
+            return importer
+    names = ", ".join(importer.name for importer in IMPORTERS)
+    first = next(
+        ((n, line.strip()) for n, line in enumerate(dump.lines, 1)
+         if line.strip() and not line.lstrip().startswith("#")),
+        None,
+    )
+    line, found = first if first is not None else (None, "no content")
+    raise DumpFormatError(dump.path, line, f"a dump in a known format ({names})", found)
+
+
+def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0) -> Snapshot:
+    """Like :func:`load_snapshot` for text already in memory."""
+    return _parse(DumpText.from_text(text, path), cpu)
+
+
+def load_snapshot(path: str, *, cpu: int = 0) -> Snapshot:
+    """The Snapshot of logical CPU ``cpu`` (default: the first) recorded in ``path``.
+
+    Raises :class:`DumpFormatError` (file, line, expected, found) for an unreadable,
+    oversized, binary or malformed file, an unknown format, or a CPU the file lacks.
+    """
+    return _parse(read_dump_text(path), cpu)
+
+
+def _parse(dump: DumpText, cpu: int) -> Snapshot:
+    if cpu < 0:
+        raise DumpFormatError(dump.path, None, "a CPU index >= 0", str(cpu))
+    return detect_format(dump).parse(dump, cpu)
