@@ -11,13 +11,14 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from nestprobe import __version__
 from nestprobe.errors import DumpFormatError
 
 if TYPE_CHECKING:
     from nestprobe.report import Report
+    from nestprobe.verdicts.model import Scenario
 
 #: The exit-code contract (README "Exit status"). ``check`` maps verdict statuses;
 #: every other command exits EXIT_OK when it produced its output.
@@ -124,7 +125,7 @@ def _run_report(args: argparse.Namespace, out: TextIO) -> int:
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     report = _report_for(args)
-    verdict = report.verdicts[args.scenario]
+    verdict = report.verdicts[cast("Scenario", args.scenario)]
     if args.quiet:
         pass
     elif args.json:

@@ -62,7 +62,7 @@ def _verdict_block(verdict: Verdict) -> list[str]:
 def _remediation_lines(report: Report) -> list[str]:
     seen: set[tuple[str, tuple[str, ...]]] = set()
     lines: list[str] = []
-    for verdict in report.verdicts.values():
+    for verdict in report.verdicts:
         for fix in verdict.remediation:
             key = (fix.where, tuple(fix.steps))
             if key in seen:
@@ -76,7 +76,7 @@ def _remediation_lines(report: Report) -> list[str]:
 
 def _caveat_lines(report: Report) -> list[str]:
     seen: list[str] = []
-    for verdict in report.verdicts.values():
+    for verdict in report.verdicts:
         if verdict.status in ("supported", "evaluation-only", "unsupported"):
             seen += [c for c in verdict.caveats if c not in seen]
     return [f"  - {c}" for c in seen]
@@ -89,7 +89,7 @@ def render_text(report: Report) -> str:
     out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report), ""]
 
     out.append("Verdicts (Microsoft's nested-virtualization support matrix):")
-    for verdict in report.verdicts.values():
+    for verdict in report.verdicts:
         out += _verdict_block(verdict)
     fixes = _remediation_lines(report)
     if fixes:
