@@ -1,0 +1,178 @@
+"""Nesting level: how many VMs this OS runs inside, and how sure we are.
+
+``level`` is set only when the evidence fixes it; ``at_least`` is what CPUID (or the OS)
+proves; ``likely`` is the best estimate, which CPUID exit latency may raise but never
+lower below ``at_least``. Timing never raises ``level`` or ``at_least``.
+
+Rules (hypervisor-cpuid.md §8 and §10; TLFS "Nested Virtualization"):
+
+* no hypervisor (bit clear, no signature, no OS signal): level 0 as CPUID shows it,
+  confidence high, not certain (VirtualBox's legacy paravirt mode hides the bit);
+  a VM-like exit latency then unfixes the level.
+* Hyper-V root partition: level 0, unless 0x40000004.EAX[12] (HV_X64_HYPERV_NESTED)
+  says the hypervisor is itself inside a Hyper-V partition: then this root is a
+  Windows host inside a VM, level 1.
+* a guest: at least 1; at least 2 when its Microsoft hypervisor reports itself nested.
+* under a CPU emulator (QEMU TCG) exit timing means nothing and is ignored.
+* replayed dumps carry their LatencyRecord or none; without one, likely = at_least.
+"""
+
+from __future__ import annotations
+
+from nestprobe.assess.model import Confidence, HypervisorFacts, Nesting
+from nestprobe.evidence import Evidence, cpuid_source
+from nestprobe.snapshot import HYPERVISOR_BASE_FIRST, Snapshot
+from nestprobe.timing.bands import BandCall, classify, lower
+from nestprobe.timing.record import LatencyRecord
+
+#: HV_X64_HYPERV_NESTED: "the hypervisor is nested within a Hyper-V partition"
+#: (TLFS feature-discovery, 0x40000004 EAX bit 12; Linux include/hyperv/hvgdk_mini.h).
+HV_RECOMMENDATIONS_OFFSET = 4
+HV_NESTED_BIT = 12
+
+
+def hyperv_base(hypervisor: HypervisorFacts) -> int:
+    """The base of the ``Hv#1`` interface (0x40000000 unless found elsewhere)."""
+    for interface in hypervisor.interfaces:
+        if interface.interface == "Hv#1":
+            return interface.base
+    return HYPERVISOR_BASE_FIRST
+
+
+def hyperv_nested(snapshot: Snapshot, hypervisor: HypervisorFacts) -> tuple[bool, Evidence] | None:
+    """The HV_X64_HYPERV_NESTED bit with its evidence, or None when the leaf is absent."""
+    leaf = hyperv_base(hypervisor) + HV_RECOMMENDATIONS_OFFSET
+    regs = snapshot.cpuid.get(leaf)
+    if regs is None:
+        return None
+    nested = bool((regs.eax >> HV_NESTED_BIT) & 1)
+    claim = (
+        "the Microsoft hypervisor is itself nested within a Hyper-V partition"
+        if nested
+        else "the Microsoft hypervisor does not report itself nested"
+    )
+    return nested, Evidence(claim, cpuid_source(leaf, "EAX", HV_NESTED_BIT), int(nested))
+
+
+def root_evidence(snapshot: Snapshot, hypervisor: HypervisorFacts) -> list[Evidence]:
+    """CreatePartitions and CpuManagement (0x40000003.EBX[0], [12]): Linux's root rule."""
+    leaf = hyperv_base(hypervisor) + 3
+    regs = snapshot.cpuid.get(leaf)
+    if regs is None:
+        return [*hypervisor.evidence]
+    return [
+        Evidence("CreatePartitions privilege", cpuid_source(leaf, "EBX", 0), regs.ebx & 1),
+        Evidence("CpuManagement privilege: this OS is the root partition",
+                 cpuid_source(leaf, "EBX", 12), (regs.ebx >> 12) & 1),
+    ]
+
+
+def guest_evidence(hypervisor: HypervisorFacts) -> list[Evidence]:
+    """The signature that shows a hypervisor, or the identity evidence when none does."""
+    if hypervisor.interfaces:
+        first = hypervisor.interfaces[0]
+        return [Evidence(f"this OS is a guest of {hypervisor.vendor or 'a hypervisor'}",
+                         f"CPUID.{first.base:#x}:EBX,ECX,EDX", first.signature)]
+    return [*hypervisor.evidence]
+
+
+def timing_evidence(record: LatencyRecord, call: BandCall) -> list[Evidence]:
+    """The measured figures behind a timing conclusion."""
+    found = [
+        Evidence("CPUID exit latency (min over batches of p10)", "timing:cpuid_ticks",
+                 record.cpuid_ticks),
+        Evidence("empty-bracket baseline", "timing:baseline_ticks", record.baseline_ticks),
+        Evidence("median CPUID latency", "timing:median_ticks", record.median_ticks),
+    ]
+    if call.net_ns is not None:
+        found.append(Evidence("net CPUID exit latency in ns", "timing:cpuid_ns",
+                              round(call.net_ns, 1)))
+    if record.tsc_hz is not None:
+        found.append(Evidence(f"TSC frequency ({record.tsc_hz_source})", "timing:tsc_hz",
+                              round(record.tsc_hz)))
+    band = call.band
+    upper = f"{band.high:,.0f}" if band.high is not None else "∞"
+    found.append(Evidence(
+        f"latency band {band.name} ({band.low:,.0f}-{upper} ticks at 2.6 GHz): "
+        f"{band.meaning}; suggests level {call.likely}, confidence {call.confidence}"
+        + ("; lowered: samples were noisy" if call.noisy else ""),
+        "timing:band", band.name,
+    ))
+    return found
+
+
+def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
+    detail = snapshot.cpuid_detail or f"CPUID status {snapshot.cpuid_status}"
+    evidence = [Evidence(f"CPUID is not available: {detail}", "CPUID", snapshot.cpuid_status),
+                *hypervisor.evidence]
+    if hypervisor.detected:  # an OS signal (DMI, /sys/hypervisor) still shows a hypervisor
+        return Nesting(level=None, at_least=1, likely=1, confidence="low",
+                       evidence=tuple(evidence))
+    return Nesting(level=None, at_least=0, likely=None, confidence="none",
+                   evidence=tuple(evidence))
+
+
+def _timing(
+    snapshot: Snapshot, hypervisor: HypervisorFacts
+) -> tuple[BandCall | None, list[Evidence]]:
+    """The band call when timing may speak, with the evidence either way."""
+    record = snapshot.latency
+    if record is None:
+        return None, [Evidence("no exit-latency measurement in this snapshot",
+                               "timing:cpuid_ticks", None)]
+    if hypervisor.emulated:
+        return None, [Evidence("timing ignored: a CPU emulator's latency says nothing about "
+                               "nesting", "timing:cpuid_ticks", record.cpuid_ticks)]
+    call = classify(record)
+    return call, timing_evidence(record, call)
+
+
+def assess_nesting(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
+    """The nesting level of the OS that took ``snapshot``, with evidence."""
+    if snapshot.cpuid_status != "ok":
+        return _no_cpuid(snapshot, hypervisor)
+    call, timed = _timing(snapshot, hypervisor)
+    bit = Evidence("hypervisor bit", cpuid_source(0x1, "ECX", 31), hypervisor.bit)
+
+    if not hypervisor.detected:
+        evidence = [bit, Evidence("no hypervisor signature at any base and no OS signal",
+                                  "CPUID.0x40000000:EBX,ECX,EDX", None), *timed]
+        if call is not None and call.likely > 0:
+            evidence.append(Evidence(
+                "CPUID shows no hypervisor but CPUID exits like a VM: a hypervisor may hide "
+                "the bit (VirtualBox legacy paravirtualization does)", "timing:band",
+                call.band.name))
+            return Nesting(level=None, at_least=0, likely=call.likely,
+                           confidence=lower(call.confidence), evidence=tuple(evidence))
+        return Nesting(level=0, at_least=0, likely=0, confidence="high",
+                       evidence=tuple(evidence))
+
+    speaks_hv = hypervisor.vendor == "microsoft" or any(
+        i.interface == "Hv#1" for i in hypervisor.interfaces)
+    nested = hyperv_nested(snapshot, hypervisor) if speaks_hv else None
+    nested_evidence = [nested[1]] if nested is not None else []
+
+    if hypervisor.partition == "root":
+        evidence = [bit, *root_evidence(snapshot, hypervisor), *nested_evidence, *timed]
+        if nested is not None and nested[0]:
+            # TLFS: an "L2 Root" — Windows with Hyper-V inside a VM; its guests are level 2.
+            return Nesting(level=1, at_least=1, likely=1, confidence="high",
+                           evidence=tuple(evidence))
+        return Nesting(level=0, at_least=0, likely=0, confidence="high",
+                       evidence=tuple(evidence))
+
+    at_least = 2 if nested is not None and nested[0] else 1
+    evidence = [bit, *guest_evidence(hypervisor), *nested_evidence, *timed]
+    if call is None:
+        # CPUID alone: the proven minimum, no more (most guests are L1, but nothing says so).
+        confidence: Confidence = "medium" if at_least == 2 else "low"
+        return Nesting(level=None, at_least=at_least, likely=at_least, confidence=confidence,
+                       evidence=tuple(evidence))
+    if call.likely < at_least:
+        evidence.append(Evidence(
+            f"timing suggests level {call.likely}, below what CPUID proves; CPUID wins",
+            "timing:band", call.band.name))
+        return Nesting(level=None, at_least=at_least, likely=at_least, confidence="low",
+                       evidence=tuple(evidence))
+    return Nesting(level=None, at_least=at_least, likely=call.likely,
+                   confidence=call.confidence, evidence=tuple(evidence))
