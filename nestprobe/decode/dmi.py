@@ -1,0 +1,111 @@
+"""DMI (/sys/class/dmi/id) as data: hypervisor vendors and clouds, one cited row each.
+
+Source keys: SD (systemd src/basic/virt.c ``detect_vm_dmi_vendor``: prefix match over
+product_name, sys_vendor, board_vendor, bios_vendor, product_version in that order),
+VW (virt-what.in), CI (cloud-init ``ds-identify`` DMI checks) [S] where marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DMI_DIR = "/sys/class/dmi/id/"
+#: The order systemd reads them in (SD).
+VENDOR_KEYS = ("product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version")
+ALL_KEYS = (*VENDOR_KEYS, "bios_version", "chassis_asset_tag", "chassis_vendor")
+
+
+@dataclass(frozen=True, slots=True)
+class DmiVendor:
+    prefix: str
+    vendor_id: str
+    source: str
+
+
+#: systemd's table (SD dmi_vendor_table), ids as systemd-detect-virt prints them.
+DMI_VENDORS: tuple[DmiVendor, ...] = (
+    DmiVendor("KVM", "kvm", "SD"),
+    DmiVendor("OpenStack", "kvm", "SD"),
+    DmiVendor("KubeVirt", "kvm", "SD"),
+    DmiVendor("Amazon EC2", "amazon", "SD"),
+    DmiVendor("QEMU", "qemu", "SD"),
+    DmiVendor("VMware", "vmware", "SD"),
+    DmiVendor("VMW", "vmware", "SD"),
+    DmiVendor("innotek GmbH", "oracle", "SD"),
+    DmiVendor("VirtualBox", "oracle", "SD"),
+    DmiVendor("Oracle Corporation", "oracle", "SD"),
+    DmiVendor("Xen", "xen", "SD"),
+    DmiVendor("Bochs", "bochs", "SD"),
+    DmiVendor("Parallels", "parallels", "SD"),
+    DmiVendor("BHYVE", "bhyve", "SD"),
+    DmiVendor("Hyper-V", "microsoft", "SD"),
+    DmiVendor("Apple Virtualization", "apple", "SD"),
+    DmiVendor("Google Compute Engine", "google", "SD"),
+)
+
+#: Vendors systemd trusts over CPUID "even if they use KVM" (SD detect_vm step 1).
+DMI_DECIDES = frozenset({"oracle", "xen", "amazon", "parallels", "google"})
+
+
+@dataclass(frozen=True, slots=True)
+class CloudRule:
+    key: str  # DMI file name
+    match: str
+    how: str  # "exact", "prefix" or "contains"
+    cloud: str
+    source: str
+
+
+CLOUDS: tuple[CloudRule, ...] = (
+    CloudRule("chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", "exact", "azure",
+              "CI ds-identify dscheck_Azure; systemd-detect-virt --cvm docs [S]"),
+    CloudRule("sys_vendor", "Amazon EC2", "prefix", "aws", "SD; VW"),
+    CloudRule("bios_vendor", "Amazon EC2", "prefix", "aws", "VW"),
+    CloudRule("bios_version", "amazon", "contains", "aws", "VW ('Version: N.N.amazon')"),
+    CloudRule("product_name", "Google Compute Engine", "exact", "gcp", "SD; VW"),
+    CloudRule("sys_vendor", "Google", "exact", "gcp", "VW google-cloud fixture"),
+    CloudRule("sys_vendor", "Alibaba Cloud", "prefix", "alibaba", "VW"),
+    CloudRule("chassis_asset_tag", "OracleCloud.com", "exact", "oci", "CI ds-identify [S]"),
+    CloudRule("sys_vendor", "DigitalOcean", "exact", "digitalocean", "CI ds-identify [S]"),
+    CloudRule("sys_vendor", "Hetzner", "exact", "hetzner", "CI ds-identify [S]"),
+    CloudRule("sys_vendor", "UpCloud", "exact", "upcloud", "VW"),
+    CloudRule("sys_vendor", "Nutanix", "exact", "nutanix", "VW"),
+    CloudRule("product_name", "OpenStack", "prefix", "openstack", "SD; CI ds-identify"),
+)
+
+
+def matches(value: str, rule: CloudRule) -> bool:
+    if rule.how == "exact":
+        return value == rule.match
+    if rule.how == "prefix":
+        return value.startswith(rule.match)
+    return rule.match in value
+
+
+def dmi_vendor(dmi: Mapping[str, str]) -> tuple[str, str, DmiVendor] | None:
+    """systemd's DMI vendor: (key, value, row) of the first prefix match, else None."""
+    for key in VENDOR_KEYS:
+        value = dmi.get(key)
+        if not value:
+            continue
+        for row in DMI_VENDORS:
+            if value.startswith(row.prefix):
+                return key, value, row
+    return None
+
+
+def cloud(dmi: Mapping[str, str]) -> tuple[CloudRule, str] | None:
+    for rule in CLOUDS:
+        value = dmi.get(rule.key)
+        if value and matches(value, rule):
+            return rule, value
+    return None
+
+
+def ec2_instance_type(dmi: Mapping[str, str]) -> str | None:
+    """EC2 names the instance type in product_name ("c5.large", "m5.metal")."""
+    name = dmi.get("product_name", "")
+    if "." in name and " " not in name and len(name) <= 32:
+        return name
+    return None
