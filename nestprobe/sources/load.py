@@ -10,7 +10,16 @@ from __future__ import annotations
 from nestprobe.errors import DumpFormatError
 from nestprobe.snapshot import Snapshot
 from nestprobe.sources import dumpfile
-from nestprobe.sources.importers import aida64, cpuid_r
+from nestprobe.sources.importers import (
+    aida64,
+    cpuid_r,
+    cpuinfo,
+    fragments,
+    hwloc,
+    icbook,
+    libcpuid,
+    rjcp_xml,
+)
 from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text
 
 OWN_FORMAT = Importer(
@@ -20,8 +29,14 @@ OWN_FORMAT = Importer(
 #: Sniffed in this order; the first whose recogniser accepts the text parses it.
 IMPORTERS: tuple[Importer, ...] = (
     OWN_FORMAT,
+    fragments.IMPORTER,  # before aida64: it quotes AIDA64 lines from several machines
     cpuid_r.IMPORTER,
-    aida64.IMPORTER,
+    rjcp_xml.IMPORTER,
+    icbook.IMPORTER,
+    libcpuid.IMPORTER,
+    hwloc.IMPORTER,
+    cpuinfo.IMPORTER,
+    aida64.IMPORTER,  # last: its records may sit anywhere in prose
 )
 
 
