@@ -180,7 +180,8 @@ int main(int argc, char **argv)
         machine = machine_name(u.machine);
         system = u.sysname;
     }
-    printf("nestprobe-dump 1\nmachine %s\nsystem %s\n", machine, system);
+    /* writer: tells the reader that file texts are byte-escaped (nestprobe/sources/dumpfile.py) */
+    printf("nestprobe-dump 1\nwriter nestprobe-dump-c\nmachine %s\nsystem %s\n", machine, system);
     int status = rc == NP_TRUNCATED ? NP_OK : rc;
     printf("cpuid-status %s\n", status_name(status));
     const char *detail = status_detail(status, machine);

@@ -35,14 +35,9 @@ def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool
 
 
 def _measure(thorough: bool) -> LatencyRecord | None:
-    try:
-        from nestprobe.timing.measure import (  # type: ignore[import-not-found,unused-ignore]
-            measure_latency,
-        )
-    except ImportError:  # TEMPORARY: until nestprobe/timing/measure.py lands
-        return None
-    result: LatencyRecord | None = measure_latency(thorough)
-    return result
+    from nestprobe.timing.measure import measure_latency
+
+    return measure_latency(thorough)
 
 
 def live_snapshot(*, timing: bool = True, thorough: bool = False) -> Snapshot:
