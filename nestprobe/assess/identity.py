@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from nestprobe.assess.model import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
 from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
-from nestprobe.decode.signatures import EMULATOR_CPU_VENDORS
+from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
 from nestprobe.evidence import Evidence, cpuid_source
 from nestprobe.snapshot import Registers, Snapshot
 
@@ -207,9 +207,10 @@ def _confidential(
                                     cpuid_source(f.base + 0x0C, "ebx", 0, 3), kind)]
     sev = table.get(confidential.SEV_LEAF)
     if detected and sev is not None and (level := confidential.sev_level(sev)) is not None:
-        # The guest-side state is in MSR 0xC0010131 (ring 0); CPUID only says offered.
-        return level, [Evidence(f"{level} advertised to this guest",
-                                cpuid_source(confidential.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
+        # Only the capability: whether this guest runs encrypted is in MSR 0xC0010131
+        # (ring 0). Firecracker passes the host's 0x8000001F through to plain guests.
+        return None, [Evidence(f"{level} capability passed through (not proof of a SEV guest)",
+                               cpuid_source(confidential.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
     return None, []
 
 
@@ -267,6 +268,12 @@ def _emulated(snapshot: Snapshot, found: list[FoundInterface]) -> list[Evidence]
     leaf0 = snapshot.cpuid.get(0)
     if leaf0 is not None and (v := cpu.vendor(leaf0)) in EMULATOR_CPU_VENDORS:
         ev.append(Evidence(f"CPU emulator: {EMULATOR_CPU_VENDORS[v]}", "CPUID.0x0:EBX,EDX,ECX", v))
+    parts = [snapshot.cpuid.get(leaf) for leaf in cpu.BRAND_LEAVES]
+    if all(p is not None for p in parts):
+        brand = cpu.brand([p for p in parts if p is not None]) or ""
+        for prefix, what in EMULATOR_BRAND_PREFIXES.items():
+            if brand.startswith(prefix):
+                ev.append(Evidence(f"CPU emulator: {what}", "CPUID.0x80000002-0x80000004", brand))
     return ev
 
 

@@ -64,6 +64,12 @@ EMULATOR_CPU_VENDORS: dict[str, str] = {
     "VirtualApple": "Apple Rosetta 2 (STRESSNG [S])",
 }
 
+#: Brand-string prefixes of CPU emulators whose vendor string imitates a real CPU
+#: (the Windows-on-ARM x64 emulator answers AuthenticAMD; corpus instlatx64-woa-x86emu).
+EMULATOR_BRAND_PREFIXES: dict[str, str] = {
+    "Virtual CPU": "Windows-on-ARM x86/x64 emulator (InstLatx64 Virtual_CPU_ dumps)",
+}
+
 
 def signature_bytes(regs: Registers) -> bytes:
     """The 12 signature bytes: EBX, ECX, EDX in that order (TLFS-FD, L-KVMCPUID)."""
