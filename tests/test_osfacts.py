@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from nestprobe.snapshot import OsFacts
+from nestprobe.assess.environment import assess_environment
+from nestprobe.assess.model import Environment
+from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
 from nestprobe.sources.osfacts import (
     WATCHED_PATHS,
     collect_os_facts,
@@ -272,3 +274,98 @@ def test_live_facts_agree_with_the_files() -> None:
         "/proc/sys/kernel/osrelease").read_text()
     assert facts.state("/sys/module/kvm") == ("dir" if Path("/sys/module/kvm").is_dir()
                                                else "absent")
+
+
+# --- The environment assessment over these facts (nestprobe/assess/environment.py) ---
+
+def env_of(files: dict[str, FileFact], system: str = "Linux") -> Environment:
+    facts = OsFacts(system=system, machine="x86_64", files=files)
+    return assess_environment(Snapshot(cpuid_status="ok", cpuid=CpuidTable(), os=facts))
+
+
+def ok(text: str) -> FileFact:
+    return FileFact(state="ok", text=text)
+
+
+ABSENT = FileFact(state="absent")
+
+
+@pytest.mark.parametrize(
+    ("release", "wsl"),
+    [("4.4.0-19041-Microsoft", True), ("5.15.153.1-microsoft-standard-WSL2", True),
+     ("6.6.36.3-WSL2-custom", True), ("6.1.0-18-amd64", False), ("6.18.44-fc-v669", False)],
+)
+def test_wsl_from_the_kernel_release(release: str, wsl: bool) -> None:
+    env = env_of({"/proc/sys/kernel/osrelease": ok(release + "\n")})
+    assert env.wsl is wsl
+    assert any(ev.source == "/proc/sys/kernel/osrelease" and ev.value == release
+               for ev in env.evidence)
+
+
+def test_files_not_looked_at_are_unknown_never_absent() -> None:
+    env = env_of({})
+    assert (env.wsl, env.container, env.xen_domain, dict(env.dmi)) == (False, None, None, {})
+    values = [ev.value for ev in env.evidence if ev.source.startswith(("/proc", "/sys", "/."))]
+    assert values
+    assert "absent" not in values
+    assert set(values) == {"unknown"}
+    looked = env_of({"/proc/sys/kernel/osrelease": ABSENT, "/.dockerenv": ABSENT})
+    assert "absent" in {ev.value for ev in looked.evidence}
+
+
+def test_container_signals_in_order_of_authority() -> None:
+    both = {"/run/systemd/container": ok("lxc\n"), "/.dockerenv": ok(""),
+            "/proc/self/cgroup": ok("0::/\n")}
+    assert env_of(both).container == "lxc"
+    assert env_of({"/proc/1/environ": ok("container=podman\0")}).container == "podman"
+    assert env_of({"/proc/1/environ": ok("container=\0"), "/.dockerenv": ok("")}).container \
+        is None
+    kube = "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-abc.scope\n"
+    assert env_of({"/proc/self/cgroup": ok(kube)}).container == "containerd"
+    assert env_of({"/proc/self/cgroup": ok("0::/kubepods/besteffort/pod1/x\n")}).container \
+        == "kubernetes"
+    assert env_of({"/proc/self/cgroup": ok("0::/system.slice/docker.service\n")}).container \
+        is None
+    assert env_of({"/run/.containerenv": ok("")}).container == "podman"
+
+
+def test_dockerenv_left_in_a_vm_image_is_not_a_container() -> None:
+    # This machine: a Firecracker VM whose root file system came from a Docker image.
+    v1_root = "9:name=systemd:/\n8:pids:/\n1:cpu:/\n0::/\n"
+    env = env_of({"/.dockerenv": ok(""), "/proc/1/cgroup": ok(v1_root)})
+    assert env.container is None
+    assert any("left in the image" in ev.claim for ev in env.evidence)
+    # On cgroup v2 a private namespace also shows "/": the marker stands.
+    assert env_of({"/.dockerenv": ok(""), "/proc/1/cgroup": ok("0::/\n")}).container == "docker"
+
+
+@pytest.mark.parametrize(
+    ("files", "domain"),
+    [({"/sys/hypervisor/properties/features": ok("00000801\n")}, "dom0"),
+     ({"/sys/hypervisor/properties/features": ok("00000001\n"),
+       "/proc/xen/capabilities": ok("control_d\n")}, "domU"),
+     ({"/proc/xen/capabilities": ok("control_d\n")}, "dom0"),
+     ({"/proc/xen/capabilities": ok("\n"), "/proc/xen": FileFact(state="dir")}, "domU"),
+     ({"/proc/xen": FileFact(state="dir")}, "domU"),
+     ({"/sys/hypervisor/type": ok("xen\n")}, "domU"),
+     ({"/sys/hypervisor/type": ok("s390\n"), "/proc/xen": ABSENT}, None)],
+)
+def test_xen_domain(files: dict[str, FileFact], domain: str | None) -> None:
+    assert env_of(files).xen_domain == domain
+
+
+def test_dmi_is_the_files_read_stripped() -> None:
+    env = env_of({"/sys/class/dmi/id/sys_vendor": ok("Amazon EC2\n"),
+                  "/sys/class/dmi/id/product_name": ok("m5.metal \n"),
+                  "/sys/class/dmi/id/board_vendor": FileFact(state="unreadable")})
+    assert dict(env.dmi) == {"sys_vendor": "Amazon EC2", "product_name": "m5.metal"}
+    assert any(ev.source == "/sys/class/dmi/id/product_name" and ev.value == "m5.metal"
+               for ev in env.evidence)
+
+
+def test_environment_of_the_live_machine() -> None:
+    facts = collect_os_facts(kvm=False)
+    env = assess_environment(Snapshot(cpuid_status="ok", cpuid=CpuidTable(), os=facts))
+    assert env.os == platform.system()
+    assert env.machine == normalise_machine(platform.machine())
+    assert env.evidence
