@@ -217,15 +217,15 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         ev.append(Evidence("hardware virtualization reaches this OS",
                            cpuid_source(1, "ecx", 5) if vmx else
                            cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2), 1))
-    if usable or (software_only and kvm_state == "no-access"):
+    if usable and kvm is not None:
         can_host = True
-        if software_only:
-            ev.append(Evidence("software nesting only: PVM guests (kvm_pvm, no VMX/SVM)",
-                               "/sys/module/kvm_pvm", kvm_state))
-        elif usable:
-            ev.append(Evidence("/dev/kvm usable: KVM_CREATE_VM succeeded" if kvm and kvm.create_vm
-                               else "/dev/kvm usable (API 12)",
-                               "ioctl(/dev/kvm, KVM_CREATE_VM)", kvm.create_vm if kvm else None))
+        ev.append(Evidence("/dev/kvm usable: KVM_CREATE_VM succeeded" if kvm.create_vm
+                           else "/dev/kvm usable (API 12; KVM_CREATE_VM not tried)",
+                           "ioctl(/dev/kvm, KVM_CREATE_VM)", kvm.create_vm))
+    if software_only:
+        can_host = True
+        ev.append(Evidence("software nesting only: PVM guests (kvm_pvm, no VMX/SVM)",
+                           "/sys/module/kvm_pvm", kvm_state))
     if can_host is None and (exposed is False or firmware_disabled):
         can_host = False
         ev.append(Evidence("cannot host hardware-assisted VMs: no VMX/SVM, not a root partition"
