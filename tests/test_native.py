@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import platform
+import shutil
 import subprocess
 import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -435,3 +438,94 @@ def test_status_without_extension_is_a_state(monkeypatch: pytest.MonkeyPatch) ->
         native.cpuid(0)
     with pytest.raises(CpuidUnavailableError):
         native.read_cpuid_table()
+
+
+# ---- the standalone nestprobe-dump (same enumeration, no Python) ---------------------
+
+TOOL_FILES = ("Makefile", "cpuid.h", "np_cpuid.c", "tool_nestprobe_dump.c")
+CSRC = Path(__file__).resolve().parent.parent / "csrc"
+
+
+def build_tool(directory: Path, *make_args: str) -> Path:
+    """``make nestprobe-dump`` in a scratch copy of csrc/ (the repo stays untouched)."""
+    if shutil.which("make") is None or shutil.which("cc") is None:
+        pytest.skip("needs make and cc")
+    for name in TOOL_FILES:
+        shutil.copy(CSRC / name, directory / name)
+    done = subprocess.run(["make", "-s", "-C", str(directory), "nestprobe-dump", *make_args],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return directory / "nestprobe-dump"
+
+
+@pytest.fixture(scope="module")
+def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tool(tmp_path_factory.mktemp("tool"))
+
+
+@requires_cpuid
+def test_dump_tool_cpuid_section_parses_to_the_native_table(tool: Path, one_cpu: int) -> None:
+    from nestprobe.sources.dumpfile import parse_dump
+
+    done = subprocess.run([str(tool)], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "nestprobe-dump 1"
+    assert lines[-1] == "end"
+    parsed = parse_dump(done.stdout, "nestprobe-dump")
+    table, truncated = native.read_cpuid_table()  # same CPU: the child inherited the pin
+    assert parsed.cpuid_status == "ok"
+    assert parsed.truncated == truncated
+    assert parsed.cpuid == table
+    assert parsed.os.machine == platform_machine()
+    assert parsed.os.system == platform.system()
+
+
+def platform_machine() -> str:
+    from nestprobe.sources.osfacts import normalise_machine
+
+    return normalise_machine(platform.machine())
+
+
+def test_dump_tool_file_records_read_like_the_python_probe(tool: Path, tmp_path: Path) -> None:
+    from nestprobe.sources.dumpfile import parse_dump
+    from nestprobe.sources.osfacts import read_fact
+
+    odd = tmp_path / "odd"
+    odd.write_bytes(b'caf\xc3\xa9 "q" \\ \x00\x01\x7f\t\r\n\xff\xfe end\n')
+    locked = tmp_path / "locked"
+    locked.write_text("secret\n", encoding="utf-8")
+    locked.chmod(0)
+    paths = [str(odd), str(tmp_path), str(tmp_path / "missing"), "/proc/cpuinfo"]
+    if os.geteuid() != 0:  # root reads mode-0 files anyway
+        paths.append(str(locked))
+    args = [a for p in paths for a in ("--file", p)]
+    done = subprocess.run([str(tool), *args], capture_output=True, check=False, timeout=60)
+    assert done.returncode in (0, 3)
+    text = done.stdout.decode("ascii")  # every byte >= 0x80 went out as \u00XX
+    parsed = parse_dump(text, "nestprobe-dump")
+    for path in paths:
+        assert parsed.os.files[path] == read_fact("/", path), path
+    assert parsed.os.files[str(odd)].state == "ok"
+    assert parsed.os.files[str(tmp_path)].state == "dir"
+    assert parsed.os.files[str(tmp_path / "missing")].state == "absent"
+
+
+def test_dump_tool_refuses_bad_arguments(tool: Path) -> None:
+    for args in (["--bogus"], ["--file"], ["--file", "relative"], ["--file", "/a b"]):
+        done = subprocess.run([str(tool), *args], capture_output=True, text=True, check=False,
+                              timeout=60)
+        assert done.returncode == 2, args
+        assert done.stdout == ""
+        assert "usage" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("ldd") is None, reason="needs ldd")
+def test_dump_tool_links_statically(tmp_path: Path) -> None:
+    static = build_tool(tmp_path, "STATIC=1")
+    ldd = subprocess.run(["ldd", str(static)], capture_output=True, text=True, check=False,
+                         timeout=60)
+    assert "not a dynamic executable" in ldd.stdout + ldd.stderr
+    done = subprocess.run([str(static)], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode in (0, 3)
+    assert done.stdout.splitlines()[-1] == "end"
