@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from virtwhat_roots import fixture_names, fixture_snapshot, parse_fixture
+from virtwhat_roots import cpuinfo_field, fixture_names, fixture_snapshot, parse_fixture
 
 from nestprobe.assess.environment import CONTAINER_SIGNALS, assess_environment
 from nestprobe.snapshot import Snapshot
@@ -169,3 +169,14 @@ def test_a_container_is_not_a_vm(name: str, virt_what_roots: Path, tmp_path: Pat
     facts = identity.assess_hypervisor(snapshot)
     assert facts.vendor is None
     assert facts.detected is False
+
+
+def test_hwvirt_sees_the_captured_vmx_svm_flags(case: tuple[str, Row, Snapshot]) -> None:
+    identity = pytest.importorskip("nestprobe.assess.identity")
+    hwvirt = pytest.importorskip("nestprobe.assess.hwvirt")
+    _name, row, snapshot = case
+    flags = set((cpuinfo_field(snapshot.os.text("/proc/cpuinfo"), "flags") or "").split())
+    virt = hwvirt.assess_virtualization(snapshot, identity.assess_hypervisor(snapshot))
+    assert virt.vmx is ("vmx" in flags), row.why
+    assert virt.svm is ("svm" in flags), row.why
+    assert virt.exposed is bool({"vmx", "svm"} & flags), row.why
