@@ -1,0 +1,102 @@
+"""Verdict types: what each scenario's answer looks like, and its JSON shape.
+
+One :class:`Verdict` per scenario; :class:`Verdicts` keeps them in the fixed
+:data:`SCENARIOS` order so the report and the JSON list them the same way every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from nestprobe.evidence import Evidence, EvidenceValue
+
+Scenario = Literal["hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party"]
+#: Fixed report order: Microsoft's own scenarios first, then everything else.
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
+#: The Windows-only scenarios (Hyper-V role, WSL2, Hyper-V isolation, Azure Local).
+WINDOWS_SCENARIOS: tuple[Scenario, ...] = ("hyperv", "wsl2", "hyperv-containers", "azure-local")
+
+#: supported; evaluation-only; unsupported = may work, but nobody supports it;
+#: blocked = cannot work as configured; unknown = the evidence does not decide.
+Status = Literal["supported", "evaluation-only", "unsupported", "blocked", "unknown"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+#: Where the change has to happen: the hypervisor this OS runs in, the cloud's
+#: instance settings, this machine's firmware, this OS, or the OS that hosts this one
+#: (WSL's Windows host, a container's host).
+Layer = Literal["outer-hypervisor", "cloud", "firmware", "this-os", "host-os"]
+LAYERS: tuple[Layer, ...] = get_args(Layer)
+
+JsonDict = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Remediation:
+    """One change at one layer: who runs it and where, the exact steps, and the doc."""
+
+    layer: Layer
+    where: str
+    steps: tuple[str, ...]
+    source: str
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "layer": self.layer,
+            "where": self.where,
+            "steps": list(self.steps),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer for one scenario, with the evidence and the rule that produced it."""
+
+    scenario: Scenario
+    status: Status
+    reasons: tuple[Evidence, ...]
+    conditions: tuple[str, ...]
+    caveats: tuple[str, ...]
+    remediation: tuple[Remediation, ...]
+    rule: str
+    source: str
+
+    def to_dict(self) -> JsonDict:
+        reasons: list[dict[str, EvidenceValue]] = [r.to_dict() for r in self.reasons]
+        return {
+            "status": self.status,
+            "reasons": reasons,
+            "conditions": list(self.conditions),
+            "caveats": list(self.caveats),
+            "remediation": [r.to_dict() for r in self.remediation],
+            "rule": self.rule,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """All scenarios' verdicts, in :data:`SCENARIOS` order."""
+
+    items: tuple[Verdict, ...]
+
+    def __post_init__(self) -> None:
+        if tuple(v.scenario for v in self.items) != SCENARIOS:
+            raise ValueError(f"verdicts must cover {SCENARIOS} in order")
+
+    def __getitem__(self, scenario: Scenario) -> Verdict:
+        for verdict in self.items:
+            if verdict.scenario == scenario:
+                return verdict
+        raise KeyError(scenario)
+
+    def __iter__(self) -> Iterator[Verdict]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def to_dict(self) -> dict[str, JsonDict]:
+        return {v.scenario: v.to_dict() for v in self.items}

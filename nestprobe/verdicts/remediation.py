@@ -1,0 +1,385 @@
+"""Remediation as data: one entry per (layer, vendor) fix, with the exact steps and source.
+
+Rules name entries by id. The pseudo-id :data:`OUTER` means "the fix for whatever runs
+this VM": :func:`resolve` picks the cloud's entry when the cloud is known (its users do
+not own the hypervisor), otherwise the outer hypervisor's, by CPU vendor where the
+steps differ (kvm_intel vs kvm_amd; Hyper-V's AMD host requirement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from nestprobe.verdicts import sources
+from nestprobe.verdicts.model import Remediation
+from nestprobe.verdicts.situation import Situation
+
+#: Rules write this id to mean "the detected outer hypervisor's or cloud's fix".
+OUTER = "@outer"
+
+_HYPERV_WHERE = "on the Hyper-V host, elevated PowerShell, with this VM turned off"
+
+
+def _kvm(module: str, flag: str) -> Remediation:
+    return Remediation(
+        layer="outer-hypervisor",
+        where="on the KVM host (L0) as root, and in this VM's definition, with this VM shut down",
+        steps=(
+            f"cat /sys/module/{module}/parameters/nested   # Y or 1 = nesting on in L0",
+            f"echo 'options {module.replace('_', '-')} nested=1' "
+            f"> /etc/modprobe.d/{module}-nested.conf",
+            f"modprobe -r {module} && modprobe {module}   # with every VM on the host stopped",
+            f"QEMU: -cpu host (or a named model with {flag}=on)",
+            "libvirt: virsh edit <VM>  ->  <cpu mode='host-passthrough'/>",
+            "Proxmox VE: qm set <vmid> --cpu host",
+            "The KVM signature is also shown by VirtualBox's KVM paravirtualization provider "
+            "and older Parallels: there use `VBoxManage modifyvm <VM> --nested-hw-virt on` / "
+            "`prlctl set <VM> --nested-virt on`",
+        ),
+        source=f"{sources.KVM_NESTED}; {sources.PROXMOX_NESTED}",
+    )
+
+
+REMEDIATIONS: Mapping[str, Remediation] = {
+    "hyperv-expose-intel": Remediation(
+        layer="outer-hypervisor",
+        where=_HYPERV_WHERE,
+        steps=(
+            "Get-VM -Name <VM> | Select-Object Name, Version, State   # Version >= 8.0 (Intel)",
+            "Update-VMVersion -Name <VM>   # only if Version < 8.0; needs no saved state",
+            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
+            "Start-VM -Name <VM>",
+            "Host requirement (Intel VT-x + EPT): Windows Server 2016 or later, or Windows 10 "
+            "or later",
+        ),
+        source=sources.MS_ENABLE,
+    ),
+    "hyperv-expose-amd": Remediation(
+        layer="outer-hypervisor",
+        where=_HYPERV_WHERE,
+        steps=(
+            "Host requirement (AMD EPYC/Ryzen): Windows Server 2022 or later, or Windows 11 or "
+            "later; on a Windows 10 / Server 2019 host AMD nesting is unavailable: upgrade "
+            "the host",
+            "Get-VM -Name <VM> | Select-Object Name, Version, State   # Version >= 9.3 (AMD)",
+            "Update-VMVersion -Name <VM>   # only if Version < 9.3",
+            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
+            "Start-VM -Name <VM>",
+        ),
+        source=sources.MS_ENABLE,
+    ),
+    "vmware-expose": Remediation(
+        layer="outer-hypervisor",
+        where="in the VMware product that runs this VM (vSphere/ESXi, Workstation or Fusion), "
+        "with this VM powered off",
+        steps=(
+            "vSphere/ESXi: Edit Settings -> CPU -> 'Expose hardware assisted virtualization to "
+            "the guest OS' (virtual hardware version 9 or later)",
+            "Workstation: VM Settings -> Processors -> 'Virtualize Intel VT-x/EPT or AMD-V/RVI'",
+            "Fusion (Intel Mac): Processors & Memory -> Advanced -> 'Enable hypervisor "
+            "applications in this virtual machine'",
+            "or in the .vmx file: vhv.enable = \"TRUE\"",
+            "Workstation on a Windows host that runs Hyper-V/VBS/WSL2 cannot nest: turn those "
+            "off on that host first",
+        ),
+        source=f"{sources.VMWARE_KB}; {sources.VMWARE_DESKTOP}",
+    ),
+    "virtualbox-nested": Remediation(
+        layer="outer-hypervisor",
+        where="on the VirtualBox host, as the user who owns the VM, with this VM powered off",
+        steps=(
+            "VBoxManage modifyvm \"<VM>\" --nested-hw-virt on",
+            "GUI: Settings -> System -> Processor -> 'Enable Nested VT-x/AMD-V' (needs nested "
+            "paging)",
+            "Not available while VirtualBox runs on Hyper-V (Windows host with Hyper-V, VBS or "
+            "WSL2): turn the Windows hypervisor off on that host",
+        ),
+        source=sources.VIRTUALBOX_NESTED,
+    ),
+    "kvm-nested-intel": _kvm("kvm_intel", "vmx"),
+    "kvm-nested-amd": _kvm("kvm_amd", "svm"),
+    "xen-nestedhvm": Remediation(
+        layer="outer-hypervisor",
+        where="in dom0, in this domain's xl.cfg, then destroy and re-create the domain",
+        steps=(
+            "nestedhvm=1",
+            "hap=1",
+            "xl shutdown <domain> && xl create /etc/xen/<domain>.cfg",
+            "Nested HVM is 'Experimental' in Xen's SUPPORT.md",
+            "On an AWS EC2 Xen instance (older families) Xen is not yours to configure: use "
+            "a .metal type or C8i/M8i/R8i with NestedVirtualization=enabled",
+        ),
+        source=sources.XEN_NESTED,
+    ),
+    "parallels-nested": Remediation(
+        layer="outer-hypervisor",
+        where="on the Mac running Parallels Desktop, with this VM shut down",
+        steps=(
+            "prlctl set \"<VM>\" --nested-virt on",
+            "GUI: Configure -> Hardware -> CPU & Memory -> Advanced -> 'Enable nested "
+            "virtualization'",
+        ),
+        source=sources.PARALLELS_NESTED,
+    ),
+    "unknown-outer": Remediation(
+        layer="outer-hypervisor",
+        where="in the hypervisor that runs this VM (not identified from here: ask its "
+        "administrator), with this VM off",
+        steps=(
+            "Find the VM's CPU setting that exposes hardware virtualization to the guest "
+            "(names: nested virtualization, expose VT-x/AMD-V, nested-hw-virt, vhv) and "
+            "enable it",
+        ),
+        source=sources.MS_NESTED,
+    ),
+    "hidden-hypervisor": Remediation(
+        layer="outer-hypervisor",
+        where="if this OS is in fact a VM whose hypervisor hides itself (hypervisor bit "
+        "clear), in that hypervisor, with this VM off",
+        steps=(
+            "VirtualBox: VBoxManage modifyvm \"<VM>\" --nested-hw-virt on",
+            "VMware: vhv.enable = \"TRUE\" (and remove hypervisor.cpuid.v0 = \"FALSE\")",
+        ),
+        source=f"{sources.VIRTUALBOX_NESTED}; {sources.VMWARE_DESKTOP}",
+    ),
+    "azure-trusted-launch": Remediation(
+        layer="cloud",
+        where="Azure portal / CLI, for this VM (the security type cannot be changed in place)",
+        steps=(
+            "az vm show -g <RG> -n <VM> --query securityProfile.securityType",
+            "If TrustedLaunch: re-create the VM with Security type Standard: az vm create ... "
+            "--security-type Standard (New-AzVM ... -SecurityType Standard)",
+        ),
+        source=f"{sources.MS_ENABLE}; {sources.WSL_TROUBLESHOOTING}; "
+        f"{sources.AZURE_TRUSTED_LAUNCH_FAQ}",
+    ),
+    "azure-resize": Remediation(
+        layer="cloud",
+        where="Azure portal / CLI, for this VM (it is stopped during the resize)",
+        steps=(
+            "Pick a size whose size page says 'Nested Virtualization: Supported' (e.g. Dv5, "
+            "Dsv6, Dasv5/Dasv6, Ev5; not A, B, Dv2, AMD v4, Arm, HPC or confidential)",
+            "az vm deallocate -g <RG> -n <VM>",
+            "az vm resize -g <RG> -n <VM> --size Standard_D4s_v5",
+            "az vm start -g <RG> -n <VM>",
+        ),
+        source=f"{sources.AZURE_SIZES}; {sources.AZURE_ACU}",
+    ),
+    "azure-nonconfidential": Remediation(
+        layer="cloud",
+        where="Azure portal / CLI: a new VM (confidential and standard sizes do not convert)",
+        steps=(
+            "Re-create the VM on a non-confidential size with nested support (e.g. Dsv5/Dsv6, "
+            "Dasv5) and Security type Standard",
+        ),
+        source=sources.AZURE_SIZES,
+    ),
+    "non-confidential": Remediation(
+        layer="outer-hypervisor",
+        where="whoever provisions this VM (cloud console or hypervisor administrator)",
+        steps=(
+            "Use a VM that is not confidential (no SEV-SNP/TDX isolation) with nested "
+            "virtualization enabled",
+        ),
+        source=sources.AZURE_SIZES,
+    ),
+    "cloud-other": Remediation(
+        layer="cloud",
+        where="with this cloud provider (its users do not control the hypervisor)",
+        steps=(
+            "Choose an instance type or option the provider documents for nested "
+            "virtualization, or a bare-metal instance",
+        ),
+        source=sources.MS_NESTED,
+    ),
+    "aws-enable": Remediation(
+        layer="cloud",
+        where="AWS console / CLI, with this instance stopped",
+        steps=(
+            "aws ec2 stop-instances --instance-ids <id>",
+            "aws ec2 modify-instance-cpu-options --instance-id <id> --core-count <n> "
+            "--threads-per-core <n> --nested-virtualization enabled",
+            "aws ec2 start-instances --instance-ids <id>",
+            "New instances: aws ec2 run-instances ... --cpu-options NestedVirtualization=enabled",
+        ),
+        source=sources.AWS_NESTED,
+    ),
+    "aws-move": Remediation(
+        layer="cloud",
+        where="AWS console / CLI: change the instance type (stopped) or launch a new instance",
+        steps=(
+            "Virtual instances nest only on C8i, M8i, R8i (and flex/d variants); Graviton and "
+            "AMD virtual types do not",
+            "aws ec2 modify-instance-attribute --instance-id <id> --instance-type "
+            "\"{\\\"Value\\\": \\\"m8i.xlarge\\\"}\"",
+            "then: aws ec2 modify-instance-cpu-options --instance-id <id> --core-count <n> "
+            "--threads-per-core <n> --nested-virtualization enabled",
+            "or use a bare-metal type (*.metal), which has no hypervisor between the OS and "
+            "the CPU",
+        ),
+        source=sources.AWS_NESTED,
+    ),
+    "gcp-enable": Remediation(
+        layer="cloud",
+        where="gcloud / Cloud console, as a user who may create instances in this project",
+        steps=(
+            "gcloud compute instances create <NAME> --enable-nested-virtualization "
+            "--min-cpu-platform=\"Intel Haswell\" --machine-type=n2-standard-4 ...",
+            "Existing VM (stopped): gcloud compute instances export <NAME> "
+            "--destination=vm.yaml; set advancedMachineFeatures.enableNestedVirtualization: "
+            "true; gcloud compute instances update-from-file <NAME> --source=vm.yaml "
+            "--most-disruptive-allowed-action=RESTART",
+            "The org policy constraints/compute.disableNestedVirtualization must not be "
+            "enforced",
+        ),
+        source=f"{sources.GCP_NESTED}; {sources.GCP_ENABLE}",
+    ),
+    "gcp-intel": Remediation(
+        layer="cloud",
+        where="gcloud / Cloud console: a new VM on an Intel machine series",
+        steps=(
+            "AMD (N2D, C2D, ...) and Arm VMs cannot nest on Compute Engine; use an Intel "
+            "series (N1, N2, C2, C3) with --enable-nested-virtualization",
+        ),
+        source=sources.GCP_NESTED,
+    ),
+    "firmware-enable": Remediation(
+        layer="firmware",
+        where="in this machine's UEFI/BIOS setup at power-on",
+        steps=(
+            "Enable 'Intel Virtualization Technology' (VT-x) or 'SVM Mode' (AMD-V)",
+            "Save, then power off completely (a cold boot applies the setting)",
+            "Windows afterwards: bcdedit /set hypervisorlaunchtype auto",
+        ),
+        source=sources.WSL_TROUBLESHOOTING,
+    ),
+    "windows-hypervisor-off": Remediation(
+        layer="this-os",
+        where="on this Windows host, elevated, then reboot (Hyper-V, WSL2 and Sandbox stop "
+        "working)",
+        steps=(
+            "Only to give VMware/VirtualBox guests nested VT-x: bcdedit /set "
+            "hypervisorlaunchtype off",
+            "Turn off Memory Integrity (Core isolation) / VBS",
+        ),
+        source=sources.WSL_TROUBLESHOOTING,
+    ),
+    "kvm-access": Remediation(
+        layer="this-os",
+        where="on this machine, as root",
+        steps=(
+            "sudo usermod -aG kvm $USER   # then log in again",
+            "or a udev rule: echo 'KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0666\", "
+            "OPTIONS+=\"static_node=kvm\"' | sudo tee /etc/udev/rules.d/99-kvm4all.rules; "
+            "sudo udevadm control --reload-rules; sudo udevadm trigger --name-match=kvm",
+        ),
+        source=sources.KVM_ACCESS,
+    ),
+    "kvm-module": Remediation(
+        layer="this-os",
+        where="on this machine, as root",
+        steps=(
+            "sudo modprobe kvm_intel   # Intel; kvm_amd on AMD",
+            "dmesg | grep -i kvm   # why it refused, if it did",
+        ),
+        source=sources.KVM_NESTED,
+    ),
+    "container-device": Remediation(
+        layer="host-os",
+        where="on the container host, when starting this container",
+        steps=(
+            "docker run --device /dev/kvm ...   (podman run --device /dev/kvm ...)",
+        ),
+        source=sources.DOCKER_DEVICE,
+    ),
+    "pvm-explain": Remediation(
+        layer="this-os",
+        where="on this machine (no change makes PVM run unmodified guests)",
+        steps=(
+            "/dev/kvm here is served by kvm_pvm (software nesting, no VT-x/AMD-V): only guests "
+            "whose kernel is built for PVM run",
+            "Windows, stock Linux kernels, Android emulator images, VirtualBox and VMware "
+            "need hardware VT-x/AMD-V, which the outer hypervisor must expose",
+        ),
+        source=sources.PVM,
+    ),
+    "wsl-nested": Remediation(
+        layer="host-os",
+        where="on the Windows host, in %UserProfile%\\.wslconfig (Windows 11 only)",
+        steps=(
+            "[wsl2]",
+            "nestedVirtualization=true",
+            "wsl --shutdown   # then start the distribution again",
+            "An Intune policy 'Allow nested virtualization' can forbid it",
+        ),
+        source=sources.WSL_CONFIG,
+    ),
+    "qemu-accel": Remediation(
+        layer="outer-hypervisor",
+        where="where this QEMU is started (it emulates the CPU: nothing inside can enable "
+        "VT-x)",
+        steps=(
+            "Linux host: -accel kvm -cpu host; Windows host: -accel whpx; Intel Mac: "
+            "-accel hvf",
+        ),
+        source=sources.QEMU_ACCEL,
+    ),
+    "x86-emulator": Remediation(
+        layer="host-os",
+        where="on the machine running the x86 emulation (e.g. Windows on Arm)",
+        steps=(
+            "An instruction emulator exposes no VT-x/AMD-V: run this workload on an x86-64 "
+            "machine, or use the host's own hypervisor with a native guest",
+        ),
+        source=sources.WOA_EMULATION,
+    ),
+    "xen-dom0": Remediation(
+        layer="this-os",
+        where="in this dom0's Xen toolstack",
+        steps=(
+            "Xen owns VT-x/AMD-V on this machine: create HVM/PVH guests with xl create "
+            "instead of KVM or VirtualBox",
+        ),
+        source=sources.XEN_DOM0,
+    ),
+}
+
+#: Outer hypervisor (and CPU where it matters) -> its fix; cloud -> its fix.
+_OUTER_FIX: Mapping[tuple[str, str], str] = {
+    ("hyperv", "amd"): "hyperv-expose-amd",
+    ("hyperv", ""): "hyperv-expose-intel",
+    ("kvm", "amd"): "kvm-nested-amd",
+    ("kvm", ""): "kvm-nested-intel",
+    ("vmware", ""): "vmware-expose",
+    ("virtualbox", ""): "virtualbox-nested",
+    ("xen", ""): "xen-nestedhvm",
+    ("parallels", ""): "parallels-nested",
+}
+_CLOUD_FIX: Mapping[str, tuple[str, ...]] = {
+    "azure": ("azure-trusted-launch", "azure-resize"),
+    "aws": ("aws-move",),
+    "gcp": ("gcp-enable",),
+}
+
+
+def outer_fix(situation: Situation) -> tuple[str, ...]:
+    """The remediation ids for whoever runs this VM."""
+    if situation.cloud in _CLOUD_FIX:
+        return _CLOUD_FIX[situation.cloud]
+    if situation.cloud == "other":
+        return ("cloud-other",)
+    key = _OUTER_FIX.get((situation.outer, situation.cpu)) or _OUTER_FIX.get(
+        (situation.outer, "")
+    )
+    return (key,) if key else ("unknown-outer",)
+
+
+def resolve(ids: tuple[str, ...], situation: Situation) -> tuple[Remediation, ...]:
+    """Look the ids up, expanding :data:`OUTER`; unknown ids are a programming error."""
+    out: list[Remediation] = []
+    for rid in ids:
+        for key in outer_fix(situation) if rid == OUTER else (rid,):
+            entry = REMEDIATIONS[key]
+            if entry not in out:
+                out.append(entry)
+    return tuple(out)

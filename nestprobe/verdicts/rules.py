@@ -1,0 +1,64 @@
+"""Rule and note row types, and the matcher over a :class:`Situation`.
+
+A row's ``when`` maps Situation field names to the set of values it accepts; a row
+matches when every listed field's value is in its set. Plain values, no code: the
+tables can be printed, diffed and tested row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nestprobe.verdicts.model import Scenario, Status
+from nestprobe.verdicts.situation import Situation
+
+When = Mapping[str, frozenset[object]]
+NoteKind = Literal["condition", "caveat"]
+
+
+def when(**accepted: object) -> When:
+    """``when(place="vm", outer=("kvm", "xen"))``: a tuple lists alternatives."""
+    return {
+        name: frozenset(value) if isinstance(value, tuple) else frozenset((value,))
+        for name, value in accepted.items()
+    }
+
+
+def matches(condition: When, situation: Situation) -> bool:
+    return all(getattr(situation, name) in accepted for name, accepted in condition.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of the matrix: for these scenarios, in this situation, this status.
+
+    ``claim`` may name ``{hypervisor}`` and ``{instance}``; ``remediation`` lists ids of
+    :data:`nestprobe.verdicts.remediation.REMEDIATIONS` (``@outer`` = the detected outer
+    hypervisor's or cloud's fix); ``notes`` lists ids of :data:`~.notes.NOTES`.
+    """
+
+    id: str
+    scenarios: tuple[Scenario, ...]
+    status: Status
+    when: When
+    claim: str
+    source: str
+    remediation: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def applies(self, scenario: Scenario, situation: Situation) -> bool:
+        return scenario in self.scenarios and matches(self.when, situation)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A condition (what must hold) or caveat (what the doc warns), for some scenarios."""
+
+    id: str
+    kind: NoteKind
+    scenarios: tuple[Scenario, ...]
+    text: str
+    source: str
+    when: When = field(default_factory=dict)

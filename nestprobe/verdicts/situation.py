@@ -1,0 +1,275 @@
+"""Situation: the few facts of an Assessment that the support matrix branches on.
+
+Rules match on these fields only (see :mod:`nestprobe.verdicts.matrix`), so every rule
+is a row of plain values and the tables below say, with a source per row, how an
+Assessment's identity maps onto them. Each field also keeps the assessment evidence
+behind it, which becomes the verdict's reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from nestprobe.assess.model import Assessment
+from nestprobe.evidence import Evidence
+from nestprobe.verdicts import sources
+
+Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator"]
+Outer = Literal[
+    "none", "hyperv", "kvm", "vmware", "virtualbox", "xen", "parallels", "other", "unidentified"
+]
+Cloud = Literal["azure", "aws", "gcp", "other", "none"]
+CpuKind = Literal["intel", "amd", "other"]
+OsKind = Literal["windows", "linux", "other"]
+Depth = Literal["l0", "l1", "deeper", "unknown"]
+AzureSize = Literal["capable", "not-capable", "unknown"]
+AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class VendorRow:
+    vendor_id: str  # systemd-detect-virt id as HypervisorFacts.vendor carries it
+    outer: Outer
+    name: str
+    source: str
+
+
+#: hypervisor.vendor -> which vendor's switch applies. Nitro (amazon) and GCE (google)
+#: are KVM-based; "qemu" without the emulated flag is QEMU driving KVM.
+VENDORS: tuple[VendorRow, ...] = (
+    VendorRow("microsoft", "hyperv", "Microsoft Hyper-V", sources.SYSTEMD_VIRT),
+    VendorRow("kvm", "kvm", "KVM", sources.SYSTEMD_VIRT),
+    VendorRow("qemu", "kvm", "QEMU", sources.SYSTEMD_VIRT),
+    VendorRow("amazon", "kvm", "Amazon Nitro (KVM-based)", sources.AWS_NESTED),
+    VendorRow("google", "kvm", "Google Compute Engine (KVM-based)", sources.GCP_NESTED),
+    VendorRow("vmware", "vmware", "VMware", sources.SYSTEMD_VIRT),
+    VendorRow("oracle", "virtualbox", "Oracle VirtualBox", sources.SYSTEMD_VIRT),
+    VendorRow("xen", "xen", "Xen", sources.SYSTEMD_VIRT),
+    VendorRow("parallels", "parallels", "Parallels", sources.SYSTEMD_VIRT),
+)
+_VENDOR_BY_ID = {row.vendor_id: row for row in VENDORS}
+
+#: CPUID leaf 0 vendor string -> which vendor's rules apply (Hygon is AMD-derived, SVM).
+CPU_VENDORS: Mapping[str, CpuKind] = {
+    "GenuineIntel": "intel",
+    "AuthenticAMD": "amd",
+    "HygonGenuine": "amd",
+}
+
+CLOUDS: Mapping[str, Cloud] = {"azure": "azure", "aws": "aws", "gcp": "gcp"}
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRow:
+    """An Azure size family pattern and what its size page says about nesting."""
+
+    pattern: str  # regex over the size name without "Standard_", case-sensitive
+    status: AzureSize
+    why: str
+    source: str
+
+
+#: First match wins. Names: Standard_<Family><vCPUs><features>[_v<gen>], e.g. D4s_v5.
+AZURE_SIZES: tuple[SizeRow, ...] = (
+    SizeRow(r"^(DC|EC)", "not-capable", "confidential families", sources.AZURE_SIZES),
+    SizeRow(r"^B", "not-capable", "burstable B-series", sources.AZURE_SIZES),
+    SizeRow(r"^A", "not-capable", "A-series", sources.AZURE_ACU),
+    SizeRow(r"^(HB|HX|HC|H\d)", "not-capable", "HPC families", sources.AZURE_ACU),
+    SizeRow(r"^[DE]\d+[a-z]*p[a-z]*_v\d", "not-capable", "Arm64 (Cobalt/Ampere)",
+            sources.AZURE_SIZES),
+    SizeRow(r"^[DE]\d+[a-z]*a[a-z]*_v4$", "not-capable", "AMD v4 (Dav4/Dasv4/Eav4/Easv4)",
+            sources.AZURE_SIZES),
+    SizeRow(r"^[DE]\d+[a-z]*a[a-z]*_v([5-9]|\d\d)$", "capable", "AMD v5 or later",
+            sources.AZURE_SIZES),
+    SizeRow(r"^DS?\d+[a-z]*(_v2)?$", "not-capable", "Dv2/DSv2 and older", sources.AZURE_ACU),
+    SizeRow(r"^[DE]\d+[a-z]*_v([3-9]|\d\d)$", "capable", "Intel D/E v3 or later",
+            sources.AZURE_ACU),
+    SizeRow(r"^F\d+s?_v2$", "capable", "Fsv2", sources.AZURE_ACU),
+    SizeRow(r"^FX\d", "capable", "FX", sources.AZURE_ACU),
+    SizeRow(r"^M\d", "capable", "M-series", sources.AZURE_ACU),
+)
+
+#: AWS: virtual types nest only on 8th-generation Intel (C8i/M8i/R8i, flex and d variants).
+AWS_NESTED_FAMILIES = re.compile(r"^(c8i|m8i|r8i)(d|-flex)?\.")
+
+
+def azure_size(instance_type: str | None) -> AzureSize:
+    if not instance_type:
+        return "unknown"
+    name = instance_type.removeprefix("Standard_").removeprefix("standard_")
+    for row in AZURE_SIZES:
+        if re.search(row.pattern, name):
+            return row.status
+    return "unknown"
+
+
+def aws_type(instance_type: str | None) -> AwsType:
+    if not instance_type:
+        return "unknown"
+    name = instance_type.lower()
+    if name.endswith(".metal") or ".metal-" in name:
+        return "metal"
+    if AWS_NESTED_FAMILIES.match(name):
+        return "nested-capable"
+    return "virtual" if "." in name else "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    place: Place
+    outer: Outer
+    cloud: Cloud
+    cpu: CpuKind
+    os: OsKind
+    exposed: bool | None  # VT-x/AMD-V reaches this OS
+    slat: bool | None
+    firmware_disabled: bool
+    kvm: str | None  # KvmDevice state on Linux, None when not looked at
+    software_nesting: bool  # /dev/kvm is PVM-backed
+    confidential: bool
+    wsl: bool
+    container: bool
+    xen_dom0: bool
+    depth: Depth
+    azure_size: AzureSize
+    aws_type: AwsType
+    hypervisor_name: str = ""  # for the text: "VMware", "an unidentified hypervisor"
+    instance_type: str = ""
+    #: Situation field -> the assessment evidence it was read from.
+    evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
+
+
+#: Fields a rule may match on (everything but the text helpers and evidence).
+MATCH_FIELDS: frozenset[str] = frozenset(
+    f.name for f in fields(Situation)
+) - {"hypervisor_name", "instance_type", "evidence"}
+
+#: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
+#: part's evidence to the observations that matter; none matching keeps the whole part.
+_EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003")),
+    "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "/sys/hypervisor",
+                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product")),
+    "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
+                             "/sys/class/dmi/id/chassis")),
+    "cpu": ("cpu", ("CPUID.0x0:",)),
+    "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
+                                   "/proc/cpuinfo")),
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX")),
+    "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
+                                             "CPUID.0x80000001:ECX[2]")),
+    "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
+    "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
+    "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
+                                    "CPUID.0x8000001f", "CPUID.0x21")),
+    "wsl": ("environment", ("/proc/sys/kernel/osrelease",)),
+    "container": ("environment", ("/.dockerenv", "/run/.containerenv", "/proc/1/cgroup")),
+    "xen_dom0": ("environment", ("/proc/xen",)),
+    "depth": ("nesting", ()),
+    "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
+    "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
+}
+
+#: DMI firmware strings (bios_vendor "SeaBIOS" ...) identify a platform, but quoted in a
+#: "no VT-x" verdict they read as "fix your BIOS": keep them out of reasons.
+_FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+
+
+def _parts(a: Assessment) -> Mapping[str, tuple[Evidence, ...]]:
+    return {
+        "cpu": a.cpu.evidence,
+        "hypervisor": a.hypervisor.evidence,
+        "virtualization": a.virtualization.evidence,
+        "environment": a.environment.evidence,
+        "nesting": a.nesting.evidence,
+    }
+
+
+def _evidence(a: Assessment) -> dict[str, tuple[Evidence, ...]]:
+    parts = _parts(a)
+    out: dict[str, tuple[Evidence, ...]] = {}
+    for name, (part, prefixes) in _EVIDENCE_FOR.items():
+        pool = parts[part]
+        if name != "firmware_disabled":  # firmware evidence is the point of that verdict only
+            pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+        chosen = tuple(e for e in pool if e.source.startswith(prefixes)) if prefixes else pool
+        out[name] = chosen or pool
+    return out
+
+
+def _place(a: Assessment) -> Place:
+    hv = a.hypervisor
+    if hv.emulated:
+        return "emulator"
+    if hv.partition == "root":
+        return "hyperv-root"
+    if hv.partition == "l1vh":
+        return "hyperv-l1vh"
+    if hv.detected:
+        return "vm"
+    # No hypervisor visible. Only the nesting assessment can say it is really L0;
+    # otherwise a hypervisor may be hiding (VirtualBox with paravirtualization "None").
+    return "bare-metal" if a.nesting.level == 0 else "unseen"
+
+
+def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:
+    if place not in ("vm", "hyperv-l1vh", "emulator"):
+        return "none", ""
+    vendor = a.hypervisor.vendor
+    row = _VENDOR_BY_ID.get(vendor or "")
+    if row is not None:
+        return row.outer, row.name
+    if vendor in (None, "unknown"):
+        return "unidentified", "an unidentified hypervisor"
+    return "other", a.hypervisor.product or vendor or "another hypervisor"
+
+
+def _depth(a: Assessment) -> Depth:
+    level = a.nesting.level
+    if level is None:
+        return "deeper" if a.nesting.at_least >= 2 else "unknown"
+    if level <= 0:
+        return "l0"
+    return "l1" if level == 1 else "deeper"
+
+
+def _os(system: str) -> OsKind:
+    low = system.lower()
+    if low == "windows":
+        return "windows"
+    return "linux" if low == "linux" else "other"
+
+
+def situate(a: Assessment) -> Situation:
+    """Reduce an Assessment to the fields the matrix rules match on."""
+    place = _place(a)
+    outer, name = _outer(a, place)
+    virt = a.virtualization
+    hv = a.hypervisor
+    instance = hv.instance_type or ""
+    cloud: Cloud = CLOUDS.get(hv.cloud or "", "other" if hv.cloud else "none")
+    return Situation(
+        place=place,
+        outer=outer,
+        cloud=cloud,
+        cpu=CPU_VENDORS.get(a.cpu.vendor or "", "other"),
+        os=_os(a.environment.os),
+        exposed=virt.exposed,
+        slat=virt.slat,
+        firmware_disabled=bool(virt.firmware_disabled),
+        kvm=virt.kvm_device,
+        software_nesting=virt.software_nesting_only,
+        confidential=hv.confidential is not None and place in ("vm", "hyperv-l1vh"),
+        wsl=a.environment.wsl,
+        container=a.environment.container is not None,
+        xen_dom0=a.environment.xen_domain == "dom0",
+        depth=_depth(a),
+        azure_size=azure_size(instance) if cloud == "azure" else "unknown",
+        aws_type=aws_type(instance) if cloud == "aws" else "unknown",
+        hypervisor_name=name,
+        instance_type=instance,
+        evidence=_evidence(a),
+    )

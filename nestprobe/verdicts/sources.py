@@ -1,0 +1,81 @@
+"""Where every rule, condition and remediation comes from (checked against the primary text).
+
+Repo paths name the file in its GitHub repository; URLs name the published page.
+"""
+
+from __future__ import annotations
+
+#: "What is Nested Virtualization for Hyper-V?" (ms.date 06/10/2025): supported scenarios,
+#: Azure Local evaluation-only, non-Microsoft virtualization either way unsupported.
+MS_NESTED = (
+    "MicrosoftDocs/windowsserverdocs WindowsServerDocs/virtualization/hyper-v/"
+    "nested-virtualization.md"
+)
+#: "Run Hyper-V in a Virtual Machine with Nested Virtualization" (ms.date 06/10/2025):
+#: Intel WS2016+/Win10+ and config 8.0; AMD WS2022+/Win11+ and 9.3; Azure "Standard".
+MS_ENABLE = (
+    "MicrosoftDocs/windowsserverdocs WindowsServerDocs/virtualization/hyper-v/"
+    "enable-nested-virtualization.md"
+)
+#: Container hosts running Hyper-V isolation: >= 4 GB RAM, >= 2 virtual processors.
+MS_CONTAINERS = (
+    "MicrosoftDocs/Virtualization-Documentation virtualization/windowscontainers/"
+    "deploy-containers/system-requirements.md"
+)
+#: Hyper-V needs SLAT; "A hypervisor has been detected" in a root partition is not a failure.
+MS_HYPERV_REQ = (
+    "MicrosoftDocs/Virtualization-Documentation virtualization/hyper-v-on-windows/"
+    "reference/hyper-v-requirements.md"
+)
+#: WSL 0x80370102: nested in a VM, Trusted Launch on Azure, firmware on physical machines.
+WSL_TROUBLESHOOTING = "MicrosoftDocs/WSL WSL/troubleshooting.md"
+WSL_FAQ = "MicrosoftDocs/WSL WSL/faq.yml"
+#: .wslconfig [wsl2] nestedVirtualization: "Only available on Windows 11".
+WSL_CONFIG = "MicrosoftDocs/WSL WSL/wsl-config.md"
+#: Azure size pages: "Feature support - Nested Virtualization: Supported / Not Supported".
+AZURE_SIZES = "https://learn.microsoft.com/azure/virtual-machines/sizes/overview"
+#: ACU page: families marked *** are "capable of running nested virtualization".
+AZURE_ACU = "MicrosoftDocs/azure-compute-docs articles/virtual-machines/acu.md"
+AZURE_TRUSTED_LAUNCH_FAQ = (
+    "MicrosoftDocs/azure-compute-docs articles/virtual-machines/trusted-launch-faq.md"
+)
+#: "Supported instance types: C8i, M8i, R8i"; KVM and Hyper-V as L1; modify-instance-cpu-options.
+AWS_NESTED = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/amazon-ec2-nested-virtualization.html"
+)
+#: "The only hypervisor supported in an L1 VM is Linux KVM; Microsoft Hyper-V isn't
+#: supported"; "You can't use VMs powered by AMD and Arm processors".
+GCP_NESTED = "https://cloud.google.com/compute/docs/instances/nested-virtualization/overview"
+GCP_ENABLE = (
+    "https://cloud.google.com/compute/docs/instances/"
+    "enable-nested-virtualization-vm-instances"
+)
+#: "From Linux kernel v4.20 onwards, the nested KVM parameter is enabled by default".
+KVM_NESTED = "torvalds/linux Documentation/virt/kvm/x86/running-nested-guests.rst"
+PROXMOX_NESTED = "https://pve.proxmox.com/wiki/Nested_Virtualization"
+#: "Expose hardware assisted virtualization to the guest OS"; nesting other hypervisors in a
+#: vSphere VM "is not a supported scenario".
+VMWARE_KB = "VMware KB 2009916 (Support for running ESXi/ESX as a nested virtualization solution)"
+#: Workstation "Virtualize Intel VT-x/EPT or AMD-V/RVI", Fusion "Enable hypervisor applications".
+VMWARE_DESKTOP = "https://github.com/docker/for-win/issues/4470"
+VIRTUALBOX_NESTED = (
+    "https://docs.oracle.com/en/virtualization/virtualbox/7.0/user/AdvancedTopics.html"
+    "#nested-virt"
+)
+#: xl.cfg nestedhvm: "disabled by default"; SUPPORT.md: Nested HVM is "Experimental".
+XEN_NESTED = "xen-project/xen docs/man/xl.cfg.5.pod.in (nestedhvm); SUPPORT.md (Nested HVM)"
+#: Xen owns VT-x/AMD-V; dom0 is a PV guest of it.
+XEN_DOM0 = "xen-project/xen docs/man/xl.cfg.5.pod.in (type=hvm/pvh/pv)"
+PARALLELS_NESTED = "Parallels Desktop Command-Line Reference: prlctl set --nested-virt"
+#: Pagetable-based Virtual Machine: a KVM backend that runs PVM-enabled guest kernels
+#: without VMX/SVM.
+PVM = "virt-pvm/linux arch/x86/kvm/pvm/pvm.c"
+QEMU_ACCEL = "https://www.qemu.org/docs/master/system/introduction.html#virtualisation-accelerators"
+WOA_EMULATION = "https://learn.microsoft.com/windows/arm/apps-on-arm-x86-emulation"
+#: /dev/kvm root:kvm 0660 and the user not in the group: udev rule or usermod.
+KVM_ACCESS = "https://github.com/actions/runner-images/issues/7670"
+DOCKER_DEVICE = "https://docs.docker.com/reference/cli/docker/container/run/#device"
+#: systemd-detect-virt ids (the hypervisor.vendor vocabulary).
+SYSTEMD_VIRT = "https://www.freedesktop.org/software/systemd/man/latest/systemd-detect-virt.html"
+#: Nothing in the matrix: said so instead of guessed.
+NESTPROBE = "nestprobe docs/verdicts.md"
