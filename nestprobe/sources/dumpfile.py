@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from typing import Any, Final, get_args
 
 from nestprobe.errors import DumpFormatError
@@ -374,35 +374,48 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-#: LatencyRecord field -> (check, what). Types follow timing/record.py; from_dict
-#: does not check them, so the reader does before building.
-_LATENCY_TYPES: dict[str, tuple[Any, str]] = {
-    "cpuid_ticks": (_is_number, "a number"),
-    "median_ticks": (_is_number, "a number"),
-    "p99_ticks": (_is_number, "a number"),
-    "baseline_ticks": (_is_number, "a number"),
-    "tsc_hz": (lambda v: v is None or _is_number(v), "a number or null"),
-    "tsc_hz_source": (lambda v: v is None or isinstance(v, str), "a string or null"),
-    "tsc_quantum_ticks": (lambda v: v is None or _is_int(v), "an integer or null"),
-    "samples": (_is_int, "an integer"),
-    "batches": (_is_int, "an integer"),
-    "leaves": (lambda v: isinstance(v, list) and all(_is_int(x) for x in v), "integers"),
-    "pinned_cpu": (lambda v: v is None or _is_int(v), "an integer or null"),
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_int_list(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_int(x) for x in value)
+
+
+#: LatencyRecord annotation -> (check, what). LatencyRecord.from_dict does not check
+#: types, so the reader does, by each field's declared type (timing/record.py); a field
+#: with an annotation not listed here is passed through unchecked.
+_ANNOTATION_CHECKS: dict[str, tuple[Any, str]] = {
+    "float": (_is_number, "a number"),
+    "int": (_is_int, "an integer"),
+    "str": (_is_str, "a string"),
+    "tuple[int, ...]": (_is_int_list, "a list of integers"),
 }
 
 
 def _latency_problem(data: dict[str, Any]) -> str:
-    names = [f.name for f in fields(LatencyRecord)]
-    missing = [n for n in names if n not in data]
+    declared = fields(LatencyRecord)
+    names = {f.name for f in declared}
+    required = [
+        f.name for f in declared if f.default is MISSING and f.default_factory is MISSING
+    ]
+    missing = [n for n in required if n not in data]
     if missing:
         return f"missing {', '.join(missing)}"
-    unknown = sorted(set(data) - set(names))
+    unknown = sorted(set(data) - names)
     if unknown:
         return f"unknown {', '.join(unknown)}"
-    for name in names:
-        check, what = _LATENCY_TYPES.get(name, (lambda v: True, ""))
-        if not check(data[name]):
-            return f"{name} must be {what}"
+    for f in declared:
+        if f.name not in data:
+            continue
+        annotation = str(f.type)
+        optional = annotation.endswith(" | None")
+        check, what = _ANNOTATION_CHECKS.get(
+            annotation.removesuffix(" | None"), (lambda v: True, "")
+        )
+        value = data[f.name]
+        if not ((optional and value is None) or check(value)):
+            return f"{f.name} must be {what}{' or null' if optional else ''}"
     return ""
 
 
