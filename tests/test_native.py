@@ -529,3 +529,21 @@ def test_dump_tool_links_statically(tmp_path: Path) -> None:
     done = subprocess.run([str(static)], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode in (0, 3)
     assert done.stdout.splitlines()[-1] == "end"
+
+
+@pytest.mark.skipif(
+    shutil.which("aarch64-linux-gnu-gcc") is None or shutil.which("qemu-aarch64-static") is None,
+    reason="needs an aarch64 cross compiler and qemu-user",
+)
+def test_dump_tool_on_non_x86_says_why_and_exits_3(tmp_path: Path) -> None:
+    from nestprobe.sources.dumpfile import parse_dump
+
+    cross = build_tool(tmp_path, "CC=aarch64-linux-gnu-gcc", "STATIC=1")
+    done = subprocess.run(["qemu-aarch64-static", str(cross)], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 3, done.stderr
+    parsed = parse_dump(done.stdout, "nestprobe-dump")
+    assert parsed.cpuid_status == "not-x86"
+    assert parsed.os.machine == "aarch64"
+    assert len(parsed.cpuid) == 0
+    assert parsed.cpuid_detail is not None
