@@ -216,9 +216,12 @@ def _place(a: Assessment) -> Place:
 
 
 def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:
-    if place not in ("vm", "hyperv-l1vh", "emulator"):
-        return "none", ""
     vendor = a.hypervisor.vendor
+    if place == "emulator":
+        # QEMU TCG shows a signature; an OS-level x86 emulator (Windows on Arm) shows none.
+        return ("none", "") if vendor is None else ("other", a.hypervisor.product or vendor)
+    if place not in ("vm", "hyperv-l1vh"):
+        return "none", ""
     row = _VENDOR_BY_ID.get(vendor or "")
     if row is not None:
         return row.outer, row.name
