@@ -211,3 +211,28 @@ def test_cpuinfo_first_block() -> None:
     assert "unrestricted_guest" in vflags
     assert "vmx" not in vflags
     assert cpuinfo.vmx_flags("processor : 0\nflags : fpu\n") is None
+
+
+@given(st.integers(0, 0x1F), regs_st, st.sampled_from([
+    (0x4B4D564B, 0x564B4D56, 0x0000004D), (0x7263694D, 0x666F736F, 0x76482074),
+    (0x566E6558, 0x65584D4D, 0x4D4D566E), (0x61774D56, 0x4D566572, 0x65726177),
+]), st.booleans())
+def test_no_leaf_past_the_maximum_is_decoded(top: int, filler: Registers,
+                                             signature: tuple[int, int, int],
+                                             hv1: bool) -> None:
+    from nestprobe.decode.interfaces import decode_interface, scan, specs_for
+    from nestprobe.snapshot import CpuidTable
+
+    base = 0x40000000
+    leaves = {(base + n, 0): filler for n in range(0x20)}
+    leaves[(base, 0)] = Registers(base + top, *signature)
+    leaves[(base + 1, 0)] = Registers(hyperv.HV_INTERFACE if hv1 else filler.eax, 0, 0, 0)
+    table = CpuidTable(leaves)
+    (found,) = scan(table)
+    decoded = decode_interface(table, found)
+    vendor = found.known.vendor_id if found.known else None
+    offsets = {s.name: s.offset for s in specs_for(vendor, found.interface)}
+    for name in decoded:
+        assert offsets[name] <= top
+    for name, offset in offsets.items():
+        assert (name in decoded) == (offset <= top)
