@@ -3,8 +3,9 @@
  * The walk is written once over a cpuid function pointer so tests can run the
  * exact same code against a table (np_cpuid_snapshot_from_table). Ranges follow
  * CpuidTable.range_max in nestprobe/snapshot.py; sub-leaf rules follow the Intel
- * SDM vol. 2A (CPUID) and AMD APM vol. 3 (appendix E), as Linux's
- * tools/arch/x86/kcpuid and arch/x86/kernel/cpu/ read them.
+ * SDM vol. 2A (CPUID) and AMD APM vol. 3 (appendix E); Linux reads 0xB, 0x1F and
+ * 0x80000026 the same way (arch/x86/kernel/cpu/topology_ext.c: level type ECX[15:8])
+ * and 0x23 by the sub0 EAX bitmap (arch/x86/events/intel/core.c update_pmu_cap).
  */
 #define _GNU_SOURCE 1 /* syscall() under -std=c11 */
 
