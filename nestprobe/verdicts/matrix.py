@@ -85,7 +85,8 @@ RULES: tuple[Rule, ...] = (
          "locked off)", sources.WSL_TROUBLESHOOTING, ("firmware-enable",)),
     Rule("bare-metal-no-vt", ALL, "blocked", when(place="bare-metal", exposed=False),
          "No hypervisor runs below this OS and the CPU reports no VT-x/AMD-V: the firmware "
-         "has it off, or the CPU lacks it", sources.WSL_TROUBLESHOOTING, ("firmware-enable",)),
+         "has it off, or the CPU lacks it", sources.WSL_TROUBLESHOOTING,
+         ("firmware-enable", "hidden-hypervisor")),
     Rule("unseen-no-vt", ALL, "blocked", when(place="unseen", exposed=False),
          "No hypervisor is visible and no VT-x/AMD-V reaches this OS: on a physical machine "
          "the firmware has it off; in a VM whose hypervisor hides itself, that hypervisor "

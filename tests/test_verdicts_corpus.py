@@ -1,0 +1,231 @@
+"""The corpus test table: every real dump through the whole pipeline, with the expected
+status per scenario and why, and this machine through the live probe.
+
+Statuses: S supported, E evaluation-only, N unsupported (may work), X blocked, U unknown;
+columns hyperv, wsl2, hyperv-containers, azure-local, third-party. ``fix`` is text the
+first remediation must contain (None: no remediation expected for any scenario), which
+pins the layer and vendor the user is sent to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from nestprobe.assess.model import Assessment
+from nestprobe.report import build_report
+from nestprobe.sources.load import load_snapshot
+from nestprobe.verdicts import SCENARIOS, Verdicts
+from nestprobe.verdicts.model import WINDOWS_SCENARIOS
+
+CODES = {"S": "supported", "E": "evaluation-only", "N": "unsupported", "X": "blocked",
+         "U": "unknown"}
+BIOS_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    statuses: str  # five codes, SCENARIOS order
+    layer: str | None  # layer of the hyperv verdict's first remediation
+    fix: str | None  # text in that remediation (vendor switch), None = no remediation
+    why: str
+
+
+HV_ROOT = ("SSSSN", None, None,
+           "Windows root partition of Hyper-V (CreatePartitions in 0x40000003): it is the host; "
+           "VMX hidden by design; 3P only via WHP")
+KVM_OFF = ("XXXXX", "outer-hypervisor", "nested=1",
+           "KVM guest without VMX/SVM: the L0 VMM did not expose it; the KVM host's switch")
+KVM_ON = ("NNNNS", None, None,
+          "KVM guest with VMX/SVM: nested KVM is upstream-supported; Microsoft does not support "
+          "Hyper-V on non-Microsoft L0")
+VBOX_KVM_PV = ("XXXXX", "outer-hypervisor", "--nested-hw-virt on",
+               "VirtualBox with the KVM paravirt provider: CPUID says KVM, so the KVM fix is "
+               "given and names VirtualBox's switch too")
+
+TABLE: tuple[Case, ...] = (
+    Case("aws-xen-c3large.txt", "XXXXX", "outer-hypervisor", "C8i/M8i/R8i",
+         "Xen HVM on AWS c3.large, no VMX; CPUID alone cannot name AWS, so Xen's nestedhvm "
+         "with the EC2 note"),
+    Case("aws-xen-t2micro.txt", "XXXXX", "outer-hypervisor", "nestedhvm=1",
+         "Xen HVM on AWS t2.micro, no VMX"),
+    Case("rjcp-aws-xen-e5-2676v3.xml.txt", "XXXXX", "outer-hypervisor", "nestedhvm=1",
+         "Xen 4.2 HVM on AWS (m4 class), no VMX"),
+    Case("azure-hyperv-guest-nested-vmx.txt", "SSSEN", None, None,
+         "Azure Hyper-V guest with VMX exposed: Microsoft supports HV/WSL2/HVC nested; Azure "
+         "Local evaluation only; non-Microsoft hypervisors unsupported"),
+    Case("azure-tdx-cvm-hyperv.txt", "XXXXX", "outer-hypervisor", "not confidential",
+         "Azure TDX confidential VM (isolation bit in 0x40000003): confidential VMs cannot nest"),
+    Case("baremetal-i7-6900k-negative.txt", "SSSSS", None, None,
+         "bare-metal i7-6900K with VMX: everything runs as on any physical host"),
+    Case("manusov-vbox-HOST-asus-n750jk-baremetal.txt", "SSSSS", None, None,
+         "bare-metal host of the VirtualBox dumps, VMX on"),
+    Case("firecracker-c3.txt", *KVM_OFF),
+    Case("firecracker-t2.txt", *KVM_OFF),
+    Case("firecracker-t2s.txt", *KVM_OFF),
+    Case("firecracker-t2cl.txt", *KVM_OFF),
+    Case("firecracker-fingerprint-INTEL_SAPPHIRE_RAPIDS_6.1host.txt", *KVM_OFF),
+    Case("firecracker-fingerprint-AMD_MILAN_6.1host.txt", "XXXXX", "outer-hypervisor",
+         "kvm-amd nested=1", "Firecracker on Milan metal, SVM hidden: the kvm_amd switch"),
+    Case("firecracker-fingerprint-AMD_GENOA_6.1host.txt", "XXXXX", "outer-hypervisor",
+         "kvm-amd nested=1", "Firecracker on Genoa metal, SVM hidden: the kvm_amd switch"),
+    Case("firecracker-t2a.txt", "NNNNS", None, None,
+         "T2A template advertises SVM (0x80000001 ECX[2], 0x8000000A): KVM-on-KVM works"),
+    Case("kvm-hostmodel-i7-8650u-nested-vmx.txt", *KVM_ON),
+    Case("kvm-qemu-tcgmodel-on-kvm-vmx.txt", *KVM_ON),
+    Case("rjcp-kvm-qnx-guest-nested-vmx-i7-6700T.xml.txt", *KVM_ON),
+    Case("hwloc-qemu-kvm-qemu64-pu0.txt", "XXXXX", "outer-hypervisor", "ask its administrator",
+         "QEMU qemu64 model with no hypervisor leaves: a VM (hypervisor bit) whose hypervisor "
+         "is unidentified; no VMX"),
+    Case("libcpuid-qemu-cpu64-rhel6.txt", "XXXXX", "outer-hypervisor", "ask its administrator",
+         "QEMU cpu64-rhel6 with no hypervisor leaves: unidentified hypervisor, no VMX"),
+    Case("virtualbox-kvm-paravirt-i7-4980hq.txt", *VBOX_KVM_PV),
+    Case("manusov-vbox-Centos_64-asus-n750jk.txt", *VBOX_KVM_PV),
+    Case("manusov-vbox-Ubuntu_32-asus-n750jk.txt", *VBOX_KVM_PV),
+    Case("manusov-vbox-Ubuntu_64-asus-n750jk.txt", *VBOX_KVM_PV),
+    Case("manusov-vbox-Win7_32-asus-n750jk.txt", "XXXXX", "outer-hypervisor",
+         "--nested-hw-virt on", "VirtualBox (VBoxVBoxVBox) without nested VT-x"),
+    Case("manusov-vbox-Win7_64-asus-n750jk.txt", "XXXXX", "outer-hypervisor",
+         "--nested-hw-virt on", "VirtualBox (VBoxVBoxVBox) without nested VT-x"),
+    Case("manusov-vbox-WinXP_32-asus-n750jk.txt", "XXXXX", "firmware", "VT-x",
+         "VirtualBox legacy hides the hypervisor bit: CPUID looks bare metal without VT-x, so "
+         "the firmware is named first and the hidden-hypervisor switch second"),
+    Case("manusov-vbox-WinXP_64-asus-n750jk.txt", "XXXXX", "firmware", "VT-x",
+         "as WinXP_32: hypervisor invisible from CPUID"),
+    Case("utillinux-lscpu-vbox43-win7host-cpuinfo.txt", "XXXXX", "firmware", "VT-x",
+         "cpuinfo only, no hypervisor flag, no vmx: no level is proven, so firmware or a "
+         "hiding hypervisor"),
+    Case("rjcp-vmware-workstation-i7-6600U.xml.txt", "XXXXX", "outer-hypervisor",
+         'vhv.enable = "TRUE"', "VMware Workstation without vhv"),
+    Case("rjcp-vmware-workstation-i7-6700K.xml.txt", "XXXXX", "outer-hypervisor",
+         "Virtualize Intel VT-x/EPT", "VMware Workstation without vhv"),
+    Case("rjcp-vmware-esx-xeon-e5-2670v3.xml.txt", "XXXXX", "outer-hypervisor",
+         "Expose hardware assisted virtualization", "VMware ESXi-class without vhv"),
+    Case("instlatx64-woa-x86emu-Virtual_CPU_0000F4A_Snap850_CPUID.txt", "XXXXX", "host-os",
+         "x86-64 machine", "x86 emulation on Windows on Arm: no VT-x to pass on"),
+    Case("instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt", "XXXXX", "host-os",
+         "x86-64 machine", "x64 emulation on Windows on Arm (Surface Pro X)"),
+    Case("fragments-wsl2-qemuuser-hyperv-from-issues.txt", "UUUUU", None, None,
+         "three leaves only (no leaf 1): exposure cannot be told"),
+    *(Case(name, *HV_ROOT) for name in (
+        "instlatx64-hvroot-AuthenticAMD0700F01_K16_Kabini3_CPUID.txt",
+        "instlatx64-hvroot-AuthenticAMD0800F12_K17_Zen_CPUID4.txt",
+        "instlatx64-hvroot-AuthenticAMD0850F00_K17_Zen_CPUID3.txt",
+        "instlatx64-hvroot-GenuineIntel00206E6_Beckton_CPUID2.txt",
+        "instlatx64-hvroot-GenuineIntel00606C1_ICX_01v_CPUID.txt",
+        "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt",
+        "instlatx64-hvroot-GenuineIntel00A0655_CometLake_CPUID3.txt",
+        "instlatx64-hvroot-GenuineIntel00A0671_RocketLake_CPUID4.txt",
+        "rjcp-hvroot-i7-2630QM.xml.txt",
+        "rjcp-hvroot-i7-8565U.xml.txt",
+        "rjcp-hvroot-surfacebook-i7-6600U.xml.txt",
+    )),
+)
+
+
+def _verdicts(path: Path) -> tuple[Assessment, Verdicts]:
+    report = build_report(load_snapshot(str(path)))
+    return report.assessment, report.verdicts
+
+
+def _statuses(verdicts: Verdicts) -> str:
+    back = {v: k for k, v in CODES.items()}
+    return "".join(back[verdicts[s].status] for s in SCENARIOS)
+
+
+def test_table_covers_every_dump(corpus_dumps: Path) -> None:
+    assert {c.file for c in TABLE} == {p.name for p in corpus_dumps.iterdir()}
+    assert len(TABLE) == len({c.file for c in TABLE})
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
+def test_corpus_verdicts(case: Case, corpus_dumps: Path) -> None:
+    _, verdicts = _verdicts(corpus_dumps / case.file)
+    assert _statuses(verdicts) == case.statuses, case.why
+    hyperv = verdicts["hyperv"]
+    if case.fix is None:
+        assert hyperv.remediation == (), case.why
+        return
+    assert hyperv.remediation, case.why
+    first = hyperv.remediation[0]
+    assert first.layer == case.layer, case.why
+    text = "\n".join(s for r in hyperv.remediation for s in (r.where, *r.steps))
+    assert case.fix in text, case.why
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
+def test_corpus_never_blames_the_bios_wrongly(case: Case, corpus_dumps: Path) -> None:
+    a, verdicts = _verdicts(corpus_dumps / case.file)
+    bare_no_vt = (not a.hypervisor.detected and not a.hypervisor.emulated
+                  and a.virtualization.exposed is False)
+    if a.virtualization.firmware_disabled or bare_no_vt:
+        return
+    for verdict in verdicts:
+        blob = json.dumps([*(r.to_dict() for r in verdict.reasons),
+                           *(r.to_dict() for r in verdict.remediation)])
+        assert not BIOS_WORDS.search(blob), (verdict.scenario, blob)
+
+
+def test_corpus_reasons_carry_the_cpuid_evidence(corpus_dumps: Path) -> None:
+    _, verdicts = _verdicts(corpus_dumps / "rjcp-vmware-workstation-i7-6700K.xml.txt")
+    sources = {r.source for r in verdicts["wsl2"].reasons}
+    assert "CPUID.0x1:ECX[5]" in sources
+    vmx = next(r for r in verdicts["wsl2"].reasons if r.source == "CPUID.0x1:ECX[5]")
+    assert vmx.value in (0, False)
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return None
+
+
+@pytest.mark.live
+def test_this_machine() -> None:
+    """This machine, judged against its own OS files rather than a hard-coded answer.
+
+    Here: a Firecracker KVM guest on AMD EPYC, hypervisor bit set, no SVM, /dev/kvm from
+    kvm_pvm, so expect XXXXN: Windows scenarios blocked by the outer KVM (its switch, not
+    the BIOS) and third-party "unsupported" because PVM runs PVM guests only.
+    """
+    from nestprobe.sources.live import live_snapshot
+
+    report = build_report(live_snapshot(timing=False))
+    verdicts = report.verdicts
+    cpuinfo = _read("/proc/cpuinfo") or ""
+    flags = set(next((ln.split(":", 1)[1].split() for ln in cpuinfo.splitlines()
+                      if ln.startswith("flags")), []))
+    in_vm = "hypervisor" in flags
+    has_vt = bool(flags & {"vmx", "svm"})
+    pvm = Path("/sys/module/kvm_pvm").is_dir()
+    if in_vm and not has_vt:
+        for scenario in WINDOWS_SCENARIOS:
+            verdict = verdicts[scenario]
+            assert verdict.status == "blocked"
+            assert verdict.remediation[0].layer in ("outer-hypervisor", "cloud")
+            blob = json.dumps([*(r.to_dict() for r in verdict.reasons),
+                               *(r.to_dict() for r in verdict.remediation)])
+            assert not BIOS_WORDS.search(blob)
+    if pvm and not has_vt:
+        third = verdicts["third-party"]
+        assert third.rule == "pvm-software-nesting"
+        assert third.status == "unsupported"
+        assert third.remediation[0].layer == "this-os"
+    if not in_vm and has_vt:
+        assert verdicts["hyperv"].status == "supported"
+    assert all(v.rule != "uncovered" for v in verdicts)
+
+
+def test_hidden_virtualbox_gets_its_switch_after_the_firmware(corpus_dumps: Path) -> None:
+    """VirtualBox legacy hides the hypervisor bit: the peer tools' "enable it in the BIOS" is
+    one candidate, and the VirtualBox switch is offered as the other."""
+    _, verdicts = _verdicts(corpus_dumps / "manusov-vbox-WinXP_32-asus-n750jk.txt")
+    layers = [r.layer for r in verdicts["third-party"].remediation]
+    assert layers == ["firmware", "outer-hypervisor"]
+    assert any("--nested-hw-virt on" in s for s in verdicts["third-party"].remediation[1].steps)
