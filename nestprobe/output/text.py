@@ -6,6 +6,7 @@ This text is for people and may change between releases; scripts should use
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from nestprobe.report import Report
     from nestprobe.verdicts.model import Verdict
 
+WIDTH = 100
+
 _STATUS_WORD = {
     "supported": "SUPPORTED",
     "evaluation-only": "EVALUATION ONLY",
@@ -26,12 +29,23 @@ _STATUS_WORD = {
 }
 
 
-def _value(value: object) -> str:
+def _oneline(text: str, limit: int = 120) -> str:
+    """Control characters escaped (a hostile value cannot move the cursor), long text cut."""
+    safe = "".join(
+        ch if ch.isprintable() else ("\\n" if ch == "\n" else f"\\x{ord(ch) & 0xFF:02x}")
+        for ch in text
+    )
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+
+
+def _value(value: object, source: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int) and value > 9:
+    if isinstance(value, int) and source.startswith("CPUID") and value > 9:
         return f"{value:#x}"
-    return "-" if value is None else str(value)
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return "-" if value is None else _oneline(str(value))
 
 
 def _yesno(value: bool | None) -> str:
@@ -39,7 +53,19 @@ def _yesno(value: bool | None) -> str:
 
 
 def _evidence_lines(evidence: Iterable[Evidence], indent: str = "    ") -> list[str]:
-    return [f"{indent}- {e.claim}  [{e.source} = {_value(e.value)}]" for e in evidence]
+    return [
+        f"{indent}- {_oneline(e.claim)}  [{e.source} = {_value(e.value, e.source)}]"
+        for e in evidence
+    ]
+
+
+def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        _oneline(text, limit=1000),
+        width=WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if subsequent is None else subsequent,
+    )
 
 
 def render_verdict(verdict: Verdict) -> str:
@@ -53,9 +79,23 @@ def render_verdict(verdict: Verdict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _verdict_block(verdict: Verdict) -> list[str]:
+def _cited(facts: Iterable[Evidence]) -> str:
+    seen: dict[str, None] = {}
+    for e in facts:
+        seen.setdefault(f"{e.source}={_value(e.value, e.source)}")
+    return "; ".join(seen)
+
+
+def _verdict_block(verdict: Verdict, previous: Verdict | None = None) -> list[str]:
+    """Status, the rule's conclusion, then the evidence it rests on in one compact line."""
     lines = [f"  {verdict.scenario:<18} {_STATUS_WORD.get(verdict.status, verdict.status)}"]
-    lines += [f"      because {r.claim}  [{r.source} = {_value(r.value)}]" for r in verdict.reasons]
+    *facts, conclusion = verdict.reasons or (Evidence("no rule matched", verdict.rule, None),)
+    lines += _wrap(conclusion.claim, "      ")
+    if facts:
+        cited = _cited(facts)
+        if previous is not None and cited == _cited(previous.reasons[:-1]):
+            cited = "as above"
+        lines += _wrap(f"evidence: {cited}", "      ")
     return lines
 
 
@@ -79,7 +119,7 @@ def _caveat_lines(report: Report) -> list[str]:
     for verdict in report.verdicts:
         if verdict.status in ("supported", "evaluation-only", "unsupported"):
             seen += [c for c in verdict.caveats if c not in seen]
-    return [f"  - {c}" for c in seen]
+    return [line for c in seen for line in _wrap(f"- {c}", "  ", "    ")]
 
 
 def render_text(report: Report) -> str:
@@ -89,8 +129,10 @@ def render_text(report: Report) -> str:
     out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report), ""]
 
     out.append("Verdicts (Microsoft's nested-virtualization support matrix):")
+    previous: Verdict | None = None
     for verdict in report.verdicts:
-        out += _verdict_block(verdict)
+        out += _verdict_block(verdict, previous)
+        previous = verdict
     fixes = _remediation_lines(report)
     if fixes:
         out += ["", "What to change, and where:", *fixes]
@@ -103,7 +145,7 @@ def render_text(report: Report) -> str:
     out.append(f"  CPU            {cpu.vendor or 'unknown'}{brand}")
     if hv.detected:
         who = hv.product or hv.vendor or "unknown"
-        extra = f", partition {hv.partition}" if hv.partition else ""
+        extra = f", partition {hv.partition}" if hv.partition and hv.partition not in who else ""
         cloud = f", cloud {hv.cloud}" if hv.cloud else ""
         itype = f" ({hv.instance_type})" if hv.instance_type else ""
         out.append(f"  Hypervisor     {who}{extra}{cloud}{itype}")
@@ -111,14 +153,15 @@ def render_text(report: Report) -> str:
         out.append("  Hypervisor     none visible")
     for iface in hv.interfaces:
         out.append(
-            f"    {iface.base:#010x}  {iface.signature!r} max {iface.max_leaf:#x}"
+            f'    {iface.base:#010x}  "{iface.signature}" max {iface.max_leaf:#x}'
             f" -> {iface.vendor_id or 'unknown'}"
         )
     out.append(
         f"  VT-x / AMD-V   vmx {_yesno(virt.vmx)}, svm {_yesno(virt.svm)}, "
         f"exposed {_yesno(virt.exposed)}, SLAT {_yesno(virt.slat)}"
     )
-    out.append(f"  Can host VMs   {_yesno(virt.can_host_vms)}")
+    pvm = " (software nesting only: PVM-enabled guests)" if virt.software_nesting_only else ""
+    out.append(f"  Can host VMs   {_yesno(virt.can_host_vms)}{pvm}")
     if virt.kvm_device is not None:
         backend = f", backend {virt.kvm_backend}" if virt.kvm_backend else ""
         out.append(f"  /dev/kvm       {virt.kvm_device}{backend}")
