@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=20, help="pairs per process comparison")
     args = parser.parse_args()
+    # the standalone dumper is a build product others may clean: build it if missing
+    subprocess.run(["make", "-s", "-C", str(processes.REPO / "csrc"), "nestprobe-dump"],
+                   check=False, stdout=subprocess.DEVNULL)
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"# nestprobe bench — {platform.node()} {platform.machine()}, "
           f"Python {platform.python_version()}, {stamp}\n")
