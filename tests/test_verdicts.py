@@ -492,3 +492,13 @@ def test_firmware_is_named_for_bare_metal_without_vt() -> None:
 def test_dmi_bios_strings_stay_out_of_reasons() -> None:
     verdict = evaluate(make(hv="kvm", exposed=False))["third-party"]
     assert all("bios" not in r.source for r in verdict.reasons)
+
+
+def test_docs_list_every_rule_remediation_and_note_in_order() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "verdicts.md").read_text()
+    rows = re.findall(r"^\| \d+ \| `([^`]+)` \|", doc, flags=re.MULTILINE)
+    assert rows == [r.id for r in RULES]  # same rules, same evaluation order
+    for key in (*REMEDIATIONS, *NOTES):
+        assert f"| `{key}` |" in doc, key
