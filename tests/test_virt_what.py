@@ -87,9 +87,7 @@ ROWS: dict[str, Row] = {
                   "PID 1's container=podman; a container is not a VM"),
     "qemu": Row("qemu", None, None, "Bochs", True, "qemu", None,
                 "QEMU without KVM: no signature (helper printed junk '?'), cpuinfo model "
-                "'QEMU Virtual CPU', hypervisor flag, DMI Bochs",
-                vendor_known_wrong="identity reports 'bochs' (systemd's DMI name for the "
-                "SeaBIOS default) for a QEMU TCG guest"),
+                "'QEMU Virtual CPU', hypervisor flag, DMI Bochs (SeaBIOS's default) => qemu"),
     "rhel5-xen-dom0": Row("xen,xen-dom0", None, "dom0", "Apple Computer, Inc.", True, "xen",
                           None, "/proc/xen/capabilities has control_d; /sys/hypervisor/type "
                           "xen; DMI is the real machine's (a MacBook Pro)"),

@@ -249,6 +249,22 @@ def _os_signals(snapshot: Snapshot) -> tuple[str | None, list[Evidence], bool | 
     return xen, ev, flag
 
 
+def _qemu_cpu_model(snapshot: Snapshot) -> Evidence | None:
+    """A QEMU CPU model name, from the brand string or the kernel's cpuinfo."""
+    parts = [snapshot.cpuid.get(leaf) for leaf in cpu.BRAND_LEAVES]
+    if all(p is not None for p in parts):
+        brand = cpu.brand([p for p in parts if p is not None]) or ""
+        if "QEMU" in brand:
+            return Evidence("QEMU CPU model", "CPUID.0x80000002-0x80000004", brand)
+    text = snapshot.os.text(CPUINFO)
+    if text is not None:
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and "QEMU" in value:
+                return Evidence("QEMU CPU model", f"{CPUINFO}:model name", value.strip())
+    return None
+
+
 def _pvm_guest(snapshot: Snapshot, found: list[FoundInterface]) -> Evidence | None:
     for f in found:
         if f.known is not None and f.known.vendor_id == "kvm" and f.interface is None:
@@ -330,6 +346,11 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
         vendor = dmi_hit[2].vendor_id
         ev.append(Evidence(f"DMI names {vendor} (no CPUID signature)",
                            dmi.DMI_DIR + dmi_hit[0], dmi_hit[1]))
+        if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
+            # "Bochs" is the SMBIOS default of QEMU's SeaBIOS; with a QEMU CPU model and no
+            # KVM signature this is QEMU itself (virt-what: cpuinfo "QEMU" => qemu).
+            vendor = "qemu"
+            ev.append(qemu_cpu)
     if vendor is None and detected:
         vendor = "unknown"
         ev.append(Evidence("a hypervisor is present but does not identify itself",
