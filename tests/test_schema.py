@@ -11,10 +11,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import DUMPS
-from nestprobe.sources.load import load_snapshot
 
 from nestprobe.report import build_report
 from nestprobe.sources.live import live_snapshot
+from nestprobe.sources.load import load_snapshot
 
 SCHEMA_TEXT = resources.files("nestprobe.output").joinpath("report.schema.json").read_text()
 SCHEMA = json.loads(SCHEMA_TEXT)
