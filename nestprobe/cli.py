@@ -136,8 +136,8 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
         from nestprobe.output.answer import answer
         from nestprobe.output.text import render_verdict
 
+        out.write(f"{answer(report)}\n\n")
         out.write(render_verdict(verdict))
-        out.write(f"{answer(report)}\n")
     return STATUS_EXIT.get(verdict.status, EXIT_UNKNOWN)
 
 

@@ -71,7 +71,7 @@ def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
 def render_verdict(verdict: Verdict) -> str:
     """One scenario's verdict with its reasons, conditions and fixes (``nestprobe check``)."""
     lines = _verdict_block(verdict)
-    lines += [f"      if {c}" for c in verdict.conditions]
+    lines += [f"    condition: {c}" for c in verdict.conditions]
     for fix in verdict.remediation:
         lines.append(f"    fix [{fix.layer}] {fix.where}:")
         lines += [f"        {step}" for step in fix.steps]
@@ -126,16 +126,18 @@ def render_text(report: Report) -> str:
     a = report.assessment
     snap = report.snapshot
     hv, virt, nest, cpu, env = (a.hypervisor, a.virtualization, a.nesting, a.cpu, a.environment)
-    out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report), ""]
+    summary = "  ".join(f"{v.scenario}: {v.status}" for v in report.verdicts)
+    out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report)]
+    out += [*_wrap(f"Verdicts: {summary}", "", "  "), ""]
 
+    fixes = _remediation_lines(report)
+    if fixes:
+        out += ["What to change, and where:", *fixes, ""]
     out.append("Verdicts (Microsoft's nested-virtualization support matrix):")
     previous: Verdict | None = None
     for verdict in report.verdicts:
         out += _verdict_block(verdict, previous)
         previous = verdict
-    fixes = _remediation_lines(report)
-    if fixes:
-        out += ["", "What to change, and where:", *fixes]
     caveats = _caveat_lines(report)
     if caveats:
         out += ["", "Caveats that apply:", *caveats]
