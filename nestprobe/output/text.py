@@ -63,6 +63,7 @@ def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
     return textwrap.wrap(
         _oneline(text, limit=1000),
         width=WIDTH,
+        break_on_hyphens=False,
         initial_indent=indent,
         subsequent_indent=indent if subsequent is None else subsequent,
     )
