@@ -263,3 +263,21 @@ def test_live_machine_is_consistent() -> None:
         assert result.level is None or hv.partition == "root"
     if snap.latency is not None and not hv.emulated:
         assert "timing:band" in sources(result)
+
+
+def test_an_emulator_without_hypervisor_bit_claims_no_level() -> None:
+    """Windows-on-ARM's x86 emulator shows no hypervisor bit; that is not bare metal."""
+    from conftest import DUMPS
+
+    from nestprobe.assess.identity import assess_hypervisor
+    from nestprobe.sources.load import load_snapshot
+
+    dump = DUMPS / "instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt"
+    if not dump.exists():
+        pytest.skip("corpus not found")
+    snapshot = load_snapshot(str(dump))
+    hypervisor = assess_hypervisor(snapshot)
+    assert hypervisor.emulated
+    nesting = assess_nesting(snapshot, hypervisor)
+    assert nesting.level is None
+    assert nesting.confidence == "none"

@@ -144,6 +144,12 @@ def assess_nesting(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
                 call.band.name))
             return Nesting(level=None, at_least=0, likely=call.likely,
                            confidence=lower(call.confidence), evidence=tuple(evidence))
+        if hypervisor.emulated:
+            # An emulator's CPUID describes the emulated CPU, not the machine it runs on.
+            evidence.append(Evidence("CPU emulator: its CPUID says nothing about the machine "
+                                     "underneath", "CPUID.0x0:EBX,EDX,ECX", True))
+            return Nesting(level=None, at_least=0, likely=None, confidence="none",
+                           evidence=tuple(evidence))
         return Nesting(level=0, at_least=0, likely=0, confidence="high",
                        evidence=tuple(evidence))
 
