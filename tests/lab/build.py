@@ -1,0 +1,67 @@
+"""Build the lab's artefacts once: the static dumper, the flat and the L1 initramfs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import host, initramfs
+from .kernel import KERNEL_TREE, Kernel, find_kernel
+
+CSRC = host.REPO / "csrc"
+#: What the L1 loads before booting its guests: AMD-V backend with nesting on.
+L1_MODULES = (("kvm_amd", "nested=1"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifacts:
+    kernel: Kernel
+    dumper: Path
+    flat: Path  # every single-level guest and every L2
+    l1: Path  # the nested-virtualization host guest
+
+
+def find_lab_kernel() -> Kernel | None:
+    """The cached Debian kernel tree (lab-setup.sh), else an installed kernel."""
+    return find_kernel([host.CACHE / KERNEL_TREE, Path("/")])
+
+
+def missing() -> str | None:
+    """Why the lab cannot run here, or None when it can."""
+    if host.qemu() is None:
+        return f"{host.QEMU} not found (run .ci/lab-setup.sh as root)"
+    if find_lab_kernel() is None:
+        return f"no kernel in {host.CACHE / KERNEL_TREE} or /boot (run .ci/lab-setup.sh)"
+    if host.busybox() is None:
+        return "static busybox not found (apt-get install busybox-static)"
+    return None
+
+
+def dumper(workdir: Path) -> Path:
+    """``make nestprobe-dump STATIC=1`` on a copy of csrc/, so the shared tree is untouched."""
+    src = workdir / "csrc"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(CSRC, src, ignore=shutil.ignore_patterns("nestprobe-dump", "*.o", "*.so"))
+    subprocess.run(
+        ["make", "-C", str(src), "nestprobe-dump", "STATIC=1"],
+        check=True, capture_output=True, text=True,
+    )
+    return src / "nestprobe-dump"
+
+
+def build(
+    workdir: Path, files: Sequence[str], guests: Sequence[initramfs.NestedGuest]
+) -> Artifacts:
+    """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest."""
+    kernel = find_lab_kernel()
+    busybox = host.busybox()
+    if kernel is None or busybox is None:
+        raise FileNotFoundError(missing())
+    binary = dumper(workdir)
+    flat_tree = initramfs.flat(busybox, binary, files)
+    flat = flat_tree.write(workdir / "flat.cpio")
+    l1 = initramfs.l1(flat_tree, kernel, flat, L1_MODULES, guests).write(workdir / "l1.cpio")
+    return Artifacts(kernel, binary, flat, l1)
