@@ -39,13 +39,14 @@ if [ -f /lab/l2 ]; then
     while read -r l2tag seconds cpu; do
         echo "@@NPLAB-GUEST-BEGIN $l2tag@@"
         start=$(cut -d. -f1 /proc/uptime)
+        # The L2's UART writes straight to our console: a hang still shows how far it got.
         timeout "$seconds" qemu-system-x86_64 -L /usr/share/qemu -accel kvm -cpu "$cpu" \
             -m 320 -smp 1 -nodefaults -display none -no-reboot -net none \
-            -serial "file:/tmp/$l2tag.log" -kernel /lab/vmlinuz -initrd /lab/l2.cpio \
-            -append "console=ttyS0 panic=-1 quiet nplab_tag=$l2tag" > "/tmp/$l2tag.err" 2>&1
+            -serial file:/dev/console -kernel /lab/vmlinuz -initrd /lab/l2.cpio \
+            -append "console=ttyS0 panic=-1 quiet nplab_tag=$l2tag" \
+            < /dev/null > "/tmp/$l2tag.err" 2>&1
         rc=$?
         end=$(cut -d. -f1 /proc/uptime)
-        tr -d '\r' < "/tmp/$l2tag.log"
         sed 's/^/qemu-stderr: /' "/tmp/$l2tag.err"
         echo "@@NPLAB-GUEST-END $l2tag rc=$rc seconds=$((end - start))@@"
     done < /lab/l2

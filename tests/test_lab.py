@@ -1,0 +1,126 @@
+"""The QEMU lab (issue #6): real guests under TCG, and real L2 guests under KVM inside one.
+
+Each guest runs the static nestprobe-dump between markers on its serial console; the
+host cuts the dump out, loads it with nestprobe.load and compares the report with the
+configuration table (tests/lab/configs.py). Run: python -m pytest tests/test_lab.py -m lab
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from lab import build, configs, console, host, kvmhost, verify
+from lab.boot import Boot, Machine, boot
+from lab.run import run_all
+
+pytestmark = pytest.mark.lab
+
+RUN = host.CACHE / "run"
+#: The whole set of boots took ~75 s on 2 cores; this guards the CI budget, not speed.
+BOOTS_BUDGET_S = 480
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> build.Artifacts:
+    reason = build.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    from nestprobe.sources.osfacts import WATCHED_PATHS
+
+    return build.build(RUN, WATCHED_PATHS, configs.nested_guests())
+
+
+@pytest.fixture(scope="session")
+def boots(artifacts: build.Artifacts) -> tuple[dict[str, Boot], float]:
+    start = time.monotonic()
+    results = run_all(artifacts, RUN / "logs")
+    wall = time.monotonic() - start
+    timings = {tag: round(result.seconds, 1) for tag, result in results.items()}
+    l1_log = results[configs.L1.name].log
+    timings |= {f"{tag} (in L1)": b.seconds for tag, b in console.guests(l1_log).items()}
+    (RUN / "timings.json").write_text(json.dumps({"wall": round(wall, 1), **timings}, indent=1))
+    return results, wall
+
+
+def _dump(result: Boot, tag: str, log: str) -> Path:
+    """The dump block ``tag`` from ``log``, saved as a file for nestprobe.load."""
+    assert not result.timed_out, f"{result.tag} timed out\n{result.tail()}"
+    block = console.dumps(log).get(tag)
+    assert block is not None, f"no dump from {tag}\n{result.tail()}"
+    assert block.rc == 0, f"nestprobe-dump exited {block.rc} in {tag}\n{block.text[-2000:]}"
+    path = RUN / "dumps" / f"{tag}.dump"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(block.text)
+    return path
+
+
+def _check(path: Path, expect: configs.Expect) -> None:
+    import nestprobe
+
+    report = nestprobe.load(str(path))
+    wrong = verify.lab_facts(report.snapshot, expect)
+    wrong += verify.assessment(report.assessment, expect)
+    assert not wrong, f"{path.name}:\n  " + "\n  ".join(wrong)
+    # The JSON rendering is the report's contract; it must hold for every real guest.
+    assert json.loads(json.dumps(report.to_dict()))
+
+
+@pytest.mark.parametrize("config", configs.FLAT, ids=lambda c: c.name)
+def test_flat_guest(config: configs.Config, boots: tuple[dict[str, Boot], float]) -> None:
+    result = boots[0][config.name]
+    _check(_dump(result, config.name, result.log), config.expect)
+    assert result.returncode == 0, result.tail()
+
+
+def test_l1_hosts_kvm(boots: tuple[dict[str, Boot], float]) -> None:
+    result = boots[0][configs.L1.name]
+    assert "@@NPLAB-INSMOD-FAILED" not in result.log, result.tail()
+    _check(_dump(result, configs.L1.name, result.log), configs.L1.expect)
+    assert console.finished(result.log), result.tail()
+
+
+@pytest.mark.parametrize("config", configs.NESTED, ids=lambda c: c.name)
+def test_nested_guest(config: configs.Config, boots: tuple[dict[str, Boot], float]) -> None:
+    l1 = boots[0][configs.L1.name]
+    guest = console.guests(l1.log).get(config.name)
+    assert guest is not None, f"the L1 never started {config.name}\n{l1.tail()}"
+    assert guest.rc == 0, f"L2 {config.name} exited {guest.rc}\n{guest.text[-3000:]}"
+    assert console.finished(guest.text), f"L2 {config.name} did not finish\n{guest.text[-3000:]}"
+    _check(_dump(l1, config.name, guest.text), config.expect)
+
+
+def test_boots_within_budget(boots: tuple[dict[str, Boot], float]) -> None:
+    assert boots[1] < BOOTS_BUDGET_S, (RUN / "timings.json").read_text()
+
+
+def _host_flags() -> tuple[str, set[str]]:
+    vendor, flags = "", set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "vendor_id":
+            vendor = value.strip()
+        elif key.strip() == "flags":
+            return vendor, set(value.split())
+    return vendor, flags
+
+
+def test_direct_kvm_guest(artifacts: build.Artifacts) -> None:
+    """One guest straight on this machine's /dev/kvm, where that is real VMX/SVM KVM."""
+    reason = kvmhost.blocker()
+    if reason is not None:
+        pytest.skip(reason)
+    vendor, flags = _host_flags()
+    nested = kvmhost.nested_exposed()
+    expect = configs.Expect(
+        cpu_vendor=vendor, bit=True, interfaces=((configs.TCG_BASE, "kvm"),), detected=True,
+        vendor="kvm", emulated=False, vmx=nested and "vmx" in flags,
+        svm=nested and "svm" in flags, exposed=nested, slat=None, at_least=(1,),
+        # On a host that is itself a VM the guest is at least two deep: unprovable.
+        true_level=2 if "hypervisor" in flags else 1, provable=1,
+    )
+    result = boot("kvm-direct", Machine("host", accel="kvm"), vmlinuz=artifacts.kernel.vmlinuz,
+                  initrd=artifacts.flat, logdir=RUN / "logs", timeout_s=120)
+    _check(_dump(result, "kvm-direct", result.log), expect)
