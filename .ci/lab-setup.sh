@@ -31,4 +31,6 @@ mkdir -p "$debs"
 rm -rf "$tree"
 dpkg -x "$debs/${image}"_*.deb "$tree"
 rm -f "$debs/${image}"_*.deb
+# Under sudo, leave the cache to the user who will run the tests (they write into it).
+if [ -n "${SUDO_USER:-}" ]; then chown -R "$SUDO_USER" "$cache"; fi
 echo "lab-setup: kernel $version unpacked into $tree"

@@ -62,11 +62,12 @@ _TCG = ((TCG_BASE, "qemu"),)
 
 def _flat(*, bit: bool = True, interfaces: tuple[tuple[int, str], ...] = _TCG,
           emulated: bool = True, svm: bool = True, vmx: bool = False,
-          at_least: tuple[int, ...] = (1,), cpu_vendor: str = "AuthenticAMD") -> Expect:
+          at_least: tuple[int, ...] = (1,), cpu_vendor: str = "AuthenticAMD",
+          npt: bool = True) -> Expect:
     return Expect(
         cpu_vendor=cpu_vendor, bit=bit, interfaces=interfaces, detected=True, vendor="qemu",
         emulated=emulated,
-        vmx=vmx, svm=svm, exposed=svm or vmx, slat=True if svm else None,
+        vmx=vmx, svm=svm, exposed=svm or vmx, slat=npt if svm else None,
         at_least=at_least, true_level=1, provable=1,
     )
 
@@ -74,6 +75,9 @@ def _flat(*, bit: bool = True, interfaces: tuple[tuple[int, str], ...] = _TCG,
 FLAT: tuple[Config, ...] = (
     Config("amd-svm", "EPYC,+svm", _flat(),
            "TCG emulates SVM with NPT; the TCG signature names QEMU and an emulator"),
+    Config("amd-svm-nonpt", "EPYC,+svm,-npt", _flat(npt=False),
+           "SVM without nested paging (8000000Ah:EDX[0] clear): AMD-V reaches the guest, "
+           "SLAT does not"),
     Config("amd-nosvm", "EPYC,-svm", _flat(svm=False),
            "SVM masked: nothing can host VMs, identity unchanged"),
     Config("intel-novmx", "Skylake-Client,-vmx", _flat(svm=False, cpu_vendor="GenuineIntel"),

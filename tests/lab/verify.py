@@ -34,6 +34,8 @@ def lab_facts(snapshot: Snapshot, expect: Expect) -> list[str]:
     for flag, want in (("hypervisor", expect.bit), ("svm", expect.svm), ("vmx", expect.vmx)):
         if (flag in flags) != want:
             wrong.append(f"/proc/cpuinfo flag {flag!r} present={flag in flags}, want {want}")
+    if expect.svm and expect.slat is not None and ("npt" in flags) != expect.slat:
+        wrong.append(f"/proc/cpuinfo flag 'npt' present={'npt' in flags}, want {expect.slat}")
     return wrong
 
 
