@@ -10,8 +10,9 @@ from pathlib import Path
 
 from . import host
 
-#: Console on the first UART; panic reboots and -no-reboot turns that into a QEMU exit.
-BASE_APPEND = "console=ttyS0 panic=-1 quiet"
+#: Console on the first UART, kernel messages included (a hung boot then shows where);
+#: panic reboots and -no-reboot turns that into a QEMU exit. /init mutes the kernel.
+BASE_APPEND = "console=ttyS0 panic=-1"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ if [ -f /lab/l2 ]; then
         timeout "$seconds" qemu-system-x86_64 -L /usr/share/qemu -accel kvm -cpu "$cpu" \
             -m 320 -smp 1 -nodefaults -display none -no-reboot -net none \
             -serial file:/dev/console -kernel /lab/vmlinuz -initrd /lab/l2.cpio \
-            -append "console=ttyS0 panic=-1 quiet nplab_tag=$l2tag" \
+            -append "console=ttyS0 panic=-1 nplab_tag=$l2tag" \
             < /dev/null > "/tmp/$l2tag.err" 2>&1
         rc=$?
         end=$(cut -d. -f1 /proc/uptime)
