@@ -8,6 +8,8 @@ configuration table (tests/lab/configs.py). Run: python -m pytest tests/test_lab
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,7 +40,9 @@ def boots(artifacts: build.Artifacts) -> tuple[dict[str, Boot], float]:
     start = time.monotonic()
     results = run_all(artifacts, RUN / "logs")
     wall = time.monotonic() - start
-    timings = {tag: round(result.seconds, 1) for tag, result in results.items()}
+    timings: dict[str, float | int | None] = {
+        tag: round(result.seconds, 1) for tag, result in results.items()
+    }
     l1_log = results[configs.L1.name].log
     timings |= {f"{tag} (in L1)": b.seconds for tag, b in console.guests(l1_log).items()}
     (RUN / "timings.json").write_text(json.dumps({"wall": round(wall, 1), **timings}, indent=1))
@@ -64,8 +68,13 @@ def _check(path: Path, expect: configs.Expect) -> None:
     wrong = verify.lab_facts(report.snapshot, expect)
     wrong += verify.assessment(report.assessment, expect)
     assert not wrong, f"{path.name}:\n  " + "\n  ".join(wrong)
-    # The JSON rendering is the report's contract; it must hold for every real guest.
-    assert json.loads(json.dumps(report.to_dict()))
+    # The CLI replaying the same dump must render exactly the library's report.
+    cli = subprocess.run(
+        [sys.executable, "-m", "nestprobe", "report", "--from", str(path), "--json"],
+        cwd=host.REPO, check=False, capture_output=True, text=True, timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout) == json.loads(json.dumps(report.to_dict()))
 
 
 @pytest.mark.parametrize("config", configs.FLAT, ids=lambda c: c.name)
@@ -97,7 +106,7 @@ def test_boots_within_budget(boots: tuple[dict[str, Boot], float]) -> None:
 
 
 def _host_flags() -> tuple[str, set[str]]:
-    vendor, flags = "", set()
+    vendor, flags = "", set[str]()
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "vendor_id":
