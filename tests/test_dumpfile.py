@@ -317,3 +317,14 @@ def test_latency_written_before_later_fields_still_loads() -> None:
     assert loaded is not None
     assert loaded.cpuid_ticks == latency.cpuid_ticks
     assert loaded == latency  # the defaults are what the writer would have written
+
+
+def test_words_ending_in_a_newline_are_quoted() -> None:
+    """Found by the long fuzz run: a bare-word regex ending in `$` accepted 'x\\n'."""
+    from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
+
+    snap = Snapshot(
+        "ok", CpuidTable({}),
+        OsFacts(system="", machine="!\n", files={"!\n": FileFact("ok", None)}),
+    )
+    assert parse_dump(format_dump(snap), "x.dump") == snap

@@ -62,7 +62,7 @@ _CPUID = re.compile(
     rf"^cpuid {_HEX} {_HEX} eax={_HEX} ebx={_HEX} ecx={_HEX} edx={_HEX}$"
 )
 #: A value written bare: printable ASCII with no space, not starting with a quote.
-_BARE = re.compile(r'^[!#-~][!-~]*$')
+_BARE = re.compile(r'[!#-~][!-~]*\Z')  # \Z, not $: $ also matches before a final newline
 _INT = re.compile(r"^-?[0-9]+$")
 
 
