@@ -25,9 +25,12 @@ def _extension_name(report: Report) -> str:
 
 
 def _where(report: Report) -> str:
+    """``a guest of KVM``, ``a Hyper-V guest partition``: what this OS is, as a noun phrase."""
     hv = report.assessment.hypervisor
-    name = hv.product or hv.vendor or "unidentified"
-    return f"{name} guest" if "guest" not in name else name
+    name = hv.product or hv.vendor or "an unidentified hypervisor"
+    if "guest" in name or "partition" in name:
+        return f"a {name}"
+    return f"a guest of {name}"
 
 
 def answer(report: Report) -> str:
@@ -61,15 +64,17 @@ def answer(report: Report) -> str:
         slat = " with SLAT" if virt.slat else ""
         if not hv.detected:
             return f"Yes: bare metal with {ext}{slat}; this OS can host VMs."
-        return f"Yes: {ext}{slat} reaches this {_where(report)}; it can host nested VMs."
+        return f"Yes: {ext}{slat} reaches this OS, {_where(report)}; it can host nested VMs."
     if hv.detected:
         tail = ""
+        if hv.confidential:
+            tail = f"; this is a confidential VM ({hv.confidential}), where nesting is not offered"
         if virt.software_nesting_only:
             tail = (
                 "; /dev/kvm here is PVM software nesting, which runs only PVM-enabled guest kernels"
             )
         return (
-            f"No: this is a {_where(report)} and the outer hypervisor does not pass {ext} "
+            f"No: this OS is {_where(report)}, and the outer hypervisor does not pass {ext} "
             f"through{tail}."
         )
     if snap.cpuid_status == "ok":
