@@ -1,0 +1,60 @@
+"""The one-line answer names the deciding layer and blames the BIOS only when it is the cause."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DUMPS
+
+import nestprobe
+from nestprobe.output.answer import answer
+from nestprobe.report import build_report
+from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
+
+# (dump, start of the answer, a phrase it must contain, why)
+CASES = [
+    ("instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt", "Yes:", "root partition",
+     "a Windows host with Hyper-V running hosts VMs although VT-x is hidden"),
+    ("firecracker-t2.txt", "No:", "outer hypervisor does not pass VT-x",
+     "a KVM guest with VMX masked: the outer layer must change"),
+    ("azure-hyperv-guest-nested-vmx.txt", "Yes:", "VT-x",
+     "Azure with ExposeVirtualizationExtensions: VMX reaches the guest"),
+    ("baremetal-i7-6900k-negative.txt", "Yes:", "bare metal", "no hypervisor, VMX present"),
+    ("instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt", "No", "emulated",
+     "x64 emulation on Windows on ARM: no hardware virtualization to pass on"),
+    ("azure-tdx-cvm-hyperv.txt", "No:", "confidential VM",
+     "a TDX confidential VM offers no nesting"),
+]
+
+
+@pytest.mark.parametrize(("dump", "start", "phrase", "why"), CASES)
+def test_answer_for_corpus_dumps(dump: str, start: str, phrase: str, why: str) -> None:
+    text = answer(nestprobe.load(str(DUMPS / dump)))
+    assert text.startswith(start), why
+    assert phrase in text, why
+    assert "BIOS" not in text, why
+
+
+def _snapshot(cpuinfo_flags: str) -> Snapshot:
+    intel = (0x756E6547, 0x6C65746E, 0x49656E69)
+    table = CpuidTable({
+        (0, 0): Registers(1, intel[0], intel[1], intel[2]),
+        (1, 0): Registers(0x906EA, 0, 1 << 5, 0),  # VMX set, hypervisor bit clear
+    })
+    cpuinfo = f"processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: {cpuinfo_flags}\n"
+    os_facts = OsFacts(system="Linux", machine="x86_64",
+                       files={"/proc/cpuinfo": FileFact("ok", cpuinfo)})
+    return Snapshot("ok", table, os_facts)
+
+
+def test_firmware_is_named_only_when_the_kernel_dropped_vmx() -> None:
+    disabled = answer(build_report(_snapshot("fpu sse2")))
+    assert "firmware" in disabled
+    enabled = answer(build_report(_snapshot("fpu sse2 vmx")))
+    assert enabled.startswith("Yes: bare metal")
+    assert "firmware" not in enabled
+
+
+def test_no_cpuid_cannot_tell() -> None:
+    snap = Snapshot("not-x86", CpuidTable({}), OsFacts(system="Linux", machine="aarch64"),
+                    cpuid_detail="this machine is aarch64, not x86")
+    assert answer(build_report(snap)).startswith("Cannot tell")
