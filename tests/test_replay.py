@@ -66,3 +66,30 @@ def test_subprocess_entry_point_replays_too(tmp_path: pytest.TempPathFactory) ->
         check=True,
     ).stdout
     assert json.loads(replay)["cpuid"]["leaves"] == dump.count("\ncpuid ")
+
+
+def _without_timing(report: dict[str, object]) -> dict[str, object]:
+    """Drop the fields a second measurement changes: timing and the timing evidence."""
+    out = {k: v for k, v in report.items() if k not in ("source", "timing")}
+    nesting = dict(report["nesting"])  # type: ignore[call-overload]
+    nesting["evidence"] = [
+        e for e in nesting["evidence"] if not str(e["source"]).startswith("timing:")
+    ]
+    out["nesting"] = nesting
+    return out
+
+
+def test_timed_dump_replays_like_a_timed_live_run(tmp_path: pytest.TempPathFactory) -> None:
+    """With timing on both sides, only the measurement itself differs between the runs."""
+    from nestprobe.cli import main
+
+    dump_out, live_out, replay_out = io.StringIO(), io.StringIO(), io.StringIO()
+    assert main(["dump"], out=dump_out) == 0
+    assert "\nlatency {" in dump_out.getvalue()
+    path = tmp_path / "timed"  # type: ignore[operator]
+    path.write_text(dump_out.getvalue(), encoding="utf-8")
+    assert main(["report", "--from", str(path), "--json"], out=replay_out) == 0
+    assert main(["--json"], out=live_out) == 0
+    replayed, live = json.loads(replay_out.getvalue()), json.loads(live_out.getvalue())
+    assert replayed["timing"] is not None
+    assert _without_timing(replayed) == _without_timing(live)
