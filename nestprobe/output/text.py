@@ -53,10 +53,11 @@ def _yesno(value: bool | None) -> str:
 
 
 def _evidence_lines(evidence: Iterable[Evidence], indent: str = "    ") -> list[str]:
-    return [
-        f"{indent}- {_oneline(e.claim)}  [{e.source} = {_value(e.value, e.source)}]"
-        for e in evidence
-    ]
+    lines: list[str] = []
+    for e in evidence:
+        line = f"- {_oneline(e.claim, limit=400)}  [{e.source} = {_value(e.value, e.source)}]"
+        lines += _wrap(line, indent, indent + "  ")
+    return lines
 
 
 def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
