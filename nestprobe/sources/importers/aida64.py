@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
     DumpText,
@@ -79,12 +79,7 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
             current = blocks.start(number, 0)
             seen_header = True
         leaf, eax, ebx, ecx, edx, sub = record.groups()
-        current.add(
-            number,
-            int(leaf, 16),
-            int(sub, 16) if sub is not None else 0,
-            Registers(int(eax, 16), int(ebx, 16), int(ecx, 16), int(edx, 16)),
-        )
+        current.add_hex(number, leaf, sub, eax, ebx, ecx, edx)
     leaves = blocks.select(cpu, "'CPUID xxxxxxxx: EAX-EBX-ECX-EDX' records")
     return cpuid_snapshot(leaves, path=dump.path, fmt=FORMAT, cpu=cpu)
 

@@ -149,6 +149,13 @@ class LeafCollector:
             raise self._dump.error(line, f"at most {MAX_LEAVES_PER_CPU} leaves per CPU")
         self.leaves[key] = regs
 
+    def add_hex(
+        self, line: int, leaf: str, subleaf: str | None, eax: str, ebx: str, ecx: str, edx: str
+    ) -> None:
+        """A record whose fields a format's pattern already matched as hex digits."""
+        regs = Registers(int(eax, 16), int(ebx, 16), int(ecx, 16), int(edx, 16))
+        self.add(line, int(leaf, 16), int(subleaf, 16) if subleaf is not None else 0, regs)
+
 
 class CpuBlocks:
     """Per-CPU leaf collectors in file order, keyed by the CPU number the dump prints."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
     DumpText,
@@ -70,12 +70,7 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
         if current is None:
             current = blocks.start(number, 0)  # converted tables carry no CPU header
         leaf, sub, eax, ebx, ecx, edx = record.groups()
-        current.add(
-            number,
-            int(leaf, 16),
-            int(sub, 16) if sub is not None else 0,
-            Registers(int(eax, 16), int(ebx, 16), int(ecx, 16), int(edx, 16)),
-        )
+        current.add_hex(number, leaf, sub, eax, ebx, ecx, edx)
     leaves = blocks.select(cpu, "'0xLEAF 0xSUB: eax=...' records")
     return cpuid_snapshot(leaves, path=dump.path, fmt=FORMAT, cpu=cpu)
 
