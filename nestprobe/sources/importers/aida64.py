@@ -79,7 +79,7 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
             current = blocks.start(number, 0)
             seen_header = True
         leaf, eax, ebx, ecx, edx, sub = record.groups()
-        current.add_hex(number, leaf, sub, eax, ebx, ecx, edx)
+        current.add_hex(number, leaf, sub, (eax, ebx, ecx, edx))
     leaves = blocks.select(cpu, "'CPUID xxxxxxxx: EAX-EBX-ECX-EDX' records")
     return cpuid_snapshot(leaves, path=dump.path, fmt=FORMAT, cpu=cpu)
 

@@ -150,10 +150,10 @@ class LeafCollector:
         self.leaves[key] = regs
 
     def add_hex(
-        self, line: int, leaf: str, subleaf: str | None, eax: str, ebx: str, ecx: str, edx: str
+        self, line: int, leaf: str, subleaf: str | None, registers: tuple[str, str, str, str]
     ) -> None:
         """A record whose fields a format's pattern already matched as hex digits."""
-        regs = Registers(int(eax, 16), int(ebx, 16), int(ecx, 16), int(edx, 16))
+        regs = Registers(*(int(value, 16) for value in registers))
         self.add(line, int(leaf, 16), int(subleaf, 16) if subleaf is not None else 0, regs)
 
 

@@ -70,7 +70,7 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
         if current is None:
             current = blocks.start(number, 0)  # converted tables carry no CPU header
         leaf, sub, eax, ebx, ecx, edx = record.groups()
-        current.add_hex(number, leaf, sub, eax, ebx, ecx, edx)
+        current.add_hex(number, leaf, sub, (eax, ebx, ecx, edx))
     leaves = blocks.select(cpu, "'0xLEAF 0xSUB: eax=...' records")
     return cpuid_snapshot(leaves, path=dump.path, fmt=FORMAT, cpu=cpu)
 
