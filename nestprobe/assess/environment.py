@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from nestprobe.assess.model import Environment
+from nestprobe.decode.dmi import DMI_DIR, read_dmi
 from nestprobe.evidence import Evidence, EvidenceValue
 from nestprobe.snapshot import OsFacts, Snapshot
 
@@ -20,7 +21,6 @@ XEN_DIR = "/proc/xen"
 XEN_CAPABILITIES = "/proc/xen/capabilities"
 XEN_FEATURES = "/sys/hypervisor/properties/features"
 HYPERVISOR_TYPE = "/sys/hypervisor/type"
-DMI_DIR = "/sys/class/dmi/id/"
 #: xen/include/public/features.h: XENFEAT_dom0 11 (systemd virt.c detect_vm_xen_dom0).
 XENFEAT_DOM0 = 11
 #: Longest evidence value quoted from a file.
@@ -74,10 +74,6 @@ CONTAINER_SIGNALS: tuple[str, ...] = (
     *MANAGER_FILES, PID1_ENVIRON, *CGROUP_FILES, *(path for path, _ in MARKER_FILES),
 )
 
-DMI_KEYS: tuple[str, ...] = (
-    "sys_vendor", "product_name", "product_version", "board_vendor",
-    "bios_vendor", "bios_version", "chassis_asset_tag", "chassis_vendor",
-)
 
 
 def assess_environment(snapshot: Snapshot) -> Environment:
@@ -240,14 +236,8 @@ def _xen_domain(facts: OsFacts, evidence: list[Evidence]) -> str | None:
 
 
 def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
-    dmi: dict[str, str] = {}
-    for key in DMI_KEYS:
-        path = DMI_DIR + key
-        text = facts.text(path)
-        if text is None:
-            continue
-        dmi[key] = text.strip()
-        evidence.append(Evidence(f"DMI {key}", path, dmi[key]))
+    dmi = read_dmi(facts)
+    evidence.extend(Evidence(f"DMI {key}", DMI_DIR + key, value) for key, value in dmi.items())
     if not dmi:
         sample = DMI_DIR + "sys_vendor"
         evidence.append(Evidence("no DMI identity read", sample, observed(facts, sample)))

@@ -72,15 +72,6 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
 # ------------------------------------------------------------------ hypervisor
 
 
-def _dmi(snapshot: Snapshot) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key in dmi.ALL_KEYS:
-        text = snapshot.os.text(dmi.DMI_DIR + key)
-        if text is not None and text.strip():
-            out[key] = text.strip()
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class _Choice:
     vendor: str | None
@@ -329,7 +320,7 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
         ev.append(Evidence("signature published with the hypervisor bit clear (bit hidden)",
                            cpuid_source(found[0].base, "ebx,ecx,edx"), found[0].signature))
 
-    dmi_values = _dmi(snapshot)
+    dmi_values = dmi.read_dmi(snapshot.os)
     dmi_hit = dmi.dmi_vendor(dmi_values)
     choice = _choose_vendor(found, dmi_hit)
     ev.extend(choice.evidence)

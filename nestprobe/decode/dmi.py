@@ -10,10 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from nestprobe.snapshot import OsFacts
+
 DMI_DIR = "/sys/class/dmi/id/"
 #: The order systemd reads them in (SD).
 VENDOR_KEYS = ("product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version")
 ALL_KEYS = (*VENDOR_KEYS, "bios_version", "chassis_asset_tag", "chassis_vendor")
+
+
+def read_dmi(facts: OsFacts) -> dict[str, str]:
+    """The DMI identity fields the source read, stripped (a blank field stays, as "")."""
+    out: dict[str, str] = {}
+    for key in ALL_KEYS:
+        text = facts.text(DMI_DIR + key)
+        if text is not None:
+            out[key] = text.strip()
+    return out
 
 
 @dataclass(frozen=True, slots=True)
