@@ -29,6 +29,10 @@ RANGE_SPAN = 0x100
 #: "KVMKVMKVM\0\0\0": old KVM hosts return EAX=0 at the base (Documentation/virt/kvm/x86/cpuid.rst).
 KVM_SIGNATURE_REGS = (0x4B4D564B, 0x564B4D56, 0x0000004D)
 
+#: ``uname -m`` values of x86 machines, as :func:`nestprobe.sources.osfacts.normalise_machine`
+#: leaves them.
+X86_MACHINES = frozenset({"x86_64", "i386", "i486", "i586", "i686", "x86"})
+
 CpuidStatus = Literal["ok", "not-x86", "faulting", "no-extension", "absent"]
 FileState = Literal["ok", "absent", "unreadable", "dir"]
 KvmDeviceState = Literal["absent", "no-access", "error", "usable", "not-linux"]
@@ -138,6 +142,12 @@ class OsFacts:
     machine: str  # normalised uname -m: "x86_64", "i686", "aarch64", ...
     files: Mapping[str, FileFact] = field(default_factory=dict)
     kvm: KvmDevice | None = None
+
+    @property
+    def may_be_x86(self) -> bool:
+        """False only when the machine is known and is not x86: then x86 CPU flags in
+        /proc/cpuinfo are not this OS's (qemu-user shows the host's) and VT-x/AMD-V do not apply."""
+        return self.machine in X86_MACHINES or self.machine in ("", "unknown")
 
     def text(self, path: str) -> str | None:
         """The content of ``path`` if it was read, else None."""

@@ -58,3 +58,32 @@ def test_no_cpuid_cannot_tell() -> None:
     snap = Snapshot("not-x86", CpuidTable({}), OsFacts(system="Linux", machine="aarch64"),
                     cpuid_detail="this machine is aarch64, not x86")
     assert answer(build_report(snap)).startswith("Cannot tell")
+
+
+def test_x86_flags_of_another_machine_are_not_this_os() -> None:
+    """Under qemu-user an aarch64 process reads the x86 host's /proc/cpuinfo: that says nothing
+    about this OS, so nothing may be blocked on it (found running the package on aarch64)."""
+    cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu hypervisor\n"
+    facts = OsFacts(system="Linux", machine="aarch64",
+                    files={"/proc/cpuinfo": FileFact("ok", cpuinfo)})
+    report = build_report(Snapshot("not-x86", CpuidTable({}), facts,
+                                   cpuid_detail="this machine is aarch64"))
+    assert answer(report).startswith("Cannot tell")
+    assert report.assessment.virtualization.exposed is None
+    assert {v.status for v in report.verdicts} == {"unknown"}
+
+
+def test_faulting_cpuid_falls_back_to_the_kernel_view_with_its_source() -> None:
+    cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu hypervisor\n"
+    facts = OsFacts(system="Linux", machine="x86_64",
+                    files={"/proc/cpuinfo": FileFact("ok", cpuinfo)})
+    report = build_report(Snapshot("faulting", CpuidTable({}), facts,
+                                   cpuid_detail="CPUID faults for this process"))
+    hv, virt = report.assessment.hypervisor, report.assessment.virtualization
+    assert hv.detected
+    assert virt.exposed is False
+    text = answer(report)
+    assert "a guest of an unidentified hypervisor" in text
+    cited = {e.source for e in (*hv.evidence, *virt.evidence)}
+    assert "/proc/cpuinfo:flags" in cited
+    assert not any(s.startswith("CPUID.0x1:") for s in cited), "no CPUID was read"

@@ -151,7 +151,7 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
             ev.append(Evidence("0x8000000A populated but SVM clear: ignored",
                                cpuid_source(svm.SVM_LEAF, "edx", 0), 1))
 
-    text = snapshot.os.text(CPUINFO)
+    text = snapshot.os.text(CPUINFO) if snapshot.os.may_be_x86 else None
     flags = cpuinfo.flags(text) if text is not None else None
     vflags = cpuinfo.vmx_flags(text) if text is not None else None
     if vflags is not None:
@@ -230,7 +230,8 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         can_host = False
         ev.append(Evidence("cannot host hardware-assisted VMs: no VMX/SVM, not a root partition"
                            + (", no usable /dev/kvm" if kvm_state is not None else ""),
-                           cpuid_source(1, "ecx", 5), 0))
+                           cpuid_source(1, "ecx", 5) if vmx is not None else f"{CPUINFO}:flags",
+                           0))
 
     return Virtualization(
         vmx=vmx,

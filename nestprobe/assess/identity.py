@@ -231,7 +231,7 @@ def _os_signals(snapshot: Snapshot) -> tuple[str | None, list[Evidence], bool | 
         xen = "xen"
         ev.append(Evidence("Xen domain (/proc/xen present)", "/proc/xen", "dir"))
     flag: bool | None = None
-    text = snapshot.os.text(CPUINFO)
+    text = snapshot.os.text(CPUINFO) if snapshot.os.may_be_x86 else None
     if text is not None and (flags := cpuinfo.flags(text)) is not None:
         flag = "hypervisor" in flags
         ev.append(Evidence("kernel reports the hypervisor flag" if flag
@@ -345,7 +345,8 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
     if vendor is None and detected:
         vendor = "unknown"
         ev.append(Evidence("a hypervisor is present but does not identify itself",
-                           cpuid_source(1, "ecx", 31), int(bool(bit))))
+                           *((cpuid_source(1, "ecx", 31), 1) if bit else
+                             (f"{CPUINFO}:flags", "hypervisor"))))
     if not detected and bit is False:
         ev.append(Evidence("no hypervisor bit and no signature at any base",
                            "CPUID.0x40000000-0x4000ff00", 0))

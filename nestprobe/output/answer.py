@@ -27,7 +27,8 @@ def _extension_name(report: Report) -> str:
 def _where(report: Report) -> str:
     """``a guest of KVM``, ``a Hyper-V guest partition``: what this OS is, as a noun phrase."""
     hv = report.assessment.hypervisor
-    name = hv.product or hv.vendor or "an unidentified hypervisor"
+    vendor = hv.vendor if hv.vendor != "unknown" else None
+    name = hv.product or vendor or "an unidentified hypervisor"
     if "guest" in name or "partition" in name:
         return f"a {name}"
     return f"a guest of {name}"
@@ -40,9 +41,10 @@ def answer(report: Report) -> str:
     hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
     ext = _extension_name(report)
 
-    if snap.cpuid_status != "ok" and not hv.detected:
+    if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":
         detail = snap.cpuid_detail or snap.cpuid_status
-        return f"Cannot tell: CPUID is not available here ({detail})."
+        seen = f"; a hypervisor is visible ({hv.vendor or 'unidentified'})" if hv.detected else ""
+        return f"Cannot tell: CPUID is not available here ({detail}){seen}."
     if hv.partition == "root":
         inside = " inside a VM" if (nest.level or 0) >= 1 else ""
         return (
