@@ -110,6 +110,7 @@ def make(
 #: One constructed Assessment per rule; the parametrized test below proves each reaches it.
 RULE_EXAMPLES: dict[str, Assessment] = {
     "emulator-x86": make(emulated=True, exposed=False, os="Windows"),
+    "emulator-qemu-tcg-svm": make(cpu="AuthenticAMD", hv="qemu", emulated=True, exposed=True),
     "emulator-qemu-tcg": make(hv="qemu", emulated=True, exposed=False),
     "wsl-utility-vm": make(hv="microsoft", wsl=True, exposed=False),
     "wsl-nested": make(hv="microsoft", wsl=True, exposed=True, kvm="usable"),

@@ -54,8 +54,9 @@ def answer(report: Report) -> str:
         )
     if hv.emulated:
         return (
-            f"No hardware nesting: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}); "
-            f"{ext} shown here is emulated too, so VMs inside run without hardware acceleration."
+            f"Only in software: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) "
+            f"and so is its {ext}; hypervisors such as KVM can run guests here, far slower than "
+            "on hardware virtualization."
             if virt.exposed
             else f"No: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) and no {ext} "
             "is exposed; use a hardware-accelerated VM instead."

@@ -39,6 +39,11 @@ RULES: tuple[Rule, ...] = (
     Rule("emulator-x86", ALL, "blocked", when(place="emulator", outer="none"),
          "This OS runs under an x86 instruction emulator, not a hypervisor: there is no "
          "VT-x/AMD-V to pass on", sources.WOA_EMULATION, ("x86-emulator",)),
+    Rule("emulator-qemu-tcg-svm", ALL, "unsupported", when(place="emulator", exposed=True),
+         "This OS runs on QEMU's emulated CPU (TCG), which emulates AMD-V too: KVM can run "
+         "guests here (nestprobe's lab does), but every instruction is emulated, far slower "
+         "than hardware virtualization, and no vendor supports it",
+         sources.QEMU_TCG_SVM, ("qemu-accel",)),
     Rule("emulator-qemu-tcg", ALL, "blocked", when(place="emulator"),
          "This OS runs on QEMU's emulated CPU (TCG): it offers no usable VT-x/AMD-V and "
          "nothing inside can enable it; use hardware acceleration where QEMU starts",

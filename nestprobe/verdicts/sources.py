@@ -70,6 +70,8 @@ PARALLELS_NESTED = "Parallels Desktop Command-Line Reference: prlctl set --neste
 #: Pagetable-based Virtual Machine: a KVM backend that runs PVM-enabled guest kernels
 #: without VMX/SVM.
 PVM = "virt-pvm/linux arch/x86/kvm/pvm/pvm.c"
+#: TCG emulates SVM (VMRUN, nested paging), so KVM runs inside a TCG guest; the lab does so.
+QEMU_TCG_SVM = "qemu/qemu target/i386/tcg/sysemu/svm_helper.c"
 QEMU_ACCEL = "https://www.qemu.org/docs/master/system/introduction.html#virtualisation-accelerators"
 WOA_EMULATION = "https://learn.microsoft.com/windows/arm/apps-on-arm-x86-emulation"
 #: /dev/kvm root:kvm 0660 and the user not in the group: udev rule or usermod.
