@@ -70,6 +70,8 @@ def test_x86_flags_of_another_machine_are_not_this_os() -> None:
                                    cpuid_detail="this machine is aarch64"))
     assert answer(report).startswith("Cannot tell")
     assert report.assessment.virtualization.exposed is None
+    assert report.assessment.cpu.vendor is None  # not the x86 host's AuthenticAMD
+    assert not report.assessment.hypervisor.detected
     assert {v.status for v in report.verdicts} == {"unknown"}
 
 

@@ -16,7 +16,7 @@ from nestprobe.decode.bits import Decoded, decode_leaf
 from nestprobe.evidence import Evidence, cpuid_source
 from nestprobe.snapshot import Snapshot
 
-CPUINFO = "/proc/cpuinfo"
+CPUINFO = cpuinfo.PATH
 KVM_API_VERSION = 12  # KVM_API_VERSION, include/uapi/linux/kvm.h (L-KVMH)
 #: Backends in the order /dev/kvm prefers them when several are loaded.
 BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm")
@@ -151,7 +151,7 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
             ev.append(Evidence("0x8000000A populated but SVM clear: ignored",
                                cpuid_source(svm.SVM_LEAF, "edx", 0), 1))
 
-    text = snapshot.os.text(CPUINFO) if snapshot.os.may_be_x86 else None
+    text = cpuinfo.x86_text(snapshot.os)
     flags = cpuinfo.flags(text) if text is not None else None
     vflags = cpuinfo.vmx_flags(text) if text is not None else None
     if vflags is not None:

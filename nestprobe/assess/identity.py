@@ -18,7 +18,7 @@ from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VE
 from nestprobe.evidence import Evidence, cpuid_source
 from nestprobe.snapshot import Registers, Snapshot
 
-CPUINFO = "/proc/cpuinfo"
+CPUINFO = cpuinfo.PATH
 HV_BASE = 0x40000000
 
 
@@ -43,11 +43,9 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
     if leaf0 is not None:
         vendor = cpu.vendor(leaf0)
         ev.append(Evidence(f"CPU vendor {vendor}", "CPUID.0x0:EBX,EDX,ECX", vendor))
-    parts = [table.get(leaf) for leaf in cpu.BRAND_LEAVES]
-    if all(p is not None for p in parts):
-        brand = cpu.brand([p for p in parts if p is not None])
-        if brand is not None:
-            ev.append(Evidence("CPU brand string", "CPUID.0x80000002-0x80000004", brand))
+    brand = cpu.brand_of(table)
+    if brand is not None:
+        ev.append(Evidence("CPU brand string", "CPUID.0x80000002-0x80000004", brand))
     leaf1 = table.get(1)
     if leaf1 is not None:
         sig = cpu.signature(leaf1)
@@ -56,7 +54,7 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
             f"family {family:#x} model {model:#x} stepping {stepping}",
             cpuid_source(1, "eax"), f"{leaf1.eax:#010x}",
         ))
-    text = snapshot.os.text(CPUINFO)
+    text = cpuinfo.x86_text(snapshot.os)
     if text is not None:
         if vendor is None and (v := cpuinfo.field(text, "vendor_id")) is not None:
             vendor = v
@@ -231,7 +229,7 @@ def _os_signals(snapshot: Snapshot) -> tuple[str | None, list[Evidence], bool | 
         xen = "xen"
         ev.append(Evidence("Xen domain (/proc/xen present)", "/proc/xen", "dir"))
     flag: bool | None = None
-    text = snapshot.os.text(CPUINFO) if snapshot.os.may_be_x86 else None
+    text = cpuinfo.x86_text(snapshot.os)
     if text is not None and (flags := cpuinfo.flags(text)) is not None:
         flag = "hypervisor" in flags
         ev.append(Evidence("kernel reports the hypervisor flag" if flag
@@ -242,17 +240,13 @@ def _os_signals(snapshot: Snapshot) -> tuple[str | None, list[Evidence], bool | 
 
 def _qemu_cpu_model(snapshot: Snapshot) -> Evidence | None:
     """A QEMU CPU model name, from the brand string or the kernel's cpuinfo."""
-    parts = [snapshot.cpuid.get(leaf) for leaf in cpu.BRAND_LEAVES]
-    if all(p is not None for p in parts):
-        brand = cpu.brand([p for p in parts if p is not None]) or ""
-        if "QEMU" in brand:
-            return Evidence("QEMU CPU model", "CPUID.0x80000002-0x80000004", brand)
-    text = snapshot.os.text(CPUINFO)
-    if text is not None:
-        for line in text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and "QEMU" in value:
-                return Evidence("QEMU CPU model", f"{CPUINFO}:model name", value.strip())
+    brand = cpu.brand_of(snapshot.cpuid)
+    if brand is not None and "QEMU" in brand:
+        return Evidence("QEMU CPU model", "CPUID.0x80000002-0x80000004", brand)
+    text = cpuinfo.x86_text(snapshot.os)
+    model = cpuinfo.field(text, "model name") if text is not None else None
+    if model is not None and "QEMU" in model:
+        return Evidence("QEMU CPU model", f"{CPUINFO}:model name", model)
     return None
 
 
@@ -275,9 +269,8 @@ def _emulated(snapshot: Snapshot, found: list[FoundInterface]) -> list[Evidence]
     leaf0 = snapshot.cpuid.get(0)
     if leaf0 is not None and (v := cpu.vendor(leaf0)) in EMULATOR_CPU_VENDORS:
         ev.append(Evidence(f"CPU emulator: {EMULATOR_CPU_VENDORS[v]}", "CPUID.0x0:EBX,EDX,ECX", v))
-    parts = [snapshot.cpuid.get(leaf) for leaf in cpu.BRAND_LEAVES]
-    if all(p is not None for p in parts):
-        brand = cpu.brand([p for p in parts if p is not None]) or ""
+    brand = cpu.brand_of(snapshot.cpuid)
+    if brand is not None:
         for prefix, what in EMULATOR_BRAND_PREFIXES.items():
             if brand.startswith(prefix):
                 ev.append(Evidence(f"CPU emulator: {what}", "CPUID.0x80000002-0x80000004", brand))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nestprobe.decode.bits import bit, bits, regs_bytes, safe_text
-from nestprobe.snapshot import Registers
+from nestprobe.snapshot import CpuidTable, Registers
 
 BRAND_LEAVES = (0x80000002, 0x80000003, 0x80000004)
 EXT_FEATURES_LEAF = 0x80000001
@@ -31,6 +31,14 @@ def brand(parts: list[Registers]) -> str | None:
     raw = raw.split(b"\0", 1)[0]
     text = safe_text(raw).strip()
     return text or None
+
+
+def brand_of(table: CpuidTable) -> str | None:
+    """The brand string when all three brand leaves are in range, else None."""
+    parts = [table.get(leaf) for leaf in BRAND_LEAVES]
+    if any(p is None for p in parts):
+        return None
+    return brand([p for p in parts if p is not None])
 
 
 @dataclass(frozen=True, slots=True)

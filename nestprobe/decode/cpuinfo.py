@@ -7,9 +7,21 @@ CONFIG_X86_VMX_FEATURE_NAMES, ``vmx flags``), L-VMXFEAT (names), L-FEATCTL / L-A
 
 from __future__ import annotations
 
+from nestprobe.snapshot import OsFacts
+
+PATH = "/proc/cpuinfo"
 #: vmx-flags names that mean SLAT (EPT) and the EPT-dependent features nesting needs.
 VMX_SLAT = "ept"
 VMX_NESTING_HELPERS = ("unrestricted_guest", "shadow_vmcs", "vpid", "ept_ad")
+
+
+def x86_text(facts: OsFacts) -> str | None:
+    """/proc/cpuinfo as read, but only where it can describe this OS's x86 CPU.
+
+    On a known non-x86 machine an x86 cpuinfo is another machine's (qemu-user shows the
+    host's), so none of its fields may stand as evidence about this OS.
+    """
+    return facts.text(PATH) if facts.may_be_x86 else None
 
 
 def _first_block(text: str) -> list[str]:
