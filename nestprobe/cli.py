@@ -110,12 +110,16 @@ def _report_for(args: argparse.Namespace) -> Report:
     return nestprobe.probe(timing=not args.no_timing, thorough=args.thorough)
 
 
+def _write_json(report: Report, out: TextIO) -> None:
+    from nestprobe.output.jsonreport import render_json
+
+    out.write(render_json(report) + "\n")
+
+
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     report = _report_for(args)
     if args.json:
-        from nestprobe.output.jsonreport import render_json
-
-        out.write(render_json(report) + "\n")
+        _write_json(report, out)
     else:
         from nestprobe.output.text import render_text
 
@@ -126,13 +130,9 @@ def _run_report(args: argparse.Namespace, out: TextIO) -> int:
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     report = _report_for(args)
     verdict = report.verdicts[cast("Scenario", args.scenario)]
-    if args.quiet:
-        pass
-    elif args.json:
-        from nestprobe.output.jsonreport import render_json
-
-        out.write(render_json(report) + "\n")
-    else:
+    if args.json and not args.quiet:
+        _write_json(report, out)
+    elif not args.quiet:
         from nestprobe.output.answer import answer
         from nestprobe.output.text import render_verdict
 

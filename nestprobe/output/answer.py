@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nestprobe.report import Report
 
-_EXTENSION = {"vmx": "VT-x", "svm": "AMD-V"}
-
 
 def _extension_name(report: Report) -> str:
     virt = report.assessment.virtualization
