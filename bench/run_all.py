@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import import_cost
 import probe_overhead
 import processes
 import stability
@@ -40,6 +41,8 @@ def main() -> None:
     print(processes.main(["-n", str(args.n)]))
     print("## 3. Level-estimate stability with the other core busy\n")
     print(stability.main([]))
+    print("## 4. Import cost of the cold CLI\n")
+    print(import_cost.main([]))
 
 
 if __name__ == "__main__":
