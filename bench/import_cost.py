@@ -30,7 +30,7 @@ def timed(cls=None, /, **kw):
     return wrap if cls is None else wrap(cls)
 dataclasses.dataclass = timed
 t = time.perf_counter()
-import nestprobe.cli, nestprobe.report, nestprobe.sources.live, nestprobe.output.jsonreport
+import nestprobe.cli, nestprobe.pipeline, nestprobe.sources.live, nestprobe.output.jsonreport
 total = time.perf_counter() - t
 print(json.dumps({"import_ms": total * 1e3, "dataclass_ms": spent[0] * 1e3,
                   "classes": spent[1]}))

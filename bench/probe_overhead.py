@@ -37,12 +37,12 @@ def main(argv: list[str] | None = None) -> str:
 
     import nestprobe
     from nestprobe import native
+    from nestprobe.sources.latency import QUICK, collect, measure_latency, percentile
     from nestprobe.sources.live import live_snapshot
     from nestprobe.sources.osfacts import collect_os_facts
-    from nestprobe.timing.measure import QUICK, collect, measure_latency, percentile
 
     try:
-        from nestprobe.report import build_report
+        from nestprobe.pipeline import build_report
     except ImportError:
         build_report = None
 

@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--no-load", action="store_true")
     args = parser.parse_args(argv)
 
+    from nestprobe.assess.bands import classify
     from nestprobe.assess.identity import assess_hypervisor
     from nestprobe.assess.nesting import assess_nesting
+    from nestprobe.sources.latency import measure_latency
     from nestprobe.sources.live import live_snapshot
-    from nestprobe.timing.bands import classify
-    from nestprobe.timing.measure import measure_latency
 
     allowed = sorted(os.sched_getaffinity(0))
     measure_cpu = allowed[-1]

@@ -13,12 +13,12 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO, cast
 
-from nestprobe import __version__
-from nestprobe.errors import DumpFormatError
+from nestprobe.model.contract import VERSION
+from nestprobe.model.errors import DumpFormatError
 
 if TYPE_CHECKING:
-    from nestprobe.report import Report
-    from nestprobe.verdicts.model import Scenario
+    from nestprobe.model.report import Report
+    from nestprobe.model.verdicts import Scenario
 
 #: The exit-code contract (README "Exit status"). ``check`` maps verdict statuses;
 #: every other command exits EXIT_OK when it produced its output.
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Can I nest? Hypervisor, VT-x/AMD-V exposure, nesting level and "
         "Microsoft's support matrix for this machine, with evidence.",
     )
-    parser.add_argument("--version", action="version", version=f"nestprobe {__version__}")
+    parser.add_argument("--version", action="version", version=f"nestprobe {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     report = sub.add_parser("report", help="the full report (the default command)")
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
     dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
 
-    from nestprobe.timing.bench_cli import register
+    from nestprobe.bench.cli import register
 
     register(sub)
     return parser

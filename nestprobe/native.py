@@ -3,7 +3,7 @@
 Nothing else imports the extension. Importing this module loads nothing; the
 extension is imported on first use, and its absence is a state
 (``"no-extension"``), never an import-time error. Status codes from C become
-:data:`~nestprobe.snapshot.CpuidStatus` values here, or :class:`CpuidUnavailableError`
+:data:`~nestprobe.model.snapshot.CpuidStatus` values here, or :class:`CpuidUnavailableError`
 for calls that must return registers.
 """
 
@@ -15,8 +15,8 @@ import platform
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from nestprobe.errors import CpuidUnavailableError
-from nestprobe.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
+from nestprobe.model.errors import CpuidUnavailableError
+from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
 
 #: Entries preallocated for one snapshot. Real CPUs need a few hundred; the C walk stops
 #: (and reports truncation) rather than overrun it.

@@ -6,9 +6,9 @@ import pytest
 from conftest import DUMPS
 
 import nestprobe
+from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
 from nestprobe.output.answer import answer
-from nestprobe.report import build_report
-from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
+from nestprobe.pipeline import build_report
 
 # (dump, start of the answer, a phrase it must contain, why)
 CASES = [

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nestprobe.timing import bench, bench_cli
-from nestprobe.timing.measure import percentile
+from nestprobe.bench import cli as bench_cli
+from nestprobe.bench import run as bench
+from nestprobe.sources.latency import percentile
 
 
 @given(st.lists(st.integers(0, 10**7), min_size=1, max_size=400),

@@ -45,7 +45,7 @@ def _audited(code: str, *, as_nobody: bool = False) -> dict[str, list[str]]:
         # with one probe first, then drop privileges and probe again as nobody.
         code = (
             "import nestprobe, nestprobe.output.jsonreport\n"
-            "nestprobe.probe().to_dict()\n"
+            "nestprobe.report_to_dict(nestprobe.probe())\n"
             "seen['writes'].clear(); seen['reads'].clear()\n"
             "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
             "assert os.geteuid() == 65534\n" + code
@@ -67,7 +67,7 @@ def test_import_probes_nothing() -> None:
 
 
 def test_probe_writes_nothing_and_spawns_nothing() -> None:
-    seen = _audited("import nestprobe\nr = nestprobe.probe()\nr.to_dict()")
+    seen = _audited("import nestprobe\nr = nestprobe.probe()\nnestprobe.report_to_dict(r)")
     # /dev/kvm must be opened read-write for its ioctls; it is a device, not a file.
     assert [w for w in seen["writes"] if w != "/dev/kvm"] == []
     assert seen["spawns"] == []
@@ -103,7 +103,7 @@ def test_probe_from_16_threads_is_identical() -> None:
     import nestprobe
 
     def one(_: int) -> str:
-        report = nestprobe.probe(timing=False).to_dict()
+        report = nestprobe.report_to_dict(nestprobe.probe(timing=False))
         return json.dumps(report, sort_keys=True)
 
     with ThreadPoolExecutor(max_workers=16) as pool:

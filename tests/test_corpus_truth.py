@@ -18,7 +18,7 @@ import pytest
 
 from nestprobe.assess.hwvirt import assess_virtualization
 from nestprobe.assess.identity import assess_hypervisor
-from nestprobe.errors import DumpFormatError
+from nestprobe.model.errors import DumpFormatError
 
 
 class Truth(NamedTuple):

@@ -26,7 +26,7 @@ from nestprobe.decode.signatures import (
     lookup_signature,
     signature_bytes,
 )
-from nestprobe.snapshot import Registers
+from nestprobe.model.snapshot import Registers
 
 ALL_SPECS: tuple[LeafSpec, ...] = (
     *hyperv.LEAVES, *kvm.LEAVES, *xen.LEAVES, vmware.TIMING, vmware.FEATURES,
@@ -112,7 +112,7 @@ def test_every_decoder_is_total(regs: Registers) -> None:
 
 def test_unnamed_set_bits_are_listed_not_dropped() -> None:
     out = decode_leaf(hyperv.RECOMMENDATIONS, Registers(1 << 12 | 1 << 30, 0, 0, 0))
-    assert out["eax_flags"] == ["HV_X64_HYPERV_NESTED", "bit30"]
+    assert out["eax_flags"] == ("HV_X64_HYPERV_NESTED", "bit30")
 
 
 def test_hyperv_partition_rule() -> None:
@@ -129,8 +129,8 @@ def test_hyperv_partition_rule() -> None:
 def test_hyperv_nested_features_evmcs_version() -> None:
     out = decode_leaf(hyperv.NESTED_FEATURES, Registers(0x000E0101, 0, 0, 0))  # Azure corpus
     assert (out["evmcs_version_high"], out["evmcs_version_low"]) == (1, 1)
-    assert out["eax_flags"] == ["HV_X64_NESTED_DIRECT_FLUSH", "HV_X64_NESTED_GUEST_MAPPING_FLUSH",
-                                "HV_X64_NESTED_MSR_BITMAP"]
+    assert out["eax_flags"] == ("HV_X64_NESTED_DIRECT_FLUSH", "HV_X64_NESTED_GUEST_MAPPING_FLUSH",
+                                "HV_X64_NESTED_MSR_BITMAP")
 
 
 def test_hyperv_isolation_types() -> None:
@@ -144,17 +144,17 @@ def test_svm_leaf_by_amd_names() -> None:
     out = decode_leaf(svm.SVM_FEATURES, Registers(1, 8, 0, 9))
     assert out["svm_revision"] == 1
     assert out["nasid"] == 8
-    assert out["edx_flags"] == ["NP", "NRIPS"]
+    assert out["edx_flags"] == ("NP", "NRIPS")
     assert svm.npt(Registers(1, 8, 0, 9))
 
 
 def test_kvm_features_and_pvm() -> None:
     out = decode_leaf(kvm.FEATURES, Registers(0x01007EFB, 0, 0, 1))
     flags = out["eax_flags"]
-    assert isinstance(flags, list)
+    assert isinstance(flags, tuple)
     assert "KVM_FEATURE_CLOCKSOURCE_STABLE_BIT" in flags
     assert "KVM_FEATURE_MMU_OP" not in flags
-    assert out["edx_flags"] == ["KVM_HINTS_REALTIME"]
+    assert out["edx_flags"] == ("KVM_HINTS_REALTIME",)
     assert kvm.is_pvm(Registers(0, 0x004D5650, 0, 0))
     assert not kvm.is_pvm(Registers(0, 0, 0, 0))
 
@@ -221,7 +221,7 @@ def test_no_leaf_past_the_maximum_is_decoded(top: int, filler: Registers,
                                              signature: tuple[int, int, int],
                                              hv1: bool) -> None:
     from nestprobe.decode.interfaces import decode_interface, scan, specs_for
-    from nestprobe.snapshot import CpuidTable
+    from nestprobe.model.snapshot import CpuidTable
 
     base = 0x40000000
     leaves = {(base + n, 0): filler for n in range(0x20)}

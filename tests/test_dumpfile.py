@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import get_args
 
@@ -12,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import (
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import fields
+from nestprobe.model.snapshot import (
     CpuidStatus,
     CpuidTable,
     FileFact,
@@ -26,7 +27,6 @@ from nestprobe.snapshot import (
 )
 from nestprobe.sources.dumpfile import C_WRITER, format_dump, parse_dump, read_dump
 from nestprobe.sources.load import load_snapshot, parse_snapshot
-from nestprobe.timing.record import LatencyRecord
 
 U32 = st.integers(0, 0xFFFFFFFF)
 # Text as the probe can meet it: any code point, plus lone surrogates from
@@ -321,7 +321,7 @@ def test_latency_written_before_later_fields_still_loads() -> None:
 
 def test_words_ending_in_a_newline_are_quoted() -> None:
     """Found by the long fuzz run: a bare-word regex ending in `$` accepted 'x\\n'."""
-    from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
+    from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
 
     snap = Snapshot(
         "ok", CpuidTable({}),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nestprobe.assess.hwvirt import assess_virtualization
 from nestprobe.assess.identity import assess_hypervisor
-from nestprobe.assess.model import Virtualization
-from nestprobe.snapshot import CpuidTable, FileFact, KvmDevice, OsFacts, Registers, Snapshot
+from nestprobe.model.assessment import Virtualization
+from nestprobe.model.snapshot import CpuidTable, FileFact, KvmDevice, OsFacts, Registers, Snapshot
 
 AMD = Registers(0x10, 0x68747541, 0x444D4163, 0x69746E65)
 INTEL = Registers(0x16, 0x756E6547, 0x6C65746E, 0x49656E69)
@@ -43,7 +43,7 @@ def test_vmx_exposed_with_ept_from_vmx_flags() -> None:
     v = assess(leaves(vmx=True), cpuinfo("fpu vmx hypervisor", "ept vpid unrestricted_guest"))
     assert (v.vmx, v.exposed, v.slat, v.can_host_vms, v.firmware_disabled) == (
         True, True, True, True, False)
-    assert v.decoded["vmx_flags"]["flags"] == ["ept", "unrestricted_guest", "vpid"]
+    assert v.decoded["vmx_flags"]["flags"] == ("ept", "unrestricted_guest", "vpid")
     assert any(e.source == "/proc/cpuinfo:vmx flags" for e in v.evidence)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from nestprobe.assess.identity import assess_cpu, assess_hypervisor
 from nestprobe.decode.bits import regs_bytes
-from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
+from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
 
 KVM = (0x4B4D564B, 0x564B4D56, 0x0000004D)
 MSHV = (0x7263694D, 0x666F736F, 0x76482074)

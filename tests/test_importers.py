@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers import (
     aida64,
     cpuid_r,

@@ -74,7 +74,7 @@ def _check(path: Path, expect: configs.Expect) -> None:
         cwd=host.REPO, check=False, capture_output=True, text=True, timeout=60,
     )
     assert cli.returncode == 0, cli.stderr
-    assert json.loads(cli.stdout) == json.loads(json.dumps(report.to_dict()))
+    assert json.loads(cli.stdout) == json.loads(json.dumps(nestprobe.report_to_dict(report)))
 
 
 @pytest.mark.parametrize("config", configs.FLAT, ids=lambda c: c.name)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nestprobe import native
-from nestprobe.snapshot import CpuidTable, Snapshot
+from nestprobe.model.snapshot import CpuidTable, Snapshot
 from nestprobe.sources import live
 
 pytestmark = pytest.mark.live
@@ -106,7 +106,7 @@ def test_cpuid_unavailable_is_a_state(
         raise AssertionError("CPUID or timing ran although the status said it cannot")
 
     monkeypatch.setattr(native, "read_cpuid_table", must_not_run)
-    monkeypatch.setattr("nestprobe.timing.measure.measure_latency", must_not_run)
+    monkeypatch.setattr("nestprobe.sources.latency.measure_latency", must_not_run)
     got = live.live_snapshot(timing=True)
     assert (got.cpuid_status, got.cpuid_detail) == (status, detail)
     assert len(got.cpuid) == 0

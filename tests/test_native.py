@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe import native
-from nestprobe.errors import CpuidUnavailableError
-from nestprobe.snapshot import KVM_SIGNATURE_REGS, CpuidTable, LeafKey, Registers
+from nestprobe.model.errors import CpuidUnavailableError
+from nestprobe.model.snapshot import KVM_SIGNATURE_REGS, CpuidTable, LeafKey, Registers
 
 # Every range header the walk may read before knowing whether the range exists.
 HEADER_CANDIDATES = (
@@ -176,7 +176,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 if libc.syscall(158, 0x1012, 0) != 0:  # arch_prctl(ARCH_SET_CPUID, 0)
     sys.exit(77)
 from nestprobe import native
-from nestprobe.errors import CpuidUnavailableError
+from nestprobe.model.errors import CpuidUnavailableError
 assert native.cpuid_status()[0] == "faulting", native.cpuid_status()
 try:
     native.read_cpuid_table()

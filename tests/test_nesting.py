@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nestprobe.assess.model import HypervisorFacts, HypervisorInterface, Nesting
+from nestprobe.assess.bands import CONFIDENCE_ORDER
 from nestprobe.assess.nesting import assess_nesting
-from nestprobe.snapshot import CpuidStatus, CpuidTable, OsFacts, Registers, Snapshot
-from nestprobe.timing.bands import CONFIDENCE_ORDER
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.model.assessment import HypervisorFacts, HypervisorInterface, Nesting
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import replace
+from nestprobe.model.snapshot import CpuidStatus, CpuidTable, OsFacts, Registers, Snapshot
 
 HV_INTERFACE = 0x31237648  # "Hv#1"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from nestprobe.assess.environment import assess_environment
-from nestprobe.assess.model import Environment
-from nestprobe.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
+from nestprobe.model.assessment import Environment
+from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Snapshot
 from nestprobe.sources.osfacts import (
     WATCHED_PATHS,
     collect_os_facts,

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from nestprobe.report import build_report
+from nestprobe.output.jsonreport import report_to_dict
+from nestprobe.pipeline import build_report
 from nestprobe.sources.dumpfile import format_dump, parse_dump
 from nestprobe.sources.live import live_snapshot
 
@@ -20,8 +21,8 @@ def _without_source(report: dict[str, object]) -> dict[str, object]:
 
 def test_snapshot_replays_to_the_same_report_in_process() -> None:
     snap = live_snapshot(timing=True)
-    live = build_report(snap).to_dict()
-    replayed = build_report(parse_dump(format_dump(snap), "live.dump")).to_dict()
+    live = report_to_dict(build_report(snap))
+    replayed = report_to_dict(build_report(parse_dump(format_dump(snap), "live.dump")))
     assert replayed["source"] == {
         "kind": "dump",
         "path": "live.dump",

@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 from conftest import DUMPS
 
-from nestprobe.report import build_report
+from nestprobe.output.jsonreport import report_to_dict
+from nestprobe.pipeline import build_report
 from nestprobe.sources.live import live_snapshot
 from nestprobe.sources.load import load_snapshot
 
@@ -41,22 +42,22 @@ def test_schema_is_pinned_to_its_version() -> None:
 
 
 def test_live_report_validates() -> None:
-    VALIDATOR.validate(build_report(live_snapshot(timing=True)).to_dict())
+    VALIDATOR.validate(report_to_dict(build_report(live_snapshot(timing=True))))
 
 
 @pytest.mark.parametrize("dump", sorted(p.name for p in DUMPS.iterdir()) if DUMPS.is_dir() else [])
 def test_corpus_reports_validate(dump: str) -> None:
     snap = load_snapshot(str(DUMPS / dump))
-    report = build_report(snap).to_dict()
+    report = report_to_dict(build_report(snap))
     VALIDATOR.validate(report)
     json.dumps(report, ensure_ascii=True)
 
 
 def test_hostile_signature_is_safe_in_json_and_text(tmp_path: Path) -> None:
     """Control characters and invalid UTF-8 in a signature stay escaped in both renderings."""
+    from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
     from nestprobe.output.jsonreport import render_json
     from nestprobe.output.text import render_text
-    from nestprobe.snapshot import CpuidTable, OsFacts, Registers, Snapshot
 
     hostile = Registers(0x40000001, 0x1B5B3248, 0x0A0DFF00, 0x07E2809C)  # ESC [2H, CR LF, 0xFF, BEL
     table = CpuidTable(

@@ -8,15 +8,17 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nestprobe.timing import bands, measure
-from nestprobe.timing.measure import (
+from nestprobe.assess import bands
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import replace
+from nestprobe.sources import latency as measure
+from nestprobe.sources.latency import (
     QUICK,
     Plan,
     RawLatency,
@@ -26,7 +28,6 @@ from nestprobe.timing.measure import (
     summarise,
     tsc_frequency,
 )
-from nestprobe.timing.record import LatencyRecord
 
 HAS_AFFINITY = hasattr(os, "sched_getaffinity")
 
@@ -261,7 +262,7 @@ def test_measure_latency_none_under_real_cpuid_faulting() -> None:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.syscall(158, 0x1012, 0) == 0
-        from nestprobe.timing.measure import measure_latency
+        from nestprobe.sources.latency import measure_latency
         print(measure_latency())
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nestprobe.assess.model import (
+from nestprobe.model.assessment import (
     Assessment,
     CpuIdentity,
     Environment,
@@ -19,11 +18,11 @@ from nestprobe.assess.model import (
     Nesting,
     Virtualization,
 )
-from nestprobe.evidence import Evidence
-from nestprobe.verdicts import SCENARIOS, STATUSES, evaluate
-from nestprobe.verdicts.evaluate import rule_for
+from nestprobe.model.evidence import Evidence
+from nestprobe.model.record import replace
+from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES, Verdicts
+from nestprobe.verdicts.evaluate import evaluate, rule_for
 from nestprobe.verdicts.matrix import FALLBACK, RULES
-from nestprobe.verdicts.model import LAYERS, Verdicts
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import _CLOUD_FIX, _OUTER_FIX, OUTER, REMEDIATIONS
 from nestprobe.verdicts.situation import MATCH_FIELDS, aws_type, azure_size, situate

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from nestprobe.assess.model import Assessment
-from nestprobe.report import build_report
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS, Verdicts
+from nestprobe.pipeline import build_report
 from nestprobe.sources.load import load_snapshot
-from nestprobe.verdicts import SCENARIOS, Verdicts
-from nestprobe.verdicts.model import WINDOWS_SCENARIOS
 
 CODES = {"S": "supported", "E": "evaluation-only", "N": "unsupported", "X": "blocked",
          "U": "unknown"}

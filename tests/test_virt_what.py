@@ -15,7 +15,7 @@ import pytest
 from virtwhat_roots import cpuinfo_field, fixture_names, fixture_snapshot, parse_fixture
 
 from nestprobe.assess.environment import CONTAINER_SIGNALS, assess_environment
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from nestprobe.snapshot import CpuidTable, Registers, Snapshot
+from nestprobe.model.snapshot import CpuidTable, Registers, Snapshot
 from nestprobe.sources.osfacts import collect_os_facts
 
 FILE_SEPARATOR = re.compile(r"={3,} FILE ([^\n]*)\n")

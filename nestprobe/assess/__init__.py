@@ -1,0 +1,26 @@
+"""Assess: what a snapshot means — identity, hardware virtualization, environment, nesting.
+
+Each part is computed from the snapshot alone (and the hypervisor facts where the part
+depends on who the hypervisor is), and carries the evidence it was decided from.
+"""
+
+from __future__ import annotations
+
+from nestprobe.assess.environment import assess_environment
+from nestprobe.assess.hwvirt import assess_virtualization
+from nestprobe.assess.identity import assess_cpu, assess_hypervisor
+from nestprobe.assess.nesting import assess_nesting
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.snapshot import Snapshot
+
+
+def assess(snapshot: Snapshot) -> Assessment:
+    """Turn a snapshot into facts, each with its evidence."""
+    hypervisor = assess_hypervisor(snapshot)
+    return Assessment(
+        cpu=assess_cpu(snapshot),
+        hypervisor=hypervisor,
+        virtualization=assess_virtualization(snapshot, hypervisor),
+        environment=assess_environment(snapshot),
+        nesting=assess_nesting(snapshot, hypervisor),
+    )

@@ -1,6 +1,6 @@
 """Environment: who this OS is inside, from OS files only (WSL, container, Xen domain, DMI).
 
-Reads :class:`~nestprobe.snapshot.OsFacts` and nothing else: CPUID-derived identity is
+Reads :class:`~nestprobe.model.snapshot.OsFacts` and nothing else: CPUID-derived identity is
 :mod:`nestprobe.assess.identity`'s job. A path the source never looked at
 (``OsFacts.state(path) is None``, e.g. a dump without it) is reported as ``unknown``,
 never as ``absent``.
@@ -9,12 +9,12 @@ never as ``absent``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from nestprobe.assess.model import Environment
 from nestprobe.decode.dmi import DMI_DIR, read_dmi
-from nestprobe.evidence import Evidence, EvidenceValue
-from nestprobe.snapshot import OsFacts, Snapshot
+from nestprobe.model.assessment import Environment
+from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import OsFacts, Snapshot
 
 OSRELEASE = "/proc/sys/kernel/osrelease"
 XEN_DIR = "/proc/xen"
@@ -38,8 +38,7 @@ MANAGER_FILES: tuple[str, ...] = ("/run/host/container-manager", "/run/systemd/c
 PID1_ENVIRON = "/proc/1/environ"
 
 
-@dataclass(frozen=True, slots=True)
-class CgroupRule:
+class CgroupRule(Record):
     container: str
     pattern: re.Pattern[str]
     source: str

@@ -8,13 +8,12 @@ Sources: docs/reference hypervisor-cpuid.md §5 and §8.4.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from nestprobe.assess.model import HypervisorFacts, Virtualization
 from nestprobe.decode import cpu, cpuinfo, svm
 from nestprobe.decode.bits import Decoded, decode_leaf
-from nestprobe.evidence import Evidence, cpuid_source
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.assessment import HypervisorFacts, Virtualization
+from nestprobe.model.evidence import Evidence, cpuid_source
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import Snapshot
 
 CPUINFO = cpuinfo.PATH
 KVM_API_VERSION = 12  # KVM_API_VERSION, include/uapi/linux/kvm.h (L-KVMH)
@@ -23,8 +22,7 @@ BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm")
 HV_SLAT_BIT = 3  # 0x40000006 EAX[3] SecondLevelAddressTranslationInUse (TLFS-FD)
 
 
-@dataclass(frozen=True, slots=True)
-class _Bits:
+class _Bits(Record):
     vmx: bool | None
     svm: bool | None
     evidence: tuple[Evidence, ...]
@@ -115,7 +113,7 @@ def _slat(
 
 def _names(value: object) -> list[str]:
     """A decoded ``*_flags`` entry as a list of names (empty when missing)."""
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, tuple) else []
 
 
 def _evmcs(hypervisor: HypervisorFacts) -> list[Evidence]:
@@ -155,7 +153,7 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
     flags = cpuinfo.flags(text) if text is not None else None
     vflags = cpuinfo.vmx_flags(text) if text is not None else None
     if vflags is not None:
-        decoded["vmx_flags"] = {"flags": sorted(vflags)}
+        decoded["vmx_flags"] = {"flags": tuple(sorted(vflags))}
 
     exposed: bool | None
     if vmx or svm_bit:

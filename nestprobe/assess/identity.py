@@ -9,14 +9,14 @@ nesting (docs/reference hypervisor-cpuid.md §8.2).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from nestprobe.assess.model import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
 from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
 from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
-from nestprobe.evidence import Evidence, cpuid_source
-from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.model.assessment import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
+from nestprobe.model.evidence import Evidence, cpuid_source
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import Registers, Snapshot
 
 CPUINFO = cpuinfo.PATH
 HV_BASE = 0x40000000
@@ -70,8 +70,7 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
 # ------------------------------------------------------------------ hypervisor
 
 
-@dataclass(frozen=True, slots=True)
-class _Choice:
+class _Choice(Record):
     vendor: str | None
     product: str | None
     evidence: tuple[Evidence, ...]

@@ -19,11 +19,11 @@ Rules (hypervisor-cpuid.md §8 and §10; TLFS "Nested Virtualization"):
 
 from __future__ import annotations
 
-from nestprobe.assess.model import Confidence, HypervisorFacts, Nesting
-from nestprobe.evidence import Evidence, cpuid_source
-from nestprobe.snapshot import HYPERVISOR_BASE_FIRST, Snapshot
-from nestprobe.timing.bands import BandCall, classify, lower
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.assess.bands import BandCall, classify, lower
+from nestprobe.model.assessment import Confidence, HypervisorFacts, Nesting
+from nestprobe.model.evidence import Evidence, cpuid_source
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.snapshot import HYPERVISOR_BASE_FIRST, Snapshot
 
 #: HV_X64_HYPERV_NESTED: "the hypervisor is nested within a Hyper-V partition"
 #: (TLFS feature-discovery, 0x40000004 EAX bit 12; Linux include/hyperv/hvgdk_mini.h).

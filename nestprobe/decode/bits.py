@@ -8,16 +8,16 @@ source key from docs/reference §9); :func:`decode_leaf` turns one CPUID answer 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
 
-from nestprobe.evidence import EvidenceValue
-from nestprobe.snapshot import Registers
+from nestprobe.model.evidence import EvidenceValue
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import Registers
 
 Reg = Literal["eax", "ebx", "ecx", "edx"]
 REGS: tuple[Reg, ...] = ("eax", "ebx", "ecx", "edx")
 #: One decoded leaf: field name -> value (flags as a list of set names).
-Decoded = dict[str, EvidenceValue | list[str]]
+Decoded = dict[str, EvidenceValue | tuple[str, ...]]
 
 MASK32 = 0xFFFFFFFF
 
@@ -35,8 +35,7 @@ def bits(value: int, lo: int, hi: int) -> int:
     return (value >> lo) & ((1 << (hi - lo + 1)) - 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(Record):
     """One named bit, spelled as its source spells it."""
 
     register: Reg
@@ -45,8 +44,7 @@ class Flag:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(Record):
     """A multi-bit field ``register[hi:lo]``; ``hex`` renders it as a hex string."""
 
     register: Reg
@@ -57,8 +55,7 @@ class Field:
     hex: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LeafSpec:
+class LeafSpec(Record):
     """The layout of one leaf. ``offset`` is relative to the interface base for
     hypervisor leaves, the absolute leaf number otherwise."""
 
@@ -102,7 +99,7 @@ def decode_leaf(spec: LeafSpec, regs: Registers) -> Decoded:
         names = [f.name for f in spec.flags if f.register == r and bit(value, f.bit)]
         known = {f.bit for f in spec.flags if f.register == r} | covered[r]
         names += [f"bit{n}" for n in range(32) if bit(value, n) and n not in known]
-        out[f"{r}_flags"] = names
+        out[f"{r}_flags"] = tuple(names)
     return out
 
 

@@ -7,7 +7,7 @@ reads EBX, EDX, ECX in that order), L-CPUFEAT (word 19: SEV bits of 0x8000001F E
 from __future__ import annotations
 
 from nestprobe.decode.bits import Field, LeafSpec, flag_table, regs_bytes, safe_text
-from nestprobe.snapshot import Registers
+from nestprobe.model.snapshot import Registers
 
 TDX_LEAF = 0x21
 TDX_IDENT = b"IntelTDX    "

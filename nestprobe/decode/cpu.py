@@ -7,10 +7,9 @@ extended family/model rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nestprobe.decode.bits import bit, bits, regs_bytes, safe_text
-from nestprobe.snapshot import CpuidTable, Registers
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import CpuidTable, Registers
 
 BRAND_LEAVES = (0x80000002, 0x80000003, 0x80000004)
 EXT_FEATURES_LEAF = 0x80000001
@@ -41,8 +40,7 @@ def brand_of(table: CpuidTable) -> str | None:
     return brand([p for p in parts if p is not None])
 
 
-@dataclass(frozen=True, slots=True)
-class Signature:
+class Signature(Record):
     family: int
     model: int
     stepping: int

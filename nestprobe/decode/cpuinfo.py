@@ -7,7 +7,7 @@ CONFIG_X86_VMX_FEATURE_NAMES, ``vmx flags``), L-VMXFEAT (names), L-FEATCTL / L-A
 
 from __future__ import annotations
 
-from nestprobe.snapshot import OsFacts
+from nestprobe.model.snapshot import OsFacts
 
 PATH = "/proc/cpuinfo"
 #: vmx-flags names that mean SLAT (EPT) and the EPT-dependent features nesting needs.

@@ -8,9 +8,9 @@ VW (virt-what.in), CI (cloud-init ``ds-identify`` DMI checks) [S] where marked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from nestprobe.snapshot import OsFacts
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import OsFacts
 
 DMI_DIR = "/sys/class/dmi/id/"
 #: The order systemd reads them in (SD).
@@ -28,8 +28,7 @@ def read_dmi(facts: OsFacts) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class DmiVendor:
+class DmiVendor(Record):
     prefix: str
     vendor_id: str
     source: str
@@ -60,8 +59,7 @@ DMI_VENDORS: tuple[DmiVendor, ...] = (
 DMI_DECIDES = frozenset({"oracle", "xen", "amazon", "parallels", "google"})
 
 
-@dataclass(frozen=True, slots=True)
-class CloudRule:
+class CloudRule(Record):
     key: str  # DMI file name
     match: str
     how: str  # "exact", "prefix" or "contains"

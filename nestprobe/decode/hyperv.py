@@ -8,10 +8,9 @@ provider, which publish the same layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nestprobe.decode.bits import Field, LeafSpec, bit, bits, flag_table
-from nestprobe.snapshot import Registers
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import Registers
 
 HV_INTERFACE = 0x31237648  # "Hv#1" (TLFS-FD)
 PPM = "TLFS-PPM; L-HVMINI"
@@ -161,8 +160,7 @@ LEAVES: tuple[LeafSpec, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Privileges:
+class Privileges(Record):
     """The three partition-privilege bits that decide root vs guest."""
 
     create_partitions: bool  # 0x40000003 EBX[0]

@@ -7,8 +7,6 @@ and by the base+1 interface id (``Hv#1`` leaves are Hyper-V's whoever publishes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nestprobe.decode import bhyve_acrn, hyperv, kvm, vmware, xen
 from nestprobe.decode.bits import Decoded, LeafSpec, decode_leaf
 from nestprobe.decode.signatures import (
@@ -18,13 +16,13 @@ from nestprobe.decode.signatures import (
     render_signature,
     signature_bytes,
 )
-from nestprobe.snapshot import CpuidTable
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import CpuidTable
 
 HV_INTERFACE_TEXT = "Hv#1"
 
 
-@dataclass(frozen=True, slots=True)
-class FoundInterface:
+class FoundInterface(Record):
     base: int
     max_leaf: int
     raw: bytes  # the 12 signature bytes as published

@@ -7,7 +7,7 @@ Source keys: L-KVMCPUID (Documentation/virt/kvm/x86/cpuid.rst), L-KVMPARA
 from __future__ import annotations
 
 from nestprobe.decode.bits import LeafSpec, flag_table
-from nestprobe.snapshot import Registers
+from nestprobe.model.snapshot import Registers
 
 SRC = "L-KVMCPUID; L-KVMPARA"
 

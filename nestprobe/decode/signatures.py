@@ -7,14 +7,12 @@ those of docs/reference hypervisor-cpuid.md §9.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nestprobe.decode.bits import regs_bytes, safe_text
-from nestprobe.snapshot import Registers
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import Registers
 
 
-@dataclass(frozen=True, slots=True)
-class Signature:
+class Signature(Record):
     pattern: bytes  # exact 12 bytes, or a prefix when ``prefix``
     vendor_id: str
     product: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nestprobe.report import Report
+    from nestprobe.model.report import Report
 
 
 def _extension_name(report: Report) -> str:

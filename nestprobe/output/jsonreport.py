@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from nestprobe import __version__
+from nestprobe.model.contract import VERSION
+from nestprobe.model.record import Record, iter_items
 from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:
-    from nestprobe.report import Report
+    from nestprobe.model.report import Report
 
 SCHEMA_VERSION = 1
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, mappings and tuples to plain JSON types; strings stay as they are."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """Records, mappings and tuples to plain JSON types; strings stay as they are."""
+    if isinstance(value, Record):
+        return {name: jsonable(field) for name, field in iter_items(value)}
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -33,7 +33,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     origin = snap.origin
     return {
         "schema_version": SCHEMA_VERSION,
-        "nestprobe_version": __version__,
+        "nestprobe_version": VERSION,
         "source": {
             "kind": origin.kind,
             "path": origin.path,

@@ -10,13 +10,13 @@ import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from nestprobe import __version__
-from nestprobe.evidence import Evidence
+from nestprobe.model.contract import VERSION
+from nestprobe.model.evidence import Evidence
 from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:
-    from nestprobe.report import Report
-    from nestprobe.verdicts.model import Verdict
+    from nestprobe.model.report import Report
+    from nestprobe.model.verdicts import Verdict
 
 WIDTH = 100
 
@@ -129,7 +129,7 @@ def render_text(report: Report) -> str:
     snap = report.snapshot
     hv, virt, nest, cpu, env = (a.hypervisor, a.virtualization, a.nesting, a.cpu, a.environment)
     summary = "  ".join(f"{v.scenario}: {v.status}" for v in report.verdicts)
-    out: list[str] = [f"nestprobe {__version__} — can I nest here?", "", answer(report)]
+    out: list[str] = [f"nestprobe {VERSION} — can I nest here?", "", answer(report)]
     out += [*_wrap(f"Verdicts: {summary}", "", "  "), ""]
 
     fixes = _remediation_lines(report)

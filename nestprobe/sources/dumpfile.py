@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import MISSING, fields
 from typing import Any, Final, get_args
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import (
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import MISSING, fields
+from nestprobe.model.snapshot import (
     CpuidStatus,
     CpuidTable,
     FileFact,
@@ -40,7 +41,6 @@ from nestprobe.sources.importers.common import (
     DumpText,
     read_dump_text,
 )
-from nestprobe.timing.record import LatencyRecord
 
 FORMAT = "nestprobe"
 MAGIC: Final = "nestprobe-dump"
@@ -383,7 +383,7 @@ def _is_int_list(value: Any) -> bool:
 
 
 #: LatencyRecord annotation -> (check, what). LatencyRecord.from_dict does not check
-#: types, so the reader does, by each field's declared type (timing/record.py); a field
+#: types, so the reader does, by each field's declared type (model/latency.py); a field
 #: with an annotation not listed here is passed through unchecked.
 _ANNOTATION_CHECKS: dict[str, tuple[Any, str]] = {
     "float": (_is_number, "a number"),
@@ -397,7 +397,7 @@ def _latency_problem(data: dict[str, Any]) -> str:
     declared = fields(LatencyRecord)
     names = {f.name for f in declared}
     required = [
-        f.name for f in declared if f.default is MISSING and f.default_factory is MISSING
+        f.name for f in declared if f.default is MISSING and f.default_factory is None
     ]
     missing = [n for n in required if n not in data]
     if missing:
@@ -408,7 +408,7 @@ def _latency_problem(data: dict[str, Any]) -> str:
     for f in declared:
         if f.name not in data:
             continue
-        annotation = str(f.type)
+        annotation = f.type
         optional = annotation.endswith(" | None")
         check, what = _ANNOTATION_CHECKS.get(
             annotation.removesuffix(" | None"), (lambda v: True, "")

@@ -15,7 +15,7 @@ import sys
 if sys.platform != "win32":  # POSIX only; imported here so a later privilege drop cannot fail it
     import fcntl
 
-from nestprobe.snapshot import KvmDevice
+from nestprobe.model.snapshot import KvmDevice
 
 KVM_PATH = "/dev/kvm"
 #: include/uapi/linux/kvm.h: #define KVMIO 0xAE; KVM_GET_API_VERSION _IO(KVMIO, 0x00).

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import platform
 
-from nestprobe.errors import CpuidUnavailableError
-from nestprobe.snapshot import CpuidStatus, CpuidTable, Origin, Snapshot
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.model.errors import CpuidUnavailableError
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.snapshot import CpuidStatus, CpuidTable, Origin, Snapshot
 
 #: normalise_machine() spellings of the CPUs that have a CPUID instruction.
 X86_MACHINES = frozenset({"x86_64", "i686"})
@@ -35,7 +35,7 @@ def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool
 
 
 def _measure(thorough: bool) -> LatencyRecord | None:
-    from nestprobe.timing.measure import measure_latency
+    from nestprobe.sources.latency import measure_latency
 
     return measure_latency(thorough)
 

@@ -7,8 +7,8 @@ file quotes AIDA64 lines, so it is recognised before AIDA64).
 
 from __future__ import annotations
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources import dumpfile
 from nestprobe.sources.importers import (
     aida64,

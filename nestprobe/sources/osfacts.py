@@ -16,7 +16,7 @@ import os
 import platform
 import stat
 
-from nestprobe.snapshot import FileFact, KvmDevice, OsFacts
+from nestprobe.model.snapshot import FileFact, KvmDevice, OsFacts
 from nestprobe.sources.kvmdev import probe_kvm_device
 
 #: Every file the probe reads (docs/architecture.md, "OS files the probe reads").

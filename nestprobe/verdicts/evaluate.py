@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nestprobe.assess.model import Assessment
-from nestprobe.evidence import Evidence
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.evidence import Evidence
+from nestprobe.model.verdicts import SCENARIOS, Scenario, Verdict, Verdicts
 from nestprobe.verdicts.matrix import FALLBACK, RULES
-from nestprobe.verdicts.model import SCENARIOS, Scenario, Verdict, Verdicts
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import resolve
 from nestprobe.verdicts.rules import Rule, matches

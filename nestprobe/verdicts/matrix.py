@@ -9,8 +9,8 @@ users do not own the hypervisor), then the outer hypervisor, then bare metal.
 
 from __future__ import annotations
 
+from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS, Scenario
 from nestprobe.verdicts import sources
-from nestprobe.verdicts.model import SCENARIOS, WINDOWS_SCENARIOS, Scenario
 from nestprobe.verdicts.remediation import OUTER
 from nestprobe.verdicts.rules import Rule, when
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.verdicts import sources
-from nestprobe.verdicts.model import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.verdicts.rules import Note, when
 
 _NOTES: tuple[Note, ...] = (

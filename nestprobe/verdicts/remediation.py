@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nestprobe.model.verdicts import Remediation
 from nestprobe.verdicts import sources
-from nestprobe.verdicts.model import Remediation
 from nestprobe.verdicts.situation import Situation
 
 #: Rules write this id to mean "the detected outer hypervisor's or cloud's fix".

@@ -8,10 +8,10 @@ tables can be printed, diffed and tested row by row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
-from nestprobe.verdicts.model import Scenario, Status
+from nestprobe.model.record import Record, field
+from nestprobe.model.verdicts import Scenario, Status
 from nestprobe.verdicts.situation import Situation
 
 When = Mapping[str, frozenset[object]]
@@ -30,8 +30,7 @@ def matches(condition: When, situation: Situation) -> bool:
     return all(getattr(situation, name) in accepted for name, accepted in condition.items())
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Record):
     """One row of the matrix: for these scenarios, in this situation, this status.
 
     ``claim`` may name ``{hypervisor}`` and ``{instance}``; ``remediation`` lists ids of
@@ -52,8 +51,7 @@ class Rule:
         return scenario in self.scenarios and matches(self.when, situation)
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(Record):
     """A condition (what must hold) or caveat (what the doc warns), for some scenarios."""
 
     id: str

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from nestprobe.assess.model import Assessment
-from nestprobe.evidence import Evidence
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.evidence import Evidence
+from nestprobe.model.record import Record, field, fields
 from nestprobe.verdicts import sources
 
 Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator"]
@@ -29,8 +29,7 @@ AzureSize = Literal["capable", "not-capable", "unknown"]
 AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
 
 
-@dataclass(frozen=True, slots=True)
-class VendorRow:
+class VendorRow(Record):
     vendor_id: str  # systemd-detect-virt id as HypervisorFacts.vendor carries it
     outer: Outer
     name: str
@@ -62,8 +61,7 @@ CPU_VENDORS: Mapping[str, CpuKind] = {
 CLOUDS: Mapping[str, Cloud] = {"azure": "azure", "aws": "aws", "gcp": "gcp"}
 
 
-@dataclass(frozen=True, slots=True)
-class SizeRow:
+class SizeRow(Record):
     """An Azure size family pattern and what its size page says about nesting."""
 
     pattern: str  # regex over the size name without "Standard_", case-sensitive
@@ -117,8 +115,7 @@ def aws_type(instance_type: str | None) -> AwsType:
     return "virtual" if "." in name else "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Situation(Record):
     place: Place
     outer: Outer
     cloud: Cloud

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from nestprobe.assess.model import Assessment
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.snapshot import Snapshot
 
 from .configs import Expect
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import (
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.record import Record
+from nestprobe.model.snapshot import (
     CpuidTable,
     FileFact,
     LeafKey,
@@ -39,8 +39,7 @@ DEFAULT_MACHINE = "x86_64"
 DEFAULT_SYSTEM = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class DumpText:
+class DumpText(Record):
     """A dump's decoded text split into lines (line ``n`` is ``lines[n - 1]``)."""
 
     path: str
@@ -227,8 +226,7 @@ Sniffer = Callable[[DumpText], bool]
 Parser = Callable[[DumpText, int], Snapshot]
 
 
-@dataclass(frozen=True, slots=True)
-class Importer:
+class Importer(Record):
     """One third-party format: a cheap recogniser and a parser for one logical CPU."""
 
     name: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
     DumpText,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer, cpuinfo_snapshot
 from nestprobe.sources.osfacts import first_cpuinfo_block
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.errors import DumpFormatError
-from nestprobe.snapshot import Snapshot
+from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import aida64
 from nestprobe.sources.importers.common import (
     DumpText,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.snapshot import Registers, Snapshot
+from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import (
     DumpText,
     Importer,

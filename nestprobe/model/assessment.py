@@ -9,19 +9,18 @@ are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
-from nestprobe.evidence import Evidence, EvidenceValue
+from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.record import Record, field
 
 Partition = Literal["root", "l1vh", "guest"]
 Confidence = Literal["certain", "high", "medium", "low", "none"]
 #: Decoded vendor-leaf fields: leaf name -> field name -> value (JSON-friendly).
-DecodedLeaves = Mapping[str, Mapping[str, EvidenceValue | list[str]]]
+DecodedLeaves = Mapping[str, Mapping[str, EvidenceValue | tuple[str, ...]]]
 
 
-@dataclass(frozen=True, slots=True)
-class CpuIdentity:
+class CpuIdentity(Record):
     vendor: str | None  # leaf 0 vendor string, e.g. "GenuineIntel", "AuthenticAMD"
     brand: str | None  # 0x80000002..4 brand string, stripped
     family: int | None = None
@@ -30,8 +29,7 @@ class CpuIdentity:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class HypervisorInterface:
+class HypervisorInterface(Record):
     """One signature found at a 0x100-aligned base."""
 
     base: int
@@ -42,8 +40,7 @@ class HypervisorInterface:
     decoded: DecodedLeaves = field(default_factory=dict)  # vendor leaves, named as specs name them
 
 
-@dataclass(frozen=True, slots=True)
-class HypervisorFacts:
+class HypervisorFacts(Record):
     bit: bool | None  # CPUID.1:ECX[31]; None when CPUID is unavailable
     detected: bool  # the bit, any signature, or an OS signal shows a hypervisor
     vendor: str | None  # primary hypervisor id ("kvm", "microsoft", ...), "unknown", or None
@@ -57,8 +54,7 @@ class HypervisorFacts:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Virtualization:
+class Virtualization(Record):
     vmx: bool | None  # CPUID.1:ECX[5]
     svm: bool | None  # CPUID.80000001h:ECX[2]
     exposed: bool | None  # VT-x or AMD-V reaches this OS
@@ -73,8 +69,7 @@ class Virtualization:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Environment:
+class Environment(Record):
     """OS-level signals: who we are inside (WSL, container, Xen domain), DMI identity."""
 
     os: str  # "Linux", "Windows", ...
@@ -86,8 +81,7 @@ class Environment:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Nesting:
+class Nesting(Record):
     level: int | None  # number of VMs this OS runs inside, when the evidence fixes it
     at_least: int  # what the evidence proves at minimum
     likely: int | None  # best estimate with its confidence (timing may raise it)
@@ -95,8 +89,7 @@ class Nesting:
     evidence: tuple[Evidence, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(Record):
     cpu: CpuIdentity
     hypervisor: HypervisorFacts
     virtualization: Virtualization

@@ -53,7 +53,7 @@ class _Progress:
 
 
 def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.timing.bench import run_bench
+    from nestprobe.bench.run import run_bench
 
     result = run_bench(thorough=args.thorough, progress=_Progress(sys.stderr))
     text = json.dumps(result, indent=2) + "\n"
@@ -70,7 +70,7 @@ def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> in
 
 
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.timing.bench import BenchFormatError, compare_table, load_result, plot
+    from nestprobe.bench.run import BenchFormatError, compare_table, load_result, plot
 
     try:
         results = [(path, load_result(path)) for path in args.results]

@@ -13,10 +13,10 @@ highest basic leaf; QEMU TCG answers 0x40000002.. with leaf 0xD's values).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import Record, field
 
 #: Hypervisor interfaces sit at 0x100-aligned bases 0x40000000..0x4000FF00
 #: (Linux ``for_each_possible_hypervisor_cpuid_base``, asm/cpuid.h).
@@ -50,8 +50,7 @@ class Registers(NamedTuple):
 LeafKey = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class CpuidTable:
+class CpuidTable(Record):
     """Raw CPUID answers keyed by ``(leaf, subleaf)``, as a source recorded them."""
 
     leaves: Mapping[LeafKey, Registers] = field(default_factory=dict)
@@ -116,16 +115,14 @@ class CpuidTable:
             yield key, self.leaves[key]
 
 
-@dataclass(frozen=True, slots=True)
-class FileFact:
+class FileFact(Record):
     """One OS file as read through the probe's root: its text, or why there is none."""
 
     state: FileState
     text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class KvmDevice:
+class KvmDevice(Record):
     """What ``/dev/kvm`` answered: absent, not openable by this user, or usable."""
 
     state: KvmDeviceState
@@ -134,8 +131,7 @@ class KvmDevice:
     error: str | None = None  # errno name (EACCES, ENOENT, ...) when state is not usable
 
 
-@dataclass(frozen=True, slots=True)
-class OsFacts:
+class OsFacts(Record):
     """Facts from the operating system, read through one replaceable root."""
 
     system: str  # platform.system(): "Linux", "Windows", "Darwin", ...
@@ -160,8 +156,7 @@ class OsFacts:
         return fact.state if fact is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(Record):
     """Where a snapshot came from. Not part of its identity: live == replay ignores it."""
 
     kind: Literal["live", "dump"]
@@ -170,8 +165,7 @@ class Origin:
     cpu: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Record):
     """Everything the report is computed from."""
 
     cpuid_status: CpuidStatus

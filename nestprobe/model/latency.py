@@ -5,12 +5,12 @@ Owned by the timing layer; the snapshot only carries it. Figures are TSC ticks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from nestprobe.model.record import Record, fields, iter_items
 
-@dataclass(frozen=True, slots=True)
-class LatencyRecord:
+
+class LatencyRecord(Record):
     """Robust summary of a CPUID latency measurement (never a mean)."""
 
     cpuid_ticks: float  # the estimate: minimum over batches of each batch's low percentile
@@ -40,7 +40,7 @@ class LatencyRecord:
         return ticks * 1e9 / self.tsc_hz
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = dict(iter_items(self))
         data["leaves"] = list(self.leaves)
         return data
 

@@ -14,12 +14,12 @@ import json
 import math
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from nestprobe import __version__
-from nestprobe.timing.measure import Plan, ProgressFn, RawLatency, collect, percentile, summarise
+from nestprobe.model.contract import VERSION
+from nestprobe.model.record import replace
+from nestprobe.sources.latency import Plan, ProgressFn, RawLatency, collect, percentile, summarise
 
 SCHEMA_VERSION = 1
 #: Bigger than the probe's quick plan: ~30 ms of CPUIDs here. The thorough one ~0.5 s.
@@ -101,7 +101,7 @@ def run_bench(thorough: bool = False, progress: ProgressFn | None = None) -> dic
     nesting = assess_nesting(snapshot, hypervisor)
     return {
         "schema_version": SCHEMA_VERSION,
-        "tool": f"nestprobe {__version__}",
+        "tool": f"nestprobe {VERSION}",
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"arch": snapshot.os.machine, "system": snapshot.os.system,
                     "node": platform.node(), "python": platform.python_version(),

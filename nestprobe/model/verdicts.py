@@ -7,10 +7,10 @@ One :class:`Verdict` per scenario; :class:`Verdicts` keeps them in the fixed
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal, get_args
 
-from nestprobe.evidence import Evidence, EvidenceValue
+from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.record import Record
 
 Scenario = Literal["hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party"]
 #: Fixed report order: Microsoft's own scenarios first, then everything else.
@@ -32,8 +32,7 @@ LAYERS: tuple[Layer, ...] = get_args(Layer)
 JsonDict = dict[str, object]
 
 
-@dataclass(frozen=True, slots=True)
-class Remediation:
+class Remediation(Record):
     """One change at one layer: who runs it and where, the exact steps, and the doc."""
 
     layer: Layer
@@ -50,8 +49,7 @@ class Remediation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(Record):
     """The answer for one scenario, with the evidence and the rule that produced it."""
 
     scenario: Scenario
@@ -76,8 +74,7 @@ class Verdict:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Verdicts:
+class Verdicts(Record):
     """All scenarios' verdicts, in :data:`SCENARIOS` order."""
 
     items: tuple[Verdict, ...]

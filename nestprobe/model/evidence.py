@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nestprobe.model.record import Record
 
 #: A JSON-friendly scalar: what a register field, a file or a measurement showed.
 EvidenceValue = str | int | float | bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(Record):
     """One observation behind a conclusion.
 
     ``source`` names where it was read, in a fixed vocabulary:

@@ -13,10 +13,9 @@ medium confidence and the nesting assessment never lets timing raise what CPUID 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from nestprobe.assess.model import Confidence
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.model.assessment import Confidence
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import Record
 
 #: The TSC rate the published cycle figures roughly correspond to (2.6 GHz: the
 #: development machine, B.0, and mid-range for the Skylake-2024 parts of A.1 #6-#10).
@@ -27,8 +26,7 @@ RESCALE_RANGE_HZ = (0.5e9, 6e9)
 CONFIDENCE_ORDER: tuple[Confidence, ...] = ("none", "low", "medium", "high", "certain")
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
+class Band(Record):
     """Net CPUID ticks (at the reference TSC) in ``[low, high)`` and what they suggest."""
 
     name: str
@@ -77,8 +75,7 @@ BANDS: tuple[Band, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BandCall:
+class BandCall(Record):
     """One record looked up in the bands."""
 
     band: Band

@@ -18,10 +18,10 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from nestprobe.timing.record import LatencyRecord
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import Record
 
 #: CPUID 0x0 and 0x1 always exit under VT-x/AMD-V; 0x40000000 is the hypervisor's own leaf.
 DEFAULT_LEAVES = (0x0, 0x1, 0x40000000)
@@ -35,8 +35,7 @@ SANE_TSC_HZ = (100e6, 10e9)
 ProgressFn = Callable[[int, int], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Record):
     """How much to measure. A round is one empty bracket plus one CPUID per leaf."""
 
     name: str
@@ -51,8 +50,7 @@ QUICK = Plan(name="quick", batches=3, rounds=40, warmup=4, gap_s=0.0005)
 THOROUGH = Plan(name="thorough", batches=8, rounds=800, warmup=64, gap_s=0.005)
 
 
-@dataclass(frozen=True, slots=True)
-class RawLatency:
+class RawLatency(Record):
     """Every tick sample a run took, before any statistics (bench keeps these)."""
 
     plan: Plan

@@ -1,0 +1,247 @@
+"""Record: the frozen, slotted, typed value class every model type is made of.
+
+Why not ``@dataclass(frozen=True, slots=True)``: dataclasses generate ``__init__``,
+``__eq__``, ``__hash__`` ... as source text and ``exec`` it, once per class, at import.
+With ~40 model types that was most of the cold start of ``nestprobe check`` (~2-4 ms a
+class on the development VM). A :class:`Record` gets one generic ``__init__`` instead,
+so defining a class costs about what defining a plain class costs; mypy sees it as a
+dataclass through :func:`typing.dataclass_transform` (PEP 681).
+
+Records are immutable all the way down: a ``dict`` given to a field is stored as a
+:class:`FrozenMap` and a ``list`` as a ``tuple`` (recursively), so a report can be hashed
+and shared between threads, and nobody downstream can change what the probe saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
+
+__all__ = ["MISSING", "FrozenMap", "Record", "field", "fields", "replace"]
+
+_T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_R = TypeVar("_R", bound="Record")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class FrozenMap(dict[_K, _V]):
+    """A ``dict`` that refuses every change and can be hashed.
+
+    A subclass of ``dict`` (not a ``Mapping`` wrapper) so that ``json.dumps``, ``==``
+    with plain dicts and C-speed lookups keep working unchanged.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("FrozenMap is immutable")
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __ior__ = _refuse
+    clear = _refuse
+    pop = _refuse
+    popitem = _refuse
+    setdefault = _refuse
+    update = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[type[FrozenMap[_K, _V]], tuple[dict[_K, _V]]]:
+        return (type(self), (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict.__repr__(self)})"
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every dict, list and set inside made immutable."""
+    kind = type(value)
+    if kind is dict or kind is FrozenMap:
+        if kind is FrozenMap and all(_is_frozen(v) for v in value.values()):
+            return value
+        return FrozenMap({k: freeze(v) for k, v in value.items()})
+    if kind is list or kind is tuple:
+        if kind is tuple and all(_is_frozen(v) for v in value):
+            return value
+        return tuple(freeze(v) for v in value)
+    if kind is set:
+        return frozenset(value)
+    return value
+
+
+def _is_frozen(value: object) -> bool:
+    kind = type(value)
+    if kind is dict or kind is list or kind is set:
+        return False
+    if kind is tuple:
+        return all(_is_frozen(v) for v in value)  # type: ignore[attr-defined]
+    if kind is FrozenMap:
+        return all(_is_frozen(v) for v in value.values())  # type: ignore[attr-defined]
+    return True
+
+
+class Field:
+    """What :func:`field` declares: a default or a factory, and whether ``==`` looks."""
+
+    __slots__ = ("compare", "default", "default_factory", "name", "type")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        default_factory: Callable[[], Any] | None = None,
+        compare: bool = True,
+    ) -> None:
+        self.name = ""
+        self.type = ""  # the annotation as written (a string under postponed evaluation)
+        self.default = default
+        self.default_factory = default_factory
+        self.compare = compare
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r})"
+
+
+@overload
+def field(*, default: _T, compare: bool = True) -> _T: ...
+@overload
+def field(*, default_factory: Callable[[], _T], compare: bool = True) -> _T: ...
+@overload
+def field(*, compare: bool = True) -> Any: ...
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Callable[[], Any] | None = None,
+    compare: bool = True,
+) -> Any:
+    """A field with a factory for its default, or one that ``==`` and ``hash`` ignore."""
+    return Field(default, default_factory, compare)
+
+
+def _annotations(namespace: dict[str, Any]) -> list[tuple[str, str]]:
+    annotations = namespace.get("__annotations__")
+    if annotations is None and "__annotate__" in namespace:  # Python 3.14+ (PEP 649)
+        annotations = namespace["__annotate__"](1)
+    named = [(name, kind if isinstance(kind, str) else repr(kind)) for name, kind in
+             (annotations or {}).items()]
+    return [(name, kind) for name, kind in named if not kind.startswith("ClassVar")]
+
+
+class _RecordMeta(type):
+    def __new__(
+        mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _RecordMeta:
+        inherited: tuple[Field, ...] = ()
+        for base in bases:
+            inherited += getattr(base, "__record_fields__", ())
+        own: list[Field] = []
+        for field_name, annotation in _annotations(namespace):
+            declared = namespace.pop(field_name, MISSING)
+            spec = declared if isinstance(declared, Field) else Field(declared)
+            spec.name = field_name
+            spec.type = annotation
+            own.append(spec)
+        namespace["__slots__"] = tuple(spec.name for spec in own)
+        specs = inherited + tuple(own)
+        namespace["__record_fields__"] = specs
+        namespace["__match_args__"] = tuple(spec.name for spec in specs)
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+class Record(metaclass=_RecordMeta):
+    """Base of every model type: declare fields as annotations, as with a dataclass."""
+
+    __slots__ = ()
+    __record_fields__: ClassVar[tuple[Field, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        specs = self.__record_fields__
+        if len(args) > len(specs):
+            raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments")
+        setter = object.__setattr__
+        for index, spec in enumerate(specs):
+            name = spec.name
+            if index < len(args):
+                if name in kwargs:
+                    raise TypeError(f"{type(self).__name__}() got {name!r} twice")
+                value = args[index]
+            elif name in kwargs:
+                value = kwargs.pop(name)
+            elif spec.default is not MISSING:
+                value = spec.default
+            elif spec.default_factory is not None:
+                value = spec.default_factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
+            setter(self, name, freeze(value))
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
+
+    def _compared(self) -> tuple[object, ...]:
+        return tuple(getattr(self, spec.name) for spec in self.__record_fields__ if spec.compare)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._compared()))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{s.name}={getattr(self, s.name)!r}" for s in self.__record_fields__)
+        return f"{type(self).__name__}({parts})"
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[type[Record], tuple[object, ...]]:
+        return (type(self), tuple(getattr(self, s.name) for s in self.__record_fields__))
+
+    def __copy__(self: _R) -> _R:
+        return self
+
+    def __deepcopy__(self: _R, memo: dict[int, object]) -> _R:
+        return self
+
+
+def fields(record: Record | type[Record]) -> tuple[Field, ...]:
+    """The declared fields, in order (like :func:`dataclasses.fields`)."""
+    return record.__record_fields__
+
+
+def replace(record: _R, **changes: Any) -> _R:
+    """A copy of ``record`` with ``changes`` applied (like :func:`dataclasses.replace`)."""
+    values = {s.name: getattr(record, s.name) for s in record.__record_fields__}
+    values.update(changes)
+    return type(record)(**values)
+
+
+def iter_items(record: Record) -> Iterator[tuple[str, object]]:
+    """``(name, value)`` for every field, in order: what renderers walk."""
+    for spec in record.__record_fields__:
+        yield spec.name, getattr(record, spec.name)
+
+
+def is_record(value: object) -> bool:
+    return isinstance(value, Record)
