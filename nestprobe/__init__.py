@@ -33,18 +33,16 @@ __all__ = [
 
 def probe(*, timing: bool = True, thorough: bool = False) -> Report:
     """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it."""
-    from nestprobe.pipeline import build_report
-    from nestprobe.sources.live import live_snapshot
+    from nestprobe import pipeline
 
-    return build_report(live_snapshot(timing=timing, thorough=thorough))
+    return pipeline.probe(timing=timing, thorough=thorough)
 
 
 def load(path: str, *, cpu: int = 0) -> Report:
     """Assess a dump file (nestprobe's own format or any supported importer format)."""
-    from nestprobe.pipeline import build_report
-    from nestprobe.sources.load import load_snapshot
+    from nestprobe import pipeline
 
-    return build_report(load_snapshot(path, cpu=cpu))
+    return pipeline.load(path, cpu=cpu)
 
 
 def assess(snapshot: Snapshot) -> Report:

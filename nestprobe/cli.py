@@ -13,32 +13,22 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO, cast
 
-from nestprobe.model.contract import VERSION
+from nestprobe.model.contract import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    STATUS_EXIT,
+    VERSION,
+)
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.verdicts import SCENARIOS
 
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Scenario
 
-#: The exit-code contract (README "Exit status"). ``check`` maps verdict statuses;
-#: every other command exits EXIT_OK when it produced its output.
-EXIT_OK = 0
-EXIT_BLOCKED = 1
-EXIT_USAGE = 2
-EXIT_UNSUPPORTED = 3
-EXIT_EVALUATION_ONLY = 4
-EXIT_UNKNOWN = 5
-EXIT_BAD_INPUT = 6
-EXIT_INTERNAL = 7
-
-STATUS_EXIT = {
-    "supported": EXIT_OK,
-    "blocked": EXIT_BLOCKED,
-    "unsupported": EXIT_UNSUPPORTED,
-    "evaluation-only": EXIT_EVALUATION_ONLY,
-    "unknown": EXIT_UNKNOWN,
-}
-SCENARIOS = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
 COMMANDS = ("report", "check", "dump", "bench")
 
 
@@ -103,11 +93,11 @@ def _with_default_command(argv: list[str]) -> list[str]:
 
 
 def _report_for(args: argparse.Namespace) -> Report:
-    import nestprobe
+    from nestprobe import pipeline
 
     if args.from_file:
-        return nestprobe.load(args.from_file, cpu=args.cpu)
-    return nestprobe.probe(timing=not args.no_timing, thorough=args.thorough)
+        return pipeline.load(args.from_file, cpu=args.cpu)
+    return pipeline.probe(timing=not args.no_timing, thorough=args.thorough)
 
 
 def _write_json(report: Report, out: TextIO) -> None:

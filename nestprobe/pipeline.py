@@ -15,3 +15,17 @@ from nestprobe.verdicts.evaluate import evaluate
 def build_report(snapshot: Snapshot) -> Report:
     assessment = assess(snapshot)
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
+
+
+def probe(*, timing: bool = True, thorough: bool = False) -> Report:
+    """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it."""
+    from nestprobe.sources.live import live_snapshot
+
+    return build_report(live_snapshot(timing=timing, thorough=thorough))
+
+
+def load(path: str, *, cpu: int = 0) -> Report:
+    """Assess a dump file (nestprobe's own format or any supported importer format)."""
+    from nestprobe.sources.load import load_snapshot
+
+    return build_report(load_snapshot(path, cpu=cpu))

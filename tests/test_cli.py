@@ -12,13 +12,13 @@ import pytest
 from conftest import DUMPS
 
 from nestprobe import __version__
-from nestprobe.cli import (
+from nestprobe.cli import main
+from nestprobe.model.contract import (
     EXIT_BAD_INPUT,
     EXIT_BLOCKED,
     EXIT_OK,
     EXIT_USAGE,
     STATUS_EXIT,
-    main,
 )
 
 

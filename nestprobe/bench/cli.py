@@ -13,9 +13,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-EXIT_OK = 0
-EXIT_UNAVAILABLE = 3
-EXIT_BAD_INPUT = 6
+from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
