@@ -20,6 +20,7 @@ from nestprobe.model.contract import (
     EXIT_USAGE,
     STATUS_EXIT,
 )
+from nestprobe.output.jsonreport import SCHEMA_VERSION
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -118,4 +119,4 @@ def test_console_script_json_is_valid_json() -> None:
         check=False,
     )
     assert proc.returncode == EXIT_OK, proc.stderr
-    assert json.loads(proc.stdout)["schema_version"] == 1
+    assert json.loads(proc.stdout)["schema_version"] == SCHEMA_VERSION

@@ -49,13 +49,33 @@ class Remediation(Record):
         }
 
 
+#: met: the evidence shows it holds; unmet: the evidence shows it does not (the verdict
+#: then says so and brings the fix); unknown: to confirm, with where to look.
+ConditionState = Literal["met", "unmet", "unknown"]
+CONDITION_STATES: tuple[ConditionState, ...] = get_args(ConditionState)
+
+
+class Condition(Record):
+    """One documented prerequisite of a verdict, checked against the evidence where it can be."""
+
+    text: str
+    state: ConditionState = "unknown"
+    evidence: tuple[Evidence, ...] = ()
+    confirm: str | None = None  # where to look when the state is unknown
+
+    def to_dict(self) -> JsonDict:
+        evidence: list[dict[str, EvidenceValue]] = [e.to_dict() for e in self.evidence]
+        return {"text": self.text, "state": self.state, "evidence": evidence,
+                "confirm": self.confirm}
+
+
 class Verdict(Record):
     """The answer for one scenario, with the evidence and the rule that produced it."""
 
     scenario: Scenario
     status: Status
     reasons: tuple[Evidence, ...]
-    conditions: tuple[str, ...]
+    conditions: tuple[Condition, ...]
     caveats: tuple[str, ...]
     remediation: tuple[Remediation, ...]
     rule: str
@@ -66,7 +86,7 @@ class Verdict(Record):
         return {
             "status": self.status,
             "reasons": reasons,
-            "conditions": list(self.conditions),
+            "conditions": [c.to_dict() for c in self.conditions],
             "caveats": list(self.caveats),
             "remediation": [r.to_dict() for r in self.remediation],
             "rule": self.rule,

@@ -13,7 +13,7 @@ from nestprobe.output.answer import answer
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def jsonable(value: Any) -> Any:

@@ -73,7 +73,7 @@ def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
 def render_verdict(verdict: Verdict) -> str:
     """One scenario's verdict with its reasons, conditions and fixes (``nestprobe check``)."""
     lines = _verdict_block(verdict)
-    lines += [f"    condition: {c}" for c in verdict.conditions]
+    lines += [f"    condition ({c.state}): {c.text}" for c in verdict.conditions]
     for fix in verdict.remediation:
         lines.append(f"    fix [{fix.layer}] {fix.where}:")
         lines += [f"        {step}" for step in fix.steps]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.verdicts import SCENARIOS, Scenario, Verdict, Verdicts
+from nestprobe.model.verdicts import SCENARIOS, Condition, Scenario, Verdict, Verdicts
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import resolve
@@ -56,7 +56,7 @@ def verdict_for(scenario: Scenario, situation: Situation) -> Verdict:
         scenario=scenario,
         status=rule.status,
         reasons=_reasons(rule, situation),
-        conditions=tuple(conditions),
+        conditions=tuple(Condition(text) for text in conditions),
         caveats=tuple(caveats),
         remediation=resolve(rule.remediation, situation),
         rule=rule.id,
