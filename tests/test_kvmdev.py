@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nestprobe.sources.kvmdev import KVM_API_VERSION, errno_name, probe_kvm_device
+from nestprobe.model.snapshot import KVM_API_VERSION
+from nestprobe.sources.kvmdev import errno_name, probe_kvm_device
 
 REPO = Path(__file__).resolve().parent.parent
 KVM = Path("/dev/kvm")

@@ -13,10 +13,9 @@ from nestprobe.decode.bits import Decoded, decode_leaf
 from nestprobe.model.assessment import HypervisorFacts, Virtualization
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
-from nestprobe.model.snapshot import Snapshot
+from nestprobe.model.snapshot import KVM_API_VERSION, Snapshot
 
 CPUINFO = cpuinfo.PATH
-KVM_API_VERSION = 12  # KVM_API_VERSION, include/uapi/linux/kvm.h (L-KVMH)
 #: Backends in the order /dev/kvm prefers them when several are loaded.
 BACKENDS = ("kvm_intel", "kvm_amd", "kvm_pvm")
 HV_SLAT_BIT = 3  # 0x40000006 EAX[3] SecondLevelAddressTranslationInUse (TLFS-FD)

@@ -40,13 +40,15 @@ def brand_of(table: CpuidTable) -> str | None:
     return brand([p for p in parts if p is not None])
 
 
-class Signature(Record):
+class CpuModel(Record):
+    """Family, model and stepping from leaf 1 (Intel calls this the processor signature)."""
+
     family: int
     model: int
     stepping: int
 
 
-def signature(leaf1: Registers) -> Signature:
+def signature(leaf1: Registers) -> CpuModel:
     """Family/model/stepping from leaf 1 EAX, Linux's rule (arch/x86/lib/cpu.c)."""
     eax = leaf1.eax
     family = bits(eax, 8, 11)
@@ -55,7 +57,7 @@ def signature(leaf1: Registers) -> Signature:
     model = bits(eax, 4, 7)
     if family >= 0x6:
         model += bits(eax, 16, 19) << 4
-    return Signature(family, model, bits(eax, 0, 3))
+    return CpuModel(family, model, bits(eax, 0, 3))
 
 
 def vmx(leaf1: Registers) -> bool:

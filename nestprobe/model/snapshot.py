@@ -122,6 +122,11 @@ class FileFact(Record):
     text: str | None = None
 
 
+#: ``#define KVM_API_VERSION 12`` (include/uapi/linux/kvm.h): the only version mainline
+#: ever shipped; a /dev/kvm answering anything else is not a usable KVM.
+KVM_API_VERSION = 12
+
+
 class KvmDevice(Record):
     """What ``/dev/kvm`` answered: absent, not openable by this user, or usable."""
 

@@ -39,6 +39,7 @@ from nestprobe.model.snapshot import (
 from nestprobe.sources.importers.common import (
     MAX_LEAVES_PER_CPU,
     DumpText,
+    first_content_line,
     read_dump_text,
 )
 
@@ -432,10 +433,8 @@ _RECORD_KEYS: Final = {
 
 def sniff(dump: DumpText) -> bool:
     """True when the first content line is the v1 magic (any version: the reader says which)."""
-    for line in dump.lines[:200]:
-        if line.strip() and not line.startswith("#"):
-            return line.startswith(MAGIC + " ") or line == MAGIC
-    return False
+    first = first_content_line(dump)
+    return first is not None and (first[1].startswith(MAGIC + " ") or first[1] == MAGIC)
 
 
 def parse_dump(text: str, path: str = "<string>") -> Snapshot:

@@ -15,15 +15,13 @@ import sys
 if sys.platform != "win32":  # POSIX only; imported here so a later privilege drop cannot fail it
     import fcntl
 
-from nestprobe.model.snapshot import KvmDevice
+from nestprobe.model.snapshot import KVM_API_VERSION, KvmDevice
 
 KVM_PATH = "/dev/kvm"
 #: include/uapi/linux/kvm.h: #define KVMIO 0xAE; KVM_GET_API_VERSION _IO(KVMIO, 0x00).
 KVM_GET_API_VERSION = 0xAE00
 #: KVM_CREATE_VM _IO(KVMIO, 0x01); the argument is the machine type (0 = default).
 KVM_CREATE_VM = 0xAE01
-#: #define KVM_API_VERSION 12 — the only version ever shipped in mainline.
-KVM_API_VERSION = 12
 
 
 def errno_name(code: int | None) -> str:

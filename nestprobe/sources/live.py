@@ -10,10 +10,7 @@ import platform
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.latency import LatencyRecord
-from nestprobe.model.snapshot import CpuidStatus, CpuidTable, Origin, Snapshot
-
-#: normalise_machine() spellings of the CPUs that have a CPUID instruction.
-X86_MACHINES = frozenset({"x86_64", "i686"})
+from nestprobe.model.snapshot import X86_MACHINES, CpuidStatus, CpuidTable, Origin, Snapshot
 
 
 def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool]:

@@ -10,10 +10,10 @@ import fcntl
 import os
 from pathlib import Path
 
+from nestprobe.model.snapshot import KVM_API_VERSION
+from nestprobe.sources.kvmdev import KVM_CREATE_VM, KVM_GET_API_VERSION
+
 KVM = Path("/dev/kvm")
-KVM_GET_API_VERSION = 0xAE00  # _IO(KVMIO, 0x00)
-KVM_CREATE_VM = 0xAE01  # _IO(KVMIO, 0x01)
-KVM_API_VERSION = 12
 BACKENDS = ("kvm_intel", "kvm_amd")
 MODULES = Path("/sys/module")
 

@@ -236,9 +236,9 @@ class Importer(Record):
 
 
 def first_content_line(dump: DumpText, limit: int = 200) -> tuple[int, str] | None:
-    """The first line that is neither blank nor a ``#`` comment, within ``limit`` lines."""
+    """The first line that is neither blank nor a ``#`` comment, within ``limit`` lines:
+    what every sniffer looks at (a format's magic or banner comes first)."""
     for number, text in enumerate(dump.lines[:limit], start=1):
-        stripped = text.strip()
-        if stripped and not stripped.startswith("#"):
-            return number, stripped
+        if text.strip() and not text.startswith("#"):
+            return number, text
     return None

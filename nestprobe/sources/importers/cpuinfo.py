@@ -15,7 +15,12 @@ from __future__ import annotations
 import re
 
 from nestprobe.model.snapshot import Snapshot
-from nestprobe.sources.importers.common import DumpText, Importer, cpuinfo_snapshot
+from nestprobe.sources.importers.common import (
+    DumpText,
+    Importer,
+    cpuinfo_snapshot,
+    first_content_line,
+)
 from nestprobe.sources.osfacts import first_cpuinfo_block
 
 FORMAT = "cpuinfo"
@@ -26,12 +31,11 @@ _FIRST = re.compile(r"^processor\s*: 0\s*$")
 
 
 def sniff(dump: DumpText) -> bool:
-    for line in dump.lines[:200]:
-        if not line.strip() or line.startswith("#"):
-            continue
-        banner = _BANNER.match(line)
-        return bool(_FIRST.match(line) or (banner and banner.group(1) == "proc/cpuinfo"))
-    return False
+    first = first_content_line(dump)
+    if first is None:
+        return False
+    banner = _BANNER.match(first[1])
+    return bool(_FIRST.match(first[1]) or (banner and banner.group(1) == "proc/cpuinfo"))
 
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
