@@ -15,6 +15,7 @@ and shared between threads, and nobody downstream can change what the probe saw.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
 
 __all__ = ["MISSING", "FrozenMap", "Record", "field", "fields", "replace"]
@@ -33,6 +34,7 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+_MUTABLE = (dict, list, set)
 
 
 class FrozenMap(dict[_K, _V]):
@@ -67,30 +69,19 @@ class FrozenMap(dict[_K, _V]):
 
 
 def freeze(value: Any) -> Any:
-    """``value`` with every dict, list and set inside made immutable."""
+    """``value`` with every dict, list and set inside made immutable.
+
+    Tuples and FrozenMaps are taken as they are: the model builds them only from frozen
+    parts, and walking every evidence tuple again would cost each record a scan.
+    """
     kind = type(value)
-    if kind is dict or kind is FrozenMap:
-        if kind is FrozenMap and all(_is_frozen(v) for v in value.values()):
-            return value
+    if kind is dict:
         return FrozenMap({k: freeze(v) for k, v in value.items()})
-    if kind is list or kind is tuple:
-        if kind is tuple and all(_is_frozen(v) for v in value):
-            return value
+    if kind is list:
         return tuple(freeze(v) for v in value)
     if kind is set:
         return frozenset(value)
     return value
-
-
-def _is_frozen(value: object) -> bool:
-    kind = type(value)
-    if kind is dict or kind is list or kind is set:
-        return False
-    if kind is tuple:
-        return all(_is_frozen(v) for v in value)  # type: ignore[attr-defined]
-    if kind is FrozenMap:
-        return all(_is_frozen(v) for v in value.values())  # type: ignore[attr-defined]
-    return True
 
 
 class Field:
@@ -157,6 +148,12 @@ class _RecordMeta(type):
         specs = inherited + tuple(own)
         namespace["__record_fields__"] = specs
         namespace["__match_args__"] = tuple(spec.name for spec in specs)
+        compared = [spec.name for spec in specs if spec.compare]
+        getter = attrgetter(*compared) if compared else (lambda _: ())
+        # attrgetter of one name returns the value itself, not a 1-tuple
+        namespace["__record_key__"] = (
+            (lambda record: (getter(record),)) if len(compared) == 1 else getter
+        )
         return super().__new__(mcls, name, bases, namespace, **kwargs)
 
 
@@ -166,27 +163,29 @@ class Record(metaclass=_RecordMeta):
 
     __slots__ = ()
     __record_fields__: ClassVar[tuple[Field, ...]] = ()
+    __record_key__: ClassVar[Callable[[Any], tuple[object, ...]]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         specs = self.__record_fields__
-        if len(args) > len(specs):
+        count = len(args)
+        if count > len(specs):
             raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments")
+        if count and kwargs and any(spec.name in kwargs for spec in specs[:count]):
+            raise TypeError(f"{type(self).__name__}() got an argument twice")
         setter = object.__setattr__
         for index, spec in enumerate(specs):
-            name = spec.name
-            if index < len(args):
-                if name in kwargs:
-                    raise TypeError(f"{type(self).__name__}() got {name!r} twice")
+            if index < count:
                 value = args[index]
-            elif name in kwargs:
-                value = kwargs.pop(name)
-            elif spec.default is not MISSING:
-                value = spec.default
-            elif spec.default_factory is not None:
-                value = spec.default_factory()
             else:
-                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
-            setter(self, name, freeze(value))
+                value = kwargs.pop(spec.name, MISSING)
+                if value is MISSING:
+                    if spec.default is not MISSING:
+                        value = spec.default
+                    elif spec.default_factory is not None:
+                        value = spec.default_factory()
+                    else:
+                        raise TypeError(f"{type(self).__name__}() missing {spec.name!r}")
+            setter(self, spec.name, freeze(value) if type(value) in _MUTABLE else value)
         if kwargs:
             raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
         post_init = getattr(self, "__post_init__", None)
@@ -194,7 +193,7 @@ class Record(metaclass=_RecordMeta):
             post_init()
 
     def _compared(self) -> tuple[object, ...]:
-        return tuple(getattr(self, spec.name) for spec in self.__record_fields__ if spec.compare)
+        return type(self).__record_key__(self)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -1,0 +1,97 @@
+"""Record, the model's value type: dataclass behaviour without dataclass's import cost."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+
+from nestprobe.model.record import FrozenMap, Record, field, fields, replace
+
+
+class Point(Record):
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+    note: str = field(default="", compare=False)
+
+
+def test_positional_keyword_and_defaults() -> None:
+    assert Point(1) == Point(x=1) == Point(1, 0, (), {}, "")
+    assert Point(1, y=2).y == 2
+    assert [f.name for f in fields(Point)] == ["x", "y", "tags", "extra", "note"]
+    assert fields(Point)[0].type == "int"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, "missing 'x'"),
+        ((1, 2, (), {}, "", 9), {}, "takes 5 arguments"),
+        ((1,), {"x": 2}, "twice"),
+        ((1,), {"z": 3}, "unexpected arguments \\['z'\\]"),
+    ],
+)
+def test_bad_calls_are_type_errors(args: tuple[object, ...], kwargs: dict[str, object],
+                                   message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        Point(*args, **kwargs)  # type: ignore[arg-type,misc]
+
+
+def test_immutable_all_the_way_down() -> None:
+    p = Point(1, extra={"a": [1, {"b": [2]}]})
+    with pytest.raises(AttributeError):
+        p.x = 2  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del p.x  # type: ignore[misc]
+    assert isinstance(p.extra, FrozenMap)
+    assert p.extra == {"a": (1, {"b": (2,)})}
+    with pytest.raises(TypeError):
+        p.extra["c"] = 1
+    with pytest.raises(TypeError):
+        p.extra.clear()
+    inner = p.extra["a"]
+    assert isinstance(inner, tuple)
+    with pytest.raises(TypeError):
+        inner[1]["b"] = 3  # type: ignore[index]
+    assert hash(p) == hash(Point(1, extra={"a": [1, {"b": [2]}]}))
+
+
+def test_equality_ignores_uncompared_fields_and_other_types() -> None:
+    assert Point(1, note="a") == Point(1, note="b")
+    assert hash(Point(1, note="a")) == hash(Point(1, note="b"))
+    assert Point(1) != Point(2)
+
+    class Other(Record):
+        x: int
+
+    assert Point(1) != Other(1)
+
+
+def test_replace_copy_and_pickle_keep_the_value() -> None:
+    p = Point(1, tags=("a",), extra={"k": 1})
+    assert replace(p, y=5) == Point(1, 5, ("a",), {"k": 1})
+    assert copy.copy(p) is p
+    assert copy.deepcopy(p) is p
+    back = pickle.loads(pickle.dumps(p))
+    assert back == p
+    assert isinstance(back.extra, FrozenMap)
+
+
+def test_post_init_validates() -> None:
+    class Positive(Record):
+        n: int
+
+        def __post_init__(self) -> None:
+            if self.n <= 0:
+                raise ValueError("n must be positive")
+
+    assert Positive(1).n == 1
+    with pytest.raises(ValueError, match="positive"):
+        Positive(0)
+
+
+def test_records_have_slots_not_dicts() -> None:
+    assert not hasattr(Point(1), "__dict__")
