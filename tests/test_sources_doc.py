@@ -114,8 +114,9 @@ def docstring_keys(docstring: str) -> tuple[set[str], list[str]]:
             words = item.split()
             if not words:
                 continue
-            if KEY_SHAPE.fullmatch(words[0]):
-                keys.add(words[0])
+            first = words[0].rstrip(".:")  # the list's last item ends the sentence
+            if KEY_SHAPE.fullmatch(first):
+                keys.add(first)
             else:
                 unkeyed.append(item.strip())
     return keys, unkeyed

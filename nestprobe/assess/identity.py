@@ -3,7 +3,7 @@
 Reads CPUID only through ``snapshot.cpuid.get`` and OS files only through
 ``snapshot.os``; a file the source did not look at (None) is "cannot tell", never
 "absent". Several signatures from one hypervisor are compatibility interfaces, not
-nesting ([D] from TLFS-FD and SD; keys in docs/sources.md).
+nesting (VW virt-what-cpuid-helper.c: Viridian sits at 0x40000000, the true hypervisor higher).
 """
 
 from __future__ import annotations
