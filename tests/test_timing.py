@@ -374,7 +374,10 @@ def test_bands_are_contiguous_and_cited() -> None:
         assert below.high == above.low
         assert below.likely <= above.likely
     assert bands.BANDS[-1].high is None
-    assert all(band.source.startswith("anchors") for band in bands.BANDS)
+    # every band rests on at least one published figure, not only on nestprobe's own [D]
+    # boundaries (the keys are checked against docs/sources.md in test_sources_doc.py)
+    for band in bands.BANDS:
+        assert any(not part.strip().startswith("[D]") for part in band.source.split(";")), band
 
 
 @pytest.mark.parametrize(

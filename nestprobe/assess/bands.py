@@ -1,13 +1,14 @@
 """Latency bands: what a CPUID exit cost suggests about the nesting level.
 
-Bands are data, each row with its source (rows of /work/shared/reference/
-performance-anchors.md, "A.1 #n" = Part A table 1 row n). Published figures are RDTSC
-ticks on parts whose TSC runs at ~2-3.5 GHz, but an exit costs *time*: when the TSC
-frequency is known, the measured cost is rescaled to ticks of a REFERENCE_TSC_HZ clock
-before it is looked up, so a slow or fast TSC does not shift the band.
+Bands are data, each row citing the published figures it rests on by source key
+(docs/sources.md); a ``[D]`` part is a boundary nestprobe drew between cited figures.
+Published figures are RDTSC ticks on parts whose TSC runs at ~2-3.5 GHz, but an exit
+costs *time*: when the TSC frequency is known, the measured cost is rescaled to ticks
+of a REFERENCE_TSC_HZ clock before it is looked up, so a slow or fast TSC does not
+shift the band.
 
 Timing is one witness, never the only one: bands overlap in reality (a user-space L1
-VMM reaches 30k ticks, A.1 #2, as slow as a fast L2), so the mid bands carry only
+VMM reaches 30k ticks, INSIDE-VM, as slow as a fast L2), so the mid bands carry only
 medium confidence and the nesting assessment never lets timing raise what CPUID proves.
 """
 
@@ -17,8 +18,8 @@ from nestprobe.model.assessment import Confidence
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
 
-#: The TSC rate the published cycle figures roughly correspond to (2.6 GHz: the
-#: development machine, B.0, and mid-range for the Skylake-2024 parts of A.1 #6-#10).
+#: The TSC rate the published cycle figures roughly correspond to (2.6 GHz: NP-DEV's
+#: TSC, and mid-range for the parts behind LKML-VMEXIT-PMU, LKML-NOAPIC and L-EVMCS).
 REFERENCE_TSC_HZ = 2.6e9
 #: TSC rates outside this range are not trusted for rescaling (raw ticks are used).
 RESCALE_RANGE_HZ = (0.5e9, 6e9)
@@ -42,35 +43,38 @@ BANDS: tuple[Band, ...] = (
     Band(
         "bare-metal", 0, 300, 0, "medium",
         "no exit: CPUID executes in hardware",
-        "anchors A.1 #1 (108 cycles), #3 (~50 ticks); Appendix 2 (< 300)",
+        "INSIDE-VM 108 cycles bare metal; VRDTSC ~50 ticks [U]; "
+        "[D] 300 sits below every published exit",
     ),
     Band(
         "fast-exit", 300, 700, 1, "low",
         "faster than any published exit, slower than bare metal",
-        "anchors A.1 #3 threshold 150 ticks, #7-#8 (L1 ~1,000); Appendix 2 gap 300-700",
+        "VRDTSC threshold 150 ticks [U]; LKML-NOAPIC L1 ~1,000; "
+        "[D] 300-700 is the gap between them",
     ),
     Band(
         "l1-hardware", 700, 2_500, 1, "medium",
         "one hardware-assisted exit (KVM, Hyper-V, ESXi, Xen)",
-        "anchors A.1 #5 (~2,000), #6 (1,529-1,559), #7 (1,018-1,600+), #8 (1,087-1,110), "
-        "#9 (1,344-1,376); thresholds #13-#15 (1,000-1,500)",
+        "SPLITX ~2,000 direct; LKML-VMEXIT-PMU 1,529-1,559 [U]; LKML-NOAPIC 1,018-1,600+; "
+        "LKML-VMSAVE +1,344-1,376; VMA thresholds 1,000 and 1,500; ANTIVM 1,000; "
+        "INSIDE-VM 1,000",
     ),
     Band(
         "l1-slow", 2_500, 6_000, 1, "low",
         "a slow L1 exit (old VT, mitigations, heavy VMM) or a very fast nested one",
-        "anchors A.1 #4 (~5,000-8,000 on first-generation VT), #7 (1,600+ with mitigations); "
-        "Appendix 2 (L2 from ~6,000)",
+        "VRDTSC ~5,000-8,000 on first-generation VT [U]; LKML-NOAPIC 1,600+ with "
+        "mitigations; [D] L2 from ~6,000, below L-EVMCS 8,304",
     ),
     Band(
         "nested", 6_000, 30_000, 2, "medium",
         "a nested (L2) exit, or an L1 user-space VMM",
-        "anchors A.1 #10 (8,304-18,890 cycles in L2), #12 (VMAware nested threshold 7,500), "
-        "B.1 (~9,000 in a Firecracker/PVM guest); caveat #2 (VirtualBox L1 30,578)",
+        "L-EVMCS 8,304-18,890 cycles in L2; VMA nested threshold 7,500; "
+        "NP-DEV ~9,000 in a Firecracker/PVM guest; INSIDE-VM 30,578 at L1 (user-space VMM)",
     ),
     Band(
         "very-slow", 30_000, None, 2, "low",
         "slower than published L2 exits: deep nesting, emulation or heavy contention",
-        "anchors A.1 #2 (30,578 at L1), #10 (L2 up to 18,890), B.1 (noisy episodes +25-55 %)",
+        "INSIDE-VM 30,578 at L1; L-EVMCS L2 up to 18,890; NP-DEV noisy episodes +25-55 %",
     ),
 )
 

@@ -47,16 +47,21 @@ class CgroupRule(Record):
 #: Cgroup paths container runtimes create; runtime-specific rows before "kubepods".
 CGROUP_RULES: tuple[CgroupRule, ...] = (
     CgroupRule("docker", re.compile(r"/docker[/-]"),
-               "moby: cgroupfs driver /docker/<id>, systemd driver docker-<id>.scope"),
+               "MOBY daemon/oci_linux.go WithCgroups: cgroupfs /docker/<id>, systemd "
+               "docker-<id>.scope; VW tests/docker"),
     CgroupRule("podman", re.compile(r"/libpod-"),
-               "podman: machine.slice/libpod-<id>.scope (virt-what tests/podman)"),
-    CgroupRule("crio", re.compile(r"/crio-"), "CRI-O systemd cgroup manager: crio-<id>.scope"),
+               "VW tests/podman: machine.slice/libpod-<id>.scope"),
+    CgroupRule("crio", re.compile(r"/crio-"),
+               "CRIO internal/config/cgmgr/systemd.go: crio-<id>.scope"),
     CgroupRule("containerd", re.compile(r"/cri-containerd-"),
-               "containerd CRI systemd cgroup: cri-containerd-<id>.scope"),
+               "RUNC docs/systemd.md: <slice>:cri-containerd:<id> becomes "
+               "cri-containerd-<id>.scope, the prefix of containerd's CRI plugin [S]"),
     CgroupRule("lxc", re.compile(r"/lxc[/.]|/lxc\.payload"),
-               "LXC: /lxc/<name> (<4.0), /lxc.payload.<name> (>=4.0)"),
+               "LXC src/lxc/cgroups/cgroup.h: lxc.payload.<name> (>=4.0), "
+               "/lxc/<name> before 4.0 [U]"),
     CgroupRule("kubernetes", re.compile(r"/kubepods"),
-               "kubelet: kubepods.slice / /kubepods/<qos>/pod<uid>"),
+               "K8S pkg/kubelet/cm/node_container_manager_linux.go: kubepods "
+               "(kubepods.slice with systemd)"),
 )
 CGROUP_FILES: tuple[str, ...] = ("/proc/self/cgroup", "/proc/1/cgroup")
 

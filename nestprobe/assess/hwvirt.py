@@ -3,7 +3,7 @@
 Keyed on the feature bits, never the vendor string (the corpus has VMX on an AMD
 vendor, and 0x8000000A populated with SVM clear). A Hyper-V root partition hides
 VMX/SVM yet hosts VMs; a kvm_pvm-backed /dev/kvm hosts PVM guests without them.
-Sources: docs/reference hypervisor-cpuid.md §5 and §8.4.
+Source keys: L-CPUFEAT, L-FEATCTL, L-AMD, L-PROC, L-VMXFEAT, L-NESTDOC, L-KVMH, PVM, TLFS-FD.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Reads CPUID only through ``snapshot.cpuid.get`` and OS files only through
 ``snapshot.os``; a file the source did not look at (None) is "cannot tell", never
 "absent". Several signatures from one hypervisor are compatibility interfaces, not
-nesting (docs/reference hypervisor-cpuid.md §8.2).
+nesting (VW virt-what-cpuid-helper.c: Viridian sits at 0x40000000, the true hypervisor higher).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _choose_vendor(
 ) -> _Choice:
     """The primary hypervisor when one product publishes several interfaces.
 
-    Order (systemd's, §5.3): DMI decides for VirtualBox/Parallels (they reuse KVM's
+    Order (systemd's, SD detect_vm): DMI decides for VirtualBox/Parallels (they reuse KVM's
     signature); a specific signature beats ``Microsoft Hv`` (QEMU/KVM and Xen publish
     Hyper-V enlightenments at 0x40000000 and their own at 0x40000100); ``Microsoft Hv``
     alone is taken only when DMI names nothing else.

@@ -4,7 +4,7 @@
 proves; ``likely`` is the best estimate, which CPUID exit latency may raise but never
 lower below ``at_least``. Timing never raises ``level`` or ``at_least``.
 
-Rules (hypervisor-cpuid.md §8 and §10; TLFS "Nested Virtualization"):
+Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/sources.md):
 
 * no hypervisor (bit clear, no signature, no OS signal): level 0 as CPUID shows it,
   confidence high, not certain (VirtualBox's legacy paravirt mode hides the bit);

@@ -1,7 +1,7 @@
 """Table-driven register decoding: the shapes every vendor table is written in.
 
 A leaf's layout is data (:class:`LeafSpec`: named flags and fields, each with its
-source key from docs/reference §9); :func:`decode_leaf` turns one CPUID answer into
+source key, defined in docs/sources.md); :func:`decode_leaf` turns one CPUID answer into
 ``{field: value}``. Total by construction: only shifts and masks on ints.
 """
 

@@ -1,8 +1,8 @@
 """CPU identity leaves: leaf 0 vendor, 0x80000002..4 brand, leaf 1 signature and flags.
 
-Source keys: L-CPUFEAT (bit positions), archspec ``CpuidInfoCollector`` (vendor packs
-EBX, EDX, ECX), Linux ``x86_family()``/``x86_model()`` (arch/x86/lib/cpu.c) for the
-extended family/model rule.
+Source keys: L-CPUFEAT (bit positions), ARCHSPEC (``CpuidInfoCollector``: the vendor
+packs EBX, EDX, ECX), L-CPULIB (``x86_family()``/``x86_model()``) for the extended
+family/model rule.
 """
 
 from __future__ import annotations

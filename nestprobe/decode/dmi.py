@@ -69,7 +69,7 @@ class CloudRule(Record):
 
 CLOUDS: tuple[CloudRule, ...] = (
     CloudRule("chassis_asset_tag", "7783-7084-3265-9085-8269-3286-77", "exact", "azure",
-              "CI ds-identify dscheck_Azure; systemd-detect-virt --cvm docs [S]"),
+              "CI ds-identify dscheck_Azure; SD-MAN --cvm [S]"),
     CloudRule("sys_vendor", "Amazon EC2", "prefix", "aws", "SD; VW"),
     CloudRule("bios_vendor", "Amazon EC2", "prefix", "aws", "VW"),
     CloudRule("bios_version", "amazon", "contains", "aws", "VW ('Version: N.N.amazon')"),

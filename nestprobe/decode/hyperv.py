@@ -1,9 +1,9 @@
 """Microsoft Hyper-V leaves (interface ``Hv#1``), relative to the interface base.
 
 Names: TLFS field names where Linux has no macro, Linux ``include/hyperv/hvgdk_mini.h``
-macros otherwise (docs/reference hypervisor-cpuid.md §2; source keys TLFS-FD, TLFS-PPM,
-L-HVMINI). Also used for Xen Viridian, KVM's enlightenments and VirtualBox's Hyper-V
-provider, which publish the same layout.
+macros otherwise (source keys TLFS-FD, TLFS-PPM, L-HVMINI; defined in docs/sources.md).
+Also used for Xen Viridian, KVM's enlightenments and VirtualBox's Hyper-V provider,
+which publish the same layout.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Ids follow systemd-detect-virt where systemd knows the product (``kvm``, ``microsoft``,
 ``oracle`` for VirtualBox, ...); other products get a descriptive id. Source keys are
-those of docs/reference hypervisor-cpuid.md §9.
+defined in docs/sources.md.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature(b"TCGTCGTCGTCG", "qemu", "QEMU TCG (CPU emulation)", "Q-CPU tcg-cpuid; SD vm_table",
               emulated=True),
     Signature(b"VBoxVBoxVBox", "oracle", "VirtualBox", "VB-GIM GIMHv VendorID default"),
-    Signature(b"prl hyperv  ", "parallels", "Parallels", "STRESSNG x86_virt_id_str [U]"),
+    Signature(b"prl hyperv  ", "parallels", "Parallels", "STRESSNG x86_virt_id_str [S]"),
     Signature(b" prl hyperv ", "parallels", "Parallels", "VMA brand table [U]"),
-    Signature(b"prl hyperv\0\0", "parallels", "Parallels", "LIBCPUID cpuid_get_hypervisor [U]"),
+    Signature(b"prl hyperv\0\0", "parallels", "Parallels", "LIBCPUID cpuid_get_hypervisor [S]"),
     Signature(b"bhyve bhyve ", "bhyve", "FreeBSD bhyve", "L-BHYVE BHYVE_SIGNATURE; SD vm_table"),
     Signature(b"BHyVE BHyVE ", "bhyve", "FreeBSD bhyve", "VMA brand table [U]"),
     Signature(b"ACRNACRNACRN", "acrn", "Project ACRN", "L-ACRN; SD vm_table"),
@@ -42,11 +42,11 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature(b"QNXQVMBS", "qnx", "QNX Hypervisor", "SD vm_table QNXQVMBSQG", prefix=True),
     Signature(b" QNXQVMBS", "qnx", "QNX Hypervisor", "VMA brand table [U]", prefix=True),
     Signature(b"Apple VZ\0\0\0\0", "apple", "Apple Virtualization.framework",
-              "SD vm_table [S/U]"),
+              "SD vm_table [S]"),
     Signature(b"SRESRESRESRE", "sre", "Lockheed Martin LMHS", "SD vm_table [S]"),
     Signature(b"LKVMLKVMLKVM", "kvm", "kvmtool (lkvm) on KVM",
-              "virt-what-cpuid-helper.c known list"),
-    Signature(b"HAXMHAXMHAXM", "haxm", "Intel HAXM", "HAXM core/cpuid.c [S]"),
+              "VW virt-what-cpuid-helper.c known_signature"),
+    Signature(b"HAXMHAXMHAXM", "haxm", "Intel HAXM", "HAXM core/cpuid.c"),
     Signature(b"___ NVMM ___", "nvmm", "NetBSD NVMM", "NBSD identcpu.c [S]"),
     Signature(b"OpenBSDVMM58", "openbsd-vmm", "OpenBSD vmm(4)", "VMA; STRESSNG [S]"),
     Signature(b"UnisysSpar64", "unisys-spar", "Unisys s-Par", "VMA brand table [S]"),
@@ -58,12 +58,12 @@ SIGNATURES: tuple[Signature, ...] = (
 
 #: Leaf-0 CPU vendor strings that only CPU emulators report (not hypervisor signatures).
 EMULATOR_CPU_VENDORS: dict[str, str] = {
-    "Virtual CPU ": "Windows-on-ARM x86 emulator (corpus instlatx64-woa-x86emu, VMA)",
+    "Virtual CPU ": "Windows-on-ARM x86 emulator (INSTLATX64 Virtual_CPU_ dumps, VMA)",
     "VirtualApple": "Apple Rosetta 2 (STRESSNG [S])",
 }
 
 #: Brand-string prefixes of CPU emulators whose vendor string imitates a real CPU
-#: (the Windows-on-ARM x64 emulator answers AuthenticAMD; corpus instlatx64-woa-x86emu).
+#: (the Windows-on-ARM x64 emulator answers AuthenticAMD; INSTLATX64 Virtual_CPU_ dumps).
 EMULATOR_BRAND_PREFIXES: dict[str, str] = {
     "Virtual CPU": "Windows-on-ARM x86/x64 emulator (InstLatx64 Virtual_CPU_ dumps)",
 }

@@ -2,7 +2,7 @@
 
 Names: AMD APM Vol.3 App. E names as carried by VirtualBox ``X86_CPUID_SVM_FEATURE_EDX_*``
 (VB-X86 [S]); bit numbers for the ones Linux defines checked against L-CPUFEAT word 15.
-EAX/EBX layout: AMD APM (not read, [U]); Linux reads EBX as the ASID count (L-SVM).
+EAX/EBX layout: AMD-APM (not read, [U]); Linux reads EBX as the ASID count (L-SVM).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ SVM_LEAF = 0x8000000A
 EDX_SRC = "L-CPUFEAT word 15; VB-X86 [S]"
 
 SVM_FEATURES = LeafSpec(
-    SVM_LEAF, "svm", "AMD APM Vol.3 App.E [U]; L-CPUFEAT",
+    SVM_LEAF, "svm", "AMD-APM Vol.3 App.E [U]; L-CPUFEAT",
     flags=flag_table("edx", EDX_SRC, {
         0: "NP", 1: "LbrVirt", 2: "SVML", 3: "NRIPS", 4: "TscRateMsr", 5: "VmcbClean",
         6: "FlushByAsid", 7: "DecodeAssists", 10: "PauseFilter", 12: "PauseFilterThreshold",
@@ -24,8 +24,8 @@ SVM_FEATURES = LeafSpec(
         29: "BusLockThreshold", 30: "IdleHltIntercept",
     }),
     fields=(
-        Field("eax", 0, 7, "svm_revision", "AMD APM [U]"),
-        Field("ebx", 0, 31, "nasid", "AMD APM [U]; L-SVM nasids"),
+        Field("eax", 0, 7, "svm_revision", "AMD-APM [U]"),
+        Field("ebx", 0, 31, "nasid", "AMD-APM [U]; L-SVM nasids"),
     ),
 )
 

@@ -1,10 +1,12 @@
 """CPUID exit-latency measurement: pinned, warmed up, batched, robust.
 
 The C layer (csrc/np_timing.c) only fills tick buffers; everything statistical is here.
-Method (performance-anchors.md, A.3 and Appendix 2): pin to one CPU, warm up, several
-batches separated by short sleeps; the estimate is the minimum over batches of each
-batch's p10, because host contention moves even a single run's minimum (B.1). The
-median and p99 stand beside it; the mean never appears (preemptions dominate it).
+Method (PAOLONI: serialise, many samples, report the minimum and the spread; VMA's
+warm-up and low-percentile estimator; LKML-NOAPIC: pin and warm up for ~1 % accuracy;
+keys in docs/sources.md): pin to one CPU, warm up, several batches separated by short
+sleeps; the estimate is the minimum over batches of each batch's p10, because host
+contention moves even a single run's minimum (NP-DEV). The median and p99 stand beside
+it; the mean never appears (preemptions dominate it).
 
 Budget, measured on the development machine (one CPUID ~3.5 µs): the quick plan takes
 ~2.5-3.5 ms wall time with its two sleeps, the thorough plan ~0.2 s. Every record
