@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
     dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
 
-    from nestprobe.timing.bench_cli import register
+    from nestprobe.bench.cli import register
 
     register(sub)
     return parser

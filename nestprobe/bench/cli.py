@@ -1,0 +1,139 @@
+"""The ``nestprobe bench`` sub-commands. Handlers return exit codes.
+
+    nestprobe bench [--output F] [--thorough] [--label NAME]
+    nestprobe bench compare A.json B.json [...] [--plot out.png|out.svg]
+    nestprobe bench import RAW.json --dump MACHINE.dump [--output F] [--label NAME]
+
+Exit codes follow the CLI contract (README "Exit status"): 0 done, 3 a capability is
+missing here (the TSC or CPUID for ``bench``; matplotlib for ``--plot``), 6 an input is
+not a bench result (or raw run, or dump of the same machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 3
+EXIT_BAD_INPUT = 6
+
+
+def register(subparsers: Any) -> None:
+    """Add ``bench`` (with ``compare`` and ``import``) to the CLI's sub-parsers."""
+    bench = subparsers.add_parser(
+        "bench",
+        help="what this nesting level costs: exits, address translation, page faults",
+        description="Run the bench suite (CPUID exits per leaf class, TLB-missing loads on "
+        "4 KiB and huge pages, first-touch page faults, and two controls) and write a "
+        "bench result: JSON that carries this machine's assessed hypervisor and nesting "
+        "level. About 0.5 s; --thorough about 3 s.",
+    )
+    bench.add_argument("--output", "-o", metavar="FILE",
+                       help="write the result here (default: standard output) and print a "
+                       "summary table")
+    bench.add_argument("--thorough", action="store_true",
+                       help="3x the batches and 256 MiB chase buffers")
+    bench.add_argument("--label", metavar="NAME", help="the run's name in compare and plots")
+    bench.set_defaults(handler=run_bench_command)
+    sub = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
+
+    compare = sub.add_parser(
+        "compare", help="per metric, each run's figure and its ratio to the first run",
+        description="Compare bench results: runs keep the given order and the first is the "
+        "reference. Each run is labelled with its assessed hypervisor and nesting level.")
+    compare.add_argument("results", nargs="+", metavar="RESULT.json")
+    compare.add_argument("--plot", metavar="OUT.png|OUT.svg",
+                         help="also draw the distributions and ratios (needs matplotlib: "
+                         "pip install 'nestprobe[plot]')")
+    compare.set_defaults(handler=run_compare_command)
+
+    imp = sub.add_parser(
+        "import", help="turn the static nestprobe-bench output into a bench result",
+        description="Read what csrc/nestprobe-bench printed on a machine without Python, "
+        "with a nestprobe dump of the same machine for the assessment.")
+    imp.add_argument("raw", metavar="RAW.json")
+    imp.add_argument("--dump", required=True, metavar="DUMP",
+                     help="nestprobe dump (or nestprobe-dump output) of the same machine")
+    imp.add_argument("--output", "-o", metavar="FILE")
+    imp.add_argument("--label", metavar="NAME")
+    imp.set_defaults(handler=run_import_command)
+
+
+class _Progress:
+    """``batch 3/5`` on stderr, rewritten in place, only on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.live:
+            end = "\n" if done == total else ""
+            self.stream.write(f"\rnestprobe bench: batch {done}/{total}{end}")
+            self.stream.flush()
+
+
+def _emit(result: dict[str, Any], output: str | None, out: TextIO) -> None:
+    """The JSON to ``output`` (then a summary table to ``out``), or the JSON to ``out``."""
+    text = json.dumps(result, indent=1) + "\n"
+    if not output:
+        out.write(text)
+        return
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    from nestprobe.bench.compare import compare_table, run_from
+
+    out.write(compare_table([run_from(output, result)]))
+
+
+def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from nestprobe.bench.plan import DEFAULT, THOROUGH
+    from nestprobe.bench.result import run_live
+
+    result = run_live(THOROUGH if args.thorough else DEFAULT, label=args.label,
+                      progress=_Progress(sys.stderr))
+    if result is None:
+        print("nestprobe bench: nothing measured: the TSC or CPUID cannot be used here",
+              file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    _emit(result, args.output, out or sys.stdout)
+    return EXIT_OK
+
+
+def run_import_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from nestprobe.bench.result import BenchFormatError, import_raw
+    from nestprobe.errors import DumpFormatError
+
+    try:
+        result = import_raw(args.raw, args.dump, label=args.label)
+    except (BenchFormatError, DumpFormatError) as exc:
+        print(f"nestprobe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _emit(result, args.output, out or sys.stdout)
+    return EXIT_OK
+
+
+def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from nestprobe.bench.compare import compare_table, run_from
+    from nestprobe.bench.result import BenchFormatError, load_result
+
+    try:
+        runs = [run_from(path, load_result(path)) for path in args.results]
+    except BenchFormatError as exc:
+        print(f"nestprobe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    (out or sys.stdout).write(compare_table(runs))
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401  (only to learn whether it is installed)
+        except ImportError:
+            print("nestprobe: --plot needs matplotlib: pip install 'nestprobe[plot]'",
+                  file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        from nestprobe.bench.plot import plot
+
+        plot(runs, args.plot)
+    return EXIT_OK
