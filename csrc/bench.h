@@ -30,7 +30,7 @@ typedef struct npb_chase npb_chase;
 
 typedef struct {
     uint64_t bytes;      /* mapped for the chain (a multiple of 2 MiB) */
-    uint64_t nodes;      /* pages in the cycle: one node per base page */
+    uint64_t nodes;      /* nodes in the cycle, one per visited base page */
     uint32_t page_bytes; /* the base page size */
     int32_t advice;      /* 0 madvise accepted; > 0 its errno; -1 no such advice on this platform */
     int64_t huge_kib;    /* AnonHugePages over the buffer (/proc/self/smaps); -1 unknown */
@@ -57,15 +57,18 @@ int npb_getppid(uint32_t calls, uint32_t warmup, uint32_t samples, uint64_t *out
 int npb_first_touch(uint32_t pages, uint64_t *out);
 
 /* Map `bytes` (rounded up to 2 MiB), ask for transparent huge pages when `huge` is
- * non-zero and forbid them otherwise, then link one node per base page, at a random
- * cache line of its page, into a single cycle in random page order (seeded). */
-int npb_chase_open(uint64_t bytes, int huge, uint64_t seed, npb_chase **out);
+ * non-zero and forbid them otherwise, then link `pages` nodes (0: every base page) into
+ * one cycle in random order (seeded). Nodes sit on evenly spaced base pages, each at a
+ * random cache line of its page: many pages for the TLB, few lines for the caches, so a
+ * warm walk misses the TLB and little else. Only the nodes' pages are touched. */
+int npb_chase_open(uint64_t bytes, uint64_t pages, int huge, uint64_t seed, npb_chase **out);
 
 /* What the mapping got: sizes, whether the advice was accepted, huge pages granted. */
 int npb_chase_facts_of(npb_chase *chase, npb_chase_facts *facts);
 
-/* `steps` dependent loads along the cycle per sample, continuing where the last stopped. */
-int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup, uint32_t samples,
+/* `warmup_laps` untimed laps of the whole cycle (warm caches, cold TLB), then `steps`
+ * dependent loads per sample, continuing where the last sample stopped. */
+int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup_laps, uint32_t samples,
                      uint64_t *out);
 
 /* Unmap and free; NULL is ignored. */

@@ -22,8 +22,8 @@ int npb_floor(uint32_t samples, uint64_t *out);
 int npb_register_loop(uint32_t iterations, uint32_t warmup, uint32_t samples, uint64_t *out);
 int npb_getppid(uint32_t calls, uint32_t warmup, uint32_t samples, uint64_t *out);
 int npb_first_touch(uint32_t pages, uint64_t *out);
-int npb_chase_open(uint64_t bytes, int huge, uint64_t seed, npb_chase **out);
+int npb_chase_open(uint64_t bytes, uint64_t pages, int huge, uint64_t seed, npb_chase **out);
 int npb_chase_facts_of(npb_chase *chase, npb_chase_facts *facts);
-int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup, uint32_t samples,
+int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup_laps, uint32_t samples,
                      uint64_t *out);
 void npb_chase_close(npb_chase *chase);

@@ -286,6 +286,7 @@ struct npb_chase {
     char *base;       /* 2 MiB aligned start of the chain */
     uint64_t bytes;
     uint64_t nodes;
+    uint64_t stride;  /* base pages from one node's page to the next node's */
     uint32_t page;
     int32_t advice;
     void **cursor;    /* where the next sample continues */
@@ -302,10 +303,10 @@ static uint64_t mix64(uint64_t *state)
 
 static void **node_at(const npb_chase *c, uint64_t index, const uint16_t *line)
 {
-    return (void **)(c->base + index * c->page + (uint64_t)line[index] * LINE_BYTES);
+    return (void **)(c->base + index * c->stride * c->page + (uint64_t)line[index] * LINE_BYTES);
 }
 
-int npb_chase_open(uint64_t bytes, int huge, uint64_t seed, npb_chase **out)
+int npb_chase_open(uint64_t bytes, uint64_t pages, int huge, uint64_t seed, npb_chase **out)
 {
     if (out == NULL || bytes == 0 || bytes > NPB_CHASE_MAX_BYTES)
         return NPB_EINVAL;
@@ -318,7 +319,9 @@ int npb_chase_open(uint64_t bytes, int huge, uint64_t seed, npb_chase **out)
         return NPB_ENOMEM;
     c->page = npb_page_bytes();
     c->bytes = (bytes + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
-    c->nodes = c->bytes / c->page;
+    uint64_t all = c->bytes / c->page;
+    c->nodes = pages == 0 || pages > all ? all : pages;
+    c->stride = all / (c->nodes ? c->nodes : 1);
     c->map_bytes = (size_t)c->bytes + HUGE_BYTES; /* slack to align the chain to 2 MiB */
     c->map = map_bytes(c->map_bytes);
     uint32_t *next = malloc((size_t)c->nodes * sizeof *next);
@@ -333,7 +336,7 @@ int npb_chase_open(uint64_t bytes, int huge, uint64_t seed, npb_chase **out)
     uintptr_t start = ((uintptr_t)c->map + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
     c->base = (char *)start;
     c->advice = advise_huge(c->base, (size_t)c->bytes, huge);
-    /* Sattolo's shuffle: next[] is one cycle through every page, in random order. */
+    /* Sattolo's shuffle: next[] is one cycle through every node, in random order. */
     uint64_t state = seed;
     uint32_t lines = c->page / LINE_BYTES;
     for (uint64_t i = 0; i < c->nodes; i++) {
@@ -368,7 +371,7 @@ int npb_chase_facts_of(npb_chase *chase, npb_chase_facts *facts)
     return NPB_OK;
 }
 
-int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup, uint32_t samples,
+int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup_laps, uint32_t samples,
                      uint64_t *out)
 {
     if (chase == NULL || steps == 0 || samples == 0 || out == NULL)
@@ -379,9 +382,8 @@ int npb_chase_sample(npb_chase *chase, uint32_t steps, uint32_t warmup, uint32_t
 #if NPB_X86
     int rdtscp = npt_has_rdtscp();
     void **p = chase->cursor;
-    for (uint32_t w = 0; w < warmup; w++)
-        for (uint32_t s = 0; s < steps; s++)
-            p = (void **)*p;
+    for (uint64_t w = 0; w < (uint64_t)warmup_laps * chase->nodes; w++)
+        p = (void **)*p;
     for (uint32_t i = 0; i < samples; i++) {
         uint64_t t0 = open_read();
         for (uint32_t s = 0; s < steps; s++)

@@ -33,17 +33,18 @@ typedef struct {
     uint32_t batches, gap_us, cpuid_rounds, cpuid_warmup, floor_samples;
     uint32_t register_iterations, register_samples, getppid_calls, getppid_samples, warmup;
     uint32_t touch_pages;
-    uint64_t chase_bytes;
-    uint32_t chase_steps, chase_samples;
+    uint64_t chase_bytes, chase_pages;
+    uint32_t chase_steps, chase_samples, chase_warmup_laps;
     uint64_t seed;
 } plan_t;
 
 /* Keep in step with nestprobe/bench/plan.py PLANS (tests/test_bench_tool.py checks). */
 static const plan_t PLANS[] = {
-    {"default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512, 64ull << 20, 256, 100, 1},
-    {"thorough", 15, 10000, 1000, 64, 1000, 1000, 400, 16, 400, 8, 1024, 256ull << 20, 256, 200,
-     1},
-    {"lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16ull << 20, 64, 20, 1},
+    {"default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512, 64ull << 20, 8192, 256, 100,
+     1, 1},
+    {"thorough", 15, 10000, 1000, 64, 1000, 1000, 400, 16, 400, 8, 1024, 256ull << 20, 8192,
+     256, 200, 2, 1},
+    {"lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16ull << 20, 4096, 64, 20, 1, 1},
 };
 
 /* CPUID leaf classes: basic, hypervisor, extended (nestprobe/bench/plan.py CPUID_LEAVES). */
@@ -128,12 +129,13 @@ static void put_plan(const plan_t *p)
     printf("\"plan\":{\"name\":\"%s\",\"batches\":%u,\"gap_us\":%u,\"cpuid_rounds\":%u,"
            "\"cpuid_warmup\":%u,\"floor_samples\":%u,\"register_iterations\":%u,"
            "\"register_samples\":%u,\"getppid_calls\":%u,\"getppid_samples\":%u,"
-           "\"warmup\":%u,\"touch_pages\":%u,\"chase_bytes\":%llu,\"chase_steps\":%u,"
-           "\"chase_samples\":%u,\"seed\":%llu}",
+           "\"warmup\":%u,\"touch_pages\":%u,\"chase_bytes\":%llu,\"chase_pages\":%llu,"
+           "\"chase_steps\":%u,\"chase_samples\":%u,\"chase_warmup_laps\":%u,\"seed\":%llu}",
            p->name, p->batches, p->gap_us, p->cpuid_rounds, p->cpuid_warmup, p->floor_samples,
            p->register_iterations, p->register_samples, p->getppid_calls, p->getppid_samples,
-           p->warmup, p->touch_pages, (unsigned long long)p->chase_bytes, p->chase_steps,
-           p->chase_samples, (unsigned long long)p->seed);
+           p->warmup, p->touch_pages, (unsigned long long)p->chase_bytes,
+           (unsigned long long)p->chase_pages, p->chase_steps, p->chase_samples,
+           p->chase_warmup_laps, (unsigned long long)p->seed);
 }
 
 static void put_clock(const char *key, int ok, uint64_t tsc, uint64_t ns)
@@ -241,7 +243,7 @@ int main(int argc, char **argv)
     npb_chase *chase[2] = {NULL, NULL};
     int chase_rc[2];
     for (int h = 0; h < 2; h++) {
-        chase_rc[h] = npb_chase_open(p->chase_bytes, h, p->seed, &chase[h]);
+        chase_rc[h] = npb_chase_open(p->chase_bytes, p->chase_pages, h, p->seed, &chase[h]);
         if (chase_rc[h] != NPB_OK)
             m[M_TLB4K + h].status = chase_rc[h];
     }
@@ -265,7 +267,7 @@ int main(int argc, char **argv)
         RUN(M_GETPPID, npb_getppid(p->getppid_calls, p->warmup, p->getppid_samples, out));
         RUN(M_TOUCH, npb_first_touch(p->touch_pages, out));
         for (int h = 0; h < 2; h++)
-            RUN(M_TLB4K + h, npb_chase_sample(chase[h], p->chase_steps, p->warmup,
+            RUN(M_TLB4K + h, npb_chase_sample(chase[h], p->chase_steps, p->chase_warmup_laps,
                                               p->chase_samples, out));
     }
     int last_ok = npt_clock_pair(5, &tsc1, &ns1, &span) == NPT_OK;

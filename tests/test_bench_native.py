@@ -25,7 +25,8 @@ pytestmark = pytest.mark.native
 SMALL = SuitePlan("small", batches=2, gap_us=100, cpuid_rounds=20, cpuid_warmup=2,
                   floor_samples=20, register_iterations=100, register_samples=10,
                   getppid_calls=4, getppid_samples=10, warmup=1, touch_pages=16,
-                  chase_bytes=4 << 20, chase_steps=16, chase_samples=10, seed=7)
+                  chase_bytes=4 << 20, chase_pages=256, chase_steps=16, chase_samples=10,
+                  chase_warmup_laps=1, seed=7)
 LINUX = os.path.exists("/proc/self/smaps")
 
 
@@ -48,9 +49,9 @@ def chase(native: tuple[Any, Any]) -> Iterator[Any]:
     ffi, lib = native
     opened: list[Any] = []
 
-    def open_chase(size: int, huge: bool) -> Any:
+    def open_chase(size: int, huge: bool, pages: int = 0) -> Any:
         holder = ffi.new("npb_chase **")
-        assert lib.npb_chase_open(size, int(huge), 3, holder) == lib.NPB_OK
+        assert lib.npb_chase_open(size, pages, int(huge), 3, holder) == lib.NPB_OK
         opened.append(holder[0])
         facts = ffi.new("npb_chase_facts *")
         assert lib.npb_chase_facts_of(holder[0], facts) == lib.NPB_OK
@@ -71,9 +72,9 @@ def test_samplers_refuse_bad_arguments(native: tuple[Any, Any]) -> None:
     assert lib.npb_getppid(4, 0, 0, out) in (einval, lib.NPB_ENOTSUP)
     assert lib.npb_first_touch(0, out) == einval
     holder = ffi.new("npb_chase **")
-    assert lib.npb_chase_open(0, 0, 1, holder) == einval
-    assert lib.npb_chase_open((4 << 30) + 1, 0, 1, holder) == einval
-    assert lib.npb_chase_open(1 << 20, 0, 1, ffi.NULL) == einval
+    assert lib.npb_chase_open(0, 0, 0, 1, holder) == einval
+    assert lib.npb_chase_open((4 << 30) + 1, 0, 0, 1, holder) == einval
+    assert lib.npb_chase_open(1 << 20, 0, 0, 1, ffi.NULL) == einval
     assert lib.npb_chase_sample(ffi.NULL, 1, 0, 1, out) == einval
     assert lib.npb_chase_facts_of(ffi.NULL, ffi.new("npb_chase_facts *")) == einval
     lib.npb_chase_close(ffi.NULL)  # a no-op, not a crash
@@ -100,6 +101,10 @@ def test_chase_buffers_round_up_and_report_their_pages(native: tuple[Any, Any],
     _, small = chase(3 << 20, False)  # rounded up to whole 2 MiB huge-page frames
     page = lib.npb_page_bytes()
     assert (small.bytes, small.page_bytes, small.nodes) == (4 << 20, page, (4 << 20) // page)
+    _, spread = chase(8 << 20, False, pages=512)  # every 4th page of 2,048
+    assert (spread.bytes, spread.nodes) == (8 << 20, 512)
+    _, capped = chase(2 << 20, False, pages=10**6)  # no more nodes than pages
+    assert capped.nodes == (2 << 20) // page
     if LINUX:
         if small.advice == 0:  # MADV_NOHUGEPAGE honoured: not one huge page
             assert small.huge_kib == 0
@@ -158,4 +163,5 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
             figures = metric["ticks"]
             assert figures["min"] <= figures["estimate"] <= figures["max"], name
             assert metric["samples"] == DEFAULT.batches * DEFAULT.per_batch(name)
-    assert table.getvalue().startswith("| | 1. here |")
+    assert table.getvalue().startswith("here: ")
+    assert "| register multiply-add | iteration |" in table.getvalue()

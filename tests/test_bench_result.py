@@ -33,7 +33,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 TINY = SuitePlan("tiny", batches=3, gap_us=0, cpuid_rounds=4, cpuid_warmup=0, floor_samples=4,
                  register_iterations=10, register_samples=4, getppid_calls=2,
                  getppid_samples=4, warmup=0, touch_pages=4, chase_bytes=4 << 20,
-                 chase_steps=8, chase_samples=4, seed=1)
+                 chase_pages=64, chase_steps=8, chase_samples=4, chase_warmup_laps=1, seed=1)
 
 #: A KVM guest on AMD, as nestprobe's dump format: leaf 0 (max 0x10), leaf 1 with the
 #: hypervisor bit, and the KVM signature at 0x40000000 (max leaf 0x40000001).
@@ -365,6 +365,18 @@ def test_compare_arithmetic_per_metric() -> None:
     assert derived.ratio.value == pytest.approx(1.0)
 
 
+def test_one_run_is_summarised_with_its_spread() -> None:
+    doc = build(label="solo")
+    doc["metrics"]["control.getppid"] |= {"status": "unsupported", "ticks": None}
+    text = compare.summary_table(compare.run_from("x.json", doc))
+    lines = text.splitlines()
+    assert lines[0] == "solo: kvm, L≥1 (CPUID band l1-hardware), plan tiny"
+    # batches 1000/1100/1200 ticks per CPUID at 2 GHz: estimate 500 ns, median 550 ns
+    assert "| CPUID exit, basic leaf 0x0 | CPUID | 500 | 550 | 600 |" in lines
+    assert "| getppid() system call | call | unsupported | | |" in lines
+    assert "4 KiB / huge-page load: 1.00× (batches 1.00–1.00)" in lines
+
+
 def test_compare_falls_back_to_ticks_when_a_rate_is_unknown() -> None:
     slow = build(2.0)
     slow["clock"]["tsc_hz"] = None
@@ -480,7 +492,7 @@ def test_import_command_exit_codes(tmp_path: Path) -> None:
     table = io.StringIO()
     assert args.handler(args, table) == cli.EXIT_OK
     assert result.load_result(out_file)["label"] == "guest"
-    assert table.getvalue().startswith("| | 1. guest |")
+    assert table.getvalue().startswith("guest: kvm, L≥1 (CPUID band l1-hardware), plan tiny")
     for bad_raw, bad_dump in ((dump, dump), (raw, raw)):
         args = parser().parse_args(["bench", "import", str(bad_raw), "--dump", str(bad_dump)])
         assert args.handler(args, io.StringIO()) == cli.EXIT_BAD_INPUT
@@ -501,7 +513,7 @@ def test_plot_without_matplotlib_says_so(tmp_path: Path, monkeypatch: pytest.Mon
                                 str(tmp_path / "p.png")])
     out = io.StringIO()
     assert args.handler(args, out) == cli.EXIT_UNAVAILABLE
-    assert "| hypervisor | kvm |" in out.getvalue()  # the table still printed
+    assert "| CPUID exit, basic leaf 0x0 | CPUID | 500 |" in out.getvalue()  # still printed
     assert "nestprobe[plot]" in capsys.readouterr().err
     assert not (tmp_path / "p.png").exists()
 

@@ -84,9 +84,9 @@ def _emit(result: dict[str, Any], output: str | None, out: TextIO) -> None:
         return
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(text)
-    from nestprobe.bench.compare import compare_table, run_from
+    from nestprobe.bench.compare import run_from, summary_table
 
-    out.write(compare_table([run_from(output, result)]))
+    out.write(summary_table(run_from(output, result)))
 
 
 def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -117,7 +117,7 @@ def run_import_command(args: argparse.Namespace, out: TextIO | None = None) -> i
 
 
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.bench.compare import compare_table, run_from
+    from nestprobe.bench.compare import compare_table, run_from, summary_table
     from nestprobe.bench.result import BenchFormatError, load_result
 
     try:
@@ -125,7 +125,7 @@ def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> 
     except BenchFormatError as exc:
         print(f"nestprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    (out or sys.stdout).write(compare_table(runs))
+    (out or sys.stdout).write(compare_table(runs) if len(runs) > 1 else summary_table(runs[0]))
     if args.plot:
         try:
             import matplotlib  # noqa: F401  (only to learn whether it is installed)

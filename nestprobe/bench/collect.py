@@ -71,7 +71,8 @@ class _Series:
 def _chase(ffi: Any, lib: Any, plan: SuitePlan, huge: bool) -> Iterator[tuple[Any, int]]:
     """An open chase buffer ``(handle or NULL, status)``; closed on the way out."""
     holder = ffi.new("npb_chase **")
-    code = int(lib.npb_chase_open(plan.chase_bytes, int(huge), plan.seed, holder))
+    code = int(lib.npb_chase_open(plan.chase_bytes, plan.chase_pages, int(huge), plan.seed,
+                                  holder))
     try:
         yield holder[0], code
     finally:
@@ -169,7 +170,7 @@ def _one_batch(ffi: Any, lib: Any, plan: SuitePlan, series: dict[str, _Series],
 
 def _chase_sampler(lib: Any, plan: SuitePlan, handle: Any) -> Callable[[Any], int]:
     def sample(out: Any) -> int:
-        return int(lib.npb_chase_sample(handle, plan.chase_steps, plan.warmup,
+        return int(lib.npb_chase_sample(handle, plan.chase_steps, plan.chase_warmup_laps,
                                         plan.chase_samples, out))
 
     return sample

@@ -174,3 +174,38 @@ def compare_table(runs: Sequence[Run]) -> str:
         *(run_title(i, r) for i, r in enumerate(runs, 1)),
     ]
     return "\n".join(lines + key) + "\n"
+
+
+def summary_table(run: Run) -> str:
+    """One run on its own: each metric's estimate, median and p99, and what it ran on."""
+    doc = run.result
+    ns = bool(doc["clock"].get("tsc_hz"))
+    unit = "ns" if ns else "ticks"
+    scale = 1e9 / doc["clock"]["tsc_hz"] if ns else 1.0
+    lines = [
+        f"{run.name}: {hypervisor_text(doc)}, {level_text(doc)}"
+        f" (CPUID band {band_text(doc) or '-'}), plan {doc['plan'].get('name')}",
+        "",
+        f"| metric | {unit} per | estimate | median | p99 |",
+        "|---|---|---|---|---|",
+    ]
+    for metric in METRICS:
+        entry = doc["metrics"].get(metric.name, {})
+        if entry.get("status") != "ok":
+            lines.append(f"| {metric.title} | {metric.op} | {entry.get('status', 'absent')}"
+                         f" | | |")
+            continue
+        figures = entry["ticks"]
+        cells = [number(figures[k] * scale) if figures[k] > 0 else "0"
+                 for k in ("estimate", "median", "p99")]
+        lines.append(f"| {metric.title} | {metric.op} | " + " | ".join(cells) + " |")
+    derived = doc["derived"].get(TLB_RATIO, {})
+    value = derived.get("value")
+    interval = derived.get("interval") or [None, None]
+    ratio_text = "-" if value is None else (
+        f"{value:.2f}× (batches {interval[0]:.2f}–{interval[1]:.2f})")
+    if derived.get("status") not in (None, "ok"):
+        ratio_text += f", {derived.get('status')}: {derived.get('detail')}"
+    lines += ["", f"4 KiB / huge-page load: {ratio_text}",
+              "estimate: min over batches of each batch's p10; all figures net of the timer."]
+    return "\n".join(lines) + "\n"

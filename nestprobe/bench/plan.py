@@ -77,11 +77,13 @@ class SuitePlan:
     register_samples: int
     getppid_calls: int  # per sample
     getppid_samples: int
-    warmup: int  # untimed samples before each register, getppid and chase series
+    warmup: int  # untimed samples before each register and getppid series
     touch_pages: int  # per batch, in one fresh mapping
-    chase_bytes: int  # each of the two chase buffers
+    chase_bytes: int  # the span of each of the two chase buffers
+    chase_pages: int  # base pages the chase visits, evenly spaced over the span (0: all)
     chase_steps: int  # dependent loads per sample
     chase_samples: int
+    chase_warmup_laps: int  # untimed laps of the whole cycle before each batch's samples
     seed: int  # page order and line offsets of the chase
 
     def ops(self, series: str) -> int:
@@ -103,13 +105,16 @@ class SuitePlan:
         return asdict(self)
 
 
-#: Default: ~0.3 s of measurement on the development machine (two 64 MiB chase buffers,
-#: 16,384 pages each: 5x the 4 KiB reach of a 3,072-entry second-level TLB).
+#: Default: ~0.3 s of measurement on the development machine. Each chase spans 64 MiB
+#: (5x the 12 MiB a 3,072-entry second-level TLB maps with 4 KiB pages) and visits 8,192
+#: pages, one cache line each: 512 KiB of lines, so a warm walk misses the TLB, not the
+#: caches, and the 4 KiB / huge-page ratio isolates translation.
 DEFAULT = SuitePlan("default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512,
-                    64 << 20, 256, 100, 1)
-#: Thorough: 3x the batches, 256 MiB buffers (~2-3 s here).
+                    64 << 20, 8192, 256, 100, 1, 1)
+#: Thorough: 3x the batches, 2x the samples, 256 MiB spans (~2.5 s here).
 THOROUGH = SuitePlan("thorough", 15, 10000, 1000, 64, 1000, 1000, 400, 16, 400, 8, 1024,
-                     256 << 20, 256, 200, 1)
+                     256 << 20, 8192, 256, 200, 2, 1)
 #: Lab: small enough for emulated guests (256 MiB of RAM, TCG's slow exits).
-LAB = SuitePlan("lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16 << 20, 64, 20, 1)
+LAB = SuitePlan("lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16 << 20, 4096, 64, 20,
+                1, 1)
 PLANS = {p.name: p for p in (DEFAULT, THOROUGH, LAB)}
