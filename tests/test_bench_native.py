@@ -7,6 +7,9 @@ import argparse
 import io
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -165,3 +168,30 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
             assert metric["samples"] == DEFAULT.batches * DEFAULT.per_batch(name)
     assert table.getvalue().startswith("here: ")
     assert "| register multiply-add | iteration |" in table.getvalue()
+
+
+@pytest.mark.skipif(not hasattr(os, "setuid") or os.geteuid() != 0,
+                    reason="dropping to nobody needs root to start with")
+def test_bench_needs_no_root(native: tuple[Any, Any]) -> None:
+    """The suite runs as nobody: no privileged call, no file it cannot read."""
+    code = textwrap.dedent("""
+        import os, sys
+        from nestprobe.bench.collect import collect_suite
+        from nestprobe.bench.plan import SuitePlan
+        from nestprobe import native
+        native.load_lib()  # this interpreter lives under /root: load before dropping
+        plan = SuitePlan("small", 2, 100, 20, 2, 20, 100, 10, 4, 10, 1, 16, 4 << 20, 256,
+                         16, 10, 1, 7)
+        os.setgroups([]); os.setgid(65534); os.setuid(65534)
+        raw = collect_suite(plan)
+        bad = [n for n, s in raw.series.items() if s.status != "ok"]
+        print("ok" if not bad else bad, raw.series["tlb.huge"].facts.get("huge_kib"))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=120, cwd="/",
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent)))
+    assert done.returncode == 0, done.stderr
+    status, huge_kib = done.stdout.split()
+    assert status == "ok"
+    if LINUX:
+        assert int(huge_kib) >= 0  # nobody can still read its own /proc/self/smaps

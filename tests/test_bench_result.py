@@ -482,6 +482,16 @@ def test_compare_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "(1.00× [0.83–1.20])" in out.getvalue()
 
 
+def test_top_level_cli_routes_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nestprobe.cli import main
+
+    assert main(["bench", "compare", "/dev/null"]) == cli.EXIT_BAD_INPUT
+    good = write(tmp_path, "good.json", build(label="solo"))
+    out = io.StringIO()
+    assert main(["bench", "compare", str(good)], out) == cli.EXIT_OK
+    assert "solo: kvm" in capsys.readouterr().out
+
+
 def test_import_command_exit_codes(tmp_path: Path) -> None:
     raw = write(tmp_path, "raw.json", raw_suite().to_dict())
     dump = tmp_path / "m.dump"
