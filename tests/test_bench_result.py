@@ -30,6 +30,12 @@ SCHEMA = json.loads(resources.files("nestprobe.bench").joinpath("bench.schema.js
                     .read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
+#: sha256 of the canonical schema per schema_version: a change of the result's shape must
+#: bump schema_version (result.py and the schema's const) and add a line, never edit one.
+SCHEMA_DIGESTS = {
+    2: "09beb3bdc3cc0980e9dec42364fe02aa7b9412a09d1f0282c7ba8f8dd2b73242",
+}
+
 TINY = SuitePlan("tiny", batches=3, gap_us=0, cpuid_rounds=4, cpuid_warmup=0, floor_samples=4,
                  register_iterations=10, register_samples=4, getppid_calls=2,
                  getppid_samples=4, warmup=0, touch_pages=4, chase_bytes=4 << 20,
@@ -81,6 +87,17 @@ def raw_suite(scale: float = 1.0, **overrides: RawSeries) -> RawSuite:
 def build(scale: float = 1.0, label: str | None = None, **overrides: RawSeries) -> dict[str, Any]:
     snapshot = parse_snapshot(KVM_DUMP)
     return result.build_result(raw_suite(scale, **overrides), snapshot, label=label)
+
+
+def test_schema_is_pinned_to_its_version() -> None:
+    import hashlib
+
+    version = SCHEMA["properties"]["schema_version"]["const"]
+    assert version == result.SCHEMA_VERSION
+    assert SCHEMA["properties"]["format"]["const"] == result.FORMAT
+    digest = hashlib.sha256(json.dumps(SCHEMA, sort_keys=True).encode()).hexdigest()
+    assert digest == SCHEMA_DIGESTS[version]
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
 # ---- stats ----------------------------------------------------------------------------
