@@ -1,7 +1,7 @@
 /* Exit-latency sampling: CPUID and an empty bracket timed with the TSC.
  *
  * Fills caller buffers with raw tick deltas; every statistic is computed in Python
- * (nestprobe/timing/measure.py). Method per Intel's Paoloni white paper (2010) and
+ * (nestprobe/sources/latency.py). Method per Intel's Paoloni white paper (2010) and
  * Intel SDM vol. 3B 17.17: lfence;rdtsc to open, rdtscp;lfence to close, warm-up first.
  * GCC/clang on x86 only; everything else answers NPT_ENOTSUP and touches nothing.
  */

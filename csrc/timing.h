@@ -1,7 +1,7 @@
 /* nestprobe exit-latency timing: raw TSC samples around CPUID, and TSC facts.
  *
  * The C layer fills caller buffers and decides nothing; statistics, bands and the
- * nesting level live in Python (nestprobe/timing/). timing_cdef.h mirrors the
+ * nesting level live in Python (nestprobe/sources/latency.py and nestprobe/assess/bands.py). timing_cdef.h mirrors the
  * declarations below for cffi and must stay in step.
  *
  * Bracket (Intel SDM vol. 3B 17.17; Paoloni 2010): lfence;rdtsc ... rdtscp;lfence.

@@ -1,9 +1,12 @@
-"""The ``nestprobe bench`` sub-command: ``bench [--output F] [--thorough]`` and
-``bench compare A.json B.json ... [--plot out.png]``. Handlers return exit codes.
+"""The ``nestprobe bench`` sub-commands. Handlers return exit codes.
+
+    nestprobe bench [--output F] [--thorough] [--label NAME]
+    nestprobe bench compare A.json B.json [...] [--plot out.png|out.svg]
+    nestprobe bench import RAW.json --dump MACHINE.dump [--output F] [--label NAME]
 
 Exit codes follow the CLI contract (README "Exit status"): 0 done, 3 a capability is
-missing here (CPUID unavailable for ``bench``; matplotlib for ``--plot``, as
-``nestprobe-dump`` exits 3 without CPUID), 6 an input file is not a bench result.
+missing here (the TSC or CPUID for ``bench``; matplotlib for ``--plot``), 6 an input is
+not a bench result (or raw run, or dump of the same machine).
 """
 
 from __future__ import annotations
@@ -17,27 +20,48 @@ from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
 
 
 def register(subparsers: Any) -> None:
-    """Add ``bench`` (with its ``compare`` sub-command) to the CLI's sub-parsers."""
+    """Add ``bench`` (with ``compare`` and ``import``) to the CLI's sub-parsers."""
     bench = subparsers.add_parser(
         "bench",
-        help="CPUID exit-latency distributions and the level they suggest, as JSON",
-        description="Measure CPUID exit latency (per leaf, against an empty bracket) and "
-        "write a JSON result; `bench compare` puts results side by side.",
+        help="what this nesting level costs: exits, address translation, page faults",
+        description="Run the bench suite (CPUID exits per leaf class, TLB-missing loads on "
+        "4 KiB and huge pages, first-touch page faults, and two controls) and write a "
+        "bench result: JSON that carries this machine's assessed hypervisor and nesting "
+        "level. About 0.5 s; --thorough about 3 s.",
     )
-    bench.add_argument("--output", metavar="FILE", help="write the JSON here (default stdout)")
+    bench.add_argument("--output", "-o", metavar="FILE",
+                       help="write the result here (default: standard output) and print a "
+                       "summary table")
     bench.add_argument("--thorough", action="store_true",
-                       help="more batches and samples (about 0.5 s here)")
+                       help="3x the batches and 256 MiB chase buffers")
+    bench.add_argument("--label", metavar="NAME", help="the run's name in compare and plots")
     bench.set_defaults(handler=run_bench_command)
-    sub = bench.add_subparsers(dest="bench_command", metavar="{compare}")
-    compare = sub.add_parser("compare", help="bench results side by side")
+    sub = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
+
+    compare = sub.add_parser(
+        "compare", help="per metric, each run's figure and its ratio to the first run",
+        description="Compare bench results: runs keep the given order and the first is the "
+        "reference. Each run is labelled with its assessed hypervisor and nesting level.")
     compare.add_argument("results", nargs="+", metavar="RESULT.json")
-    compare.add_argument("--plot", metavar="PNG",
-                         help="draw the distributions (needs `pip install nestprobe[plot]`)")
+    compare.add_argument("--plot", metavar="OUT.png|OUT.svg",
+                         help="also draw the distributions and ratios (needs matplotlib: "
+                         "pip install 'nestprobe[plot]')")
     compare.set_defaults(handler=run_compare_command)
+
+    imp = sub.add_parser(
+        "import", help="turn the static nestprobe-bench output into a bench result",
+        description="Read what csrc/nestprobe-bench printed on a machine without Python, "
+        "with a nestprobe dump of the same machine for the assessment.")
+    imp.add_argument("raw", metavar="RAW.json")
+    imp.add_argument("--dump", required=True, metavar="DUMP",
+                     help="nestprobe dump (or nestprobe-dump output) of the same machine")
+    imp.add_argument("--output", "-o", metavar="FILE")
+    imp.add_argument("--label", metavar="NAME")
+    imp.set_defaults(handler=run_import_command)
 
 
 class _Progress:
-    """``batch i/n`` on stderr, only when stderr is a terminal."""
+    """``batch 3/5`` on stderr, rewritten in place, only on a terminal."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -50,37 +74,64 @@ class _Progress:
             self.stream.flush()
 
 
-def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.bench.run import run_bench
+def _emit(result: dict[str, Any], output: str | None, out: TextIO) -> None:
+    """The JSON to ``output`` (then a summary table to ``out``), or the JSON to ``out``."""
+    text = json.dumps(result, indent=1) + "\n"
+    if not output:
+        out.write(text)
+        return
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    from nestprobe.bench.compare import run_from, summary_table
 
-    result = run_bench(thorough=args.thorough, progress=_Progress(sys.stderr))
-    text = json.dumps(result, indent=2) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        (out or sys.stdout).write(text)
-    if result["latency"] is None:
-        status = result["machine"]["cpuid_status"]
-        print(f"nestprobe bench: no latency measured (CPUID {status})", file=sys.stderr)
+    out.write(summary_table(run_from(output, result)))
+
+
+def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from nestprobe.bench.plan import DEFAULT, THOROUGH
+    from nestprobe.bench.result import run_live
+
+    result = run_live(THOROUGH if args.thorough else DEFAULT, label=args.label,
+                      progress=_Progress(sys.stderr))
+    if result is None:
+        print("nestprobe bench: nothing measured: the TSC or CPUID cannot be used here",
+              file=sys.stderr)
         return EXIT_UNAVAILABLE
+    _emit(result, args.output, out or sys.stdout)
+    return EXIT_OK
+
+
+def run_import_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from nestprobe.bench.result import BenchFormatError, import_raw
+    from nestprobe.model.errors import DumpFormatError
+
+    try:
+        result = import_raw(args.raw, args.dump, label=args.label)
+    except (BenchFormatError, DumpFormatError) as exc:
+        print(f"nestprobe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _emit(result, args.output, out or sys.stdout)
     return EXIT_OK
 
 
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.bench.run import BenchFormatError, compare_table, load_result, plot
+    from nestprobe.bench.compare import compare_table, run_from, summary_table
+    from nestprobe.bench.result import BenchFormatError, load_result
 
     try:
-        results = [(path, load_result(path)) for path in args.results]
+        runs = [run_from(path, load_result(path)) for path in args.results]
     except BenchFormatError as exc:
         print(f"nestprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    (out or sys.stdout).write(compare_table(results))
+    (out or sys.stdout).write(compare_table(runs) if len(runs) > 1 else summary_table(runs[0]))
     if args.plot:
         try:
-            plot(results, args.plot)
+            import matplotlib  # noqa: F401  (only to learn whether it is installed)
         except ImportError:
             print("nestprobe: --plot needs matplotlib: pip install 'nestprobe[plot]'",
                   file=sys.stderr)
             return EXIT_UNAVAILABLE
+        from nestprobe.bench.plot import plot
+
+        plot(runs, args.plot)
     return EXIT_OK

@@ -22,6 +22,7 @@ class Artifacts:
     dumper: Path
     flat: Path  # every single-level guest and every L2
     l1: Path  # the nested-virtualization host guest
+    bench: Path | None = None  # the static bench runner, when the guests run it
 
 
 def find_lab_kernel() -> Kernel | None:
@@ -40,28 +41,43 @@ def missing() -> str | None:
     return None
 
 
-def dumper(workdir: Path) -> Path:
-    """``make nestprobe-dump STATIC=1`` on a copy of csrc/, so the shared tree is untouched."""
+def tools(workdir: Path, *targets: str) -> list[Path]:
+    """``make TARGET... STATIC=1`` on a copy of csrc/, so the shared tree is untouched."""
     src = workdir / "csrc"
     shutil.rmtree(src, ignore_errors=True)
-    shutil.copytree(CSRC, src, ignore=shutil.ignore_patterns("nestprobe-dump", "*.o", "*.so"))
+    shutil.copytree(CSRC, src, ignore=shutil.ignore_patterns(
+        "nestprobe-dump", "nestprobe-bench", "*.o", "*.so"))
     subprocess.run(
-        ["make", "-C", str(src), "nestprobe-dump", "STATIC=1"],
+        ["make", "-C", str(src), *targets, "STATIC=1"],
         check=True, capture_output=True, text=True,
     )
-    return src / "nestprobe-dump"
+    return [src / target for target in targets]
+
+
+def dumper(workdir: Path) -> Path:
+    """The static nestprobe-dump (see :func:`tools`)."""
+    return tools(workdir, "nestprobe-dump")[0]
 
 
 def build(
-    workdir: Path, files: Sequence[str], guests: Sequence[initramfs.NestedGuest]
+    workdir: Path, files: Sequence[str], guests: Sequence[initramfs.NestedGuest],
+    bench_plan: str | None = None,
 ) -> Artifacts:
-    """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest."""
+    """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest.
+
+    With ``bench_plan`` every guest also runs the static nestprobe-bench with that plan
+    after its dump (tests/test_lab_bench.py); the default lab leaves it out.
+    """
     kernel = find_lab_kernel()
     busybox = host.busybox()
     if kernel is None or busybox is None:
         raise FileNotFoundError(missing())
-    binary = dumper(workdir)
-    flat_tree = initramfs.flat(busybox, binary, files)
+    if bench_plan is None:
+        binary, bench = dumper(workdir), None
+    else:
+        binary, bench = tools(workdir, "nestprobe-dump", "nestprobe-bench")
+    flat_tree = initramfs.flat(busybox, binary, files,
+                               bench=(bench, bench_plan) if bench and bench_plan else None)
     flat = flat_tree.write(workdir / "flat.cpio")
     l1 = initramfs.l1(flat_tree, kernel, flat, L1_MODULES, guests).write(workdir / "l1.cpio")
-    return Artifacts(kernel, binary, flat, l1)
+    return Artifacts(kernel, binary, flat, l1, bench)

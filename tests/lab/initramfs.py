@@ -57,10 +57,16 @@ def _require_static(path: Path) -> None:
         raise RuntimeError(f"{path} is dynamically linked; the guest has no libc")
 
 
-def flat(busybox: Path, dumper: Path, files: Sequence[str]) -> Tree:
-    """The image every single-level guest (and each L2) boots."""
+def flat(busybox: Path, dumper: Path, files: Sequence[str],
+         bench: tuple[Path, str] | None = None) -> Tree:
+    """The image every single-level guest (and each L2) boots.
+
+    ``bench`` = (static nestprobe-bench, plan name): /init then runs it after the dump.
+    """
     _require_static(busybox)
     _require_static(dumper)
+    if bench is not None:
+        _require_static(bench[0])
     tree = Tree()
     for name in ("proc", "sys", "dev", "tmp", "sbin"):
         tree.dir(name)
@@ -69,6 +75,9 @@ def flat(busybox: Path, dumper: Path, files: Sequence[str]) -> Tree:
     tree.host_file("bin/nestprobe-dump", dumper, executable=True)
     tree.host_file("init", INIT, executable=True)
     tree.file("lab/files", "".join(f"{path}\n" for path in files).encode())
+    if bench is not None:
+        tree.host_file("bin/nestprobe-bench", bench[0], executable=True)
+        tree.file("lab/bench", f"{bench[1]}\n".encode())
     return tree
 
 

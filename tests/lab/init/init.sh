@@ -4,6 +4,7 @@
 #   /lab/files      paths to pass as --file to the dumper, one per line
 #   /lab/modules    kernel modules to insmod, in dependency order: "PATH [PARAM=VALUE...]"
 #   /lab/l2         nested guests to boot with KVM: "TAG TIMEOUT_S QEMU-CPU-MODEL"
+#   /lab/bench      optional: run /bin/nestprobe-bench with this plan after the dump
 # Every block on the console is fenced by @@NPLAB-...@@ markers the host cuts out.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin
 /bin/busybox --install -s /bin
@@ -34,6 +35,13 @@ echo "@@NPLAB-BEGIN $tag@@"
 # shellcheck disable=SC2086
 /bin/nestprobe-dump $dump_args
 echo "@@NPLAB-END $tag rc=$?@@"
+
+# /lab/bench (a plan name): the bench suite's raw samples, fenced as dump "TAG.bench".
+if [ -f /lab/bench ]; then
+    echo "@@NPLAB-BEGIN $tag.bench@@"
+    /bin/nestprobe-bench --plan "$(cat /lab/bench)"
+    echo "@@NPLAB-END $tag.bench rc=$?@@"
+fi
 
 if [ -f /lab/l2 ]; then
     while read -r l2tag seconds cpu; do
