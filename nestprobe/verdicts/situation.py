@@ -16,8 +16,24 @@ from typing import Literal
 from nestprobe.assess.model import Assessment
 from nestprobe.evidence import Evidence
 from nestprobe.verdicts import sources
+from nestprobe.verdicts.winsituation import (
+    PASTE_HYPERVISOR,
+    PASTE_VT,
+    WINDOWS_EVIDENCE,
+    WINDOWS_FIRMWARE,
+    WINDOWS_IDENTITY,
+    WINDOWS_SLAT,
+    WinComponent,
+    WinEdition,
+    WinFirmware,
+    WinLaunch,
+    WinVbs,
+    WinWsl2Build,
+    windows_part,
+)
 
-Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator"]
+Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator",
+                "root-or-guest"]
 Outer = Literal[
     "none", "hyperv", "kvm", "vmware", "virtualbox", "xen", "parallels", "other", "unidentified"
 ]
@@ -136,8 +152,19 @@ class Situation:
     depth: Depth
     azure_size: AzureSize
     aws_type: AwsType
+    # The Windows part (verdicts/windows.py reads it from environment.windows; "n/a" when
+    # this OS is not Windows).
+    win_edition: WinEdition = "n/a"
+    win_wsl2_build: WinWsl2Build = "n/a"
+    win_hyperv: WinComponent = "n/a"
+    win_wsl: WinComponent = "n/a"
+    win_launch: WinLaunch = "n/a"
+    win_firmware: WinFirmware = "n/a"
+    win_vbs: WinVbs = "n/a"
     hypervisor_name: str = ""  # for the text: "VMware", "an unidentified hypervisor"
     instance_type: str = ""
+    vm_name: str = ""  # the Hyper-V VM's name and host, when the guest parameters say
+    host_name: str = ""
     #: Situation field -> the assessment evidence it was read from.
     evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
 
@@ -145,22 +172,25 @@ class Situation:
 #: Fields a rule may match on (everything but the text helpers and evidence).
 MATCH_FIELDS: frozenset[str] = frozenset(
     f.name for f in fields(Situation)
-) - {"hypervisor_name", "instance_type", "evidence"}
+) - {"hypervisor_name", "instance_type", "vm_name", "host_name", "evidence"}
 
 #: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
 #: part's evidence to the observations that matter; none matching keeps the whole part.
 _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003")),
+    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
+                             *PASTE_HYPERVISOR)),
     "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "/sys/hypervisor",
-                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product")),
+                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
+                             *WINDOWS_IDENTITY)),
     "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
-                             "/sys/class/dmi/id/chassis")),
+                             "/sys/class/dmi/id/chassis", "DMI.")),
     "cpu": ("cpu", ("CPUID.0x0:",)),
     "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
-                                   "/proc/cpuinfo")),
-    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX")),
+                                   "/proc/cpuinfo", *PASTE_VT)),
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
+                                *WINDOWS_SLAT)),
     "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
-                                             "CPUID.0x80000001:ECX[2]")),
+                                             "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),
     "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
     "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
     "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
@@ -171,6 +201,7 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "depth": ("nesting", ()),
     "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
+    **WINDOWS_EVIDENCE,
 }
 
 #: DMI firmware strings (bios_vendor "SeaBIOS" ...) identify a platform, but quoted in a
@@ -208,6 +239,8 @@ def _place(a: Assessment) -> Place:
         return "hyperv-root"
     if hv.partition == "l1vh":
         return "hyperv-l1vh"
+    if hv.partition == "root-or-guest":
+        return "root-or-guest"
     if hv.detected:
         return "vm"
     # No hypervisor visible. Only the nesting assessment can say it is really L0;
@@ -253,6 +286,7 @@ def situate(a: Assessment) -> Situation:
     virt = a.virtualization
     hv = a.hypervisor
     instance = hv.instance_type or ""
+    win = windows_part(a.environment.windows)
     cloud: Cloud = CLOUDS.get(hv.cloud or "", "other" if hv.cloud else "none")
     return Situation(
         place=place,
@@ -272,7 +306,16 @@ def situate(a: Assessment) -> Situation:
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
+        win_edition=win.edition,
+        win_wsl2_build=win.wsl2_build,
+        win_hyperv=win.hyperv,
+        win_wsl=win.wsl,
+        win_launch=win.launch,
+        win_firmware=win.firmware,
+        win_vbs=win.vbs,
         hypervisor_name=name,
         instance_type=instance,
+        vm_name=win.vm_name,
+        host_name=win.host_name,
         evidence=_evidence(a),
     )
