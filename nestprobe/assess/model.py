@@ -89,7 +89,7 @@ class WindowsFacts:
     field is None when its fact was not recorded.
     """
 
-    source: str  # "live" (registry and Win32 facts) or the paste tool(s), e.g. "systeminfo"
+    source: str  # "probe" (registry/Win32 facts, live or replayed), a paste tool, or "none"
     build: int | None = None
     ubr: int | None = None
     release: str | None = None  # "Windows 11 version 23H2", "Windows Server 2022"

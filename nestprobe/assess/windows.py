@@ -115,7 +115,7 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
         evidence.append(Evidence(f"Hyper-V guest parameter {name} (from the host's data "
                                  "exchange)", winpaths.GUEST_KEY + name, value))
     return WindowsFacts(
-        source="live",
+        source="probe",
         build=build,
         ubr=ubr,
         release=release,

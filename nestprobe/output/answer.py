@@ -61,7 +61,7 @@ def _this(report: Report) -> str:
 def _paste(report: Report) -> str | None:
     """The pasted Windows tool(s) the report rests on, if it rests on a paste."""
     windows = report.assessment.environment.windows
-    if windows is None or windows.source in ("live", "none"):
+    if windows is None or windows.source in ("probe", "none"):
         return None
     return windows.source
 
