@@ -15,10 +15,7 @@ from dataclasses import dataclass
 def structure(kind: int, handle: int, formatted: bytes, strings: list[str]) -> bytes:
     """One structure: 4-byte header + ``formatted`` (the bytes after the header) + strings."""
     head = bytes([kind, 4 + len(formatted)]) + handle.to_bytes(2, "little")
-    if strings:
-        tail = b"".join(s.encode() + b"\0" for s in strings) + b"\0"
-    else:
-        tail = b"\0\0"
+    tail = b"".join(s.encode() + b"\x00" for s in strings) + b"\x00" if strings else b"\x00\x00"
     return head + formatted + tail
 
 
