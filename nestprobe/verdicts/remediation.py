@@ -347,8 +347,6 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         "Get-WindowsOptionalFeature already shows Enabled)",
         steps=(
             "Enable-WindowsOptionalFeature -Online -FeatureName Containers -All",
-            "Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -All   "
-            "# Hyper-V isolation needs the Hyper-V role",
             "Restart-Computer",
         ),
         source=f"{sources.MS_CONTAINERS_SETUP}; {sources.MS_CONTAINERS}",
@@ -356,9 +354,8 @@ REMEDIATIONS: Mapping[str, Remediation] = {
     "windows-install-containers-server": Remediation(
         layer="this-os",
         where="on this Windows Server, in PowerShell as Administrator (it restarts)",
-        steps=("Install-WindowsFeature -Name Containers, Hyper-V -IncludeManagementTools "
-               "-Restart",),
-        source=f"{sources.MS_CONTAINERS_SETUP}; {sources.MS_INSTALL_HYPERV}",
+        steps=("Install-WindowsFeature -Name Containers -Restart",),
+        source=sources.MS_CONTAINERS_SETUP,
     ),
     "windows-update-wsl2": Remediation(
         layer="this-os",

@@ -32,10 +32,11 @@ class WindowsStep:
 
 
 WINDOWS_STEPS: tuple[WindowsStep, ...] = (
-    WindowsStep("hyperv-feature", ("hyperv",),
+    # Hyper-V isolated containers need the Hyper-V role too (system-requirements.md).
+    WindowsStep("hyperv-feature", ("hyperv", "hyperv-containers"),
                 when(os="windows", win_hyperv=("absent", "unknown"), win_edition=_CLIENT),
                 ("windows-enable-hyperv",)),
-    WindowsStep("hyperv-role", ("hyperv",),
+    WindowsStep("hyperv-role", ("hyperv", "hyperv-containers"),
                 when(os="windows", win_hyperv=("absent", "unknown"), win_edition=_SERVER),
                 ("windows-install-hyperv-server",)),
     WindowsStep("hypervisor-launch", ("hyperv", "hyperv-containers"),

@@ -47,23 +47,33 @@ def _row(line: str) -> tuple[str, str] | None:
     if "\t" in text:
         item, _, value = text.partition("\t")
         return item.strip(), value.strip()
+    if line[:1].isspace():  # items start a line; indented text is someone else's table
+        return None
     for item in _ORDER:
         if text.startswith(item + " ") and not text[len(item):].lstrip().startswith(":"):
             return item, text[len(item):].strip()
     return None
 
 
+#: Items only msinfo32's summary has; two of them (or a Hyper-V row) make a paste msinfo32's.
+_SNIFF_ITEMS = frozenset({"OS Name", "System Manufacturer", "System Model", "System Type",
+                          "System SKU", "BIOS Version/Date", "SMBIOS Version",
+                          "Installed Physical Memory (RAM)"})
+
+
 def sniff(dump: DumpText) -> bool:
-    rows = 0
+    seen: set[str] = set()
     for line in dump.lines[:200]:
         if line.startswith("#") or not line.strip():
             continue
         row = _row(line)
-        if row is not None and (row[0] in ITEMS or row[0] == "Hyper-V"):
-            if row[0].startswith("Hyper-V"):
-                return True
-            rows += 1
-    return rows >= 2
+        if row is None or not row[1]:
+            continue
+        if row[0] == "Hyper-V" or row[0].startswith("Hyper-V - "):
+            return True
+        if row[0] in _SNIFF_ITEMS:
+            seen.add(row[0])
+    return len(seen) >= 2
 
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:

@@ -29,8 +29,8 @@ def paste_snapshot(
     machine: str = DEFAULT_MACHINE,
 ) -> Snapshot:
     """The Snapshot of a pasted tool output; a DumpFormatError if it understood nothing."""
-    if not files:
-        raise dump.error(None, f"{tool} output ({holds})", "no line it prints")
+    if not any(text.strip() for text in files.values()):
+        raise dump.error(None, f"{tool} output ({holds})", "no line it prints with a value")
     return Snapshot(
         cpuid_status="absent",
         cpuid=CpuidTable({}),
