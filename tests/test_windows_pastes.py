@@ -314,3 +314,16 @@ def test_pastes_are_read_in_place_not_copied() -> None:
     repo = Path(__file__).resolve().parent.parent
     for path in repo.rglob("*.txt"):
         assert "# SOURCE:" not in path.read_text(errors="replace")[:200], path
+
+
+def test_a_paste_naming_no_cpu_vendor_says_vt_x_or_amd_v() -> None:
+    """systeminfo's "VM Monitor Mode Extensions" is VT-x or AMD-V by the processor line; with
+    no processor line pasted, neither is claimed."""
+    bare = _load("systeminfo-baremetal-allyes-nohv-wsl-1.txt")
+    virt = bare.assessment.virtualization
+    assert (virt.vmx, virt.svm, virt.exposed, virt.slat) == (None, None, True, True)
+    assert "VT-x/AMD-V" in answer(bare)
+    hp = _load("systeminfo-baremetal-allyes-hp-n76-1.txt").assessment.virtualization
+    assert (hp.vmx, hp.svm) == (True, None)  # [01]: Intel64 Family 6 ... GenuineIntel
+    amd = _load("coreinfo-hvroot-ryzen7-3800x-crc-1.txt").assessment.virtualization
+    assert (amd.vmx, amd.svm) == (False, False)  # Coreinfo prints both lines

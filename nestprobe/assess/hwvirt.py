@@ -28,6 +28,8 @@ class _Bits:
     vmx: bool | None
     svm: bool | None
     evidence: tuple[Evidence, ...]
+    #: VT-x or AMD-V, from a Windows tool that did not say which vendor's (no CPUID)
+    either: bool | None = None
 
 
 def _cpuid_bits(snapshot: Snapshot) -> _Bits:
@@ -49,19 +51,23 @@ def _cpuid_bits(snapshot: Snapshot) -> _Bits:
         svm_bit = False
         ev.append(Evidence("AMD-V (SVM) not exposed (no leaf 0x80000001)",
                            cpuid_source(0x80000000, "eax"), f"{top:#x}"))
+    either = None
     if leaf1 is None:
-        vmx, svm_bit = _reported_bits(snapshot, ev)
-        if vmx is None and svm_bit is None and snapshot.cpuid_status != "ok":
+        vmx, svm_bit, either = _reported_bits(snapshot, ev)
+        if None is vmx is svm_bit is either and snapshot.cpuid_status != "ok":
             ev.append(Evidence("CPUID unavailable: VMX/SVM cannot be told", "cpuid-status",
                                snapshot.cpuid_detail or snapshot.cpuid_status))
-    return _Bits(vmx, svm_bit, tuple(ev))
+    return _Bits(vmx, svm_bit, tuple(ev), either)
 
 
-def _reported_bits(snapshot: Snapshot, ev: list[Evidence]) -> tuple[bool | None, bool | None]:
-    """VMX/SVM as a pasted Windows tool printed them: Coreinfo's VMX/SVM lines are the CPUID
-    bits; "VM Monitor Mode Extensions" is VT-x or AMD-V by the CPU vendor it names."""
+def _reported_bits(
+    snapshot: Snapshot, ev: list[Evidence],
+) -> tuple[bool | None, bool | None, bool | None]:
+    """(VMX, SVM, either) as a pasted Windows tool printed them: Coreinfo's VMX/SVM lines are
+    the CPUID bits; "VM Monitor Mode Extensions" is VT-x or AMD-V by the CPU vendor the paste
+    names, and only "either" when it names none."""
     readiness = winreport.read_readiness(snapshot.os)
-    vmx = svm_bit = None
+    vmx = svm_bit = either = None
     for name, reported in (("VT-x (VMX)", readiness.vmx), ("AMD-V (SVM)", readiness.svm)):
         if reported is not None and reported.value is not None:
             ev.append(Evidence(f"{name} {'exposed' if reported.value else 'not exposed'} "
@@ -82,11 +88,9 @@ def _reported_bits(snapshot: Snapshot, ev: list[Evidence]) -> tuple[bool | None,
             svm_bit = monitor.value
         elif vendor == "GenuineIntel":
             vmx = monitor.value
-        elif not monitor.value:
-            vmx = svm_bit = False
         else:
-            vmx = True  # the vendor was not printed: VT-x/AMD-V, named by the answer
-    return vmx, svm_bit
+            either = monitor.value
+    return vmx, svm_bit, either
 
 
 def _windows_firmware(snapshot: Snapshot, has_vt: bool) -> tuple[bool | None, list[Evidence]]:
@@ -129,6 +133,7 @@ def _backend(snapshot: Snapshot, exposed: bool | None) -> tuple[str | None, list
 def _slat(
     snapshot: Snapshot, hypervisor: HypervisorFacts, *, vmx: bool | None, svm_bit: bool | None,
     vmx_flags: frozenset[str] | None, flags: frozenset[str] | None, decoded: dict[str, Decoded],
+    either: bool | None = None,
 ) -> tuple[bool | None, list[Evidence]]:
     ev: list[Evidence] = []
     if vmx:
@@ -148,7 +153,7 @@ def _slat(
                                cpuid_source(svm.SVM_LEAF, "edx", 0), int(has)))
             return has, ev
     reported = winreport.read_readiness(snapshot.os).slat
-    if (vmx or svm_bit) and reported is not None and reported.value is not None:
+    if (vmx or svm_bit or either) and reported is not None and reported.value is not None:
         # Windows' own SLAT check (EPT/NPT), from IsProcessorFeaturePresent or a tool's line.
         ev.append(Evidence("SLAT (EPT/NPT) available" if reported.value else "no SLAT (EPT/NPT)",
                            reported.source, reported.shown))
@@ -215,6 +220,8 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         exposed = True
     elif vmx is False and svm_bit is False:
         exposed = False
+    elif b.either is not None:
+        exposed = b.either
     elif snapshot.cpuid.get(1) is None and False in (vmx, svm_bit):
         exposed = False  # a paste with one line only (Coreinfo -v prints its vendor's) saying no
     elif flags is not None:
@@ -232,12 +239,12 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
             ev.append(Evidence(f"CPUID has {lost[0]} but the kernel dropped it "
                                "(disabled by firmware/BIOS lock)", f"{CPUINFO}:flags", lost[0]))
     elif flags is None:
-        firmware_disabled, fw_ev = _windows_firmware(snapshot, bool(vmx or svm_bit))
+        firmware_disabled, fw_ev = _windows_firmware(snapshot, bool(vmx or svm_bit or b.either))
         ev.extend(fw_ev)
 
     slat, slat_ev = _slat(
         snapshot, hypervisor, vmx=vmx, svm_bit=svm_bit, vmx_flags=vflags, flags=flags,
-        decoded=decoded,
+        decoded=decoded, either=b.either,
     )
     ev.extend(slat_ev)
     if vmx:
@@ -265,6 +272,8 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
                                path, nested_param))
     software_only = backend == "kvm_pvm" and not exposed and kvm_state in ("usable", "no-access")
 
+    # Without CPUID leaves, a Windows tool's line is where VT-x/AMD-V was read.
+    pasted = b.evidence[0].source if snapshot.cpuid.get(1) is None and b.evidence else ""
     can_host: bool | None = None
     if hypervisor.partition == "root-or-guest":
         ev.append(Evidence("can host VMs if this is the root partition of a running Windows "
@@ -278,8 +287,8 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
     elif exposed and firmware_disabled is not True:
         can_host = True
         ev.append(Evidence("hardware virtualization reaches this OS",
-                           cpuid_source(1, "ecx", 5) if vmx else
-                           cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2), 1))
+                           pasted or (cpuid_source(1, "ecx", 5) if vmx else
+                                      cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2)), 1))
     if usable and kvm is not None:
         can_host = True
         ev.append(Evidence("/dev/kvm usable: KVM_CREATE_VM succeeded" if kvm.create_vm
@@ -294,8 +303,8 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         can_host = False
         ev.append(Evidence("cannot host hardware-assisted VMs: no VMX/SVM, not a root partition"
                            + (", no usable /dev/kvm" if kvm_state is not None else ""),
-                           cpuid_source(1, "ecx", 5) if vmx is not None else f"{CPUINFO}:flags",
-                           0))
+                           pasted or (cpuid_source(1, "ecx", 5) if vmx is not None
+                                      else f"{CPUINFO}:flags"), 0))
 
     return Virtualization(
         vmx=vmx,
