@@ -16,6 +16,7 @@ from nestprobe.assess.model import (
     CpuIdentity,
     Environment,
     HypervisorFacts,
+    HypervisorInterface,
     Nesting,
     Virtualization,
     WindowsFacts,
@@ -163,6 +164,15 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "hyperv-nested": make(hv="microsoft", partition="guest", exposed=True),
     "hyperv-nested-azure-local": make(hv="microsoft", partition="guest", exposed=True),
     "hyperv-nested-third-party": make(hv="microsoft", partition="guest", exposed=True),
+    "hyperv-amd-host-too-old": replace(
+        make(cpu="AuthenticAMD", hv="microsoft", partition="guest", exposed=False),
+        hypervisor=HypervisorFacts(
+            bit=True, detected=True, vendor="microsoft", partition="guest",
+            interfaces=(HypervisorInterface(
+                base=0x40000000, max_leaf=0x4000000A, signature="Microsoft Hv",
+                vendor_id="microsoft", interface="Hv#1",
+                decoded={"hyperv.version": {"build_number": 17763}}),),
+            evidence=(Evidence("Microsoft hypervisor build", "CPUID.0x40000002:EAX", 17763),))),
     "hyperv-not-exposed": make(hv="microsoft", partition="guest", exposed=False),
     "kvm-nested-windows": make(hv="kvm", exposed=True),
     "kvm-nested-third-party": make(hv="kvm", exposed=True, kvm="usable"),

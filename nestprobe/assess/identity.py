@@ -163,7 +163,12 @@ def _partition(
             continue
         priv = hyperv.privileges(feats)
         leaf = f.base + 3
-        ev = [
+        ev = []
+        if (version := table.get(f.base + 2)) is not None:
+            # TLFS HYPERV_CPUID_VERSION: in a guest, the build of the host's hypervisor.
+            ev.append(Evidence("Microsoft hypervisor build", cpuid_source(f.base + 2, "eax"),
+                               version.eax))
+        ev += [
             Evidence("CreatePartitions privilege", cpuid_source(leaf, "ebx", 0),
                      int(priv.create_partitions)),
             Evidence("CpuManagement privilege", cpuid_source(leaf, "ebx", 12),

@@ -206,6 +206,11 @@ RULES: tuple[Rule, ...] = (
     Rule("hyperv-nested-third-party", THIRD, "unsupported", _vm(outer="hyperv", exposed=True),
          "VT-x/AMD-V reaches this Hyper-V VM, but Microsoft does not support non-Microsoft "
          "virtualization on Hyper-V", sources.MS_NESTED, (), ("non-microsoft-on-hyperv",)),
+    Rule("hyperv-amd-host-too-old", ALL, "blocked",
+         _vm(outer="hyperv", exposed=False, cpu="amd", amd_host="too-old"),
+         "This AMD VM's Hyper-V host runs a hypervisor older than Windows Server 2022 / "
+         "Windows 11 (its build is in CPUID 0x40000002): AMD nesting needs such a host, so no "
+         "switch on this host can expose AMD-V", sources.MS_ENABLE, ("hyperv-upgrade-host-amd",)),
     Rule("hyperv-not-exposed", ALL, "blocked", _vm(outer="hyperv", exposed=False),
          "This OS is a Hyper-V guest and VT-x/AMD-V is not exposed to it: "
          "ExposeVirtualizationExtensions is off for this VM (the default), which only the "

@@ -76,6 +76,11 @@ _NOTES: tuple[Note, ...] = (
          when(os="windows", place=("bare-metal", "unseen"), exposed=True, win_firmware="unknown",
               firmware_disabled=False)),
     # --- caveats ----------------------------------------------------------------------
+    Note("amd-host-no-nested-guests", "caveat", SCENARIOS,
+         "This is an AMD host whose hypervisor predates Windows Server 2022 / Windows 11 (its "
+         "build is in CPUID 0x40000002): its own VMs cannot be given nested virtualization "
+         "(\"this platform does not support nested virtualization\")", sources.MS_ENABLE,
+         when(place="hyperv-root", amd_host="too-old")),
     Note("windows-third-party-hypervisor", "caveat", ("third-party",),
          "On Windows, VirtualBox and VMware use VT-x/AMD-V directly only while the Windows "
          "hypervisor is off: Hyper-V, the Virtual Machine Platform (WSL2), Windows Sandbox and "
@@ -136,4 +141,5 @@ NOTES: Mapping[str, Note] = {note.id: note for note in _NOTES}
 GLOBAL_NOTES: tuple[str, ...] = (
     "windows-in-place-of-this-os", "hypervisor-unseen", "windows-azure-local-os",
     "windows-firmware-unknown", "windows-third-party-hypervisor", "windows-containers-server-vm",
+    "amd-host-no-nested-guests",
 )

@@ -69,6 +69,19 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         ),
         source=sources.MS_ENABLE,
     ),
+    "hyperv-upgrade-host-amd": Remediation(
+        layer="outer-hypervisor",
+        where="on the Hyper-V host (its own OS upgrade), then in PowerShell as Administrator "
+        "with this VM turned off",
+        steps=(
+            "Upgrade the host to Windows Server 2022 or later (a client host: Windows 11 or "
+            "later): AMD nesting is unavailable on Windows Server 2016/2019 and Windows 10",
+            "Update-VMVersion -Name <VM>   # configuration version 9.3 or higher",
+            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
+            "Or move this VM to an Intel host (Windows Server 2016 / Windows 10 or later)",
+        ),
+        source=sources.MS_ENABLE,
+    ),
     "vmware-expose": Remediation(
         layer="outer-hypervisor",
         where="in the VMware product that runs this VM (vSphere/ESXi, Workstation or Fusion), "

@@ -43,6 +43,12 @@ OsKind = Literal["windows", "linux", "other"]
 Depth = Literal["l0", "l1", "deeper", "unknown"]
 AzureSize = Literal["capable", "not-capable", "unknown"]
 AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
+#: Can the Microsoft hypervisor this OS sees give AMD-V to its VMs: its build is Windows
+#: Server 2022 / Windows 11 or later (enable-nested-virtualization.md: AMD EPYC/Ryzen hosts
+#: need "Windows Server 2022 or later, or Windows 11 or later"); n/a off AMD or off Hyper-V.
+AmdHost = Literal["ok", "too-old", "unknown", "n/a"]
+#: The first Windows build with AMD nesting on the host: Windows Server 2022 (20348).
+AMD_NESTING_HOST_BUILD = 20348
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,7 @@ class Situation:
     depth: Depth
     azure_size: AzureSize
     aws_type: AwsType
+    amd_host: AmdHost = "n/a"
     # The Windows part (verdicts/windows.py reads it from environment.windows; "n/a" when
     # this OS is not Windows).
     win_edition: WinEdition = "n/a"
@@ -201,6 +208,7 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "depth": ("nesting", ()),
     "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
+    "amd_host": ("hypervisor", ("CPUID.0x40000002",)),
     **WINDOWS_EVIDENCE,
 }
 
@@ -279,6 +287,17 @@ def _os(system: str) -> OsKind:
     return "linux" if low == "linux" else "other"
 
 
+def _amd_host(a: Assessment) -> AmdHost:
+    if CPU_VENDORS.get(a.cpu.vendor or "") != "amd":
+        return "n/a"
+    for iface in a.hypervisor.interfaces:
+        version = iface.decoded.get("hyperv.version")
+        build = version.get("build_number") if version is not None else None
+        if iface.interface == "Hv#1" and isinstance(build, int):
+            return "ok" if build >= AMD_NESTING_HOST_BUILD else "too-old"
+    return "unknown" if a.hypervisor.vendor == "microsoft" else "n/a"
+
+
 def situate(a: Assessment) -> Situation:
     """Reduce an Assessment to the fields the matrix rules match on."""
     place = _place(a)
@@ -306,6 +325,7 @@ def situate(a: Assessment) -> Situation:
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
+        amd_host=_amd_host(a),
         win_edition=win.edition,
         win_wsl2_build=win.wsl2_build,
         win_hyperv=win.hyperv,
