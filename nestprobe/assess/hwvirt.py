@@ -54,7 +54,7 @@ def _cpuid_bits(snapshot: Snapshot) -> _Bits:
     either = None
     if leaf1 is None:
         vmx, svm_bit, either = _reported_bits(snapshot, ev)
-        if None is vmx is svm_bit is either and snapshot.cpuid_status != "ok":
+        if vmx is None and svm_bit is None and either is None and snapshot.cpuid_status != "ok":
             ev.append(Evidence("CPUID unavailable: VMX/SVM cannot be told", "cpuid-status",
                                snapshot.cpuid_detail or snapshot.cpuid_status))
     return _Bits(vmx, svm_bit, tuple(ev), either)

@@ -80,7 +80,7 @@ def answer(report: Report) -> str:
                  f"a VM, whose host may or may not expose {ext}")
         return (
             f"Cannot tell: a hypervisor is present below {_this(report)}{hidden}; it is either "
-            "the root partition (the Windows hypervisor runs: Hyper-V and WSL2 work here) or "
+            "the root partition (the Windows hypervisor runs: this is the Hyper-V host) or "
             f"{guest}, and this {paste or 'evidence'} output cannot tell which."
         )
     if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":

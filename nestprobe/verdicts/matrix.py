@@ -94,8 +94,8 @@ RULES: tuple[Rule, ...] = (
          "nested-virtualization matrix does not cover it", sources.MS_NESTED),
     Rule("root-or-guest", ALL, "unknown", when(place="root-or-guest"),
          "A hypervisor is present and this evidence cannot tell whether this Windows is its "
-         "root partition (the Windows hypervisor runs: Hyper-V, WSL2 and containers work here) "
-         "or a VM (then only a host that exposes VT-x/AMD-V lets them run)",
+         "root partition (the Windows hypervisor runs: this is the Hyper-V host) or a VM (then "
+         "only a host that exposes VT-x/AMD-V lets Hyper-V, WSL2 or containers run)",
          sources.MS_HYPERV_REQ, (),
          ("root-or-guest-tell",)),
     Rule("xen-dom0", ALL, "blocked", when(xen_dom0=True),
