@@ -83,7 +83,7 @@ def test_live_snapshot_with_timing_never_raises() -> None:
 
 
 def test_not_x86_machine_yields_empty_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    monkeypatch.setattr("nestprobe.sources.osfacts.this_machine", lambda: "aarch64")
     got = live.live_snapshot(timing=True)
     assert got.cpuid_status == "not-x86"
     assert len(got.cpuid) == 0
@@ -99,7 +99,7 @@ def test_not_x86_machine_yields_empty_table(monkeypatch: pytest.MonkeyPatch) -> 
 def test_cpuid_unavailable_is_a_state(
     monkeypatch: pytest.MonkeyPatch, status: str, detail: str
 ) -> None:
-    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr("nestprobe.sources.osfacts.this_machine", lambda: "x86_64")
     monkeypatch.setattr(native, "cpuid_status", lambda: (status, detail))
 
     def must_not_run(*_: object, **__: object) -> None:

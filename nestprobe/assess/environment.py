@@ -1,4 +1,5 @@
-"""Environment: who this OS is inside, from OS files only (WSL, container, Xen domain, DMI).
+"""Environment: who this OS is inside, from OS files only (WSL, container, Xen domain, DMI),
+and on Windows which Windows it is (:mod:`nestprobe.assess.windows`).
 
 Reads :class:`~nestprobe.model.snapshot.OsFacts` and nothing else: CPUID-derived identity is
 :mod:`nestprobe.assess.identity`'s job. A path the source never looked at
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from nestprobe.decode.dmi import DMI_DIR, read_dmi
+from nestprobe.assess.windows import assess_windows
+from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Environment
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.record import Record
@@ -87,9 +89,13 @@ def assess_environment(snapshot: Snapshot) -> Environment:
         Evidence("operating system", "uname:sysname", facts.system),
         Evidence("machine", "uname:machine", facts.machine),
     ]
-    wsl = _wsl(facts, evidence)
-    container = _container(facts, evidence)
-    xen_domain = _xen_domain(facts, evidence)
+    windows = assess_windows(facts, evidence)
+    if windows is None:  # WSL, Linux containers and Xen domains are Linux-side notions
+        wsl = _wsl(facts, evidence)
+        container = _container(facts, evidence)
+        xen_domain = _xen_domain(facts, evidence)
+    else:
+        wsl, container, xen_domain = False, None, None
     dmi = _dmi(facts, evidence)
     return Environment(
         os=facts.system,
@@ -99,6 +105,7 @@ def assess_environment(snapshot: Snapshot) -> Environment:
         xen_domain=xen_domain,
         dmi=dmi,
         evidence=tuple(evidence),
+        windows=windows,
     )
 
 
@@ -240,8 +247,9 @@ def _xen_domain(facts: OsFacts, evidence: list[Evidence]) -> str | None:
 
 
 def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
-    dmi = read_dmi(facts)
-    evidence.extend(Evidence(f"DMI {key}", DMI_DIR + key, value) for key, value in dmi.items())
+    read = read_dmi_sourced(facts)
+    evidence.extend(Evidence(f"DMI {key}", source, value) for key, (value, source) in read.items())
+    dmi = {key: value for key, (value, _) in read.items()}
     if not dmi:
         sample = DMI_DIR + "sys_vendor"
         evidence.append(Evidence("no DMI identity read", sample, observed(facts, sample)))

@@ -8,7 +8,7 @@ Source keys: L-CPUFEAT, L-FEATCTL, L-AMD, L-PROC, L-VMXFEAT, L-NESTDOC, L-KVMH, 
 
 from __future__ import annotations
 
-from nestprobe.decode import cpu, cpuinfo, svm
+from nestprobe.decode import cpu, cpuinfo, svm, winreport
 from nestprobe.decode.bits import Decoded, decode_leaf
 from nestprobe.model.assessment import HypervisorFacts, Virtualization
 from nestprobe.model.evidence import Evidence, cpuid_source
@@ -25,6 +25,8 @@ class _Bits(Record):
     vmx: bool | None
     svm: bool | None
     evidence: tuple[Evidence, ...]
+    #: VT-x or AMD-V, from a Windows tool that did not say which vendor's (no CPUID)
+    either: bool | None = None
 
 
 def _cpuid_bits(snapshot: Snapshot) -> _Bits:
@@ -46,10 +48,59 @@ def _cpuid_bits(snapshot: Snapshot) -> _Bits:
         svm_bit = False
         ev.append(Evidence("AMD-V (SVM) not exposed (no leaf 0x80000001)",
                            cpuid_source(0x80000000, "eax"), f"{top:#x}"))
-    if leaf1 is None and snapshot.cpuid_status != "ok":
-        ev.append(Evidence("CPUID unavailable: VMX/SVM cannot be told", "cpuid-status",
-                           snapshot.cpuid_detail or snapshot.cpuid_status))
-    return _Bits(vmx, svm_bit, tuple(ev))
+    either = None
+    if leaf1 is None:
+        vmx, svm_bit, either = _reported_bits(snapshot, ev)
+        if vmx is None and svm_bit is None and either is None and snapshot.cpuid_status != "ok":
+            ev.append(Evidence("CPUID unavailable: VMX/SVM cannot be told", "cpuid-status",
+                               snapshot.cpuid_detail or snapshot.cpuid_status))
+    return _Bits(vmx, svm_bit, tuple(ev), either)
+
+
+def _reported_bits(
+    snapshot: Snapshot, ev: list[Evidence],
+) -> tuple[bool | None, bool | None, bool | None]:
+    """(VMX, SVM, either) as a pasted Windows tool printed them: Coreinfo's VMX/SVM lines are
+    the CPUID bits; "VM Monitor Mode Extensions" is VT-x or AMD-V by the CPU vendor the paste
+    names, and only "either" when it names none."""
+    readiness = winreport.read_readiness(snapshot.os)
+    vmx = svm_bit = either = None
+    for name, reported in (("VT-x (VMX)", readiness.vmx), ("AMD-V (SVM)", readiness.svm)):
+        if reported is not None and reported.value is not None:
+            ev.append(Evidence(f"{name} {'exposed' if reported.value else 'not exposed'} "
+                               "(as Coreinfo printed it)", reported.source, reported.shown))
+    if readiness.vmx is not None:
+        vmx = readiness.vmx.value
+    if readiness.svm is not None:
+        svm_bit = readiness.svm.value
+    monitor = readiness.vm_monitor
+    if vmx is None and svm_bit is None and monitor is not None and monitor.value is not None:
+        reported_cpu = winreport.reported_cpu(snapshot.os)
+        vendor = reported_cpu.vendor if reported_cpu is not None else None
+        amd = vendor in ("AuthenticAMD", "HygonGenuine")
+        name = "AMD-V" if amd else "VT-x" if vendor == "GenuineIntel" else "VT-x/AMD-V"
+        ev.append(Evidence(f"the CPU {'has' if monitor.value else 'lacks'} {name} (VM Monitor "
+                           "Mode Extensions)", monitor.source, monitor.shown))
+        if amd:
+            svm_bit = monitor.value
+        elif vendor == "GenuineIntel":
+            vmx = monitor.value
+        else:
+            either = monitor.value
+    return vmx, svm_bit, either
+
+
+def _windows_firmware(snapshot: Snapshot, has_vt: bool) -> tuple[bool | None, list[Evidence]]:
+    """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, or a tool's
+    "Virtualization Enabled In Firmware"), where the CPU shows VT-x/AMD-V at all."""
+    reported = winreport.read_readiness(snapshot.os).firmware
+    if not has_vt or reported is None or reported.value is None:
+        return None, []
+    if reported.value:
+        return False, [Evidence("Windows reports virtualization enabled in firmware",
+                                reported.source, reported.shown)]
+    return True, [Evidence("the CPU has VT-x/AMD-V but Windows reports it disabled in firmware",
+                           reported.source, reported.shown)]
 
 
 def _backend(snapshot: Snapshot, exposed: bool | None) -> tuple[str | None, list[Evidence]]:
@@ -79,6 +130,7 @@ def _backend(snapshot: Snapshot, exposed: bool | None) -> tuple[str | None, list
 def _slat(
     snapshot: Snapshot, hypervisor: HypervisorFacts, *, vmx: bool | None, svm_bit: bool | None,
     vmx_flags: frozenset[str] | None, flags: frozenset[str] | None, decoded: dict[str, Decoded],
+    either: bool | None = None,
 ) -> tuple[bool | None, list[Evidence]]:
     ev: list[Evidence] = []
     if vmx:
@@ -97,6 +149,12 @@ def _slat(
             ev.append(Evidence("NPT (SLAT) available" if has else "NPT not advertised",
                                cpuid_source(svm.SVM_LEAF, "edx", 0), int(has)))
             return has, ev
+    reported = winreport.read_readiness(snapshot.os).slat
+    if (vmx or svm_bit or either) and reported is not None and reported.value is not None:
+        # Windows' own SLAT check (EPT/NPT), from IsProcessorFeaturePresent or a tool's line.
+        ev.append(Evidence("SLAT (EPT/NPT) available" if reported.value else "no SLAT (EPT/NPT)",
+                           reported.source, reported.shown))
+        return reported.value, ev
     if hypervisor.partition == "root":
         for iface in hypervisor.interfaces:
             hw = iface.decoded.get("hyperv.hardware_features")
@@ -159,6 +217,10 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         exposed = True
     elif vmx is False and svm_bit is False:
         exposed = False
+    elif b.either is not None:
+        exposed = b.either
+    elif snapshot.cpuid.get(1) is None and False in (vmx, svm_bit):
+        exposed = False  # a paste with one line only (Coreinfo -v prints its vendor's) saying no
     elif flags is not None:
         exposed = "vmx" in flags or "svm" in flags
         ev.append(Evidence("kernel flags show VMX/SVM" if exposed else "no vmx/svm in kernel flags",
@@ -173,10 +235,13 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         if lost:
             ev.append(Evidence(f"CPUID has {lost[0]} but the kernel dropped it "
                                "(disabled by firmware/BIOS lock)", f"{CPUINFO}:flags", lost[0]))
+    elif flags is None:
+        firmware_disabled, fw_ev = _windows_firmware(snapshot, bool(vmx or svm_bit or b.either))
+        ev.extend(fw_ev)
 
     slat, slat_ev = _slat(
         snapshot, hypervisor, vmx=vmx, svm_bit=svm_bit, vmx_flags=vflags, flags=flags,
-        decoded=decoded,
+        decoded=decoded, either=b.either,
     )
     ev.extend(slat_ev)
     if vmx:
@@ -204,16 +269,23 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
                                path, nested_param))
     software_only = backend == "kvm_pvm" and not exposed and kvm_state in ("usable", "no-access")
 
+    # Without CPUID leaves, a Windows tool's line is where VT-x/AMD-V was read.
+    pasted = b.evidence[0].source if snapshot.cpuid.get(1) is None and b.evidence else ""
     can_host: bool | None = None
-    if hypervisor.partition == "root":
+    if hypervisor.partition == "root-or-guest":
+        ev.append(Evidence("can host VMs if this is the root partition of a running Windows "
+                           "hypervisor, cannot if it is a guest without VT-x/AMD-V: unknown",
+                           hypervisor.evidence[-1].source if hypervisor.evidence else "-",
+                           None))
+    elif hypervisor.partition == "root":
         can_host = True
         ev.append(Evidence("Hyper-V root partition: hosts VMs through the Microsoft hypervisor "
                            "although VMX/SVM are hidden", "CPUID.0x40000003:EBX[0]", 1))
     elif exposed and firmware_disabled is not True:
         can_host = True
         ev.append(Evidence("hardware virtualization reaches this OS",
-                           cpuid_source(1, "ecx", 5) if vmx else
-                           cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2), 1))
+                           pasted or (cpuid_source(1, "ecx", 5) if vmx else
+                                      cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2)), 1))
     if usable and kvm is not None:
         can_host = True
         ev.append(Evidence("/dev/kvm usable: KVM_CREATE_VM succeeded" if kvm.create_vm
@@ -223,12 +295,13 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         can_host = True
         ev.append(Evidence("software nesting only: PVM guests (kvm_pvm, no VMX/SVM)",
                            "/sys/module/kvm_pvm", kvm_state))
-    if can_host is None and (exposed is False or firmware_disabled):
+    if can_host is None and hypervisor.partition != "root-or-guest" and (
+            exposed is False or firmware_disabled):
         can_host = False
         ev.append(Evidence("cannot host hardware-assisted VMs: no VMX/SVM, not a root partition"
                            + (", no usable /dev/kvm" if kvm_state is not None else ""),
-                           cpuid_source(1, "ecx", 5) if vmx is not None else f"{CPUINFO}:flags",
-                           0))
+                           pasted or (cpuid_source(1, "ecx", 5) if vmx is not None
+                                      else f"{CPUINFO}:flags"), 0))
 
     return Virtualization(
         vmx=vmx,

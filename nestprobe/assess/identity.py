@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm
+from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm, winreport
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
 from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
 from nestprobe.model.assessment import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
@@ -62,6 +62,19 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
         if brand is None and (b := cpuinfo.field(text, "model name")) is not None:
             brand = b
             ev.append(Evidence("CPU brand (kernel's view)", f"{CPUINFO}:model name", b))
+    if leaf1 is None and (rep := winreport.reported_cpu(snapshot.os)) is not None:
+        if vendor is None and rep.vendor is not None:
+            vendor = rep.vendor
+            ev.append(Evidence(f"CPU vendor {vendor} (as a Windows tool printed it)",
+                               rep.source, vendor))
+        if brand is None and rep.brand is not None:
+            brand = rep.brand
+            ev.append(Evidence("CPU brand (as a Windows tool printed it)", rep.source, brand))
+        if rep.family is not None:
+            family, model, stepping = rep.family, rep.model, rep.stepping
+            ev.append(Evidence(f"family {family} model {model} stepping {stepping} (decimal, "
+                               "as Windows prints them)", rep.source,
+                               f"{family}/{model}/{stepping}"))
     if (why := _cpuid_unavailable(snapshot)) is not None:
         ev.append(why)
     return CpuIdentity(vendor, brand, family, model, stepping, tuple(ev))
@@ -85,6 +98,7 @@ def _sig_evidence(found: FoundInterface) -> Evidence:
 
 def _choose_vendor(
     found: list[FoundInterface], dmi_hit: tuple[str, str, dmi.DmiVendor] | None,
+    where: Mapping[str, str],
 ) -> _Choice:
     """The primary hypervisor when one product publishes several interfaces.
 
@@ -97,7 +111,7 @@ def _choose_vendor(
     ids = [f.known.vendor_id for f in known if f.known is not None]
     dmi_id = dmi_hit[2].vendor_id if dmi_hit else None
     dmi_ev = (
-        (Evidence(f"DMI names {dmi_hit[2].vendor_id}", dmi.DMI_DIR + dmi_hit[0], dmi_hit[1]),)
+        (Evidence(f"DMI names {dmi_hit[2].vendor_id}", where[dmi_hit[0]], dmi_hit[1]),)
         if dmi_hit else ()
     )
     has_hv = any(f.interface == HV_INTERFACE_TEXT for f in found)
@@ -148,7 +162,12 @@ def _partition(
             continue
         priv = hyperv.privileges(feats)
         leaf = f.base + 3
-        ev = [
+        ev = []
+        if (version := table.get(f.base + 2)) is not None:
+            # TLFS HYPERV_CPUID_VERSION: in a guest, the build of the host's hypervisor.
+            ev.append(Evidence("Microsoft hypervisor build", cpuid_source(f.base + 2, "eax"),
+                               version.eax))
+        ev += [
             Evidence("CreatePartitions privilege", cpuid_source(leaf, "ebx", 0),
                      int(priv.create_partitions)),
             Evidence("CpuManagement privilege", cpuid_source(leaf, "ebx", 12),
@@ -290,14 +309,43 @@ def _product(choice: _Choice, partition: Partition | None, nested: bool) -> str 
     return name
 
 
+def _reported_hypervisor(snapshot: Snapshot) -> winreport.Reported | None:
+    """What a pasted Windows tool said about a hypervisor (no CPUID leaves recorded)."""
+    readiness = winreport.read_readiness(snapshot.os)
+    return readiness.hypervisor if readiness.pasted else None
+
+
+def _reported_evidence(reported: winreport.Reported) -> Evidence:
+    tool = reported.source.split(":", 1)[0]
+    if tool == "coreinfo":
+        claim = "hypervisor present bit, as Coreinfo printed it (HYPERVISOR)"
+    elif reported.value:
+        claim = (f"{tool} reports a hypervisor (in any VM, and on a Windows host running its "
+                 "own hypervisor alike)")
+    else:
+        claim = f"{tool} shows the Hyper-V requirement list: Windows sees no hypervisor"
+    return Evidence(claim, reported.source, reported.shown)
+
+
+def _reported_vt(snapshot: Snapshot) -> bool:
+    """A pasted tool shows VT-x/AMD-V reaching this OS (Coreinfo VMX/SVM *)."""
+    readiness = winreport.read_readiness(snapshot.os)
+    return any(r is not None and r.value for r in (readiness.vmx, readiness.svm))
+
+
 def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
     """Scan all 256 bases, resolve the primary vendor, partition, cloud and markers."""
     table = snapshot.cpuid
     ev: list[Evidence] = []
     leaf1: Registers | None = table.get(1)
     bit: bool | None = cpu.hypervisor(leaf1) if leaf1 is not None else None
+    reported = _reported_hypervisor(snapshot) if leaf1 is None else None
     if leaf1 is not None:
         ev.append(Evidence("hypervisor present bit", cpuid_source(1, "ecx", 31), int(bool(bit))))
+    elif reported is not None:
+        if reported.source.startswith("coreinfo:"):  # Coreinfo prints CPUID.1:ECX[31] itself
+            bit = reported.value
+        ev.append(_reported_evidence(reported))
     elif (why := _cpuid_unavailable(snapshot)) is not None:
         ev.append(why)
 
@@ -312,15 +360,18 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
         ev.append(Evidence("signature published with the hypervisor bit clear (bit hidden)",
                            cpuid_source(found[0].base, "ebx,ecx,edx"), found[0].signature))
 
-    dmi_values = dmi.read_dmi(snapshot.os)
+    dmi_read = dmi.read_dmi_sourced(snapshot.os)
+    dmi_values = {key: value for key, (value, _) in dmi_read.items()}
+    where = {key: source for key, (_, source) in dmi_read.items()}
     dmi_hit = dmi.dmi_vendor(dmi_values)
-    choice = _choose_vendor(found, dmi_hit)
+    choice = _choose_vendor(found, dmi_hit, where)
     ev.extend(choice.evidence)
     vendor = choice.vendor
 
     xen, os_ev, flag = _os_signals(snapshot)
     ev.extend(os_ev)
     detected = bool(bit) or bool(found) or bool(flag) or xen is not None
+    detected = detected or bool(reported is not None and reported.value)
     if vendor is None and xen is not None:
         vendor = "xen"
     dmi_vm = dmi_hit is not None and dmi_hit[2].vendor_id not in {"amazon", "google"}
@@ -328,7 +379,7 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
         detected = True
         vendor = dmi_hit[2].vendor_id
         ev.append(Evidence(f"DMI names {vendor} (no CPUID signature)",
-                           dmi.DMI_DIR + dmi_hit[0], dmi_hit[1]))
+                           where[dmi_hit[0]], dmi_hit[1]))
         if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
             # "Bochs" is the SMBIOS default of QEMU's SeaBIOS; with a QEMU CPU model and no
             # KVM signature this is QEMU itself (virt-what: cpuinfo "QEMU" => qemu).
@@ -337,7 +388,8 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
     if vendor is None and detected:
         vendor = "unknown"
         ev.append(Evidence("a hypervisor is present but does not identify itself",
-                           *((cpuid_source(1, "ecx", 31), 1) if bit else
+                           *((cpuid_source(1, "ecx", 31), 1) if leaf1 is not None and bit else
+                             (reported.source, reported.shown) if reported is not None else
                              (f"{CPUINFO}:flags", "hypervisor"))))
     if not detected and bit is False:
         ev.append(Evidence("no hypervisor bit and no signature at any base",
@@ -346,6 +398,16 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
     partition, part_ev, nested = _partition(snapshot, found)
     ev.extend(part_ev)
     product = _product(choice, partition, nested)
+    if (partition is None and reported is not None and reported.value and vendor == "unknown"
+            and not _reported_vt(snapshot)):
+        # Only a Windows tool says so: inside any VM, and on a Windows host whose hypervisor
+        # runs (Hyper-V, WSL2, VBS), alike. The root hides VT-x: VT-x seen means a guest.
+        partition = "root-or-guest"
+        product = "a hypervisor, with this Windows as its root partition or as its guest"
+        ev.append(Evidence(
+            "a hypervisor is present: this Windows is either the root partition of its own "
+            "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
+            "cannot tell which", reported.source, reported.shown))
     if vendor is not None and product is None and vendor != "unknown":
         product = vendor
     if (pvm := _pvm_guest(snapshot, found)) is not None:
@@ -356,11 +418,11 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
     if (hit := dmi.cloud(dmi_values)) is not None:
         rule, value = hit
         cloud = rule.cloud
-        ev.append(Evidence(f"cloud {cloud} ({rule.source})", dmi.DMI_DIR + rule.key, value))
+        ev.append(Evidence(f"cloud {cloud} ({rule.source})", where[rule.key], value))
         if cloud == "aws" and (instance := dmi.ec2_instance_type(dmi_values)) is not None:
             ev.append(Evidence(f"EC2 instance type {instance}"
                                + (" (bare metal)" if instance.endswith(".metal") else ""),
-                               dmi.DMI_DIR + "product_name", instance))
+                               where["product_name"], instance))
 
     conf, conf_ev = _confidential(snapshot, found, detected)
     ev.extend(conf_ev)

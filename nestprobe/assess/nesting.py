@@ -105,6 +105,9 @@ def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
     detail = snapshot.cpuid_detail or f"CPUID status {snapshot.cpuid_status}"
     evidence = [Evidence(f"CPUID is not available: {detail}", "CPUID", snapshot.cpuid_status),
                 *hypervisor.evidence]
+    if hypervisor.partition == "root-or-guest":  # level 0 if the root partition, else >= 1
+        return Nesting(level=None, at_least=0, likely=None, confidence="none",
+                       evidence=tuple(evidence))
     if hypervisor.detected:  # an OS signal (DMI, /sys/hypervisor) still shows a hypervisor
         return Nesting(level=None, at_least=1, likely=1, confidence="low",
                        evidence=tuple(evidence))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nestprobe.decode import smbios, winpaths
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
@@ -18,14 +19,47 @@ VENDOR_KEYS = ("product_name", "sys_vendor", "board_vendor", "bios_vendor", "pro
 ALL_KEYS = (*VENDOR_KEYS, "bios_version", "chassis_asset_tag", "chassis_vendor")
 
 
+#: What Windows tools print for the same fields, by pseudo-path (decode/winreport.py records).
+PASTE_KEYS: dict[str, tuple[str, ...]] = {
+    "sys_vendor": ("systeminfo:System Manufacturer", "msinfo32:System Manufacturer",
+                   "get-computerinfo:CsManufacturer"),
+    "product_name": ("systeminfo:System Model", "msinfo32:System Model",
+                     "get-computerinfo:CsModel"),
+    "bios_vendor": ("get-computerinfo:BiosManufacturer",),
+    "bios_version": ("systeminfo:BIOS Version", "msinfo32:BIOS Version/Date"),
+}
+
+
 def read_dmi(facts: OsFacts) -> dict[str, str]:
     """The DMI identity fields the source read, stripped (a blank field stays, as "")."""
-    out: dict[str, str] = {}
+    return {key: value for key, (value, _source) in read_dmi_sourced(facts).items()}
+
+
+def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
+    """DMI key -> (value, where it was read), from the first source that has the key:
+    /sys/class/dmi/id (Linux), the raw SMBIOS table (Windows ``firmware:RSMB``, sources
+    named ``DMI.<type>:<field>``), the registry's copy under HARDWARE\\DESCRIPTION\\System\\BIOS,
+    then what a pasted Windows tool printed."""
+    out: dict[str, tuple[str, str]] = {}
     for key in ALL_KEYS:
         text = facts.text(DMI_DIR + key)
         if text is not None:
-            out[key] = text.strip()
-    return out
+            out[key] = (text.strip(), DMI_DIR + key)
+    raw = facts.text(winpaths.RSMB)
+    if raw is not None:
+        for key, value in smbios.identity(smbios.decode_hex(raw)).items():
+            field = smbios.FIELD_BY_KEY[key]
+            out.setdefault(key, (value, f"DMI.{field.type}:{field.name}"))
+    for key, name in winpaths.BIOS_VALUES.items():
+        path = winpaths.bios_value(name)
+        if (text := facts.text(path)) is not None:
+            out.setdefault(key, (text.strip(), path))
+    for key, paths in PASTE_KEYS.items():
+        for path in paths:
+            if (text := facts.text(path)) is not None:
+                out.setdefault(key, (text.strip(), path))
+                break
+    return {key: out[key] for key in ALL_KEYS if key in out}
 
 
 class DmiVendor(Record):
@@ -93,8 +127,15 @@ def matches(value: str, rule: CloudRule) -> bool:
     return rule.match in value
 
 
+#: Hyper-V names itself only by the pair (VW: "Manufacturer: Microsoft Corporation" and
+#: "Product Name: Virtual Machine" in dmidecode -> hyperv); Microsoft's own hardware
+#: (Surface) shares the manufacturer, so neither string alone decides.
+HYPERV_PAIR = DmiVendor("Microsoft Corporation/Virtual Machine", "microsoft", "VW")
+
+
 def dmi_vendor(dmi: Mapping[str, str]) -> tuple[str, str, DmiVendor] | None:
-    """systemd's DMI vendor: (key, value, row) of the first prefix match, else None."""
+    """systemd's DMI vendor: (key, value, row) of the first prefix match, then virt-what's
+    Hyper-V pair; else None."""
     for key in VENDOR_KEYS:
         value = dmi.get(key)
         if not value:
@@ -102,6 +143,9 @@ def dmi_vendor(dmi: Mapping[str, str]) -> tuple[str, str, DmiVendor] | None:
         for row in DMI_VENDORS:
             if value.startswith(row.prefix):
                 return key, value, row
+    if (dmi.get("sys_vendor"), dmi.get("product_name")) == ("Microsoft Corporation",
+                                                             "Virtual Machine"):
+        return "product_name", "Virtual Machine", HYPERV_PAIR
     return None
 
 

@@ -14,7 +14,9 @@ from typing import Literal
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.record import Record, field
 
-Partition = Literal["root", "l1vh", "guest"]
+#: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
+#: CPUID leaves): this OS is its root partition or a guest, and the evidence cannot tell.
+Partition = Literal["root", "l1vh", "guest", "root-or-guest"]
 Confidence = Literal["certain", "high", "medium", "low", "none"]
 #: Decoded vendor-leaf fields: leaf name -> field name -> value (JSON-friendly).
 DecodedLeaves = Mapping[str, Mapping[str, EvidenceValue | tuple[str, ...]]]
@@ -69,6 +71,46 @@ class Virtualization(Record):
     evidence: tuple[Evidence, ...] = ()
 
 
+#: Whether an installed component is there: its service key exists, does not, could not be
+#: read, or the source (a paste) never looked.
+ComponentState = Literal["installed", "absent", "unreadable", "unknown"]
+
+
+class WindowsFacts(Record):
+    """This Windows: release, edition, installed virtualization components, configuration.
+
+    From the live registry/Win32 facts (sources/windows_facts.py) or, partly, from a pasted
+    systeminfo/msinfo32/Get-ComputerInfo/Coreinfo output (``source`` says which). Every
+    field is None when its fact was not recorded.
+    """
+
+    source: str  # "probe" (registry/Win32 facts, live or replayed), a paste tool, or "none"
+    build: int | None = None
+    ubr: int | None = None
+    release: str | None = None  # "Windows 11 version 23H2", "Windows Server 2022"
+    product_name: str | None = None  # as recorded (says "Windows 10" on Windows 11)
+    display_version: str | None = None  # "23H2"
+    edition_id: str | None = None  # "Core", "Professional", "ServerDatacenter" ...
+    edition: str = "unknown"  # home, pro, education, enterprise, server, azure-local, other
+    installation_type: str | None = None  # "Client", "Server", "Server Core"
+    server: bool | None = None
+    #: service key -> state: vmms, hvservice, HvHost, vmcompute, LxssManager, WslService, vmbus
+    components: Mapping[str, ComponentState] = field(default_factory=dict)
+    hyperv_installed: bool | None = None  # the Hyper-V role (vmms)
+    wsl_installed: bool | None = None  # LxssManager or WslService
+    vbs_configured: bool | None = None  # DeviceGuard EnableVirtualizationBasedSecurity = 1
+    hvci_configured: bool | None = None  # HypervisorEnforcedCodeIntegrity Enabled = 1
+    hypervisor_launch: str | None = None  # BCD: "auto", "off", "not-set", "unknown"
+    memory_bytes: int | None = None
+    logical_processors: int | None = None
+    architecture: str | None = None  # GetNativeSystemInfo: "AMD64", "ARM64", "x86" ...
+    slat: bool | None = None  # PF_SECOND_LEVEL_ADDRESS_TRANSLATION / the tool's SLAT line
+    firmware_virtualization: bool | None = None  # PF_VIRT_FIRMWARE_ENABLED / "in firmware"
+    #: Hyper-V data exchange from the host: HostName, VirtualMachineName,
+    #: PhysicalHostNameFullyQualified
+    guest_parameters: Mapping[str, str] = field(default_factory=dict)
+
+
 class Environment(Record):
     """OS-level signals: who we are inside (WSL, container, Xen domain), DMI identity."""
 
@@ -79,6 +121,7 @@ class Environment(Record):
     xen_domain: str | None = None  # "dom0", "domU"
     dmi: Mapping[str, str] = field(default_factory=dict)  # sys_vendor, product_name, ...
     evidence: tuple[Evidence, ...] = ()
+    windows: WindowsFacts | None = None  # on Windows (live or a pasted tool), else None
 
 
 class Nesting(Record):

@@ -15,7 +15,10 @@ class Evidence(Record):
     ``CPUID.<leaf>:<REG>[<bit>]`` or ``CPUID.<leaf>:<REG>[<hi>:<lo>]`` for register
     fields (leaf in hex, e.g. ``CPUID.0x40000003:EBX[12]``), ``CPUID.<leaf>:EBX,ECX,EDX``
     for signatures, a file path (``/proc/cpuinfo:flags``), ``ioctl(/dev/kvm, ...)``,
-    or ``timing:<what>`` for measurements.
+    or ``timing:<what>`` for measurements. On Windows: a pseudo-path
+    (``registry:HKLM\\...``, ``winapi:...``, ``bcd:...``; docs/dump-format.md) or
+    ``DMI.<type>:<field>`` for a field of the raw SMBIOS table; from a pasted Windows tool,
+    ``<tool>:<label>`` (``systeminfo:OS Name``, ``coreinfo:VMX``).
     """
 
     claim: str

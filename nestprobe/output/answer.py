@@ -27,9 +27,43 @@ def _where(report: Report) -> str:
     hv = report.assessment.hypervisor
     vendor = hv.vendor if hv.vendor != "unknown" else None
     name = hv.product or vendor or "an unidentified hypervisor"
-    if "guest" in name or "partition" in name:
-        return f"a {name}"
-    return f"a guest of {name}"
+    where = f"a {name}" if "guest" in name or "partition" in name else f"a guest of {name}"
+    windows = report.assessment.environment.windows
+    if windows is not None and hv.vendor == "microsoft":
+        guest = windows.guest_parameters
+        vm, host = guest.get("VirtualMachineName"), guest.get("PhysicalHostNameFullyQualified")
+        host = host or guest.get("HostName")
+        if vm or host:
+            where += " (VM " + (f"'{vm}'" if vm else "unnamed") + (f" on {host}" if host else "")
+            where += ")"
+    return where
+
+
+_EDITION_NAMES = {"home": "Home", "pro": "Pro", "education": "Education",
+                  "enterprise": "Enterprise"}
+
+
+def _this(report: Report) -> str:
+    """``this OS``, or on Windows ``this Windows 11 version 23H2 (Home, build 22631)``."""
+    windows = report.assessment.environment.windows
+    if windows is None:
+        return "this OS"
+    name = windows.release or windows.product_name or "Windows"
+    if windows.release is None and name.startswith("Microsoft "):
+        name = name.removeprefix("Microsoft ")
+    details = [e for e in (_EDITION_NAMES.get(windows.edition),) if e and e not in name]
+    if windows.build is not None:
+        details.append(f"build {windows.build}")
+    named = f"this {name}" if name.startswith("Windows") else f"this Windows ({name})"
+    return named + (f" ({', '.join(details)})" if details else "")
+
+
+def _paste(report: Report) -> str | None:
+    """The pasted Windows tool(s) the report rests on, if it rests on a paste."""
+    windows = report.assessment.environment.windows
+    if windows is None or windows.source in ("probe", "none"):
+        return None
+    return windows.source
 
 
 def answer(report: Report) -> str:
@@ -39,12 +73,31 @@ def answer(report: Report) -> str:
     hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
     ext = _extension_name(report)
 
+    paste = _paste(report)
+    if hv.partition == "root-or-guest":
+        hidden = f" and {ext} is hidden from it" if virt.exposed is False else ""
+        guest = (f"a VM whose host does not expose {ext}" if virt.exposed is False else
+                 f"a VM, whose host may or may not expose {ext}")
+        return (
+            f"Cannot tell: a hypervisor is present below {_this(report)}{hidden}; it is either "
+            "the root partition (the Windows hypervisor runs: this is the Hyper-V host) or "
+            f"{guest}, and this {paste or 'evidence'} output cannot tell which."
+        )
     if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":
-        detail = snap.cpuid_detail or snap.cpuid_status
         seen = f"; a hypervisor is visible ({hv.vendor or 'unidentified'})" if hv.detected else ""
+        if paste is not None:
+            return (f"Cannot tell: this {paste} output does not show whether {ext} reaches "
+                    f"{_this(report)}{seen}.")
+        detail = snap.cpuid_detail or snap.cpuid_status
         return f"Cannot tell: CPUID is not available here ({detail}){seen}."
     if hv.partition == "root":
         inside = " inside a VM" if (nest.level or 0) >= 1 else ""
+        if report.assessment.environment.windows is not None:
+            return (
+                f"Yes: {_this(report)} is the root partition of Hyper-V{inside}: the Windows "
+                f"hypervisor runs below it and hosts its VMs, and {ext} is hidden from it by "
+                "design."
+            )
         return (
             f"Yes: this is a Hyper-V root partition{inside} (a Windows host with the Microsoft "
             f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it "
@@ -61,11 +114,20 @@ def answer(report: Report) -> str:
         )
     if virt.firmware_disabled:
         return f"No: the CPU has {ext}, but the firmware (BIOS/UEFI) disabled it; enable it there."
+    windows = report.assessment.environment.windows
     if virt.exposed:
         slat = " with SLAT" if virt.slat else ""
+        home = ("; Home has no Hyper-V role, WSL2 runs" if windows is not None
+                and windows.edition == "home" else "")
         if not hv.detected:
+            if windows is not None:
+                below = ("no hypervisor runs below it" if nest.level == 0 else
+                         "no hypervisor is visible below it")
+                return (f"Yes: {ext}{slat} reaches {_this(report)} and {below}; the Windows "
+                        f"hypervisor is not running yet (Hyper-V or WSL2 starts it){home}.")
             return f"Yes: bare metal with {ext}{slat}; this OS can host VMs."
-        return f"Yes: {ext}{slat} reaches this OS, {_where(report)}; it can host nested VMs."
+        return (f"Yes: {ext}{slat} reaches {_this(report)}, {_where(report)}; it can host "
+                f"nested VMs{home}.")
     if hv.detected:
         tail = ""
         if hv.confidential:
@@ -75,8 +137,8 @@ def answer(report: Report) -> str:
                 "; /dev/kvm here is PVM software nesting, which runs only PVM-enabled guest kernels"
             )
         return (
-            f"No: this OS is {_where(report)}, and the outer hypervisor does not pass {ext} "
-            f"through{tail}."
+            f"No: {_this(report)} is {_where(report)}, and the outer hypervisor does not pass "
+            f"{ext} through{tail}."
         )
     if snap.cpuid_status == "ok":
         return f"No: this CPU does not report {ext} and no hypervisor is visible."

@@ -15,6 +15,7 @@ from nestprobe.model.evidence import Evidence
 from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:
+    from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Verdict
 
@@ -124,6 +125,30 @@ def _caveat_lines(report: Report) -> list[str]:
     return [line for c in seen for line in _wrap(f"- {c}", "  ", "    ")]
 
 
+def _windows_line(w: WindowsFacts) -> str:
+    """One line for this Windows: release, edition, build, what is installed and configured."""
+    build = f"build {w.build}" + (f".{w.ubr}" if w.ubr is not None else "") if w.build else ""
+    head = ", ".join(p for p in (w.release or w.product_name or "Windows", w.edition, build,
+                                 w.installation_type or "") if p and p != "unknown")
+    said = {True: "installed", False: "not installed"}
+    parts = [head]
+    if w.hyperv_installed is not None:
+        parts.append(f"Hyper-V {said[w.hyperv_installed]}")
+    if w.wsl_installed is not None:
+        parts.append(f"WSL {said[w.wsl_installed]}")
+    if w.vbs_configured is not None:
+        parts.append("VBS " + ("configured" if w.vbs_configured else "off"))
+    if w.hypervisor_launch is not None:
+        parts.append(f"hypervisorlaunchtype {w.hypervisor_launch}")
+    if w.memory_bytes is not None:
+        parts.append(f"{w.memory_bytes / (1 << 30):.1f} GiB")
+    if w.logical_processors is not None:
+        parts.append(f"{w.logical_processors} logical processors")
+    if w.source not in ("probe", "none"):
+        parts.append(f"from {w.source} output")
+    return "; ".join(parts)
+
+
 def render_text(report: Report) -> str:
     a = report.assessment
     snap = report.snapshot
@@ -179,6 +204,8 @@ def render_text(report: Report) -> str:
         ns = f" = {lat.cpuid_ticks / lat.tsc_hz * 1e9:,.0f} ns" if lat.tsc_hz else ""
         median = f"median {lat.median_ticks:,.0f}"
         out.append(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{ns} ({median})")
+    if env.windows is not None:
+        out.append(f"  Windows        {_windows_line(env.windows)}")
     if env.wsl or env.container or env.xen_domain:
         bits = [
             b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b

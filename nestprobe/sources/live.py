@@ -6,8 +6,6 @@ Every expected state is data, not an exception: a non-x86 machine, CPUID that fa
 
 from __future__ import annotations
 
-import platform
-
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.snapshot import X86_MACHINES, CpuidStatus, CpuidTable, Origin, Snapshot
@@ -43,9 +41,9 @@ def live_snapshot(*, timing: bool = True, thorough: bool = False) -> Snapshot:
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
     ``thorough`` asks it for more samples.
     """
-    from nestprobe.sources.osfacts import collect_os_facts, normalise_machine
+    from nestprobe.sources.osfacts import collect_os_facts, this_machine
 
-    machine = normalise_machine(platform.machine())
+    machine = this_machine()
     status, detail, table, truncated = _read_cpuid(machine)
     os_facts = collect_os_facts("/")
     latency = _measure(thorough) if timing and status == "ok" else None

@@ -12,13 +12,17 @@ from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources import dumpfile
 from nestprobe.sources.importers import (
     aida64,
+    coreinfo,
     cpuid_r,
     cpuinfo,
     fragments,
+    getcomputerinfo,
     hwloc,
     icbook,
     libcpuid,
+    msinfo32,
     rjcp_xml,
+    systeminfo,
 )
 from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text
 
@@ -35,6 +39,11 @@ IMPORTERS: tuple[Importer, ...] = (
     icbook.IMPORTER,
     libcpuid.IMPORTER,
     hwloc.IMPORTER,
+    # What Windows users paste: readiness lines, no registers (importers/winpaste.py).
+    coreinfo.IMPORTER,
+    systeminfo.IMPORTER,
+    getcomputerinfo.IMPORTER,  # after systeminfo: a full systeminfo has no PowerShell names
+    msinfo32.IMPORTER,  # last of these: its items are systeminfo's labels without the colon
     cpuinfo.IMPORTER,
     aida64.IMPORTER,  # last: its records may sit anywhere in prose
 )

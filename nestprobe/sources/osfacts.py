@@ -4,6 +4,9 @@
 in for it otherwise, as ``distro.LinuxDistribution(root_dir=...)`` does. Every path is
 read, never written; a missing, unreadable or directory path is a state, not an
 exception. ``/dev/kvm`` is probed (:mod:`nestprobe.sources.kvmdev`), and only live.
+On Windows the live facts are registry values and Win32 answers under pseudo-paths
+(:mod:`nestprobe.sources.windows_facts`); no Linux path is read there (under wine, drive
+Z: would reach the Linux host's /proc).
 
 Paths are joined under ``root`` lexically: a symlink inside a test root that points
 to an absolute path is followed on the host, as ``open()`` would follow it. Fixture
@@ -13,8 +16,8 @@ roots built by the tests contain no symlinks.
 from __future__ import annotations
 
 import os
-import platform
 import stat
+import sys
 
 from nestprobe.model.snapshot import FileFact, KvmDevice, OsFacts
 from nestprobe.sources.kvmdev import probe_kvm_device
@@ -85,6 +88,27 @@ def normalise_machine(machine: str) -> str:
     return MACHINE_ALIASES.get(lowered, lowered)
 
 
+def this_system() -> str:
+    """``platform.system()`` without ``platform``: on Windows it queries WMI (and spawns a
+    process under wine), so take the answer from ``sys.platform`` and ``os.uname``."""
+    if sys.platform == "win32":
+        return "Windows"
+    return os.uname().sysname
+
+
+def this_machine() -> str:
+    """``platform.machine()``, normalised, without WMI or a child process."""
+    if sys.platform == "win32":
+        from nestprobe.sources.winlive import live_machine
+
+        name = live_machine()
+        if name == "unknown":  # the call failed: fall back to what Windows told the process
+            name = os.environ.get("PROCESSOR_ARCHITEW6432") or os.environ.get(
+                "PROCESSOR_ARCHITECTURE", "unknown")
+        return normalise_machine(name)
+    return normalise_machine(os.uname().machine)
+
+
 def collect_os_facts(
     root: str | os.PathLike[str] = "/",
     *,
@@ -94,34 +118,40 @@ def collect_os_facts(
 ) -> OsFacts:
     """Read every path in :data:`WATCHED_PATHS` under ``root``; never raises, never writes.
 
-    ``system``/``machine`` default to this interpreter's platform when ``root`` is ``/``;
-    under another root they default to ``"Linux"`` (a root directory is a Linux tree)
-    and ``"unknown"``. On a system other than Linux nothing is read and ``/dev/kvm``
-    is reported as ``not-linux``. ``/dev/kvm`` is probed only for the live root with
-    ``kvm=True``; otherwise :attr:`OsFacts.kvm` is None (not looked at).
+    ``system``/``machine`` default to this interpreter's platform when ``root`` is the
+    file system root (``/``; ``C:\\`` on Windows); under another root they default to
+    ``"Linux"`` (a root directory is a Linux tree) and ``"unknown"``. On a system other
+    than Linux no path is read and ``/dev/kvm`` is reported as ``not-linux``; the live
+    Windows root reads the Windows facts instead. ``/dev/kvm`` is probed only for the
+    live root with ``kvm=True``; otherwise :attr:`OsFacts.kvm` is None (not looked at).
     """
     root_path = os.path.abspath(os.fspath(root))
-    live = root_path == "/"
+    live = root_path == os.path.abspath(os.sep)
     if system is None:
-        system = platform.system() if live else "Linux"
+        system = this_system() if live else "Linux"
     if machine is None:
-        machine = normalise_machine(platform.machine()) if live else "unknown"
+        machine = this_machine() if live else "unknown"
     else:
         machine = normalise_machine(machine)
 
     if system != "Linux":
+        files: dict[str, FileFact] = {}
+        if live and system == "Windows" and sys.platform == "win32":
+            from nestprobe.sources.winlive import live_windows_facts
+
+            files = live_windows_facts()
         return OsFacts(
             system=system,
             machine=machine,
-            files={},
+            files=files,
             kvm=KvmDevice(state="not-linux") if kvm else None,
         )
 
-    files = {path: read_fact(root_path, path) for path in WATCHED_PATHS}
+    linux_files = {path: read_fact(root_path, path) for path in WATCHED_PATHS}
     device: KvmDevice | None = None
     if live and kvm:
         device = probe_kvm_device()
-    return OsFacts(system=system, machine=machine, files=files, kvm=device)
+    return OsFacts(system=system, machine=machine, files=linux_files, kvm=device)
 
 
 def read_fact(root: str, path: str) -> FileFact:
@@ -149,9 +179,14 @@ def read_fact(root: str, path: str) -> FileFact:
     return FileFact(state="ok", text=text)
 
 
+#: O_NONBLOCK: a path swapped for a FIFO after stat must not hang the probe. Windows has
+#: neither flag (nor FIFOs in the file system); O_BINARY keeps its bytes as they are.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0))
+
+
 def _read_capped(full: str) -> bytes:
-    # O_NONBLOCK: a path swapped for a FIFO after stat must not hang the probe.
-    fd = os.open(full, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    fd = os.open(full, _OPEN_FLAGS)
     try:
         chunks: list[bytes] = []
         size = 0

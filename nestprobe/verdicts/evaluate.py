@@ -10,6 +10,7 @@ from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import resolve
 from nestprobe.verdicts.rules import Rule, matches
 from nestprobe.verdicts.situation import Situation, situate
+from nestprobe.verdicts.windows import windows_steps
 
 
 def rule_for(scenario: Scenario, situation: Situation) -> Rule:
@@ -58,7 +59,8 @@ def verdict_for(scenario: Scenario, situation: Situation) -> Verdict:
         reasons=_reasons(rule, situation),
         conditions=tuple(Condition(text) for text in conditions),
         caveats=tuple(caveats),
-        remediation=resolve(rule.remediation, situation),
+        remediation=resolve(
+            (*rule.remediation, *windows_steps(scenario, situation, rule.status)), situation),
         rule=rule.id,
         source=rule.source,
     )

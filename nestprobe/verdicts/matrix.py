@@ -58,6 +58,25 @@ RULES: tuple[Rule, ...] = (
          "The WSL2 VM gets no VT-x/AMD-V: nestedVirtualization is off in .wslconfig or by "
          "policy, or the host runs Windows 10 ('Nested virtualization is not supported on "
          "this machine')", sources.WSL_CONFIG, ("wsl-nested",)),
+    # --- this Windows itself: the edition and the build decide before any layer below it ---
+    Rule("windows-home", ("hyperv", "hyperv-containers"), "blocked",
+         when(os="windows", win_edition="home"),
+         "This is Windows Home: the Hyper-V role (and with it Hyper-V isolated containers) "
+         "cannot be installed on Home; Pro, Enterprise and Education have it. WSL2 and the "
+         "Virtual Machine Platform do work on Home", sources.MS_INSTALL_HYPERV,
+         ("windows-upgrade-edition",)),
+    Rule("windows-wsl2-build", ("wsl2",), "blocked",
+         when(os="windows", win_wsl2_build="too-old"),
+         "This Windows build predates WSL 2: x64 needs Windows 10 version 1903 (build "
+         "18362.1049) or later, ARM64 version 2004 (build 19041), or Windows 11; Windows "
+         "Server needs 2022 or later", sources.WSL_INSTALL_MANUAL, ("windows-update-wsl2",)),
+    Rule("hyperv-root-windows", HOST_ROLES, "supported",
+         when(place="hyperv-root", os="windows"),
+         "This Windows is the root partition: the Windows hypervisor runs below it (started by "
+         "Hyper-V, the Virtual Machine Platform for WSL2, Windows Sandbox or VBS), so it hosts "
+         "VMs itself, and VT-x/AMD-V is hidden from it by design; 'A hypervisor has been "
+         "detected' in systeminfo means exactly this", sources.MS_HYPERV_REQ, (),
+         ("hyperv-role", "vm-platform", "container-host-size")),
     Rule("hyperv-root", HOST_ROLES, "supported", when(place="hyperv-root"),
          "This OS is the root partition of Microsoft's hypervisor (it may create partitions): "
          "it is the Hyper-V host, and VT-x/AMD-V is hidden from it by design",
@@ -73,6 +92,12 @@ RULES: tuple[Rule, ...] = (
     Rule("hyperv-l1vh", ALL, "unknown", when(place="hyperv-l1vh"),
          "This is an L1VH partition (a Hyper-V guest that may create partitions): Microsoft's "
          "nested-virtualization matrix does not cover it", sources.MS_NESTED),
+    Rule("root-or-guest", ALL, "unknown", when(place="root-or-guest"),
+         "A hypervisor is present and this evidence cannot tell whether this Windows is its "
+         "root partition (the Windows hypervisor runs: this is the Hyper-V host) or a VM (then "
+         "only a host that exposes VT-x/AMD-V lets Hyper-V, WSL2 or containers run)",
+         sources.MS_HYPERV_REQ, (),
+         ("root-or-guest-tell",)),
     Rule("xen-dom0", ALL, "blocked", when(xen_dom0=True),
          "This OS is Xen's dom0: Xen, not this kernel, owns VT-x/AMD-V, so a vmx/svm flag "
          "here is the CPU's and not usable by this OS", sources.XEN_DOM0, ("xen-dom0",)),
@@ -181,6 +206,11 @@ RULES: tuple[Rule, ...] = (
     Rule("hyperv-nested-third-party", THIRD, "unsupported", _vm(outer="hyperv", exposed=True),
          "VT-x/AMD-V reaches this Hyper-V VM, but Microsoft does not support non-Microsoft "
          "virtualization on Hyper-V", sources.MS_NESTED, (), ("non-microsoft-on-hyperv",)),
+    Rule("hyperv-amd-host-too-old", ALL, "blocked",
+         _vm(outer="hyperv", exposed=False, cpu="amd", amd_host="too-old"),
+         "This AMD VM's Hyper-V host runs a hypervisor older than Windows Server 2022 / "
+         "Windows 11 (its build is in CPUID 0x40000002): AMD nesting needs such a host, so no "
+         "switch on this host can expose AMD-V", sources.MS_ENABLE, ("hyperv-upgrade-host-amd",)),
     Rule("hyperv-not-exposed", ALL, "blocked", _vm(outer="hyperv", exposed=False),
          "This OS is a Hyper-V guest and VT-x/AMD-V is not exposed to it: "
          "ExposeVirtualizationExtensions is off for this VM (the default), which only the "

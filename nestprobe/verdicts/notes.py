@@ -58,7 +58,40 @@ _NOTES: tuple[Note, ...] = (
          "The VM was created with --enable-nested-virtualization on an Intel machine series "
          "and the org policy constraints/compute.disableNestedVirtualization is not enforced",
          sources.GCP_NESTED),
+    Note("root-or-guest-tell", "condition", SCENARIOS,
+         "To tell which: on a physical PC whose Windows hypervisor runs (Hyper-V, WSL2, "
+         "Windows Sandbox, Memory integrity) this Windows is the root partition; in a VM, "
+         "systeminfo's System Manufacturer and System Model name the hypervisor (Microsoft "
+         "Corporation / Virtual Machine, VMware, QEMU, innotek / VirtualBox); nestprobe run on "
+         "that machine reads it from CPUID", sources.MS_HYPERV_REQ),
+    Note("windows-azure-local-os", "condition", ("azure-local",),
+         "Azure Local is its own operating system: this verdict is about this machine with "
+         "Azure Local installed in place of this Windows", sources.MS_NESTED,
+         when(os="windows", win_edition=("home", "pro", "education", "enterprise", "server",
+                                         "other", "unknown"))),
+    Note("windows-firmware-unknown", "condition", SCENARIOS,
+         "Whether the firmware has VT-x/AMD-V switched on is not in this evidence (Coreinfo "
+         "shows the CPU's capability; systeminfo's 'Virtualization Enabled In Firmware' shows "
+         "the switch)", sources.MS_HYPERV_REQ,
+         when(os="windows", place=("bare-metal", "unseen"), exposed=True, win_firmware="unknown",
+              firmware_disabled=False)),
     # --- caveats ----------------------------------------------------------------------
+    Note("amd-host-no-nested-guests", "caveat", SCENARIOS,
+         "This is an AMD host whose hypervisor predates Windows Server 2022 / Windows 11 (its "
+         "build is in CPUID 0x40000002): its own VMs cannot be given nested virtualization "
+         "(\"this platform does not support nested virtualization\")", sources.MS_ENABLE,
+         when(place="hyperv-root", amd_host="too-old")),
+    Note("windows-third-party-hypervisor", "caveat", ("third-party",),
+         "On Windows, VirtualBox and VMware use VT-x/AMD-V directly only while the Windows "
+         "hypervisor is off: Hyper-V, the Virtual Machine Platform (WSL2), Windows Sandbox and "
+         "Memory integrity (VBS) each start it, and those products then run on the Windows "
+         "Hypervisor Platform, without nested VT-x for their guests", sources.MS_INSTALL_HYPERV,
+         when(os="windows", place=("bare-metal", "unseen"))),
+    Note("windows-containers-server-vm", "caveat", ("hyperv-containers",),
+         "For a container host in a Hyper-V VM, Microsoft's requirements name Windows Server "
+         "(Desktop Experience or Server Core) as the VM's operating system",
+         sources.MS_CONTAINERS,
+         when(os="windows", place="vm", win_edition=("pro", "education", "enterprise"))),
     Note("memory-fixed", "caveat", WINDOWS_SCENARIOS,
          "While Hyper-V runs inside this VM its memory cannot change: dynamic memory does not "
          "fluctuate and runtime resize fails; turn the VM off to change it", sources.MS_NESTED),
@@ -105,4 +138,8 @@ _NOTES: tuple[Note, ...] = (
 
 NOTES: Mapping[str, Note] = {note.id: note for note in _NOTES}
 #: Added to every verdict when its ``when`` holds, whatever the rule.
-GLOBAL_NOTES: tuple[str, ...] = ("windows-in-place-of-this-os", "hypervisor-unseen")
+GLOBAL_NOTES: tuple[str, ...] = (
+    "windows-in-place-of-this-os", "hypervisor-unseen", "windows-azure-local-os",
+    "windows-firmware-unknown", "windows-third-party-hypervisor", "windows-containers-server-vm",
+    "amd-host-no-nested-guests",
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nestprobe.model.record import replace
 from nestprobe.model.verdicts import Remediation
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.situation import Situation
@@ -65,6 +66,19 @@ REMEDIATIONS: Mapping[str, Remediation] = {
             "Update-VMVersion -Name <VM>   # only if Version < 9.3",
             "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
             "Start-VM -Name <VM>",
+        ),
+        source=sources.MS_ENABLE,
+    ),
+    "hyperv-upgrade-host-amd": Remediation(
+        layer="outer-hypervisor",
+        where="on the Hyper-V host (its own OS upgrade), then in PowerShell as Administrator "
+        "with this VM turned off",
+        steps=(
+            "Upgrade the host to Windows Server 2022 or later (a client host: Windows 11 or "
+            "later): AMD nesting is unavailable on Windows Server 2016/2019 and Windows 10",
+            "Update-VMVersion -Name <VM>   # configuration version 9.3 or higher",
+            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
+            "Or move this VM to an Intel host (Windows Server 2016 / Windows 10 or later)",
         ),
         source=sources.MS_ENABLE,
     ),
@@ -264,6 +278,110 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         ),
         source=sources.WSL_TROUBLESHOOTING,
     ),
+    # --- in this Windows, at the layer it owns (verdicts/windows.py attaches most) -------
+    "windows-upgrade-edition": Remediation(
+        layer="this-os",
+        where="in this Windows (Settings), then restart",
+        steps=(
+            "Settings > System > Activation > Upgrade your edition of Windows (Windows 10: "
+            "Settings > Update & Security > Activation): to Pro, Enterprise or Education",
+            "then, elevated: Enable-WindowsOptionalFeature -Online -FeatureName "
+            "Microsoft-Hyper-V -All",
+            "WSL2 needs no upgrade: wsl --install works on Home",
+        ),
+        source=f"{sources.MS_INSTALL_HYPERV}; {sources.MS_HYPERV_REQ}",
+    ),
+    "windows-enable-hyperv": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator, then restart",
+        steps=(
+            "Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -All",
+            "or: DISM /Online /Enable-Feature /All /FeatureName:Microsoft-Hyper-V",
+            "Restart-Computer",
+        ),
+        source=sources.MS_INSTALL_HYPERV,
+    ),
+    "windows-install-hyperv-server": Remediation(
+        layer="this-os",
+        where="on this Windows Server, in PowerShell as Administrator (it restarts)",
+        steps=("Install-WindowsFeature -Name Hyper-V -IncludeManagementTools -Restart",),
+        source=sources.MS_INSTALL_HYPERV,
+    ),
+    "windows-hypervisor-launch": Remediation(
+        layer="this-os",
+        where="in this Windows, in a Command Prompt as Administrator, then restart "
+        "(if the feature is installed but the Windows hypervisor did not launch)",
+        steps=(
+            "bcdedit /enum {current} | findstr -i hypervisorlaunchtype   # Off: never started",
+            "bcdedit /set hypervisorlaunchtype auto",
+            "shutdown /r /t 0",
+            "Still not running after the restart: Event Viewer > Applications and Services "
+            "Logs > Microsoft > Windows > Hyper-V-Hypervisor says why the launch failed",
+        ),
+        source=sources.WSL_TROUBLESHOOTING,
+    ),
+    "windows-wsl-install": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell or Command Prompt as Administrator, then restart",
+        steps=(
+            "wsl --install",
+            "wsl --status   # after the restart: Default Version: 2",
+        ),
+        source=f"{sources.WSL_INSTALL}; {sources.WSL_SERVER}",
+    ),
+    "windows-wsl-manual": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator (this build predates "
+        "wsl --install), then restart",
+        steps=(
+            "dism.exe /online /enable-feature /featurename:Microsoft-Windows-Subsystem-Linux "
+            "/all /norestart",
+            "dism.exe /online /enable-feature /featurename:VirtualMachinePlatform /all "
+            "/norestart",
+            "restart, install the WSL 2 Linux kernel update package, then: "
+            "wsl --set-default-version 2",
+        ),
+        source=sources.WSL_INSTALL_MANUAL,
+    ),
+    "windows-vm-platform": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator, then restart (if WSL is "
+        "installed but WSL2 fails with 0x80370102)",
+        steps=(
+            "Enable-WindowsOptionalFeature -Online -FeatureName VirtualMachinePlatform -All",
+            "bcdedit /set hypervisorlaunchtype auto",
+            "Restart-Computer",
+        ),
+        source=sources.WSL_TROUBLESHOOTING,
+    ),
+    "windows-enable-containers": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator, then restart (skip what "
+        "Get-WindowsOptionalFeature already shows Enabled)",
+        steps=(
+            "Enable-WindowsOptionalFeature -Online -FeatureName Containers -All",
+            "Restart-Computer",
+        ),
+        source=f"{sources.MS_CONTAINERS_SETUP}; {sources.MS_CONTAINERS}",
+    ),
+    "windows-install-containers-server": Remediation(
+        layer="this-os",
+        where="on this Windows Server, in PowerShell as Administrator (it restarts)",
+        steps=("Install-WindowsFeature -Name Containers -Restart",),
+        source=sources.MS_CONTAINERS_SETUP,
+    ),
+    "windows-update-wsl2": Remediation(
+        layer="this-os",
+        where="in this Windows: Settings > Windows Update (a newer release of Windows Server)",
+        steps=(
+            "winver   # shows the version and OS build",
+            "Install the latest feature update: WSL 2 needs Windows 10 version 1903 build "
+            "18362.1049 or later (x64), version 2004 build 19041 (ARM64), or Windows 11",
+            "Windows Server 2019 (build 17763) has WSL 1 only: WSL 2 needs Windows Server 2022 "
+            "or later",
+        ),
+        source=f"{sources.WSL_INSTALL_MANUAL}; {sources.WSL_SERVER}",
+    ),
     "kvm-access": Remediation(
         layer="this-os",
         where="on this machine, as root",
@@ -379,7 +497,21 @@ def resolve(ids: tuple[str, ...], situation: Situation) -> tuple[Remediation, ..
     out: list[Remediation] = []
     for rid in ids:
         for key in outer_fix(situation) if rid == OUTER else (rid,):
-            entry = REMEDIATIONS[key]
+            entry = _named(REMEDIATIONS[key], situation)
             if entry not in out:
                 out.append(entry)
     return tuple(out)
+
+
+def _named(entry: Remediation, situation: Situation) -> Remediation:
+    """A Hyper-V host's steps with this VM's name and host filled in, when the Windows guest
+    parameters (the host's data exchange) told them."""
+    if situation.outer != "hyperv" or entry.layer != "outer-hypervisor":
+        return entry
+    if situation.vm_name:
+        quoted = "'" + situation.vm_name.replace("'", "''") + "'"  # a PowerShell literal
+        entry = replace(entry, steps=tuple(s.replace("<VM>", quoted) for s in entry.steps))
+    if situation.host_name:
+        entry = replace(entry, where=entry.where.replace(
+            "on the Hyper-V host", f"on the Hyper-V host {situation.host_name}", 1))
+    return entry

@@ -16,8 +16,24 @@ from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, field, fields
 from nestprobe.verdicts import sources
+from nestprobe.verdicts.winsituation import (
+    PASTE_HYPERVISOR,
+    PASTE_VT,
+    WINDOWS_EVIDENCE,
+    WINDOWS_FIRMWARE,
+    WINDOWS_IDENTITY,
+    WINDOWS_SLAT,
+    WinComponent,
+    WinEdition,
+    WinFirmware,
+    WinLaunch,
+    WinVbs,
+    WinWsl2Build,
+    windows_part,
+)
 
-Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator"]
+Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator",
+                "root-or-guest"]
 Outer = Literal[
     "none", "hyperv", "kvm", "vmware", "virtualbox", "xen", "parallels", "other", "unidentified"
 ]
@@ -27,6 +43,12 @@ OsKind = Literal["windows", "linux", "other"]
 Depth = Literal["l0", "l1", "deeper", "unknown"]
 AzureSize = Literal["capable", "not-capable", "unknown"]
 AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
+#: Can the Microsoft hypervisor this OS sees give AMD-V to its VMs: its build is Windows
+#: Server 2022 / Windows 11 or later (enable-nested-virtualization.md: AMD EPYC/Ryzen hosts
+#: need "Windows Server 2022 or later, or Windows 11 or later"); n/a off AMD or off Hyper-V.
+AmdHost = Literal["ok", "too-old", "unknown", "n/a"]
+#: The first Windows build with AMD nesting on the host: Windows Server 2022 (20348).
+AMD_NESTING_HOST_BUILD = 20348
 
 
 class VendorRow(Record):
@@ -133,8 +155,20 @@ class Situation(Record):
     depth: Depth
     azure_size: AzureSize
     aws_type: AwsType
+    amd_host: AmdHost = "n/a"
+    # The Windows part (verdicts/windows.py reads it from environment.windows; "n/a" when
+    # this OS is not Windows).
+    win_edition: WinEdition = "n/a"
+    win_wsl2_build: WinWsl2Build = "n/a"
+    win_hyperv: WinComponent = "n/a"
+    win_wsl: WinComponent = "n/a"
+    win_launch: WinLaunch = "n/a"
+    win_firmware: WinFirmware = "n/a"
+    win_vbs: WinVbs = "n/a"
     hypervisor_name: str = ""  # for the text: "VMware", "an unidentified hypervisor"
     instance_type: str = ""
+    vm_name: str = ""  # the Hyper-V VM's name and host, when the guest parameters say
+    host_name: str = ""
     #: Situation field -> the assessment evidence it was read from.
     evidence: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
 
@@ -142,22 +176,25 @@ class Situation(Record):
 #: Fields a rule may match on (everything but the text helpers and evidence).
 MATCH_FIELDS: frozenset[str] = frozenset(
     f.name for f in fields(Situation)
-) - {"hypervisor_name", "instance_type", "evidence"}
+) - {"hypervisor_name", "instance_type", "vm_name", "host_name", "evidence"}
 
 #: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
 #: part's evidence to the observations that matter; none matching keeps the whole part.
 _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003")),
+    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
+                             *PASTE_HYPERVISOR)),
     "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "/sys/hypervisor",
-                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product")),
+                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
+                             *WINDOWS_IDENTITY)),
     "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
-                             "/sys/class/dmi/id/chassis")),
+                             "/sys/class/dmi/id/chassis", "DMI.")),
     "cpu": ("cpu", ("CPUID.0x0:",)),
     "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
-                                   "/proc/cpuinfo")),
-    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX")),
+                                   "/proc/cpuinfo", *PASTE_VT)),
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
+                                *WINDOWS_SLAT)),
     "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
-                                             "CPUID.0x80000001:ECX[2]")),
+                                             "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),
     "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
     "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
     "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
@@ -168,6 +205,8 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "depth": ("nesting", ()),
     "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
+    "amd_host": ("hypervisor", ("CPUID.0x40000002",)),
+    **WINDOWS_EVIDENCE,
 }
 
 #: DMI firmware strings (bios_vendor "SeaBIOS" ...) identify a platform, but quoted in a
@@ -205,6 +244,8 @@ def _place(a: Assessment) -> Place:
         return "hyperv-root"
     if hv.partition == "l1vh":
         return "hyperv-l1vh"
+    if hv.partition == "root-or-guest":
+        return "root-or-guest"
     if hv.detected:
         return "vm"
     # No hypervisor visible. Only the nesting assessment can say it is really L0;
@@ -243,6 +284,17 @@ def _os(system: str) -> OsKind:
     return "linux" if low == "linux" else "other"
 
 
+def _amd_host(a: Assessment) -> AmdHost:
+    if CPU_VENDORS.get(a.cpu.vendor or "") != "amd":
+        return "n/a"
+    for iface in a.hypervisor.interfaces:
+        version = iface.decoded.get("hyperv.version")
+        build = version.get("build_number") if version is not None else None
+        if iface.interface == "Hv#1" and isinstance(build, int):
+            return "ok" if build >= AMD_NESTING_HOST_BUILD else "too-old"
+    return "unknown" if a.hypervisor.vendor == "microsoft" else "n/a"
+
+
 def situate(a: Assessment) -> Situation:
     """Reduce an Assessment to the fields the matrix rules match on."""
     place = _place(a)
@@ -250,6 +302,7 @@ def situate(a: Assessment) -> Situation:
     virt = a.virtualization
     hv = a.hypervisor
     instance = hv.instance_type or ""
+    win = windows_part(a.environment.windows)
     cloud: Cloud = CLOUDS.get(hv.cloud or "", "other" if hv.cloud else "none")
     return Situation(
         place=place,
@@ -269,7 +322,17 @@ def situate(a: Assessment) -> Situation:
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
+        amd_host=_amd_host(a),
+        win_edition=win.edition,
+        win_wsl2_build=win.wsl2_build,
+        win_hyperv=win.hyperv,
+        win_wsl=win.wsl,
+        win_launch=win.launch,
+        win_firmware=win.firmware,
+        win_vbs=win.vbs,
         hypervisor_name=name,
         instance_type=instance,
+        vm_name=win.vm_name,
+        host_name=win.host_name,
         evidence=_evidence(a),
     )

@@ -81,3 +81,24 @@ DOCKER_DEVICE = "https://docs.docker.com/reference/cli/docker/container/run/#dev
 SYSTEMD_VIRT = "https://www.freedesktop.org/software/systemd/man/latest/systemd-detect-virt.html"
 #: Nothing in the matrix: said so instead of guessed.
 NESTPROBE = "nestprobe docs/verdicts.md"
+#: "Install Hyper-V" (ms.date 01/15/2025): Install-WindowsFeature -Name Hyper-V
+#: -IncludeManagementTools -Restart on Windows Server; Enable-WindowsOptionalFeature -Online
+#: -FeatureName Microsoft-Hyper-V -All on Windows; "The Hyper-V role can't be installed on
+#: Windows 10 Home or Windows 11 Home."
+MS_INSTALL_HYPERV = (
+    "MicrosoftDocs/windowsserverdocs WindowsServerDocs/virtualization/hyper-v/get-started/"
+    "Install-Hyper-V.md"
+)
+#: wsl --install: "Windows 10 version 2004 and higher (Build 19041 and higher) or Windows 11".
+WSL_INSTALL = "MicrosoftDocs/WSL WSL/install.md"
+#: WSL 2: x64 "Version 1903 or later, with Build 18362.1049 or later"; ARM64 2004 / 19041;
+#: the manual steps (Microsoft-Windows-Subsystem-Linux, VirtualMachinePlatform).
+WSL_INSTALL_MANUAL = "MicrosoftDocs/WSL WSL/install-manual.md"
+#: Windows Server 2022 and 2025 take wsl --install; Server 2019 the manual steps.
+WSL_SERVER = "MicrosoftDocs/WSL WSL/install-on-server.md"
+#: Enable-WindowsOptionalFeature -Online -FeatureName containers -All (Windows 10/11, with
+#: Microsoft-Hyper-V for Hyper-V isolation); Install-WindowsFeature -Name Containers (Server).
+MS_CONTAINERS_SETUP = (
+    "MicrosoftDocs/Virtualization-Documentation virtualization/windowscontainers/quick-start/"
+    "set-up-environment.md"
+)
