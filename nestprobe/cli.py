@@ -39,7 +39,7 @@ STATUS_EXIT = {
     "unknown": EXIT_UNKNOWN,
 }
 SCENARIOS = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
-COMMANDS = ("report", "check", "dump", "bench")
+COMMANDS = ("report", "check", "dump", "bench", "fleet")
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the full report (the default command)")
     _add_source_options(report)
     report.add_argument("--json", action="store_true", help="JSON report (schema_version 1)")
+    report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
+                        help="text (default), json (= --json), or prometheus "
+                        "(node_exporter textfile-collector metrics)")
 
     check = sub.add_parser("check", help="one scenario's verdict as an exit code, for installers")
     check.add_argument("scenario", choices=SCENARIOS)
@@ -89,9 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
     dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
 
+    from nestprobe.fleet.cli import register as register_fleet
     from nestprobe.timing.bench_cli import register
 
     register(sub)
+    register_fleet(sub)
     return parser
 
 
@@ -118,7 +123,12 @@ def _write_json(report: Report, out: TextIO) -> None:
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     report = _report_for(args)
-    if args.json:
+    if args.format == "prometheus":
+        from nestprobe.output.jsonreport import report_to_dict
+        from nestprobe.output.prometheus import metrics_from_report, render_prometheus
+
+        out.write(render_prometheus([metrics_from_report(report_to_dict(report))]))
+    elif args.json or args.format == "json":
         _write_json(report, out)
     else:
         from nestprobe.output.text import render_text
@@ -162,7 +172,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _run_check(args, stream)
         if args.command == "dump":
             return _run_dump(args, stream)
-        if args.command == "bench":
+        if args.command in ("bench", "fleet"):
             code: int = args.handler(args)
             return code
         return _run_report(args, stream)
