@@ -172,7 +172,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _run_check(args, stream)
         if args.command == "dump":
             return _run_dump(args, stream)
-        if args.command in ("bench", "fleet"):
+        if args.command == "fleet":
+            fleet_code: int = args.handler(args, stream)
+            return fleet_code
+        if args.command == "bench":
             code: int = args.handler(args)
             return code
         return _run_report(args, stream)
