@@ -33,7 +33,7 @@ from nestprobe.fleet.inputs import Input, collect
 from nestprobe.fleet.pool import assess_all
 from nestprobe.fleet.record import FLEET_KEYS
 from nestprobe.fleet.render import CSV_COLUMNS
-from nestprobe.output.jsonreport import render_json, report_to_dict
+from nestprobe.output.jsonreport import SCHEMA_VERSION, render_json, report_to_dict
 from nestprobe.verdicts.model import SCENARIOS, STATUSES
 
 CORPUS_FILES = sorted(DUMPS.glob("*")) if DUMPS.is_dir() else []
@@ -126,8 +126,8 @@ def test_csv_rows_are_the_documented_columns(corpus_dumps: Path) -> None:
 
 def test_readme_documents_every_csv_column() -> None:
     readme = (REPO / "README.md").read_text()
-    section = readme.split("## Many machines", 1)[1].split("\n## ", 1)[0]
-    documented = re.findall(r"^\| `([a-z_-]+)` \|", section, re.MULTILINE)
+    section = readme.split("**CSV columns**", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `([a-z0-9_-]+)` \|", section, re.MULTILINE)
     assert tuple(documented) == CSV_COLUMNS
 
 
@@ -156,7 +156,8 @@ BAD_INPUTS: dict[str, bytes] = {
     "binary.dump": bytes(range(256)) * 4,
     "truncated.dump": b"nestprobe-dump 1\nmachine x86_64\nsystem Linux\ncpuid-status ok\n",
     "not-a-report.json": b'{"hello": "world"}\n',
-    "future.json": b'{"schema_version": 2}\n',
+    # a report from a newer nestprobe
+    "future.json": json.dumps({"schema_version": SCHEMA_VERSION + 1}).encode(),
     "broken.json": b'{"schema_version": 1, \n',
     "nan.json": b'{"schema_version": NaN}\n',
     "list.json": b"[1, 2, 3]\n",
@@ -181,7 +182,7 @@ def test_bad_inputs_are_listed_and_never_stop_the_run(tmp_path: Path) -> None:
     for name in [*BAD_INPUTS, "tampered.json", "no-such-dir"]:
         assert str(tmp_path / name) in unread, name
     assert "verdicts.wsl2.status" in unread
-    assert "schema_version 1, found 2" in unread
+    assert f"schema_version 1 to {SCHEMA_VERSION}, found {SCHEMA_VERSION + 1}" in unread
     code, text = run(["fleet", str(tmp_path), "--format", "jsonl"])
     errors = {r["machine"]: r["error"] for r in jsonl(text) if "error" in r}
     assert set(errors) == {n.rsplit(".", 1)[0] for n in [*BAD_INPUTS, "tampered.json"]}

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from nestprobe.output.jsonreport import SCHEMA_VERSION
 from nestprobe.output.prometheus import MachineMetrics, metrics_from_report
 from nestprobe.verdicts.model import LAYERS, SCENARIOS, STATUSES
 
-REPORT_SCHEMA_VERSION = 1
 #: What a JSON-lines record adds in front of the report's own keys.
 FLEET_KEYS = ("machine", "input", "hostname")
 
@@ -77,9 +77,10 @@ def check_report(report: object) -> Mapping[str, Any]:
     """``report`` if it has every key the fleet reads, with the right types; else raise."""
     if not isinstance(report, Mapping):
         raise ReportShapeError(f"a JSON object, found {type(report).__name__}")
+    # Older reports are read too: the shape check below covers every key the fleet reads.
     version = report.get("schema_version")
-    if version != REPORT_SCHEMA_VERSION:
-        raise ReportShapeError(f"schema_version {REPORT_SCHEMA_VERSION}, found {version!r}")
+    if type(version) is not int or not 1 <= version <= SCHEMA_VERSION:
+        raise ReportShapeError(f"schema_version 1 to {SCHEMA_VERSION}, found {version!r}")
     none = type(None)
     for key in ("nestprobe_version", "answer", "source.kind"):
         _at(report, key, str)
