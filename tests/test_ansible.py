@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -103,12 +104,19 @@ def _play(tmp: Path, ssh: services.Sshd, dumper: Path,
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=no",  # no ssh master left behind
         "ANSIBLE_CONFIG": str(tmp / "no-ansible.cfg"),
     }
-    return subprocess.run(
-        [_ansible_playbook(), "-i", str(_inventory(tmp, ssh)), str(PLAYBOOK),
-         "-e", json.dumps(variables)],
-        cwd=tmp, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT_S,
-        check=False, stdin=subprocess.DEVNULL,
-    )
+    cmd = [_ansible_playbook(), "-i", str(_inventory(tmp, ssh)), str(PLAYBOOK),
+           "-e", json.dumps(variables)]
+    # Its own process group: on a timeout its workers and ssh clients go too.
+    proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=PLAYBOOK_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"ansible-playbook still running after {PLAYBOOK_TIMEOUT_S} s:\n{out[-4000:]}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def test_every_host_result_arrives_and_is_counted(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 EXIT_OK = 0
-EXIT_SHORT = 1
+EXIT_BLOCKED = 1  # `check`'s "blocked": here, some machine falls short of --require
 EXIT_BAD_INPUT = 6
 FORMATS = ("table", "csv", "jsonl", "prometheus")
 
@@ -112,4 +112,4 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     if summary.machines == 0:
         print("nestprobe: error: no input could be read", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return EXIT_SHORT if summary.failed else EXIT_OK
+    return EXIT_BLOCKED if summary.failed else EXIT_OK

@@ -1,9 +1,9 @@
 """The per-file work of ``nestprobe fleet``, run in worker processes.
 
-A file that starts with ``{`` is taken as a ``nestprobe --json`` report; anything else
-goes to ``nestprobe.load`` (every dump format ``report --from`` reads). Whatever goes
-wrong with one file becomes an :class:`Unreadable` with the reason: a bad file never
-stops the run, and nothing here raises.
+A file that starts with ``{`` is taken as a ``nestprobe --json`` report; anything else is
+loaded and assessed as ``nestprobe.load`` does (every dump format ``report --from``
+reads). Whatever goes wrong with one file becomes an :class:`Unreadable` with the reason:
+a bad file never stops the run, and nothing here raises.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _is_json(path: str) -> bool:
         with open(path, "rb") as stream:
             head = stream.read(SNIFF_BYTES)
     except OSError:
-        return False  # nestprobe.load reports why, in its words
+        return False  # the dump loader reports why, in its words
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = head[: len(head) & ~1].decode("utf-16", "ignore")
     else:
@@ -76,11 +76,12 @@ def assess(item: Input, keep_line: bool = False) -> Result:
         if _is_json(item.path):
             report = check_report(_read_json(item.path))
             hostname = None
-        else:
-            import nestprobe
+        else:  # nestprobe.load(path), without importing the package root from an app
             from nestprobe.output.jsonreport import report_to_dict
+            from nestprobe.report import build_report
+            from nestprobe.sources.load import load_snapshot
 
-            assessed = nestprobe.load(item.path)
+            assessed = build_report(load_snapshot(item.path))
             report = report_to_dict(assessed)
             hostname = _hostname(assessed)
         return machine_from_report(report, item.machine, item.path, hostname,
