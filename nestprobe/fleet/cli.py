@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -63,6 +62,8 @@ def _destination(path: str | None, fallback: TextIO) -> Iterator[TextIO]:
     if path is None:
         yield fallback
         return
+    import tempfile  # here: the rest of the CLI starts faster without it
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nestprobe-fleet.", dir=directory)
     try:
