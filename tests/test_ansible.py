@@ -175,11 +175,12 @@ def test_a_requirement_falls_short_fails_the_play(
     assert len((tmp_path / "results" / "fleet.jsonl").read_text().splitlines()) == 3
 
 
-def test_playbook_syntax() -> None:
+def test_playbook_syntax(tmp_path: Path) -> None:
     check = subprocess.run(
         [_ansible_playbook(), "--syntax-check", "-i", "localhost,", str(PLAYBOOK)],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": str(tmp_path / "home"),
+             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")},
     )
     assert check.returncode == 0, check.stdout + check.stderr
 
