@@ -3,7 +3,7 @@ is imported by the handler, so the rest of the CLI does not pay for it.
 
 Exit codes follow the CLI contract (README "Exit status"): 0 done; 1 some machine falls
 short of a ``--require`` (an unreadable input counts as short: it proves nothing);
-2 usage; 6 no input could be read at all.
+2 usage (including an ``--output`` nobody can write); 6 no input could be read at all.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1  # `check`'s "blocked": here, some machine falls short of --require
+EXIT_USAGE = 2
 EXIT_BAD_INPUT = 6
 FORMATS = ("table", "csv", "jsonl", "prometheus")
 
@@ -88,6 +89,10 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     if not inputs and not missing:
         print("nestprobe: error: no input files in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.output and not os.access(os.path.dirname(os.path.abspath(args.output)), os.W_OK):
+        print(f"nestprobe: error: cannot write --output {args.output}: its directory is not "
+              "writable", file=sys.stderr)
+        return EXIT_USAGE
     summary = Summary(tuple(args.require))
     with _destination(args.output, out or sys.stdout) as stream:
         writer = WRITERS[args.format](stream, args.names)
