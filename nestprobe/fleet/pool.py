@@ -34,6 +34,7 @@ def _warm() -> None:
     """Import the whole report path once, before forking, so no worker pays for it."""
     import nestprobe.output.jsonreport
     import nestprobe.report
+    import nestprobe.sources.importers.common
     import nestprobe.sources.load  # noqa: F401
 
 

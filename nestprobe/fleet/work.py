@@ -8,7 +8,6 @@ a bad file never stops the run, and nothing here raises.
 
 from __future__ import annotations
 
-import codecs
 import json
 from typing import Any
 
@@ -26,31 +25,13 @@ from nestprobe.fleet.record import (
 #: (the Ansible playbook passes ``--file /proc/sys/kernel/hostname``).
 HOSTNAME_FILES = ("/proc/sys/kernel/hostname", "/etc/hostname")
 HOSTNAME_MAX = 253  # a DNS name's limit; anything longer is not a host name
-SNIFF_BYTES = 64
-
-
-def _is_json(path: str) -> bool:
-    """Whether the file's first visible character is ``{`` (UTF-8 or BOM-marked UTF-16)."""
-    try:
-        with open(path, "rb") as stream:
-            head = stream.read(SNIFF_BYTES)
-    except OSError:
-        return False  # the dump loader reports why, in its words
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = head[: len(head) & ~1].decode("utf-16", "ignore")
-    else:
-        text = head.decode("utf-8", "ignore")
-    return text.lstrip("\ufeff \t\r\n").startswith("{")
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _read_json(path: str) -> Any:
-    from nestprobe.sources.importers.common import decode_text, read_bytes
-
-    text = decode_text(read_bytes(path), path)  # bounded, and its errors name the file
+def _parse_json(text: str, path: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -72,16 +53,20 @@ def _hostname(report: Any) -> str | None:
 
 def assess(item: Input, keep_line: bool = False) -> Result:
     """One input file -> its machine's record, or why it could not be read."""
+    from nestprobe.sources.importers.common import decode_text, read_bytes
+
     try:
-        if _is_json(item.path):
-            report = check_report(_read_json(item.path))
+        # Read once, bounded, with the dump loader's errors (they name the file).
+        text = decode_text(read_bytes(item.path), item.path)
+        if text.lstrip(" \t\r\n").startswith("{"):
+            report = check_report(_parse_json(text, item.path))
             hostname = None
-        else:  # nestprobe.load(path), without importing the package root from an app
+        else:  # nestprobe.load(path) on the text already read
             from nestprobe.output.jsonreport import report_to_dict
             from nestprobe.report import build_report
-            from nestprobe.sources.load import load_snapshot
+            from nestprobe.sources.load import parse_snapshot
 
-            assessed = build_report(load_snapshot(item.path))
+            assessed = build_report(parse_snapshot(text, item.path))
             report = report_to_dict(assessed)
             hostname = _hostname(assessed)
         return machine_from_report(report, item.machine, item.path, hostname,
