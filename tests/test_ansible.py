@@ -105,6 +105,8 @@ def _play(tmp: Path, ssh: services.Sshd, dumper: Path,
         **os.environ,
         "ANSIBLE_HOME": str(tmp / "ansible-home"),  # nothing written to ~/.ansible
         "ANSIBLE_LOCAL_TEMP": str(tmp / "local-tmp"),
+        # Tasks delegated to localhost use localhost's remote tmp, not the hosts' one.
+        "ANSIBLE_REMOTE_TEMP": str(tmp / "remote-tmp"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=no",  # no ssh master left behind
