@@ -4,4 +4,7 @@ import sys
 
 from nestprobe.cli import main
 
-sys.exit(main())
+# Guarded: where worker processes are spawned (Windows, macOS), `nestprobe fleet`'s workers
+# import this module again and must not run the CLI.
+if __name__ == "__main__":
+    sys.exit(main())

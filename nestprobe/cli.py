@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Scenario
 
-COMMANDS = ("report", "check", "dump", "bench")
+COMMANDS = ("report", "check", "dump", "bench", "fleet")
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the full report (the default command)")
     _add_source_options(report)
     report.add_argument("--json", action="store_true", help="JSON report (schema_version 1)")
+    report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
+                        help="text (default), json (= --json), or prometheus "
+                        "(node_exporter textfile-collector metrics)")
 
     check = sub.add_parser("check", help="one scenario's verdict as an exit code, for installers")
     check.add_argument("scenario", choices=SCENARIOS)
@@ -80,8 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
 
     from nestprobe.bench.cli import register
+    from nestprobe.fleet.cli import register as register_fleet
 
     register(sub)
+    register_fleet(sub)
     return parser
 
 
@@ -108,7 +113,12 @@ def _write_json(report: Report, out: TextIO) -> None:
 
 def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     report = _report_for(args)
-    if args.json:
+    if args.format == "prometheus":
+        from nestprobe.output.jsonreport import report_to_dict
+        from nestprobe.output.prometheus import metrics_from_report, render_prometheus
+
+        out.write(render_prometheus([metrics_from_report(report_to_dict(report))]))
+    elif args.json or args.format == "json":
         _write_json(report, out)
     else:
         from nestprobe.output.text import render_text
@@ -152,6 +162,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _run_check(args, stream)
         if args.command == "dump":
             return _run_dump(args, stream)
+        if args.command == "fleet":
+            fleet_code: int = args.handler(args, stream)
+            return fleet_code
         if args.command == "bench":
             code: int = args.handler(args)
             return code

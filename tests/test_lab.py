@@ -141,3 +141,36 @@ def test_direct_kvm_guest(artifacts: build.Artifacts) -> None:
     result = boot("kvm-direct", Machine("host", accel="kvm"), vmlinuz=artifacts.kernel.vmlinuz,
                   initrd=artifacts.flat, logdir=RUN / "logs", timeout_s=120)
     _check(_dump(result, "kvm-direct", result.log), expect)
+
+
+def test_fleet_over_the_corpus_and_the_lab(
+    boots: tuple[dict[str, Boot], float], tmp_path: Path
+) -> None:
+    """`nestprobe fleet` over the corpus plus every dump the lab's guests wrote (the static
+    dumper's output, as a fleet collection brings it back): one machine each, all read."""
+    from conftest import DUMPS
+
+    results = boots[0]
+    l1_log = results[configs.L1.name].log
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    logs = {c.name: results[c.name].log for c in (*configs.FLAT, configs.L1)}
+    logs |= {tag: guest.text for tag, guest in console.guests(l1_log).items()}
+    for tag, log in logs.items():
+        block = console.dumps(log).get(tag)
+        if block is not None and block.rc == 0:  # the tests above say why one is missing
+            (lab / f"{tag}.dump").write_text(block.text)
+    assert len(list(lab.iterdir())) >= len(configs.FLAT)
+    args = [sys.executable, "-m", "nestprobe", "fleet", str(DUMPS), str(lab)]
+    jsonl = subprocess.run([*args, "--format", "jsonl"], cwd=host.REPO, capture_output=True,
+                           text=True, timeout=300, check=False)
+    assert jsonl.returncode == 0, jsonl.stderr
+    records = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert not [r for r in records if "error" in r]
+    names = {r["machine"] for r in records}
+    assert {p.stem for p in lab.iterdir()} <= names
+    assert len(names) == len(records) == len(list(DUMPS.iterdir())) + len(list(lab.iterdir()))
+    table = subprocess.run(args, cwd=host.REPO, capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert table.stdout.startswith(f"nestprobe fleet: {len(records)} machines assessed\n")
+    assert "What to change, by layer and where:" in table.stdout

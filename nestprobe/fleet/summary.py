@@ -1,0 +1,66 @@
+"""What the fleet adds up to: verdict counts, fixes grouped by layer and where, the
+inputs that could not be read, and the machines that fall short of each requirement.
+
+Built one result at a time, so machines stream past without being kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nestprobe.fleet.record import Fix, Machine, Result, Unreadable
+from nestprobe.fleet.require import Requirement
+from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES
+
+
+@dataclass(slots=True)
+class FixGroup:
+    """One change at one place, with every machine that needs it and what it unblocks."""
+
+    fix: Fix
+    scenarios: set[str] = field(default_factory=set)
+    machines: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Summary:
+    requirements: tuple[Requirement, ...] = ()
+    machines: int = 0
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {s: dict.fromkeys(STATUSES, 0) for s in SCENARIOS}
+    )
+    groups: dict[Fix, FixGroup] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    short: dict[Requirement, list[str]] = field(default_factory=dict)
+
+    def add(self, result: Result) -> None:
+        for req in self.requirements:
+            if not req.met_by(result):
+                self.short.setdefault(req, []).append(result.machine)
+        if isinstance(result, Unreadable):
+            self.unreadable.append(result)
+            return
+        self.machines += 1
+        for scenario, status in result.metrics.verdicts:
+            self.counts[scenario][status] += 1
+        self._add_fixes(result)
+
+    def _add_fixes(self, machine: Machine) -> None:
+        for scenario, fix in machine.fixes:
+            group = self.groups.get(fix)
+            if group is None:
+                group = self.groups[fix] = FixGroup(fix)
+            group.scenarios.add(scenario)
+            if not group.machines or group.machines[-1] != machine.machine:
+                group.machines.append(machine.machine)
+
+    def ordered_groups(self) -> list[FixGroup]:
+        """By layer (outer hypervisor first), then the most machines, then where."""
+        return sorted(self.groups.values(), key=lambda g: (
+            LAYERS.index(g.fix.layer) if g.fix.layer in LAYERS else len(LAYERS),
+            -len(g.machines), g.fix.where, g.fix.steps))
+
+    @property
+    def failed(self) -> bool:
+        """Some machine falls short of some requirement."""
+        return any(self.short.values())
