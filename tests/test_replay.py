@@ -96,4 +96,21 @@ def test_timed_dump_replays_like_a_timed_live_run(tmp_path: pytest.TempPathFacto
     assert main(["--json"], out=live_out) == 0
     replayed, live = json.loads(replay_out.getvalue()), json.loads(live_out.getvalue())
     assert replayed["timing"] is not None
-    assert _without_timing(replayed) == _without_timing(live)
+    if _band_call(replayed) == _band_call(live):
+        assert _without_timing(replayed) == _without_timing(live)
+    else:
+        # Two measurements on either side of a band edge (or one disturbed) may rightly
+        # suggest different levels; what CPUID and the OS show must still be the same.
+        for key in ("cpuid", "cpu", "environment"):
+            assert replayed[key] == live[key], key
+        assert replayed["hypervisor"]["interfaces"] == live["hypervisor"]["interfaces"]
+        assert replayed["nesting"]["at_least"] == live["nesting"]["at_least"]
+
+
+def _band_call(report: dict[str, object]) -> tuple[str, bool]:
+    """The latency band a report's own measurement falls in, and whether it was noisy."""
+    from nestprobe.assess.bands import classify
+    from nestprobe.model.latency import LatencyRecord
+
+    call = classify(LatencyRecord.from_dict(report["timing"]))  # type: ignore[arg-type]
+    return call.band.name, call.noisy
