@@ -24,10 +24,11 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: sha256 of the canonical schema per schema_version. Editing the schema means the report
 #: changed shape: bump schema_version (in the schema's const and in jsonreport.py) and add
 #: a new line here; never edit an existing one.
-#: v2: verdict conditions became objects with a state.
+#: v2: verdict conditions became objects with a state; then (still unreleased) checked
+#: conditions (id, source), options for other goals, who-answers and OS-sureness fields.
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
-    2: "af4dad82b674a05c79b23f5e22f9399f35854b6ce81512e28267e578c813b7cd",
+    2: "d92e45785356653fc767bb19df84897f7022ad2457c5fece1543844a4b92f8f9",
 }
 
 

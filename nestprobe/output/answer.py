@@ -32,13 +32,41 @@ def _where(report: Report) -> str:
     return f"a guest of {name}"
 
 
+def _hidden_witness(report: Report) -> str:
+    cpu = report.assessment.cpu
+    if cpu.feature_mask == "masked" and cpu.extension_expected is not None:
+        return "the CPU has it, but it and the features hypervisors hide with it are missing"
+    if cpu.virtual_model:
+        return "its CPU name is one only virtual CPUs carry"
+    return "CPUID exits as slowly as in a VM"
+
+
+def _root_host(report: Report) -> str:
+    """What runs in a root partition, as sure as the facts are."""
+    env = report.assessment.environment
+    if env.os == "Windows" and env.os_confidence == "certain":
+        return "a Windows host with the Microsoft hypervisor running"
+    if env.os == "Windows":
+        return ("almost certainly a Windows host with the Microsoft hypervisor running: the "
+                "snapshot does not name its OS, and only Linux on MSHV is a root otherwise")
+    if env.os == "Linux":
+        return "Linux as the Microsoft hypervisor's root partition (MSHV)"
+    return "the Microsoft hypervisor's host OS"
+
+
 def answer(report: Report) -> str:
     """One sentence: yes/no/cannot tell, and the layer that decides it."""
     snap = report.snapshot
     a = report.assessment
-    hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
+    hv, virt, nest, env = a.hypervisor, a.virtualization, a.nesting, a.environment
     ext = _extension_name(report)
 
+    if env.xen_domain == "dom0":
+        return ("No other hypervisor: this OS is Xen's dom0; Xen owns VT-x/AMD-V here, so KVM "
+                "cannot load, and this machine runs VMs through Xen's toolstack (xl).")
+    if env.xen_domain == "domU" and env.xen_mode == "pv":
+        return ("No: this OS is a Xen PV domain; Xen owns VT-x/AMD-V and gives PV domains none, "
+                "whatever user-space CPUID shows. Only an HVM domain with nestedhvm=1 can nest.")
     if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":
         detail = snap.cpuid_detail or snap.cpuid_status
         seen = f"; a hypervisor is visible ({hv.vendor or 'unidentified'})" if hv.detected else ""
@@ -46,9 +74,8 @@ def answer(report: Report) -> str:
     if hv.partition == "root":
         inside = " inside a VM" if (nest.level or 0) >= 1 else ""
         return (
-            f"Yes: this is a Hyper-V root partition{inside} (a Windows host with the Microsoft "
-            f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it "
-            "by design."
+            f"Yes: this is a Hyper-V root partition{inside} ({_root_host(report)}); it runs "
+            f"VMs through Hyper-V, and {ext} is hidden from it by design."
         )
     if hv.emulated:
         return (
@@ -59,8 +86,15 @@ def answer(report: Report) -> str:
             else f"No: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) and no {ext} "
             "is exposed; use a hardware-accelerated VM instead."
         )
+    if virt.firmware_disabled and hv.detected:
+        return (f"No: this VM's CPU advertises {ext} but it arrives locked off "
+                "(IA32_FEATURE_CONTROL): the outer hypervisor must enable it.")
     if virt.firmware_disabled:
         return f"No: the CPU has {ext}, but the firmware (BIOS/UEFI) disabled it; enable it there."
+    if hv.hidden and not virt.exposed:
+        return (f"No: a hypervisor that hides itself runs this OS ({_hidden_witness(report)}) "
+                f"and does not pass {ext} through: enable nested virtualization in that "
+                "hypervisor.")
     if virt.exposed:
         slat = " with SLAT" if virt.slat else ""
         if not hv.detected:
@@ -79,5 +113,9 @@ def answer(report: Report) -> str:
             f"through{tail}."
         )
     if snap.cpuid_status == "ok":
-        return f"No: this CPU does not report {ext} and no hypervisor is visible."
+        return (f"No: this CPU does not report {ext} and no hypervisor is visible: it lacks "
+                f"{ext}, or a hypervisor hides both itself and {ext}.")
+    if virt.exposed is False:
+        return (f"No: the kernel reports no {ext} and no hypervisor: a hypervisor that hides "
+                f"itself, firmware that disabled it, or a CPU without it.")
     return "Cannot tell from the evidence available."
