@@ -332,3 +332,20 @@ def test_any_signatures_are_safe(entries: list[tuple[int, bytes, int]]) -> None:
         # The rendered signature names exactly the published bytes.
         raw = iface.signature.encode().decode("unicode_escape").encode("latin-1")
         assert raw == regs_bytes(*leaves[(iface.base, 0)][1:])
+
+
+def test_vm_like_exit_latency_is_a_witness_when_nothing_else_shows() -> None:
+    """A live probe: no bit, no signature, but CPUID exits as in an L1 VM (medium band)."""
+    from nestprobe.model.latency import LatencyRecord
+
+    record = LatencyRecord(
+        cpuid_ticks=1226, median_ticks=1300, p99_ticks=1500, baseline_ticks=26.0, tsc_hz=2.6e9,
+        tsc_hz_source="calibrated:CLOCK_MONOTONIC_RAW", tsc_quantum_ticks=26, samples=360,
+        batches=3, leaves=(0, 1, 0x40000000), pinned_cpu=1)
+    # Native leaf 1 (the features hypervisors hide are all there): only timing can speak.
+    bare = snap({(0, 0): INTEL, (1, 0): Registers(0x000306C3, 0, 0x7FFAFBBF, 0xBFEBFBFF)})
+    timed = Snapshot("ok", bare.cpuid, bare.os, latency=record)
+    h = assess_hypervisor(timed)
+    assert (h.detected, h.hidden) == (False, True)
+    assert "timing:band" in sources(h.evidence)
+    assert assess_hypervisor(bare).hidden is False

@@ -734,3 +734,28 @@ def test_xen_pv_domain_is_decided_by_the_os_facts() -> None:
     for verdict in verdicts:
         assert (verdict.rule, verdict.status) == ("xen-pv", "blocked")
         assert "type = \"hvm\"" in verdict.remediation[0].steps[0]
+
+
+def test_too_old_amd_host_end_to_end_from_cpuid() -> None:
+    """The whole pipeline on an AMD Hyper-V guest whose host reports build 14393 (0x3839, SP2,
+    service 2273: Windows Server 2016) and gives no SVM: upgrade the host, at the outer layer."""
+    from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
+    from nestprobe.pipeline import build_report
+
+    amd = Registers(0x10, 0x68747541, 0x444D4163, 0x69746E65)
+    table = CpuidTable({
+        (0, 0): amd, (1, 0): Registers(0x00800F12, 0, 1 << 31, 0),
+        (0x80000000, 0): Registers(0x80000008, 0, 0, 0), (0x80000001, 0): Registers(0, 0, 0, 0),
+        (0x40000000, 0): Registers(0x4000000A, 0x7263694D, 0x666F736F, 0x76482074),
+        (0x40000001, 0): Registers(0x31237648, 0, 0, 0),
+        (0x40000002, 0): Registers(0x3839, 0x000A0000, 2, 0x8E1),
+        (0x40000003, 0): Registers(0x2E7F, 0x003B8030, 0, 0),
+        (0x40000004, 0): Registers(0, 0, 0, 0),
+    })
+    report = build_report(Snapshot("ok", table, OsFacts("unknown", "x86_64")))
+    assert report.assessment.hypervisor.hyperv is not None
+    assert report.assessment.hypervisor.hyperv.build == 14393
+    verdict = report.verdicts["wsl2"]
+    assert verdict.status == "blocked"
+    assert {c.id: c.state for c in verdict.conditions}["hyperv-host-amd"] == "unmet"
+    assert verdict.remediation[0].steps[0].startswith("Upgrade the Hyper-V host")

@@ -150,15 +150,21 @@ def _extension_expected(
 def _feature_mask(
     snapshot: Snapshot, vendor: str | None, raw: bool, ev: list[Evidence],
 ) -> MaskState | None:
-    """The features hypervisors hide with VT-x: cleared (masked) or there (native)."""
-    reading = masks.read_cpuid(snapshot.cpuid, vendor) if raw else None
-    if reading is None and not raw:
-        text = cpuinfo.x86_text(snapshot.os)
-        flags = cpuinfo.flags(text) if text is not None else None
-        if flags is not None:
-            reading = masks.read_flags(flags, vendor, f"{CPUINFO}:flags")
+    """The features hypervisors hide with VT-x: cleared (masked) or there (native).
+
+    Raw CPUID decides; the kernel's flags (derived from the same leaf) must not contradict
+    a "masked" reading, so a partial or synthetic leaf 1 cannot invent a hypervisor.
+    """
+    text = cpuinfo.x86_text(snapshot.os)
+    flags = cpuinfo.flags(text) if text is not None else None
+    kernel = masks.read_flags(flags, vendor, f"{CPUINFO}:flags") if flags is not None else None
+    reading = masks.read_cpuid(snapshot.cpuid, vendor) if raw else kernel
     if reading is None:
         return None
+    if reading.state == "masked" and kernel is not None and kernel.state == "native":
+        ev.append(Evidence("CPUID lacks the features hypervisors hide, but the kernel reports "
+                           "them: decides nothing", kernel.source, "mixed"))
+        return "mixed"
     if reading.state == "masked":
         claim = ("the features hypervisors hide together with VT-x/AMD-V are missing: "
                  f"{', '.join(reading.absent)} ({masks.MASK_SOURCE})")

@@ -177,7 +177,7 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "wsl": ("environment", ("/proc/sys/kernel/osrelease",)),
     "container": ("environment", ("/.dockerenv", "/run/.containerenv", "/proc/1/cgroup")),
     "xen_dom0": ("environment", ("/proc/xen",)),
-    "xen_pv": ("virtualization", ("/sys/hypervisor/guest_type", "/proc/xen")),
+    "xen_pv": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
     "depth": ("nesting", ()),
     "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
