@@ -100,6 +100,10 @@ def answer(report: Report) -> str:
         if not hv.detected:
             return f"Yes: bare metal with {ext}{slat}; this OS can host VMs."
         return f"Yes: {ext}{slat} reaches this OS, {_where(report)}; it can host nested VMs."
+    if virt.exposed is None:
+        seen = f"; this OS is {_where(report)}" if hv.detected else ""
+        return (f"Cannot tell: the snapshot holds neither CPUID leaf 1 nor the kernel's flags, "
+                f"so whether {ext} reaches this OS is unknown{seen}.")
     if hv.detected:
         tail = ""
         if hv.confidential:

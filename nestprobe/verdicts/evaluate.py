@@ -31,7 +31,7 @@ from nestprobe.verdicts.conditions import (
 )
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
-from nestprobe.verdicts.remediation import resolve, resolve_options
+from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
 from nestprobe.verdicts.rules import Rule, matches
 from nestprobe.verdicts.situation import Situation, situate
 
@@ -55,9 +55,11 @@ def _claim(rule: Rule, situation: Situation) -> str:
 
 
 def _reasons(rule: Rule, situation: Situation) -> list[Evidence]:
-    """The assessment's evidence for every fact the rule matched on, then the rule's claim."""
+    """The assessment's evidence for every fact the rule matched on (and for who runs this
+    VM when the fix is theirs), then the rule's claim."""
     seen: list[Evidence] = []
-    for name in rule.when:
+    names = [*rule.when, *(("outer",) if OUTER in rule.remediation else ())]
+    for name in names:
         for item in situation.evidence.get(name, ()):
             if item not in seen:
                 seen.append(item)
