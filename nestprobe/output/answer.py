@@ -119,7 +119,5 @@ def answer(report: Report) -> str:
     if snap.cpuid_status == "ok":
         return (f"No: this CPU does not report {ext} and no hypervisor is visible: it lacks "
                 f"{ext}, or a hypervisor hides both itself and {ext}.")
-    if virt.exposed is False:
-        return (f"No: the kernel reports no {ext} and no hypervisor: a hypervisor that hides "
-                f"itself, firmware that disabled it, or a CPU without it.")
-    return "Cannot tell from the evidence available."
+    return (f"No: the kernel reports no {ext} and no hypervisor: a hypervisor that hides "
+            "itself, firmware that disabled it, or a CPU without it.")
