@@ -63,6 +63,11 @@ WITH_HV = {
     "xen": "Xen with Viridian (Hyper-V enlightenments)",
 }
 HV_PROVIDER = {"oracle": "VirtualBox (Hyper-V paravirtualization provider)"}
+#: Where the co-masked features were read (decode/masks.py MaskReading.source).
+MASK_READ = "CPUID.0x1:ECX,EDX"
+#: Every source a hidden-hypervisor witness is read from (nesting and verdict reasons).
+HIDDEN_WITNESS_SOURCES = frozenset({
+    MASK_READ, "CPUID.0x80000001:ECX,EDX", f"{CPUINFO}:flags", BRAND, "timing:band"})
 #: A timing band this sure of a VM is a witness on its own (assess/bands.py).
 TIMING_WITNESS = frozenset({"medium", "high"})
 
@@ -352,10 +357,11 @@ def _hidden_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity) -> _Choice | Non
         ev.append(Evidence("a virtual-only CPU name with the hypervisor bit clear",
                            BRAND, cpu_id.brand))
     if cpu_id.feature_mask == "masked" and cpu_id.extension_expected is not None:
+        read = next((e.source for e in cpu_id.evidence if e.value == "masked"), MASK_READ)
         ev.append(Evidence(
             "this CPU has VT-x/AMD-V, yet it and the features hypervisors hide with it are "
-            "all missing: a hypervisor's mask (firmware never clears CPUID bits)",
-            masks.MASK_SOURCE, "masked"))
+            f"all missing: a hypervisor's mask, as {masks.MASK_SOURCE} apply it (turning "
+            "VT-x off at power-on never clears a CPUID bit)", read, "masked"))
     record = snapshot.latency
     if record is not None:
         call = classify(record)

@@ -27,15 +27,11 @@ from __future__ import annotations
 
 from nestprobe.assess.bands import BandCall, classify, lower
 from nestprobe.assess.hyperv import NESTED_BIT
-from nestprobe.assess.identity import BRAND
-from nestprobe.decode.masks import MASK_SOURCE
+from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts, Nesting
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.snapshot import Snapshot
-
-#: Where identity's hidden-hypervisor witnesses come from (assess/identity.py step 6).
-HIDDEN_WITNESS_SOURCES = frozenset({BRAND, MASK_SOURCE, "timing:band"})
 
 
 def hyperv_nested(hypervisor: HypervisorFacts) -> tuple[bool, Evidence] | None:

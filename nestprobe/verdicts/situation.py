@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
-from nestprobe.decode.masks import MASK_SOURCE
+from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, field, fields
@@ -151,8 +151,8 @@ MATCH_FIELDS: frozenset[str] = frozenset(
     f.name for f in fields(Situation)
 ) - {"hypervisor_name", "instance_type", "evidence", "alternatives"}
 
-#: Where identity's hidden-hypervisor and fingerprint witnesses come from.
-HIDDEN_WITNESSES = (MASK_SOURCE, "timing:band", "CPUID.0x80000002")
+#: Where identity's hidden-hypervisor witnesses come from (assess/identity.py step 6).
+HIDDEN_WITNESSES = tuple(sorted(HIDDEN_WITNESS_SOURCES))
 
 #: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
 #: part's evidence to the observations that matter; none matching keeps the whole part.
