@@ -185,3 +185,21 @@ def test_hwvirt_sees_the_captured_vmx_svm_flags(case: tuple[str, Row, Snapshot])
         assert any("Xen owns VT-x/AMD-V" in e.claim for e in virt.evidence), row.why
         return
     assert virt.exposed is bool({"vmx", "svm"} & flags), row.why
+
+
+@pytest.mark.parametrize(("name", "rule"), [("rhel5-xen-dom0", "xen-dom0"),
+                                            ("rhel5-xen-domU-pv", "xen-pv")])
+def test_xen_pv_domains_are_decided_by_the_os_facts(
+    name: str, rule: str, virt_what_roots: Path, tmp_path: Path,
+) -> None:
+    """Both roots show vmx (the CPU below Xen) and no hypervisor flag; the OS facts say Xen
+    owns VT-x: every verdict follows the Xen rule, and the answer says so."""
+    from nestprobe.output.answer import answer
+    from nestprobe.pipeline import build_report
+
+    report = build_report(fixture_snapshot(parse_fixture(virt_what_roots / f"{name}.txt"),
+                                           tmp_path))
+    assert {v.rule for v in report.verdicts} == {rule}
+    assert {v.status for v in report.verdicts} == {"blocked"}
+    assert all(r.layer != "firmware" for v in report.verdicts for r in v.remediation)
+    assert "Xen" in answer(report)
