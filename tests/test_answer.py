@@ -23,6 +23,14 @@ CASES = [
      "x64 emulation on Windows on ARM: no hardware virtualization to pass on"),
     ("azure-tdx-cvm-hyperv.txt", "No:", "confidential VM",
      "a TDX confidential VM offers no nesting"),
+    ("manusov-vbox-WinXP_32-asus-n750jk.txt", "No:", "a hypervisor that hides itself",
+     "VirtualBox legacy: bit and signature hidden, the co-masked features show it"),
+    ("rjcp-hvroot-i7-8565U.xml.txt", "Yes:", "almost certainly a Windows host",
+     "a root partition whose dump names no OS: Windows, said with how sure"),
+    ("fragments-wsl2-qemuuser-hyperv-from-issues.txt", "Cannot tell", "is unknown",
+     "no leaf 1: the answer must not say No while every verdict says unknown"),
+    ("virtualbox-kvm-paravirt-i7-4980hq.txt", "No:", "VirtualBox (KVM paravirtualization",
+     "KVM's signature with VirtualBox's feature set: VirtualBox answers"),
 ]
 
 

@@ -32,6 +32,7 @@ class Truth(NamedTuple):
 
 KVM_NO = Truth("kvm", None, True, False, False, "")
 ROOT = Truth("microsoft", "root", True, False, True, "")
+VBOX_KVM = Truth("oracle", None, True, False, False, "")
 
 TRUTH: dict[str, Truth] = {
     "aws-xen-t2micro.txt": Truth("xen", None, True, False, False, "row 1: Xen HVM t2.micro"),
@@ -57,18 +58,22 @@ TRUTH: dict[str, Truth] = {
                                               "row 15: VMX bit on an AMD vendor string"),
     "rjcp-kvm-qnx-guest-nested-vmx-i7-6700T.xml.txt": Truth("kvm", None, True, True, True,
                                                             "row 16: KVM QNX guest, VMX"),
-    "hwloc-qemu-kvm-qemu64-pu0.txt": Truth("unknown", None, True, False, False,
-                                           "row 17: hv bit, no 0x4000 leaves recorded"),
-    "libcpuid-qemu-cpu64-rhel6.txt": Truth("unknown", None, True, False, False,
-                                           "row 18: hv bit, no 0x4000 leaves; 8000000A w/o SVM"),
-    "virtualbox-kvm-paravirt-i7-4980hq.txt": KVM_NO._replace(
-        why="row 19: VirtualBox KVM provider; CPUID says KVM, no DMI in the dump"),
-    "manusov-vbox-Centos_64-asus-n750jk.txt": KVM_NO._replace(why="row 20: VBox KVM provider"),
-    "manusov-vbox-Ubuntu_32-asus-n750jk.txt": KVM_NO._replace(why="row 21: VBox KVM provider"),
-    "manusov-vbox-Ubuntu_64-asus-n750jk.txt": KVM_NO._replace(why="row 22: VBox KVM provider"),
-    "manusov-vbox-Win7_32-asus-n750jk.txt": Truth("oracle", "guest", True, False, False,
-                                                  "row 23: VBoxVBoxVBox + Hv#1"),
-    "manusov-vbox-Win7_64-asus-n750jk.txt": Truth("oracle", "guest", True, False, False,
+    "hwloc-qemu-kvm-qemu64-pu0.txt": Truth("qemu", None, True, False, False,
+                                           "row 17: hv bit, no 0x4000 leaves recorded; the "
+                                           "brand 'QEMU Virtual CPU version 2.5+' is QEMU's"),
+    "libcpuid-qemu-cpu64-rhel6.txt": Truth("qemu", None, True, False, False,
+                                           "row 18: hv bit, no 0x4000 leaves; 8000000A w/o SVM; "
+                                           "QEMU's cpu64-rhel6 model name"),
+    "virtualbox-kvm-paravirt-i7-4980hq.txt": VBOX_KVM._replace(
+        why="row 19: VirtualBox KVM provider; KVM's signature with exactly VirtualBox's "
+            "feature set (0x01000089), no DMI in the dump"),
+    "manusov-vbox-Centos_64-asus-n750jk.txt": VBOX_KVM._replace(why="row 20: VBox KVM provider"),
+    "manusov-vbox-Ubuntu_32-asus-n750jk.txt": VBOX_KVM._replace(why="row 21: VBox KVM provider"),
+    "manusov-vbox-Ubuntu_64-asus-n750jk.txt": VBOX_KVM._replace(why="row 22: VBox KVM provider"),
+    "manusov-vbox-Win7_32-asus-n750jk.txt": Truth("oracle", None, True, False, False,
+                                                  "row 23: VBoxVBoxVBox + Hv#1: not a Hyper-V "
+                                                  "partition by Linux's rule"),
+    "manusov-vbox-Win7_64-asus-n750jk.txt": Truth("oracle", None, True, False, False,
                                                   "row 24: VBoxVBoxVBox + Hv#1"),
     "manusov-vbox-WinXP_32-asus-n750jk.txt": Truth(None, None, False, False, False,
                                                    "row 25: CPUID-invisible VirtualBox"),
@@ -78,9 +83,10 @@ TRUTH: dict[str, Truth] = {
                                                          "row 27: bare metal, VT-x"),
     "baremetal-i7-6900k-negative.txt": Truth(None, None, False, True, True,
                                              "row 28: bare metal, VT-x"),
-    "rjcp-vmware-workstation-i7-6600U.xml.txt": Truth("vmware", "guest", True, False, False,
-                                                      "row 29: VMware, also Hv#1"),
-    "rjcp-vmware-workstation-i7-6700K.xml.txt": Truth("vmware", "guest", True, False, False,
+    "rjcp-vmware-workstation-i7-6600U.xml.txt": Truth("vmware", None, True, False, False,
+                                                      "row 29: VMware, also Hv#1: not a "
+                                                      "Hyper-V partition by Linux's rule"),
+    "rjcp-vmware-workstation-i7-6700K.xml.txt": Truth("vmware", None, True, False, False,
                                                       "row 30: VMware, also Hv#1"),
     "rjcp-vmware-esx-xeon-e5-2670v3.xml.txt": Truth("vmware", None, True, False, False,
                                                     "row 31: VMware ESXi-class, no Hv#1"),
@@ -109,6 +115,8 @@ NOT_FULL = {
 EMULATED = {"instlatx64-woa-x86emu-Virtual_CPU_0000F4A_Snap850_CPUID.txt",
             "instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt"}
 CONFIDENTIAL = {"azure-tdx-cvm-hyperv.txt": "tdx"}
+#: No bit, no signature, but positive evidence of a hypervisor that hides itself.
+HIDDEN = {"manusov-vbox-WinXP_32-asus-n750jk.txt", "manusov-vbox-WinXP_64-asus-n750jk.txt"}
 
 
 def test_table_covers_every_dump(corpus_dumps: Path) -> None:
@@ -132,6 +140,7 @@ def test_dump_truth(corpus_dumps: Path, name: str) -> None:
     assert got == want, truth.why
     assert hv.emulated is (name in EMULATED), truth.why
     assert hv.confidential == CONFIDENTIAL.get(name), truth.why
+    assert hv.hidden is (name in HIDDEN), truth.why
     if truth.partition == "root":
         # Exposed=False must never read as "cannot host": root privileges are the evidence.
         assert any(e.source == "CPUID.0x40000003:EBX[0]" and e.value == 1 for e in hv.evidence)

@@ -67,6 +67,7 @@ def _check(path: Path, expect: configs.Expect) -> None:
     report = nestprobe.load(str(path))
     wrong = verify.lab_facts(report.snapshot, expect)
     wrong += verify.assessment(report.assessment, expect)
+    wrong += verify.conditions(report.verdicts)
     assert not wrong, f"{path.name}:\n  " + "\n  ".join(wrong)
     # The CLI replaying the same dump must render exactly the library's report.
     cli = subprocess.run(

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe.assess.bands import CONFIDENCE_ORDER
+from nestprobe.assess.identity import assess_hypervisor
 from nestprobe.assess.nesting import assess_nesting
 from nestprobe.model.assessment import HypervisorFacts, HypervisorInterface, Nesting
 from nestprobe.model.latency import LatencyRecord
@@ -61,8 +62,6 @@ def facts(*, bit: bool | None = True, detected: bool = True, vendor: str | None 
 
 KVM_IF = HypervisorInterface(base=0x40000000, max_leaf=0x40000001, signature="KVMKVMKVM\\x00"
                              "\\x00\\x00", vendor_id="kvm")
-HV_IF = HypervisorInterface(base=0x40000000, max_leaf=0x4000000A, signature="Microsoft Hv",
-                            vendor_id="microsoft", interface="Hv#1")
 KVM_TABLE = table(hv_max=0x40000001, signature="KVMKVMKVM")
 KVM = facts(interfaces=(KVM_IF,))
 BARE_TABLE = table(bit=False)
@@ -78,8 +77,9 @@ def hyperv_table(*, root: bool, nested: bool, hv_max: int = 0x4000000A) -> Cpuid
     })
 
 
-def hyperv(*, root: bool) -> HypervisorFacts:
-    return facts(vendor="microsoft", interfaces=(HV_IF,), partition="root" if root else "guest")
+def hyperv(table: CpuidTable) -> HypervisorFacts:
+    """Hyper-V facts as identity reads them: 0x40000003/4 are read there, once."""
+    return assess_hypervisor(snapshot(table))
 
 
 def sources(result: Nesting) -> dict[str, object]:
@@ -116,7 +116,7 @@ def test_hidden_bit_with_vm_like_timing_unfixes_the_level() -> None:
 
 def test_root_partition_is_level_zero_even_with_exit_latency() -> None:
     snap = snapshot(hyperv_table(root=True, nested=False), latency(1200))
-    result = assess_nesting(snap, hyperv(root=True))
+    result = assess_nesting(snap, hyperv(snap.cpuid))
     assert (result.level, result.at_least, result.likely) == (0, 0, 0)
     assert result.confidence == "high"
     found = sources(result)
@@ -126,14 +126,14 @@ def test_root_partition_is_level_zero_even_with_exit_latency() -> None:
 
 def test_root_partition_of_a_nested_hypervisor_is_level_one() -> None:
     snap = snapshot(hyperv_table(root=True, nested=True), latency(9000))
-    result = assess_nesting(snap, hyperv(root=True))
+    result = assess_nesting(snap, hyperv(snap.cpuid))
     assert (result.level, result.at_least, result.likely) == (1, 1, 1)
     assert sources(result)["CPUID.0x40000004:EAX[12]"] == 1
 
 
 def test_guest_of_a_nested_hyperv_is_at_least_two() -> None:
     snap = snapshot(hyperv_table(root=False, nested=True), latency(1200))
-    result = assess_nesting(snap, hyperv(root=False))
+    result = assess_nesting(snap, hyperv(snap.cpuid))
     assert result.level is None
     assert result.at_least == 2
     assert result.likely == 2  # L1-like timing cannot pull it below what CPUID proves
@@ -142,7 +142,7 @@ def test_guest_of_a_nested_hyperv_is_at_least_two() -> None:
 
 def test_nested_bit_past_the_range_maximum_is_not_read() -> None:
     snap = snapshot(hyperv_table(root=False, nested=True, hv_max=0x40000003))
-    result = assess_nesting(snap, hyperv(root=False))
+    result = assess_nesting(snap, hyperv(snap.cpuid))
     assert result.at_least == 1
     assert "CPUID.0x40000004:EAX[12]" not in sources(result)
 
@@ -224,9 +224,9 @@ def test_no_cpuid(status: CpuidStatus) -> None:
 CASES = [
     (BARE_TABLE, BARE),
     (KVM_TABLE, KVM),
-    (hyperv_table(root=True, nested=False), hyperv(root=True)),
-    (hyperv_table(root=True, nested=True), hyperv(root=True)),
-    (hyperv_table(root=False, nested=True), hyperv(root=False)),
+    *((t, hyperv(t)) for t in (hyperv_table(root=True, nested=False),
+                               hyperv_table(root=True, nested=True),
+                               hyperv_table(root=False, nested=True))),
 ]
 
 
@@ -281,3 +281,26 @@ def test_an_emulator_without_hypervisor_bit_claims_no_level() -> None:
     nesting = assess_nesting(snapshot, hypervisor)
     assert nesting.level is None
     assert nesting.confidence == "none"
+
+
+# ---- a hypervisor that hides itself, a Xen dom0 ----------------------------------------
+
+
+def test_a_hidden_hypervisor_fixes_no_level() -> None:
+    """The corpus's VirtualBox legacy guests read as level 0 before: now nothing is fixed."""
+    table = CpuidTable({(0, 0): Registers(0xD, *sig("GenuineIntel")),
+                        (1, 0): Registers(0x000306C3, 0, 0x56DA220B, 0x178BF9FF)})
+    hidden = replace(BARE, hidden=True)
+    result = assess_nesting(snapshot(table), hidden)
+    assert (result.level, result.at_least, result.likely) == (None, 0, 1)
+    assert result.confidence == "low"
+    assert assess_nesting(snapshot(table), BARE).level == 0  # without the witness: level 0
+
+
+def test_xen_dom0_is_the_control_domain() -> None:
+    from nestprobe.model.assessment import Environment
+
+    dom0 = Environment(os="Linux", machine="x86_64", xen_domain="dom0")
+    xen = facts(vendor="xen")
+    result = assess_nesting(snapshot(table()), xen, dom0)
+    assert (result.level, result.at_least, result.confidence) == (0, 0, "medium")

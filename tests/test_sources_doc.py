@@ -48,6 +48,7 @@ NOT_KEYS = frozenset({
     "AMD-V",  # AMD's virtualization extension
     "UTF-8", "UTF-16",
     "SEV-SNP",  # AMD's confidential-VM feature
+    "DS-CPL",  # the CPUID feature (CPL-qualified debug store)
     "CRI-O",  # the container runtime (its key is CRIO)
     "EAX-EBX-ECX-EDX",  # the AIDA64 register layout
     "A-Z",  # a regular-expression range

@@ -44,8 +44,8 @@ KVM_ON = ("NNNNS", None, None,
           "KVM guest with VMX/SVM: nested KVM is upstream-supported; Microsoft does not support "
           "Hyper-V on non-Microsoft L0")
 VBOX_KVM_PV = ("XXXXX", "outer-hypervisor", "--nested-hw-virt on",
-               "VirtualBox with the KVM paravirt provider: CPUID says KVM, so the KVM fix is "
-               "given and names VirtualBox's switch too")
+               "VirtualBox with the KVM paravirt provider: KVM's signature with VirtualBox's "
+               "feature set, so VirtualBox's switch first and KVM's second")
 
 TABLE: tuple[Case, ...] = (
     Case("aws-xen-c3large.txt", "XXXXX", "outer-hypervisor", "C8i/M8i/R8i",
@@ -78,11 +78,11 @@ TABLE: tuple[Case, ...] = (
     Case("kvm-hostmodel-i7-8650u-nested-vmx.txt", *KVM_ON),
     Case("kvm-qemu-tcgmodel-on-kvm-vmx.txt", *KVM_ON),
     Case("rjcp-kvm-qnx-guest-nested-vmx-i7-6700T.xml.txt", *KVM_ON),
-    Case("hwloc-qemu-kvm-qemu64-pu0.txt", "XXXXX", "outer-hypervisor", "ask its administrator",
-         "QEMU qemu64 model with no hypervisor leaves: a VM (hypervisor bit) whose hypervisor "
-         "is unidentified; no VMX"),
-    Case("libcpuid-qemu-cpu64-rhel6.txt", "XXXXX", "outer-hypervisor", "ask its administrator",
-         "QEMU cpu64-rhel6 with no hypervisor leaves: unidentified hypervisor, no VMX"),
+    Case("hwloc-qemu-kvm-qemu64-pu0.txt", "XXXXX", "outer-hypervisor", "-cpu host",
+         "QEMU qemu64 model with no hypervisor leaves: the hypervisor bit shows a VM, QEMU's "
+         "model name names QEMU; no VMX: QEMU/KVM's switch"),
+    Case("libcpuid-qemu-cpu64-rhel6.txt", "XXXXX", "outer-hypervisor", "-cpu host",
+         "QEMU cpu64-rhel6 with no hypervisor leaves: QEMU by its model name, no VMX"),
     Case("virtualbox-kvm-paravirt-i7-4980hq.txt", *VBOX_KVM_PV),
     Case("manusov-vbox-Centos_64-asus-n750jk.txt", *VBOX_KVM_PV),
     Case("manusov-vbox-Ubuntu_32-asus-n750jk.txt", *VBOX_KVM_PV),
@@ -91,14 +91,17 @@ TABLE: tuple[Case, ...] = (
          "--nested-hw-virt on", "VirtualBox (VBoxVBoxVBox) without nested VT-x"),
     Case("manusov-vbox-Win7_64-asus-n750jk.txt", "XXXXX", "outer-hypervisor",
          "--nested-hw-virt on", "VirtualBox (VBoxVBoxVBox) without nested VT-x"),
-    Case("manusov-vbox-WinXP_32-asus-n750jk.txt", "XXXXX", "firmware", "VT-x",
-         "VirtualBox legacy hides the hypervisor bit: CPUID looks bare metal without VT-x, so "
-         "the firmware is named first and the hidden-hypervisor switch second"),
-    Case("manusov-vbox-WinXP_64-asus-n750jk.txt", "XXXXX", "firmware", "VT-x",
-         "as WinXP_32: hypervisor invisible from CPUID"),
-    Case("utillinux-lscpu-vbox43-win7host-cpuinfo.txt", "XXXXX", "firmware", "VT-x",
-         "cpuinfo only, no hypervisor flag, no vmx: no level is proven, so firmware or a "
-         "hiding hypervisor"),
+    Case("manusov-vbox-WinXP_32-asus-n750jk.txt", "XXXXX", "outer-hypervisor",
+         "--nested-hw-virt on",
+         "VirtualBox legacy hides the hypervisor bit, its signature and VT-x, with the features "
+         "hypervisors hide together, on an i7-4700HQ that has VT-x: a hiding hypervisor's "
+         "switch, never the firmware (which leaves the CPUID bit set)"),
+    Case("manusov-vbox-WinXP_64-asus-n750jk.txt", "XXXXX", "outer-hypervisor",
+         "--nested-hw-virt on", "as WinXP_32"),
+    Case("utillinux-lscpu-vbox43-win7host-cpuinfo.txt", "XXXXX", "outer-hypervisor",
+         "--nested-hw-virt on",
+         "cpuinfo only, no hypervisor flag, no vmx, and none of est/tm2/ds_cpl/xtpr/acpi/tm/pbe "
+         "on an i5-3317U: a hypervisor's mask, so its switch"),
     Case("rjcp-vmware-workstation-i7-6600U.xml.txt", "XXXXX", "outer-hypervisor",
          'vhv.enable = "TRUE"', "VMware Workstation without vhv"),
     Case("rjcp-vmware-workstation-i7-6700K.xml.txt", "XXXXX", "outer-hypervisor",
@@ -155,6 +158,9 @@ def test_corpus_verdicts(case: Case, corpus_dumps: Path) -> None:
     assert first.layer == case.layer, case.why
     text = "\n".join(s for r in hyperv.remediation for s in (r.where, *r.steps))
     assert case.fix in text, case.why
+    if case.statuses == VBOX_KVM_PV[0] and case.fix == VBOX_KVM_PV[2] and "vbox" in case.file:
+        # VirtualBox first, whatever interface it presents.
+        assert "VBoxManage modifyvm" in first.steps[0], case.why
 
 
 @pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
@@ -224,10 +230,87 @@ def test_this_machine() -> None:
     assert all(v.rule != "uncovered" for v in verdicts)
 
 
-def test_hidden_virtualbox_gets_its_switch_after_the_firmware(corpus_dumps: Path) -> None:
-    """VirtualBox legacy hides the hypervisor bit: the peer tools' "enable it in the BIOS" is
-    one candidate, and the VirtualBox switch is offered as the other."""
-    _, verdicts = _verdicts(corpus_dumps / "manusov-vbox-WinXP_32-asus-n750jk.txt")
-    layers = [r.layer for r in verdicts["third-party"].remediation]
-    assert layers == ["firmware", "outer-hypervisor"]
-    assert any("--nested-hw-virt on" in s for s in verdicts["third-party"].remediation[1].steps)
+@pytest.mark.parametrize("name", ["manusov-vbox-WinXP_32-asus-n750jk.txt",
+                                  "manusov-vbox-WinXP_64-asus-n750jk.txt"])
+def test_hidden_virtualbox_names_the_outer_hypervisor_and_no_certain_level(
+    name: str, corpus_dumps: Path,
+) -> None:
+    """VirtualBox legacy hides the bit and its signature: the peer tools' "enable it in the
+    BIOS" is wrong (CPUID's VMX bit is clear, which firmware never does), the level is not 0."""
+    report = build_report(load_snapshot(str(corpus_dumps / name)))
+    a, verdicts = report.assessment, report.verdicts
+    assert a.hypervisor.hidden
+    assert a.nesting.level is None
+    assert a.nesting.confidence in ("low", "none")
+    for verdict in verdicts:
+        layers = [r.layer for r in verdict.remediation]
+        assert layers == ["outer-hypervisor"], verdict.scenario
+        assert "--nested-hw-virt on" in verdict.remediation[0].steps[0]
+    answer = report_answer(report)
+    assert answer.startswith("No: a hypervisor that hides itself")
+    assert "BIOS" not in answer
+
+
+def report_answer(report: object) -> str:
+    from nestprobe.output.answer import answer
+
+    return answer(report)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
+def test_every_dump_gets_conditions_with_states(case: Case, corpus_dumps: Path) -> None:
+    """Every verdict's conditions are checks: a state, and the evidence that decided it or
+    where to confirm it; an unmet one that changes the verdict is in the reasons (the others,
+    such as an AMD root partition too old for its VMs to nest, stay in the conditions)."""
+    from nestprobe.verdicts.conditions import CONDITIONS
+
+    _, verdicts = _verdicts(corpus_dumps / case.file)
+    assert any(v.conditions for v in verdicts), case.why
+    for verdict in verdicts:
+        for c in verdict.conditions:
+            assert c.state in ("met", "unmet", "unknown")
+            assert c.source
+            if c.state == "unknown":
+                assert c.confirm, c.id
+            else:
+                assert c.confirm is None
+                assert c.evidence, c.id
+            if c.state == "unmet" and CONDITIONS[c.id].unmet_status is not None:
+                assert any(c.text in r.claim for r in verdict.reasons), c.id
+        if verdict.status in ("supported", "evaluation-only"):
+            assert verdict.remediation == (), (case.file, verdict.scenario)
+
+
+ROOTS = [c.file for c in TABLE if "hvroot" in c.file]
+
+
+@pytest.mark.parametrize("name", ROOTS)
+def test_root_partition_dumps_agree_with_themselves(name: str, corpus_dumps: Path) -> None:
+    """No OS recorded; CPUID proves a Hyper-V root partition: Windows, almost always, and the
+    facts, conditions and answer all say so."""
+    report = build_report(load_snapshot(str(corpus_dumps / name)))
+    env = report.assessment.environment
+    assert (env.os, env.os_confidence, env.wsl) == ("Windows", "high", False)
+    answer = report_answer(report)
+    assert "almost certainly a Windows host" in answer
+    for verdict in report.verdicts:
+        assert not any("not Windows" in c for c in verdict.caveats)
+        states = {c.id: c.state for c in verdict.conditions}
+        if verdict.scenario != "third-party":
+            assert states["windows-here"] == "met"
+            assert states["hypervisor-launches"] == "met"
+    third = report.verdicts["third-party"]
+    assert third.remediation == ()
+    assert third.options
+    assert third.options[0].goal
+
+
+@pytest.mark.parametrize("name", ["rjcp-vmware-workstation-i7-6600U.xml.txt",
+                                  "rjcp-vmware-workstation-i7-6700K.xml.txt",
+                                  "manusov-vbox-Win7_32-asus-n750jk.txt"])
+def test_hv1_under_another_signature_is_no_hyperv_partition(name: str, corpus_dumps: Path) -> None:
+    a, verdicts = _verdicts(corpus_dumps / name)
+    assert a.hypervisor.partition is None
+    assert a.hypervisor.vendor in ("vmware", "oracle")
+    assert all("Set-VMProcessor" not in s for v in verdicts for r in v.remediation
+               for s in r.steps)

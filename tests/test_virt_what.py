@@ -127,7 +127,7 @@ def test_environment_matches_virt_what(case: tuple[str, Row, Snapshot]) -> None:
     assert env.container == row.container, row.why
     assert env.xen_domain == row.xen_domain, row.why
     assert env.dmi.get("sys_vendor") == row.sys_vendor, row.why
-    assert env.wsl is False
+    assert env.wsl is None  # the roots hold no /proc/sys/kernel/osrelease: unknown
     assert env.os == "Linux"
     assert env.machine == ("i686" if name == "lx86" else "x86_64")
     # Every conclusion names what it saw.
@@ -177,4 +177,29 @@ def test_hwvirt_sees_the_captured_vmx_svm_flags(case: tuple[str, Row, Snapshot])
     virt = hwvirt.assess_virtualization(snapshot, identity.assess_hypervisor(snapshot))
     assert virt.vmx is ("vmx" in flags), row.why
     assert virt.svm is ("svm" in flags), row.why
+    if row.xen_domain is not None:
+        # A Xen dom0 or PV domU: Xen owns VT-x/AMD-V whatever CPUID (here: the cpuinfo's
+        # vmx) shows, so it does not reach this OS; a dom0 still runs VMs, through Xen.
+        assert virt.exposed is False, row.why
+        assert virt.can_host_vms is (row.xen_domain == "dom0"), row.why
+        assert any("Xen owns VT-x/AMD-V" in e.claim for e in virt.evidence), row.why
+        return
     assert virt.exposed is bool({"vmx", "svm"} & flags), row.why
+
+
+@pytest.mark.parametrize(("name", "rule"), [("rhel5-xen-dom0", "xen-dom0"),
+                                            ("rhel5-xen-domU-pv", "xen-pv")])
+def test_xen_pv_domains_are_decided_by_the_os_facts(
+    name: str, rule: str, virt_what_roots: Path, tmp_path: Path,
+) -> None:
+    """Both roots show vmx (the CPU below Xen) and no hypervisor flag; the OS facts say Xen
+    owns VT-x: every verdict follows the Xen rule, and the answer says so."""
+    from nestprobe.output.answer import answer
+    from nestprobe.pipeline import build_report
+
+    report = build_report(fixture_snapshot(parse_fixture(virt_what_roots / f"{name}.txt"),
+                                           tmp_path))
+    assert {v.rule for v in report.verdicts} == {rule}
+    assert {v.status for v in report.verdicts} == {"blocked"}
+    assert all(r.layer != "firmware" for v in report.verdicts for r in v.remediation)
+    assert "Xen" in answer(report)

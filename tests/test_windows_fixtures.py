@@ -31,6 +31,11 @@ FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
 SCENARIOS = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
 
 
+def _states(text: str) -> tuple[tuple[str, str], ...]:
+    """``"id=state id=state"`` as pairs."""
+    return tuple((cid, state) for cid, _, state in (w.partition("=") for w in text.split()))
+
+
 class Expected(NamedTuple):
     statuses: tuple[str, str, str, str, str]  # in SCENARIOS order
     rule: str  # the hyperv verdict's rule
@@ -38,40 +43,47 @@ class Expected(NamedTuple):
     steps: dict[str, tuple[str, ...]]  # scenario -> remediation steps that must be there
     absent: tuple[str, ...] = ()  # text no remediation of any verdict may contain
     corpus: str = ""  # the real dump whose identity the synthesised CPUID leaves imitate
+    #: condition id -> state on the hyperv verdict (this Windows' facts, checked)
+    conditions: tuple[tuple[str, str], ...] = ()
 
 
 EXPECTED: dict[str, Expected] = {
     "win11-home-hyperv-vm-nested.dump": Expected(
-        ("blocked", "supported", "blocked", "evaluation-only", "unsupported"), "windows-home",
+        ("blocked", "supported", "blocked", "evaluation-only", "unsupported"), "hyperv-nested",
         ("Yes:", "Windows 11 version 23H2 (Home, build 22631)", "Hyper-V guest partition",
          "VM 'win11-home-dev' on hv-host01.corp.example", "Home has no Hyper-V role"),
         {"hyperv": ("Settings > System > Activation > Upgrade your edition of Windows (Windows "
                     "10: Settings > Update & Security > Activation): to Pro, Enterprise or "
                     "Education",),
          "wsl2": ("wsl --install",)},
-        absent=("Set-VMProcessor", "bcdedit"), corpus="azure-hyperv-guest-nested-vmx.txt"),
+        absent=("Set-VMProcessor", "bcdedit"), corpus="azure-hyperv-guest-nested-vmx.txt",
+        conditions=_states("windows-edition=unmet hyperv-host-intel=met windows-here=met")),
     "ws2022-hyperv-role-vm-no-nesting.dump": Expected(
         ("blocked",) * 5, "hyperv-not-exposed",
         ("No:", "Windows Server 2022 (build 20348)", "VM 'ws2022-hv01' on hv-host02.corp.example",
          "does not pass VT-x"),
         {"hyperv": ("Set-VMProcessor -VMName 'ws2022-hv01' -ExposeVirtualizationExtensions "
                     "$true",)},
-        absent=("Enable-WindowsOptionalFeature", "Install-WindowsFeature", "wsl --install")),
+        absent=("Enable-WindowsOptionalFeature", "Install-WindowsFeature", "wsl --install"),
+        conditions=_states("windows-edition=met hyperv-host-intel=met outer-is-hyperv=met")),
     "win11-pro-baremetal-hyperv-root.dump": Expected(
         ("supported", "supported", "supported", "supported", "unsupported"), "hyperv-root-windows",
         ("Yes:", "Windows 11 version 24H2 (Pro, build 26100)", "root partition of Hyper-V"),
         {"hyperv-containers": ("Enable-WindowsOptionalFeature -Online -FeatureName Containers "
                                "-All",),
-         "third-party": ("Only to give VMware/VirtualBox guests nested VT-x: bcdedit /set "
-                         "hypervisorlaunchtype off",)},
+         # an option for another goal (never a fix under this yes): verdicts carry it apart
+         "third-party:options": ("Only to give VMware/VirtualBox guests nested VT-x: bcdedit "
+                                 "/set hypervisorlaunchtype off",)},
         absent=("wsl --install", "Upgrade your edition", "bcdedit /set hypervisorlaunchtype auto"),
-        corpus="rjcp-hvroot-i7-8565U.xml.txt"),
+        corpus="rjcp-hvroot-i7-8565U.xml.txt",
+        conditions=_states("hypervisor-launches=met hyperv-role=met windows-edition=met")),
     "win10-vmware-vm-no-vtx.dump": Expected(
         ("blocked",) * 5, "vm-not-exposed",
         ("No:", "Windows 10 version 22H2 (Pro, build 19045)", "a guest of VMware"),
         {"hyperv": ('or in the .vmx file: vhv.enable = "TRUE"',)},
         absent=("Enable-WindowsOptionalFeature", "bcdedit", "wsl --install"),
-        corpus="rjcp-vmware-esx-xeon-e5-2670v3.xml.txt"),
+        corpus="rjcp-vmware-esx-xeon-e5-2670v3.xml.txt",
+        conditions=_states("windows-edition=met")),
     "win11-enterprise-baremetal-hypervisor-off.dump": Expected(
         ("supported",) * 5, "bare-metal",
         ("Yes:", "Windows 11 version 23H2 (Enterprise, build 22631)", "no hypervisor runs below",
@@ -79,7 +91,9 @@ EXPECTED: dict[str, Expected] = {
         {"hyperv": ("bcdedit /set hypervisorlaunchtype auto",),
          "wsl2": ("wsl --install",)},
         absent=("Enable-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V -All",
-                "Install-WindowsFeature -Name Hyper-V")),
+                "Install-WindowsFeature -Name Hyper-V"),
+        conditions=_states("hyperv-role=met hypervisor-launches=unmet firmware-enabled=met "
+                           "no-hidden-hypervisor=met slat=met")),
 }
 
 
@@ -98,12 +112,17 @@ def test_fixture_verdicts_answer_and_remediation(name: str) -> None:
     assert report.snapshot.os.system == "Windows"
     assert tuple(report.verdicts[s].status for s in SCENARIOS) == expected.statuses
     assert report.verdicts["hyperv"].rule == expected.rule
+    states = {c.id: c.state for c in report.verdicts["hyperv"].conditions}
+    for cid, state in expected.conditions:
+        assert states.get(cid) == state, (cid, states)
     text = answer(report)
     assert text.startswith(expected.answer[0]), text
     for phrase in expected.answer[1:]:
         assert phrase in text, (phrase, text)
-    for scenario, steps in expected.steps.items():
-        have = [s for r in report.verdicts[scenario].remediation for s in r.steps]  # type: ignore[index]
+    for key, steps in expected.steps.items():
+        scenario, _, kind = key.partition(":")
+        verdict = report.verdicts[scenario]  # type: ignore[index]
+        have = [s for r in (verdict.options if kind else verdict.remediation) for s in r.steps]
         for step in steps:
             assert step in have, (scenario, step, have)
     everything = json.dumps([r.to_dict() for v in report.verdicts for r in v.remediation])
@@ -115,9 +134,11 @@ def test_fixture_verdicts_answer_and_remediation(name: str) -> None:
 def test_windows_conditions_replace_the_linux_ones(name: str) -> None:
     report = _load(name)
     for verdict in report.verdicts:
-        texts = [c.text for c in verdict.conditions]
-        assert not any("Windows OS installed here in its place" in t for t in texts)
-    azure_local = " ".join(c.text for c in report.verdicts["azure-local"].conditions)
+        texts = [c.text for c in verdict.conditions] + list(verdict.caveats)
+        assert not any("installed here in its place" in t for t in texts)
+        if verdict.scenario != "third-party":
+            assert {c.id: c.state for c in verdict.conditions}["windows-here"] == "met"
+    azure_local = " ".join(report.verdicts["azure-local"].caveats)
     assert "Azure Local is its own operating system" in azure_local
 
 

@@ -166,7 +166,10 @@ def test_a_hypervisor_line_alone_claims_nothing_more(name: str) -> None:
     assert not FIRMWARE_WORDS.search(text)
     for verdict in report.verdicts:
         assert verdict.remediation == ()
-        assert any("To tell which" in c.text for c in verdict.conditions)
+        tell = {c.id: c for c in verdict.conditions}["root-partition-or-guest"]
+        assert tell.state == "unknown"
+        assert tell.confirm is not None
+        assert "System Manufacturer" in tell.confirm
         blob = json.dumps([r.to_dict() for r in verdict.reasons])
         assert not FIRMWARE_WORDS.search(blob), blob
 
@@ -189,8 +192,9 @@ def test_no_hypervisor_visible_is_not_called_bare_metal(name: str) -> None:
     assert "bare metal" not in text
     assert "no hypervisor is visible" in text
     assert "hypervisor-unseen" not in text
-    conditions = " ".join(c.text for c in report.verdicts["hyperv"].conditions)
-    assert "No hypervisor is visible from here" in conditions
+    conditions = {c.id: c for c in report.verdicts["hyperv"].conditions}
+    assert conditions["no-hidden-hypervisor"].state == "unknown"
+    assert "none is visible from here" in conditions["no-hidden-hypervisor"].text
 
 
 @pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if t.hyperv == "supported"))
@@ -214,7 +218,10 @@ def test_edition_and_build_come_from_the_paste() -> None:
     windows = surface.assessment.environment.windows
     assert windows is not None
     assert (windows.edition, windows.build, windows.memory_bytes) == ("home", 19042, 4 << 30)
-    assert surface.verdicts["hyperv"].rule == "windows-home"
+    hyperv = surface.verdicts["hyperv"]
+    assert hyperv.status == "blocked"
+    assert {c.id: c.state for c in hyperv.conditions}["windows-edition"] == "unmet"
+    assert any(r.source == "msinfo32:OS Name" for r in hyperv.reasons)
     assert surface.assessment.hypervisor.vendor is None  # Microsoft hardware, not Hyper-V
 
 

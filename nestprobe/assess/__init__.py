@@ -15,12 +15,20 @@ from nestprobe.model.snapshot import Snapshot
 
 
 def assess(snapshot: Snapshot) -> Assessment:
-    """Turn a snapshot into facts, each with its evidence."""
-    hypervisor = assess_hypervisor(snapshot)
+    """Turn a snapshot into facts, each with its evidence.
+
+    Order: the CPU (its tables say what it should have), the hypervisor (who answers;
+    uses the CPU facts to see one that hides), the environment (the OS facts; a Hyper-V
+    root partition tells the OS when the snapshot does not), then what reaches this OS
+    and how deep it runs.
+    """
+    cpu = assess_cpu(snapshot)
+    hypervisor = assess_hypervisor(snapshot, cpu)
+    environment = assess_environment(snapshot, hypervisor)
     return Assessment(
-        cpu=assess_cpu(snapshot),
+        cpu=cpu,
         hypervisor=hypervisor,
-        virtualization=assess_virtualization(snapshot, hypervisor),
-        environment=assess_environment(snapshot),
-        nesting=assess_nesting(snapshot, hypervisor),
+        virtualization=assess_virtualization(snapshot, hypervisor, cpu, environment),
+        environment=environment,
+        nesting=assess_nesting(snapshot, hypervisor, environment),
     )

@@ -13,7 +13,7 @@ import re
 
 from nestprobe.assess.windows import assess_windows
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
-from nestprobe.model.assessment import Environment
+from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts, Snapshot
@@ -23,6 +23,19 @@ XEN_DIR = "/proc/xen"
 XEN_CAPABILITIES = "/proc/xen/capabilities"
 XEN_FEATURES = "/sys/hypervisor/properties/features"
 HYPERVISOR_TYPE = "/sys/hypervisor/type"
+#: "PV", "HVM" or "PVH" (Linux drivers/xen/sys-hypervisor.c guest_type_show).
+XEN_GUEST_TYPE = "/sys/hypervisor/guest_type"
+MEMINFO = "/proc/meminfo"
+#: Processors present, as a range list "0-3,8" (Documentation/ABI/testing/sysfs-devices-system-cpu).
+CPUS_PRESENT = "/sys/devices/system/cpu/present"
+#: The Microsoft hypervisor's root partition runs Windows ("must have at least one parent,
+#: or root, partition, running Windows": Virtualization-Documentation
+#: virtualization/hyper-v-on-windows/reference/hyper-v-architecture.md); Linux runs there
+#: only on MSHV (Linux drivers/hv/mshv_root, "running as root partition").
+ROOT_RUNS_WINDOWS = (
+    "MicrosoftDocs/Virtualization-Documentation virtualization/hyper-v-on-windows/reference/"
+    "hyper-v-architecture.md"
+)
 #: xen/include/public/features.h: XENFEAT_dom0 11 (systemd virt.c detect_vm_xen_dom0).
 XENFEAT_DOM0 = 11
 #: Longest evidence value quoted from a file.
@@ -82,31 +95,62 @@ CONTAINER_SIGNALS: tuple[str, ...] = (
 
 
 
-def assess_environment(snapshot: Snapshot) -> Environment:
-    """WSL, container, Xen domain and DMI identity from the snapshot's OS files."""
+def assess_environment(
+    snapshot: Snapshot, hypervisor: HypervisorFacts | None = None,
+) -> Environment:
+    """WSL, container, Xen domain, DMI identity and size from the snapshot's OS files.
+
+    ``hypervisor`` lets CPUID speak where the OS did not report itself: a Hyper-V root
+    partition is Windows unless it is Linux on MSHV.
+    """
     facts = snapshot.os
-    evidence: list[Evidence] = [
-        Evidence("operating system", "uname:sysname", facts.system),
-        Evidence("machine", "uname:machine", facts.machine),
-    ]
+    evidence: list[Evidence] = [Evidence("machine", "uname:machine", facts.machine)]
+    os_name, confidence = _os(facts.system, hypervisor, evidence)
+    wsl = _wsl(facts, os_name, evidence[-1], evidence)
     windows = assess_windows(facts, evidence)
-    if windows is None:  # WSL, Linux containers and Xen domains are Linux-side notions
-        wsl = _wsl(facts, evidence)
+    container: str | None = None
+    xen_domain: str | None = None
+    xen_mode: str | None = None
+    if windows is None:  # Linux containers and Xen domains are Linux-side notions
         container = _container(facts, evidence)
         xen_domain = _xen_domain(facts, evidence)
-    else:
-        wsl, container, xen_domain = False, None, None
+        xen_mode = _xen_mode(facts, xen_domain, hypervisor, evidence)
     dmi = _dmi(facts, evidence)
+    # On Windows the size comes from its own facts (GlobalMemoryStatusEx, the active
+    # processor count, or a paste's memory line); assess_windows put their evidence.
+    memory = _memory(facts, evidence) if windows is None else windows.memory_bytes
+    vcpus = _vcpus(facts, evidence) if windows is None else windows.logical_processors
     return Environment(
-        os=facts.system,
+        os=os_name,
         machine=facts.machine,
+        os_confidence=confidence,
         wsl=wsl,
         container=container,
         xen_domain=xen_domain,
+        xen_mode=xen_mode,
         dmi=dmi,
+        memory_bytes=memory,
+        vcpus=vcpus,
         evidence=tuple(evidence),
         windows=windows,
     )
+
+
+def _os(
+    system: str, hypervisor: HypervisorFacts | None, evidence: list[Evidence],
+) -> tuple[str, Confidence]:
+    if system and system.lower() != "unknown":
+        evidence.append(Evidence("operating system", "uname:sysname", system))
+        return system, "certain"
+    if hypervisor is not None and hypervisor.partition == "root":
+        evidence.append(Evidence(
+            "operating system not recorded; a Hyper-V root partition runs Windows (almost "
+            f"always: Linux can be the root only on MSHV) ({ROOT_RUNS_WINDOWS})",
+            "CPUID.0x40000003:EBX[12]", "Windows"))
+        return "Windows", "high"
+    evidence.append(Evidence("operating system not recorded in this snapshot",
+                             "uname:sysname", "unknown"))
+    return "unknown", "none"
 
 
 def observed(facts: OsFacts, path: str) -> EvidenceValue:
@@ -120,12 +164,18 @@ def observed(facts: OsFacts, path: str) -> EvidenceValue:
     return text if len(text) <= QUOTE_MAX else text[: QUOTE_MAX - 3] + "..."
 
 
-def _wsl(facts: OsFacts, evidence: list[Evidence]) -> bool:
+def _wsl(
+    facts: OsFacts, os_name: str, os_evidence: Evidence, evidence: list[Evidence],
+) -> bool | None:
     release = facts.text(OSRELEASE)
     value = observed(facts, OSRELEASE)
     if release is None:
+        if os_name == "Windows":
+            evidence.append(Evidence("not WSL: this OS is Windows itself", os_evidence.source,
+                                     os_evidence.value))
+            return False
         evidence.append(Evidence("WSL unknown: kernel release not read", OSRELEASE, value))
-        return False
+        return None
     if WSL_PATTERN.search(release):
         evidence.append(Evidence("WSL kernel (release names Microsoft/WSL)", OSRELEASE, value))
         return True
@@ -244,6 +294,54 @@ def _xen_domain(facts: OsFacts, evidence: list[Evidence]) -> str | None:
         evidence.append(Evidence("no Xen domain interface", f"{XEN_DIR},{HYPERVISOR_TYPE}",
                                  f"{observed(facts, XEN_DIR)}; {observed(facts, HYPERVISOR_TYPE)}"))
     return None
+
+
+def _xen_mode(
+    facts: OsFacts, xen_domain: str | None, hypervisor: HypervisorFacts | None,
+    evidence: list[Evidence],
+) -> str | None:
+    """PV, PVH or HVM: the kernel says so (Linux >= 4.12), or a domU shows no Xen CPUID."""
+    text = (facts.text(XEN_GUEST_TYPE) or "").strip().lower()
+    if text in ("pv", "pvh", "hvm"):
+        evidence.append(Evidence(f"Xen {text.upper()} domain (the kernel's own statement)",
+                                 XEN_GUEST_TYPE, text.upper()))
+        return text
+    if xen_domain == "domU" and hypervisor is not None and not any(
+            i.vendor_id == "xen" for i in hypervisor.interfaces):
+        # HVM and PVH domains see Xen's CPUID leaves; user-space CPUID in a PV domain reads
+        # the CPU below Xen (xen-devel "Detecting whether dom0 is in a VM", 2023-07).
+        evidence.append(Evidence("Xen domain whose CPUID shows no Xen signature: a PV domain",
+                                 XEN_DIR, "domU"))
+        return "pv"
+    return None
+
+
+def _memory(facts: OsFacts, evidence: list[Evidence]) -> int | None:
+    """MemTotal: what this kernel manages, a little under what the VM was given."""
+    text = facts.text(MEMINFO)
+    if text is None:
+        return None
+    match = re.search(r"^MemTotal:\s+(\d+)\s*kB", text, re.MULTILINE)
+    if match is None:
+        return None
+    total = int(match.group(1)) * 1024
+    evidence.append(Evidence(f"memory managed by this OS: {total / 2**30:.1f} GiB",
+                             f"{MEMINFO}:MemTotal", total))
+    return total
+
+
+def _vcpus(facts: OsFacts, evidence: list[Evidence]) -> int | None:
+    text = facts.text(CPUS_PRESENT)
+    if text is None:
+        return None
+    count = 0
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        if not lo.strip().isdigit() or (hi and not hi.strip().isdigit()):
+            return None
+        count += (int(hi) - int(lo) + 1) if hi else 1
+    evidence.append(Evidence(f"{count} processors present", CPUS_PRESENT, text.strip()))
+    return count
 
 
 def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:

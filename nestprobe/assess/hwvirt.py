@@ -4,13 +4,35 @@ Keyed on the feature bits, never the vendor string (the corpus has VMX on an AMD
 vendor, and 0x8000000A populated with SVM clear). A Hyper-V root partition hides
 VMX/SVM yet hosts VMs; a kvm_pvm-backed /dev/kvm hosts PVM guests without them.
 Source keys: L-CPUFEAT, L-FEATCTL, L-AMD, L-PROC, L-VMXFEAT, L-NESTDOC, L-KVMH, PVM, TLFS-FD.
+
+Order of :func:`assess_virtualization` (each step adds its evidence):
+
+1. ``_cpuid_bits``   VMX (1:ECX[5]) and SVM (80000001h:ECX[2]) as CPUID shows them; with
+                     no CPUID leaves, as a pasted Windows tool printed them.
+2. ``_exposure``     CPUID (or the paste) decides; without it, the kernel's flags. In a
+                     Xen dom0 or PV domain the OS facts decide whatever raw CPUID shows:
+                     user-space CPUID there reads the CPU below Xen, and Xen owns
+                     VT-x/AMD-V.
+3. ``_firmware``     positive evidence only (:data:`FIRMWARE_WITNESSES`). Firmware turns
+                     VT-x off in IA32_FEATURE_CONTROL (AMD: VM_CR.SVMDIS) and leaves the
+                     CPUID bit set; Linux then clears only its own flag (L-FEATCTL "VMX
+                     (outside TXT) disabled by BIOS"; L-AMD "SVM disabled (by BIOS) in
+                     MSR_VM_CR"), and Windows reports PF_VIRT_FIRMWARE_ENABLED clear. A
+                     clear CPUID bit is a hypervisor's mask or a CPU without the
+                     extension, never the firmware.
+4. ``_slat``, ``_evmcs``  EPT/NPT, and what a nested hypervisor under Hyper-V may use.
+5. ``_kvm``          /dev/kvm, the loaded backend and its ``nested`` parameter.
+6. ``_can_host``     root partition, exposure, a usable /dev/kvm, PVM, a Xen dom0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from nestprobe.assess.environment import assess_environment
 from nestprobe.decode import cpu, cpuinfo, svm, winreport
 from nestprobe.decode.bits import Decoded, decode_leaf
-from nestprobe.model.assessment import HypervisorFacts, Virtualization
+from nestprobe.model.assessment import CpuIdentity, Environment, HypervisorFacts, Virtualization
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import KVM_API_VERSION, Snapshot
@@ -90,17 +112,18 @@ def _reported_bits(
     return vmx, svm_bit, either
 
 
-def _windows_firmware(snapshot: Snapshot, has_vt: bool) -> tuple[bool | None, list[Evidence]]:
+def _windows_firmware(snapshot: Snapshot, bits: _Bits) -> tuple[bool | None, Evidence | None]:
     """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, or a tool's
-    "Virtualization Enabled In Firmware"), where the CPU shows VT-x/AMD-V at all."""
+    "Virtualization Enabled In Firmware"), where the CPU shows VT-x/AMD-V at all:
+    (disabled, its evidence), or (None, None) when Windows said nothing that counts."""
     reported = winreport.read_readiness(snapshot.os).firmware
-    if not has_vt or reported is None or reported.value is None:
-        return None, []
+    if not (bits.vmx or bits.svm or bits.either) or reported is None or reported.value is None:
+        return None, None
     if reported.value:
-        return False, [Evidence("Windows reports virtualization enabled in firmware",
-                                reported.source, reported.shown)]
-    return True, [Evidence("the CPU has VT-x/AMD-V but Windows reports it disabled in firmware",
-                           reported.source, reported.shown)]
+        return False, Evidence("Windows reports virtualization enabled in firmware",
+                               reported.source, reported.shown)
+    return True, Evidence("the CPU has VT-x/AMD-V but Windows reports it disabled in firmware",
+                          reported.source, reported.shown)
 
 
 def _backend(snapshot: Snapshot, exposed: bool | None) -> tuple[str | None, list[Evidence]]:
@@ -192,70 +215,124 @@ def _evmcs(hypervisor: HypervisorFacts) -> list[Evidence]:
     return []
 
 
-def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Virtualization:
-    """VT-x/AMD-V exposure, SLAT, firmware lock, /dev/kvm and what can host VMs here."""
-    b = _cpuid_bits(snapshot)
-    ev: list[Evidence] = list(b.evidence)
-    decoded: dict[str, Decoded] = {}
-    vmx, svm_bit = b.vmx, b.svm
+class _Context(Record):
+    """What the steps below share: the snapshot's views and the facts assessed before."""
 
-    regs = snapshot.cpuid.get(svm.SVM_LEAF)
-    if regs is not None:
-        decoded["svm"] = decode_leaf(svm.SVM_FEATURES, regs)
-        if not svm_bit and svm.npt(regs):
-            ev.append(Evidence("0x8000000A populated but SVM clear: ignored",
-                               cpuid_source(svm.SVM_LEAF, "edx", 0), 1))
+    snapshot: Snapshot
+    hypervisor: HypervisorFacts
+    cpu: CpuIdentity | None
+    environment: Environment
+    bits: _Bits
+    flags: frozenset[str] | None
+    vmx_flags: frozenset[str] | None
 
-    text = cpuinfo.x86_text(snapshot.os)
-    flags = cpuinfo.flags(text) if text is not None else None
-    vflags = cpuinfo.vmx_flags(text) if text is not None else None
-    if vflags is not None:
-        decoded["vmx_flags"] = {"flags": tuple(sorted(vflags))}
 
-    exposed: bool | None
+def _xen_owned(ctx: _Context) -> Evidence | None:
+    """A Xen dom0 (PV or PVH) or PV domain: Xen owns VT-x/AMD-V (xl.cfg type=, SUPPORT.md)."""
+    env = ctx.environment
+    if env.xen_domain == "dom0":
+        return Evidence("Xen dom0: Xen owns VT-x/AMD-V; this kernel cannot use them (KVM "
+                        "cannot load) and runs VMs only through Xen's toolstack",
+                        "/proc/xen/capabilities", "control_d")
+    if env.xen_mode == "pv":
+        return Evidence("Xen PV domain: user-space CPUID shows the CPU below Xen; Xen owns "
+                        "VT-x/AMD-V and gives a PV domain no VMX/SVM (cpufeatureset.h: "
+                        "VMX/SVM are HVM-only)", "/sys/hypervisor/guest_type", "PV")
+    return None
+
+
+def _exposure(ctx: _Context, ev: list[Evidence]) -> bool | None:
+    vmx, svm_bit = ctx.bits.vmx, ctx.bits.svm
+    if (owned := _xen_owned(ctx)) is not None:
+        ev.append(owned)
+        return False
     if vmx or svm_bit:
-        exposed = True
-    elif vmx is False and svm_bit is False:
-        exposed = False
-    elif b.either is not None:
-        exposed = b.either
-    elif snapshot.cpuid.get(1) is None and False in (vmx, svm_bit):
-        exposed = False  # a paste with one line only (Coreinfo -v prints its vendor's) saying no
-    elif flags is not None:
-        exposed = "vmx" in flags or "svm" in flags
+        return True
+    if vmx is False and svm_bit is False:
+        return False
+    if ctx.bits.either is not None:
+        return ctx.bits.either
+    if ctx.snapshot.cpuid.get(1) is None and False in (vmx, svm_bit):
+        return False  # a paste with one line only (Coreinfo -v prints its vendor's) saying no
+    if ctx.flags is not None:
+        exposed = "vmx" in ctx.flags or "svm" in ctx.flags
         ev.append(Evidence("kernel flags show VMX/SVM" if exposed else "no vmx/svm in kernel flags",
                            f"{CPUINFO}:flags", exposed))
-    else:
-        exposed = None
+        return exposed
+    return None
 
-    firmware_disabled: bool | None = None
-    if flags is not None and (vmx or svm_bit):
-        lost = [n for n, on in (("vmx", vmx), ("svm", svm_bit)) if on and n not in flags]
-        firmware_disabled = bool(lost)
-        if lost:
-            ev.append(Evidence(f"CPUID has {lost[0]} but the kernel dropped it "
-                               "(disabled by firmware/BIOS lock)", f"{CPUINFO}:flags", lost[0]))
-    elif flags is None:
-        firmware_disabled, fw_ev = _windows_firmware(snapshot, bool(vmx or svm_bit or b.either))
-        ev.extend(fw_ev)
 
-    slat, slat_ev = _slat(
-        snapshot, hypervisor, vmx=vmx, svm_bit=svm_bit, vmx_flags=vflags, flags=flags,
-        decoded=decoded, either=b.either,
-    )
-    ev.extend(slat_ev)
-    if vmx:
-        ev.extend(_evmcs(hypervisor))
+def _kernel_dropped_it(ctx: _Context) -> Evidence | None:
+    """CPUID has VMX/SVM and the kernel's flags do not: the firmware locked it off."""
+    flags, bits = ctx.flags, ctx.bits
+    if flags is None or not (bits.vmx or bits.svm):
+        return None
+    lost = [n for n, on in (("vmx", bits.vmx), ("svm", bits.svm)) if on and n not in flags]
+    if not lost:
+        return None
+    return Evidence(f"CPUID has {lost[0]} but the kernel dropped it (firmware left it disabled: "
+                    "L-FEATCTL / L-AMD)", f"{CPUINFO}:flags", lost[0])
 
+
+def _windows_says_off(ctx: _Context) -> Evidence | None:
+    """The CPU shows VT-x/AMD-V (CPUID, or a Windows tool's line) and Windows reports it
+    disabled in firmware (PF_VIRT_FIRMWARE_ENABLED clear, or the tool's firmware line)."""
+    if ctx.flags is not None:
+        return None  # the kernel's flags speak on Linux (_kernel_dropped_it)
+    disabled, found = _windows_firmware(ctx.snapshot, ctx.bits)
+    return found if disabled else None
+
+
+def _kernel_view_of_a_capable_cpu(ctx: _Context) -> Evidence | None:
+    """No raw CPUID: the kernel lacks vmx/svm on a CPU series that has it on every SKU, and
+    the features hypervisors hide are all there (so no hypervisor masked it)."""
+    cpu_id, flags = ctx.cpu, ctx.flags
+    if (ctx.bits.vmx is not None or ctx.bits.svm is not None or flags is None or cpu_id is None
+            or ctx.hypervisor.detected or ctx.hypervisor.hidden):
+        return None
+    if "vmx" in flags or "svm" in flags:
+        return None
+    if cpu_id.extension_expected != "all" or cpu_id.feature_mask != "native":
+        return None
+    return Evidence("the kernel lacks vmx/svm on a CPU whose every SKU has it, with no "
+                    "hypervisor mask: the firmware left it disabled", f"{CPUINFO}:flags",
+                    "no vmx/svm")
+
+
+#: Positive evidence that firmware turned VT-x/AMD-V off, one function per witness.
+FIRMWARE_WITNESSES: tuple[Callable[[_Context], Evidence | None], ...] = (
+    _kernel_dropped_it,
+    _kernel_view_of_a_capable_cpu,
+    _windows_says_off,
+)
+
+
+def _firmware(ctx: _Context, ev: list[Evidence]) -> bool | None:
+    if _xen_owned(ctx) is not None:
+        return None  # Xen, not the firmware, keeps VT-x from this kernel
+    for witness in FIRMWARE_WITNESSES:
+        if (found := witness(ctx)) is not None:
+            ev.append(found)
+            return True
+    if ctx.flags is not None and (ctx.bits.vmx or ctx.bits.svm):
+        return False  # CPUID has it and the kernel kept it
+    if ctx.flags is None:
+        disabled, found = _windows_firmware(ctx.snapshot, ctx.bits)
+        if disabled is False and found is not None:
+            ev.append(found)  # Windows says the firmware has it on
+            return False
+    return None
+
+
+def _kvm(
+    snapshot: Snapshot, exposed: bool | None, ev: list[Evidence],
+) -> tuple[str | None, str | None, bool, str | None]:
+    """/dev/kvm state, backend, whether it is usable, and the backend's nested parameter."""
     kvm = snapshot.os.kvm
     kvm_state = kvm.state if kvm is not None else None
     if kvm is not None:
         ev.append(Evidence(f"/dev/kvm {kvm.state}", "ioctl(/dev/kvm, KVM_GET_API_VERSION)",
                            kvm.api_version if kvm.state == "usable" else kvm.error or kvm.state))
-    usable = (
-        kvm is not None and kvm.state == "usable"
-        and kvm.api_version == KVM_API_VERSION and kvm.create_vm is not False
-    )
     backend, mod_ev = _backend(snapshot, exposed)
     ev.extend(mod_ev)
     nested_param = None
@@ -267,10 +344,21 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
                                if nested_param in ("Y", "1") else
                                "this kernel's KVM does not expose VMX/SVM to its guests",
                                path, nested_param))
-    software_only = backend == "kvm_pvm" and not exposed and kvm_state in ("usable", "no-access")
+    usable = (
+        kvm is not None and kvm.state == "usable"
+        and kvm.api_version == KVM_API_VERSION and kvm.create_vm is not False
+    )
+    return kvm_state, backend, usable, nested_param
 
+
+
+def _can_host(
+    ctx: _Context, *, exposed: bool | None, firmware_disabled: bool | None, usable: bool,
+    software_only: bool, kvm_state: str | None, ev: list[Evidence],
+) -> bool | None:
+    hypervisor, vmx, bits = ctx.hypervisor, ctx.bits.vmx, ctx.bits
     # Without CPUID leaves, a Windows tool's line is where VT-x/AMD-V was read.
-    pasted = b.evidence[0].source if snapshot.cpuid.get(1) is None and b.evidence else ""
+    pasted = bits.evidence[0].source if ctx.snapshot.cpuid.get(1) is None and bits.evidence else ""
     can_host: bool | None = None
     if hypervisor.partition == "root-or-guest":
         ev.append(Evidence("can host VMs if this is the root partition of a running Windows "
@@ -281,11 +369,16 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
         can_host = True
         ev.append(Evidence("Hyper-V root partition: hosts VMs through the Microsoft hypervisor "
                            "although VMX/SVM are hidden", "CPUID.0x40000003:EBX[0]", 1))
+    elif ctx.environment.xen_domain == "dom0":
+        can_host = True
+        ev.append(Evidence("Xen dom0: hosts VMs through Xen's toolstack (xl), not through KVM",
+                           "/proc/xen/capabilities", "control_d"))
     elif exposed and firmware_disabled is not True:
         can_host = True
         ev.append(Evidence("hardware virtualization reaches this OS",
                            pasted or (cpuid_source(1, "ecx", 5) if vmx else
                                       cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2)), 1))
+    kvm = ctx.snapshot.os.kvm
     if usable and kvm is not None:
         can_host = True
         ev.append(Evidence("/dev/kvm usable: KVM_CREATE_VM succeeded" if kvm.create_vm
@@ -298,14 +391,55 @@ def assess_virtualization(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Vi
     if can_host is None and hypervisor.partition != "root-or-guest" and (
             exposed is False or firmware_disabled):
         can_host = False
-        ev.append(Evidence("cannot host hardware-assisted VMs: no VMX/SVM, not a root partition"
+        ev.append(Evidence("cannot host hardware-assisted VMs: VT-x/AMD-V does not reach this "
+                           "OS, and it is not a root partition"
                            + (", no usable /dev/kvm" if kvm_state is not None else ""),
                            pasted or (cpuid_source(1, "ecx", 5) if vmx is not None
                                       else f"{CPUINFO}:flags"), 0))
+    return can_host
+
+
+def assess_virtualization(
+    snapshot: Snapshot, hypervisor: HypervisorFacts, cpu_id: CpuIdentity | None = None,
+    environment: Environment | None = None,
+) -> Virtualization:
+    """VT-x/AMD-V exposure, SLAT, firmware lock, /dev/kvm and what can host VMs here."""
+    bits = _cpuid_bits(snapshot)
+    ev: list[Evidence] = list(bits.evidence)
+    decoded: dict[str, Decoded] = {}
+    regs = snapshot.cpuid.get(svm.SVM_LEAF)
+    if regs is not None:
+        decoded["svm"] = decode_leaf(svm.SVM_FEATURES, regs)
+        if not bits.svm and svm.npt(regs):
+            ev.append(Evidence("0x8000000A populated but SVM clear: ignored",
+                               cpuid_source(svm.SVM_LEAF, "edx", 0), 1))
+    text = cpuinfo.x86_text(snapshot.os)
+    vflags = cpuinfo.vmx_flags(text) if text is not None else None
+    if vflags is not None:
+        decoded["vmx_flags"] = {"flags": tuple(sorted(vflags))}
+    ctx = _Context(
+        snapshot=snapshot, hypervisor=hypervisor, cpu=cpu_id,
+        environment=environment or assess_environment(snapshot, hypervisor), bits=bits,
+        flags=cpuinfo.flags(text) if text is not None else None, vmx_flags=vflags,
+    )
+
+    exposed = _exposure(ctx, ev)
+    firmware_disabled = _firmware(ctx, ev)
+    slat, slat_ev = _slat(
+        snapshot, hypervisor, vmx=bits.vmx, svm_bit=bits.svm, vmx_flags=vflags,
+        flags=ctx.flags, decoded=decoded, either=bits.either,
+    )
+    ev.extend(slat_ev)
+    if bits.vmx and exposed:
+        ev.extend(_evmcs(hypervisor))
+    kvm_state, backend, usable, nested_param = _kvm(snapshot, exposed, ev)
+    software_only = backend == "kvm_pvm" and not exposed and kvm_state in ("usable", "no-access")
+    can_host = _can_host(ctx, exposed=exposed, firmware_disabled=firmware_disabled,
+                         usable=usable, software_only=software_only, kvm_state=kvm_state, ev=ev)
 
     return Virtualization(
-        vmx=vmx,
-        svm=svm_bit,
+        vmx=bits.vmx,
+        svm=bits.svm,
         exposed=exposed,
         slat=slat,
         can_host_vms=can_host,

@@ -4,22 +4,90 @@ Reads CPUID only through ``snapshot.cpuid.get`` and OS files only through
 ``snapshot.os``; a file the source did not look at (None) is "cannot tell", never
 "absent". Several signatures from one hypervisor are compatibility interfaces, not
 nesting (VW virt-what-cpuid-helper.c: Viridian sits at 0x40000000, the true hypervisor higher).
+
+Resolution order of :func:`assess_hypervisor`, as systemd's ``detect_vm()`` reads (the
+first step that names a product wins; every step's evidence is kept):
+
+1. ``_dmi_product``        DMI names VirtualBox or Parallels: they reuse KVM's signature.
+2. ``_specific_signature`` a product's own signature at any base beats ``Microsoft Hv``
+                           (QEMU/KVM and Xen publish Hyper-V enlightenments at 0x40000000
+                           and their own at 0x40000100); KVM's signature with VirtualBox's
+                           KVM-provider feature set is VirtualBox.
+3. ``_hyperv_interface``   ``Microsoft Hv`` alone: DMI naming QEMU/KVM or Xen, then the
+                           version leaf (an emulator's default identity), else Microsoft
+                           Hyper-V -- "or a hypervisor emulating its interface" unless the
+                           version carries Microsoft's service numbers.
+4. ``_unknown_signature``  signatures no table knows: "unknown".
+5. ``_os_signals``         no signature: Xen's sysfs, DMI naming a VM, a virtual-only CPU
+                           name, the bit, the kernel's hypervisor flag or a pasted Windows
+                           tool's "hypervisor present" ("unknown"; with only a paste that
+                           cannot tell, partition "root-or-guest").
+6. ``_hidden_hypervisor``  nothing shows one, yet a hypervisor hides: the co-masked
+                           features on a CPU that has VT-x/AMD-V, VM-like exit latency.
+
+Then the facts every answer carries: the Hyper-V view (assess/hyperv.py, the one reader
+of 0x40000002-4), cloud, confidential computing, CPU emulation.
+
+DMI is read from wherever the snapshot has it (sysfs, the raw SMBIOS table, the Windows
+registry's copy, a paste; decode/dmi.py ``read_dmi_sourced``): a DMI hit carries the path it
+was read from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm, winreport
+from nestprobe.assess.bands import classify
+from nestprobe.assess.hyperv import read_hyperv
+from nestprobe.decode import (
+    confidential,
+    cpu,
+    cpuinfo,
+    cpumodels,
+    dmi,
+    hyperv,
+    kvm,
+    masks,
+    winreport,
+)
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
 from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
-from nestprobe.model.assessment import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
+from nestprobe.model.assessment import (
+    Confidence,
+    CpuIdentity,
+    HyperVFacts,
+    HypervisorFacts,
+    HypervisorInterface,
+    MaskState,
+)
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import Registers, Snapshot
 
 CPUINFO = cpuinfo.PATH
 HV_BASE = 0x40000000
+BRAND = "CPUID.0x80000002-0x80000004"
+#: systemd trusts DMI over CPUID for these "even if they use KVM" (virt.c detect_vm).
+DMI_OVER_KVM = {"oracle": "VirtualBox", "parallels": "Parallels"}
+#: "Microsoft Hv" alone with DMI naming another product: that product, signature hidden.
+HV_BEHIND_DMI = {
+    "kvm": ("kvm", "KVM with Hyper-V enlightenments (KVM signature hidden)"),
+    "qemu": ("kvm", "KVM with Hyper-V enlightenments (KVM signature hidden)"),
+    "xen": ("xen", "Xen with Viridian (Xen signature hidden)"),
+}
+#: Products that publish Hyper-V enlightenments at 0x40000000 and their own signature above.
+WITH_HV = {
+    "kvm": "KVM with Hyper-V enlightenments",
+    "xen": "Xen with Viridian (Hyper-V enlightenments)",
+}
+HV_PROVIDER = {"oracle": "VirtualBox (Hyper-V paravirtualization provider)"}
+#: Where the co-masked features were read (decode/masks.py MaskReading.source).
+MASK_READ = "CPUID.0x1:ECX,EDX"
+#: Every source a hidden-hypervisor witness is read from (nesting and verdict reasons).
+HIDDEN_WITNESS_SOURCES = frozenset({
+    MASK_READ, "CPUID.0x80000001:ECX,EDX", f"{CPUINFO}:flags", BRAND, "timing:band"})
+#: A timing band this sure of a VM is a witness on its own (assess/bands.py).
+TIMING_WITNESS = frozenset({"medium", "high"})
 
 
 def _cpuid_unavailable(snapshot: Snapshot) -> Evidence | None:
@@ -33,11 +101,10 @@ def _cpuid_unavailable(snapshot: Snapshot) -> Evidence | None:
 
 
 def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
-    """Vendor, brand and family/model/stepping from CPUID (cpuinfo when CPUID is absent)."""
+    """Vendor, brand, family/model, and what the cited tables say about this CPU."""
     table = snapshot.cpuid
     ev: list[Evidence] = []
     vendor: str | None = None
-    brand: str | None = None
     family = model = stepping = None
     leaf0 = table.get(0)
     if leaf0 is not None:
@@ -45,7 +112,7 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
         ev.append(Evidence(f"CPU vendor {vendor}", "CPUID.0x0:EBX,EDX,ECX", vendor))
     brand = cpu.brand_of(table)
     if brand is not None:
-        ev.append(Evidence("CPU brand string", "CPUID.0x80000002-0x80000004", brand))
+        ev.append(Evidence("CPU brand string", BRAND, brand))
     leaf1 = table.get(1)
     if leaf1 is not None:
         sig = cpu.signature(leaf1)
@@ -55,29 +122,100 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
             cpuid_source(1, "eax"), f"{leaf1.eax:#010x}",
         ))
     text = cpuinfo.x86_text(snapshot.os)
+    brand_source = BRAND
+    family_source = cpuid_source(1, "eax")
     if text is not None:
         if vendor is None and (v := cpuinfo.field(text, "vendor_id")) is not None:
             vendor = v
             ev.append(Evidence(f"CPU vendor {v} (kernel's view)", f"{CPUINFO}:vendor_id", v))
         if brand is None and (b := cpuinfo.field(text, "model name")) is not None:
-            brand = b
-            ev.append(Evidence("CPU brand (kernel's view)", f"{CPUINFO}:model name", b))
+            brand, brand_source = b, f"{CPUINFO}:model name"
+            ev.append(Evidence("CPU brand (kernel's view)", brand_source, b))
+        if family is None:
+            family, model = _int(cpuinfo.field(text, "cpu family")), _int(
+                cpuinfo.field(text, "model"))
+            family_source = f"{CPUINFO}:cpu family"
     if leaf1 is None and (rep := winreport.reported_cpu(snapshot.os)) is not None:
         if vendor is None and rep.vendor is not None:
             vendor = rep.vendor
             ev.append(Evidence(f"CPU vendor {vendor} (as a Windows tool printed it)",
                                rep.source, vendor))
         if brand is None and rep.brand is not None:
-            brand = rep.brand
+            brand, brand_source = rep.brand, rep.source
             ev.append(Evidence("CPU brand (as a Windows tool printed it)", rep.source, brand))
         if rep.family is not None:
             family, model, stepping = rep.family, rep.model, rep.stepping
+            family_source = rep.source
             ev.append(Evidence(f"family {family} model {model} stepping {stepping} (decimal, "
                                "as Windows prints them)", rep.source,
                                f"{family}/{model}/{stepping}"))
     if (why := _cpuid_unavailable(snapshot)) is not None:
         ev.append(why)
-    return CpuIdentity(vendor, brand, family, model, stepping, tuple(ev))
+
+    expected = _extension_expected(vendor, family, model, brand, brand_source=brand_source,
+                                   family_source=family_source, ev=ev)
+    virtual = cpumodels.virtual_model(brand)
+    if virtual is not None:
+        ev.append(Evidence(f"a CPU name only virtual CPUs carry: {virtual.product} "
+                           f"({virtual.source})", brand_source, brand))
+    mask = _feature_mask(snapshot, vendor, leaf1 is not None, ev)
+    return CpuIdentity(vendor, brand, family, model, stepping, expected, virtual is not None,
+                       mask, tuple(ev))
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+def _extension_expected(
+    vendor: str | None, family: int | None, model: int | None, brand: str | None,
+    *, brand_source: str, family_source: str, ev: list[Evidence],
+) -> str | None:
+    """"all" when the CPU's series has VT-x/AMD-V on every SKU, "most" by generation."""
+    series = cpumodels.series_of(brand)
+    if series is not None and cpumodels.virtual_model(brand) is None:
+        ev.append(Evidence(f"{series.name}: every SKU has "
+                           f"{'VT-x' if series.extension == 'vmx' else 'AMD-V'} ({series.source})",
+                           brand_source, brand))
+        return "all"
+    gen = cpumodels.generation_of(vendor, family, model)
+    if gen is not None:
+        ext = "VT-x" if gen.extension == "vmx" else "AMD-V"
+        ev.append(Evidence(f"{gen.name}: {gen.coverage} SKUs have {ext} ({gen.source})",
+                           family_source, f"family {family:#x} model {model or 0:#x}"))
+        return gen.coverage
+    return None
+
+
+def _feature_mask(
+    snapshot: Snapshot, vendor: str | None, raw: bool, ev: list[Evidence],
+) -> MaskState | None:
+    """The features hypervisors hide with VT-x: cleared (masked) or there (native).
+
+    Raw CPUID decides; the kernel's flags (derived from the same leaf) must not contradict
+    a "masked" reading, so a partial or synthetic leaf 1 cannot invent a hypervisor.
+    """
+    text = cpuinfo.x86_text(snapshot.os)
+    flags = cpuinfo.flags(text) if text is not None else None
+    kernel = masks.read_flags(flags, vendor, f"{CPUINFO}:flags") if flags is not None else None
+    reading = masks.read_cpuid(snapshot.cpuid, vendor) if raw else kernel
+    if reading is None:
+        return None
+    if reading.state == "masked" and kernel is not None and kernel.state == "native":
+        ev.append(Evidence("CPUID lacks the features hypervisors hide, but the kernel reports "
+                           "them: decides nothing", kernel.source, "mixed"))
+        return "mixed"
+    if reading.state == "masked":
+        claim = ("the features hypervisors hide together with VT-x/AMD-V are missing: "
+                 f"{', '.join(reading.absent)} ({masks.MASK_SOURCE})")
+    elif reading.state == "native":
+        claim = ("the features hypervisors hide together with VT-x/AMD-V are present, as on "
+                 f"hardware: {', '.join(reading.present)}")
+    else:
+        claim = (f"the features hypervisors hide together are partly present "
+                 f"({', '.join(reading.present)}): decides nothing")
+    ev.append(Evidence(claim, reading.source, reading.state))
+    return reading.state
 
 
 # ------------------------------------------------------------------ hypervisor
@@ -87,6 +225,9 @@ class _Choice(Record):
     vendor: str | None
     product: str | None
     evidence: tuple[Evidence, ...]
+    alternatives: tuple[str, ...] = ()
+    identified: Confidence = "high"
+    hidden: bool = False
 
 
 def _sig_evidence(found: FoundInterface) -> Evidence:
@@ -96,129 +237,194 @@ def _sig_evidence(found: FoundInterface) -> Evidence:
     )
 
 
-def _choose_vendor(
-    found: list[FoundInterface], dmi_hit: tuple[str, str, dmi.DmiVendor] | None,
-    where: Mapping[str, str],
-) -> _Choice:
-    """The primary hypervisor when one product publishes several interfaces.
+#: A DMI vendor match: (where it was read, the value, the row). ``dmi.dmi_vendor`` gives the
+#: DMI key first; :func:`_dmi_hit` swaps in the path the snapshot read it from.
+DmiHit = tuple[str, str, dmi.DmiVendor]
 
-    Order (systemd's, SD detect_vm): DMI decides for VirtualBox/Parallels (they reuse KVM's
-    signature); a specific signature beats ``Microsoft Hv`` (QEMU/KVM and Xen publish
-    Hyper-V enlightenments at 0x40000000 and their own at 0x40000100); ``Microsoft Hv``
-    alone is taken only when DMI names nothing else.
-    """
-    known = [f for f in found if f.known is not None]
-    ids = [f.known.vendor_id for f in known if f.known is not None]
-    dmi_id = dmi_hit[2].vendor_id if dmi_hit else None
-    dmi_ev = (
-        (Evidence(f"DMI names {dmi_hit[2].vendor_id}", where[dmi_hit[0]], dmi_hit[1]),)
-        if dmi_hit else ()
-    )
+
+def _dmi_hit(read: Mapping[str, tuple[str, str]]) -> DmiHit | None:
+    hit = dmi.dmi_vendor({key: value for key, (value, _) in read.items()})
+    return (read[hit[0]][1], hit[1], hit[2]) if hit is not None else None
+
+
+def _dmi_evidence(hit: DmiHit | None, claim: str) -> tuple[Evidence, ...]:
+    return (Evidence(claim, hit[0], hit[1]),) if hit else ()
+
+
+def _dmi_product(
+    found: list[FoundInterface], hit: DmiHit | None,
+) -> _Choice | None:
+    """Step 1: DMI decides for VirtualBox/Parallels, which reuse KVM's signature."""
+    if hit is None or hit[2].vendor_id not in DMI_OVER_KVM or not found:
+        return None
+    vid = hit[2].vendor_id
+    ids = sorted({f.known.vendor_id for f in found if f.known is not None})
+    via = ", ".join(ids) or "no known signature"
+    return _Choice(vid, f"{DMI_OVER_KVM[vid]} ({via} paravirtual interface)",
+                   _dmi_evidence(hit, f"DMI names {vid}"))
+
+
+def _specific_signature(snapshot: Snapshot, found: list[FoundInterface]) -> _Choice | None:
+    """Step 2: the first product-specific signature, unless it is only Hyper-V's."""
+    specific = [f for f in found if f.known is not None and f.known.vendor_id != "microsoft"]
+    if not specific:
+        return None
+    top = specific[0]
+    assert top.known is not None
+    vendor, product = top.known.vendor_id, top.known.product
+    ev = [_sig_evidence(top)]
     has_hv = any(f.interface == HV_INTERFACE_TEXT for f in found)
-    if dmi_id in {"oracle", "parallels"} and (ids or found):
-        name = "VirtualBox" if dmi_id == "oracle" else "Parallels"
-        via = ", ".join(sorted(set(ids))) or "no known signature"
-        return _Choice(dmi_id, f"{name} ({via} paravirtual interface)", dmi_ev)
-    specific = [f for f in known if f.known is not None and f.known.vendor_id != "microsoft"]
-    if specific:
-        top = specific[0]
-        assert top.known is not None
-        vendor = top.known.vendor_id
-        product = top.known.product
-        if "microsoft" in ids or (has_hv and top.interface != HV_INTERFACE_TEXT):
-            product = {
-                "kvm": "KVM with Hyper-V enlightenments",
-                "xen": "Xen with Viridian (Hyper-V enlightenments)",
-            }.get(vendor, f"{product} with a Hyper-V-compatible interface")
-        elif top.interface == HV_INTERFACE_TEXT:
-            product = {
-                "oracle": "VirtualBox (Hyper-V paravirtual provider)",
-            }.get(vendor, f"{product} with a Hyper-V-compatible interface")
-        return _Choice(vendor, product, (_sig_evidence(top),))
-    if "microsoft" in ids:
-        hv = next(f for f in known if f.known is not None and f.known.vendor_id == "microsoft")
-        if dmi_id in {"kvm", "qemu"}:
-            return _Choice("kvm", "KVM with Hyper-V enlightenments (KVM signature hidden)",
-                           (_sig_evidence(hv), *dmi_ev))
-        if dmi_id == "xen":
-            return _Choice("xen", "Xen with Viridian (Xen signature hidden)",
-                           (_sig_evidence(hv), *dmi_ev))
-        return _Choice("microsoft", "Microsoft Hyper-V", (_sig_evidence(hv),))
-    if found:
-        return _Choice("unknown", None, tuple(_sig_evidence(f) for f in found))
-    return _Choice(None, None, ())
-
-
-def _partition(
-    snapshot: Snapshot, found: list[FoundInterface],
-) -> tuple[Partition | None, list[Evidence], bool]:
-    """Hyper-V partition type (Linux hv_identify_partition_type) and the nested bit."""
-    table = snapshot.cpuid
-    for f in found:
-        if f.interface != HV_INTERFACE_TEXT:
-            continue
-        feats = table.get(f.base + 3)
-        if feats is None:
-            continue
-        priv = hyperv.privileges(feats)
-        leaf = f.base + 3
-        ev = []
-        if (version := table.get(f.base + 2)) is not None:
-            # TLFS HYPERV_CPUID_VERSION: in a guest, the build of the host's hypervisor.
-            ev.append(Evidence("Microsoft hypervisor build", cpuid_source(f.base + 2, "eax"),
-                               version.eax))
-        ev += [
-            Evidence("CreatePartitions privilege", cpuid_source(leaf, "ebx", 0),
-                     int(priv.create_partitions)),
-            Evidence("CpuManagement privilege", cpuid_source(leaf, "ebx", 12),
-                     int(priv.cpu_management)),
-            Evidence("Isolation (confidential VM) privilege", cpuid_source(leaf, "ebx", 22),
-                     int(priv.isolation)),
-        ]
-        kind = hyperv.partition_type(priv)
-        part: Partition = "root" if kind == "root" else "l1vh" if kind == "l1vh" else "guest"
-        ev.append(Evidence(f"Hyper-V partition type {part} (Linux hv_identify_partition_type)",
-                           cpuid_source(leaf, "ebx"), f"{feats.ebx:#010x}"))
-        nested = False
-        rec = table.get(f.base + 4)
-        if rec is not None:
-            nested = bool((rec.eax >> 12) & 1)
+    if vendor == "kvm" and top.interface != HV_INTERFACE_TEXT:
+        features = snapshot.cpuid.get(top.base + 1)
+        if features is not None and kvm.is_virtualbox(features):
             ev.append(Evidence(
-                "the Microsoft hypervisor is itself nested within a Hyper-V partition"
-                if nested else "HV_X64_HYPERV_NESTED clear",
-                cpuid_source(f.base + 4, "eax", 12), int(nested),
-            ))
-        return part, ev, nested
-    return None, [], False
+                "KVM signature with exactly VirtualBox's KVM-provider features "
+                f"({kvm.VIRTUALBOX_SOURCE}): VirtualBox, not KVM",
+                cpuid_source(top.base + 1, "eax"), f"{features.eax:#010x}"))
+            return _Choice("oracle", "VirtualBox (KVM paravirtualization provider)",
+                           tuple(ev), alternatives=("kvm",))
+    if any(f.known is not None and f.known.vendor_id == "microsoft" for f in found) or (
+            has_hv and top.interface != HV_INTERFACE_TEXT):
+        product = WITH_HV.get(vendor, f"{product} with a Hyper-V-compatible interface")
+    elif top.interface == HV_INTERFACE_TEXT:
+        product = HV_PROVIDER.get(vendor, f"{product} with a Hyper-V-compatible interface")
+    return _Choice(vendor, product, tuple(ev))
 
 
-def _confidential(
-    snapshot: Snapshot, found: list[FoundInterface], detected: bool,
-) -> tuple[str | None, list[Evidence]]:
-    table = snapshot.cpuid
-    tdx = table.get(confidential.TDX_LEAF)
-    if tdx is not None and confidential.tdx_signature(tdx) == confidential.TDX_IDENT:
-        return "tdx", [Evidence("Intel TDX guest", "CPUID.0x21:EBX,EDX,ECX",
-                                confidential.decode_tdx(tdx)["signature"])]
-    for f in found:
-        if f.interface != HV_INTERFACE_TEXT:
-            continue
-        feats = table.get(f.base + 3)
-        iso = table.get(f.base + 0x0C)
-        if feats is None or iso is None or not (feats.ebx >> 22) & 1:
-            continue
-        kind = hyperv.isolation_type(iso)
-        label = {"vbs": "hyperv-vbs", "snp": "sev-snp", "tdx": "tdx"}.get(kind)
-        if label is not None:
-            return label, [Evidence(f"Hyper-V isolated partition ({kind})",
-                                    cpuid_source(f.base + 0x0C, "ebx", 0, 3), kind)]
-    sev = table.get(confidential.SEV_LEAF)
-    if detected and sev is not None and (level := confidential.sev_level(sev)) is not None:
-        # Only the capability: whether this guest runs encrypted is in MSR 0xC0010131
-        # (ring 0). Firecracker passes the host's 0x8000001F through to plain guests.
-        return None, [Evidence(f"{level} capability passed through (not proof of a SEV guest)",
-                               cpuid_source(confidential.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
-    return None, []
+def _hyperv_interface(
+    found: list[FoundInterface], hit: DmiHit | None,
+    hv: HyperVFacts | None,
+) -> _Choice | None:
+    """Step 3: ``Microsoft Hv`` alone. Who really answers behind it?"""
+    ms = next((f for f in found if f.known is not None and f.known.vendor_id == "microsoft"),
+              None)
+    if ms is None:
+        return None
+    sig = _sig_evidence(ms)
+    dmi_id = hit[2].vendor_id if hit else None
+    if dmi_id in HV_BEHIND_DMI:
+        vendor, product = HV_BEHIND_DMI[dmi_id]
+        return _Choice(vendor, product, (sig, *_dmi_evidence(hit, f"DMI names {dmi_id}")),
+                       alternatives=("microsoft",))
+    if hv is not None and hv.emulator is not None:
+        vendor = hv.emulator
+        name = "KVM/QEMU" if vendor == "kvm" else "Xen"
+        return _Choice(vendor, f"{name} presenting a Hyper-V interface (its own signature "
+                       "hidden), or Microsoft Hyper-V", (sig,), alternatives=("microsoft",),
+                       identified="medium")
+    if hv is not None and hv.build is not None:
+        return _Choice("microsoft", "Microsoft Hyper-V", (sig,))
+    return _Choice("microsoft", "Microsoft Hyper-V, or a hypervisor emulating its interface",
+                   (sig,), alternatives=("kvm",), identified="medium")
+
+
+def _unknown_signature(found: list[FoundInterface]) -> _Choice | None:
+    """Step 4: signatures no table knows."""
+    if not found:
+        return None
+    return _Choice("unknown", None, tuple(_sig_evidence(f) for f in found))
+
+
+class _Signals(Record):
+    xen: bool
+    kernel_flag: bool | None
+    evidence: tuple[Evidence, ...]
+
+
+def _os_signals(snapshot: Snapshot) -> _Signals:
+    """Hypervisor hints from the OS: Xen files, the cpuinfo ``hypervisor`` flag."""
+    ev: list[Evidence] = []
+    xen = False
+    hv_type = snapshot.os.text("/sys/hypervisor/type")
+    if hv_type is not None and hv_type.strip() == "xen":
+        xen = True
+        ev.append(Evidence("Xen hypervisor (sysfs)", "/sys/hypervisor/type", "xen"))
+    elif snapshot.os.state("/proc/xen") == "dir":
+        xen = True
+        ev.append(Evidence("Xen domain (/proc/xen present)", "/proc/xen", "dir"))
+    flag: bool | None = None
+    text = cpuinfo.x86_text(snapshot.os)
+    if text is not None and (flags := cpuinfo.flags(text)) is not None:
+        flag = "hypervisor" in flags
+        ev.append(Evidence("kernel reports the hypervisor flag" if flag
+                           else "kernel does not report the hypervisor flag",
+                           f"{CPUINFO}:flags", flag))
+    return _Signals(xen=xen, kernel_flag=flag, evidence=tuple(ev))
+
+
+def _qemu_cpu_model(snapshot: Snapshot) -> Evidence | None:
+    """A QEMU CPU model name, from the brand string or the kernel's cpuinfo."""
+    brand = cpu.brand_of(snapshot.cpuid)
+    if brand is not None and "QEMU" in brand:
+        return Evidence("QEMU CPU model", BRAND, brand)
+    text = cpuinfo.x86_text(snapshot.os)
+    model = cpuinfo.field(text, "model name") if text is not None else None
+    if model is not None and "QEMU" in model:
+        return Evidence("QEMU CPU model", f"{CPUINFO}:model name", model)
+    return None
+
+
+def _without_signature(
+    snapshot: Snapshot, cpu_id: CpuIdentity, bit: bool | None, signals: _Signals,
+    hit: DmiHit | None, *, reported: winreport.Reported | None,
+) -> _Choice | None:
+    """Step 5: no signature, but the OS, DMI, the CPU name or the bit shows a VM."""
+    if signals.xen:
+        return _Choice("xen", "Xen", ())
+    if hit is not None and hit[2].vendor_id not in {"amazon", "google"}:
+        vendor = hit[2].vendor_id
+        ev = [Evidence(f"DMI names {vendor} (no CPUID signature)", hit[0], hit[1])]
+        if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
+            # "Bochs" is the SMBIOS default of QEMU's SeaBIOS; with a QEMU CPU model and no
+            # KVM signature this is QEMU itself (virt-what: cpuinfo "QEMU" => qemu).
+            vendor = "qemu"
+            ev.append(qemu_cpu)
+        return _Choice(vendor, None, tuple(ev))
+    virtual = cpumodels.virtual_model(cpu_id.brand)
+    if virtual is not None and virtual.product.startswith("QEMU"):
+        # QEMU names its models; whether KVM or TCG runs them, QEMU's switch applies.
+        return _Choice("qemu", f"{virtual.product}, hypervisor not named by CPUID",
+                       (Evidence(f"CPU name of a {virtual.product}", BRAND, cpu_id.brand),),
+                       identified="medium", hidden=not bit and not signals.kernel_flag)
+    if reported is not None and reported.value:  # no CPUID: a Windows tool's word
+        return _Choice("unknown", None, (Evidence(
+            "a hypervisor is present but does not identify itself", reported.source,
+            reported.shown),))
+    if bit or signals.kernel_flag:
+        return _Choice("unknown", None, (Evidence(
+            "a hypervisor is present but does not identify itself",
+            *((cpuid_source(1, "ecx", 31), 1) if bit else (f"{CPUINFO}:flags", "hypervisor")),
+        ),))
+    return None
+
+
+def _hidden_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity) -> _Choice | None:
+    """Step 6: no hypervisor shows itself; is there positive evidence that one hides?
+    (Not asked under a CPU emulator: the emulator is what answers, and it masks alike.)"""
+    ev: list[Evidence] = []
+    if cpu_id.virtual_model:
+        ev.append(Evidence("a virtual-only CPU name with the hypervisor bit clear",
+                           BRAND, cpu_id.brand))
+    if cpu_id.feature_mask == "masked" and cpu_id.extension_expected is not None:
+        read = next((e.source for e in cpu_id.evidence if e.value == "masked"), MASK_READ)
+        leaf1, ext = snapshot.cpuid.get(1), snapshot.cpuid.get(cpu.EXT_FEATURES_LEAF)
+        shown = (leaf1 is not None and cpu.vmx(leaf1)) or (ext is not None and cpu.svm(ext))
+        what = ("the features hypervisors hide with VT-x/AMD-V are all missing" if shown else
+                "it and the features hypervisors hide with it are all missing")
+        ev.append(Evidence(
+            f"this CPU has VT-x/AMD-V, yet {what}: a hypervisor's mask, as "
+            f"{masks.MASK_SOURCE} apply it (turning VT-x off at power-on never clears a CPUID "
+            "bit)", read, "masked"))
+    record = snapshot.latency
+    if record is not None:
+        call = classify(record)
+        if call.likely > 0 and call.confidence in TIMING_WITNESS:
+            ev.append(Evidence(f"CPUID exits like a VM ({call.band.name} band, "
+                               f"{call.confidence} confidence)", "timing:band", call.band.name))
+    if not ev:
+        return None
+    return _Choice(None, "a hypervisor that hides itself (no hypervisor bit, no signature)",
+                   tuple(ev), identified="low", hidden=True)
 
 
 def _interfaces(snapshot: Snapshot, found: list[FoundInterface]) -> tuple[HypervisorInterface, ...]:
@@ -235,37 +441,28 @@ def _interfaces(snapshot: Snapshot, found: list[FoundInterface]) -> tuple[Hyperv
     )
 
 
-def _os_signals(snapshot: Snapshot) -> tuple[str | None, list[Evidence], bool | None]:
-    """Hypervisor hints from the OS: Xen files, the cpuinfo ``hypervisor`` flag."""
-    ev: list[Evidence] = []
-    xen = None
-    hv_type = snapshot.os.text("/sys/hypervisor/type")
-    if hv_type is not None and hv_type.strip() == "xen":
-        xen = "xen"
-        ev.append(Evidence("Xen hypervisor (sysfs)", "/sys/hypervisor/type", "xen"))
-    elif snapshot.os.state("/proc/xen") == "dir":
-        xen = "xen"
-        ev.append(Evidence("Xen domain (/proc/xen present)", "/proc/xen", "dir"))
-    flag: bool | None = None
-    text = cpuinfo.x86_text(snapshot.os)
-    if text is not None and (flags := cpuinfo.flags(text)) is not None:
-        flag = "hypervisor" in flags
-        ev.append(Evidence("kernel reports the hypervisor flag" if flag
-                           else "kernel does not report the hypervisor flag",
-                           f"{CPUINFO}:flags", flag))
-    return xen, ev, flag
-
-
-def _qemu_cpu_model(snapshot: Snapshot) -> Evidence | None:
-    """A QEMU CPU model name, from the brand string or the kernel's cpuinfo."""
-    brand = cpu.brand_of(snapshot.cpuid)
-    if brand is not None and "QEMU" in brand:
-        return Evidence("QEMU CPU model", "CPUID.0x80000002-0x80000004", brand)
-    text = cpuinfo.x86_text(snapshot.os)
-    model = cpuinfo.field(text, "model name") if text is not None else None
-    if model is not None and "QEMU" in model:
-        return Evidence("QEMU CPU model", f"{CPUINFO}:model name", model)
-    return None
+def _confidential(
+    snapshot: Snapshot, hv: HyperVFacts | None, detected: bool,
+) -> tuple[str | None, list[Evidence]]:
+    table = snapshot.cpuid
+    tdx = table.get(confidential.TDX_LEAF)
+    if tdx is not None and confidential.tdx_signature(tdx) == confidential.TDX_IDENT:
+        return "tdx", [Evidence("Intel TDX guest", "CPUID.0x21:EBX,EDX,ECX",
+                                confidential.decode_tdx(tdx)["signature"])]
+    if hv is not None and hv.isolation:
+        iso = table.get(hv.base + 0x0C)
+        kind = hyperv.isolation_type(iso) if iso is not None else None
+        label = {"vbs": "hyperv-vbs", "snp": "sev-snp", "tdx": "tdx"}.get(kind or "")
+        if label is not None:
+            return label, [Evidence(f"Hyper-V isolated partition ({kind})",
+                                    cpuid_source(hv.base + 0x0C, "ebx", 0, 3), kind)]
+    sev = table.get(confidential.SEV_LEAF)
+    if detected and sev is not None and (level := confidential.sev_level(sev)) is not None:
+        # Only the capability: whether this guest runs encrypted is in MSR 0xC0010131
+        # (ring 0). Firecracker passes the host's 0x8000001F through to plain guests.
+        return None, [Evidence(f"{level} capability passed through (not proof of a SEV guest)",
+                               cpuid_source(confidential.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
+    return None, []
 
 
 def _pvm_guest(snapshot: Snapshot, found: list[FoundInterface]) -> Evidence | None:
@@ -291,21 +488,19 @@ def _emulated(snapshot: Snapshot, found: list[FoundInterface]) -> list[Evidence]
     if brand is not None:
         for prefix, what in EMULATOR_BRAND_PREFIXES.items():
             if brand.startswith(prefix):
-                ev.append(Evidence(f"CPU emulator: {what}", "CPUID.0x80000002-0x80000004", brand))
+                ev.append(Evidence(f"CPU emulator: {what}", BRAND, brand))
     return ev
 
 
-def _product(choice: _Choice, partition: Partition | None, nested: bool) -> str | None:
-    if choice.vendor != "microsoft" or partition is None:
+def _product(choice: _Choice, hv: HyperVFacts | None) -> str | None:
+    if choice.vendor != "microsoft" or hv is None or hv.partition is None:
         return choice.product
-    names: Mapping[Partition, str] = {
-        "root": "Hyper-V root partition",
-        "l1vh": "Hyper-V L1VH partition",
-        "guest": "Hyper-V guest partition",
-    }
-    name = names[partition]
-    if nested:
+    name = {"root": "Hyper-V root partition", "l1vh": "Hyper-V L1VH partition",
+            "guest": "Hyper-V guest partition"}[hv.partition]
+    if hv.nested:
         name += " (on a nested Hyper-V)"
+    if choice.alternatives:
+        name += ", or a hypervisor emulating Hyper-V's interface"
     return name
 
 
@@ -333,8 +528,24 @@ def _reported_vt(snapshot: Snapshot) -> bool:
     return any(r is not None and r.value for r in (readiness.vmx, readiness.svm))
 
 
-def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
-    """Scan all 256 bases, resolve the primary vendor, partition, cloud and markers."""
+def _cloud(read: Mapping[str, tuple[str, str]]) -> tuple[str | None, str | None, list[Evidence]]:
+    values = {key: value for key, (value, _) in read.items()}
+    hit = dmi.cloud(values)
+    if hit is None:
+        return None, None, []
+    rule, value = hit
+    ev = [Evidence(f"cloud {rule.cloud} ({rule.source})", read[rule.key][1], value)]
+    instance = None
+    if rule.cloud == "aws" and (instance := dmi.ec2_instance_type(values)) is not None:
+        ev.append(Evidence(f"EC2 instance type {instance}"
+                           + (" (bare metal)" if instance.endswith(".metal") else ""),
+                           read["product_name"][1], instance))
+    return rule.cloud, instance, ev
+
+
+def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> HypervisorFacts:
+    """Scan all 256 bases and resolve who answers, in the order the module docstring gives."""
+    cpu_id = cpu_id if cpu_id is not None else assess_cpu(snapshot)
     table = snapshot.cpuid
     ev: list[Evidence] = []
     leaf1: Registers | None = table.get(1)
@@ -350,7 +561,6 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
         ev.append(why)
 
     found = scan(table)
-    interfaces = _interfaces(snapshot, found)
     if len(found) > 1:
         ev.append(Evidence(
             f"{len(found)} interfaces published by one hypervisor (compatibility, not nesting)",
@@ -361,45 +571,34 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
                            cpuid_source(found[0].base, "ebx,ecx,edx"), found[0].signature))
 
     dmi_read = dmi.read_dmi_sourced(snapshot.os)
-    dmi_values = {key: value for key, (value, _) in dmi_read.items()}
-    where = {key: source for key, (_, source) in dmi_read.items()}
-    dmi_hit = dmi.dmi_vendor(dmi_values)
-    choice = _choose_vendor(found, dmi_hit, where)
+    hit = _dmi_hit(dmi_read)
+    hv = read_hyperv(table, found)
+    signals = _os_signals(snapshot)
+    emu_ev = _emulated(snapshot, found)
+    choice = (
+        _dmi_product(found, hit)
+        or _specific_signature(snapshot, found)
+        or _hyperv_interface(found, hit, hv)
+        or _unknown_signature(found)
+        or _without_signature(snapshot, cpu_id, bit, signals, hit, reported=reported)
+        or (None if emu_ev else _hidden_hypervisor(snapshot, cpu_id))
+        or _Choice(None, None, ())
+    )
     ev.extend(choice.evidence)
-    vendor = choice.vendor
-
-    xen, os_ev, flag = _os_signals(snapshot)
-    ev.extend(os_ev)
-    detected = bool(bit) or bool(found) or bool(flag) or xen is not None
-    detected = detected or bool(reported is not None and reported.value)
-    if vendor is None and xen is not None:
-        vendor = "xen"
-    dmi_vm = dmi_hit is not None and dmi_hit[2].vendor_id not in {"amazon", "google"}
-    if vendor is None and dmi_vm and dmi_hit is not None:
-        detected = True
-        vendor = dmi_hit[2].vendor_id
-        ev.append(Evidence(f"DMI names {vendor} (no CPUID signature)",
-                           where[dmi_hit[0]], dmi_hit[1]))
-        if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
-            # "Bochs" is the SMBIOS default of QEMU's SeaBIOS; with a QEMU CPU model and no
-            # KVM signature this is QEMU itself (virt-what: cpuinfo "QEMU" => qemu).
-            vendor = "qemu"
-            ev.append(qemu_cpu)
-    if vendor is None and detected:
-        vendor = "unknown"
-        ev.append(Evidence("a hypervisor is present but does not identify itself",
-                           *((cpuid_source(1, "ecx", 31), 1) if leaf1 is not None and bit else
-                             (reported.source, reported.shown) if reported is not None else
-                             (f"{CPUINFO}:flags", "hypervisor"))))
-    if not detected and bit is False:
+    ev.extend(signals.evidence)
+    detected = (bool(bit) or bool(found) or bool(signals.kernel_flag) or signals.xen
+                or (choice.vendor is not None and not choice.hidden)
+                or bool(reported is not None and reported.value))
+    if not detected and not choice.hidden and bit is False:
         ev.append(Evidence("no hypervisor bit and no signature at any base",
                            "CPUID.0x40000000-0x4000ff00", 0))
+    if hv is not None:
+        ev.extend(hv.evidence)
 
-    partition, part_ev, nested = _partition(snapshot, found)
-    ev.extend(part_ev)
-    product = _product(choice, partition, nested)
-    if (partition is None and reported is not None and reported.value and vendor == "unknown"
-            and not _reported_vt(snapshot)):
+    partition = hv.partition if hv is not None else None
+    product = _product(choice, hv)
+    if (partition is None and reported is not None and reported.value
+            and choice.vendor == "unknown" and not _reported_vt(snapshot)):
         # Only a Windows tool says so: inside any VM, and on a Windows host whose hypervisor
         # runs (Hyper-V, WSL2, VBS), alike. The root hides VT-x: VT-x seen means a guest.
         partition = "root-or-guest"
@@ -408,37 +607,31 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
             "a hypervisor is present: this Windows is either the root partition of its own "
             "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
             "cannot tell which", reported.source, reported.shown))
-    if vendor is not None and product is None and vendor != "unknown":
-        product = vendor
+    if choice.vendor not in (None, "unknown") and product is None:
+        product = choice.vendor
     if (pvm := _pvm_guest(snapshot, found)) is not None:
         ev.append(pvm)
         product = "KVM PVM guest (software nesting)"
-
-    cloud = instance = None
-    if (hit := dmi.cloud(dmi_values)) is not None:
-        rule, value = hit
-        cloud = rule.cloud
-        ev.append(Evidence(f"cloud {cloud} ({rule.source})", where[rule.key], value))
-        if cloud == "aws" and (instance := dmi.ec2_instance_type(dmi_values)) is not None:
-            ev.append(Evidence(f"EC2 instance type {instance}"
-                               + (" (bare metal)" if instance.endswith(".metal") else ""),
-                               where["product_name"], instance))
-
-    conf, conf_ev = _confidential(snapshot, found, detected)
+    cloud, instance, cloud_ev = _cloud(dmi_read)
+    ev.extend(cloud_ev)
+    conf, conf_ev = _confidential(snapshot, hv, detected)
     ev.extend(conf_ev)
-    emu_ev = _emulated(snapshot, found)
     ev.extend(emu_ev)
 
     return HypervisorFacts(
         bit=bit,
         detected=detected,
-        vendor=vendor,
-        interfaces=interfaces,
+        vendor=choice.vendor,
+        interfaces=_interfaces(snapshot, found),
         partition=partition,
         product=product,
         cloud=cloud,
         instance_type=instance,
         confidential=conf,
         emulated=bool(emu_ev),
+        alternatives=choice.alternatives,
+        identified=choice.identified,
+        hidden=choice.hidden,
+        hyperv=hv,
         evidence=tuple(ev),
     )

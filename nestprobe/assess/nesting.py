@@ -9,6 +9,12 @@ Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/
 * no hypervisor (bit clear, no signature, no OS signal): level 0 as CPUID shows it,
   confidence high, not certain (VirtualBox's legacy paravirt mode hides the bit);
   a VM-like exit latency then unfixes the level.
+* positive evidence of a hypervisor that hides itself (identity's ``hidden``: the
+  co-masked features on a CPU that has VT-x/AMD-V, a virtual-only CPU name, VM-like
+  exit latency): no level, at least 0, likely 1, low confidence.
+* a Xen dom0 is the control domain on the machine, like a Hyper-V root: level 0, medium
+  (Xen sets the hypervisor bit nested or not, so nothing shows whether Xen itself is
+  nested; xen-devel "Detecting whether dom0 is in a VM", 2023).
 * Hyper-V root partition: level 0, unless 0x40000004.EAX[12] (HV_X64_HYPERV_NESTED)
   says the hypervisor is itself inside a Hyper-V partition: then this root is a
   Windows host inside a VM, level 1.
@@ -20,51 +26,30 @@ Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/
 from __future__ import annotations
 
 from nestprobe.assess.bands import BandCall, classify, lower
-from nestprobe.model.assessment import Confidence, HypervisorFacts, Nesting
+from nestprobe.assess.hyperv import NESTED_BIT
+from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
+from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts, Nesting
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.latency import LatencyRecord
-from nestprobe.model.snapshot import HYPERVISOR_BASE_FIRST, Snapshot
-
-#: HV_X64_HYPERV_NESTED: "the hypervisor is nested within a Hyper-V partition"
-#: (TLFS feature-discovery, 0x40000004 EAX bit 12; Linux include/hyperv/hvgdk_mini.h).
-HV_RECOMMENDATIONS_OFFSET = 4
-HV_NESTED_BIT = 12
+from nestprobe.model.snapshot import Snapshot
 
 
-def hyperv_base(hypervisor: HypervisorFacts) -> int:
-    """The base of the ``Hv#1`` interface (0x40000000 unless found elsewhere)."""
-    for interface in hypervisor.interfaces:
-        if interface.interface == "Hv#1":
-            return interface.base
-    return HYPERVISOR_BASE_FIRST
-
-
-def hyperv_nested(snapshot: Snapshot, hypervisor: HypervisorFacts) -> tuple[bool, Evidence] | None:
-    """The HV_X64_HYPERV_NESTED bit with its evidence, or None when the leaf is absent."""
-    leaf = hyperv_base(hypervisor) + HV_RECOMMENDATIONS_OFFSET
-    regs = snapshot.cpuid.get(leaf)
-    if regs is None:
+def hyperv_nested(hypervisor: HypervisorFacts) -> tuple[bool, Evidence] | None:
+    """HV_X64_HYPERV_NESTED as assess/hyperv.py read it, or None when the leaf is absent."""
+    hv = hypervisor.hyperv
+    if hv is None or hv.nested is None:
         return None
-    nested = bool((regs.eax >> HV_NESTED_BIT) & 1)
-    claim = (
-        "the Microsoft hypervisor is itself nested within a Hyper-V partition"
-        if nested
-        else "the Microsoft hypervisor does not report itself nested"
-    )
-    return nested, Evidence(claim, cpuid_source(leaf, "EAX", HV_NESTED_BIT), int(nested))
+    source = cpuid_source(hv.base + 4, "eax", NESTED_BIT)
+    return hv.nested, next(e for e in hv.evidence if e.source == source)
 
 
-def root_evidence(snapshot: Snapshot, hypervisor: HypervisorFacts) -> list[Evidence]:
+def root_evidence(hypervisor: HypervisorFacts) -> list[Evidence]:
     """CreatePartitions and CpuManagement (0x40000003.EBX[0], [12]): Linux's root rule."""
-    leaf = hyperv_base(hypervisor) + 3
-    regs = snapshot.cpuid.get(leaf)
-    if regs is None:
+    hv = hypervisor.hyperv
+    if hv is None:
         return [*hypervisor.evidence]
-    return [
-        Evidence("CreatePartitions privilege", cpuid_source(leaf, "EBX", 0), regs.ebx & 1),
-        Evidence("CpuManagement privilege: this OS is the root partition",
-                 cpuid_source(leaf, "EBX", 12), (regs.ebx >> 12) & 1),
-    ]
+    wanted = (cpuid_source(hv.base + 3, "ebx", 0), cpuid_source(hv.base + 3, "ebx", 12))
+    return [e for e in hv.evidence if e.source in wanted]
 
 
 def guest_evidence(hypervisor: HypervisorFacts) -> list[Evidence]:
@@ -111,6 +96,9 @@ def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
     if hypervisor.detected:  # an OS signal (DMI, /sys/hypervisor) still shows a hypervisor
         return Nesting(level=None, at_least=1, likely=1, confidence="low",
                        evidence=tuple(evidence))
+    if hypervisor.hidden:  # the kernel's view shows a hypervisor's mask
+        return Nesting(level=None, at_least=0, likely=1, confidence="low",
+                       evidence=tuple(evidence))
     return Nesting(level=None, at_least=0, likely=None, confidence="none",
                    evidence=tuple(evidence))
 
@@ -130,12 +118,28 @@ def _timing(
     return call, timing_evidence(record, call)
 
 
-def assess_nesting(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
+def assess_nesting(
+    snapshot: Snapshot, hypervisor: HypervisorFacts, environment: Environment | None = None,
+) -> Nesting:
     """The nesting level of the OS that took ``snapshot``, with evidence."""
     if snapshot.cpuid_status != "ok":
         return _no_cpuid(snapshot, hypervisor)
     call, timed = _timing(snapshot, hypervisor)
     bit = Evidence("hypervisor bit", cpuid_source(0x1, "ECX", 31), hypervisor.bit)
+
+    if hypervisor.hidden:
+        witnesses = [e for e in hypervisor.evidence if e.source in HIDDEN_WITNESS_SOURCES]
+        return Nesting(level=None, at_least=0, likely=1, confidence="low",
+                       evidence=(bit, *witnesses, *timed, Evidence(
+                           "no hypervisor shows itself, but one hides: no level can be fixed",
+                           "CPUID.0x40000000:EBX,ECX,EDX", None)))
+    if environment is not None and environment.xen_domain == "dom0":
+        dom0 = next((e for e in environment.evidence if e.source.startswith(
+            ("/proc/xen", "/sys/hypervisor"))), bit)
+        return Nesting(level=0, at_least=0, likely=0, confidence="medium", evidence=(
+            dom0, Evidence("Xen's control domain on the machine (Xen may itself be nested: "
+                           "nothing in a dom0 shows it)", "/proc/xen/capabilities", "dom0"),
+            *timed))
 
     if not hypervisor.detected:
         evidence = [bit, Evidence("no hypervisor signature at any base and no OS signal",
@@ -156,13 +160,11 @@ def assess_nesting(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
         return Nesting(level=0, at_least=0, likely=0, confidence="high",
                        evidence=tuple(evidence))
 
-    speaks_hv = hypervisor.vendor == "microsoft" or any(
-        i.interface == "Hv#1" for i in hypervisor.interfaces)
-    nested = hyperv_nested(snapshot, hypervisor) if speaks_hv else None
+    nested = hyperv_nested(hypervisor)
     nested_evidence = [nested[1]] if nested is not None else []
 
     if hypervisor.partition == "root":
-        evidence = [bit, *root_evidence(snapshot, hypervisor), *nested_evidence, *timed]
+        evidence = [bit, *root_evidence(hypervisor), *nested_evidence, *timed]
         if nested is not None and nested[0]:
             # TLFS: an "L2 Root" — Windows with Hyper-V inside a VM; its guests are level 2.
             return Nesting(level=1, at_least=1, likely=1, confidence="high",

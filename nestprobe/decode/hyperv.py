@@ -188,3 +188,61 @@ def isolation_type(isolation_leaf: Registers) -> str:
 def evmcs_version(nested_leaf: Registers) -> int:
     """Enlightened VMCS version, high byte:low byte (0 = no eVMCS)."""
     return bits(nested_leaf.eax, 0, 15)
+
+
+class Version(Record):
+    """0x40000002 (TLFS "Hypervisor Version"): the Microsoft hypervisor's build."""
+
+    build: int
+    major: int
+    minor: int
+    service_pack: int
+    service_branch: int
+    service_number: int
+
+    def text(self) -> str:
+        return (f"{self.major}.{self.minor}.{self.build} SP{self.service_pack} "
+                f"(service {self.service_branch}.{self.service_number})")
+
+
+def version(leaf: Registers) -> Version:
+    return Version(
+        build=leaf.eax & 0xFFFFFFFF,
+        major=bits(leaf.ebx, 16, 31),
+        minor=bits(leaf.ebx, 0, 15),
+        service_pack=leaf.ecx & 0xFFFFFFFF,
+        service_branch=bits(leaf.edx, 24, 31),
+        service_number=bits(leaf.edx, 0, 23),
+    )
+
+
+class Emulator(Record):
+    """A non-Microsoft hypervisor's default answer to 0x40000002 behind ``Microsoft Hv``."""
+
+    build: int
+    major: int
+    minor: int
+    vendor_id: str
+    product: str
+    source: str
+
+
+#: Default version identities other hypervisors publish with the Hyper-V interface. Real
+#: Hyper-V fills the service pack and service number (the corpus: SP1 build 20348.1462,
+#: SP2 14393.2273); these defaults leave both zero, which is part of the match.
+EMULATORS: tuple[Emulator, ...] = (
+    Emulator(14393, 10, 0, "kvm", "QEMU/KVM (hv-version-id default, WS2016 identity)",
+             "Q-CPU hv-version-id-* defaults (QEMU 6.2+); L-KVMHV kvm_get_hv_cpuid "
+             "(0x3839, 0x000A0000)"),
+    Emulator(7100, 6, 1, "kvm", "QEMU/KVM (hv-version-id default before QEMU 6.2, WS2008R2)",
+             "Q-PC pc_compat_6_1 hv-version-id-build 0x1bbc"),
+    Emulator(6002, 6, 0, "xen", "Xen Viridian (version 6.0 build 6002)", "X-VIRIDIAN"),
+)
+
+
+def emulator_of(v: Version) -> Emulator | None:
+    """The emulator whose default identity ``v`` is, or None (real Hyper-V, or unknown)."""
+    if v.service_pack or v.service_number or v.service_branch:
+        return None
+    return next((e for e in EMULATORS
+                 if (e.build, e.major, e.minor) == (v.build, v.major, v.minor)), None)

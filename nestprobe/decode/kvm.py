@@ -38,3 +38,16 @@ LEAVES: tuple[LeafSpec, ...] = (FEATURES, VENDOR_FEATURES)
 
 def is_pvm(vendor_features: Registers) -> bool:
     return (vendor_features.ebx & 0xFFFFFFFF) == PVM_SIGNATURE
+
+#: VirtualBox's KVM paravirtualization provider publishes exactly these KVM features at
+#: base+1: CLOCKSOURCE | CLOCKSOURCE2 | PV_UNHALT, plus CLOCKSOURCE_STABLE_BIT when the
+#: TSC is fixed-rate (VirtualBox src/VBox/VMM/VMMR3/GIMKvm.cpp gimR3KvmInit: uBaseFeat =
+#: GIM_KVM_BASE_FEAT_CLOCK_OLD | GIM_KVM_BASE_FEAT_CLOCK | GIM_KVM_BASE_FEAT_PV_UNHALT;
+#: gimR3KvmInitCompleted adds GIM_KVM_BASE_FEAT_TSC_STABLE). QEMU/KVM enables
+#: NOP_IO_DELAY, ASYNC_PF, STEAL_TIME and PV_EOI by default (QEMU docs/system/i386/kvm-pv.rst).
+VIRTUALBOX_FEATURES = frozenset({0x00000089, 0x01000089})
+VIRTUALBOX_SOURCE = "VB-GIM GIMKvm.cpp gimR3KvmInit uBaseFeat"
+
+
+def is_virtualbox(features: Registers) -> bool:
+    return (features.eax & 0xFFFFFFFF) in VIRTUALBOX_FEATURES

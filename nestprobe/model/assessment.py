@@ -1,6 +1,6 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
-The JSON report (schema_version 1) is a rendering of these types; field names here
+The JSON report (schema_version 2) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.
@@ -22,12 +22,22 @@ Confidence = Literal["certain", "high", "medium", "low", "none"]
 DecodedLeaves = Mapping[str, Mapping[str, EvidenceValue | tuple[str, ...]]]
 
 
+#: What the features hypervisors hide together with VT-x (decode/masks.py) show:
+#: "masked" = cleared as KVM/VirtualBox/Xen clear them, "native" = present as on hardware.
+MaskState = Literal["masked", "native", "mixed"]
+
+
 class CpuIdentity(Record):
     vendor: str | None  # leaf 0 vendor string, e.g. "GenuineIntel", "AuthenticAMD"
     brand: str | None  # 0x80000002..4 brand string, stripped
     family: int | None = None
     model: int | None = None
     stepping: int | None = None
+    #: The CPU has VT-x/AMD-V by the cited tables (decode/cpumodels.py): "all" its
+    #: series' SKUs, "most" of its generation's, None when the tables do not say.
+    extension_expected: str | None = None
+    virtual_model: bool = False  # a CPU name only virtual CPUs carry (QEMU's named models)
+    feature_mask: MaskState | None = None  # None: leaves or vendor unknown
     evidence: tuple[Evidence, ...] = ()
 
 
@@ -42,6 +52,27 @@ class HypervisorInterface(Record):
     decoded: DecodedLeaves = field(default_factory=dict)  # vendor leaves, named as specs name them
 
 
+class HyperVFacts(Record):
+    """The Hyper-V interface (``Hv#1``) leaves, read once (assess/hyperv.py).
+
+    ``partition`` follows Linux: only a ``Microsoft Hv`` signature makes a Hyper-V
+    partition (arch/x86/kernel/cpu/mshyperv.c ms_hyperv_platform); VMware's and
+    VirtualBox's ``Hv#1`` enlightenments under their own signatures do not.
+    """
+
+    base: int
+    signature: str
+    partition: Partition | None  # Linux hv_identify_partition_type; None: not Hyper-V
+    create_partitions: bool | None = None  # 0x40000003 EBX[0]
+    cpu_management: bool | None = None  # 0x40000003 EBX[12]
+    isolation: bool | None = None  # 0x40000003 EBX[22]
+    nested: bool | None = None  # 0x40000004 EAX[12] HV_X64_HYPERV_NESTED; None: leaf absent
+    build: int | None = None  # 0x40000002 EAX: the Microsoft hypervisor's (host's) build
+    version: str | None = None  # 0x40000002 as "major.minor.build SPn (service b.n)"
+    emulator: str | None = None  # vendor id whose default identity 0x40000002 matches
+    evidence: tuple[Evidence, ...] = ()
+
+
 class HypervisorFacts(Record):
     bit: bool | None  # CPUID.1:ECX[31]; None when CPUID is unavailable
     detected: bool  # the bit, any signature, or an OS signal shows a hypervisor
@@ -53,6 +84,14 @@ class HypervisorFacts(Record):
     instance_type: str | None = None  # e.g. DMI product_name "m5.metal" when it names one
     confidential: str | None = None  # "tdx", "sev", "sev-es", "sev-snp", "hyperv-vbs", ...
     emulated: bool = False  # a CPU emulator (QEMU TCG, x86 on ARM): timing means nothing
+    #: Who else may be answering, most likely first after ``vendor``: the product whose
+    #: interface ``vendor`` presents ("microsoft" when KVM answers behind "Microsoft Hv").
+    alternatives: tuple[str, ...] = ()
+    identified: Confidence = "high"  # how sure ``vendor`` is the product, not an emulation
+    #: No hypervisor shows itself, but positive evidence says one hides (virtual-only CPU
+    #: model, the co-masked features on a CPU that has VT-x/AMD-V, VM-like exit latency).
+    hidden: bool = False
+    hyperv: HyperVFacts | None = None
     evidence: tuple[Evidence, ...] = ()
 
 
@@ -62,7 +101,10 @@ class Virtualization(Record):
     exposed: bool | None  # VT-x or AMD-V reaches this OS
     slat: bool | None  # EPT (vmx flags) / NPT (8000000Ah:EDX[0]); None when unknown
     can_host_vms: bool | None  # this OS can run hardware-assisted VMs now (root partition: yes)
-    firmware_disabled: bool | None = None  # CPUID has it, the kernel dropped it (BIOS lock)
+    #: True only on positive evidence that firmware turned VT-x/AMD-V off (CPUID has it and
+    #: the kernel's flag or Windows' firmware-enabled feature says it is off); None: no
+    #: evidence either way. A CPUID bit that is clear is never the firmware's doing.
+    firmware_disabled: bool | None = None
     kvm_device: str | None = None  # KvmDevice.state, or None when not looked at
     kvm_backend: str | None = None  # "kvm_intel", "kvm_amd", "kvm_pvm", or None
     kvm_nested_param: str | None = None  # the loaded backend's `nested` parameter as read
@@ -114,12 +156,20 @@ class WindowsFacts(Record):
 class Environment(Record):
     """OS-level signals: who we are inside (WSL, container, Xen domain), DMI identity."""
 
-    os: str  # "Linux", "Windows", ...
+    os: str  # "Linux", "Windows", ... or "unknown"
     machine: str
-    wsl: bool = False
+    #: "certain" when the OS reported itself; "high" when inferred (a Hyper-V root
+    #: partition runs Windows unless it is Linux on MSHV); "none" when unknown.
+    os_confidence: Confidence = "certain"
+    wsl: bool | None = None  # None: the kernel release was not read
     container: str | None = None  # "docker", "lxc", "podman", ... when evident
     xen_domain: str | None = None  # "dom0", "domU"
+    xen_mode: str | None = None  # "pv", "pvh", "hvm" (/sys/hypervisor/guest_type)
     dmi: Mapping[str, str] = field(default_factory=dict)  # sys_vendor, product_name, ...
+    #: What the OS manages (Linux MemTotal, Windows ullTotalPhys or a paste's memory line),
+    #: a little under the VM's size; processors present (Windows: the active count).
+    memory_bytes: int | None = None
+    vcpus: int | None = None
     evidence: tuple[Evidence, ...] = ()
     windows: WindowsFacts | None = None  # on Windows (live or a pasted tool), else None
 

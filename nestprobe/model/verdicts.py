@@ -33,12 +33,18 @@ JsonDict = dict[str, object]
 
 
 class Remediation(Record):
-    """One change at one layer: who runs it and where, the exact steps, and the doc."""
+    """One change at one layer: who runs it and where, the exact steps, and the doc.
+
+    ``goal`` is set on an *option*: a change for another goal than this verdict's (on a
+    Hyper-V host, turning the hypervisor off so VirtualBox guests get nested VT-x),
+    which a report must not present as something to fix.
+    """
 
     layer: Layer
     where: str
     steps: tuple[str, ...]
     source: str
+    goal: str | None = None
 
     def to_dict(self) -> JsonDict:
         return {
@@ -46,6 +52,7 @@ class Remediation(Record):
             "where": self.where,
             "steps": list(self.steps),
             "source": self.source,
+            "goal": self.goal,
         }
 
 
@@ -56,17 +63,23 @@ CONDITION_STATES: tuple[ConditionState, ...] = get_args(ConditionState)
 
 
 class Condition(Record):
-    """One documented prerequisite of a verdict, checked against the evidence where it can be."""
+    """One documented prerequisite of a verdict, checked against the evidence where it can be.
 
+    ``id`` names the row of the condition table (verdicts/conditions.py, docs/verdicts.md)
+    that produced it; ``source`` is the document that states the prerequisite.
+    """
+
+    id: str
     text: str
     state: ConditionState = "unknown"
     evidence: tuple[Evidence, ...] = ()
     confirm: str | None = None  # where to look when the state is unknown
+    source: str = ""
 
     def to_dict(self) -> JsonDict:
         evidence: list[dict[str, EvidenceValue]] = [e.to_dict() for e in self.evidence]
-        return {"text": self.text, "state": self.state, "evidence": evidence,
-                "confirm": self.confirm}
+        return {"id": self.id, "text": self.text, "state": self.state, "evidence": evidence,
+                "confirm": self.confirm, "source": self.source}
 
 
 class Verdict(Record):
@@ -80,6 +93,12 @@ class Verdict(Record):
     remediation: tuple[Remediation, ...]
     rule: str
     source: str
+    options: tuple[Remediation, ...] = ()  # changes for other goals (each has a goal)
+
+    @property
+    def to_confirm(self) -> tuple[Condition, ...]:
+        """The conditions the evidence could not decide: a status holds only if they do."""
+        return tuple(c for c in self.conditions if c.state == "unknown")
 
     def to_dict(self) -> JsonDict:
         reasons: list[dict[str, EvidenceValue]] = [r.to_dict() for r in self.reasons]
@@ -89,6 +108,7 @@ class Verdict(Record):
             "conditions": [c.to_dict() for c in self.conditions],
             "caveats": list(self.caveats),
             "remediation": [r.to_dict() for r in self.remediation],
+            "options": [r.to_dict() for r in self.options],
             "rule": self.rule,
             "source": self.source,
         }

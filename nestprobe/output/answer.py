@@ -66,11 +66,33 @@ def _paste(report: Report) -> str | None:
     return windows.source
 
 
+def _hidden_witness(report: Report) -> str:
+    cpu = report.assessment.cpu
+    if cpu.feature_mask == "masked" and cpu.extension_expected is not None:
+        return "the CPU has it, but it and the features hypervisors hide with it are missing"
+    if cpu.virtual_model:
+        return "its CPU name is one only virtual CPUs carry"
+    return "CPUID exits as slowly as in a VM"
+
+
+def _root_host(report: Report) -> str:
+    """What runs in a root partition, as sure as the facts are."""
+    env = report.assessment.environment
+    if env.os == "Windows" and env.os_confidence == "certain":
+        return "a Windows host with the Microsoft hypervisor running"
+    if env.os == "Windows":
+        return ("almost certainly a Windows host with the Microsoft hypervisor running: the "
+                "snapshot does not name its OS, and only Linux on MSHV is a root otherwise")
+    if env.os == "Linux":
+        return "Linux as the Microsoft hypervisor's root partition (MSHV)"
+    return "the Microsoft hypervisor's host OS"
+
+
 def answer(report: Report) -> str:
     """One sentence: yes/no/cannot tell, and the layer that decides it."""
     snap = report.snapshot
     a = report.assessment
-    hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
+    hv, virt, nest, env = a.hypervisor, a.virtualization, a.nesting, a.environment
     ext = _extension_name(report)
 
     paste = _paste(report)
@@ -83,6 +105,12 @@ def answer(report: Report) -> str:
             "the root partition (the Windows hypervisor runs: this is the Hyper-V host) or "
             f"{guest}, and this {paste or 'evidence'} output cannot tell which."
         )
+    if env.xen_domain == "dom0":
+        return ("No other hypervisor: this OS is Xen's dom0; Xen owns VT-x/AMD-V here, so KVM "
+                "cannot load, and this machine runs VMs through Xen's toolstack (xl).")
+    if env.xen_domain == "domU" and env.xen_mode == "pv":
+        return ("No: this OS is a Xen PV domain; Xen owns VT-x/AMD-V and gives PV domains none, "
+                "whatever user-space CPUID shows. Only an HVM domain with nestedhvm=1 can nest.")
     if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":
         seen = f"; a hypervisor is visible ({hv.vendor or 'unidentified'})" if hv.detected else ""
         if paste is not None:
@@ -99,9 +127,8 @@ def answer(report: Report) -> str:
                 "design."
             )
         return (
-            f"Yes: this is a Hyper-V root partition{inside} (a Windows host with the Microsoft "
-            f"hypervisor running); it runs VMs through Hyper-V, and {ext} is hidden from it "
-            "by design."
+            f"Yes: this is a Hyper-V root partition{inside} ({_root_host(report)}); it runs "
+            f"VMs through Hyper-V, and {ext} is hidden from it by design."
         )
     if hv.emulated:
         return (
@@ -112,9 +139,16 @@ def answer(report: Report) -> str:
             else f"No: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) and no {ext} "
             "is exposed; use a hardware-accelerated VM instead."
         )
+    if virt.firmware_disabled and hv.detected:
+        return (f"No: this VM's CPU advertises {ext} but it arrives locked off "
+                "(IA32_FEATURE_CONTROL): the outer hypervisor must enable it.")
     if virt.firmware_disabled:
         return f"No: the CPU has {ext}, but the firmware (BIOS/UEFI) disabled it; enable it there."
-    windows = report.assessment.environment.windows
+    windows = env.windows
+    if hv.hidden and not virt.exposed:
+        return (f"No: a hypervisor that hides itself runs {_this(report)} "
+                f"({_hidden_witness(report)}) and does not pass {ext} through: enable nested "
+                "virtualization in that hypervisor.")
     if virt.exposed:
         slat = " with SLAT" if virt.slat else ""
         home = ("; Home has no Hyper-V role, WSL2 runs" if windows is not None
@@ -128,6 +162,10 @@ def answer(report: Report) -> str:
             return f"Yes: bare metal with {ext}{slat}; this OS can host VMs."
         return (f"Yes: {ext}{slat} reaches {_this(report)}, {_where(report)}; it can host "
                 f"nested VMs{home}.")
+    if virt.exposed is None:
+        seen = f"; {_this(report)} is {_where(report)}" if hv.detected else ""
+        return (f"Cannot tell: the snapshot holds neither CPUID leaf 1 nor the kernel's flags, "
+                f"so whether {ext} reaches {_this(report)} is unknown{seen}.")
     if hv.detected:
         tail = ""
         if hv.confidential:
@@ -141,5 +179,7 @@ def answer(report: Report) -> str:
             f"{ext} through{tail}."
         )
     if snap.cpuid_status == "ok":
-        return f"No: this CPU does not report {ext} and no hypervisor is visible."
-    return "Cannot tell from the evidence available."
+        return (f"No: this CPU does not report {ext} and no hypervisor is visible: it lacks "
+                f"{ext}, or a hypervisor hides both itself and {ext}.")
+    return (f"No: the kernel reports no {ext} and no hypervisor: a hypervisor that hides "
+            "itself, firmware that disabled it, or a CPU without it.")

@@ -17,7 +17,7 @@ from nestprobe.output.answer import answer
 if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
-    from nestprobe.model.verdicts import Verdict
+    from nestprobe.model.verdicts import Condition, Verdict
 
 WIDTH = 100
 
@@ -74,12 +74,61 @@ def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
 def render_verdict(verdict: Verdict) -> str:
     """One scenario's verdict with its reasons, conditions and fixes (``nestprobe check``)."""
     lines = _verdict_block(verdict)
-    lines += [f"    condition ({c.state}): {c.text}" for c in verdict.conditions]
+    lines += _condition_lines(verdict, indent="    ")
     for fix in verdict.remediation:
         lines.append(f"    fix [{fix.layer}] {fix.where}:")
         lines += [f"        {step}" for step in fix.steps]
+    for option in verdict.options:
+        lines.append(f"    option [{option.layer}] {option.goal}:")
+        lines += [f"        {step}" for step in option.steps]
     lines += [f"    caveat: {c}" for c in verdict.caveats]
     return "\n".join(lines) + "\n"
+
+
+_STATE_WORD = {"met": "met", "unmet": "NOT MET", "unknown": "to confirm"}
+
+
+def _status_word(verdict: Verdict) -> str:
+    """The status, never unconditional while a condition is still to confirm."""
+    word = _STATUS_WORD.get(verdict.status, verdict.status)
+    pending = len(verdict.to_confirm)
+    if pending and verdict.status in ("supported", "evaluation-only", "unsupported"):
+        word += (f", if {pending} conditions to confirm hold" if pending > 1
+                 else ", if 1 condition to confirm holds")
+    return word
+
+
+def _condition_line(c: Condition) -> str:
+    """One condition with its state, and what decided it or where to confirm it."""
+    tail = ""
+    if c.state == "unknown" and c.confirm:
+        tail = f" (confirm: {c.confirm})"
+    elif c.evidence:
+        tail = f" [{_cited(c.evidence)}]"
+    return f"[{_STATE_WORD[c.state]}] {c.id}: {c.text}{tail}"
+
+
+def _condition_lines(verdict: Verdict, indent: str = "      ") -> list[str]:
+    return [line for c in verdict.conditions
+            for line in _wrap(_condition_line(c), indent, indent + "  ")]
+
+
+def _condition_summary(verdict: Verdict) -> list[str]:
+    """The verdict's conditions by state, by id (the Conditions section has the text)."""
+    parts = []
+    for state in ("unmet", "unknown", "met"):
+        ids = [c.id for c in verdict.conditions if c.state == state]
+        if ids:
+            parts.append(f"{_STATE_WORD[state]} {', '.join(ids)}")
+    return _wrap(f"conditions: {'; '.join(parts)}", "      ", "        ") if parts else []
+
+
+def _all_conditions(report: Report) -> list[str]:
+    seen: dict[str, Condition] = {}
+    for verdict in report.verdicts:
+        for c in verdict.conditions:
+            seen.setdefault(c.id, c)
+    return [line for c in seen.values() for line in _wrap(_condition_line(c), "  ", "    ")]
 
 
 def _cited(facts: Iterable[Evidence]) -> str:
@@ -91,7 +140,7 @@ def _cited(facts: Iterable[Evidence]) -> str:
 
 def _verdict_block(verdict: Verdict, previous: Verdict | None = None) -> list[str]:
     """Status, the rule's conclusion, then the evidence it rests on in one compact line."""
-    lines = [f"  {verdict.scenario:<18} {_STATUS_WORD.get(verdict.status, verdict.status)}"]
+    lines = [f"  {verdict.scenario:<18} {_status_word(verdict)}"]
     *facts, conclusion = verdict.reasons or (Evidence("no rule matched", verdict.rule, None),)
     lines += _wrap(conclusion.claim, "      ")
     if facts:
@@ -114,6 +163,21 @@ def _remediation_lines(report: Report) -> list[str]:
             lines.append(f"  [{fix.layer}] {fix.where}:")
             lines += [f"      {step}" for step in fix.steps]
             lines.append(f"      (source: {fix.source})")
+    return lines
+
+
+def _option_lines(report: Report) -> list[str]:
+    """Changes for other goals than the verdicts' own: never presented as fixes."""
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    lines: list[str] = []
+    for verdict in report.verdicts:
+        for option in verdict.options:
+            key = (option.where, tuple(option.steps))
+            if key in seen:
+                continue
+            seen.add(key)
+            lines += _wrap(f"- {option.goal}; [{option.layer}] {option.where}:", "  ", "    ")
+            lines += [f"      {step}" for step in option.steps]
     return lines
 
 
@@ -164,7 +228,15 @@ def render_text(report: Report) -> str:
     previous: Verdict | None = None
     for verdict in report.verdicts:
         out += _verdict_block(verdict, previous)
+        out += _condition_summary(verdict)
         previous = verdict
+    conditions = _all_conditions(report)
+    if conditions:
+        out += ["", "Conditions (what decided each, or where to confirm it):", *conditions]
+    options = _option_lines(report)
+    if options:
+        out += ["", "Options for other goals (nothing here needs changing for the verdicts above):",
+                *options]
     caveats = _caveat_lines(report)
     if caveats:
         out += ["", "Caveats that apply:", *caveats]

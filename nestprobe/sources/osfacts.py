@@ -32,6 +32,9 @@ WATCHED_PATHS: tuple[str, ...] = (
     "/proc/xen/capabilities",
     "/sys/hypervisor/type",
     "/sys/hypervisor/properties/features",
+    "/sys/hypervisor/guest_type",  # PV / HVM / PVH: decides what a Xen domain may use
+    "/proc/meminfo",  # MemTotal, for the Hyper-V container host condition
+    "/sys/devices/system/cpu/present",  # processors, for the vCPU conditions
     "/sys/class/dmi/id/sys_vendor",
     "/sys/class/dmi/id/product_name",
     "/sys/class/dmi/id/product_version",

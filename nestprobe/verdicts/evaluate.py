@@ -1,16 +1,48 @@
-"""evaluate(): run the matrix over an Assessment, one Verdict per scenario."""
+"""evaluate(): run the matrix over an Assessment, one Verdict per scenario.
+
+Per scenario: the first matching rule gives the status, its reasons and its fixes; then
+every condition the rule names (and every global one) is checked against the evidence.
+An unmet condition makes the status at least its own (blocked, usually), puts its
+evidence and finding last in the reasons, and brings its fix first (replacing the
+rule's when the rule's cannot help until it is done). Unknown conditions stay listed:
+a status holds only if they do. Last, where the final status still lets the scenario
+run, this Windows' own steps (verdicts/windows.py: enable the feature, launch the
+hypervisor) join the fixes.
+"""
 
 from __future__ import annotations
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.verdicts import SCENARIOS, Condition, Scenario, Verdict, Verdicts
+from nestprobe.model.verdicts import (
+    SCENARIOS,
+    STATUSES,
+    Condition,
+    Remediation,
+    Scenario,
+    Status,
+    Verdict,
+    Verdicts,
+)
+from nestprobe.verdicts.conditions import (
+    CHECKS,
+    CONDITIONS,
+    GLOBAL_CONDITIONS,
+    ConditionRow,
+    Outcome,
+)
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
-from nestprobe.verdicts.remediation import resolve
+from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
 from nestprobe.verdicts.rules import Rule, matches
 from nestprobe.verdicts.situation import Situation, situate
 from nestprobe.verdicts.windows import windows_steps
+
+#: How far from "yes" a status is: an unmet condition can only move a verdict down.
+SEVERITY: dict[Status, int] = {
+    "supported": 0, "evaluation-only": 1, "unsupported": 2, "unknown": 3, "blocked": 4,
+}
+assert set(SEVERITY) == set(STATUSES)
 
 
 def rule_for(scenario: Scenario, situation: Situation) -> Rule:
@@ -25,48 +57,89 @@ def _claim(rule: Rule, situation: Situation) -> str:
     )
 
 
-def _reasons(rule: Rule, situation: Situation) -> tuple[Evidence, ...]:
-    """The assessment's evidence for every fact the rule matched on, then the rule's claim."""
+def _reasons(rule: Rule, situation: Situation) -> list[Evidence]:
+    """The assessment's evidence for every fact the rule matched on (and for who runs this
+    VM when the fix is theirs), then the rule's claim."""
     seen: list[Evidence] = []
-    for name in rule.when:
+    names = [*rule.when, *(("outer",) if OUTER in rule.remediation else ())]
+    for name in names:
         for item in situation.evidence.get(name, ()):
             if item not in seen:
                 seen.append(item)
-    verdict_claim = Evidence(claim=_claim(rule, situation), source=rule.source,
-                             value=rule.status)
-    return (*seen, verdict_claim)
+    seen.append(Evidence(claim=_claim(rule, situation), source=rule.source, value=rule.status))
+    return seen
 
 
-def _notes(rule: Rule, scenario: Scenario, situation: Situation) -> tuple[list[str], list[str]]:
-    conditions: list[str] = []
+def _caveats(rule: Rule, scenario: Scenario, situation: Situation) -> tuple[str, ...]:
     caveats: list[str] = []
     for note_id in (*rule.notes, *GLOBAL_NOTES):
-        note = NOTES[note_id]
-        if scenario not in note.scenarios or not matches(note.when, situation):
+        note = NOTES.get(note_id)
+        if note is None or scenario not in note.scenarios or not matches(note.when, situation):
             continue
-        target = conditions if note.kind == "condition" else caveats
-        if note.text not in target:
-            target.append(note.text)
-    return conditions, caveats
+        if note.text not in caveats:
+            caveats.append(note.text)
+    return tuple(caveats)
 
 
-def verdict_for(scenario: Scenario, situation: Situation) -> Verdict:
+def _rows(rule: Rule, scenario: Scenario, situation: Situation) -> list[ConditionRow]:
+    rows: list[ConditionRow] = []
+    for cid in (*rule.notes, *GLOBAL_CONDITIONS):
+        row = CONDITIONS.get(cid)
+        if (row is not None and row not in rows and scenario in row.scenarios
+                and matches(row.when, situation)):
+            rows.append(row)
+    return rows
+
+
+def check(row: ConditionRow, a: Assessment, situation: Situation) -> tuple[Condition, Outcome]:
+    """One condition's state and evidence, and the check's outcome (its finding, its fix)."""
+    outcome = CHECKS[row.check](a, situation, row)
+    condition = Condition(
+        id=row.id, text=row.text, state=outcome.state, evidence=outcome.evidence,
+        confirm=row.confirm if outcome.state == "unknown" else None, source=row.source,
+    )
+    return condition, outcome
+
+
+def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verdict:
     rule = rule_for(scenario, situation)
-    conditions, caveats = _notes(rule, scenario, situation)
+    status: Status = rule.status
+    reasons = _reasons(rule, situation)
+    conditions: list[Condition] = []
+    fixes: list[Remediation] = []
+    keep_rule_fixes = True
+    for row in _rows(rule, scenario, situation):
+        condition, outcome = check(row, a, situation)
+        conditions.append(condition)
+        if condition.state != "unmet" or row.unmet_status is None:
+            continue
+        if SEVERITY[row.unmet_status] > SEVERITY[status]:
+            status = row.unmet_status
+        reasons += [e for e in condition.evidence if e not in reasons]
+        reasons.append(Evidence(claim=f"{row.text}: not met ({outcome.claim})",
+                                source=row.source, value=status))
+        fix_ids = outcome.fix if outcome.fix is not None else row.unmet_fix
+        fixes += [f for f in resolve(fix_ids, situation) if f not in fixes]
+        keep_rule_fixes = keep_rule_fixes and not row.supersedes
+    if keep_rule_fixes:
+        fixes += [f for f in resolve(rule.remediation, situation) if f not in fixes]
+    # This Windows' own steps, where the final status lets the scenario run once they are done.
+    fixes += [f for f in resolve(windows_steps(scenario, situation, status), situation)
+              if f not in fixes]
     return Verdict(
         scenario=scenario,
-        status=rule.status,
-        reasons=_reasons(rule, situation),
-        conditions=tuple(Condition(text) for text in conditions),
-        caveats=tuple(caveats),
-        remediation=resolve(
-            (*rule.remediation, *windows_steps(scenario, situation, rule.status)), situation),
+        status=status,
+        reasons=tuple(reasons),
+        conditions=tuple(conditions),
+        caveats=_caveats(rule, scenario, situation),
+        remediation=tuple(fixes),
         rule=rule.id,
         source=rule.source,
+        options=resolve_options(rule.options),
     )
 
 
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation) for s in SCENARIOS))
+    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))

@@ -21,11 +21,16 @@ AZL: tuple[Scenario, ...] = ("azure-local",)
 THIRD: tuple[Scenario, ...] = ("third-party",)
 HVC: tuple[Scenario, ...] = ("hyperv-containers",)
 
-#: Notes every supported Hyper-V-in-a-VM verdict carries.
+#: The Windows host roles' own prerequisites (conditions, checked where the facts allow).
+_WINDOWS_HOST = (
+    "hypervisor-launches", "hyperv-role", "vm-platform", "wsl-installed",
+    "container-host-memory", "container-host-vcpus", "slat",
+)
+#: Conditions and caveats every supported Hyper-V-in-a-VM verdict carries.
 _NESTED_HYPERV_NOTES = (
-    "hyperv-host-intel", "hyperv-host-amd", "azure-standard", "hyperv-role", "vm-platform",
-    "container-host-size", "memory-fixed", "not-for-clusters", "nested-networking",
-    "containers-one-level",
+    "hyperv-host-intel", "hyperv-host-amd", "vm-version-intel", "vm-version-amd",
+    "azure-standard", "azure-size", "ws2019-vcpus", *_WINDOWS_HOST, "memory-fixed",
+    "not-for-clusters", "nested-networking", "containers-one-level",
 )
 _VM = when(place="vm")
 
@@ -43,7 +48,7 @@ RULES: tuple[Rule, ...] = (
          "This OS runs on QEMU's emulated CPU (TCG), which emulates AMD-V too: KVM can run "
          "guests here (nestprobe's lab does), but every instruction is emulated, far slower "
          "than hardware virtualization, and no vendor supports it",
-         sources.QEMU_TCG_SVM, ("qemu-accel",)),
+         sources.QEMU_TCG_SVM, (), (), ("qemu-accel",)),
     Rule("emulator-qemu-tcg", ALL, "blocked", when(place="emulator"),
          "This OS runs on QEMU's emulated CPU (TCG): it offers no usable VT-x/AMD-V and "
          "nothing inside can enable it; use hardware acceleration where QEMU starts",
@@ -53,42 +58,32 @@ RULES: tuple[Rule, ...] = (
          "Windows containers run on its Windows host", sources.WSL_FAQ),
     Rule("wsl-nested", THIRD, "supported", when(wsl=True, exposed=True, software_nesting=False),
          "VT-x/AMD-V reaches the WSL2 VM (nestedVirtualization on a Windows 11 host)",
-         sources.WSL_CONFIG, (), ("wsl-windows-11",)),
+         sources.WSL_CONFIG, (), ("wsl-windows-11", "kvm-device")),
     Rule("wsl-no-nested", THIRD, "blocked", when(wsl=True, exposed=False),
          "The WSL2 VM gets no VT-x/AMD-V: nestedVirtualization is off in .wslconfig or by "
          "policy, or the host runs Windows 10 ('Nested virtualization is not supported on "
          "this machine')", sources.WSL_CONFIG, ("wsl-nested",)),
-    # --- this Windows itself: the edition and the build decide before any layer below it ---
-    Rule("windows-home", ("hyperv", "hyperv-containers"), "blocked",
-         when(os="windows", win_edition="home"),
-         "This is Windows Home: the Hyper-V role (and with it Hyper-V isolated containers) "
-         "cannot be installed on Home; Pro, Enterprise and Education have it. WSL2 and the "
-         "Virtual Machine Platform do work on Home", sources.MS_INSTALL_HYPERV,
-         ("windows-upgrade-edition",)),
-    Rule("windows-wsl2-build", ("wsl2",), "blocked",
-         when(os="windows", win_wsl2_build="too-old"),
-         "This Windows build predates WSL 2: x64 needs Windows 10 version 1903 (build "
-         "18362.1049) or later, ARM64 version 2004 (build 19041), or Windows 11; Windows "
-         "Server needs 2022 or later", sources.WSL_INSTALL_MANUAL, ("windows-update-wsl2",)),
+    # --- this Windows itself (its edition and build are conditions: verdicts/conditions.py) ---
     Rule("hyperv-root-windows", HOST_ROLES, "supported",
          when(place="hyperv-root", os="windows"),
          "This Windows is the root partition: the Windows hypervisor runs below it (started by "
          "Hyper-V, the Virtual Machine Platform for WSL2, Windows Sandbox or VBS), so it hosts "
          "VMs itself, and VT-x/AMD-V is hidden from it by design; 'A hypervisor has been "
          "detected' in systeminfo means exactly this", sources.MS_HYPERV_REQ, (),
-         ("hyperv-role", "vm-platform", "container-host-size")),
+         _WINDOWS_HOST),
     Rule("hyperv-root", HOST_ROLES, "supported", when(place="hyperv-root"),
          "This OS is the root partition of Microsoft's hypervisor (it may create partitions): "
          "it is the Hyper-V host, and VT-x/AMD-V is hidden from it by design",
-         sources.MS_HYPERV_REQ, (), ("hyperv-role", "vm-platform", "container-host-size")),
+         sources.MS_HYPERV_REQ, (), _WINDOWS_HOST),
     Rule("hyperv-root-azure-local", AZL, "supported", when(place="hyperv-root"),
          "This OS is the Hyper-V root partition on the physical machine: Azure Local is "
          "supported on validated hardware", sources.MS_NESTED, (),
-         ("validated-hardware", "hyperv-role")),
+         ("validated-hardware", "hypervisor-launches", "hyperv-role")),
     Rule("hyperv-root-third-party", THIRD, "unsupported", when(place="hyperv-root"),
          "With the Windows hypervisor running, other hypervisors run only on Windows "
          "Hypervisor Platform (VirtualBox 6+, VMware Workstation 15.5.5+)",
-         sources.WSL_TROUBLESHOOTING, ("windows-hypervisor-off",), ("whp-guests-no-nesting",)),
+         sources.WSL_TROUBLESHOOTING, (), ("whp-guests-no-nesting",),
+         ("windows-hypervisor-off",)),
     Rule("hyperv-l1vh", ALL, "unknown", when(place="hyperv-l1vh"),
          "This is an L1VH partition (a Hyper-V guest that may create partitions): Microsoft's "
          "nested-virtualization matrix does not cover it", sources.MS_NESTED),
@@ -96,11 +91,15 @@ RULES: tuple[Rule, ...] = (
          "A hypervisor is present and this evidence cannot tell whether this Windows is its "
          "root partition (the Windows hypervisor runs: this is the Hyper-V host) or a VM (then "
          "only a host that exposes VT-x/AMD-V lets Hyper-V, WSL2 or containers run)",
-         sources.MS_HYPERV_REQ, (),
-         ("root-or-guest-tell",)),
+         sources.MS_HYPERV_REQ, (), ("root-partition-or-guest",)),
     Rule("xen-dom0", ALL, "blocked", when(xen_dom0=True),
          "This OS is Xen's dom0: Xen, not this kernel, owns VT-x/AMD-V, so a vmx/svm flag "
-         "here is the CPU's and not usable by this OS", sources.XEN_DOM0, ("xen-dom0",)),
+         "here is the CPU's and not usable by this OS; it runs VMs only through Xen's "
+         "toolstack", sources.XEN_DOM0, ("xen-dom0",)),
+    Rule("xen-pv", ALL, "blocked", when(xen_pv=True),
+         "This OS is a Xen PV domain: Xen owns VT-x/AMD-V and gives PV domains none (KVM "
+         "cannot load here), whatever user-space CPUID shows", sources.XEN_DOM0,
+         ("xen-pv-to-hvm",)),
     # --- missing facts ---------------------------------------------------------------------
     Rule("exposure-unknown", ALL, "unknown", when(exposed=None),
          "Whether VT-x/AMD-V reaches this OS is unknown: CPUID leaves 0x1/0x80000001 and "
@@ -112,16 +111,24 @@ RULES: tuple[Rule, ...] = (
          sources.KVM_NESTED, (OUTER,)),
     Rule("firmware-disabled", ALL, "blocked", when(firmware_disabled=True),
          "The CPU has VT-x/AMD-V but the firmware left it disabled (the kernel found it "
-         "locked off)", sources.WSL_TROUBLESHOOTING, ("firmware-enable",)),
+         "locked off, or Windows reports it disabled in firmware)", sources.WSL_TROUBLESHOOTING,
+         ("firmware-enable",)),
     Rule("bare-metal-no-vt", ALL, "blocked", when(place="bare-metal", exposed=False),
-         "No hypervisor runs below this OS and the CPU reports no VT-x/AMD-V: the firmware "
-         "has it off, or the CPU lacks it", sources.WSL_TROUBLESHOOTING,
-         ("firmware-enable", "hidden-hypervisor")),
+         "No hypervisor shows itself and the CPU reports no VT-x/AMD-V: this CPU lacks it, or "
+         "a hypervisor hides both itself and VT-x/AMD-V (turning VT-x off at power-on leaves "
+         "the CPUID bit set, so that is not the cause)", sources.FEAT_CTL,
+         ("hidden-hypervisor",)),
+    Rule("unseen-no-vt-kernel", ALL, "blocked",
+         when(place="unseen", exposed=False, raw_cpuid=False),
+         "No hypervisor is visible and the kernel reports no VT-x/AMD-V: a hypervisor that "
+         "hides itself did not pass it on, or, on a physical machine, the firmware has it off "
+         "(the kernel drops its flag then) or the CPU lacks it", sources.FEAT_CTL,
+         ("hidden-hypervisor", "firmware-enable")),
     Rule("unseen-no-vt", ALL, "blocked", when(place="unseen", exposed=False),
-         "No hypervisor is visible and no VT-x/AMD-V reaches this OS: on a physical machine "
-         "the firmware has it off; in a VM whose hypervisor hides itself, that hypervisor "
-         "did not pass it on", sources.WSL_TROUBLESHOOTING,
-         ("firmware-enable", "hidden-hypervisor")),
+         "No hypervisor is visible and CPUID reports no VT-x/AMD-V: a hypervisor that hides "
+         "itself did not pass it on, or the CPU lacks it (turning VT-x off at power-on leaves "
+         "the CPUID bit set)",
+         sources.FEAT_CTL, ("hidden-hypervisor",)),
     # --- things that block whatever the outer layer does -------------------------------------
     Rule("confidential-azure", ALL, "blocked", _vm(confidential=True, cloud="azure",
                                                      exposed=False),
@@ -160,14 +167,14 @@ RULES: tuple[Rule, ...] = (
     Rule("aws-nested", HOST_ROLES, "supported", _vm(cloud="aws", exposed=True),
          "AWS supports Hyper-V as the L1 hypervisor on nested-enabled C8i/M8i/R8i instances",
          sources.AWS_NESTED, (),
-         ("aws-nested-enabled", "hyperv-role", "vm-platform", "container-host-size",
-          "hyperv-on-non-microsoft", "aws-windows-limits", "containers-one-level")),
+         ("aws-nested-enabled", *_WINDOWS_HOST, "hyperv-on-non-microsoft",
+          "aws-windows-limits", "containers-one-level")),
     Rule("aws-nested-azure-local", AZL, "evaluation-only", _vm(cloud="aws", exposed=True),
          "Azure Local nested in a VM is for evaluation only", sources.MS_NESTED, (),
          ("azure-local-evaluation", "hyperv-on-non-microsoft")),
     Rule("aws-nested-third-party", THIRD, "supported", _vm(cloud="aws", exposed=True),
          "AWS supports KVM as the L1 hypervisor on nested-enabled C8i/M8i/R8i instances",
-         sources.AWS_NESTED, (), ("aws-nested-enabled",)),
+         sources.AWS_NESTED, (), ("aws-nested-enabled", "kvm-device")),
     Rule("aws-nesting-off", ALL, "blocked",
          _vm(cloud="aws", exposed=False, aws_type="nested-capable"),
          "EC2 instance type {instance} can nest, but this instance runs without "
@@ -178,10 +185,11 @@ RULES: tuple[Rule, ...] = (
          sources.AWS_NESTED, ("aws-move",)),
     Rule("gcp-nested-windows", WIN, "unsupported", _vm(cloud="gcp", exposed=True),
          "Compute Engine: 'The only hypervisor supported in an L1 VM is Linux KVM; Microsoft "
-         "Hyper-V isn't supported'", sources.GCP_NESTED),
+         "Hyper-V isn't supported'", sources.GCP_NESTED, (),
+         (*_WINDOWS_HOST, "kvm-device")),
     Rule("gcp-nested-third-party", THIRD, "supported", _vm(cloud="gcp", exposed=True),
          "Compute Engine adds VT-x to this VM; Linux KVM is the supported L1 hypervisor",
-         sources.GCP_NESTED, (), ("gcp-nested-enabled", "gcp-kvm-only")),
+         sources.GCP_NESTED, (), ("gcp-nested-enabled", "kvm-device", "gcp-kvm-only")),
     Rule("gcp-not-intel", ALL, "blocked", _vm(cloud="gcp", exposed=False, cpu=("amd", "other")),
          "Compute Engine: 'You can't use VMs powered by AMD and Arm processors' for nested "
          "virtualization", sources.GCP_NESTED, ("gcp-intel",)),
@@ -201,52 +209,53 @@ RULES: tuple[Rule, ...] = (
     Rule("hyperv-nested-azure-local", AZL, "evaluation-only", _vm(outer="hyperv", exposed=True),
          "Azure Local can run nested in a VM for evaluation; production nested isn't supported",
          sources.MS_NESTED, (),
-         ("hyperv-host-intel", "hyperv-host-amd", "azure-standard", "azure-local-evaluation",
-          "memory-fixed", "nested-networking")),
+         ("hyperv-host-intel", "hyperv-host-amd", "vm-version-intel", "vm-version-amd",
+          "azure-standard", "azure-size", "hypervisor-launches", "hyperv-role",
+          "azure-local-evaluation", "memory-fixed", "nested-networking")),
     Rule("hyperv-nested-third-party", THIRD, "unsupported", _vm(outer="hyperv", exposed=True),
          "VT-x/AMD-V reaches this Hyper-V VM, but Microsoft does not support non-Microsoft "
-         "virtualization on Hyper-V", sources.MS_NESTED, (), ("non-microsoft-on-hyperv",)),
-    Rule("hyperv-amd-host-too-old", ALL, "blocked",
-         _vm(outer="hyperv", exposed=False, cpu="amd", amd_host="too-old"),
-         "This AMD VM's Hyper-V host runs a hypervisor older than Windows Server 2022 / "
-         "Windows 11 (its build is in CPUID 0x40000002): AMD nesting needs such a host, so no "
-         "switch on this host can expose AMD-V", sources.MS_ENABLE, ("hyperv-upgrade-host-amd",)),
+         "virtualization on Hyper-V", sources.MS_NESTED, (),
+         ("hyperv-host-intel", "hyperv-host-amd", "vm-version-intel", "vm-version-amd",
+          "azure-standard", "azure-size", "kvm-device", "non-microsoft-on-hyperv")),
     Rule("hyperv-not-exposed", ALL, "blocked", _vm(outer="hyperv", exposed=False),
          "This OS is a Hyper-V guest and VT-x/AMD-V is not exposed to it: "
          "ExposeVirtualizationExtensions is off for this VM (the default), which only the "
          "host (or the cloud) can change", sources.MS_ENABLE, (OUTER,),
-         ("hyperv-host-intel", "hyperv-host-amd", "azure-standard")),
+         ("hyperv-host-intel", "hyperv-host-amd", "azure-standard", "azure-size")),
     # --- outer hypervisor: the others -------------------------------------------------
     Rule("kvm-nested-windows", WIN, "unsupported", _vm(outer="kvm", exposed=True),
          "VT-x/AMD-V reaches this KVM guest; Microsoft does not support Hyper-V "
          "virtualization on non-Microsoft hypervisors", sources.MS_NESTED, (),
-         ("hyperv-on-non-microsoft",)),
+         (*_WINDOWS_HOST, "kvm-device", "hyperv-on-non-microsoft")),
     Rule("kvm-nested-third-party", THIRD, "supported", _vm(outer="kvm", exposed=True),
          "VT-x/AMD-V reaches this KVM guest: nested KVM is upstream-supported (on by default "
-         "since Linux 4.20)", sources.KVM_NESTED, (), ("kvm-amd-migration",)),
+         "since Linux 4.20)", sources.KVM_NESTED, (), ("kvm-device", "kvm-amd-migration")),
     Rule("vmware-nested", ALL, "unsupported", _vm(outer="vmware", exposed=True),
          "VT-x/AMD-V reaches this VMware VM (vhv.enable); neither Microsoft nor VMware "
          "supports hypervisors nested in it, though it commonly works", sources.VMWARE_KB, (),
-         ("vmware-kb", "hyperv-on-non-microsoft")),
+         (*_WINDOWS_HOST, "kvm-device", "vmware-kb", "hyperv-on-non-microsoft")),
     Rule("virtualbox-nested", ALL, "unsupported", _vm(outer="virtualbox", exposed=True),
          "VT-x/AMD-V reaches this VirtualBox VM (--nested-hw-virt on); VirtualBox documents "
          "nested VirtualBox/KVM guests, Microsoft does not support Hyper-V on it",
-         sources.VIRTUALBOX_NESTED, (), ("hyperv-on-non-microsoft",)),
+         sources.VIRTUALBOX_NESTED, (),
+         (*_WINDOWS_HOST, "kvm-device", "hyperv-on-non-microsoft")),
     Rule("xen-nested", ALL, "unsupported", _vm(outer="xen", exposed=True),
          "VT-x/AMD-V reaches this Xen HVM guest (nestedhvm=1); Xen rates Nested HVM "
-         "Experimental", sources.XEN_NESTED, (), ("xen-experimental", "hyperv-on-non-microsoft")),
+         "Experimental", sources.XEN_NESTED, (),
+         (*_WINDOWS_HOST, "kvm-device", "xen-experimental", "hyperv-on-non-microsoft")),
     Rule("parallels-nested", ALL, "unsupported", _vm(outer="parallels", exposed=True),
          "VT-x/AMD-V reaches this Parallels VM (--nested-virt on); Microsoft does not support "
          "Hyper-V on non-Microsoft hypervisors", sources.PARALLELS_NESTED, (),
-         ("hyperv-on-non-microsoft",)),
+         (*_WINDOWS_HOST, "kvm-device", "hyperv-on-non-microsoft")),
     Rule("other-nested-windows", WIN, "unsupported", _vm(outer="other", exposed=True),
          "VT-x/AMD-V reaches this VM ({hypervisor}); Microsoft does not support Hyper-V "
          "virtualization on non-Microsoft hypervisors", sources.MS_NESTED, (),
-         ("hyperv-on-non-microsoft",)),
+         (*_WINDOWS_HOST, "kvm-device", "hyperv-on-non-microsoft")),
     Rule("other-nested-third-party", THIRD, "unknown", _vm(outer="other", exposed=True),
          "VT-x/AMD-V reaches this VM; whether {hypervisor} supports hypervisors nested in it "
          "is its vendor's statement, which nestprobe does not have", sources.NESTPROBE),
-    Rule("unidentified-nested", ALL, "unknown", _vm(outer="unidentified", exposed=True),
+    Rule("unidentified-nested", ALL, "unknown",
+         _vm(outer=("unidentified", "hidden"), exposed=True),
          "VT-x/AMD-V reaches this VM but the outer hypervisor is unidentified, so whose "
          "support statement applies is unknown", sources.NESTPROBE),
     Rule("vm-not-exposed", ALL, "blocked", _vm(exposed=False),
@@ -258,15 +267,16 @@ RULES: tuple[Rule, ...] = (
          when(place=("bare-metal", "unseen"), exposed=True),
          "VT-x/AMD-V reaches this OS and no hypervisor runs below it: Hyper-V, WSL2 and "
          "Hyper-V isolated containers run as on any physical host", sources.MS_HYPERV_REQ, (),
-         ("hyperv-role", "vm-platform", "container-host-size")),
+         _WINDOWS_HOST),
     Rule("bare-metal-azure-local", AZL, "supported",
          when(place=("bare-metal", "unseen"), exposed=True),
          "Azure Local is designed and tested for validated physical hardware",
-         sources.MS_NESTED, (), ("validated-hardware", "hyperv-role")),
+         sources.MS_NESTED, (), ("validated-hardware", "hypervisor-launches", "hyperv-role",
+                                 "slat")),
     Rule("bare-metal-third-party", THIRD, "supported",
          when(place=("bare-metal", "unseen"), exposed=True),
          "VT-x/AMD-V reaches this OS and no hypervisor runs below it", sources.KVM_NESTED, (),
-         ("kvm-device-usable",)),
+         ("kvm-device",)),
 )
 
 #: When no rule covers a scenario: say so rather than guess.

@@ -3,7 +3,13 @@
 Rules name entries by id. The pseudo-id :data:`OUTER` means "the fix for whatever runs
 this VM": :func:`resolve` picks the cloud's entry when the cloud is known (its users do
 not own the hypervisor), otherwise the outer hypervisor's, by CPU vendor where the
-steps differ (kvm_intel vs kvm_amd; Hyper-V's AMD host requirement).
+steps differ (kvm_intel vs kvm_amd; Hyper-V's AMD host requirement), then the fix of each
+hypervisor that may really be answering behind the interface, in order of likelihood.
+:data:`RESOURCES` means "give this machine more memory/processors": the cloud's resize,
+or the outer hypervisor's VM settings (nothing on bare metal).
+
+Options (:data:`OPTION_GOALS`) reuse entries for another goal than the verdict's own:
+they come with the goal they serve and are never shown as what to fix.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from nestprobe.verdicts.situation import Situation
 
 #: Rules write this id to mean "the detected outer hypervisor's or cloud's fix".
 OUTER = "@outer"
+#: Conditions write this id to mean "more memory/processors for this machine".
+RESOURCES = "@resources"
 
 _HYPERV_WHERE = "on the Hyper-V host, elevated PowerShell, with this VM turned off"
 
@@ -41,7 +49,72 @@ def _kvm(module: str, flag: str) -> Remediation:
     )
 
 
+def _host_upgrade(
+    cpu: str, target: str, build: int, version: str, elsewhere: str = "a host that meets this",
+) -> Remediation:
+    return Remediation(
+        layer="outer-hypervisor",
+        where="on the Hyper-V host (its Windows version decides; nothing in this VM can)",
+        steps=(
+            f"Upgrade the Hyper-V host to {target} or later: {cpu} nesting needs a host of "
+            f"build {build} or later (winver on the host shows its build)",
+            f"Then, with this VM off: Update-VMVersion -Name <VM>   # configuration {version} "
+            "or later",
+            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
+            f"Or move this VM to {elsewhere}, or to a different L0 hypervisor",
+        ),
+        source=f"{sources.MS_ENABLE}; {sources.MS_VM_VERSIONS}",
+    )
+
+
 REMEDIATIONS: Mapping[str, Remediation] = {
+    "hyperv-host-upgrade-intel": _host_upgrade(
+        "Intel", "Windows Server 2016 / Windows 10 version 1607", 14393, "8.0"),
+    "hyperv-host-upgrade-amd": _host_upgrade(
+        "AMD", "Windows Server 2022 / Windows 11", 20348, "9.3",
+        "an Intel host (Windows Server 2016 / Windows 10 or later)"),
+    "vm-resources": Remediation(
+        layer="outer-hypervisor",
+        where="in the hypervisor that runs this VM, with this VM off",
+        steps=(
+            "Give this VM at least 2 virtual processors and 4 GB of memory",
+            "Hyper-V: Set-VMProcessor -VMName <VM> -Count 2; Set-VMMemory -VMName <VM> "
+            "-StartupBytes 4GB",
+            "KVM/libvirt: virsh setvcpus <VM> 2 --config; virsh setmaxmem <VM> 4G --config; "
+            "virsh setmem <VM> 4G --config",
+            "VMware/VirtualBox: the VM's processor and memory settings "
+            "(VBoxManage modifyvm <VM> --cpus 2 --memory 4096)",
+        ),
+        source=sources.MS_CONTAINERS,
+    ),
+    "cloud-resize": Remediation(
+        layer="cloud",
+        where="with this cloud provider, for this instance (stopped to resize)",
+        steps=("Resize to an instance type with at least 2 vCPUs and 4 GiB of memory",),
+        source=sources.MS_CONTAINERS,
+    ),
+    "vcpus-225": Remediation(
+        layer="outer-hypervisor",
+        where="on the Hyper-V host with this VM off, or in this VM",
+        steps=(
+            "Set-VMProcessor -VMName <VM> -Count 225   # at most 225 vCPUs for a Windows "
+            "Server 2019 (or earlier) first-level VM",
+            "or run Windows Server 2022 or later in this VM",
+        ),
+        source=sources.MS_ENABLE,
+    ),
+    "xen-pv-to-hvm": Remediation(
+        layer="outer-hypervisor",
+        where="in dom0, in this domain's xl.cfg (a PV domain cannot use VT-x/AMD-V at all)",
+        steps=(
+            "type = \"hvm\"   # PV domains get no VMX/SVM; only HVM domains can nest",
+            "nestedhvm = 1",
+            "hap = 1",
+            "xl shutdown <domain> && xl create /etc/xen/<domain>.cfg",
+            "Nested HVM is 'Experimental' in Xen's SUPPORT.md",
+        ),
+        source=sources.XEN_NESTED,
+    ),
     "hyperv-expose-intel": Remediation(
         layer="outer-hypervisor",
         where=_HYPERV_WHERE,
@@ -66,19 +139,6 @@ REMEDIATIONS: Mapping[str, Remediation] = {
             "Update-VMVersion -Name <VM>   # only if Version < 9.3",
             "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
             "Start-VM -Name <VM>",
-        ),
-        source=sources.MS_ENABLE,
-    ),
-    "hyperv-upgrade-host-amd": Remediation(
-        layer="outer-hypervisor",
-        where="on the Hyper-V host (its own OS upgrade), then in PowerShell as Administrator "
-        "with this VM turned off",
-        steps=(
-            "Upgrade the host to Windows Server 2022 or later (a client host: Windows 11 or "
-            "later): AMD nesting is unavailable on Windows Server 2016/2019 and Windows 10",
-            "Update-VMVersion -Name <VM>   # configuration version 9.3 or higher",
-            "Set-VMProcessor -VMName <VM> -ExposeVirtualizationExtensions $true",
-            "Or move this VM to an Intel host (Windows Server 2016 / Windows 10 or later)",
         ),
         source=sources.MS_ENABLE,
     ),
@@ -462,6 +522,13 @@ REMEDIATIONS: Mapping[str, Remediation] = {
     ),
 }
 
+#: Option id -> the goal it serves (the entry is the same REMEDIATIONS one).
+OPTION_GOALS: Mapping[str, str] = {
+    "windows-hypervisor-off": "only if you want VMware Workstation or VirtualBox guests to get "
+    "nested VT-x/AMD-V: Hyper-V, WSL2, Windows Sandbox and VBS stop working while it is off",
+    "qemu-accel": "to run guests at hardware speed instead of under full CPU emulation",
+}
+
 #: Outer hypervisor (and CPU where it matters) -> its fix; cloud -> its fix.
 _OUTER_FIX: Mapping[tuple[str, str], str] = {
     ("hyperv", "amd"): "hyperv-expose-amd",
@@ -472,6 +539,7 @@ _OUTER_FIX: Mapping[tuple[str, str], str] = {
     ("virtualbox", ""): "virtualbox-nested",
     ("xen", ""): "xen-nestedhvm",
     ("parallels", ""): "parallels-nested",
+    ("hidden", ""): "hidden-hypervisor",
 }
 _CLOUD_FIX: Mapping[str, tuple[str, ...]] = {
     "azure": ("azure-trusted-launch", "azure-resize"),
@@ -480,23 +548,37 @@ _CLOUD_FIX: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def _hypervisor_fix(outer: str, cpu: str) -> str | None:
+    return _OUTER_FIX.get((outer, cpu)) or _OUTER_FIX.get((outer, ""))
+
+
 def outer_fix(situation: Situation) -> tuple[str, ...]:
-    """The remediation ids for whoever runs this VM."""
+    """The remediation ids for whoever runs this VM, most likely first."""
     if situation.cloud in _CLOUD_FIX:
         return _CLOUD_FIX[situation.cloud]
     if situation.cloud == "other":
         return ("cloud-other",)
-    key = _OUTER_FIX.get((situation.outer, situation.cpu)) or _OUTER_FIX.get(
-        (situation.outer, "")
-    )
-    return (key,) if key else ("unknown-outer",)
+    keys = [key for outer in (situation.outer, *situation.alternatives)
+            if (key := _hypervisor_fix(outer, situation.cpu)) is not None]
+    return tuple(dict.fromkeys(keys)) or ("unknown-outer",)
+
+
+def _expand(rid: str, situation: Situation) -> tuple[str, ...]:
+    if rid == OUTER:
+        return outer_fix(situation)
+    if rid == RESOURCES:
+        if situation.cloud != "none":
+            return ("cloud-resize",)
+        return ("vm-resources",) if situation.place in ("vm", "hyperv-l1vh") else ()
+    return (rid,)
 
 
 def resolve(ids: tuple[str, ...], situation: Situation) -> tuple[Remediation, ...]:
-    """Look the ids up, expanding :data:`OUTER`; unknown ids are a programming error."""
+    """Look the ids up, expanding :data:`OUTER` and :data:`RESOURCES`; unknown ids are a
+    programming error."""
     out: list[Remediation] = []
     for rid in ids:
-        for key in outer_fix(situation) if rid == OUTER else (rid,):
+        for key in _expand(rid, situation):
             entry = _named(REMEDIATIONS[key], situation)
             if entry not in out:
                 out.append(entry)
@@ -515,3 +597,8 @@ def _named(entry: Remediation, situation: Situation) -> Remediation:
         entry = replace(entry, where=entry.where.replace(
             "on the Hyper-V host", f"on the Hyper-V host {situation.host_name}", 1))
     return entry
+
+
+def resolve_options(ids: tuple[str, ...]) -> tuple[Remediation, ...]:
+    """Options: the entries with the goal they serve."""
+    return tuple(replace(REMEDIATIONS[rid], goal=OPTION_GOALS[rid]) for rid in ids)

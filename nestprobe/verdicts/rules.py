@@ -15,7 +15,7 @@ from nestprobe.model.verdicts import Scenario, Status
 from nestprobe.verdicts.situation import Situation
 
 When = Mapping[str, frozenset[object]]
-NoteKind = Literal["condition", "caveat"]
+NoteKind = Literal["caveat"]
 
 
 def when(**accepted: object) -> When:
@@ -35,7 +35,10 @@ class Rule(Record):
 
     ``claim`` may name ``{hypervisor}`` and ``{instance}``; ``remediation`` lists ids of
     :data:`nestprobe.verdicts.remediation.REMEDIATIONS` (``@outer`` = the detected outer
-    hypervisor's or cloud's fix); ``notes`` lists ids of :data:`~.notes.NOTES`.
+    hypervisor's or cloud's fix); ``notes`` lists ids of conditions
+    (:data:`~.conditions.CONDITIONS`, checked against the evidence) and caveats
+    (:data:`~.notes.NOTES`); ``options`` lists remediation ids offered for other goals
+    (:data:`~.remediation.OPTION_GOALS`), never as fixes.
     """
 
     id: str
@@ -46,13 +49,15 @@ class Rule(Record):
     source: str
     remediation: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
 
     def applies(self, scenario: Scenario, situation: Situation) -> bool:
         return scenario in self.scenarios and matches(self.when, situation)
 
 
 class Note(Record):
-    """A condition (what must hold) or caveat (what the doc warns), for some scenarios."""
+    """A caveat: what the doc warns, for some scenarios (conditions are checks:
+    :mod:`nestprobe.verdicts.conditions`)."""
 
     id: str
     kind: NoteKind

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
+from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, field, fields
@@ -35,20 +36,15 @@ from nestprobe.verdicts.winsituation import (
 Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator",
                 "root-or-guest"]
 Outer = Literal[
-    "none", "hyperv", "kvm", "vmware", "virtualbox", "xen", "parallels", "other", "unidentified"
+    "none", "hyperv", "kvm", "vmware", "virtualbox", "xen", "parallels", "other", "unidentified",
+    "hidden",
 ]
 Cloud = Literal["azure", "aws", "gcp", "other", "none"]
 CpuKind = Literal["intel", "amd", "other"]
-OsKind = Literal["windows", "linux", "other"]
+OsKind = Literal["windows", "linux", "other", "unknown"]
 Depth = Literal["l0", "l1", "deeper", "unknown"]
 AzureSize = Literal["capable", "not-capable", "unknown"]
 AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
-#: Can the Microsoft hypervisor this OS sees give AMD-V to its VMs: its build is Windows
-#: Server 2022 / Windows 11 or later (enable-nested-virtualization.md: AMD EPYC/Ryzen hosts
-#: need "Windows Server 2022 or later, or Windows 11 or later"); n/a off AMD or off Hyper-V.
-AmdHost = Literal["ok", "too-old", "unknown", "n/a"]
-#: The first Windows build with AMD nesting on the host: Windows Server 2022 (20348).
-AMD_NESTING_HOST_BUILD = 20348
 
 
 class VendorRow(Record):
@@ -145,17 +141,18 @@ class Situation(Record):
     os: OsKind
     exposed: bool | None  # VT-x/AMD-V reaches this OS
     slat: bool | None
-    firmware_disabled: bool
+    firmware_disabled: bool  # positive evidence only (assess/hwvirt.py FIRMWARE_WITNESSES)
+    raw_cpuid: bool  # CPUID leaf 1 was read (False: the kernel's flags are all there is)
     kvm: str | None  # KvmDevice state on Linux, None when not looked at
     software_nesting: bool  # /dev/kvm is PVM-backed
     confidential: bool
-    wsl: bool
+    wsl: bool | None  # None: the kernel release was not read
     container: bool
     xen_dom0: bool
+    xen_pv: bool  # a Xen PV domU: Xen owns VT-x/AMD-V, whatever user-space CPUID shows
     depth: Depth
     azure_size: AzureSize
     aws_type: AwsType
-    amd_host: AmdHost = "n/a"
     # The Windows part (verdicts/windows.py reads it from environment.windows; "n/a" when
     # this OS is not Windows).
     win_edition: WinEdition = "n/a"
@@ -165,6 +162,9 @@ class Situation(Record):
     win_launch: WinLaunch = "n/a"
     win_firmware: WinFirmware = "n/a"
     win_vbs: WinVbs = "n/a"
+    #: Who else may be answering, in order of likelihood (the interface's product when
+    #: the evidence says another hypervisor presents it, or cannot decide).
+    alternatives: tuple[Outer, ...] = ()
     hypervisor_name: str = ""  # for the text: "VMware", "an unidentified hypervisor"
     instance_type: str = ""
     vm_name: str = ""  # the Hyper-V VM's name and host, when the guest parameters say
@@ -176,16 +176,20 @@ class Situation(Record):
 #: Fields a rule may match on (everything but the text helpers and evidence).
 MATCH_FIELDS: frozenset[str] = frozenset(
     f.name for f in fields(Situation)
-) - {"hypervisor_name", "instance_type", "vm_name", "host_name", "evidence"}
+) - {"hypervisor_name", "instance_type", "vm_name", "host_name", "evidence", "alternatives"}
+
+#: Where identity's hidden-hypervisor witnesses come from (assess/identity.py step 6).
+HIDDEN_WITNESSES = tuple(sorted(HIDDEN_WITNESS_SOURCES))
 
 #: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
 #: part's evidence to the observations that matter; none matching keeps the whole part.
 _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
-                             *PASTE_HYPERVISOR)),
-    "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "/sys/hypervisor",
-                             "/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
-                             *WINDOWS_IDENTITY)),
+                             *PASTE_HYPERVISOR, *HIDDEN_WITNESSES)),
+    "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "CPUID.0x40000002",
+                             "/sys/hypervisor", "/sys/class/dmi/id/sys_vendor",
+                             "/sys/class/dmi/id/product", *WINDOWS_IDENTITY,
+                             *HIDDEN_WITNESSES)),
     "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
                              "/sys/class/dmi/id/chassis", "DMI.")),
     "cpu": ("cpu", ("CPUID.0x0:",)),
@@ -202,10 +206,10 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "wsl": ("environment", ("/proc/sys/kernel/osrelease",)),
     "container": ("environment", ("/.dockerenv", "/run/.containerenv", "/proc/1/cgroup")),
     "xen_dom0": ("environment", ("/proc/xen",)),
+    "xen_pv": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
     "depth": ("nesting", ()),
     "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
-    "amd_host": ("hypervisor", ("CPUID.0x40000002",)),
     **WINDOWS_EVIDENCE,
 }
 
@@ -246,7 +250,7 @@ def _place(a: Assessment) -> Place:
         return "hyperv-l1vh"
     if hv.partition == "root-or-guest":
         return "root-or-guest"
-    if hv.detected:
+    if hv.detected or hv.hidden:
         return "vm"
     # No hypervisor visible. Only the nesting assessment can say it is really L0;
     # otherwise a hypervisor may be hiding (VirtualBox with paravirtualization "None").
@@ -262,10 +266,25 @@ def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:
         return "none", ""
     row = _VENDOR_BY_ID.get(vendor or "")
     if row is not None:
+        alternatives = [_VENDOR_BY_ID[v].name for v in a.hypervisor.alternatives
+                        if v in _VENDOR_BY_ID]
+        if alternatives and a.hypervisor.identified != "high":
+            return row.outer, f"{row.name} or a hypervisor emulating its interface"
         return row.outer, row.name
+    if vendor is None and a.hypervisor.hidden:
+        return "hidden", "a hypervisor that hides itself"
     if vendor in (None, "unknown"):
         return "unidentified", "an unidentified hypervisor"
     return "other", a.hypervisor.product or vendor or "another hypervisor"
+
+
+def _alternatives(a: Assessment, outer: Outer) -> tuple[Outer, ...]:
+    out: list[Outer] = []
+    for vendor in a.hypervisor.alternatives:
+        row = _VENDOR_BY_ID.get(vendor)
+        if row is not None and row.outer != outer and row.outer not in out:
+            out.append(row.outer)
+    return tuple(out)
 
 
 def _depth(a: Assessment) -> Depth:
@@ -279,20 +298,14 @@ def _depth(a: Assessment) -> Depth:
 
 def _os(system: str) -> OsKind:
     low = system.lower()
-    if low == "windows":
-        return "windows"
-    return "linux" if low == "linux" else "other"
+    if low in ("windows", "linux"):
+        return low  # type: ignore[return-value]
+    return "unknown" if low in ("", "unknown") else "other"
 
 
-def _amd_host(a: Assessment) -> AmdHost:
-    if CPU_VENDORS.get(a.cpu.vendor or "") != "amd":
-        return "n/a"
-    for iface in a.hypervisor.interfaces:
-        version = iface.decoded.get("hyperv.version")
-        build = version.get("build_number") if version is not None else None
-        if iface.interface == "Hv#1" and isinstance(build, int):
-            return "ok" if build >= AMD_NESTING_HOST_BUILD else "too-old"
-    return "unknown" if a.hypervisor.vendor == "microsoft" else "n/a"
+def _xen_pv(a: Assessment) -> bool:
+    """A Xen PV domU: Xen owns VT-x/AMD-V, the OS facts decide (assess/hwvirt.py)."""
+    return a.environment.xen_domain == "domU" and a.environment.xen_mode == "pv"
 
 
 def situate(a: Assessment) -> Situation:
@@ -313,16 +326,17 @@ def situate(a: Assessment) -> Situation:
         exposed=virt.exposed,
         slat=virt.slat,
         firmware_disabled=bool(virt.firmware_disabled),
+        raw_cpuid=virt.vmx is not None,
         kvm=virt.kvm_device,
         software_nesting=virt.software_nesting_only,
         confidential=hv.confidential is not None and place in ("vm", "hyperv-l1vh"),
         wsl=a.environment.wsl,
         container=a.environment.container is not None,
         xen_dom0=a.environment.xen_domain == "dom0",
+        xen_pv=_xen_pv(a),
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
-        amd_host=_amd_host(a),
         win_edition=win.edition,
         win_wsl2_build=win.wsl2_build,
         win_hyperv=win.hyperv,
@@ -330,6 +344,7 @@ def situate(a: Assessment) -> Situation:
         win_launch=win.launch,
         win_firmware=win.firmware,
         win_vbs=win.vbs,
+        alternatives=_alternatives(a, outer),
         hypervisor_name=name,
         instance_type=instance,
         vm_name=win.vm_name,

@@ -22,6 +22,14 @@ MS_CONTAINERS = (
     "MicrosoftDocs/Virtualization-Documentation virtualization/windowscontainers/"
     "deploy-containers/system-requirements.md"
 )
+#: Supported VM configuration versions per host: 8.0 from Windows Server 2016 / Windows 10
+#: 1607, 9.3 from Windows Server 2022 / Windows 11; "Nested Virtualization: 8.0".
+MS_VM_VERSIONS = (
+    "MicrosoftDocs/windowsserverdocs WindowsServerDocs/virtualization/hyper-v/deploy/"
+    "Upgrade-virtual-machine-version-in-Hyper-V-on-Windows-or-Windows-Server.md"
+)
+#: Linux: a Hyper-V partition only under the "Microsoft Hv" signature.
+LINUX_MSHYPERV = "torvalds/linux arch/x86/kernel/cpu/mshyperv.c ms_hyperv_platform"
 #: Hyper-V needs SLAT; "A hypervisor has been detected" in a root partition is not a failure.
 MS_HYPERV_REQ = (
     "MicrosoftDocs/Virtualization-Documentation virtualization/hyper-v-on-windows/"
@@ -79,6 +87,9 @@ KVM_ACCESS = "https://github.com/actions/runner-images/issues/7670"
 DOCKER_DEVICE = "https://docs.docker.com/reference/cli/docker/container/run/#device"
 #: systemd-detect-virt ids (the hypervisor.vendor vocabulary).
 SYSTEMD_VIRT = "https://www.freedesktop.org/software/systemd/man/latest/systemd-detect-virt.html"
+#: Firmware disables VT-x in IA32_FEATURE_CONTROL and leaves CPUID.1:ECX[5] set; Linux then
+#: clears only its own vmx flag ("VMX (outside TXT) disabled by BIOS").
+FEAT_CTL = "torvalds/linux arch/x86/kernel/cpu/feat_ctl.c"
 #: Nothing in the matrix: said so instead of guessed.
 NESTPROBE = "nestprobe docs/verdicts.md"
 #: "Install Hyper-V" (ms.date 01/15/2025): Install-WindowsFeature -Name Hyper-V

@@ -6,6 +6,7 @@ from operator import attrgetter
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.model.verdicts import Verdicts
 
 from .configs import Expect
 
@@ -95,4 +96,23 @@ def nesting(a: Assessment, expect: Expect) -> list[str]:
         wrong.append(f"nesting.likely {nest.likely} below at_least {nest.at_least}")
     if nest.confidence == "certain" and nest.level != expect.true_level:
         wrong.append(f"nesting confidence 'certain' with level {nest.level}")
+    return wrong
+
+
+def conditions(verdicts: Verdicts) -> list[str]:
+    """Every guest's verdicts carry checked conditions: a state each, with the evidence that
+    decided it or where to confirm it, and no firmware fix first without positive evidence."""
+    wrong = []
+    if not any(v.conditions for v in verdicts):
+        wrong.append("no verdict carries a condition")
+    for verdict in verdicts:
+        for c in verdict.conditions:
+            if c.state not in ("met", "unmet", "unknown"):
+                wrong.append(f"{verdict.scenario}: condition {c.id} state {c.state!r}")
+            elif c.state == "unknown" and not c.confirm:
+                wrong.append(f"{verdict.scenario}: condition {c.id} unknown, nowhere to confirm")
+            elif c.state != "unknown" and not c.evidence:
+                wrong.append(f"{verdict.scenario}: condition {c.id} {c.state} without evidence")
+        if verdict.remediation and verdict.remediation[0].layer == "firmware":
+            wrong.append(f"{verdict.scenario}: firmware first in a VM")
     return wrong

@@ -1,0 +1,523 @@
+"""Conditions as checks: each documented prerequisite, decided from the evidence where it can be.
+
+One row per prerequisite: which scenarios it concerns, when it applies (a ``when`` over
+the :class:`~.situation.Situation`, as matrix rules have), the check that decides it
+(a function of :data:`CHECKS`, by name), what an unmet state does to the verdict (the
+status it sets at least, the fixes it brings, whether those fixes replace the rule's),
+where to confirm it when the evidence cannot, and the document that states it.
+
+A check returns met, unmet or unknown with the evidence that decided it. Rules attach
+rows by id (``Rule.notes``); :data:`GLOBAL_CONDITIONS` attach wherever their ``when``
+holds. This Windows' own facts (environment.windows: edition, build, installed
+components, the firmware switch, memory and processors) decide the rows about it; on any
+other OS those rows stay unknown, with where to look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from nestprobe.decode import winpaths
+from nestprobe.model.assessment import Assessment
+from nestprobe.model.evidence import Evidence
+from nestprobe.model.record import Record, field
+from nestprobe.model.verdicts import WINDOWS_SCENARIOS, ConditionState, Scenario, Status
+from nestprobe.verdicts import sources
+from nestprobe.verdicts.rules import When, when
+from nestprobe.verdicts.situation import Situation
+from nestprobe.verdicts.winsituation import PASTE_HYPERVISOR, WINDOWS_EVIDENCE, WINDOWS_FIRMWARE
+
+ALL: tuple[Scenario, ...] = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
+WIN = WINDOWS_SCENARIOS
+HV_ROLE: tuple[Scenario, ...] = ("hyperv", "hyperv-containers", "azure-local")
+GiB = 2**30
+#: Windows builds (Microsoft's release information: RI10, RIWS).
+WS2016 = 14393  # Windows Server 2016, Windows 10 1607: VM configuration version 8.0
+WS2019 = 17763
+WS2022 = 20348  # Windows Server 2022 (Windows 11 is 22000+): VM configuration version 9.3
+#: MemTotal is what the kernel manages: a 4 GB VM shows about 3.8 GiB. At or above this
+#: the 4 GB requirement holds; below UNDER_4GB it cannot; between, confirm on the host.
+ENOUGH_FOR_4GB = 3.5 * GiB
+UNDER_4GB = 3.0 * GiB
+MAX_VCPUS_WS2019 = 225
+#: Where this OS's size was read: Linux, the live Windows facts, a pasted Windows tool.
+MEMORY_SOURCES = ("/proc/meminfo", winpaths.TOTAL_PHYS, "systeminfo:Total Physical Memory",
+                  "msinfo32:Installed Physical Memory", "msinfo32:Total Physical Memory")
+CPU_COUNT_SOURCES = ("/sys/devices/system/cpu", winpaths.ACTIVE_PROCESSORS)
+#: Editions that have the Hyper-V role (Install-Hyper-V.md: not Home).
+HYPERV_EDITIONS = ("pro", "education", "enterprise", "server", "azure-local")
+
+
+class Outcome(Record):
+    state: ConditionState
+    evidence: tuple[Evidence, ...] = ()
+    claim: str = ""  # what the evidence showed, in words (becomes the reason when unmet)
+    fix: tuple[str, ...] | None = None  # replaces the row's unmet_fix when the cause decides it
+
+
+Check = Callable[[Assessment, Situation, "ConditionRow"], Outcome]
+
+
+class ConditionRow(Record):
+    """One prerequisite and how to decide it."""
+
+    id: str
+    scenarios: tuple[Scenario, ...]
+    text: str
+    check: str  # a key of CHECKS
+    confirm: str  # where to look when the evidence cannot decide
+    source: str
+    when: When = field(default_factory=dict)
+    threshold: int = 0  # the check's parameter (a build, a count), when it takes one
+    unmet_status: Status | None = None  # the verdict is at least this when unmet
+    unmet_fix: tuple[str, ...] = ()  # remediation ids ("@outer", "@resources" resolve)
+    supersedes: bool = False  # the unmet fix replaces the rule's (which cannot help first)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _windows_facts(a: Assessment, field: str) -> tuple[Evidence, ...]:
+    """This Windows' evidence for one ``win_*`` Situation field (winsituation's prefixes)."""
+    part, prefixes = WINDOWS_EVIDENCE[field]
+    pool = a.virtualization.evidence if part == "virtualization" else a.environment.evidence
+    return tuple(e for e in pool if e.source.startswith(prefixes))
+
+
+def _hyperv_host_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """0x40000002: the Microsoft hypervisor's build is the Hyper-V host's Windows build."""
+    hv = a.hypervisor.hyperv
+    if hv is None or hv.build is None or a.hypervisor.vendor != "microsoft":
+        return Outcome("unknown", claim="the outer hypervisor's build is not visible from here")
+    ev = tuple(e for e in hv.evidence if e.source.startswith(f"CPUID.{hv.base + 2:#x}"))
+    if hv.emulator is not None or a.hypervisor.identified != "high":
+        return Outcome("unknown", ev, "the version leaf may be another hypervisor's emulation")
+    if hv.build >= row.threshold:
+        return Outcome("met", ev, f"the Hyper-V host runs build {hv.build} "
+                                  f"(at least {row.threshold})")
+    return Outcome("unmet", ev, f"the Hyper-V host runs build {hv.build}, older than "
+                                f"{row.threshold}, which this CPU's nesting requires")
+
+
+def _implied_by_exposure(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Met when VT-x/AMD-V already reaches this VM: the outer layer only passes it on then."""
+    if a.virtualization.exposed:
+        return Outcome("met", tuple(e for e in a.virtualization.evidence if e.source in (
+            "CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]") and e.value == 1),
+            "VT-x/AMD-V reaches this VM, which the outer layer allows only when this holds")
+    return Outcome("unknown")
+
+
+def _azure_size(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    ev = tuple(e for e in a.hypervisor.evidence if e.source.endswith("product_name"))
+    if s.azure_size == "capable":
+        return Outcome("met", ev, f"size {s.instance_type} is in a nested-capable family")
+    if s.azure_size == "not-capable":
+        return Outcome("unmet", ev, f"size {s.instance_type} is in a family whose size page "
+                                    "says Nested Virtualization: Not Supported")
+    return Outcome("unknown", ev)
+
+
+def _ws2019_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    vcpus = a.environment.vcpus
+    ev = tuple(e for e in a.environment.evidence if e.source.startswith(CPU_COUNT_SOURCES))
+    windows = a.environment.windows
+    if windows is not None and windows.build is not None and (
+            windows.server is False or windows.build > WS2019):
+        return Outcome("met", (*_windows_facts(a, "win_wsl2_build"), *ev),
+                       f"this VM runs {windows.release or f'build {windows.build}'}, not Windows "
+                       "Server 2019 or earlier")
+    if vcpus is None:
+        return Outcome("unknown")
+    if vcpus <= row.threshold:
+        return Outcome("met", ev, f"{vcpus} vCPUs (at most {row.threshold})")
+    if windows is not None and windows.server and windows.build is not None:
+        return Outcome("unmet", (*_windows_facts(a, "win_wsl2_build"), *ev),
+                       f"{vcpus} vCPUs under {windows.release or f'build {windows.build}'}: more "
+                       f"than the {row.threshold} Windows Server 2019 and earlier allow")
+    return Outcome("unknown", ev, f"{vcpus} vCPUs: too many if this VM runs Windows Server 2019 "
+                                  "or earlier")
+
+
+def _container_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    memory = a.environment.memory_bytes
+    ev = tuple(e for e in a.environment.evidence if e.source.startswith(MEMORY_SOURCES))
+    if memory is None:
+        return Outcome("unknown")
+    if memory >= ENOUGH_FOR_4GB:
+        return Outcome("met", ev, f"{memory / GiB:.1f} GiB managed by this OS (4 GB assigned "
+                                  "shows about 3.8 GiB)")
+    if memory < UNDER_4GB:
+        return Outcome("unmet", ev, f"only {memory / GiB:.1f} GiB: less than the 4 GB a "
+                                    "Hyper-V isolated container host needs")
+    return Outcome("unknown", ev, f"{memory / GiB:.1f} GiB managed by this OS: the memory "
+                                  "assigned may be just under or over 4 GB")
+
+
+def _container_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    vcpus = a.environment.vcpus
+    ev = tuple(e for e in a.environment.evidence if e.source.startswith(CPU_COUNT_SOURCES))
+    if vcpus is None:
+        return Outcome("unknown")
+    if vcpus >= row.threshold:
+        return Outcome("met", ev, f"{vcpus} processors")
+    return Outcome("unmet", ev, f"{vcpus} processor(s): fewer than the {row.threshold} a Hyper-V "
+                                "isolated container host needs")
+
+
+def _root_partition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """The Windows hypervisor is running: this OS is its root partition. On Windows, a
+    CPUID view without a root partition says it did not launch in this boot, and the BCD
+    store's hypervisorlaunchtype Off says it never will."""
+    hv = a.hypervisor.hyperv
+    if s.place == "hyperv-root" and hv is not None:
+        return Outcome("met", tuple(e for e in hv.evidence if "privilege" in e.claim),
+                       "this OS is the Microsoft hypervisor's root partition: it launched")
+    if s.os != "windows":
+        return Outcome("unknown")
+    launch = _windows_facts(a, "win_launch")
+    if s.win_launch == "off":
+        return Outcome("unmet", launch, "hypervisorlaunchtype is Off in the boot entry: the "
+                                        "Windows hypervisor never starts")
+    hv_ev = a.hypervisor.evidence
+    # Running, it would make this OS its root partition: CPUID would show the hypervisor
+    # bit and "Microsoft Hv" with the root's privileges. A clear bit (CPUID, Coreinfo), a
+    # tool's requirement list (shown only when Windows sees no hypervisor), or another
+    # hypervisor's signature leaves read in a VM prove it is not running.
+    absent = (a.hypervisor.bit is False and not a.hypervisor.detected) or (
+        not a.hypervisor.detected and any(e.source.startswith(PASTE_HYPERVISOR) for e in hv_ev))
+    other = s.place == "vm" and bool(a.hypervisor.interfaces)
+    if s.place in ("bare-metal", "unseen", "vm") and (absent or other):
+        seen = tuple(e for e in hv_ev if e.source.startswith(
+            ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", *PASTE_HYPERVISOR)))
+        return Outcome("unmet", (*seen, *launch),
+                       "this Windows is not the root partition of a Microsoft hypervisor: the "
+                       "Windows hypervisor did not launch in this boot")
+    return Outcome("unknown", launch)
+
+
+def _windows_edition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Windows Home cannot have the Hyper-V role; the other editions can."""
+    ev = _windows_facts(a, "win_edition")
+    if s.win_edition in HYPERV_EDITIONS:
+        return Outcome("met", ev, f"this is Windows {s.win_edition}, which has the Hyper-V role")
+    if s.win_edition == "home":
+        return Outcome("unmet", ev, "this is Windows Home: the Hyper-V role cannot be installed "
+                                    "on Home (WSL2 and the Virtual Machine Platform work there)")
+    return Outcome("unknown", ev)
+
+
+def _wsl2_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """WSL 2's build floor (winsituation: install, manual, too-old)."""
+    ev = _windows_facts(a, "win_wsl2_build")
+    if s.win_wsl2_build == "install":
+        return Outcome("met", ev, "this build takes wsl --install (19041 or later)")
+    if s.win_wsl2_build == "manual":
+        return Outcome("met", ev, "this build runs WSL 2 with the manual install steps "
+                                  "(18362.1049-19040)")
+    if s.win_wsl2_build == "too-old":
+        return Outcome("unmet", ev, "this Windows build predates WSL 2")
+    return Outcome("unknown", ev)
+
+
+def _component(a: Assessment, state: str, field: str, what: str) -> Outcome:
+    """An installed component, from its service key (live or replayed Windows facts)."""
+    ev = _windows_facts(a, field)
+    if state == "installed":
+        return Outcome("met", ev, f"{what} is installed (its service key exists)")
+    if state == "absent":
+        return Outcome("unmet", ev, f"{what} is not installed (its service key is absent)")
+    return Outcome("unknown", ev)
+
+
+def _hyperv_role(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    return _component(a, s.win_hyperv, "win_hyperv", "the Hyper-V role (vmms)")
+
+
+def _wsl_installed(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    return _component(a, s.win_wsl, "win_wsl", "WSL (LxssManager or WslService)")
+
+
+def _firmware_on(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, a tool's line)."""
+    ev = tuple(e for e in a.virtualization.evidence if e.source.startswith(WINDOWS_FIRMWARE))
+    if a.virtualization.firmware_disabled is True:
+        return Outcome("unmet", ev, "Windows reports virtualization disabled in firmware")
+    if a.virtualization.firmware_disabled is False:
+        return Outcome("met", ev, "Windows reports virtualization enabled in firmware")
+    return Outcome("unknown", ev, "this evidence shows the CPU's capability, not the "
+                                  "firmware's switch")
+
+
+def _never_visible(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Facts only this OS's configuration holds (installed components, policies)."""
+    return Outcome("unknown")
+
+
+def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    ev = tuple(e for e in a.virtualization.evidence if "SLAT" in e.claim or "EPT" in e.claim
+               or "NPT" in e.claim)
+    if a.virtualization.slat is True:
+        return Outcome("met", ev, "second-level address translation is available")
+    if a.virtualization.slat is False:
+        return Outcome("unmet", ev, "no second-level address translation (EPT/NPT), which "
+                                    "Hyper-V requires")
+    return Outcome("unknown", ev)
+
+
+def _no_hidden_hypervisor(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    ev = tuple(e for e in a.cpu.evidence if "features hypervisors hide" in e.claim)
+    if a.cpu.feature_mask == "native":
+        return Outcome("met", ev, "the CPU shows the features hypervisors hide together with "
+                                  "VT-x/AMD-V: real hardware")
+    return Outcome("unknown", ev)
+
+
+def _kvm_device(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    state = a.virtualization.kvm_device
+    ev = tuple(e for e in a.virtualization.evidence if e.source.startswith("ioctl(/dev/kvm"))
+    if state == "usable":
+        return Outcome("met", ev, "/dev/kvm opens read-write and answers KVM's API")
+    if state == "absent":
+        return Outcome("unmet", ev, "/dev/kvm does not exist: no KVM module is loaded",
+                       fix=("kvm-module",))
+    if state == "no-access":
+        return Outcome("unmet", ev, "/dev/kvm exists but this user cannot open it",
+                       fix=("kvm-access",))
+    return Outcome("unknown", ev)
+
+
+def _windows_here(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    env = a.environment
+    ev = tuple(e for e in env.evidence if e.source == "uname:sysname"
+               or e.source.startswith("CPUID.0x40000003"))
+    if s.os == "windows":
+        how = "reports itself" if env.os_confidence == "certain" else (
+            f"inferred, {env.os_confidence} confidence")
+        return Outcome("met", ev, f"this OS is Windows ({how})")
+    return Outcome("unknown", ev, "the snapshot does not record which OS took it")
+
+
+def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    ev = tuple(e for e in a.environment.evidence if "WSL" in e.claim)
+    if a.environment.wsl is False:
+        return Outcome("met", ev)
+    return Outcome("unknown", ev)
+
+
+def _outer_is_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    hv = a.hypervisor
+    ev = tuple(e for e in (hv.hyperv.evidence if hv.hyperv else ()) if "version" in e.claim)
+    if hv.vendor == "microsoft" and hv.identified == "high":
+        return Outcome("met", ev, "the version leaf carries Microsoft's build and service "
+                                  "numbers")
+    return Outcome("unknown", ev, "another hypervisor may be presenting Hyper-V's interface")
+
+
+CHECKS: Mapping[str, Check] = {
+    "hyperv-host-build": _hyperv_host_build,
+    "implied-by-exposure": _implied_by_exposure,
+    "azure-size": _azure_size,
+    "ws2019-vcpus": _ws2019_vcpus,
+    "container-memory": _container_memory,
+    "container-vcpus": _container_vcpus,
+    "root-partition": _root_partition,
+    "windows-edition": _windows_edition,
+    "wsl2-build": _wsl2_build,
+    "hyperv-role": _hyperv_role,
+    "wsl-installed": _wsl_installed,
+    "firmware-on": _firmware_on,
+    "not-visible": _never_visible,
+    "slat": _slat,
+    "no-hidden-hypervisor": _no_hidden_hypervisor,
+    "kvm-device": _kvm_device,
+    "windows-here": _windows_here,
+    "not-wsl": _not_wsl,
+    "outer-is-hyperv": _outer_is_hyperv,
+}
+
+
+# ----------------------------------------------------------------------------- rows
+
+_HOST = "on the Hyper-V host: winver, or (Get-CimInstance Win32_OperatingSystem).BuildNumber"
+_GET_VM = "on the Hyper-V host: Get-VM -Name <VM> | Select-Object Name, Version"
+
+_ROWS: tuple[ConditionRow, ...] = (
+    ConditionRow(
+        "hyperv-host-intel", ALL,
+        "The outer Hyper-V host runs Windows Server 2016 or Windows 10 version 1607 (build "
+        "14393) or later: nested virtualization needs VM configuration version 8.0 (Intel "
+        "VT-x with EPT)", "hyperv-host-build", _HOST,
+        f"{sources.MS_ENABLE}; {sources.MS_VM_VERSIONS}",
+        when(outer="hyperv", cpu=("intel", "other")), threshold=WS2016,
+        unmet_status="blocked", unmet_fix=("hyperv-host-upgrade-intel",), supersedes=True),
+    ConditionRow(
+        "hyperv-host-amd", ALL,
+        "The outer Hyper-V host runs Windows Server 2022 or Windows 11 (build 20348) or "
+        "later: AMD nesting needs them and VM configuration version 9.3", "hyperv-host-build",
+        _HOST, f"{sources.MS_ENABLE}; {sources.MS_VM_VERSIONS}",
+        when(outer="hyperv", cpu="amd"), threshold=WS2022,
+        unmet_status="blocked", unmet_fix=("hyperv-host-upgrade-amd",), supersedes=True),
+    ConditionRow(
+        "hyperv-host-amd-own-vms", ("hyperv",),
+        "For this AMD host's own VMs to get nested virtualization, it runs Windows Server 2022 "
+        "or Windows 11 (build 20348) or later; older hosts say 'this platform does not support "
+        "nested virtualization' (Hyper-V itself runs here either way)", "hyperv-host-build",
+        "winver on this host", f"{sources.MS_ENABLE}; {sources.MS_VM_VERSIONS}",
+        when(place="hyperv-root", cpu="amd"), threshold=WS2022),
+    ConditionRow(
+        "vm-version-intel", ALL,
+        "This VM's configuration version is 8.0 or higher", "implied-by-exposure", _GET_VM,
+        f"{sources.MS_ENABLE}; {sources.MS_VM_VERSIONS}",
+        when(outer="hyperv", cpu=("intel", "other"))),
+    ConditionRow(
+        "vm-version-amd", ALL,
+        "This VM's configuration version is 9.3 or higher", "implied-by-exposure", _GET_VM,
+        sources.MS_ENABLE, when(outer="hyperv", cpu="amd")),
+    ConditionRow(
+        "outer-is-hyperv", ALL,
+        "The outer hypervisor is Microsoft Hyper-V itself, not another hypervisor presenting "
+        "Hyper-V's interface", "outer-is-hyperv",
+        "ask the administrator of the host, or run systemd-detect-virt / check the VM's "
+        "hardware vendor in its firmware (DMI)", sources.LINUX_MSHYPERV, when(outer="hyperv")),
+    ConditionRow(
+        "azure-standard", ALL,
+        "The Azure VM's Security type is Standard (not Trusted Launch)", "implied-by-exposure",
+        "az vm show -g <RG> -n <VM> --query securityProfile.securityType",
+        sources.MS_ENABLE, when(cloud="azure")),
+    ConditionRow(
+        "azure-size", ALL,
+        "The Azure VM's size page says 'Nested Virtualization: Supported'", "azure-size",
+        "the Feature support table of this size's page under "
+        "learn.microsoft.com/azure/virtual-machines/sizes", sources.AZURE_SIZES,
+        when(cloud="azure"), unmet_status="blocked", unmet_fix=("azure-resize",)),
+    ConditionRow(
+        "ws2019-vcpus", WIN,
+        "If this first-level VM runs Windows Server 2019 or earlier, it has 225 vCPUs or "
+        "fewer", "ws2019-vcpus",
+        "in this VM: the Windows version (winver) and the processor count "
+        "(Get-CimInstance Win32_ComputerSystem).NumberOfLogicalProcessors",
+        sources.MS_ENABLE, when(place="vm", outer="hyperv"), threshold=MAX_VCPUS_WS2019,
+        unmet_status="unsupported", unmet_fix=("vcpus-225",)),
+    ConditionRow(
+        "container-host-memory", ("hyperv-containers",),
+        "The container host has at least 4 GB of memory", "container-memory",
+        "the memory assigned to this machine (on a Hyper-V host: Get-VMMemory -VMName <VM>)",
+        sources.MS_CONTAINERS, unmet_status="blocked", unmet_fix=("@resources",)),
+    ConditionRow(
+        "container-host-vcpus", ("hyperv-containers",),
+        "The container host has at least 2 virtual processors", "container-vcpus",
+        "the processor count of this machine (nproc; on Windows: "
+        "(Get-CimInstance Win32_ComputerSystem).NumberOfLogicalProcessors)",
+        sources.MS_CONTAINERS, threshold=2, unmet_status="blocked", unmet_fix=("@resources",)),
+    ConditionRow(
+        "hypervisor-launches", WIN,
+        "The Windows hypervisor launches at boot (bcdedit hypervisorlaunchtype Auto)",
+        "root-partition", "bcdedit /enum | findstr -i hypervisorlaunchtype",
+        sources.WSL_TROUBLESHOOTING),
+    ConditionRow(
+        "windows-edition", ("hyperv", "hyperv-containers"),
+        "This Windows edition can have the Hyper-V role (Pro, Enterprise, Education or Server; "
+        "not Home), which Hyper-V isolated containers need too", "windows-edition",
+        "winver, or Settings > System > About (Edition)", sources.MS_INSTALL_HYPERV,
+        when(os="windows"), unmet_status="blocked", unmet_fix=("windows-upgrade-edition",)),
+    ConditionRow(
+        "windows-wsl2-build", ("wsl2",),
+        "This Windows build runs WSL 2: x64 Windows 10 version 1903 (build 18362.1049) or "
+        "later, ARM64 version 2004 (build 19041), Windows 11, or Windows Server 2022 or later",
+        "wsl2-build", "winver (the OS build)",
+        f"{sources.WSL_INSTALL_MANUAL}; {sources.WSL_SERVER}", when(os="windows"),
+        unmet_status="blocked", unmet_fix=("windows-update-wsl2",)),
+    ConditionRow(
+        "wsl-installed", ("wsl2",),
+        "WSL is installed in this Windows (wsl --install; its service LxssManager or "
+        "WslService exists)", "wsl-installed", "wsl --status", sources.WSL_INSTALL,
+        when(os="windows")),
+    ConditionRow(
+        "firmware-enabled", ALL,
+        "VT-x/AMD-V is switched on in the firmware (the CPU having it is not enough)",
+        "firmware-on",
+        "systeminfo (Hyper-V Requirements: Virtualization Enabled In Firmware), or Task "
+        "Manager > Performance > CPU (Virtualization)", sources.MS_HYPERV_REQ,
+        when(os="windows", place=("bare-metal", "unseen"), exposed=True),
+        unmet_status="blocked", unmet_fix=("firmware-enable",)),
+    ConditionRow(
+        "root-partition-or-guest", ALL,
+        "This Windows is the root partition of its own running hypervisor (the Hyper-V host), "
+        "not a guest VM", "not-visible",
+        "on a physical PC whose Windows hypervisor runs (Hyper-V, WSL2, Windows Sandbox, "
+        "Memory integrity) this Windows is the root partition; in a VM, systeminfo's System "
+        "Manufacturer and System Model name the hypervisor (Microsoft Corporation / Virtual "
+        "Machine, VMware, QEMU, innotek / VirtualBox); nestprobe run on that machine reads it "
+        "from CPUID", sources.MS_HYPERV_REQ, when(place="root-or-guest")),
+    ConditionRow(
+        "hyperv-role", HV_ROLE,
+        "The Hyper-V role is installed in this Windows", "hyperv-role",
+        "Get-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V (client) or "
+        "Get-WindowsFeature Hyper-V (server)", sources.MS_CONTAINERS),
+    ConditionRow(
+        "vm-platform", ("wsl2",),
+        "The Virtual Machine Platform optional component is enabled", "not-visible",
+        "Get-WindowsOptionalFeature -Online -FeatureName VirtualMachinePlatform",
+        sources.WSL_TROUBLESHOOTING),
+    ConditionRow(
+        "slat", WIN,
+        "Second-level address translation (EPT/NPT) is available, as Hyper-V requires",
+        "slat", "systeminfo (Hyper-V Requirements) or coreinfo -v", sources.MS_HYPERV_REQ,
+        when(exposed=True), unmet_status="blocked"),
+    ConditionRow(
+        "validated-hardware", ("azure-local",),
+        "Production Azure Local runs on validated physical hardware (the Azure Local "
+        "catalog)", "not-visible",
+        "this machine's model in the Azure Local solutions catalog "
+        "(azurestackhcisolutions.azure.microsoft.com)", sources.MS_NESTED),
+    ConditionRow(
+        "no-hidden-hypervisor", ALL,
+        "No hypervisor hides below this OS (none is visible from here); if one does, its "
+        "vendor's support statement applies instead", "no-hidden-hypervisor",
+        "systemd-detect-virt, or the machine's hardware vendor (dmidecode -s "
+        "system-product-name; on Windows: systeminfo)", sources.NESTPROBE,
+        when(place=("bare-metal", "unseen"))),
+    ConditionRow(
+        "kvm-device", ("third-party",),
+        "/dev/kvm (or the hypervisor's own driver) is present and this user can open it "
+        "read-write", "kvm-device", "ls -l /dev/kvm; id -nG (the kvm group)",
+        sources.KVM_ACCESS, when(os=("linux", "unknown")), unmet_status="blocked",
+        unmet_fix=("kvm-access",)),
+    ConditionRow(
+        "wsl-windows-11", ("third-party",),
+        "The Windows host runs Windows 11 and .wslconfig keeps nestedVirtualization=true (the "
+        "default)", "implied-by-exposure",
+        "on the Windows host: winver, and %UserProfile%\\.wslconfig", sources.WSL_CONFIG),
+    ConditionRow(
+        "aws-nested-enabled", ALL,
+        "The instance is C8i/M8i/R8i (or a flex/d variant) running with "
+        "CpuOptions.NestedVirtualization=enabled", "implied-by-exposure",
+        "aws ec2 describe-instances --instance-ids <id> --query "
+        "'Reservations[].Instances[].CpuOptions'", sources.AWS_NESTED),
+    ConditionRow(
+        "gcp-nested-enabled", ALL,
+        "The VM was created with --enable-nested-virtualization on an Intel machine series "
+        "and the org policy constraints/compute.disableNestedVirtualization is not enforced",
+        "implied-by-exposure",
+        "gcloud compute instances describe <NAME> --format='value(advancedMachineFeatures)'",
+        sources.GCP_NESTED),
+    ConditionRow(
+        "windows-here", WIN,
+        "This OS is Windows (the Windows scenarios run in Windows)", "windows-here",
+        "which OS the snapshot came from: the dump records none", sources.NESTPROBE,
+        when(os=("windows", "unknown"))),
+    ConditionRow(
+        "not-wsl-utility-vm", WIN,
+        "This OS is not the WSL2 utility VM (Windows cannot be installed there)", "not-wsl",
+        "uname -r (a WSL2 kernel's release ends in -microsoft-standard-WSL2)",
+        sources.WSL_FAQ, when(outer="hyperv", os=("linux", "unknown"))),
+)
+
+CONDITIONS: Mapping[str, ConditionRow] = {row.id: row for row in _ROWS}
+#: Checked on every verdict whose scenario and situation they fit, whatever the rule.
+GLOBAL_CONDITIONS: tuple[str, ...] = (
+    "hyperv-host-intel", "hyperv-host-amd", "hyperv-host-amd-own-vms", "outer-is-hyperv",
+    "no-hidden-hypervisor", "windows-here", "not-wsl-utility-vm", "kvm-device",
+    "windows-edition", "windows-wsl2-build", "firmware-enabled",
+)
