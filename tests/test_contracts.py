@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import IS_ROOT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ def test_probe_writes_nothing_and_spawns_nothing() -> None:
     assert any(p.startswith("/proc/cpuinfo") for p in seen["reads"])
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root to start with")
+@pytest.mark.skipif(not IS_ROOT, reason="dropping to nobody needs root to start with")
 def test_probe_needs_no_root() -> None:
     seen = _audited(
         "import nestprobe\nr = nestprobe.probe()\n"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import DUMPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from nestprobe.sources.importers import (
 )
 from nestprobe.sources.importers.common import MAX_DUMP_BYTES, DumpText, decode_text
 from nestprobe.sources.load import IMPORTERS, load_snapshot, parse_snapshot
-from tests.conftest import DUMPS
 
 CORPUS_FILES = sorted(os.listdir(DUMPS)) if DUMPS.is_dir() else []
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import IS_ROOT
 
 from nestprobe.assess.environment import assess_environment
 from nestprobe.assess.model import Environment
@@ -128,7 +129,7 @@ def run_as_nobody(root: Path) -> dict[str, list[str | None]]:
     return result
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root")
+@pytest.mark.skipif(not IS_ROOT, reason="dropping to nobody needs root")
 def test_permission_denied_is_unreadable_for_an_unprivileged_user(
     world_traversable_root: Path,
 ) -> None:

@@ -101,7 +101,7 @@ def collect_os_facts(
     ``kvm=True``; otherwise :attr:`OsFacts.kvm` is None (not looked at).
     """
     root_path = os.path.abspath(os.fspath(root))
-    live = root_path == "/"
+    live = root_path == os.path.abspath("/")  # "C:\\" on Windows
     if system is None:
         system = platform.system() if live else "Linux"
     if machine is None:
@@ -151,7 +151,9 @@ def read_fact(root: str, path: str) -> FileFact:
 
 def _read_capped(full: str) -> bytes:
     # O_NONBLOCK: a path swapped for a FIFO after stat must not hang the probe.
-    fd = os.open(full, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    # Windows has neither flag (its handles are not inherited by default) but needs O_BINARY.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(full, flags | getattr(os, "O_BINARY", 0))
     try:
         chunks: list[bytes] = []
         size = 0
