@@ -69,7 +69,7 @@ def test_setup_py_passes_the_running_compilers_flags(monkeypatch: pytest.MonkeyP
     """setup.py's build_ext asks build_ffi for flags by the compiler object it was given."""
     import runpy
 
-    import setuptools
+    setuptools = pytest.importorskip("setuptools", reason="a build-time dependency only")
 
     captured: dict[str, object] = {}
     monkeypatch.setattr(setuptools, "setup", lambda **kw: captured.update(kw))

@@ -67,6 +67,15 @@ def test_import_probes_nothing() -> None:
     assert seen["spawns"] == []
 
 
+#: On Windows the live OS facts still come from platform.uname(), which runs `cmd /c ver`
+#: when WMI is unavailable (issue 9, item 4: Windows facts without child processes).
+WINDOWS_SPAWNS = pytest.mark.xfail(
+    sys.platform == "win32", strict=True,
+    reason="Windows OS facts via platform.uname spawn a process (issue 9 item 4)",
+)
+
+
+@WINDOWS_SPAWNS
 def test_probe_writes_nothing_and_spawns_nothing() -> None:
     seen = _audited("import nestprobe\nr = nestprobe.probe()\nr.to_dict()")
     # /dev/kvm must be opened read-write for its ioctls; it is a device, not a file.
@@ -89,6 +98,7 @@ def test_probe_needs_no_root() -> None:
     assert seen["writes"] in ([], ["/dev/kvm"])
 
 
+@WINDOWS_SPAWNS
 def test_nothing_loads_kernel_modules() -> None:
     """The probe never runs modprobe/insmod: it spawns no process at all (see above) and
     opens no module-loading interface."""
@@ -115,6 +125,19 @@ def test_probe_from_16_threads_is_identical() -> None:
 def test_affinity_is_restored_after_a_timed_probe() -> None:
     import nestprobe
 
+    if sys.platform == "win32":  # the thread's mask, read by pinning once and restoring
+        from nestprobe.timing import winaffinity
+
+        def mask() -> int | None:
+            previous = winaffinity.pin_thread(0)
+            assert previous is not None
+            assert winaffinity.restore_thread(previous)
+            return previous
+
+        before_mask = mask()
+        nestprobe.probe(timing=True)
+        assert mask() == before_mask
+        return
     if not hasattr(os, "sched_getaffinity"):
         pytest.skip("no CPU affinity API on this platform")
     before = os.sched_getaffinity(0)

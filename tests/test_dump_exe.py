@@ -21,7 +21,15 @@ from typing import Any
 import pytest
 import winfacts_contract
 from conftest import REPO
-from wine import MINGW_CC, WINE, make_prefix, run_windows, windows_path
+from wine import (
+    MINGW_CC,
+    WINE,
+    keep_server,
+    make_prefix,
+    run_windows,
+    unavailable,
+    windows_path,
+)
 
 from nestprobe.sources.dumpfile import parse_dump
 
@@ -54,12 +62,6 @@ CONTRACT = [
     "winapi:GetNativeSystemInfo:wProcessorArchitecture",
 ]
 
-needs_mingw = pytest.mark.skipif(
-    MINGW_CC is None or shutil.which("make") is None,
-    reason="needs make and mingw-w64 (apt-get install gcc-mingw-w64-x86-64)",
-)
-needs_wine = pytest.mark.skipif(WINE is None or not X86,
-                                reason="needs wine on x86_64 (apt-get install wine64)")
 
 
 def build(directory: Path, target: str) -> Path:
@@ -74,8 +76,10 @@ def build(directory: Path, target: str) -> Path:
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if sys.platform == "win32":
+        pytest.skip("cross-builds on the Linux host")
     if MINGW_CC is None or shutil.which("make") is None:
-        pytest.skip("needs make and mingw-w64 (apt-get install gcc-mingw-w64-x86-64)")
+        unavailable("needs make and mingw-w64 (apt-get install gcc-mingw-w64-x86-64)")
     return build(tmp_path_factory.mktemp("exe"), "nestprobe-dump.exe")
 
 
@@ -108,10 +112,9 @@ def test_list_facts_prints_the_header_list(linux_tool: Path) -> None:
 # ---- the Windows build --------------------------------------------------------------------
 
 
-@needs_mingw
-@pytest.mark.skipif(OBJDUMP is None, reason="needs x86_64-w64-mingw32-objdump")
 def test_exe_is_static_and_imports_only_os_dlls(exe: Path) -> None:
-    assert OBJDUMP is not None
+    if OBJDUMP is None:
+        unavailable("needs x86_64-w64-mingw32-objdump (binutils-mingw-w64-x86-64)")
     dump = subprocess.run([OBJDUMP, "-p", str(exe)], capture_output=True, text=True,
                           check=True, timeout=60).stdout
     assert "file format pei-x86-64" in dump
@@ -164,20 +167,21 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def drive_c(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def drive_c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh wine prefix with the values of REG_FILE in its registry."""
-    if WINE is None or not X86:
-        pytest.skip("needs wine on x86_64 (apt-get install wine64)")
+    if sys.platform == "win32" or not X86:
+        pytest.skip("runs wine on an x86_64 Linux host")
+    if WINE is None:
+        unavailable("needs wine (apt-get install wine64)")
     prefix = tmp_path_factory.mktemp("wineprefix")
     drive = make_prefix(prefix)
+    keep_server(prefix, persistent=True)
     reg = drive / "facts.reg"
     reg.write_text("\ufeff" + REG_FILE.replace("\n", "\r\n"), encoding="utf-16-le")
-    regedit = subprocess.run([WINE, "regedit", "/S", "C:\\facts.reg"],
-                             env={**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"},
-                             stdin=subprocess.DEVNULL, capture_output=True, check=False,
-                             timeout=120)
+    regedit = run_windows(prefix, "regedit", "/S", "C:\\facts.reg")
     assert regedit.returncode == 0, regedit.stderr
-    return drive
+    yield drive
+    keep_server(prefix, persistent=False)
 
 
 @pytest.fixture
@@ -203,8 +207,6 @@ def run_exe(exe: Path, drive: Path, *args: str) -> tuple[int, str]:
     return done.returncode, done.stdout.decode("ascii")  # bytes >= 0x80 went out as \u00XX
 
 
-@needs_mingw
-@needs_wine
 def test_exe_dump_carries_every_windows_fact(exe: Path, drive_c: Path) -> None:
     code, text = run_exe(exe, drive_c)
     assert code == 0
@@ -256,8 +258,6 @@ def smbios_types(raw: bytes) -> list[int]:
     return types
 
 
-@needs_mingw
-@needs_wine
 def test_exe_firmware_table_is_raw_smbios(exe: Path, drive_c: Path) -> None:
     _, text = run_exe(exe, drive_c)
     fact = parse_dump(text, "x").os.files["firmware:RSMB"]
@@ -269,8 +269,6 @@ def test_exe_firmware_table_is_raw_smbios(exe: Path, drive_c: Path) -> None:
     assert types[-1] == 127
 
 
-@needs_mingw
-@needs_wine
 def test_exe_reads_windows_paths(exe: Path, drive_c: Path) -> None:
     folder = drive_c / "np" / "files"
     folder.mkdir(parents=True, exist_ok=True)
@@ -289,8 +287,6 @@ def test_exe_reads_windows_paths(exe: Path, drive_c: Path) -> None:
         assert (files[path].state, files[path].text) == (state, value), path
 
 
-@needs_mingw
-@needs_wine
 def test_exe_refuses_bad_arguments(exe: Path, drive_c: Path) -> None:
     for args in (["--file", "/etc/hostname"], ["--file", "relative\\x"], ["--file", "C:x"],
                  ["--file"], ["--bogus"]):
@@ -303,8 +299,6 @@ def test_exe_refuses_bad_arguments(exe: Path, drive_c: Path) -> None:
         assert b"usage" in done.stderr
 
 
-@needs_mingw
-@needs_wine
 @pytest.mark.skipif(sys.platform != "linux", reason="compares with the Linux dumper")
 def test_exe_dump_replays_on_linux_like_the_linux_dumper(
     exe: Path, linux_tool: Path, drive_c: Path, one_cpu: int, tmp_path: Path

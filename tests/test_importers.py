@@ -298,7 +298,7 @@ def test_files_that_are_not_dumps(tmp_path: Path) -> None:
     with pytest.raises(DumpFormatError) as info:
         load_snapshot(str(binary))
     assert info.value.line == 2
-    nul = tmp_path / "nul.txt"
+    nul = tmp_path / "has-nul.txt"  # not "nul.txt": on Windows that names the NUL device
     nul.write_bytes(b"CPU 0:\n\n\x00")
     with pytest.raises(DumpFormatError, match="NUL") as info:
         load_snapshot(str(nul))

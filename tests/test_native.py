@@ -50,6 +50,9 @@ REGS = st.builds(Registers, U32, U32, U32, U32)
 @pytest.fixture
 def one_cpu() -> Iterator[int]:
     """Pin this thread (and threads it starts) to one CPU: some leaves are per-CPU."""
+    if sys.platform == "win32":
+        yield from windows_one_cpu()
+        return
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no sched_setaffinity")
     before = os.sched_getaffinity(0)
@@ -59,6 +62,28 @@ def one_cpu() -> Iterator[int]:
         yield cpu
     finally:
         os.sched_setaffinity(0, before)
+
+
+def windows_one_cpu() -> Iterator[int]:
+    """The process (every thread, and threads started later) on its lowest CPU, with
+    SetProcessAffinityMask, then the original mask back."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    kernel32.GetProcessAffinityMask.argtypes = [wintypes.HANDLE, size_p, size_p]
+    kernel32.SetProcessAffinityMask.argtypes = [wintypes.HANDLE, ctypes.c_size_t]
+    process = kernel32.GetCurrentProcess()
+    mask, system = ctypes.c_size_t(), ctypes.c_size_t()
+    assert kernel32.GetProcessAffinityMask(process, ctypes.byref(mask), ctypes.byref(system))
+    cpu = (mask.value & -mask.value).bit_length() - 1
+    assert kernel32.SetProcessAffinityMask(process, ctypes.c_size_t(1 << cpu))
+    try:
+        yield cpu
+    finally:
+        assert kernel32.SetProcessAffinityMask(process, mask)
 
 
 # ---- the real CPU ------------------------------------------------------------------

@@ -73,6 +73,8 @@ def read_bytes(path: str) -> bytes:
     except IsADirectoryError:
         raise DumpFormatError(path, None, "a dump file", "a directory") from None
     except OSError as exc:
+        if os.path.isdir(path):  # Windows: opening a directory is a PermissionError
+            raise DumpFormatError(path, None, "a dump file", "a directory") from None
         found = exc.strerror or type(exc).__name__
         raise DumpFormatError(path, None, "a readable dump file", found) from None
     if len(data) > MAX_DUMP_BYTES:
