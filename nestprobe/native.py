@@ -176,4 +176,3 @@ def enumerate_from_table(
 def table_of(enumeration: TableEnumeration) -> CpuidTable:
     """The recorded answers of an enumeration as a :class:`CpuidTable`."""
     return _table(enumeration.entries)
-
