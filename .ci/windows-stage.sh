@@ -11,11 +11,13 @@
 #      into one site directory (pip --target --platform win_amd64);
 #   3. `python.exe -m nestprobe` (text, --json validated against the schema on Linux,
 #      `check hyperv` exiting per the contract);
-#   4. the test suite under Windows CPython: tests that only make sense on Linux skip
+#   4. nestprobe-dump.exe (mingw-w64): its dump, replayed on Linux, must give the report of
+#      the live Windows run (both pinned to CPU 0; only the `source` block may differ);
+#   5. the test suite under Windows CPython: tests that only make sense on Linux skip
 #      with their reason, the Windows-only ones run.
-# nestprobe-dump.exe is built and compared with the Linux dumper by tests/test_dump_exe.py,
-# which the main test run executes (.ci/run exports NESTPROBE_REQUIRE_WINE=1, so it fails
-# rather than skips when wine or mingw is missing).
+# The exe's own tests (Windows facts from a prepared registry, CPUID equal to the Linux
+# dumper's) are tests/test_dump_exe.py, in the main test run (.ci/run exports
+# NESTPROBE_REQUIRE_WINE=1, so they fail rather than skip when wine or mingw is missing).
 #
 # Wine 8.0 quirks handled here (../shared/reference/windows.md): the standard handles of a
 # Windows Python must be pipes or /dev/null; _wmi.pyd aborts the process (deleted in this
@@ -125,6 +127,26 @@ case $check in
     0|1|3|4|5) echo "windows-stage: check hyperv exited $check (a verdict)";;
     *) echo "windows-stage: check hyperv exited $check: not a verdict" >&2; exit 1;;
 esac
+
+step "nestprobe-dump.exe: its dump, replayed on Linux, gives the live Windows run's report"
+rm -rf "$work/csrc" && cp -r csrc "$work/csrc"
+make -s -C "$work/csrc" nestprobe-dump.exe
+cp "$work/csrc/nestprobe-dump.exe" "$np/"
+# Both on CPU 0: CPUID's APIC-id fields differ between CPUs.
+(cd "$WINEPREFIX/drive_c" && taskset -c 0 wine 'C:\np\nestprobe-dump.exe' </dev/null 2>/dev/null) \
+    > "$work/exe.dump"
+(cd "$WINEPREFIX/drive_c" && taskset -c 0 wine 'C:\np\python\python.exe' -m nestprobe --json \
+    --no-timing </dev/null 2> >(cat >&2) | cat) > "$work/live.json"
+"$PY" -m nestprobe report --from "$work/exe.dump" --json > "$work/replay.json"
+"$PY" - "$work/live.json" "$work/replay.json" <<'EOF'
+import json, sys
+live, replay = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:])
+assert live.pop("source")["kind"] == "live"
+assert replay.pop("source")["kind"] == "dump"
+differ = sorted(k for k in live.keys() | replay.keys() if live.get(k) != replay.get(k))
+assert not differ, f"live Windows run and exe dump replay differ in {differ}"
+print("windows-stage: the exe's dump replays to the live Windows report (source aside)")
+EOF
 
 step "the test suite under Windows CPython"
 winpy -m pytest -p no:cacheprovider -q 'C:\np\repo\tests'

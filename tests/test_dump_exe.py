@@ -216,6 +216,8 @@ def test_exe_dump_carries_every_windows_fact(exe: Path, drive_c: Path) -> None:
     assert dump.os.machine == "x86_64"
     assert dump.cpuid_status == "ok"
     assert list(dump.os.files) == CONTRACT
+    assert dump.os.kvm is not None
+    assert dump.os.kvm.state == "not-linux"  # as the Python probe says off Linux
     for path, (state, value) in EXPECTED.items():
         fact = dump.os.files[path]
         assert (fact.state, fact.text) == (state, value), path
