@@ -1,5 +1,34 @@
-"""Build hook: only what [project] cannot express — the cffi extension."""
+"""Build hooks: only what [project] cannot express.
+
+- the cffi extension (csrc/build_ffi.py);
+- its flags in the dialect of the compiler that actually runs (MSVC's /flags, or
+  GCC/Clang's -flags: mingw-w64 on Windows is a GCC), not guessed from the platform;
+- the abi3 wheel tag: the module uses only the limited API (cffi's default), so one
+  wheel serves every CPython >= 3.11 (free-threaded builds have no limited API).
+"""
+
+import runpy
+import sysconfig
+from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
-setup(cffi_modules=["csrc/build_ffi.py:ffibuilder"])
+BUILD_FFI = Path(__file__).resolve().parent / "csrc" / "build_ffi.py"
+
+
+class build_ext_per_compiler(build_ext):  # noqa: N801  (setuptools command naming)
+    def build_extensions(self) -> None:
+        flags = runpy.run_path(str(BUILD_FFI))["compile_args"](self.compiler.compiler_type)
+        for ext in self.extensions:
+            ext.extra_compile_args = [*flags, *(ext.extra_compile_args or [])]
+        super().build_extensions()
+
+
+ABI3 = {} if sysconfig.get_config_var("Py_GIL_DISABLED") else {"py_limited_api": "cp311"}
+
+setup(
+    cffi_modules=["csrc/build_ffi.py:ffibuilder"],
+    cmdclass={"build_ext": build_ext_per_compiler},
+    options={"bdist_wheel": ABI3},
+)

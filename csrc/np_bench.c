@@ -9,8 +9,8 @@
  */
 #define _GNU_SOURCE 1 /* madvise, MAP_ANONYMOUS, getppid under -std=c11 */
 
-#include "bench.h"
-#include "timing.h" /* npt_status, npt_has_rdtscp: the one TSC/CPUID availability check */
+#include "np_bench.h"
+#include "np_timing.h" /* npt_status, npt_has_rdtscp: the one TSC/CPUID availability check */
 
 #include <errno.h>
 #include <stdio.h>

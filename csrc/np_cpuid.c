@@ -9,18 +9,15 @@
  */
 #define _GNU_SOURCE 1 /* syscall() under -std=c11 */
 
-#include "cpuid.h"
+#include "np_arch.h"
+#include "np_cpuid.h"
 
 #include <string.h>
 
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#define NP_X86 1
-#include <intrin.h>
-#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define NP_X86 1
-#include <cpuid.h> /* the compiler's: csrc/ is on the quote path only */
-#else
-#define NP_X86 0
+#if NP_X86_MSVC
+#include <intrin.h> /* __cpuidex */
+#elif NP_X86_GNU
+#include <cpuid.h> /* the compiler's __cpuid_count (GCC, Clang, mingw-w64) */
 #endif
 
 #if NP_X86 && defined(__linux__)
@@ -236,7 +233,7 @@ int np_cpuid_status(void)
 #if !NP_X86
     return NP_ENOTSUP;
 #else
-#if defined(__i386__) && !defined(_MSC_VER)
+#if NP_X86_GNU && defined(__i386__)
     if (__get_cpuid_max(0, NULL) == 0) /* EFLAGS.ID cannot toggle: no CPUID (486 and older) */
         return NP_ENOTSUP;
 #endif
@@ -254,7 +251,7 @@ int np_cpuid_status(void)
 static void hw_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
     (void)ctx;
-#if defined(_MSC_VER)
+#if NP_X86_MSVC
     int regs[4];
     __cpuidex(regs, (int)leaf, (int)subleaf);
     for (int i = 0; i < 4; i++)

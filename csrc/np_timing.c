@@ -3,17 +3,25 @@
  * Fills caller buffers with raw tick deltas; every statistic is computed in Python
  * (nestprobe/sources/latency.py). Method per Intel's Paoloni white paper (2010) and
  * Intel SDM vol. 3B 17.17: lfence;rdtsc to open, rdtscp;lfence to close, warm-up first.
- * GCC/clang on x86 only; everything else answers NPT_ENOTSUP and touches nothing.
+ * x86 only (GNU inline asm, or MSVC intrinsics); elsewhere every call answers
+ * NPT_ENOTSUP and touches nothing. Windows adds the QueryPerformanceCounter clock pair
+ * and thread pinning (SetThreadAffinityMask).
  */
 #define _GNU_SOURCE 1 /* clock_gettime, prctl under -std=c11 */
 
-#include "timing.h"
-#include "cpuid.h" /* np_cpuid_status(): the one CPUID-faulting check */
+#include "np_arch.h"
+#include "np_cpuid.h" /* np_cpuid_status(): the one CPUID-faulting check */
+#include "np_timing.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define NPT_X86 1
-#else
-#define NPT_X86 0
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN 1
+#include <windows.h>
+#endif
+
+#define NPT_X86 NP_X86
+
+#if NP_X86_MSVC
+#include <intrin.h>
 #endif
 
 #if NPT_X86
@@ -22,6 +30,43 @@
 #include <sys/prctl.h>
 #endif
 
+#if NP_X86_MSVC
+/* The same bracket from documented intrinsics. _ReadWriteBarrier keeps the compiler from
+ * moving memory accesses across a read; the CPU's ordering comes from lfence/rdtscp. */
+static __forceinline void raw_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+    int regs[4];
+    __cpuidex(regs, (int)leaf, (int)subleaf);
+    r[0] = (uint32_t)regs[0];
+    r[1] = (uint32_t)regs[1];
+    r[2] = (uint32_t)regs[2];
+    r[3] = (uint32_t)regs[3];
+}
+
+static __forceinline uint64_t open_read(void)
+{
+    _ReadWriteBarrier();
+    _mm_lfence();
+    uint64_t t = __rdtsc();
+    _ReadWriteBarrier();
+    return t;
+}
+
+static __forceinline uint64_t close_rdtscp(void)
+{
+    unsigned int aux;
+    _ReadWriteBarrier();
+    uint64_t t = __rdtscp(&aux);
+    _mm_lfence();
+    _ReadWriteBarrier();
+    return t;
+}
+
+static __forceinline uint64_t close_lfence(void)
+{
+    return open_read();
+}
+#else
 static inline void raw_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {
     __asm__ volatile("cpuid"
@@ -49,6 +94,7 @@ static inline uint64_t close_lfence(void)
     __asm__ volatile("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return ((uint64_t)hi << 32) | lo;
 }
+#endif /* NP_X86_MSVC */
 
 /* -1 unknown, else 0/1; idempotent, so a racing first call only repeats the work. */
 static volatile int rdtscp_state = -1;
@@ -186,9 +232,42 @@ int npt_tsc_granularity(uint32_t n, uint64_t *gcd, uint64_t *min_step)
 #endif
 }
 
+/* The reference clock in nanoseconds; 0 on success. */
+#if NPT_X86 && defined(_WIN32)
+#define NPT_CLOCK_NAME "QueryPerformanceCounter"
+static int reference_ns(uint64_t *ns)
+{
+    LARGE_INTEGER count, freq;
+    if (!QueryPerformanceCounter(&count) || !QueryPerformanceFrequency(&freq) ||
+        freq.QuadPart <= 0 || count.QuadPart < 0)
+        return -1;
+    uint64_t c = (uint64_t)count.QuadPart, f = (uint64_t)freq.QuadPart;
+    /* split so that count * 1e9 cannot overflow: whole seconds, then the remainder */
+    *ns = c / f * 1000000000u + c % f * 1000000000u / f;
+    return 0;
+}
+#elif NPT_X86 && defined(CLOCK_MONOTONIC_RAW)
+#define NPT_CLOCK_NAME "CLOCK_MONOTONIC_RAW"
+static int reference_ns(uint64_t *ns)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC_RAW, &ts) != 0)
+        return -1;
+    *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return 0;
+}
+#else
+#define NPT_CLOCK_NAME ""
+#endif
+
+const char *npt_clock_name(void)
+{
+    return NPT_CLOCK_NAME;
+}
+
 int npt_clock_pair(uint32_t tries, uint64_t *tsc, uint64_t *ns, uint64_t *span)
 {
-#if !NPT_X86 || !defined(CLOCK_MONOTONIC_RAW)
+#if !NPT_X86 || !(defined(_WIN32) || defined(CLOCK_MONOTONIC_RAW))
     (void)tries;
     (void)tsc;
     (void)ns;
@@ -202,20 +281,68 @@ int npt_clock_pair(uint32_t tries, uint64_t *tsc, uint64_t *ns, uint64_t *span)
         return status;
     uint64_t best = UINT64_MAX;
     for (uint32_t i = 0; i < tries; i++) {
-        struct timespec ts;
         uint64_t t0 = open_read();
-        if (clock_gettime(CLOCK_MONOTONIC_RAW, &ts) != 0)
+        uint64_t now;
+        if (reference_ns(&now) != 0)
             return NPT_ECLOCK;
         uint64_t t1 = open_read();
         if (t1 - t0 < best) {
             best = t1 - t0;
             /* the clock read sits between t0 and t1: credit it to their midpoint */
             *tsc = t0 + (t1 - t0) / 2;
-            *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            *ns = now;
             *span = best;
         }
     }
     return NPT_OK;
+#endif
+}
+
+/* ---- thread affinity (Windows) ------------------------------------------------- */
+
+int npt_allowed_cpus(uint64_t *mask)
+{
+    if (mask == NULL)
+        return NPT_EINVAL;
+#if defined(_WIN32)
+    DWORD_PTR process, system;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &process, &system))
+        return NPT_EAFFINITY;
+    *mask = (uint64_t)process;
+    return NPT_OK;
+#else
+    return NPT_ENOTSUP;
+#endif
+}
+
+int npt_pin_thread(uint32_t cpu, uint64_t *previous)
+{
+    if (previous == NULL)
+        return NPT_EINVAL;
+#if defined(_WIN32)
+    if (cpu >= 8 * sizeof(DWORD_PTR))
+        return NPT_EINVAL;
+    DWORD_PTR old = SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)1 << cpu);
+    if (old == 0) /* the thread keeps its mask: nothing to restore */
+        return NPT_EAFFINITY;
+    *previous = (uint64_t)old;
+    return NPT_OK;
+#else
+    (void)cpu;
+    return NPT_ENOTSUP;
+#endif
+}
+
+int npt_restore_thread(uint64_t previous)
+{
+#if defined(_WIN32)
+    if (previous == 0 || (uint64_t)(DWORD_PTR)previous != previous) /* 32-bit: 32 CPUs */
+        return NPT_EINVAL;
+    return SetThreadAffinityMask(GetCurrentThread(), (DWORD_PTR)previous) != 0 ? NPT_OK
+                                                                                : NPT_EAFFINITY;
+#else
+    (void)previous;
+    return NPT_ENOTSUP;
 #endif
 }
 

@@ -12,8 +12,8 @@
  */
 #define _GNU_SOURCE 1 /* sched_setaffinity, nanosleep, clock_gettime */
 
-#include "bench.h"
-#include "timing.h"
+#include "np_bench.h"
+#include "np_timing.h"
 
 #include <stdio.h>
 #include <stdlib.h>

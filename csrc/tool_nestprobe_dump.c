@@ -1,31 +1,47 @@
-/* nestprobe-dump: the CPUID part of a nestprobe dump (format v1, docs/architecture.md),
+/* nestprobe-dump: the CPUID part of a nestprobe dump (format v1, docs/dump-format.md),
  * without Python. Same enumeration code as the extension (np_cpuid.c is linked in).
  *
- *   nestprobe-dump [--file PATH]...
+ *   nestprobe-dump [--file PATH]...     (Linux: /PATH; Windows: C:\PATH, C:/PATH, \\host\share)
+ *   nestprobe-dump --list-facts         the Windows facts' pseudo-paths (np_winfacts.h)
  *
+ * On Windows it also records the facts of np_winfacts.h (tool_winfacts.c) and
+ * `kvm-device not-linux`.
  * Exit 0; 3 when CPUID is unavailable (the header still says why); 2 on bad usage.
  */
 #define _GNU_SOURCE 1
 
-#include "cpuid.h"
+#include "np_cpuid.h"
+#include "np_dump.h"
+#include "np_winfacts.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN 1
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#else
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#endif
 
-#define DUMP_CAPACITY 4096
 #define FILE_LIMIT (1u << 20) /* read at most 1 MiB of any file: the probe's files are tiny */
 #define EXIT_USAGE 2
 #define EXIT_NO_CPUID 3
 
-/* JSON string body: \" \\ \n \t \r escaped; every other byte < 0x20 or >= 0x80 as
- * \u00XX of the byte value (the dump reader maps those back to bytes). */
-static void put_json(FILE *f, const unsigned char *s, size_t n)
+#if defined(_WIN32)
+#define USAGE "usage: nestprobe-dump [--file C:\\ABSOLUTE\\PATH]... | --list-facts"
+#else
+#define USAGE "usage: nestprobe-dump [--file /ABSOLUTE/PATH]... | --list-facts"
+#endif
+
+void np_put_json(FILE *f, const unsigned char *s, size_t n)
 {
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
@@ -46,9 +62,29 @@ static void put_json(FILE *f, const unsigned char *s, size_t n)
     fputc('"', f);
 }
 
-static void put_json_str(FILE *f, const char *s)
+void np_put_word(FILE *f, const char *s)
 {
-    put_json(f, (const unsigned char *)s, strlen(s));
+    int bare = s[0] != '\0' && s[0] != '"';
+    for (const char *c = s; bare && *c; c++)
+        bare = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f;
+    if (bare)
+        fputs(s, f);
+    else
+        np_put_json(f, (const unsigned char *)s, strlen(s));
+}
+
+void np_put_file_record(FILE *f, const char *path, const char *state, const unsigned char *text,
+                        size_t n)
+{
+    fputs("file ", f);
+    np_put_word(f, path);
+    fputc(' ', f);
+    fputs(state, f);
+    if (text != NULL) {
+        fputc(' ', f);
+        np_put_json(f, text, n);
+    }
+    fputc('\n', f);
 }
 
 /* uname -m as nestprobe/sources/osfacts.py normalise_machine spells it: lower case,
@@ -80,16 +116,99 @@ static size_t trim(const char *path, const unsigned char *s, size_t n)
     return n;
 }
 
+#if defined(_WIN32)
+/* platform.system() and machine() as Python answers them on Windows: the OS's native
+ * architecture (not a WOW64 view), named as PROCESSOR_ARCHITECTURE spells it. */
+static void system_names(char *machine, size_t size, const char **system)
+{
+    SYSTEM_INFO si;
+    GetNativeSystemInfo(&si);
+    const char *name;
+    switch (si.wProcessorArchitecture) {
+    case PROCESSOR_ARCHITECTURE_AMD64: name = "AMD64"; break;
+    case PROCESSOR_ARCHITECTURE_INTEL: name = "x86"; break;
+    case 12: name = "ARM64"; break; /* PROCESSOR_ARCHITECTURE_ARM64: newer SDKs only */
+    case PROCESSOR_ARCHITECTURE_ARM: name = "ARM"; break;
+    case PROCESSOR_ARCHITECTURE_IA64: name = "IA64"; break;
+    default: name = "unknown"; break;
+    }
+    snprintf(machine, size, "%s", name);
+    *system = "Windows";
+}
+
+/* Drive-absolute (C:\x, C:/x) or UNC (\\host\share\x): a relative or drive-relative path
+ * would depend on the current directory of each drive. */
+static int absolute_path(const char *p)
+{
+    int drive = ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' &&
+                (p[2] == '\\' || p[2] == '/');
+    int unc = p[0] == '\\' && p[1] == '\\' && p[2] != '\0';
+    return drive || unc;
+}
+
+/* The states Python's reader gives (FileNotFoundError -> absent, a directory -> dir). */
+static void put_file(FILE *f, const char *path)
+{
+    DWORD attributes = GetFileAttributesA(path);
+    if (attributes == INVALID_FILE_ATTRIBUTES) {
+        DWORD e = GetLastError();
+        int gone = e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND ||
+                   e == ERROR_BAD_NETPATH || e == ERROR_BAD_NET_NAME || e == ERROR_INVALID_NAME;
+        np_put_file_record(f, path, gone ? "absent" : "unreadable", NULL, 0);
+        return;
+    }
+    if (attributes & FILE_ATTRIBUTE_DIRECTORY) {
+        np_put_file_record(f, path, "dir", NULL, 0);
+        return;
+    }
+    HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    unsigned char *buf = malloc(FILE_LIMIT);
+    size_t n = 0;
+    int ok = h != INVALID_HANDLE_VALUE && buf != NULL;
+    while (ok && n < FILE_LIMIT) {
+        DWORD got = 0;
+        if (!ReadFile(h, buf + n, (DWORD)(FILE_LIMIT - n), &got, NULL))
+            ok = 0;
+        if (!ok || got == 0)
+            break;
+        n += got;
+    }
+    if (h != INVALID_HANDLE_VALUE)
+        CloseHandle(h);
+    if (ok)
+        np_put_file_record(f, path, "ok", buf, trim(path, buf, n));
+    else
+        np_put_file_record(f, path, "unreadable", NULL, 0);
+    free(buf);
+}
+#else
+static void system_names(char *machine, size_t size, const char **system)
+{
+    static struct utsname u;
+    snprintf(machine, size, "unknown");
+    *system = "unknown";
+    if (uname(&u) == 0) {
+        snprintf(machine, size, "%s", u.machine);
+        *system = u.sysname;
+    }
+}
+
+static int absolute_path(const char *p)
+{
+    return p[0] == '/';
+}
+
 static void put_file(FILE *f, const char *path)
 {
     struct stat st;
-    fprintf(f, "file %s ", path);
     if (stat(path, &st) != 0) {
-        fputs(errno == ENOENT || errno == ENOTDIR ? "absent\n" : "unreadable\n", f);
+        np_put_file_record(f, path, errno == ENOENT || errno == ENOTDIR ? "absent" : "unreadable",
+                           NULL, 0);
         return;
     }
     if (S_ISDIR(st.st_mode)) {
-        fputs("dir\n", f);
+        np_put_file_record(f, path, "dir", NULL, 0);
         return;
     }
     int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
@@ -108,78 +227,84 @@ static void put_file(FILE *f, const char *path)
     }
     if (fd >= 0)
         close(fd);
-    if (ok) {
-        fputs("ok ", f);
-        put_json(f, buf, trim(path, buf, n));
-        fputc('\n', f);
-    } else {
-        fputs("unreadable\n", f);
-    }
+    if (ok)
+        np_put_file_record(f, path, "ok", buf, trim(path, buf, n));
+    else
+        np_put_file_record(f, path, "unreadable", NULL, 0);
     free(buf);
 }
+#endif
 
-/* Paths go on a space-separated line unquoted: refuse what would break it. */
-static int printable_path(const char *p)
+/* An absolute path of printable ASCII (a space is fine: such a path is written as JSON).
+ * Other bytes are refused: the reader takes record paths as text, not as escaped bytes. */
+static int acceptable_path(const char *p)
 {
-    if (p[0] != '/')
+    if (!absolute_path(p))
         return 0;
     for (; *p; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             return 0;
     return 1;
 }
 
 static const char *status_name(int code)
 {
-    switch (code) {
-    case NP_OK: return "ok";
-    case NP_ENOTSUP: return "not-x86";
-    case NP_EFAULTING: return "faulting";
-    default: return "no-extension";
-    }
+    if (code == NP_OK)
+        return "ok";
+    if (code == NP_ENOTSUP)
+        return "not-x86";
+    if (code == NP_EFAULTING)
+        return "faulting";
+    return "no-extension";
 }
 
 static const char *status_detail(int code, const char *machine)
 {
-    static char text[160];
-    switch (code) {
-    case NP_OK: return NULL;
-    case NP_ENOTSUP:
+    static char text[200]; /* the sentence plus a machine name of up to 127 bytes */
+    if (code == NP_OK)
+        return NULL;
+    if (code == NP_ENOTSUP) {
         snprintf(text, sizeof text, "CPUID is an x86 instruction; this machine is %s", machine);
         return text;
-    case NP_EFAULTING: /* same words as nestprobe/native.py FAULTING_DETAIL */
+    }
+    if (code == NP_EFAULTING) /* same words as nestprobe/native.py FAULTING_DETAIL */
         return "CPUID faults in this process (arch_prctl(ARCH_GET_CPUID) returned 0, "
                "as under rr or after ARCH_SET_CPUID 0)";
-    default: return "the CPUID enumeration failed";
-    }
+    return "the CPUID enumeration failed";
 }
 
 int main(int argc, char **argv)
 {
+#if defined(_WIN32)
+    _setmode(_fileno(stdout), _O_BINARY); /* LF line ends, the same bytes as on Linux */
+#endif
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--file") == 0 && i + 1 < argc && printable_path(argv[i + 1])) {
+        if (strcmp(argv[i], "--file") == 0 && i + 1 < argc && acceptable_path(argv[i + 1])) {
             i++;
             continue;
         }
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts("usage: nestprobe-dump [--file /ABSOLUTE/PATH]...");
+            puts(USAGE);
             return 0;
         }
-        fprintf(stderr, "nestprobe-dump: bad argument '%s' (usage: nestprobe-dump "
-                        "[--file /ABSOLUTE/PATH]...; paths without spaces)\n", argv[i]);
+        if (strcmp(argv[i], "--list-facts") == 0 && argc == 2) {
+            for (size_t k = 0; k < NP_WINFACT_COUNT; k++)
+                puts(np_winfacts[k].path);
+            return fflush(stdout) != 0;
+        }
+        fprintf(stderr, "nestprobe-dump: bad argument '%s' (%s; paths of printable ASCII)\n",
+                argv[i], USAGE);
         return EXIT_USAGE;
     }
 
-    static np_leaf leaves[DUMP_CAPACITY];
+    static np_leaf leaves[NP_SNAPSHOT_CAPACITY];
     size_t count = 0;
-    int rc = np_cpuid_snapshot(leaves, DUMP_CAPACITY, &count);
+    int rc = np_cpuid_snapshot(leaves, NP_SNAPSHOT_CAPACITY, &count);
 
-    struct utsname u;
-    const char *machine = "unknown", *system = "unknown";
-    if (uname(&u) == 0) {
-        machine = machine_name(u.machine);
-        system = u.sysname;
-    }
+    char machine_raw[128]; /* utsname.machine is 65 on Linux */
+    const char *system;
+    system_names(machine_raw, sizeof machine_raw, &system);
+    const char *machine = machine_name(machine_raw);
     /* writer: tells the reader that file texts are byte-escaped (nestprobe/sources/dumpfile.py) */
     printf("nestprobe-dump 1\nwriter nestprobe-dump-c\nmachine %s\nsystem %s\n", machine, system);
     int status = rc == NP_TRUNCATED ? NP_OK : rc;
@@ -187,7 +312,7 @@ int main(int argc, char **argv)
     const char *detail = status_detail(status, machine);
     if (detail != NULL) {
         fputs("cpuid-detail ", stdout);
-        put_json_str(stdout, detail);
+        np_put_json(stdout, (const unsigned char *)detail, strlen(detail));
         fputc('\n', stdout);
     }
     if (rc == NP_TRUNCATED)
@@ -201,6 +326,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--file") == 0)
             put_file(stdout, argv[++i]);
+#if defined(_WIN32)
+    np_put_windows_facts(stdout);
+    /* What the Python probe records on every OS but Linux, so a replay of this dump gives
+     * the live Windows run's report (on Linux /dev/kvm stays unprobed: no record). */
+    puts("kvm-device not-linux");
+#endif
     puts("end");
     if (fflush(stdout) != 0)
         return 1;

@@ -4,30 +4,21 @@ Nothing else imports the extension. Importing this module loads nothing; the
 extension is imported on first use, and its absence is a state
 (``"no-extension"``), never an import-time error. Status codes from C become
 :data:`~nestprobe.model.snapshot.CpuidStatus` values here, or :class:`CpuidUnavailableError`
-for calls that must return registers.
+for calls that must return registers. C constants (status codes, buffer bounds) are
+defined once, in csrc/np_*.h, and read here from the compiled module as ``lib.NAME``.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import platform
+import os
+import sys
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
-
-#: Entries preallocated for one snapshot. Real CPUs need a few hundred; the C walk stops
-#: (and reports truncation) rather than overrun it.
-SNAPSHOT_CAPACITY = 4096
-
-# Mirrors csrc/cpuid.h (cffi also exposes them as lib.NP_*; these serve callers without it).
-NP_OK = 0
-NP_TRUNCATED = 1
-NP_ENOTSUP = -1
-NP_EFAULTING = -2
-NP_EINVAL = -3
 
 FAULTING_DETAIL = (
     "CPUID faults in this process (arch_prctl(ARCH_GET_CPUID) returned 0, "
@@ -57,15 +48,20 @@ def load_lib() -> NativeLib | None:
 
 
 def _not_x86_detail() -> str:
-    return f"CPUID is an x86 instruction; this machine is {platform.machine() or 'unknown'}"
+    # Not platform.machine(): on Windows it asks WMI (and under wine spawns a process).
+    if sys.platform == "win32":
+        machine = os.environ.get("PROCESSOR_ARCHITECTURE", "")
+    else:
+        machine = os.uname().machine
+    return f"CPUID is an x86 instruction; this machine is {machine or 'unknown'}"
 
 
-def _status_of(code: int) -> tuple[CpuidStatus, str | None]:
-    if code == NP_OK:
+def _status_of(lib: Any, code: int) -> tuple[CpuidStatus, str | None]:
+    if code == lib.NP_OK:
         return "ok", None
-    if code == NP_ENOTSUP:
+    if code == lib.NP_ENOTSUP:
         return "not-x86", _not_x86_detail()
-    if code == NP_EFAULTING:
+    if code == lib.NP_EFAULTING:
         return "faulting", FAULTING_DETAIL
     return "no-extension", f"the native CPUID status call returned an unknown code {code}"
 
@@ -75,7 +71,7 @@ def cpuid_status() -> tuple[CpuidStatus, str | None]:
     native, why = _load()
     if native is None:
         return "no-extension", why
-    return _status_of(int(native.lib.np_cpuid_status()))
+    return _status_of(native.lib, int(native.lib.np_cpuid_status()))
 
 
 def _require() -> NativeLib:
@@ -85,8 +81,8 @@ def _require() -> NativeLib:
     return native
 
 
-def _raise_for(code: int) -> None:
-    status, detail = _status_of(code)
+def _raise_for(lib: Any, code: int) -> None:
+    status, detail = _status_of(lib, code)
     raise CpuidUnavailableError(f"{status}: {detail}")
 
 
@@ -95,8 +91,8 @@ def cpuid(leaf: int, subleaf: int = 0) -> Registers:
     ffi, lib = _require()
     out = ffi.new("uint32_t[4]")
     code = int(lib.np_cpuid(leaf & 0xFFFFFFFF, subleaf & 0xFFFFFFFF, out))
-    if code != NP_OK:
-        _raise_for(code)
+    if code != lib.NP_OK:
+        _raise_for(lib, code)
     return Registers(int(out[0]), int(out[1]), int(out[2]), int(out[3]))
 
 
@@ -114,18 +110,21 @@ def _table(entries: Iterable[tuple[LeafKey, Registers]]) -> CpuidTable:
     return CpuidTable(leaves)
 
 
-def read_cpuid_table(capacity: int = SNAPSHOT_CAPACITY) -> tuple[CpuidTable, bool]:
+def read_cpuid_table(capacity: int | None = None) -> tuple[CpuidTable, bool]:
     """Every valid CPUID leaf and sub-leaf in ONE native call: ``(table, truncated)``.
 
+    ``capacity`` entries are preallocated (default ``lib.NP_SNAPSHOT_CAPACITY``; real CPUs
+    need a few hundred, and the C walk reports truncation rather than overrun it).
     Raises CpuidUnavailableError when CPUID cannot run (see :func:`cpuid_status`).
     """
     ffi, lib = _require()
+    capacity = int(lib.NP_SNAPSHOT_CAPACITY) if capacity is None else capacity
     buffer = ffi.new("np_leaf[]", capacity)
     count = ffi.new("size_t *")
     code = int(lib.np_cpuid_snapshot(buffer, capacity, count))
     if code < 0:
-        _raise_for(code)
-    return _table(_entries(buffer, int(count[0]))), code == NP_TRUNCATED
+        _raise_for(lib, code)
+    return _table(_entries(buffer, int(count[0]))), code == lib.NP_TRUNCATED
 
 
 class TableEnumeration(NamedTuple):
@@ -141,7 +140,7 @@ def enumerate_from_table(
     table: CpuidTable | Iterable[tuple[LeafKey, Registers]],
     *,
     intel_out_of_range: bool = False,
-    capacity: int = SNAPSHOT_CAPACITY,
+    capacity: int | None = None,
     query_capacity: int = 0,
 ) -> TableEnumeration:
     """Run the native enumeration against ``table`` instead of the CPU.
@@ -151,6 +150,7 @@ def enumerate_from_table(
     Needs the extension (raises CpuidUnavailableError without it), not an x86 CPU.
     """
     ffi, lib = _require()
+    capacity = int(lib.NP_SNAPSHOT_CAPACITY) if capacity is None else capacity
     items = list(table.items()) if isinstance(table, CpuidTable) else list(table)
     source = ffi.new("np_leaf[]", max(len(items), 1))
     for i, ((leaf, subleaf), regs) in enumerate(items):
@@ -166,11 +166,11 @@ def enumerate_from_table(
         )
     )
     if code < 0:
-        _raise_for(code)
+        _raise_for(lib, code)
     asked = int(query_count[0])
     return TableEnumeration(
         entries=_entries(out, int(count[0])),
-        truncated=code == NP_TRUNCATED,
+        truncated=code == lib.NP_TRUNCATED,
         queries=[
             (int(queries[i].leaf), int(queries[i].subleaf))
             for i in range(min(asked, query_capacity))

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+#: os.geteuid is POSIX-only: on Windows no test runs as root.
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 REPO = Path(__file__).resolve().parent.parent
 #: Third-party data is read in place, never copied into the project.
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -84,14 +84,16 @@ def test_a_run_imports_as_a_result(tool: Path, tmp_path: Path) -> None:
     assert doc["metrics"]["cpuid.basic"]["status"] == "ok"
 
 
-DEFINE = re.compile(r"^#define\s+(NPB_\w+)\s+(-?\w+)", re.MULTILINE)
+DEFINE = re.compile(r"^#define\s+(NPB_\w+)\s+(\S+)", re.MULTILINE)
 
 
-def test_cdef_constants_match_the_header() -> None:
-    cdef = dict(DEFINE.findall((CSRC / "bench_cdef.h").read_text(encoding="utf-8")))
-    real = dict(DEFINE.findall((CSRC / "bench.h").read_text(encoding="utf-8")))
+def test_cdef_constants_are_defined_once_in_the_header() -> None:
+    """The cdef names every constant with `...`: cffi reads the value np_bench.h defines."""
+    cdef = dict(DEFINE.findall((CSRC / "np_bench_cdef.h").read_text(encoding="utf-8")))
+    real = dict(DEFINE.findall((CSRC / "np_bench.h").read_text(encoding="utf-8")))
     assert cdef
-    assert {k: real.get(k) for k in cdef} == cdef
+    assert set(cdef.values()) == {"..."}
+    assert set(cdef) <= set(real)
 
 
 def compile_only(compiler: str, tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:

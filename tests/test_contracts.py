@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import IS_ROOT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ def test_probe_writes_nothing_and_spawns_nothing() -> None:
     assert any(p.startswith("/proc/cpuinfo") for p in seen["reads"])
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root to start with")
+@pytest.mark.skipif(not IS_ROOT, reason="dropping to nobody needs root to start with")
 def test_probe_needs_no_root() -> None:
     seen = _audited(
         "import nestprobe\nr = nestprobe.probe()\n"
@@ -114,6 +115,19 @@ def test_probe_from_16_threads_is_identical() -> None:
 def test_affinity_is_restored_after_a_timed_probe() -> None:
     import nestprobe
 
+    if sys.platform == "win32":  # the thread's mask, read by pinning once and restoring
+        from nestprobe.sources import winaffinity
+
+        def mask() -> int | None:
+            previous = winaffinity.pin_thread(0)
+            assert previous is not None
+            assert winaffinity.restore_thread(previous)
+            return previous
+
+        before_mask = mask()
+        nestprobe.probe(timing=True)
+        assert mask() == before_mask
+        return
     if not hasattr(os, "sched_getaffinity"):
         pytest.skip("no CPU affinity API on this platform")
     before = os.sched_getaffinity(0)

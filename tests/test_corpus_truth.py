@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -157,7 +158,8 @@ def _cpuinfo_flags() -> set[str]:
 
 
 @pytest.mark.live
-@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="needs Linux /proc")
+@pytest.mark.skipif(sys.platform != "linux" or not os.path.exists("/proc/cpuinfo"),
+                    reason="compares with Linux's /proc and tools")
 def test_live_machine_matches_os_tools() -> None:
     from nestprobe.sources.live import live_snapshot
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import DUMPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from nestprobe.sources.importers import (
 )
 from nestprobe.sources.importers.common import MAX_DUMP_BYTES, DumpText, decode_text
 from nestprobe.sources.load import IMPORTERS, load_snapshot, parse_snapshot
-from tests.conftest import DUMPS
 
 CORPUS_FILES = sorted(os.listdir(DUMPS)) if DUMPS.is_dir() else []
 
@@ -298,7 +298,7 @@ def test_files_that_are_not_dumps(tmp_path: Path) -> None:
     with pytest.raises(DumpFormatError) as info:
         load_snapshot(str(binary))
     assert info.value.line == 2
-    nul = tmp_path / "nul.txt"
+    nul = tmp_path / "has-nul.txt"  # not "nul.txt": on Windows that names the NUL device
     nul.write_bytes(b"CPU 0:\n\n\x00")
     with pytest.raises(DumpFormatError, match="NUL") as info:
         load_snapshot(str(nul))

@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import IS_ROOT
+
+if sys.platform == "win32":
+    pytest.skip("/dev/kvm and its ioctls are Linux's (fcntl)", allow_module_level=True)
 
 from nestprobe.model.snapshot import KVM_API_VERSION
 from nestprobe.sources.kvmdev import errno_name, probe_kvm_device
@@ -93,7 +97,7 @@ print(json.dumps([d.state, d.error, d.api_version, d.create_vm]))
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="dropping to nobody needs root")
+@pytest.mark.skipif(not IS_ROOT, reason="dropping to nobody needs root")
 def test_unprivileged_user_gets_no_access() -> None:
     if not is_kvm_node():
         pytest.skip("no /dev/kvm on this machine")
@@ -108,7 +112,7 @@ def test_unprivileged_user_gets_no_access() -> None:
     assert json.loads(done.stdout) == ["no-access", "EACCES", None, None]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the live device is root-only here")
+@pytest.mark.skipif(not IS_ROOT, reason="the live device is root-only here")
 def test_live_device_is_usable_as_root() -> None:
     if not is_kvm_node():
         pytest.skip("no /dev/kvm on this machine")

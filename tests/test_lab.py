@@ -14,6 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+
+if sys.platform == "win32":
+    pytest.skip("the QEMU lab runs on a Linux host (fcntl, /dev/kvm, qemu-system-x86)",
+                allow_module_level=True)
+
 from lab import build, configs, console, host, kvmhost, verify
 from lab.boot import Boot, Machine, boot
 from lab.run import run_all

@@ -50,6 +50,9 @@ REGS = st.builds(Registers, U32, U32, U32, U32)
 @pytest.fixture
 def one_cpu() -> Iterator[int]:
     """Pin this thread (and threads it starts) to one CPU: some leaves are per-CPU."""
+    if sys.platform == "win32":
+        yield from windows_one_cpu()
+        return
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no sched_setaffinity")
     before = os.sched_getaffinity(0)
@@ -61,6 +64,28 @@ def one_cpu() -> Iterator[int]:
         os.sched_setaffinity(0, before)
 
 
+def windows_one_cpu() -> Iterator[int]:
+    """The process (every thread, and threads started later) on its lowest CPU, with
+    SetProcessAffinityMask, then the original mask back."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    kernel32.GetProcessAffinityMask.argtypes = [wintypes.HANDLE, size_p, size_p]
+    kernel32.SetProcessAffinityMask.argtypes = [wintypes.HANDLE, ctypes.c_size_t]
+    process = kernel32.GetCurrentProcess()
+    mask, system = ctypes.c_size_t(), ctypes.c_size_t()
+    assert kernel32.GetProcessAffinityMask(process, ctypes.byref(mask), ctypes.byref(system))
+    cpu = (mask.value & -mask.value).bit_length() - 1
+    assert kernel32.SetProcessAffinityMask(process, ctypes.c_size_t(1 << cpu))
+    try:
+        yield cpu
+    finally:
+        assert kernel32.SetProcessAffinityMask(process, mask)
+
+
 # ---- the real CPU ------------------------------------------------------------------
 
 
@@ -69,8 +94,19 @@ def test_load_lib_gives_ffi_and_lib() -> None:
     assert loaded is not None
     ffi, lib = loaded
     assert ffi.sizeof("np_leaf") == 24
-    assert lib.NP_TRUNCATED == native.NP_TRUNCATED
-    assert lib.NP_EFAULTING == native.NP_EFAULTING
+    # Constants come from the compiled module (their one definition is csrc/np_cpuid.h).
+    assert (lib.NP_OK, lib.NP_TRUNCATED) == (0, 1)
+    assert lib.NP_ENOTSUP < 0
+    assert lib.NP_EFAULTING < 0
+    assert lib.NP_SUBLEAF_CAP == SUBLEAF_CAP
+
+
+def test_a_native_snapshot_always_fits_a_dump() -> None:
+    from nestprobe.sources.importers.common import MAX_LEAVES_PER_CPU
+
+    loaded = native.load_lib()
+    assert loaded is not None
+    assert 0 < loaded.lib.NP_SNAPSHOT_CAPACITY <= MAX_LEAVES_PER_CPU
 
 
 @requires_cpuid
@@ -442,7 +478,6 @@ def test_status_without_extension_is_a_state(monkeypatch: pytest.MonkeyPatch) ->
 
 # ---- the standalone nestprobe-dump (same enumeration, no Python) ---------------------
 
-TOOL_FILES = ("Makefile", "cpuid.h", "np_cpuid.c", "tool_nestprobe_dump.c")
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
 
 
@@ -450,8 +485,8 @@ def build_tool(directory: Path, *make_args: str) -> Path:
     """``make nestprobe-dump`` in a scratch copy of csrc/ (the repo stays untouched)."""
     if shutil.which("make") is None or shutil.which("cc") is None:
         pytest.skip("needs make and cc")
-    for name in TOOL_FILES:
-        shutil.copy(CSRC / name, directory / name)
+    for source in [CSRC / "Makefile", *CSRC.glob("*.h"), *CSRC.glob("*.c")]:
+        shutil.copy(source, directory / source.name)
     done = subprocess.run(["make", "-s", "-C", str(directory), "nestprobe-dump", *make_args],
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -496,7 +531,9 @@ def test_dump_tool_file_records_read_like_the_python_probe(tool: Path, tmp_path:
     locked = tmp_path / "locked"
     locked.write_text("secret\n", encoding="utf-8")
     locked.chmod(0)
-    paths = [str(odd), str(tmp_path), str(tmp_path / "missing"), "/proc/cpuinfo"]
+    spaced = tmp_path / "with space"
+    spaced.write_text("x\n", encoding="utf-8")
+    paths = [str(odd), str(tmp_path), str(tmp_path / "missing"), "/proc/cpuinfo", str(spaced)]
     if os.geteuid() != 0:  # root reads mode-0 files anyway
         paths.append(str(locked))
     args = [a for p in paths for a in ("--file", p)]
@@ -512,7 +549,8 @@ def test_dump_tool_file_records_read_like_the_python_probe(tool: Path, tmp_path:
 
 
 def test_dump_tool_refuses_bad_arguments(tool: Path) -> None:
-    for args in (["--bogus"], ["--file"], ["--file", "relative"], ["--file", "/a b"]):
+    for args in (["--bogus"], ["--file"], ["--file", "relative"], ["--file", "/a\tb"],
+                 ["--file", "/caf\u00e9"], ["--list-facts", "--file", "/x"]):
         done = subprocess.run([str(tool), *args], capture_output=True, text=True, check=False,
                               timeout=60)
         assert done.returncode == 2, args

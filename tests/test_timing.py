@@ -196,6 +196,8 @@ def test_pinned_to_a_forbidden_cpu_runs_unpinned(restore_affinity: set[int]) -> 
     assert os.sched_getaffinity(0) == restore_affinity
 
 
+@pytest.mark.skipif(sys.platform == "win32",
+                    reason="Windows pins through the C core (tests/test_native_os.py)")
 def test_pinned_without_affinity_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "sched_setaffinity", raising=False)
     with pinned() as cpu:

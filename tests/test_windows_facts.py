@@ -64,6 +64,13 @@ def test_the_pseudo_paths_are_the_contract() -> None:
     assert len(set(WINDOWS_PATHS)) == len(WINDOWS_PATHS)
 
 
+def test_the_c_dumper_records_the_same_pseudo_paths() -> None:
+    """csrc/np_winfacts.h (what nestprobe-dump.exe writes) and the Python reader agree, in order."""
+    import winfacts_contract
+
+    assert tuple(winfacts_contract.pseudo_paths()) == WINDOWS_PATHS
+
+
 def test_every_path_the_decoders_read_is_recorded() -> None:
     assert set(winpaths.READ_PATHS) <= set(WINDOWS_PATHS)
     assert set(winpaths.READ_PATHS) == set(WINDOWS_PATHS)  # and nothing recorded is unread

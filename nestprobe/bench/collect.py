@@ -19,7 +19,7 @@ from nestprobe.sources.latency import pinned
 
 ProgressFn = Callable[[int, int], None]
 WRITER = "nestprobe"
-#: C status code -> (series status, detail); csrc/bench.h NPB_*.
+#: C status code -> (series status, detail); csrc/np_bench.h NPB_*.
 _STATUS: dict[int, tuple[SeriesStatus, str]] = {
     -1: ("unsupported", "not available on this platform"),
     -2: ("failed", "the TSC or CPUID cannot be used here"),

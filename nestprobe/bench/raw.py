@@ -19,7 +19,7 @@ RAW_FORMAT = "nestprobe-bench-raw"
 RAW_VERSION = 1
 #: The static runner's thorough plan holds ~150,000 samples; this bounds a hostile file.
 MAX_SAMPLES = 2_000_000
-#: Facts a chase series may carry (npb_chase_facts in csrc/bench.h).
+#: Facts a chase series may carry (npb_chase_facts in csrc/np_bench.h).
 CHASE_FACTS = ("bytes", "nodes", "page_bytes", "advice", "huge_kib")
 
 SeriesStatus = Literal["ok", "unsupported", "failed"]

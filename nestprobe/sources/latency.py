@@ -91,14 +91,17 @@ def batch_estimate(batches: Sequence[Sequence[float]], q: float = 10.0) -> float
 
 
 def tsc_frequency(
-    leaves: Sequence[int], calibration: tuple[int, int, int, int] | None
+    leaves: Sequence[int],
+    calibration: tuple[int, int, int, int] | None,
+    clock: str = "CLOCK_MONOTONIC_RAW",
 ) -> tuple[float | None, str | None]:
     """``(hz, source)`` from the TSC leaves (npt_tsc_leaves order) or a calibration.
 
     Preference: the hypervisor's stated TSC kHz (0x40000010, exact), the crystal ratio
-    (0x15 with the crystal given, exact), calibration against CLOCK_MONOTONIC_RAW
-    (measured; ``calibration`` = tsc0, ns0, tsc1, ns1), the nominal base MHz (0x16,
-    approximate: the TSC need not run at base). Insane values are skipped.
+    (0x15 with the crystal given, exact), calibration against the reference ``clock``
+    (CLOCK_MONOTONIC_RAW on Linux, QueryPerformanceCounter on Windows; measured;
+    ``calibration`` = tsc0, ns0, tsc1, ns1), the nominal base MHz (0x16, approximate:
+    the TSC need not run at base). Insane values are skipped.
     """
     low, high = SANE_TSC_HZ
 
@@ -119,7 +122,7 @@ def tsc_frequency(
         if ns1 - ns0 >= MIN_CALIBRATION_NS and tsc1 > tsc0:
             hz = (tsc1 - tsc0) * 1e9 / (ns1 - ns0)
             if sane(hz):
-                return hz, "calibrated:CLOCK_MONOTONIC_RAW"
+                return hz, f"calibrated:{clock}"
     if base_mhz and sane(base_mhz * 1e6):
         return base_mhz * 1e6, "CPUID.0x16:EAX"
     return None, None
@@ -158,11 +161,18 @@ def pick_cpu(allowed: set[int]) -> int:
 def pinned(cpu: int | None = None) -> Iterator[int | None]:
     """Pin the calling thread to one CPU; ALWAYS put the original affinity back.
 
-    Yields the CPU pinned to, or None where affinity cannot be set (non-Linux, a
-    seccomp filter, ``cpu`` not allowed); the body then runs unpinned.
+    Yields the CPU pinned to, or None where affinity cannot be set (a seccomp filter,
+    ``cpu`` not allowed, an OS with neither sched_setaffinity nor the Windows calls);
+    the body then runs unpinned.
     """
     getter = getattr(os, "sched_getaffinity", None)
     setter = getattr(os, "sched_setaffinity", None)
+    if getter is None or setter is None:  # Windows: the C core pins (SetThreadAffinityMask)
+        from nestprobe.sources.winaffinity import pinned_thread
+
+        with pinned_thread(cpu, pick_cpu) as where:
+            yield where
+        return
     original: set[int] | None = None
     target: int | None = None
     if getter is not None and setter is not None:
@@ -268,7 +278,7 @@ def collect(
         last = _clock_pair(ffi, lib)
         leaves = _tsc_leaves(ffi, lib)
     calibration = (first[0], first[1], last[0], last[1]) if first and last else None
-    hz, source = tsc_frequency(leaves, calibration)
+    hz, source = tsc_frequency(leaves, calibration, ffi.string(lib.npt_clock_name()).decode())
     return RawLatency(
         plan=plan,
         baseline=tuple(baselines),

@@ -1,10 +1,11 @@
-/* cdef-clean mirror of bench.h for cffi: declarations and plain-int #defines only. */
+/* cdef-clean declarations of np_bench.h for cffi. Constants are `...`: their one
+ * definition is np_bench.h, and cffi takes each value from the compiled module. */
 
-#define NPB_OK 0
-#define NPB_ENOTSUP -1
-#define NPB_ENOTSC -2
-#define NPB_EINVAL -3
-#define NPB_ENOMEM -4
+#define NPB_OK ...
+#define NPB_ENOTSUP ...
+#define NPB_ENOTSC ...
+#define NPB_EINVAL ...
+#define NPB_ENOMEM ...
 
 typedef struct npb_chase npb_chase;
 

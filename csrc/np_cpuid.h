@@ -1,14 +1,12 @@
 /* nestprobe native CPUID core: raw CPUID and a bounded, complete enumeration.
  *
  * The C layer fills buffers and decides nothing; decoding lives in Python.
- * cpuid_cdef.h mirrors the declarations below for cffi and must stay in step
- * (cffi verifies the constants and prototypes when it compiles the module).
- *
- * Note: this file shadows the compiler's <cpuid.h> on any -I path that holds
- * csrc/, so the build passes csrc/ with -iquote (see build_ffi.py, Makefile).
+ * np_cpuid_cdef.h repeats the prototypes for cffi; every constant is defined here only
+ * (the cdef says `#define NAME ...`, so Python reads the value as lib.NAME from the
+ * compiled module). Every csrc/ header is np_-prefixed: none can shadow a system header.
  */
-#ifndef NESTPROBE_CPUID_H
-#define NESTPROBE_CPUID_H
+#ifndef NESTPROBE_NP_CPUID_H
+#define NESTPROBE_NP_CPUID_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +22,9 @@
 #define NP_SUBLEAF_CAP 64  /* bound on every sub-leaf walk */
 #define NP_TABLE_ZEROS 0   /* table mode: missing leaves answer zeros */
 #define NP_TABLE_INTEL 1   /* table mode: past basic/extended max repeat the highest basic leaf */
+#define NP_SNAPSHOT_CAPACITY 4096 /* entries a caller preallocates for one snapshot; real CPUs
+                                   * need a few hundred, and the walk reports truncation
+                                   * rather than overrun (also the dump format's bound) */
 
 typedef struct { uint32_t leaf, subleaf, eax, ebx, ecx, edx; } np_leaf;
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The manylinux wheel, built by the README's command, installed into a throwaway venv far
+# from the source tree: the extension must load from the wheel and the CLI must answer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(uname -m)" != x86_64 ]; then
+    echo "linux-wheel: the wheel is built for x86_64; this machine is $(uname -m): skipped"
+    exit 0
+fi
+PY=${PYTHON:-python}
+work=${NESTPROBE_WHEEL_WORK:-$PWD/build/linux-wheel}
+rm -rf "$work"
+mkdir -p "$work"
+"$PY" tools/build_wheels.py linux --dist "$work/dist" --work "$work/tmp"
+wheel=$(ls "$work"/dist/nestprobe-*-cp311-abi3-manylinux*_x86_64.whl)
+"$PY" -m auditwheel show "$wheel"
+"$PY" -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q "$wheel"
+cd "$work"
+venv/bin/python - <<'PYEOF'
+import nestprobe._native as ext
+from nestprobe import native
+assert "/venv/" in ext.__file__, ext.__file__
+status, detail = native.cpuid_status()
+assert status in ("ok", "not-x86"), (status, detail)
+print(f"linux-wheel: extension {ext.__file__}, CPUID {status}")
+PYEOF
+venv/bin/nestprobe --no-timing >/dev/null
+set +e
+venv/bin/nestprobe check hyperv --no-timing >/dev/null
+check=$?
+set -e
+case $check in
+    0|1|3|4|5) echo "linux-wheel: $(basename "$wheel") installs and runs (check hyperv: $check)";;
+    *) echo "linux-wheel: check hyperv exited $check: not a verdict" >&2; exit 1;;
+esac
