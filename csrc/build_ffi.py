@@ -40,7 +40,9 @@ def compile_args(compiler_type: str) -> list[str]:
     """
     if compiler_type == "msvc":
         return ["/O2", "/W3"]
-    return ["-O2", "-std=c11", "-Wall", "-Wextra"]
+    # gnu11, not c11: cffi's generated module calls alloca(), which a strict ISO mode leaves
+    # undeclared under mingw-w64 (a link error once a cdef takes pointer arguments).
+    return ["-O2", "-std=gnu11", "-Wall", "-Wextra"]
 
 
 #: csrc/ as the build sees it (relative: setuptools runs from the project root). Every

@@ -57,7 +57,7 @@ def test_python3_def_refuses_a_file_that_is_not_the_export_list(tool: ModuleType
 
 
 def test_mingw_flags_are_build_ffis_gcc_dialect(tool: ModuleType) -> None:
-    assert tool.mingw_compile_args() == ["-O2", "-std=c11", "-Wall", "-Wextra"]
+    assert tool.mingw_compile_args() == ["-O2", "-std=gnu11", "-Wall", "-Wextra"]
 
 
 def record_digest(data: bytes) -> str:
