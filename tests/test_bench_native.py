@@ -30,7 +30,7 @@ SMALL = SuitePlan("small", batches=2, gap_us=100, cpuid_rounds=20, cpuid_warmup=
                   getppid_calls=4, getppid_samples=10, warmup=1, touch_pages=16,
                   chase_bytes=4 << 20, chase_pages=256, chase_steps=16, chase_samples=10,
                   chase_warmup_laps=1, seed=7)
-LINUX = os.path.exists("/proc/self/smaps")
+LINUX = sys.platform == "linux" and os.path.exists("/proc/self/smaps")
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,8 @@ def test_probe_writes_nothing_and_spawns_nothing() -> None:
     # /dev/kvm must be opened read-write for its ioctls; it is a device, not a file.
     assert [w for w in seen["writes"] if w != "/dev/kvm"] == []
     assert seen["spawns"] == []
-    assert any(p.startswith("/proc/cpuinfo") for p in seen["reads"])
+    if sys.platform == "linux":  # the probe read the kernel's view (Windows: the registry)
+        assert any(p.startswith("/proc/cpuinfo") for p in seen["reads"])
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="dropping to nobody needs root to start with")
