@@ -44,6 +44,15 @@ class FrozenMap(dict[_K, _V]):
 
     __slots__ = ()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenMap[_K, _V]:
+        # Filled here, once: __init__ does nothing, so calling it again cannot refill.
+        self = dict.__new__(cls)
+        dict.update(self, *args, **kwargs)
+        return self
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("FrozenMap is immutable")
 
@@ -67,30 +76,39 @@ class FrozenMap(dict[_K, _V]):
 
 
 def freeze(value: Any) -> Any:
-    """``value`` with every dict, list and set inside made immutable."""
+    """``value`` with every dict, list, set and bytearray inside made immutable.
+
+    Subclasses count (an ``OrderedDict`` or ``defaultdict`` becomes a FrozenMap), so no
+    mutable container can ride into a record under another name. Named tuples keep
+    their type (their items are frozen in place only when already immutable).
+    """
     kind = type(value)
-    if kind is dict or kind is FrozenMap:
-        if kind is FrozenMap and all(_is_frozen(v) for v in value.values()):
+    if kind is FrozenMap:
+        if all(_is_frozen(v) for v in value.values()):
             return value
         return FrozenMap({k: freeze(v) for k, v in value.items()})
-    if kind is list or kind is tuple:
-        if kind is tuple and all(_is_frozen(v) for v in value):
+    if isinstance(value, dict):
+        return FrozenMap({k: freeze(v) for k, v in value.items()})
+    if kind is tuple:
+        if all(_is_frozen(v) for v in value):
             return value
         return tuple(freeze(v) for v in value)
-    if kind is set:
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, set):
         return frozenset(value)
+    if isinstance(value, bytearray):
+        return bytes(value)
     return value
 
 
 def _is_frozen(value: object) -> bool:
     kind = type(value)
-    if kind is dict or kind is list or kind is set:
-        return False
     if kind is tuple:
         return all(_is_frozen(v) for v in value)  # type: ignore[attr-defined]
     if kind is FrozenMap:
         return all(_is_frozen(v) for v in value.values())  # type: ignore[attr-defined]
-    return True
+    return not isinstance(value, dict | list | set | bytearray)
 
 
 class Field:
@@ -169,6 +187,9 @@ class Record(metaclass=_RecordMeta):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         specs = self.__record_fields__
+        if specs and hasattr(self, specs[0].name):
+            # Calling __init__ again would rewrite the slots of a record others share.
+            raise AttributeError(f"{type(self).__name__} is immutable: already initialised")
         if len(args) > len(specs):
             raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments")
         setter = object.__setattr__
