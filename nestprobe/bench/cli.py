@@ -67,12 +67,35 @@ def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     return EXIT_OK
 
 
+def _read_result(path: str) -> dict[str, Any]:
+    """A bench result read through the one bounded, never-blocking input reader (the
+    same cap and FIFO rules as ``--from``); BenchFormatError if it is not one."""
+    from nestprobe.bench.run import SCHEMA_VERSION, BenchFormatError
+    from nestprobe.model.safetext import escape
+    from nestprobe.sources.inputfile import read_input
+
+    data = read_input(path, what="a bench result")  # DumpFormatError: exit 6 as well
+    try:
+        result = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BenchFormatError(f"{escape(path)}: not a bench result (not UTF-8 JSON)") from None
+    if not isinstance(result, dict) or result.get("schema_version") != SCHEMA_VERSION:
+        raise BenchFormatError(
+            f"{escape(path)}: not a nestprobe bench result (schema_version {SCHEMA_VERSION})"
+        )
+    for key in ("machine", "cpu", "hypervisor", "level"):
+        if not isinstance(result.get(key), dict):
+            raise BenchFormatError(f"{escape(path)}: a bench result without its {key!r} object")
+    return result
+
+
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.bench.run import BenchFormatError, compare_table, load_result, plot
+    from nestprobe.bench.run import BenchFormatError, compare_table, plot
+    from nestprobe.model.errors import DumpFormatError
 
     try:
-        results = [(path, load_result(path)) for path in args.results]
-    except BenchFormatError as exc:
+        results = [(path, _read_result(path)) for path in args.results]
+    except (BenchFormatError, DumpFormatError) as exc:
         print(f"nestprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     (out or sys.stdout).write(compare_table(results))

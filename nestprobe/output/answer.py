@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nestprobe.model.safetext import escape
+
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
 
@@ -33,7 +35,14 @@ def _where(report: Report) -> str:
 
 
 def answer(report: Report) -> str:
-    """One sentence: yes/no/cannot tell, and the layer that decides it."""
+    """One sentence: yes/no/cannot tell, and the layer that decides it.
+
+    Safe to print: names and details taken from the dump or the machine are escaped.
+    """
+    return escape(_answer(report))
+
+
+def _answer(report: Report) -> str:
     snap = report.snapshot
     a = report.assessment
     hv, virt, nest = a.hypervisor, a.virtualization, a.nesting
