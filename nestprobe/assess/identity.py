@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from nestprobe.decode import confidential, cpu, cpuinfo, dmi, hyperv, kvm
-from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
+from nestprobe.decode.interfaces import (
+    HV_INTERFACE_TEXT,
+    FoundInterface,
+    decode_interface,
+    rejected,
+    scan,
+)
 from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
 from nestprobe.model.assessment import CpuIdentity, HypervisorFacts, HypervisorInterface, Partition
 from nestprobe.model.evidence import Evidence, cpuid_source
@@ -303,6 +309,12 @@ def assess_hypervisor(snapshot: Snapshot) -> HypervisorFacts:
 
     found = scan(table)
     interfaces = _interfaces(snapshot, found)
+    for bad in rejected(table):  # say what was ignored, and why, instead of dropping it
+        ev.append(Evidence(
+            f'signature "{bad.signature}" at {bad.base:#x} ignored: {bad.reason}, so it is '
+            "not a valid hypervisor interface",
+            cpuid_source(bad.base, "eax"), f"{bad.max_leaf:#010x}",
+        ))
     if len(found) > 1:
         ev.append(Evidence(
             f"{len(found)} interfaces published by one hypervisor (compatibility, not nesting)",
