@@ -71,7 +71,7 @@ def hostile_snapshot(text: str = ESCAPES) -> Snapshot:
                      "/sys/module/kvm_amd/parameters/nested")
     }
     files[text] = FileFact("ok", text)
-    latency = LatencyRecord(**{**LATENCY.to_dict(), "tsc_hz_source": text, "mode": text,
+    latency = LatencyRecord(**{**LATENCY.to_dict(), "tsc_hz_source": text,
                                "leaves": LATENCY.leaves})
     return snapshot(
         files,
@@ -129,6 +129,8 @@ def pipe_with_writer(data: bytes, *, forever: bool = False) -> Iterator[str]:
     """A ``/dev/fd/N`` path to a pipe whose writer thread writes ``data`` (repeated
     forever when ``forever``), as ``--from <(cmd)`` hands nestprobe."""
     read_fd, write_fd = os.pipe()
+    if forever:  # whole pipe buffers at a time: an endless writer, not a slow one
+        data = data * (65536 // max(len(data), 1) + 1)
 
     def write() -> None:
         try:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe.model.errors import DumpFormatError
-from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.latency import MODES, LatencyRecord
 from nestprobe.model.record import fields
 from nestprobe.model.snapshot import (
     CpuidStatus,
@@ -63,7 +63,7 @@ KVM = st.builds(
 )
 #: Fields added to LatencyRecord after v1 (with defaults) round-trip too.
 _LATER_FIELDS = {
-    "mode": TEXT,
+    "mode": st.sampled_from(MODES),
     "wall_ns": st.one_of(st.none(), COUNT),
 }
 LATENCY = st.builds(

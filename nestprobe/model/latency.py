@@ -14,6 +14,9 @@ from nestprobe.model.record import Record, fields, iter_items
 U64_LIMIT = 2**64
 #: Leaves are CPUID inputs (32-bit).
 U32_LIMIT = 2**32
+#: What a dump's latency record may say it was (the JSON schema's enum); bench runs its
+#: own plans and never writes dumps.
+MODES = ("quick", "thorough")
 _TICKS = ("cpuid_ticks", "median_ticks", "p99_ticks", "baseline_ticks")
 _COUNTS = ("samples", "batches")
 _OPTIONAL_COUNTS = ("tsc_quantum_ticks", "pinned_cpu", "wall_ns")

@@ -21,7 +21,7 @@ import re
 from typing import Any, Final, get_args
 
 from nestprobe.model.errors import DumpFormatError
-from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.latency import MODES, LatencyRecord
 from nestprobe.model.record import MISSING, fields
 from nestprobe.model.snapshot import (
     CpuidStatus,
@@ -362,6 +362,8 @@ class _Reader:
         if not isinstance(data, dict):
             raise self.err(number, "latency {JSON object}")
         problem = _latency_problem(data)
+        if not problem and data.get("mode", MODES[0]) not in MODES:
+            problem = f"mode must be one of {', '.join(MODES)}"
         if problem:
             raise self.err(number, f"a LatencyRecord object ({problem})")
         try:
