@@ -625,3 +625,15 @@ def test_found_text_is_quoted_and_escaped() -> None:
     again = pickle.loads(pickle.dumps(error))
     assert str(again) == str(error)
     assert again.quote is True
+
+
+def test_bench_compare_escapes_what_the_results_hold(tmp_path: Path) -> None:
+    hostile = {**BENCH_RESULT, "cpu": {"vendor": ESCAPES, "brand": ESCAPES},
+               "hypervisor": {"vendor": "kvm" + ESCAPES, "product": ESCAPES},
+               "machine": {"arch": ESCAPES}, "level": {"likely": ESCAPES}}
+    path = tmp_path / f"r{ESCAPES.replace(chr(0), '')}.json"
+    path.write_text(json.dumps(hostile))
+    code, out = run(["bench", "compare", str(path)])
+    assert code == EXIT_OK
+    assert "\\x1b" in out  # shown, escaped
+    assert no_control(out)

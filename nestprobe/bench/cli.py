@@ -1,7 +1,7 @@
 """The ``nestprobe bench`` sub-command: ``bench [--output F] [--thorough]`` and
 ``bench compare A.json B.json ... [--plot out.png]``. Handlers return exit codes.
 
-Exit codes follow the CLI contract (README "Exit status"): 0 done, 3 a capability is
+Exit codes follow the CLI contract (README "The contract"): 0 done, 3 a capability is
 missing here (CPUID unavailable for ``bench``; matplotlib for ``--plot``, as
 ``nestprobe-dump`` exits 3 without CPUID), 6 an input file is not a bench result.
 """
@@ -92,13 +92,15 @@ def _read_result(path: str) -> dict[str, Any]:
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from nestprobe.bench.run import BenchFormatError, compare_table, plot
     from nestprobe.model.errors import DumpFormatError
+    from nestprobe.model.safetext import escape
 
     try:
         results = [(path, _read_result(path)) for path in args.results]
     except (BenchFormatError, DumpFormatError) as exc:
         print(f"nestprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    (out or sys.stdout).write(compare_table(results))
+    table = compare_table(results)  # cells come from the input files: escape each line
+    (out or sys.stdout).write("".join(escape(line) + "\n" for line in table.splitlines()))
     if args.plot:
         try:
             plot(results, args.plot)
