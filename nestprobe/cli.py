@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import IO, TYPE_CHECKING, TextIO, cast
 
 from nestprobe.model.contract import (
     EXIT_BAD_INPUT,
@@ -64,8 +64,19 @@ check SCENARIO    one verdict as an exit code, for installers; SCENARIO is one o
 `nestprobe COMMAND --help` has the details of each command."""
 
 
-class UsageError(Exception):
-    """Options that contradict each other, found after parsing."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that help and version text written to a failing stdout is an
+    output error (exit 8), not silently lost (argparse swallows OSError there)."""
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        if not message:
+            return
+        if file is None or file is not sys.stdout:
+            super()._print_message(message, file)
+            return
+        from nestprobe.output.console import Console
+
+        Console(file).write(message)
 
 
 def _cpu_number(text: str) -> int:
@@ -105,7 +116,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nestprobe",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -277,7 +288,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         try:
             args = parser.parse_args(args_list)
         except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
-            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+            code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+            if code == EXIT_OK:
+                console.flush()
+            return code
         problem = _contradiction(args)
         if problem is not None:
             _say(f"error: {problem}")

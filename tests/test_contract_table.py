@@ -137,11 +137,12 @@ def check_exit_7(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 def check_exit_8(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
-    with Path("/dev/full").open("w") as full:
-        proc = run_cli("--from", str(FIRECRACKER), stdout=full)
-    assert proc.returncode == contract.EXIT_OUTPUT
-    err = one_line(proc.stderr.decode())
-    assert err.endswith("cannot write the output: no space left on device\n")
+    for args in (["--from", str(FIRECRACKER)], ["--help"], ["--version"]):
+        with Path("/dev/full").open("w") as full:
+            proc = run_cli(*args, stdout=full)
+        assert proc.returncode == contract.EXIT_OUTPUT, args
+        err = one_line(proc.stderr.decode())
+        assert err.endswith("cannot write the output: no space left on device\n")
 
 
 def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
