@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from nestprobe.model.contract import (
     EXIT_BAD_INPUT,
@@ -31,6 +31,8 @@ from nestprobe.model.safetext import escape
 from nestprobe.model.verdicts import SCENARIOS
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Scenario
     from nestprobe.output.console import Console
@@ -68,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, except that help and version text written to a failing stdout is an
     output error (exit 8), not silently lost (argparse swallows OSError there)."""
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if not message:
             return
         if file is None or file is not sys.stdout:
@@ -76,7 +78,7 @@ class _Parser(argparse.ArgumentParser):
             return
         from nestprobe.output.console import Console
 
-        Console(file).write(message)
+        Console(cast("TextIO", file)).write(message)
 
 
 def _cpu_number(text: str) -> int:
