@@ -154,7 +154,9 @@ def test_the_cli_switches_with_v() -> None:
 
 # ------------------------------------------------------------------ any report fits
 
-_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300)
+_WIDE_AND_COMBINING = "\u4e2d\u6587\u5b57 \u0301x"
+_TEXT = st.one_of(st.text(st.characters(codec="utf-8"), min_size=1, max_size=300),
+                  st.text(_WIDE_AND_COMBINING, min_size=1, max_size=200))
 
 
 @st.composite

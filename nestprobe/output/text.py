@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -94,12 +95,20 @@ class OpenCondition(NamedTuple):
 # ------------------------------------------------------------------ small helpers
 
 
+def columns(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (CJK) characters two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def rows(lines: Iterable[Line | str], width: int) -> int:
     """Screen rows ``lines`` take at ``width`` columns (a long line wraps)."""
     total = 0
     for line in lines:
         text = line.text if isinstance(line, Line) else line
-        total += max(1, math.ceil(len(text) / width))
+        total += max(1, math.ceil(columns(text) / width))
     return total
 
 
