@@ -33,11 +33,11 @@ import math
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.record import replace
+from nestprobe.model.record import Record, replace
 from nestprobe.model.safetext import escape
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.output.answer import answer
@@ -69,7 +69,7 @@ _STATUS_STYLE = {
 }
 
 
-class Line(NamedTuple):
+class Line(Record):
     """One output line; ``style`` colours its first ``span`` characters (0: all)."""
 
     text: str
@@ -77,7 +77,7 @@ class Line(NamedTuple):
     span: int = 0
 
 
-class Group(NamedTuple):
+class Group(Record):
     """Scenarios that share a status and a conclusion."""
 
     status: str
@@ -85,7 +85,7 @@ class Group(NamedTuple):
     scenarios: tuple[Scenario, ...]
 
 
-class OpenCondition(NamedTuple):
+class OpenCondition(Record):
     """A condition not shown to hold, with every scenario it concerns."""
 
     condition: Condition
