@@ -637,3 +637,20 @@ def test_bench_compare_escapes_what_the_results_hold(tmp_path: Path) -> None:
     assert code == EXIT_OK
     assert "\\x1b" in out  # shown, escaped
     assert no_control(out)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
+def test_from_dash_refuses_a_terminal_instead_of_waiting() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        started = time.monotonic()
+        proc = run_cli("--from", "-", stdin=follower, timeout=30)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert time.monotonic() - started < 20
+    assert proc.returncode == EXIT_BAD_INPUT
+    assert proc.stderr == (b"nestprobe: error: <stdin>: expected a dump piped to standard input "
+                           b"(--from - reads a pipe or file), found a terminal\n")
