@@ -260,3 +260,28 @@ def test_check_leads_with_the_answer(capsys: pytest.CaptureFixture[str]) -> None
     assert out.startswith("No: this OS is a guest of KVM")
     assert "wsl2: BLOCKED" in out
     assert "fix [outer-hypervisor]" in out
+
+
+def test_options_are_offered_for_other_goals_never_as_fixes() -> None:
+    """A Hyper-V root whose answer is yes: turning the hypervisor off (for VirtualBox) is an
+    option under its own heading, after the verdicts, and -v gives it in full."""
+    report = nestprobe.load(DUMPS / "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt")
+    options = [o for v in report.verdicts for o in v.options]
+    assert options
+    assert all(o.goal for o in options)
+    lines = render_text(report).splitlines()
+    assert lines[0].startswith("Yes")
+    assert "What to change, and where:" not in lines
+    start = lines.index("Options for other goals (nothing above needs them):")
+    assert any("hypervisorlaunchtype off" in line for line in lines[start:])
+    assert any(line.strip().startswith("for: ") for line in lines[start:])
+    verbose = render_verbose(report)
+    assert f"(for: {options[0].goal[:20]}" in verbose.replace("\n      ", " ")
+
+
+def test_a_status_with_conditions_to_confirm_says_if_confirmed() -> None:
+    report = nestprobe.load(DUMPS / "azure-hyperv-guest-nested-vmx.txt")
+    assert report.verdicts["hyperv"].to_confirm
+    text = render_text(report)
+    assert "SUPPORTED for hyperv, wsl2, hyperv-containers: if confirmed:" in text
+    assert "hyperv: SUPPORTED, if " in render_verbose(report)
