@@ -7,10 +7,17 @@ stages behind ``probe()`` and ``load()`` are imported only when one is made.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from nestprobe.model.contract import VERSION
-from nestprobe.model.errors import CpuidUnavailableError, DumpFormatError, NestprobeError
+from nestprobe.model.errors import (
+    CpuidUnavailableError,
+    CpuNotInDumpError,
+    CpuSelectionError,
+    DumpFormatError,
+    NestprobeError,
+)
 from nestprobe.model.report import Report
 
 if TYPE_CHECKING:
@@ -19,41 +26,55 @@ if TYPE_CHECKING:
 __version__ = VERSION
 
 __all__ = [
+    "CpuNotInDumpError",
+    "CpuSelectionError",
     "CpuidUnavailableError",
     "DumpFormatError",
     "NestprobeError",
     "Report",
     "__version__",
-    "assess",
+    "assess_snapshot",
     "load",
     "probe",
     "report_to_dict",
 ]
 
 
-def probe(*, timing: bool = True, thorough: bool = False) -> Report:
-    """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it."""
+def probe(*, timing: bool = True, thorough: bool = False, cpu: int | None = None) -> Report:
+    """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
+
+    ``cpu`` runs the whole probe on that logical CPU; CpuSelectionError when it cannot.
+    """
     from nestprobe import pipeline
 
-    return pipeline.probe(timing=timing, thorough=thorough)
+    return pipeline.probe(timing=timing, thorough=thorough, cpu=cpu)
 
 
-def load(path: str, *, cpu: int = 0) -> Report:
-    """Assess a dump file (nestprobe's own format or any supported importer format)."""
+def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
+    """Assess a dump file (nestprobe's own format or any supported importer format).
+
+    ``path`` ``-`` reads standard input. ``cpu`` must be an int >= 0 (TypeError or
+    ValueError, checked before anything is read); DumpFormatError for a bad file,
+    CpuNotInDumpError (one of them) for a good file without that CPU.
+    """
     from nestprobe import pipeline
 
     return pipeline.load(path, cpu=cpu)
 
 
-def assess(snapshot: Snapshot) -> Report:
-    """Assess a snapshot built elsewhere (a source of your own, or a modified replay)."""
+def assess_snapshot(snapshot: Snapshot) -> Report:
+    """Assess a snapshot built elsewhere (a source of your own, or a modified replay).
+
+    Not called ``assess``: ``nestprobe.assess`` is the assessment subpackage, which
+    replaces a function of that name on the package once it is imported.
+    """
     from nestprobe.pipeline import build_report
 
     return build_report(snapshot)
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """The JSON report, schema_version 1 (``nestprobe/output/report.schema.json``)."""
+    """The JSON report, schema_version 2 (``nestprobe/output/report.schema.json``)."""
     from nestprobe.output.jsonreport import report_to_dict as render
 
     return render(report)

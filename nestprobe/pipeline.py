@@ -6,6 +6,8 @@ offline gives the same report as the live probe of the machine it came from.
 
 from __future__ import annotations
 
+import os
+
 from nestprobe.assess import assess
 from nestprobe.model.report import Report
 from nestprobe.model.snapshot import Snapshot
@@ -17,14 +19,17 @@ def build_report(snapshot: Snapshot) -> Report:
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
 
 
-def probe(*, timing: bool = True, thorough: bool = False) -> Report:
-    """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it."""
+def probe(*, timing: bool = True, thorough: bool = False, cpu: int | None = None) -> Report:
+    """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
+
+    ``cpu`` runs the whole probe on that logical CPU, or raises CpuSelectionError.
+    """
     from nestprobe.sources.live import live_snapshot
 
-    return build_report(live_snapshot(timing=timing, thorough=thorough))
+    return build_report(live_snapshot(timing=timing, thorough=thorough, cpu=cpu))
 
 
-def load(path: str, *, cpu: int = 0) -> Report:
+def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
     """Assess a dump file (nestprobe's own format or any supported importer format)."""
     from nestprobe.sources.load import load_snapshot
 

@@ -16,7 +16,10 @@ CORPUS = REPO.parent / "shared" / "corpus"
 DUMPS = CORPUS / "dumps"
 VIRT_WHAT = CORPUS / "virt-what"
 
-settings.register_profile("dev", deadline=None, max_examples=100)
+#: quick: the default, a hundred examples per target; fuzz: long runs
+#: (HYPOTHESIS_PROFILE=fuzz python -m pytest -k fuzz); ci: what CI sets.
+settings.register_profile("quick", deadline=None, max_examples=100)
+settings.register_profile("dev", deadline=None, max_examples=100)  # the old name of quick
 settings.register_profile(
     "ci", deadline=None, max_examples=200, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -25,7 +28,9 @@ settings.register_profile(
     "fuzz", deadline=None, max_examples=20_000,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "quick")
+)
 
 
 @pytest.fixture(scope="session")

@@ -107,8 +107,8 @@ def test_plain_nestprobe_is_report_and_leads_with_the_answer(tmp_path: Path) -> 
     code, out = run(["--from", str(DUMPS / "firecracker-t2.txt"), "--no-timing"])
     assert code == EXIT_OK
     lines = out.splitlines()
-    assert lines[2].startswith(("Yes", "No", "Cannot tell"))
-    assert any(line.startswith("Verdicts") for line in lines)
+    assert lines[0].startswith(("Yes", "No", "Cannot tell", "Only"))
+    assert any(line.startswith("BLOCKED for ") for line in lines)
 
 
 def test_console_script_json_is_valid_json() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe.model.errors import DumpFormatError
-from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.latency import MODES, LatencyRecord
 from nestprobe.model.record import fields
 from nestprobe.model.snapshot import (
     CpuidStatus,
@@ -37,9 +37,13 @@ TEXT = st.one_of(
     st.text(alphabet=st.characters(max_codepoint=0x1F)),
 )
 HUGE_INT = st.integers(-(2**200), 2**200)
+#: What a LatencyRecord may hold (model/latency.py): finite, non-negative, 64-bit.
+COUNT = st.integers(0, 2**64 - 1)
 NUMBER = st.one_of(
-    st.floats(allow_nan=False), st.integers(-(2**100), 2**100)
+    st.floats(0, 2.0**64, exclude_max=True), COUNT
 )
+HZ = st.one_of(st.floats(1, 2.0**64, exclude_max=True),
+               st.integers(1, 2**64 - 1))
 
 REGISTERS = st.builds(Registers, U32, U32, U32, U32)
 TABLES = st.builds(CpuidTable, st.dictionaries(st.tuples(U32, U32), REGISTERS, max_size=20))
@@ -59,8 +63,8 @@ KVM = st.builds(
 )
 #: Fields added to LatencyRecord after v1 (with defaults) round-trip too.
 _LATER_FIELDS = {
-    "mode": TEXT,
-    "wall_ns": st.one_of(st.none(), HUGE_INT),
+    "mode": st.sampled_from(MODES),
+    "wall_ns": st.one_of(st.none(), COUNT),
 }
 LATENCY = st.builds(
     LatencyRecord,
@@ -72,13 +76,13 @@ LATENCY = st.builds(
     median_ticks=NUMBER,
     p99_ticks=NUMBER,
     baseline_ticks=NUMBER,
-    tsc_hz=st.one_of(st.none(), NUMBER),
+    tsc_hz=st.one_of(st.none(), HZ),
     tsc_hz_source=st.one_of(st.none(), TEXT),
-    tsc_quantum_ticks=st.one_of(st.none(), HUGE_INT),
-    samples=HUGE_INT,
-    batches=HUGE_INT,
-    leaves=st.lists(HUGE_INT, max_size=5).map(tuple),
-    pinned_cpu=st.one_of(st.none(), HUGE_INT),
+    tsc_quantum_ticks=st.one_of(st.none(), COUNT),
+    samples=COUNT,
+    batches=COUNT,
+    leaves=st.lists(U32, max_size=5).map(tuple),
+    pinned_cpu=st.one_of(st.none(), COUNT),
 )
 SNAPSHOTS = st.builds(
     Snapshot,

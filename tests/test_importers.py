@@ -11,7 +11,7 @@ from conftest import DUMPS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers import (
     aida64,
@@ -185,9 +185,9 @@ def test_multi_cpu_files_select_each_cpu(corpus_dumps: Path, name: str, count: i
 
 @pytest.mark.parametrize("name", ["aws-xen-t2micro.txt", "manusov-vbox-Win7_64-asus-n750jk.txt"])
 def test_single_cpu_files_refuse_other_cpus(corpus_dumps: Path, name: str) -> None:
-    with pytest.raises(DumpFormatError):
+    with pytest.raises(CpuNotInDumpError):  # a DumpFormatError; the CLI exits 2 for it
         load_snapshot(str(corpus_dumps / name), cpu=1)
-    with pytest.raises(DumpFormatError):
+    with pytest.raises(ValueError, match="0 or more"):  # no CPU number: refused unread
         load_snapshot(str(corpus_dumps / name), cpu=-1)
 
 
@@ -228,16 +228,24 @@ def test_cpuinfo_capture_keeps_the_first_block(corpus_dumps: Path) -> None:
 
 # ------------------------------------------------------------------ malformed inputs
 
+R4 = "eax=0x00000001 ebx=0x00000002 ecx=0x00000003 edx=0x00000004"
 MALFORMED: list[tuple[str, str, int | None, str]] = [
     # (name, text, line, fragment of 'expected')
-    ("cpuid-r bad register", "CPU 0:\n   0x00000000 0x00: eax=0x1 ebx=0x2 ecx=0x3\n", 2, "0xLEAF"),
+    ("cpuid-r bad register",
+     "CPU 0:\n   0x00000000 0x00: eax=0x00000001 ebx=0x00000002 ecx=0x00000003\n", 2, "0xLEAF"),
     ("cpuid-r prose after data",
-     "CPU:\n   0x00000000 0x00: eax=0x1 ebx=0x2 ecx=0x3 edx=0x4\nhello\n", 3, "0xLEAF"),
+     "CPU:\n   0x00000000 0x00: " + R4 + "\nhello\n", 3, "0xLEAF"),
     ("cpuid-r repeated cpu",
-     "CPU 0:\n   0x00000000 0x00: eax=0x1 ebx=0x2 ecx=0x3 edx=0x4\nCPU 0:\n", 3, "CPU 0 only once"),
+     "CPU 0:\n   0x00000000 0x00: " + R4 + "\nCPU 0:\n", 3,
+     "CPU 0 only once"),
     ("cpuid-r conflicting leaf",
-     "   0x00000001 0x00: eax=0x1 ebx=0x2 ecx=0x3 edx=0x4\n"
-     "   0x00000001 0x00: eax=0x1 ebx=0x2 ecx=0x3 edx=0x5\n", 2, "same registers"),
+     "   0x00000001 0x00: " + R4 + "\n   0x00000001 0x00: " + R4[:-1] + "5\n", 2,
+     "same registers"),
+    # Issue 11: a file cut inside a value was read as a small value (garbage signature).
+    ("cpuid-r value cut short",
+     "   0x00000000 0x00: eax=0x00000001 ebx=0x4b4d564b ecx=0x564b4d56 edx=0x76482\n", 1,
+     "0xLEAF"),
+    ("cpuid-r leaf cut short", "   0x4000 0x00: " + R4 + "\n", 1, "0xLEAF"),
     ("cpuid-r value too wide",
      "   0x00000001 0x00: eax=0x123456789 ebx=0x2 ecx=0x3 edx=0x4\n", 1, "0xLEAF"),
     ("aida64 short register",

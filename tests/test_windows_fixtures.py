@@ -18,7 +18,7 @@ from nestprobe.assess.hwvirt import assess_virtualization
 from nestprobe.assess.identity import assess_hypervisor
 from nestprobe.output.answer import answer
 from nestprobe.output.jsonreport import report_to_dict
-from nestprobe.output.text import render_text
+from nestprobe.output.text import render_verbose
 from nestprobe.pipeline import Report
 from nestprobe.sources.dumpfile import format_dump, parse_dump, read_dump
 from nestprobe.sources.load import load_snapshot
@@ -198,7 +198,7 @@ def test_fixtures_record_every_windows_fact_and_round_trip(name: str) -> None:
     report = nestprobe.load(str(FIXTURES / name))
     jsonschema.Draft202012Validator(SCHEMA).validate(report_to_dict(report))
     assert report_to_dict(report)["environment"]["windows"]["source"] == "probe"
-    assert "  Windows        " in render_text(report)
+    assert "  Windows        " in render_verbose(report)  # facts are behind -v
 
 
 def test_the_corpus_dumps_are_where_the_fixtures_say() -> None:

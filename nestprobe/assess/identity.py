@@ -50,7 +50,13 @@ from nestprobe.decode import (
     masks,
     winreport,
 )
-from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface, decode_interface, scan
+from nestprobe.decode.interfaces import (
+    HV_INTERFACE_TEXT,
+    FoundInterface,
+    decode_interface,
+    rejected,
+    scan,
+)
 from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
 from nestprobe.model.assessment import (
     Confidence,
@@ -561,6 +567,12 @@ def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> 
         ev.append(why)
 
     found = scan(table)
+    for bad in rejected(table):  # say what was ignored, and why, instead of dropping it
+        ev.append(Evidence(
+            f'signature "{bad.signature}" at {bad.base:#x} ignored: {bad.reason}, so it is '
+            "not a valid hypervisor interface",
+            cpuid_source(bad.base, "eax"), f"{bad.max_leaf:#010x}",
+        ))
     if len(found) > 1:
         ev.append(Evidence(
             f"{len(found)} interfaces published by one hypervisor (compatibility, not nesting)",

@@ -4,9 +4,10 @@
     nestprobe bench compare A.json B.json [...] [--plot out.png|out.svg]
     nestprobe bench import RAW.json --dump MACHINE.dump [--output F] [--label NAME]
 
-Exit codes follow the CLI contract (README "Exit status"): 0 done, 3 a capability is
+Exit codes follow the CLI contract (README "The contract"): 0 done, 3 a capability is
 missing here (the TSC or CPUID for ``bench``; matplotlib for ``--plot``), 6 an input is
-not a bench result (or raw run, or dump of the same machine).
+not a bench result (or raw run, or dump of the same machine), 8 the output could not be
+written (raised as OSError to the CLI, which owns that code).
 """
 
 from __future__ import annotations
@@ -117,13 +118,16 @@ def run_import_command(args: argparse.Namespace, out: TextIO | None = None) -> i
 def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from nestprobe.bench.compare import compare_table, run_from, summary_table
     from nestprobe.bench.result import BenchFormatError, load_result
+    from nestprobe.model.safetext import escape
 
     try:
         runs = [run_from(path, load_result(path)) for path in args.results]
     except BenchFormatError as exc:
-        print(f"nestprobe: error: {exc}", file=sys.stderr)
+        print(f"nestprobe: error: {escape(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    (out or sys.stdout).write(compare_table(runs) if len(runs) > 1 else summary_table(runs[0]))
+    table = compare_table(runs) if len(runs) > 1 else summary_table(runs[0])
+    # Cells come from the input files: escape every line.
+    (out or sys.stdout).write("".join(escape(line) + "\n" for line in table.splitlines()))
     if args.plot:
         try:
             import matplotlib  # noqa: F401  (only to learn whether it is installed)

@@ -3,8 +3,9 @@
 ``format`` = "nestprobe-bench", ``schema_version`` = 2; the JSON Schema ships beside this
 module (``bench.schema.json``). A result labels itself: it carries the nestprobe
 assessment of the machine it ran on (CPU, hypervisor, nesting level with its evidence),
-made from the same CPUID samples the suite took. Reading is bounded: a FIFO, a device or
-a huge file is refused without blocking or filling memory.
+made from the same CPUID samples the suite took. Reading goes through the one input
+reader (nestprobe.sources.inputfile): a FIFO without a writer, a device or a huge file is
+refused without blocking or filling memory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import datetime
 import json
 import os
 import platform
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -22,13 +22,15 @@ from nestprobe.bench.plan import METRICS, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.bench.stats import Summary, floor_ticks, paired_ratios, summarise
 from nestprobe.model.contract import VERSION
+from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.record import replace
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 
 FORMAT = "nestprobe-bench"
 SCHEMA_VERSION = 2
-#: A thorough result is ~60 KB; anything far larger is not one.
-MAX_RESULT_BYTES = 4 << 20
+#: A thorough result is ~60 KB; it is read with the same cap as ``--from``.
+MAX_RESULT_BYTES = MAX_INPUT_BYTES
 #: A raw document of the thorough plan is ~1 MB.
 MAX_RAW_BYTES = 16 << 20
 TLB_RATIO = "tlb.ratio"
@@ -190,7 +192,8 @@ def import_raw(raw_path: str, dump_path: str, *, label: str | None = None) -> di
     from nestprobe.sources.load import load_snapshot
 
     try:
-        raw = RawSuite.from_dict(json.loads(read_bounded(raw_path, MAX_RAW_BYTES)))
+        data = read_bounded(raw_path, MAX_RAW_BYTES, "a bench raw run")
+        raw = RawSuite.from_dict(json.loads(data))
     except (RawFormatError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BenchFormatError(f"{raw_path}: not a nestprobe-bench raw run ({exc})") from None
     snapshot = load_snapshot(dump_path)
@@ -215,38 +218,15 @@ def _same_machine(raw: RawSuite, snapshot: Snapshot, raw_path: str, dump_path: s
 # ---- reading -------------------------------------------------------------------------
 
 
-def read_bounded(path: str | Path, limit: int) -> bytes:
-    """At most ``limit`` bytes of a regular file; BenchFormatError for anything else.
-
-    Opened non-blocking (a FIFO without a writer must not hang the reader) and checked
-    to be a regular file before a byte is read (``/dev/zero`` must not fill memory).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+def read_bounded(path: str | Path, limit: int = MAX_INPUT_BYTES,
+                 what: str = "a bench result") -> bytes:
+    """At most ``limit`` bytes of ``path`` through the one input reader
+    (nestprobe.sources.inputfile: no devices, no blocking on a FIFO, the size cap checked
+    before reading); its refusal, in the same plain words, as a BenchFormatError."""
     try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise BenchFormatError(f"{path}: cannot open ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise BenchFormatError(f"{path}: not a regular file")
-        if info.st_size > limit:
-            raise BenchFormatError(f"{path}: {info.st_size} bytes, more than {limit}")
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except OSError as exc:
-        raise BenchFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
-    if total > limit:
-        raise BenchFormatError(f"{path}: grew past {limit} bytes while being read")
-    return b"".join(chunks)
+        return read_input(os.fspath(path), limit=limit, what=what)
+    except DumpFormatError as exc:
+        raise BenchFormatError(str(exc)) from None
 
 
 REQUIRED_OBJECTS = ("machine", "cpu", "hypervisor", "level", "plan", "clock", "metrics",

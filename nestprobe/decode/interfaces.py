@@ -17,7 +17,13 @@ from nestprobe.decode.signatures import (
     signature_bytes,
 )
 from nestprobe.model.record import Record
-from nestprobe.model.snapshot import CpuidTable
+from nestprobe.model.snapshot import (
+    HYPERVISOR_BASE_FIRST,
+    HYPERVISOR_BASE_LAST,
+    HYPERVISOR_BASE_STEP,
+    RANGE_SPAN,
+    CpuidTable,
+)
 
 HV_INTERFACE_TEXT = "Hv#1"
 
@@ -50,6 +56,50 @@ def scan(table: CpuidTable) -> list[FoundInterface]:
             interface=interface_text(one.eax) if one is not None else None,
         ))
     return found
+
+
+class RejectedHeader(Record):
+    """A base leaf that publishes a signature but is no valid range header."""
+
+    base: int
+    max_leaf: int  # base+0 EAX as recorded
+    signature: str  # rendered safely
+    known: Signature | None
+    reason: str  # why the range is not valid, in words
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    """Printable ASCII padded with NUL/space and some letters: someone meant a name."""
+    body = raw.rstrip(b"\0 ")
+    return len(body) >= 4 and all(0x20 <= b < 0x7F for b in body)
+
+
+def rejected(table: CpuidTable) -> list[RejectedHeader]:
+    """Signatures :func:`scan` ignores because their maximum leaf is no valid range.
+
+    :meth:`CpuidTable.range_max` accepts a base only when its EAX lies within
+    base..base+0xFF (a range holds at most 256 leaves; KVM's EAX=0 quirk aside); junk
+    answers (0xffffffff, a repeated basic leaf) fail that test. Only bases whose 12
+    bytes are a known signature or readable text are reported: on bare metal, bases
+    echo unrelated leaves.
+    """
+    out: list[RejectedHeader] = []
+    for base in range(HYPERVISOR_BASE_FIRST, HYPERVISOR_BASE_LAST + 1, HYPERVISOR_BASE_STEP):
+        head = table.raw(base)
+        if head is None or table.range_max(base) is not None:
+            continue
+        raw = signature_bytes(head)
+        known = lookup_signature(raw)
+        if known is None and not _looks_like_text(raw):
+            continue
+        top = base + RANGE_SPAN - 1
+        if head.eax > top:
+            reason = (f"its maximum leaf {head.eax:#x} lies past {top:#x}, and a range holds "
+                      f"at most {RANGE_SPAN} leaves")
+        else:
+            reason = f"its maximum leaf {head.eax:#x} lies below its base {base:#x}"
+        out.append(RejectedHeader(base, head.eax, render_signature(raw), known, reason))
+    return out
 
 
 def specs_for(vendor_id: str | None, interface: str | None) -> tuple[LeafSpec, ...]:

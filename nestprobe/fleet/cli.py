@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 # EXIT_BLOCKED, `check`'s "blocked", means here that some machine falls short of --require.
 from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
+from nestprobe.model.safetext import escape
 
 FORMATS = ("table", "csv", "jsonl", "prometheus")
 
@@ -86,11 +87,12 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
 
     inputs, missing = collect(args.paths)
     if not inputs and not missing:
-        print("nestprobe: error: no input files in " + ", ".join(args.paths), file=sys.stderr)
+        print("nestprobe: error: no input files in " + escape(", ".join(args.paths)),
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.output and not os.access(os.path.dirname(os.path.abspath(args.output)), os.W_OK):
-        print(f"nestprobe: error: cannot write --output {args.output}: its directory is not "
-              "writable", file=sys.stderr)
+        print(f"nestprobe: error: cannot write --output {escape(args.output)}: its directory "
+              "is not writable", file=sys.stderr)
         return EXIT_USAGE
     summary = Summary(tuple(args.require))
     with _destination(args.output, out or sys.stdout) as stream:
@@ -113,7 +115,7 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     for req, machines in summary.short.items():
         shown = ", ".join(machines[:5]) + (", ..." if len(machines) > 5 else "")
         print(f"nestprobe fleet: {len(machines)} of {summary.machines + len(summary.unreadable)}"
-              f" machines fall short of --require {req}: {shown}", file=sys.stderr)
+              f" machines fall short of --require {req}: {escape(shown)}", file=sys.stderr)
     if summary.machines == 0:
         print("nestprobe: error: no input could be read", file=sys.stderr)
         return EXIT_BAD_INPUT

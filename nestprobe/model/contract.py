@@ -1,6 +1,7 @@
 """The contract with scripts and installers: version, exit codes, scenario names.
 
-Defined once here; the CLI, ``nestprobe bench`` and the docs' table read these.
+Defined once here; the CLI, ``nestprobe bench`` and the README's contract table read
+these (tests/test_contract_table.py checks every row of that table).
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ VERSION = "0.1.0"
 #: EXIT_OK when it produced its output.
 EXIT_OK = 0
 EXIT_BLOCKED = 1
+#: Unknown option or scenario, contradictory options, a ``--cpu`` that is no CPU here.
 EXIT_USAGE = 2
 EXIT_UNSUPPORTED = 3
 EXIT_EVALUATION_ONLY = 4
 EXIT_UNKNOWN = 5
+#: The input (``--from``, ``bench compare``) is missing, unreadable, too large, not a
+#: regular file or pipe, a FIFO with no writer, or malformed.
 EXIT_BAD_INPUT = 6
 EXIT_INTERNAL = 7
+#: The output could not be written: stdout closed (``>&-``), full (``> /dev/full``) or
+#: failing. A reader that stops reading (``nestprobe | head``) is not an error: exit 0.
+EXIT_OUTPUT = 8
+#: Interrupted by SIGINT (Ctrl-C): 128 + SIGINT, as shells report it; no traceback.
+EXIT_INTERRUPTED = 130
 #: ``nestprobe bench`` and the standalone dumper: CPUID (or the plotting extra) unavailable.
 EXIT_UNAVAILABLE = 3
 

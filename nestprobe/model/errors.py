@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nestprobe.model.safetext import escape, quoted
+
 
 class NestprobeError(Exception):
     """Base class; never raised directly."""
@@ -12,19 +14,45 @@ class CpuidUnavailableError(NestprobeError, RuntimeError):
 
 
 class DumpFormatError(NestprobeError, ValueError):
-    """A dump file could not be read. Carries where and what was expected."""
+    """A dump file could not be read. Carries where and what was expected.
 
-    def __init__(self, path: str, line: int | None, expected: str, found: str = "") -> None:
+    The message is plain words safe for a terminal: the path and what the file held are
+    escaped (:func:`~nestprobe.model.safetext.escape`), and ``found`` is quoted when it is
+    text from the file (by default when a line is named) and shown as words when it
+    describes the input ("a directory", "a FIFO with no writer").
+    """
+
+    def __init__(
+        self, path: str, line: int | None, expected: str, found: str = "",
+        *, quote: bool | None = None,
+    ) -> None:
         self.path = path
         self.line = line
         self.expected = expected
         self.found = found
-        where = f"{path}:{line}" if line is not None else path
+        self.quote = line is not None if quote is None else quote
+        where = escape(path) + (f":{line}" if line is not None else "")
         detail = f"expected {expected}"
         if found:
-            shown = found if len(found) <= 80 else found[:77] + "..."
-            detail += f", found {shown!r}"
+            detail += f", found {quoted(found) if self.quote else escape(found)}"
         super().__init__(f"{where}: {detail}")
 
-    def __reduce__(self) -> tuple[type[DumpFormatError], tuple[str, int | None, str, str]]:
-        return (type(self), (self.path, self.line, self.expected, self.found))
+    def __reduce__(self) -> tuple[object, ...]:
+        args = (self.path, self.line, self.expected, self.found, self.quote)
+        return (_rebuild, (type(self), args))
+
+
+def _rebuild(
+    kind: type[DumpFormatError], args: tuple[str, int | None, str, str, bool]
+) -> DumpFormatError:
+    path, line, expected, found, quote = args
+    return kind(path, line, expected, found, quote=quote)
+
+
+class CpuSelectionError(NestprobeError, ValueError):
+    """The logical CPU asked for is not one there is: not in the dump, or not one this
+    process may run on. A usage error (exit 2), not a malformed input."""
+
+
+class CpuNotInDumpError(DumpFormatError, CpuSelectionError):
+    """``cpu=N`` names a CPU the (well-formed) dump does not record."""

@@ -5,9 +5,37 @@ Owned by the timing layer; the snapshot only carries it. Figures are TSC ticks.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from nestprobe.model.record import Record, fields, iter_items
+
+#: TSC ticks, counts and nanoseconds are unsigned 64-bit on every source (exclusive bound).
+U64_LIMIT = 2**64
+#: Leaves are CPUID inputs (32-bit).
+U32_LIMIT = 2**32
+#: What a dump's latency record may say it was (the JSON schema's enum); bench runs its
+#: own plans and never writes dumps.
+MODES = ("quick", "thorough")
+_TICKS = ("cpuid_ticks", "median_ticks", "p99_ticks", "baseline_ticks")
+_COUNTS = ("samples", "batches")
+_OPTIONAL_COUNTS = ("tsc_quantum_ticks", "pinned_cpu", "wall_ns")
+
+
+def _number_problem(name: str, value: object, low: int, limit: int, integer: bool) -> str:
+    """Why ``value`` is not a finite number in [low, limit) (an int when ``integer``), or ''."""
+    kind = "an integer" if integer else "a finite number"
+    wrong_type = isinstance(value, bool) or not isinstance(value, int | float)
+    if wrong_type or (integer and not isinstance(value, int)):
+        return f"{name} must be {kind}, not {type(value).__name__}"
+    assert isinstance(value, int | float)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{name} must be {kind}, not {value}"
+    if value < low:
+        return f"{name} must be {kind} >= {low:g}, not {value:g}"
+    if value >= limit:
+        return f"{name} must be {kind} below 2**{limit.bit_length() - 1}"
+    return ""
 
 
 class LatencyRecord(Record):
@@ -27,6 +55,33 @@ class LatencyRecord(Record):
     # Added after v1 dumps were first written: defaults keep older records loading.
     mode: str = "quick"  # "quick" (every probe) or "thorough"
     wall_ns: int | None = None  # what the measurement cost in wall time, sleeps included
+
+    def __post_init__(self) -> None:
+        """Refuse what no measurement produces: NaN, infinities, negative ticks or counts.
+
+        A record is rendered as JSON and feeds the level estimate; a NaN there would be
+        non-standard JSON and a negative tick count would move the likely level.
+        """
+        problem = self.problem()
+        if problem:
+            raise ValueError(f"LatencyRecord: {problem}")
+
+    def problem(self) -> str:
+        """What is out of range in this record, in words, or ''."""
+        checks: list[tuple[str, object, int, int, bool]] = [
+            *((name, getattr(self, name), 0, U64_LIMIT, False) for name in _TICKS),
+            *((name, getattr(self, name), 0, U64_LIMIT, True) for name in _COUNTS),
+            *((name, getattr(self, name), 0, U64_LIMIT, True) for name in _OPTIONAL_COUNTS
+              if getattr(self, name) is not None),
+        ]
+        if self.tsc_hz is not None:  # at least 1 Hz: ticks / tsc_hz stays finite
+            checks.append(("tsc_hz", self.tsc_hz, 1, U64_LIMIT, False))
+        checks += [("leaves[]", leaf, 0, U32_LIMIT, True) for leaf in self.leaves]
+        for name, value, low, limit, integer in checks:
+            problem = _number_problem(name, value, low, limit, integer)
+            if problem:
+                return problem
+        return ""
 
     @property
     def net_ticks(self) -> float:

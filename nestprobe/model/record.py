@@ -34,7 +34,9 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-_MUTABLE = (dict, list, set)
+_MUTABLE = (dict, list, set, bytearray)
+# Types taken as they are without an isinstance walk (the common case, kept cheap).
+_FROZEN = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
 
 
 class FrozenMap(dict[_K, _V]):
@@ -45,6 +47,15 @@ class FrozenMap(dict[_K, _V]):
     """
 
     __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenMap[_K, _V]:
+        # Filled here, once: __init__ does nothing, so calling it again cannot refill.
+        self = dict.__new__(cls)
+        dict.update(self, *args, **kwargs)
+        return self
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("FrozenMap is immutable")
@@ -69,18 +80,26 @@ class FrozenMap(dict[_K, _V]):
 
 
 def freeze(value: Any) -> Any:
-    """``value`` with every dict, list and set inside made immutable.
+    """``value`` with every dict, list, set and bytearray inside made immutable.
 
-    Tuples and FrozenMaps are taken as they are: the model builds them only from frozen
-    parts, and walking every evidence tuple again would cost each record a scan.
+    Subclasses count (an ``OrderedDict`` or ``defaultdict`` becomes a FrozenMap), so no
+    mutable container can ride into a record under another name. Tuples and FrozenMaps
+    are taken as they are: the model builds them only from frozen parts, and walking
+    every evidence tuple again would cost each record a scan.
     """
     kind = type(value)
-    if kind is dict:
+    if kind is FrozenMap or kind is tuple:
+        return value
+    if isinstance(value, dict):
         return FrozenMap({k: freeze(v) for k, v in value.items()})
-    if kind is list:
+    if isinstance(value, list):
         return tuple(freeze(v) for v in value)
-    if kind is set:
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, set):
         return frozenset(value)
+    if isinstance(value, bytearray):
+        return bytes(value)
     return value
 
 
@@ -167,6 +186,9 @@ class Record(metaclass=_RecordMeta):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         specs = self.__record_fields__
+        if specs and hasattr(self, specs[0].name):
+            # Calling __init__ again would rewrite the slots of a record others share.
+            raise AttributeError(f"{type(self).__name__} is immutable: already initialised")
         count = len(args)
         if count > len(specs):
             raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments")
@@ -185,7 +207,10 @@ class Record(metaclass=_RecordMeta):
                         value = spec.default_factory()
                     else:
                         raise TypeError(f"{type(self).__name__}() missing {spec.name!r}")
-            setter(self, spec.name, freeze(value) if type(value) in _MUTABLE else value)
+            kind = type(value)
+            if kind in _MUTABLE or (kind not in _FROZEN and isinstance(value, _MUTABLE)):
+                value = freeze(value)
+            setter(self, spec.name, value)
         if kwargs:
             raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
         post_init = getattr(self, "__post_init__", None)

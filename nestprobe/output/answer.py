@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nestprobe.model.safetext import escape
+
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
 
@@ -89,7 +91,14 @@ def _root_host(report: Report) -> str:
 
 
 def answer(report: Report) -> str:
-    """One sentence: yes/no/cannot tell, and the layer that decides it."""
+    """One sentence: yes/no/cannot tell, and the layer that decides it.
+
+    Safe to print: names and details taken from the dump or the machine are escaped.
+    """
+    return escape(_answer(report))
+
+
+def _answer(report: Report) -> str:
     snap = report.snapshot
     a = report.assessment
     hv, virt, nest, env = a.hypervisor, a.virtualization, a.nesting, a.environment

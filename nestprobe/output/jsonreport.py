@@ -1,4 +1,4 @@
-"""The JSON rendering of a Report (schema_version 1, nestprobe/output/report.schema.json)."""
+"""The JSON rendering of a Report (schema_version 2, nestprobe/output/report.schema.json)."""
 
 from __future__ import annotations
 
@@ -58,5 +58,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    """Stable, ASCII-only JSON: hostile bytes in signatures or files cannot break a terminal."""
-    return json.dumps(report_to_dict(report), indent=2, sort_keys=False, ensure_ascii=True)
+    """Stable, ASCII-only, standard JSON: hostile bytes in signatures or files cannot break
+    a terminal, and no NaN or Infinity can appear (a non-finite number raises here
+    rather than reach a strict parser; the model refuses them on the way in)."""
+    return json.dumps(
+        report_to_dict(report), indent=2, sort_keys=False, ensure_ascii=True, allow_nan=False
+    )

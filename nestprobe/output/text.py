@@ -1,4 +1,29 @@
-"""The human rendering: the answer, verdicts, what to change, then the facts with evidence.
+"""The human rendering: a report people read to the end.
+
+Default (one screen, at most :data:`SCREEN_ROWS` rows at the given width):
+
+1. the answer, on the first line;
+2. one entry per verdict, scenarios that share a status and a reason grouped together;
+3. the conditions still to confirm (or known unmet), each once, tagged with the
+   scenarios it concerns (met conditions only with ``-v``);
+4. what to change, and where (each fix once, its exact steps);
+5. options for other goals (``Verdict.options``: changes nothing above needs, such as
+   turning Hyper-V off for VirtualBox on a host whose answer is yes), never as fixes;
+6. one line pointing at ``-v``.
+
+When that does not fit, :func:`_fit` shortens in a fixed order (:data:`LEVELS`:
+conditions, then reasons, to one row each; then it keeps the leading steps that fit and
+says how many more ``-v`` shows; then blank lines go), so the answer and the verdicts
+are always on screen. A command is never cut inside; it is shown whole or counted as
+"more".
+
+``-v`` (:func:`render_verbose`) keeps everything: every verdict's evidence, conditions
+with their state and evidence, caveats, the fixes' sources, the facts and the evidence
+behind each conclusion.
+
+Every text that came from a dump or the machine passes through
+:func:`~nestprobe.model.safetext.escape` when a line is built, and every finished line
+once more before colour is added: no control character reaches the terminal.
 
 This text is for people and may change between releases; scripts should use
 ``--json`` or the exit codes of ``nestprobe check``.
@@ -6,37 +31,120 @@ This text is for people and may change between releases; scripts should use
 
 from __future__ import annotations
 
+import math
 import textwrap
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence
+from nestprobe.model.record import Record, replace
+from nestprobe.model.safetext import escape
+from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.output.answer import answer
+from nestprobe.output.console import ANSI, RESET
 
 if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
-    from nestprobe.model.verdicts import Condition, Verdict
+    from nestprobe.model.verdicts import Condition, Remediation, Scenario, Verdict
 
-WIDTH = 100
+#: A classic terminal: 80 columns, 24 rows.
+WIDTH = 80
+SCREEN_ROWS = 24
+VERBOSE_WIDTH = 100
+MORE = "nestprobe -v"
 
-_STATUS_WORD = {
+STATUS_WORD = {
     "supported": "SUPPORTED",
     "evaluation-only": "EVALUATION ONLY",
     "unsupported": "UNSUPPORTED (may work)",
     "blocked": "BLOCKED",
     "unknown": "UNKNOWN",
 }
+_STATUS_STYLE = {
+    "supported": "green",
+    "evaluation-only": "yellow",
+    "unsupported": "yellow",
+    "blocked": "red",
+    "unknown": "magenta",
+}
 
 
-def _oneline(text: str, limit: int = 120) -> str:
-    """Control characters escaped (a hostile value cannot move the cursor), long text cut."""
-    safe = "".join(
-        ch if ch.isprintable() else ("\\n" if ch == "\n" else f"\\x{ord(ch) & 0xFF:02x}")
-        for ch in text
-    )
-    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+class Line(Record):
+    """One output line; ``style`` colours its first ``span`` characters (0: all)."""
+
+    text: str
+    style: str | None = None
+    span: int = 0
+
+
+class Group(Record):
+    """Scenarios that share a status, a conclusion and how many conditions are open."""
+
+    status: str
+    reason: str
+    scenarios: tuple[Scenario, ...]
+    pending: bool = False  # conditions still to confirm: the status holds only if they do
+
+
+class OpenCondition(Record):
+    """A condition not shown to hold, with every scenario it concerns."""
+
+    condition: Condition
+    scenarios: tuple[Scenario, ...]
+
+
+# ------------------------------------------------------------------ small helpers
+
+
+def columns(text: str) -> int:
+    """Terminal columns ``text`` takes: wide (CJK) characters two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def rows(lines: Iterable[Line | str], width: int) -> int:
+    """Screen rows ``lines`` take at ``width`` columns (a long line wraps)."""
+    total = 0
+    for line in lines:
+        text = line.text if isinstance(line, Line) else line
+        total += max(1, math.ceil(columns(text) / width))
+    return total
+
+
+def _wrap(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        escape(text),
+        width=width,
+        break_on_hyphens=False,
+        break_long_words=False,
+        initial_indent=indent,
+        subsequent_indent=indent if subsequent is None else subsequent,
+    ) or [indent]
+
+
+def _one_row(text: str, width: int, indent: str = "") -> str:
+    """``text`` on one row: cut at a word with ``...`` when it is longer."""
+    safe = escape(text)
+    room = width - len(indent)
+    if len(safe) <= room:
+        return indent + safe
+    cut = safe[: room - 3]
+    if " " in cut[room // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return indent + cut.rstrip(" ,;:") + "..."
+
+
+def _names(scenarios: Sequence[Scenario]) -> str:
+    if tuple(scenarios) == SCENARIOS:
+        return "every scenario"
+    if tuple(scenarios) == WINDOWS_SCENARIOS:
+        return "the four Windows scenarios"
+    return ", ".join(scenarios)
 
 
 def _value(value: object, source: str = "") -> str:
@@ -46,147 +154,395 @@ def _value(value: object, source: str = "") -> str:
         return f"{value:#x}"
     if isinstance(value, float):
         return f"{value:,.1f}"
-    return "-" if value is None else _oneline(str(value))
+    return "-" if value is None else escape(str(value))
 
 
 def _yesno(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def _evidence_lines(evidence: Iterable[Evidence], indent: str = "    ") -> list[str]:
-    lines: list[str] = []
-    for e in evidence:
-        line = f"- {_oneline(e.claim, limit=400)}  [{e.source} = {_value(e.value, e.source)}]"
-        lines += _wrap(line, indent, indent + "  ")
+def _conclusion(verdict: Verdict) -> str:
+    return verdict.reasons[-1].claim if verdict.reasons else "no rule matched"
+
+
+#: Statuses a condition still to confirm makes conditional.
+_CONDITIONAL = ("supported", "evaluation-only", "unsupported")
+
+
+def _pending(verdict: Verdict) -> int:
+    return len(verdict.to_confirm) if verdict.status in _CONDITIONAL else 0
+
+
+def _if_holds(pending: int) -> str:
+    return (f"if {pending} conditions to confirm hold" if pending > 1
+            else "if 1 condition to confirm holds")
+
+
+def status_word(verdict: Verdict) -> str:
+    """The status, never unconditional while a condition is still to confirm."""
+    word = STATUS_WORD.get(verdict.status, verdict.status.upper())
+    pending = _pending(verdict)
+    return f"{word}, {_if_holds(pending)}" if pending else word
+
+
+# ------------------------------------------------------------------ step 1: the answer
+
+
+def answer_lines(report: Report, width: int) -> list[Line]:
+    """The answer, first; coloured by its first word (Yes / No / the rest)."""
+    text = answer(report)
+    style = "green" if text.startswith("Yes") else "red" if text.startswith("No") else "yellow"
+    return [Line(row, style) for row in _wrap(text, width)]
+
+
+# ------------------------------------------------------------------ step 2: the verdicts
+
+
+def group_verdicts(report: Report) -> list[Group]:
+    """Verdicts with the same status and conclusion, together, in first-seen order."""
+    groups: dict[tuple[str, str, bool], list[Scenario]] = {}
+    for verdict in report.verdicts:
+        key = (verdict.status, _conclusion(verdict), _pending(verdict) > 0)
+        groups.setdefault(key, []).append(verdict.scenario)
+    return [Group(status, reason, tuple(names), pending)
+            for (status, reason, pending), names in groups.items()]
+
+
+#: When shortened, a reason keeps at least this many characters on its row.
+_MIN_REASON = 40
+
+
+def verdict_lines(groups: Sequence[Group], width: int, *, short: bool) -> list[Line]:
+    """``STATUS for scenarios: reason``, one entry per group.
+
+    Shortened, an entry takes one row, or two when the scenario list leaves the reason
+    less than :data:`_MIN_REASON` characters (the reason then gets its own row).
+    """
+    lines: list[Line] = []
+    for group in groups:
+        word = STATUS_WORD.get(group.status, group.status.upper())
+        head = f"{word} for {', '.join(group.scenarios)}:"
+        style = _STATUS_STYLE.get(group.status)
+        # Conditional on what is still to confirm (listed below, or counted at level 5).
+        reason = f"if confirmed: {group.reason}" if group.pending else group.reason
+        if not short:
+            wrapped = _wrap(f"{head} {reason}", width, "", "    ")
+        elif width - len(head) - 1 >= _MIN_REASON:
+            wrapped = [_one_row(f"{head} {reason}", width)]
+        else:
+            wrapped = [_one_row(head, width), _one_row(reason, width, "    ")]
+        lines.append(Line(wrapped[0], style, len(word)))
+        lines += [Line(row) for row in wrapped[1:]]
     return lines
 
 
-def _wrap(text: str, indent: str, subsequent: str | None = None) -> list[str]:
-    return textwrap.wrap(
-        _oneline(text, limit=1000),
-        width=WIDTH,
-        break_on_hyphens=False,
-        initial_indent=indent,
-        subsequent_indent=indent if subsequent is None else subsequent,
-    )
+# ------------------------------------------------------------------ step 3: conditions
 
 
-def render_verdict(verdict: Verdict) -> str:
-    """One scenario's verdict with its reasons, conditions and fixes (``nestprobe check``)."""
-    lines = _verdict_block(verdict)
-    lines += _condition_lines(verdict, indent="    ")
-    for fix in verdict.remediation:
-        lines.append(f"    fix [{fix.layer}] {fix.where}:")
-        lines += [f"        {step}" for step in fix.steps]
-    for option in verdict.options:
-        lines.append(f"    option [{option.layer}] {option.goal}:")
-        lines += [f"        {step}" for step in option.steps]
-    lines += [f"    caveat: {c}" for c in verdict.caveats]
-    return "\n".join(lines) + "\n"
-
-
-_STATE_WORD = {"met": "met", "unmet": "NOT MET", "unknown": "to confirm"}
-
-
-def _status_word(verdict: Verdict) -> str:
-    """The status, never unconditional while a condition is still to confirm."""
-    word = _STATUS_WORD.get(verdict.status, verdict.status)
-    pending = len(verdict.to_confirm)
-    if pending and verdict.status in ("supported", "evaluation-only", "unsupported"):
-        word += (f", if {pending} conditions to confirm hold" if pending > 1
-                 else ", if 1 condition to confirm holds")
-    return word
-
-
-def _condition_line(c: Condition) -> str:
-    """One condition with its state, and what decided it or where to confirm it."""
-    tail = ""
-    if c.state == "unknown" and c.confirm:
-        tail = f" (confirm: {c.confirm})"
-    elif c.evidence:
-        tail = f" [{_cited(c.evidence)}]"
-    return f"[{_STATE_WORD[c.state]}] {c.id}: {c.text}{tail}"
-
-
-def _condition_lines(verdict: Verdict, indent: str = "      ") -> list[str]:
-    return [line for c in verdict.conditions
-            for line in _wrap(_condition_line(c), indent, indent + "  ")]
-
-
-def _condition_summary(verdict: Verdict) -> list[str]:
-    """The verdict's conditions by state, by id (the Conditions section has the text)."""
-    parts = []
-    for state in ("unmet", "unknown", "met"):
-        ids = [c.id for c in verdict.conditions if c.state == state]
-        if ids:
-            parts.append(f"{_STATE_WORD[state]} {', '.join(ids)}")
-    return _wrap(f"conditions: {'; '.join(parts)}", "      ", "        ") if parts else []
-
-
-def _all_conditions(report: Report) -> list[str]:
-    seen: dict[str, Condition] = {}
+def open_conditions(report: Report) -> list[OpenCondition]:
+    """Each condition not known to hold (unknown or unmet), once, with its scenarios."""
+    found: dict[tuple[str, str, str | None], tuple[Condition, list[Scenario]]] = {}
     for verdict in report.verdicts:
-        for c in verdict.conditions:
-            seen.setdefault(c.id, c)
-    return [line for c in seen.values() for line in _wrap(_condition_line(c), "  ", "    ")]
+        for condition in verdict.conditions:
+            if condition.state == "met":
+                continue
+            key = (condition.text, condition.state, condition.confirm)
+            found.setdefault(key, (condition, []))[1].append(verdict.scenario)
+    return [OpenCondition(c, tuple(names)) for c, names in found.values()]
+
+
+def _condition_text(item: OpenCondition) -> str:
+    condition = item.condition
+    lead = "not met: " if condition.state == "unmet" else ""
+    confirm = f" (confirm: {condition.confirm})" if condition.confirm else ""
+    # The scenarios first: a row cut to fit the screen still says whom it concerns.
+    return f"[{_names(item.scenarios)}] {lead}{condition.text}{confirm}"
+
+
+def condition_lines(items: Sequence[OpenCondition], width: int, *, short: bool) -> list[Line]:
+    if not items:
+        return []
+    lines = [Line("Still to confirm:", "bold")]
+    for item in items:
+        text = _condition_text(item)
+        rows_ = [_one_row(text, width, "  - ")] if short else _wrap(text, width, "  - ", "    ")
+        lines += [Line(row) for row in rows_]
+    return lines
+
+
+# ------------------------------------------------------------------ step 4: what to change
+
+
+def unique_fixes(report: Report) -> list[Remediation]:
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    fixes: list[Remediation] = []
+    for verdict in report.verdicts:
+        for fix in verdict.remediation:
+            key = (fix.where, tuple(fix.steps))
+            if key not in seen:
+                seen.add(key)
+                fixes.append(fix)
+    return fixes
+
+
+def unique_options(report: Report) -> list[Remediation]:
+    """Every verdict's options (changes for other goals), each once."""
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    options: list[Remediation] = []
+    for verdict in report.verdicts:
+        for option in verdict.options:
+            key = (option.where, tuple(option.steps))
+            if key not in seen:
+                seen.add(key)
+                options.append(option)
+    return options
+
+
+FIX_TITLE = "What to change, and where:"
+OPTION_TITLE = "Options for other goals (nothing above needs them):"
+
+
+def fix_lines(
+    fixes: Sequence[Remediation], width: int, *, step_budget: int | None = None,
+    sources: bool = False, title: str = FIX_TITLE, short: bool = False, reserve: int = 0,
+) -> list[Line]:
+    """``[layer] where:`` and the exact steps, unwrapped (a command is copied whole).
+
+    With ``step_budget`` (rows for steps), each fix shows the leading steps that fit and
+    one line saying how many more ``-v`` shows; a step is never cut. An option (a
+    Remediation with a ``goal``) is headed by its goal. ``short``: each header on one row;
+    ``reserve``: budget rows to leave for what follows (the options' steps).
+    """
+    if not fixes:
+        return []
+    lines = [Line(title, "bold")]
+    left = step_budget
+    for index, fix in enumerate(fixes):
+        header = f"[{fix.layer}] {fix.where}:"
+        if short:
+            lines.append(Line(_one_row(header, width, "  ")))
+            if fix.goal:
+                lines.append(Line(_one_row(f"for: {fix.goal}", width, "    ")))
+        else:
+            lines += [Line(row) for row in _wrap(header, width, "  ", "    ")]
+            if fix.goal:
+                lines += [Line(row) for row in _wrap(f"for: {fix.goal}", width, "    ", "      ")]
+        steps = [Line("    " + escape(step)) for step in fix.steps]
+        # Keep a row for the "... more" line of every later entry with steps.
+        room = None if left is None else max(
+            left - reserve - sum(1 for later in fixes[index + 1:] if later.steps), 0)
+        if room is not None and rows(steps, width) > room:
+            shown: list[Line] = []
+            for step in steps:  # leading steps only: the order of commands matters
+                if rows([*shown, step], width) > room - 1:
+                    break
+                shown.append(step)
+            hidden = len(steps) - len(shown)
+            more = f"    ... {hidden} more step{'s' if hidden > 1 else ''}: {MORE}"
+            steps = [*shown, Line(more, "dim")]
+        lines += steps
+        if left is not None:
+            left = max(left - rows(steps, width), 0)
+        if sources:
+            lines += [Line(row, "dim") for row in
+                      _wrap(f"(source: {fix.source})", width, "    ", "      ")]
+    return lines
+
+
+# ------------------------------------------------------------------ step 5: fit one screen
+
+
+def _footer(shortened: bool) -> Line:
+    if shortened:
+        return Line(f"Shortened to fit one screen; {MORE} shows all of it, with the evidence.",
+                    "dim")
+    return Line(f"Evidence, caveats and sources: {MORE}", "dim")
+
+
+#: Shortening levels, least first: 1 conditions to one row each; 2 reasons to one row
+#: (two when the scenario list is long); 3 only the leading steps that fit; 4 no blank
+#: lines between sections; 5 the conditions as a count.
+LEVELS = 6
+
+
+def _compose(report: Report, width: int, level: int, budget: int) -> list[Line]:
+    """The default report at one shortening ``level`` (0: nothing shortened)."""
+    head = answer_lines(report, width)
+    verdicts = verdict_lines(group_verdicts(report), width, short=level >= 2)
+    conditions = open_conditions(report)
+    if level >= 5 and conditions:
+        count = len(conditions)
+        cond = [Line(f"Still to confirm: {count} condition{'s' if count > 1 else ''} "
+                     f"({MORE})", "bold")]
+    else:
+        cond = condition_lines(conditions, width, short=level >= 1)
+    fixes = unique_fixes(report)
+    options = unique_options(report)
+    footer = _footer(level > 0)
+    gap = [] if level >= 4 else [Line("")]
+    parts = [head, gap, verdicts]
+    if cond:
+        parts += [gap, cond]
+    if fixes:
+        parts.append(gap)
+    fixed = [line for part in parts for line in part]
+    option_gap = gap if options else []
+    short = level >= 2
+    if level >= 3 and (fixes or options):
+        # Headers first, then the leading steps that fit: fixes before options.
+        headers = fix_lines([_headless(f) for f in fixes], width, short=short)
+        option_headers = fix_lines([_headless(o) for o in options], width, title=OPTION_TITLE,
+                                   short=short)
+        room = budget - rows([*fixed, *headers, *option_gap, *option_headers, footer], width)
+        changes = fix_lines(fixes, width, step_budget=max(room, 0), short=short,
+                            reserve=sum(1 for o in options if o.steps))
+        room -= rows(changes, width) - rows(headers, width)
+        alternatives = fix_lines(options, width, step_budget=max(room, 0), title=OPTION_TITLE,
+                                 short=short)
+    else:
+        changes = fix_lines(fixes, width, short=short)
+        alternatives = fix_lines(options, width, title=OPTION_TITLE, short=short)
+    return [*fixed, *changes, *option_gap, *alternatives, footer]
+
+
+def _headless(fix: Remediation) -> Remediation:
+    return replace(fix, steps=())
+
+
+def _fit(report: Report, width: int, budget: int) -> list[Line]:
+    """The least shortened composition that fits ``budget`` rows; never more rows."""
+    lines: list[Line] = []
+    for level in range(LEVELS):
+        lines = _compose(report, width, level, budget)
+        if rows(lines, width) <= budget:
+            return lines
+    # Beyond every shortening (a hostile report): the first rows, and where the rest is.
+    kept: list[Line] = []
+    for line in lines[:-1]:
+        if rows([*kept, line], width) > budget - 1:
+            break
+        kept.append(line)
+    return [*kept, Line(f"... cut to fit one screen: {MORE} shows the rest", "dim")]
+
+
+# ------------------------------------------------------------------ finishing
+
+
+def finish(lines: Iterable[Line], colour: bool = False) -> str:
+    """Join the lines; every line escaped once more, then coloured when asked."""
+    out: list[str] = []
+    for line in lines:
+        text = escape(line.text)
+        if colour and line.style in ANSI and text:
+            span = line.span or len(text)
+            text = f"{ANSI[line.style]}{text[:span]}{RESET}{text[span:]}"
+        out.append(text)
+    return "\n".join(out) + "\n"
+
+
+def render_text(
+    report: Report, *, width: int = WIDTH, colour: bool = False, budget: int = SCREEN_ROWS,
+) -> str:
+    """The default report: answer first, within ``budget`` rows of ``width`` columns."""
+    return finish(_fit(report, width, budget), colour)
+
+
+# ------------------------------------------------------------------ -v: everything
 
 
 def _cited(facts: Iterable[Evidence]) -> str:
     seen: dict[str, None] = {}
     for e in facts:
-        seen.setdefault(f"{e.source}={_value(e.value, e.source)}")
+        seen.setdefault(f"{escape(e.source)}={_value(e.value, e.source)}")
     return "; ".join(seen)
 
 
-def _verdict_block(verdict: Verdict, previous: Verdict | None = None) -> list[str]:
-    """Status, the rule's conclusion, then the evidence it rests on in one compact line."""
-    lines = [f"  {verdict.scenario:<18} {_status_word(verdict)}"]
-    *facts, conclusion = verdict.reasons or (Evidence("no rule matched", verdict.rule, None),)
-    lines += _wrap(conclusion.claim, "      ")
+def _evidence_lines(evidence: Iterable[Evidence], width: int, indent: str) -> list[Line]:
+    lines: list[Line] = []
+    for e in evidence:
+        text = f"- {e.claim}  [{e.source} = {_value(e.value, e.source)}]"
+        lines += [Line(row) for row in _wrap(text, width, indent, indent + "  ")]
+    return lines
+
+
+def verdict_detail(verdict: Verdict, width: int = VERBOSE_WIDTH) -> list[Line]:
+    """One verdict in full: status, reasons with evidence, conditions, caveats, fixes."""
+    word = status_word(verdict)
+    lines = [Line(f"{verdict.scenario}: {word}", _STATUS_STYLE.get(verdict.status),
+                  len(verdict.scenario) + 2 + len(word))]
+    *facts, _ = verdict.reasons or (Evidence("no rule matched", verdict.rule, None),)
+    lines += [Line(row) for row in _wrap(_conclusion(verdict), width, "    ")]
     if facts:
-        cited = _cited(facts)
-        if previous is not None and cited == _cited(previous.reasons[:-1]):
-            cited = "as above"
-        lines += _wrap(f"evidence: {cited}", "      ")
+        lines += [Line(row) for row in _wrap(f"evidence: {_cited(facts)}", width, "    ", "      ")]
+    lines += [Line(row) for row in
+              _wrap(f"rule {verdict.rule}; source {verdict.source}", width, "    ", "      ")]
+    for condition in verdict.conditions:
+        confirm = f"; confirm: {condition.confirm}" if condition.confirm else ""
+        row_id = f" ({condition.id})" if condition.id else ""
+        lines += [Line(row) for row in _wrap(
+            f"condition [{condition.state}] {condition.text}{confirm}{row_id}", width, "    ",
+            "      ")]
+        lines += _evidence_lines(condition.evidence, width, "        ")
+    for fix in verdict.remediation:
+        lines += [Line(row) for row in
+                  _wrap(f"fix [{fix.layer}] {fix.where}:", width, "    ", "      ")]
+        lines += [Line("        " + escape(step)) for step in fix.steps]
+    for option in verdict.options:
+        lines += [Line(row) for row in _wrap(
+            f"option [{option.layer}] {option.where} (for: {option.goal}):", width, "    ",
+            "      ")]
+        lines += [Line("        " + escape(step)) for step in option.steps]
+    lines += [Line(row) for caveat in verdict.caveats
+              for row in _wrap(f"caveat: {caveat}", width, "    ", "      ")]
     return lines
 
 
-def _remediation_lines(report: Report) -> list[str]:
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    lines: list[str] = []
-    for verdict in report.verdicts:
-        for fix in verdict.remediation:
-            key = (fix.where, tuple(fix.steps))
-            if key in seen:
-                continue
-            seen.add(key)
-            lines.append(f"  [{fix.layer}] {fix.where}:")
-            lines += [f"      {step}" for step in fix.steps]
-            lines.append(f"      (source: {fix.source})")
-    return lines
+def render_verdict(verdict: Verdict, *, width: int = VERBOSE_WIDTH, colour: bool = False) -> str:
+    """One scenario's verdict in full (``nestprobe check``)."""
+    return finish(verdict_detail(verdict, width), colour)
 
 
-def _option_lines(report: Report) -> list[str]:
-    """Changes for other goals than the verdicts' own: never presented as fixes."""
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    lines: list[str] = []
-    for verdict in report.verdicts:
-        for option in verdict.options:
-            key = (option.where, tuple(option.steps))
-            if key in seen:
-                continue
-            seen.add(key)
-            lines += _wrap(f"- {option.goal}; [{option.layer}] {option.where}:", "  ", "    ")
-            lines += [f"      {step}" for step in option.steps]
-    return lines
-
-
-def _caveat_lines(report: Report) -> list[str]:
-    seen: list[str] = []
-    for verdict in report.verdicts:
-        if verdict.status in ("supported", "evaluation-only", "unsupported"):
-            seen += [c for c in verdict.caveats if c not in seen]
-    return [line for c in seen for line in _wrap(f"- {c}", "  ", "    ")]
+def _fact_lines(report: Report) -> list[Line]:
+    a = report.assessment
+    snap = report.snapshot
+    hv, virt, nest, cpu, env = (a.hypervisor, a.virtualization, a.nesting, a.cpu, a.environment)
+    e = escape
+    out = [Line("Facts:", "bold")]
+    brand = f" {e(cpu.brand)}" if cpu.brand else ""
+    out.append(Line(f"  CPU            {e(cpu.vendor or 'unknown')}{brand}"))
+    if hv.detected:
+        who = hv.product or hv.vendor or "unknown"
+        extra = f", partition {hv.partition}" if hv.partition and hv.partition not in who else ""
+        cloud = f", cloud {hv.cloud}" if hv.cloud else ""
+        itype = f" ({hv.instance_type})" if hv.instance_type else ""
+        out.append(Line(e(f"  Hypervisor     {who}{extra}{cloud}{itype}")))
+    else:
+        out.append(Line("  Hypervisor     none visible"))
+    out += [Line(f'    {iface.base:#010x}  "{e(iface.signature)}" max {iface.max_leaf:#x}'
+                 f" -> {e(iface.vendor_id or 'unknown')}") for iface in hv.interfaces]
+    out.append(Line(f"  VT-x / AMD-V   vmx {_yesno(virt.vmx)}, svm {_yesno(virt.svm)}, "
+                    f"exposed {_yesno(virt.exposed)}, SLAT {_yesno(virt.slat)}"))
+    pvm = " (software nesting only: PVM-enabled guests)" if virt.software_nesting_only else ""
+    out.append(Line(f"  Can host VMs   {_yesno(virt.can_host_vms)}{pvm}"))
+    if virt.kvm_device is not None:
+        backend = f", backend {e(virt.kvm_backend)}" if virt.kvm_backend else ""
+        out.append(Line(f"  /dev/kvm       {e(virt.kvm_device)}{backend}"))
+    level = "unknown" if nest.level is None else str(nest.level)
+    likely = f", likely {nest.likely}" if nest.likely is not None else ""
+    out.append(Line(f"  Nesting level  {level} (at least {nest.at_least}{likely}; "
+                    f"confidence {nest.confidence})"))
+    if snap.latency is not None:
+        lat = snap.latency
+        ns = lat.ns(lat.cpuid_ticks)
+        shown = f" = {ns:,.0f} ns" if ns is not None else ""
+        out.append(Line(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{shown} "
+                        f"(median {lat.median_ticks:,.0f})"))
+    if env.windows is not None:
+        out.append(Line(e(f"  Windows        {_windows_line(env.windows)}")))
+    bits = [b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b]
+    if bits:
+        out.append(Line(e(f"  Environment    {', '.join(bits)}")))
+    return out
 
 
 def _windows_line(w: WindowsFacts) -> str:
@@ -213,88 +569,44 @@ def _windows_line(w: WindowsFacts) -> str:
     return "; ".join(parts)
 
 
-def render_text(report: Report) -> str:
+def _all_evidence(report: Report, width: int) -> list[Line]:
     a = report.assessment
-    snap = report.snapshot
-    hv, virt, nest, cpu, env = (a.hypervisor, a.virtualization, a.nesting, a.cpu, a.environment)
-    summary = "  ".join(f"{v.scenario}: {v.status}" for v in report.verdicts)
-    out: list[str] = [f"nestprobe {VERSION} — can I nest here?", "", answer(report)]
-    out += [*_wrap(f"Verdicts: {summary}", "", "  "), ""]
-
-    fixes = _remediation_lines(report)
-    if fixes:
-        out += ["What to change, and where:", *fixes, ""]
-    out.append("Verdicts (Microsoft's nested-virtualization support matrix):")
-    previous: Verdict | None = None
-    for verdict in report.verdicts:
-        out += _verdict_block(verdict, previous)
-        out += _condition_summary(verdict)
-        previous = verdict
-    conditions = _all_conditions(report)
-    if conditions:
-        out += ["", "Conditions (what decided each, or where to confirm it):", *conditions]
-    options = _option_lines(report)
-    if options:
-        out += ["", "Options for other goals (nothing here needs changing for the verdicts above):",
-                *options]
-    caveats = _caveat_lines(report)
-    if caveats:
-        out += ["", "Caveats that apply:", *caveats]
-
-    out += ["", "Facts:"]
-    brand = f" {cpu.brand}" if cpu.brand else ""
-    out.append(f"  CPU            {cpu.vendor or 'unknown'}{brand}")
-    if hv.detected:
-        who = hv.product or hv.vendor or "unknown"
-        extra = f", partition {hv.partition}" if hv.partition and hv.partition not in who else ""
-        cloud = f", cloud {hv.cloud}" if hv.cloud else ""
-        itype = f" ({hv.instance_type})" if hv.instance_type else ""
-        out.append(f"  Hypervisor     {who}{extra}{cloud}{itype}")
-    else:
-        out.append("  Hypervisor     none visible")
-    for iface in hv.interfaces:
-        out.append(
-            f'    {iface.base:#010x}  "{iface.signature}" max {iface.max_leaf:#x}'
-            f" -> {iface.vendor_id or 'unknown'}"
-        )
-    out.append(
-        f"  VT-x / AMD-V   vmx {_yesno(virt.vmx)}, svm {_yesno(virt.svm)}, "
-        f"exposed {_yesno(virt.exposed)}, SLAT {_yesno(virt.slat)}"
-    )
-    pvm = " (software nesting only: PVM-enabled guests)" if virt.software_nesting_only else ""
-    out.append(f"  Can host VMs   {_yesno(virt.can_host_vms)}{pvm}")
-    if virt.kvm_device is not None:
-        backend = f", backend {virt.kvm_backend}" if virt.kvm_backend else ""
-        out.append(f"  /dev/kvm       {virt.kvm_device}{backend}")
-    level = "unknown" if nest.level is None else str(nest.level)
-    likely = f", likely {nest.likely}" if nest.likely is not None else ""
-    out.append(
-        f"  Nesting level  {level} (at least {nest.at_least}{likely}; confidence {nest.confidence})"
-    )
-    if snap.latency is not None:
-        lat = snap.latency
-        ns = f" = {lat.cpuid_ticks / lat.tsc_hz * 1e9:,.0f} ns" if lat.tsc_hz else ""
-        median = f"median {lat.median_ticks:,.0f}"
-        out.append(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{ns} ({median})")
-    if env.windows is not None:
-        out.append(f"  Windows        {_windows_line(env.windows)}")
-    if env.wsl or env.container or env.xen_domain:
-        bits = [
-            b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b
-        ]
-        out.append(f"  Environment    {', '.join(bits)}")
-
-    out += ["", "Evidence:"]
+    out = [Line("Evidence:", "bold")]
     for title, evidence in (
-        ("hypervisor", hv.evidence),
-        ("virtualization", virt.evidence),
-        ("nesting", nest.evidence),
-        ("environment", env.evidence),
+        ("hypervisor", a.hypervisor.evidence),
+        ("virtualization", a.virtualization.evidence),
+        ("nesting", a.nesting.evidence),
+        ("environment", a.environment.evidence),
     ):
         if evidence:
-            out.append(f"  {title}:")
-            out += _evidence_lines(evidence)
+            out.append(Line(f"  {title}:"))
+            out += _evidence_lines(evidence, width, "    ")
+    return out
+
+
+def _source_line(report: Report) -> Line:
+    snap = report.snapshot
     origin = snap.origin
-    source = "live probe" if origin.kind == "live" else f"dump {origin.path} ({origin.format})"
-    out += ["", f"Source: {source}; CPUID {snap.cpuid_status}, {len(snap.cpuid)} leaves."]
-    return "\n".join(out) + "\n"
+    if origin.kind == "live":
+        source = "live probe" + (f" on CPU {origin.cpu}" if origin.cpu else "")
+    else:
+        source = f"dump {origin.path} ({origin.format}, CPU {origin.cpu})"
+    return Line(escape(f"Source: {source}; CPUID {snap.cpuid_status}, {len(snap.cpuid)} leaves."))
+
+
+def render_verbose(report: Report, *, width: int = VERBOSE_WIDTH, colour: bool = False) -> str:
+    """Everything the text can show (``-v``): the JSON keeps the same and more."""
+    out = [Line(f"nestprobe {VERSION}: can I nest here?", "dim"), *answer_lines(report, width)]
+    out += [Line(""), Line("Verdicts (Microsoft's nested-virtualization support matrix):", "bold")]
+    for verdict in report.verdicts:
+        out += [Line("  " + line.text, line.style, line.span + 2 if line.span else 0)
+                for line in verdict_detail(verdict, width - 2)]
+    fixes = fix_lines(unique_fixes(report), width, sources=True)
+    if fixes:
+        out += [Line(""), *fixes]
+    options = fix_lines(unique_options(report), width, sources=True, title=OPTION_TITLE)
+    if options:
+        out += [Line(""), *options]
+    out += [Line(""), *_fact_lines(report), Line(""), *_all_evidence(report, width)]
+    out += [Line(""), _source_line(report)]
+    return finish(out, colour)

@@ -21,7 +21,7 @@ import re
 from typing import Any, Final, get_args
 
 from nestprobe.model.errors import DumpFormatError
-from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.latency import MODES, LatencyRecord
 from nestprobe.model.record import MISSING, fields
 from nestprobe.model.snapshot import (
     CpuidStatus,
@@ -58,7 +58,9 @@ MAX_INT_DIGITS = 4300
 _CPUID_STATES: Final = frozenset(get_args(CpuidStatus))
 _FILE_STATES: Final = frozenset(get_args(FileState))
 _KVM_STATES: Final = frozenset(get_args(KvmDeviceState))
-_HEX = r"0x([0-9a-fA-F]{1,8})"
+#: Exactly 8 digits, as both writers print them (``0x%08x``): a shorter value is a cut
+#: line (``edx=0x76482``), not a smaller number.
+_HEX = r"0x([0-9a-fA-F]{8})"
 _CPUID = re.compile(
     rf"^cpuid {_HEX} {_HEX} eax={_HEX} ebx={_HEX} ecx={_HEX} edx={_HEX}$"
 )
@@ -353,18 +355,31 @@ class _Reader:
             raise self.err(number, "one latency record")
         payload = line[len("latency ") :]
         try:
-            data = json.loads(payload)
+            data = json.loads(payload, parse_constant=_no_constant)
+        except _NonStandardNumberError as exc:
+            raise self.err(number, f"standard JSON numbers in the latency record ({exc})") from None
         except (ValueError, RecursionError):
             raise self.err(number, "latency {JSON object}") from None
         if not isinstance(data, dict):
             raise self.err(number, "latency {JSON object}")
         problem = _latency_problem(data)
+        if not problem and data.get("mode", MODES[0]) not in MODES:
+            problem = f"mode must be one of {', '.join(MODES)}"
         if problem:
             raise self.err(number, f"a LatencyRecord object ({problem})")
         try:
             self.latency = LatencyRecord.from_dict(data)
         except (KeyError, TypeError, ValueError) as exc:
             raise self.err(number, f"a LatencyRecord object ({exc})") from None
+
+
+class _NonStandardNumberError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` accepts NaN and Infinity, which RFC 8259 JSON does not have."""
+    raise _NonStandardNumberError(f"{name} is not a number")
 
 
 def _is_number(value: Any) -> bool:
@@ -445,7 +460,7 @@ def parse_dump(text: str, path: str = "<string>") -> Snapshot:
 def parse_dump_lines(dump: DumpText, cpu: int = 0) -> Snapshot:
     """Loader entry point: own dumps hold one CPU's view."""
     if cpu != 0:
-        raise dump.error(None, "cpu=0 (a nestprobe dump records one CPU's view)", f"cpu={cpu}")
+        raise dump.cpu_error(None, "cpu=0 (a nestprobe dump records one CPU's view)", f"cpu={cpu}")
     return _Reader(dump).read()
 
 

@@ -29,24 +29,37 @@ def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool
     return "ok", None, table, truncated
 
 
-def _measure(thorough: bool) -> LatencyRecord | None:
+def _measure(thorough: bool, cpu: int | None) -> LatencyRecord | None:
     from nestprobe.sources.latency import measure_latency
 
-    return measure_latency(thorough)
+    return measure_latency(thorough, cpu=cpu)
 
 
-def live_snapshot(*, timing: bool = True, thorough: bool = False) -> Snapshot:
+def live_snapshot(
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None
+) -> Snapshot:
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
-    ``thorough`` asks it for more samples.
+    ``thorough`` asks it for more samples. ``cpu`` runs the whole probe on that logical
+    CPU (CpuSelectionError when it cannot; TypeError/ValueError when it is no CPU number).
     """
+    if cpu is None:
+        return _snapshot(timing, thorough, None)
+    from nestprobe.sources.affinity import check_cpu, running_on
+
+    number = check_cpu(cpu)
+    with running_on(number):
+        return _snapshot(timing, thorough, number)
+
+
+def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
     from nestprobe.sources.osfacts import collect_os_facts, this_machine
 
     machine = this_machine()
     status, detail, table, truncated = _read_cpuid(machine)
     os_facts = collect_os_facts("/")
-    latency = _measure(thorough) if timing and status == "ok" else None
+    latency = _measure(thorough, cpu) if timing and status == "ok" else None
     return Snapshot(
         cpuid_status=status,
         cpuid=table,
@@ -54,5 +67,5 @@ def live_snapshot(*, timing: bool = True, thorough: bool = False) -> Snapshot:
         latency=latency,
         cpuid_detail=detail,
         truncated=truncated,
-        origin=Origin(kind="live"),
+        origin=Origin(kind="live", cpu=cpu or 0),
     )

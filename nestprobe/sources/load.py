@@ -7,9 +7,12 @@ file quotes AIDA64 lines, so it is recognised before AIDA64).
 
 from __future__ import annotations
 
-from nestprobe.model.errors import DumpFormatError
+import os
+
+from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources import dumpfile
+from nestprobe.sources.affinity import check_cpu
 from nestprobe.sources.importers import (
     aida64,
     coreinfo,
@@ -64,21 +67,40 @@ def detect_format(dump: DumpText) -> Importer:
     raise DumpFormatError(dump.path, line, f"a dump in a known format ({names})", found)
 
 
+def check_path(path: object) -> str:
+    """``path`` as a str (a str or an ``os.PathLike`` of str), else a TypeError."""
+    if isinstance(path, str):
+        return path
+    if isinstance(path, os.PathLike):
+        resolved = os.fspath(path)
+        if isinstance(resolved, str):
+            return resolved
+    raise TypeError(f"path must be a str or a path object, not {type(path).__name__}")
+
+
 def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0) -> Snapshot:
     """Like :func:`load_snapshot` for text already in memory."""
-    return _parse(DumpText.from_text(text, path), cpu)
+    return _parse(DumpText.from_text(text, path), check_cpu(cpu))
 
 
-def load_snapshot(path: str, *, cpu: int = 0) -> Snapshot:
+def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
     """The Snapshot of logical CPU ``cpu`` (default: the first) recorded in ``path``.
 
-    Raises :class:`DumpFormatError` (file, line, expected, found) for an unreadable,
-    oversized, binary or malformed file, an unknown format, or a CPU the file lacks.
+    ``path`` ``-`` reads standard input. Raises :class:`DumpFormatError` (file, line,
+    expected, found) for an unreadable, oversized, binary or malformed file, an unknown
+    format or a FIFO with no writer; :class:`CpuNotInDumpError` (a DumpFormatError) for a
+    well-formed file without that CPU; TypeError/ValueError for a ``cpu`` that is not a
+    CPU number (checked before anything is read).
     """
-    return _parse(read_dump_text(path), cpu)
+    number = check_cpu(cpu)
+    return _parse(read_dump_text(check_path(path)), number)
 
 
 def _parse(dump: DumpText, cpu: int) -> Snapshot:
-    if cpu < 0:
-        raise DumpFormatError(dump.path, None, "a CPU index >= 0", str(cpu))
-    return detect_format(dump).parse(dump, cpu)
+    importer = detect_format(dump)
+    try:
+        return importer.parse(dump, cpu)
+    except CpuNotInDumpError:
+        if cpu != 0:
+            importer.parse(dump, 0)  # a malformed file is reported as such, not as a CPU miss
+        raise

@@ -9,10 +9,9 @@ are bounded by :data:`MAX_DUMP_BYTES` (checked before reading) and
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Callable
 
-from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import (
     CpuidTable,
@@ -23,10 +22,10 @@ from nestprobe.model.snapshot import (
     Registers,
     Snapshot,
 )
+from nestprobe.sources.inputfile import MAX_INPUT_BYTES, STDIN, STDIN_LABEL, read_input
 
-#: The largest corpus dump is 181 KB (InstLatx64, 48 logical CPUs with prose); 8 MiB
-#: leaves room for a 1000-CPU report while keeping a bad path from eating memory.
-MAX_DUMP_BYTES = 8 << 20
+#: The input cap (the one reader, :mod:`nestprobe.sources.inputfile`, enforces it).
+MAX_DUMP_BYTES = MAX_INPUT_BYTES
 #: A CPUID range holds at most 256 leaves and real subleaf fans are small (0xD: 64);
 #: 4096 answers per CPU is far beyond any real machine and bounds a hostile file.
 MAX_LEAVES_PER_CPU = 4096
@@ -57,30 +56,14 @@ class DumpText(Record):
     def error(self, line: int | None, expected: str, found: str = "") -> DumpFormatError:
         return DumpFormatError(self.path, line, expected, found)
 
+    def cpu_error(self, line: int | None, expected: str, found: str) -> CpuNotInDumpError:
+        """The dump is fine but has no CPU by the number asked for (a usage error)."""
+        return CpuNotInDumpError(self.path, line, expected, found, quote=False)
+
 
 def read_bytes(path: str) -> bytes:
-    """The file's bytes, refusing directories, unreadable files and anything too big."""
-    try:
-        with open(path, "rb") as stream:
-            size = os.fstat(stream.fileno()).st_size
-            if size > MAX_DUMP_BYTES:
-                raise DumpFormatError(
-                    path, None, f"a dump of at most {MAX_DUMP_BYTES} bytes", f"{size} bytes"
-                )
-            # Read one byte past the limit: /proc-like files report size 0.
-            data = stream.read(MAX_DUMP_BYTES + 1)
-    except IsADirectoryError:
-        raise DumpFormatError(path, None, "a dump file", "a directory") from None
-    except OSError as exc:
-        if os.path.isdir(path):  # Windows refuses open() on a directory with EACCES
-            raise DumpFormatError(path, None, "a dump file", "a directory") from None
-        found = exc.strerror or type(exc).__name__
-        raise DumpFormatError(path, None, "a readable dump file", found) from None
-    if len(data) > MAX_DUMP_BYTES:
-        raise DumpFormatError(
-            path, None, f"a dump of at most {MAX_DUMP_BYTES} bytes", "a larger stream"
-        )
-    return data
+    """The file's bytes through the one bounded, never-blocking reader."""
+    return read_input(path, limit=MAX_DUMP_BYTES, what="a dump")
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -93,17 +76,25 @@ def decode_text(data: bytes, path: str) -> str:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1 if encoding != "utf-16" else None
-        bad = data[exc.start : exc.start + 8]
-        raise DumpFormatError(path, line, f"{encoding.upper()} text", repr(bad)) from None
+        bad = " ".join(f"0x{b:02x}" for b in data[exc.start : min(exc.end, exc.start + 4)])
+        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise DumpFormatError(
+            path, line, f"{name} text (a text dump)",
+            f"byte {bad} at offset {exc.start:,}, which is not {name} (a binary file?)",
+            quote=False,
+        ) from None
     if "\x00" in text:
         # Binary garbage decodes as UTF-8 surprisingly often; no text dump holds NUL.
         nul = text.index("\x00")
-        raise DumpFormatError(path, text.count("\n", 0, nul) + 1, "text without NUL bytes", "NUL")
+        raise DumpFormatError(path, text.count("\n", 0, nul) + 1, "text without NUL bytes",
+                              "a NUL byte (a binary file?)", quote=False)
     return text
 
 
 def read_dump_text(path: str) -> DumpText:
-    return DumpText.from_text(decode_text(read_bytes(path), path), path)
+    """The decoded text at ``path`` (``-``: standard input, shown as ``<stdin>``)."""
+    label = STDIN_LABEL if path == STDIN else path
+    return DumpText.from_text(decode_text(read_bytes(path), label), label)
 
 
 def parse_hex(dump: DumpText, line: int, token: str, what: str, limit: int = U32_MAX) -> int:
@@ -183,7 +174,7 @@ class CpuBlocks:
         block = self.blocks.get(cpu)
         if block is None:
             have = ", ".join(str(c) for c in sorted(self.blocks)[:16])
-            raise self._dump.error(None, f"CPU {cpu} (the dump has CPUs {have})", f"cpu={cpu}")
+            raise self._dump.cpu_error(None, f"CPU {cpu} (the dump has CPUs {have})", f"cpu={cpu}")
         if not block.leaves:
             raise self._dump.error(None, f"CPUID records for CPU {cpu}", "an empty block")
         return block.leaves

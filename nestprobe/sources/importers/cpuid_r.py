@@ -29,10 +29,15 @@ from nestprobe.sources.importers.common import (
 
 FORMAT = "cpuid-r"
 
-_HEX = r"0x([0-9a-fA-F]{1,8})"
+#: ``cpuid -r`` prints ``0x%08x 0x%02x: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x``
+#: (the format its converters copy too, e.g. autotest tp-qemu qemu/deps/cpuid/src/test.c):
+#: a leaf or register of another width is a cut or edited line (``edx=0x76482``), not a
+#: small value, and is refused.
+_HEX8 = r"0x([0-9a-fA-F]{8})"
+_SUBLEAF = r"0x([0-9a-fA-F]{2,8})"
 _RECORD = re.compile(
-    rf"^[ \t]*{_HEX}(?:[ \t]+{_HEX})?:[ \t]+eax={_HEX}[ \t]+ebx={_HEX}[ \t]+ecx={_HEX}"
-    rf"[ \t]+edx={_HEX}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
+    rf"^[ \t]*{_HEX8}(?:[ \t]+{_SUBLEAF})?:[ \t]+eax={_HEX8}[ \t]+ebx={_HEX8}[ \t]+ecx={_HEX8}"
+    rf"[ \t]+edx={_HEX8}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
 )
 _RECORD_START = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
 _CPU_HEADER = re.compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")

@@ -40,7 +40,9 @@ def sniff(dump: DumpText) -> bool:
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     if cpu != 0:
-        raise dump.error(None, "cpu=0 (the capture keeps the first processor block)", f"cpu={cpu}")
+        raise dump.cpu_error(
+            None, "cpu=0 (the capture keeps the first processor block)", f"cpu={cpu}"
+        )
     section: str | None = None
     first: int | None = None
     body: list[str] = []

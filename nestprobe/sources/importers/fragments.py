@@ -96,7 +96,7 @@ def parse_fragment(dump: DumpText, label: str) -> Snapshot:
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     if cpu != 0:
-        raise dump.error(
+        raise dump.cpu_error(
             None,
             "cpu=0: a fragments file holds blocks from different machines, not CPUs; "
             "select one with fragments.load_fragment(path, label)",

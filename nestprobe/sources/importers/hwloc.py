@@ -33,7 +33,7 @@ def sniff(dump: DumpText) -> bool:
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     if cpu != 0:
-        raise dump.error(None, "cpu=0 (a hwloc-gather-cpuid file holds one PU)", f"cpu={cpu}")
+        raise dump.cpu_error(None, "cpu=0 (a hwloc-gather-cpuid file holds one PU)", f"cpu={cpu}")
     leaves = LeafCollector(dump)
     for number, line in enumerate(dump.lines, start=1):
         if not line.strip() or line.startswith("#"):

@@ -37,7 +37,9 @@ def sniff(dump: DumpText) -> bool:
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     if cpu != 0:
-        raise dump.error(None, "cpu=0 (an IC Book Labs report holds one logical CPU)", f"cpu={cpu}")
+        raise dump.cpu_error(
+            None, "cpu=0 (an IC Book Labs report holds one logical CPU)", f"cpu={cpu}"
+        )
     leaves = LeafCollector(dump)
     state = "prose"  # prose -> header -> rows -> prose
     for number, line in enumerate(dump.lines, start=1):
