@@ -160,7 +160,7 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return ["report", *argv]
 
 
-def _contradiction(args: argparse.Namespace) -> str | None:
+def _contradiction(args: argparse.Namespace) -> str | None:  # noqa: PLR0911 (a case table, read top to bottom)
     """Options that cannot both be meant; None when the combination is coherent."""
     if getattr(args, "thorough", False) and getattr(args, "no_timing", False):
         return "--thorough measures longer and --no-timing measures nothing: choose one"
@@ -296,7 +296,7 @@ def _dispatch(args: argparse.Namespace, out: Console) -> int:
     return _run_report(args, out)
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:  # noqa: PLR0911 (a case table, read top to bottom)
     from nestprobe.output.console import Console, OutputError
 
     own_stdout = out is None

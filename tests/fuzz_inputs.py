@@ -45,7 +45,7 @@ def _fifo_writer(path: Path, data: bytes, linger_s: float = 0.1) -> threading.Th
 
 
 @contextmanager
-def made_input(kind: str, base: Path, data: bytes) -> Iterator[str | None]:
+def made_input(kind: str, base: Path, data: bytes) -> Iterator[str | None]:  # noqa: PLR0912, PLR0915 (a case table, read top to bottom)
     """The path of one ``kind`` of input holding ``data`` where it can; None where this
     platform cannot make that kind."""
     base.mkdir(parents=True, exist_ok=True)

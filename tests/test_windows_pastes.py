@@ -319,9 +319,15 @@ def test_sniffers_leave_the_register_dumps_alone() -> None:
 
 
 def test_pastes_are_read_in_place_not_copied() -> None:
+    """No project file carries a corpus header (build products and caches are not the project:
+    the Windows stage's wine prefix under build/ holds test temp files, and links to /)."""
     repo = Path(__file__).resolve().parent.parent
-    for path in repo.rglob("*.txt"):
-        assert "# SOURCE:" not in path.read_text(errors="replace")[:200], path
+    skip = {"build", "dist", ".lab-cache", ".git", ".venv"}
+    for top in repo.iterdir():
+        if top.name in skip or not top.is_dir():
+            continue
+        for path in top.rglob("*.txt"):
+            assert "# SOURCE:" not in path.read_text(errors="replace")[:200], path
 
 
 def test_a_paste_naming_no_cpu_vendor_says_vt_x_or_amd_v() -> None:

@@ -183,7 +183,7 @@ def _wsl(
     return False
 
 
-def _container(facts: OsFacts, evidence: list[Evidence]) -> str | None:
+def _container(facts: OsFacts, evidence: list[Evidence]) -> str | None:  # noqa: PLR0911, PLR0912 (a case table, read top to bottom)
     for path in MANAGER_FILES:
         name = _first_word(facts.text(path))
         if name:

@@ -241,7 +241,7 @@ def _xen_owned(ctx: _Context) -> Evidence | None:
     return None
 
 
-def _exposure(ctx: _Context, ev: list[Evidence]) -> bool | None:
+def _exposure(ctx: _Context, ev: list[Evidence]) -> bool | None:  # noqa: PLR0911 (a case table, read top to bottom)
     vmx, svm_bit = ctx.bits.vmx, ctx.bits.svm
     if (owned := _xen_owned(ctx)) is not None:
         ev.append(owned)

@@ -106,7 +106,7 @@ def _cpuid_unavailable(snapshot: Snapshot) -> Evidence | None:
 # --------------------------------------------------------------------------- CPU
 
 
-def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
+def assess_cpu(snapshot: Snapshot) -> CpuIdentity:  # noqa: PLR0912 (a case table, read top to bottom)
     """Vendor, brand, family/model, and what the cited tables say about this CPU."""
     table = snapshot.cpuid
     ev: list[Evidence] = []

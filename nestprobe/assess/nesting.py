@@ -118,7 +118,7 @@ def _timing(
     return call, timing_evidence(record, call)
 
 
-def assess_nesting(
+def assess_nesting(  # noqa: PLR0911 (a case table, read top to bottom)
     snapshot: Snapshot, hypervisor: HypervisorFacts, environment: Environment | None = None,
 ) -> Nesting:
     """The nesting level of the OS that took ``snapshot``, with evidence."""

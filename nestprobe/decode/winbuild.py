@@ -103,7 +103,7 @@ def release_name(build: int | None, server: bool | None) -> str | None:
     return f"Windows (build {build})"
 
 
-def edition_of_id(edition_id: str | None) -> Edition:
+def edition_of_id(edition_id: str | None) -> Edition:  # noqa: PLR0911 (a case table, read top to bottom)
     """The edition family of a CurrentVersion ``EditionID`` value.
 
     Core* is Home (Core, CoreN, CoreSingleLanguage, CoreCountrySpecific); Professional*
@@ -129,7 +129,7 @@ def edition_of_id(edition_id: str | None) -> Edition:
     return "other"
 
 
-def edition_of_caption(caption: str | None) -> Edition:
+def edition_of_caption(caption: str | None) -> Edition:  # noqa: PLR0911 (a case table, read top to bottom)
     """The edition family of a product name as systeminfo/msinfo32 print it
     ("Microsoft Windows 10 Home", "Microsoft Windows Server 2022 Datacenter")."""
     if not caption:

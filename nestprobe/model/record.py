@@ -79,7 +79,7 @@ class FrozenMap(dict[_K, _V]):
         return f"FrozenMap({dict.__repr__(self)})"
 
 
-def freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:  # noqa: PLR0911 (a case table, read top to bottom)
     """``value`` with every dict, list, set and bytearray inside made immutable.
 
     Subclasses count (an ``OrderedDict`` or ``defaultdict`` becomes a FrozenMap), so no
@@ -184,7 +184,7 @@ class Record(metaclass=_RecordMeta):
     __record_fields__: ClassVar[tuple[Field, ...]] = ()
     __record_key__: ClassVar[Callable[[Any], tuple[object, ...]]]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
         specs = self.__record_fields__
         if specs and hasattr(self, specs[0].name):
             # Calling __init__ again would rewrite the slots of a record others share.

@@ -98,7 +98,7 @@ def answer(report: Report) -> str:
     return escape(_answer(report))
 
 
-def _answer(report: Report) -> str:
+def _answer(report: Report) -> str:  # noqa: PLR0911, PLR0912 (a case table, read top to bottom)
     snap = report.snapshot
     a = report.assessment
     hv, virt, nest, env = a.hypervisor, a.virtualization, a.nesting, a.environment

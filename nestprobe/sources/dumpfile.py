@@ -249,7 +249,7 @@ class _Reader:
 
     # -- header
 
-    def _header(self, number: int, key: str, cursor: _Cursor) -> None:
+    def _header(self, number: int, key: str, cursor: _Cursor) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
         if self.in_records:
             raise self.err(number, f"'{key}' in the header, before the first record")
         if key in self.header:

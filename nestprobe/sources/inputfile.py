@@ -58,7 +58,7 @@ def describe_os_error(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _kind(mode: int) -> str:
+def _kind(mode: int) -> str:  # noqa: PLR0911 (a case table, read top to bottom)
     if stat.S_ISREG(mode):
         return "file"
     if stat.S_ISFIFO(mode):

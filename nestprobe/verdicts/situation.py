@@ -257,7 +257,7 @@ def _place(a: Assessment) -> Place:
     return "bare-metal" if a.nesting.level == 0 else "unseen"
 
 
-def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:
+def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:  # noqa: PLR0911 (a case table, read top to bottom)
     vendor = a.hypervisor.vendor
     if place == "emulator":
         # QEMU TCG shows a signature; an OS-level x86 emulator (Windows on Arm) shows none.

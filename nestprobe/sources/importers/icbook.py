@@ -35,7 +35,7 @@ def sniff(dump: DumpText) -> bool:
     return any(_TABLE_HEADER.match(line) for line in dump.lines[:200])
 
 
-def parse(dump: DumpText, cpu: int) -> Snapshot:
+def parse(dump: DumpText, cpu: int) -> Snapshot:  # noqa: PLR0912 (a case table, read top to bottom)
     if cpu != 0:
         raise dump.cpu_error(
             None, "cpu=0 (an IC Book Labs report holds one logical CPU)", f"cpu={cpu}"

@@ -48,7 +48,7 @@ def sniff(dump: DumpText) -> bool:
     return "<cpuid" in head and ("<processor" in head or "<register" in head)
 
 
-def parse(dump: DumpText, cpu: int) -> Snapshot:
+def parse(dump: DumpText, cpu: int) -> Snapshot:  # noqa: PLR0912 (a case table, read top to bottom)
     text = "\n".join(dump.lines)
     blocks = CpuBlocks(dump)
     current: LeafCollector | None = None
