@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -297,10 +298,19 @@ def test_exit_rows_match_the_codes() -> None:
             assert getattr(contract, names[code]) == code
 
 
+#: Rows whose check is written in POSIX terms; the promise holds on Windows by other tests.
+POSIX_ONLY_ROWS = {
+    "encoding": "the check decodes its children as POSIX locales do (not verified under wine)",
+    "escaped": "Windows file names cannot hold the control characters this check writes",
+}
+
+
 @pytest.mark.parametrize("row", sorted(CHECKS))
 def test_contract_row(row: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
                       monkeypatch: pytest.MonkeyPatch, corpus_dumps: Path) -> None:
     check = CHECKS[row]
+    if sys.platform == "win32" and row in POSIX_ONLY_ROWS:
+        pytest.skip(POSIX_ONLY_ROWS[row])
     if "monkeypatch" in check.__code__.co_varnames[: check.__code__.co_argcount]:
         check(capsys, tmp_path, monkeypatch)
     else:
