@@ -273,29 +273,25 @@ def condition_lines(items: Sequence[OpenCondition], width: int, *, short: bool) 
 # ------------------------------------------------------------------ step 4: what to change
 
 
-def unique_fixes(report: Report) -> list[Remediation]:
+def _unique(changes: Iterable[Remediation]) -> list[Remediation]:
+    """Each change once (same place, same steps), in first-seen order."""
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    fixes: list[Remediation] = []
-    for verdict in report.verdicts:
-        for fix in verdict.remediation:
-            key = (fix.where, tuple(fix.steps))
-            if key not in seen:
-                seen.add(key)
-                fixes.append(fix)
-    return fixes
+    out: list[Remediation] = []
+    for change in changes:
+        key = (change.where, tuple(change.steps))
+        if key not in seen:
+            seen.add(key)
+            out.append(change)
+    return out
+
+
+def unique_fixes(report: Report) -> list[Remediation]:
+    return _unique(fix for verdict in report.verdicts for fix in verdict.remediation)
 
 
 def unique_options(report: Report) -> list[Remediation]:
     """Every verdict's options (changes for other goals), each once."""
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    options: list[Remediation] = []
-    for verdict in report.verdicts:
-        for option in verdict.options:
-            key = (option.where, tuple(option.steps))
-            if key not in seen:
-                seen.add(key)
-                options.append(option)
-    return options
+    return _unique(option for verdict in report.verdicts for option in verdict.options)
 
 
 FIX_TITLE = "What to change, and where:"
