@@ -1,5 +1,7 @@
 """Where the cold CLI's time goes: importing the report path, and how much of that is
-creating dataclasses (each frozen dataclass execs its generated methods at import).
+creating dataclasses (each frozen dataclass execs its generated methods at import). Since the
+model became Records (nestprobe/model/record.py) the report path creates none; the script
+keeps counting so a dataclass that creeps back shows here.
 
 Usage: python bench/import_cost.py [--runs 9]
 Figures only; each run is a fresh interpreter, medians over the runs.

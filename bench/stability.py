@@ -13,13 +13,14 @@ import collections
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import PY, table
+
+from nestprobe.model.record import replace
 
 BUSY = "while True: pass"
 
