@@ -15,10 +15,10 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any, NamedTuple
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
+from nestprobe.model.typeshim import Any, NamedTuple
 
 FAULTING_DETAIL = (
     "CPUID faults in this process (arch_prctl(ARCH_GET_CPUID) returned 0, "

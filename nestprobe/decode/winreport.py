@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from nestprobe.decode import winpaths
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
@@ -37,7 +38,7 @@ TOOLS = ("coreinfo", "systeminfo", "get-computerinfo", "msinfo32")
 
 #: The sentence that replaces the requirement list, per language seen (HVREQ; pt-BR from
 #: public systeminfo outputs; zh-TW from Microsoft's translation).
-HYPERVISOR_DETECTED = re.compile(
+HYPERVISOR_DETECTED = lazy_compile(
     r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor", re.IGNORECASE)
 
 #: Printed values -> meaning. Coreinfo prints * / -; the others Yes/No (pt-BR Sim/Não) or
@@ -70,10 +71,10 @@ LIST_LINES = tuple(p for key in ("vm_monitor", "firmware", "slat") for p in PATH
 #: Where the "hypervisor detected" sentence is recorded.
 SENTENCE_PATHS = (REQUIREMENTS, "msinfo32:Hyper-V")
 
-_SIGNATURE = re.compile(
+_SIGNATURE = lazy_compile(
     r"^(?:Intel64|AMD64|EM64T|x86|ARM64)\s+Family\s+(\d+)\s+Model\s+(\d+)\s+Stepping\s+(\d+)"
     r",?\s+(\w+)")
-_BUILD = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
+_BUILD = lazy_compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
 
 
 class Reported(Record):

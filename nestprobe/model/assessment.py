@@ -9,10 +9,10 @@ are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.record import Record, field
+from nestprobe.model.typeshim import Literal
 
 #: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
 #: CPUID leaves): this OS is its root partition or a guest, and the evidence cannot tell.

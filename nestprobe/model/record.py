@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from operator import attrgetter
-from typing import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
+
+from nestprobe.model.typeshim import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
 
 __all__ = ["MISSING", "FrozenMap", "Record", "field", "fields", "replace"]
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from nestprobe.model.safetext import escape
+from nestprobe.model.typeshim import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nestprobe.model.report import Report

@@ -18,10 +18,10 @@ is ``absent``, access denied is ``unreadable``; a service key that exists is ``d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
 
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import FileFact
+from nestprobe.model.typeshim import Literal, Protocol
 
 #: Registry value types (winnt.h) and how their data is written as text.
 REG_SZ = 1

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
 
 from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record, field, fields
+from nestprobe.model.typeshim import Literal
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.winsituation import (
     PASTE_HYPERVISOR,
@@ -109,7 +110,7 @@ AZURE_SIZES: tuple[SizeRow, ...] = (
 )
 
 #: AWS: virtual types nest only on 8th-generation Intel (C8i/M8i/R8i, flex and d variants).
-AWS_NESTED_FAMILIES = re.compile(r"^(c8i|m8i|r8i)(d|-flex)?\.")
+AWS_NESTED_FAMILIES = lazy_compile(r"^(c8i|m8i|r8i)(d|-flex)?\.")
 
 
 def azure_size(instance_type: str | None) -> AzureSize:
@@ -215,7 +216,7 @@ _EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
 
 #: DMI firmware strings (bios_vendor "SeaBIOS" ...) identify a platform, but quoted in a
 #: "no VT-x" verdict they read as "fix your BIOS": keep them out of reasons.
-_FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+_FIRMWARE_WORDS = lazy_compile(r"bios|uefi|firmware", re.IGNORECASE)
 
 
 def _parts(a: Assessment) -> Mapping[str, tuple[Evidence, ...]]:

@@ -8,10 +8,10 @@ BCD store). Rules and the Windows remediation rows (verdicts/windows.py) match o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, NamedTuple, cast, get_args
 
 from nestprobe.decode import winbuild, winpaths
 from nestprobe.model.assessment import WindowsFacts
+from nestprobe.model.typeshim import Literal, NamedTuple, cast, get_args
 
 WinEdition = Literal["home", "pro", "education", "enterprise", "server", "azure-local", "other",
                      "unknown", "n/a"]

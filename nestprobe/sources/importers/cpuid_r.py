@@ -15,8 +15,7 @@ header, blank, or a ``#`` comment.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -35,12 +34,12 @@ FORMAT = "cpuid-r"
 #: small value, and is refused.
 _HEX8 = r"0x([0-9a-fA-F]{8})"
 _SUBLEAF = r"0x([0-9a-fA-F]{2,8})"
-_RECORD = re.compile(
+_RECORD = lazy_compile(
     rf"^[ \t]*{_HEX8}(?:[ \t]+{_SUBLEAF})?:[ \t]+eax={_HEX8}[ \t]+ebx={_HEX8}[ \t]+ecx={_HEX8}"
     rf"[ \t]+edx={_HEX8}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
 )
-_RECORD_START = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
-_CPU_HEADER = re.compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
+_RECORD_START = lazy_compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
+_CPU_HEADER = lazy_compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
 
 
 def sniff(dump: DumpText) -> bool:

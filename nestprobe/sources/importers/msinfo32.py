@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer
 from nestprobe.sources.importers.winpaste import machine_of, only_cpu_zero, paste_snapshot
@@ -37,7 +38,7 @@ ITEMS = (
     "Hyper-V - Data Execution Protection",
 )
 _ORDER = sorted(ITEMS, key=len, reverse=True)
-SENTENCE = re.compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
+SENTENCE = lazy_compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
 
 
 def _row(line: str) -> tuple[str, str] | None:

@@ -14,8 +14,7 @@ newline) and ``systeminfo:Hyper-V Requirements/<English item>`` = Yes/No as prin
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer
 from nestprobe.sources.importers.winpaste import machine_of, only_cpu_zero, paste_snapshot
@@ -91,7 +90,7 @@ REQUIREMENT_ITEMS: dict[str, str] = {
 _LABELS: dict[str, str] = {**{label: label for label in ENGLISH}, **ALIASES}
 #: Longest first, so "Fabricante do sistema operacional" wins over "Fabricante do sistema".
 _ORDER = sorted(_LABELS, key=len, reverse=True)
-_ITEM = re.compile(r"^\**\s*(?P<name>[^:*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\**\s*$")
+_ITEM = lazy_compile(r"^\**\s*(?P<name>[^:*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\**\s*$")
 
 
 def _label(line: str) -> tuple[str, str] | None:
