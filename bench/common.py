@@ -83,6 +83,25 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
     return made
 
 
+#: Set in a script re-run by :func:`run_in_clean_env`: the venv it runs in.
+CLEAN_MARK = "NESTPROBE_BENCH_CLEAN_VENV"
+
+
+def run_in_clean_env(script: str, argv: Sequence[str], venv: str | None = None) -> None:
+    """Re-run ``script`` under a clean install's interpreter (in-process benchmarks),
+    unless this already is that run. Prints the environment first. Never returns when it
+    re-runs."""
+    if os.environ.get(CLEAN_MARK):
+        return
+    clean = clean_env(venv)
+    print(describe(clean), flush=True)
+    print(flush=True)
+    child = clean_child_env()
+    child[CLEAN_MARK] = str(clean.root)
+    # the bench directory is the script's own (sys.path[0]); the checkout is not on the path
+    os.execve(clean.python, [clean.python, script, *argv], child)
+
+
 def describe(clean: CleanEnv) -> str:
     """What was measured, on what: printed above every table."""
     site = subprocess.run([made_py := clean.python, "-c",

@@ -231,11 +231,13 @@ def _parts(a: Assessment) -> Mapping[str, tuple[Evidence, ...]]:
 
 def _evidence(a: Assessment) -> dict[str, tuple[Evidence, ...]]:
     parts = _parts(a)
+    # each part's pool without firmware words, filtered once (not once per name: ~30x)
+    plain = {part: tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+             for part, pool in parts.items()}
     out: dict[str, tuple[Evidence, ...]] = {}
     for name, (part, prefixes) in _EVIDENCE_FOR.items():
-        pool = parts[part]
-        if name != "firmware_disabled":  # firmware evidence is the point of that verdict only
-            pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+        # firmware evidence is the point of that verdict only
+        pool = parts[part] if name == "firmware_disabled" else plain[part]
         chosen = tuple(e for e in pool if e.source.startswith(prefixes)) if prefixes else pool
         out[name] = chosen or pool
     return out
