@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> str:
         f"({len(snap.cpuid)} recorded); the OS facts' bare system calls "
         f"({len(WATCHED_PATHS)} paths{', /dev/kvm with KVM_CREATE_VM' if kvm else ''}) "
         f"take {floor_os:.2f} ms; quick timing adds {timing_cpuids} CPUIDs and "
-        f"{sleeps_ms:.1f} ms of sleeps. Times in ms, median (min–max) of {args.rounds}, every call alternated round by round.\n\n"
+        f"{sleeps_ms:.1f} ms of sleeps. Times in ms, median (min–max) of {args.rounds}, "
+        "every call alternated round by round.\n\n"
         + table(["call", "ms", "floor ms", "ratio", f"target ≤ {TARGET:g}x"], rows)
         + f"\n\nLoad average at the end: {load()}\n"
     )
