@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from nestprobe.decode import hyperv
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface
-from nestprobe.model.assessment import HyperVFacts, Partition
+from nestprobe.model.assessment import HyperVFacts
 from nestprobe.model.evidence import Evidence, cpuid_source
+from nestprobe.model.facts import Partition
 from nestprobe.model.snapshot import CpuidTable
 
 MICROSOFT_SIGNATURE = b"Microsoft Hv"
