@@ -31,6 +31,7 @@ from nestprobe.verdicts.conditions import (
     ConditionRow,
     Outcome,
 )
+from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
@@ -142,4 +143,5 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))
+    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
+                    headline=decide_headline(assessment, situation))
