@@ -6,10 +6,11 @@ depends on who the hypervisor is), and carries the evidence it was decided from.
 
 from __future__ import annotations
 
+from nestprobe.assess.cpu import assess_cpu
 from nestprobe.assess.environment import assess_environment
 from nestprobe.assess.facts import decide_facts
 from nestprobe.assess.hwvirt import assess_virtualization
-from nestprobe.assess.identity import assess_cpu, assess_hypervisor
+from nestprobe.assess.hypervisor import assess_hypervisor
 from nestprobe.assess.nesting import assess_nesting
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.snapshot import Snapshot

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, get_args
 
-from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
+from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode import winbuild, winpaths
 from nestprobe.model.assessment import (
     Assessment,

@@ -122,16 +122,10 @@ def _dom0(report: Report) -> str:
 
 
 def _dom0_nested(report: Report) -> str:
-    below = _below(report)
-    return (f"No: this OS is Xen's dom0, and Xen itself runs on {below}; Xen owns VT-x/AMD-V "
-            "here, so KVM cannot load; VMs run through Xen's toolstack (xl), nested inside "
-            f"{below}.")
-
-
-def _below(report: Report) -> str:
-    hv = report.assessment.hypervisor
-    other = next((v for v in hv.alternatives if v != "xen"), None)
-    return other or "another hypervisor"
+    xen = report.assessment.hypervisor.product or "Xen on another hypervisor"
+    return (f"No: this OS is Xen's dom0, and Xen itself is nested ({xen}); Xen owns "
+            "VT-x/AMD-V here, so KVM cannot load, and VMs run through Xen's toolstack (xl), "
+            "one level deeper than Xen.")
 
 
 def _xen_pv(report: Report) -> str:
