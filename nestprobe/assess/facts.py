@@ -211,6 +211,25 @@ def _hyperv_facts(hv: HypervisorFacts) -> tuple[Fact[int | None], Fact[Any]]:
     return Fact(hyperv.build, build), Fact(hv.partition, privileges)
 
 
+def _by_claim(part: tuple[Evidence, ...], *words: str) -> tuple[Evidence, ...]:
+    """The observations whose claim names one of ``words`` (what they are about)."""
+    return tuple(e for e in part if any(w in e.claim for w in words))
+
+
+def _claimed(cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
+             env: Environment) -> dict[str, Fact[Any]]:
+    """Facts whose witnesses are the observations about them, whatever their source."""
+    hyperv = hv.hyperv.evidence if hv.hyperv is not None else ()
+    return {
+        "ept_npt": Fact(virt.slat, _by_claim(virt.evidence, "SLAT", "EPT", "NPT")),
+        "feature_mask": Fact(cpu.feature_mask,
+                             _by_claim(cpu.evidence, "features hypervisors hide")),
+        "wsl_kernel": Fact(env.wsl, _by_claim(env.evidence, "WSL")),
+        "hyperv_version": Fact(hv.hyperv.version if hv.hyperv is not None else None,
+                               _by_claim(hyperv, "version")),
+    }
+
+
 def _product_name(env: Environment, hv: HypervisorFacts) -> Fact[str | None]:
     return Fact(env.dmi.get("product_name"),
                 tuple(e for e in hv.evidence if e.source.endswith("product_name")))
@@ -243,6 +262,9 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "host_build": host_build,
         "partition": partition,
         "product_name": _product_name(env, hv),
+        "emulated": Fact(hv.emulated, parts.reasons("present")),
+        "hidden": Fact(hv.hidden, parts.exact("hypervisor", HIDDEN_WITNESSES)),
+        **_claimed(cpu, hv, virt, env),
         **_windows_facts(env.windows, parts),
     })
     return Facts(**facts)

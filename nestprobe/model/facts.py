@@ -41,6 +41,9 @@ class Facts(Record):
     hypervisor_absent: Fact[bool] = field(default_factory=lambda: Fact(False))
     partition: Fact[Partition | None] = field(default_factory=_none)  # Hyper-V's privileges
     host_build: Fact[int | None] = field(default_factory=_none)  # the Hyper-V host's build
+    hyperv_version: Fact[str | None] = field(default_factory=_none)  # 0x40000002 as text
+    emulated: Fact[bool] = field(default_factory=lambda: Fact(False))  # a CPU emulator
+    hidden: Fact[bool] = field(default_factory=lambda: Fact(False))  # one hides (witnesses)
     cloud: Fact[str | None] = field(default_factory=_none)
     instance_type: Fact[str | None] = field(default_factory=_none)  # as DMI's product names it
     product_name: Fact[str | None] = field(default_factory=_none)  # DMI product_name, any source
@@ -52,12 +55,18 @@ class Facts(Record):
     raw_cpuid: Fact[bool] = field(default_factory=lambda: Fact(False))  # leaf 1 was read
     exposed: Fact[bool | None] = field(default_factory=_none)
     slat: Fact[bool | None] = field(default_factory=_none)
+    #: The same value with every observation about EPT/NPT (the SLAT condition cites them).
+    ept_npt: Fact[bool | None] = field(default_factory=_none)
+    #: The co-masked features (decode/masks.py): "masked", "native", "mixed" or None.
+    feature_mask: Fact[str | None] = field(default_factory=_none)
     firmware_disabled: Fact[bool | None] = field(default_factory=_none)
     kvm: Fact[str | None] = field(default_factory=_none)  # KvmDevice state
     software_nesting: Fact[bool] = field(default_factory=lambda: Fact(False))  # PVM /dev/kvm
     # This OS.
     os: Fact[str] = field(default_factory=lambda: Fact("unknown"))
     wsl: Fact[bool | None] = field(default_factory=_none)
+    #: The same value with what the kernel release said about WSL (the WSL conditions).
+    wsl_kernel: Fact[bool | None] = field(default_factory=_none)
     container: Fact[str | None] = field(default_factory=_none)
     xen_domain: Fact[str | None] = field(default_factory=_none)  # dom0, domU
     xen_mode: Fact[str | None] = field(default_factory=_none)  # pv, pvh, hvm

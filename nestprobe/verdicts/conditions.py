@@ -238,8 +238,7 @@ def _never_visible(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.virtualization.evidence if "SLAT" in e.claim or "EPT" in e.claim
-               or "NPT" in e.claim)
+    ev = a.facts.ept_npt.evidence
     if a.virtualization.slat is True:
         return Outcome("met", ev, "second-level address translation is available")
     if a.virtualization.slat is False:
@@ -249,7 +248,7 @@ def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _no_hidden_hypervisor(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.cpu.evidence if "features hypervisors hide" in e.claim)
+    ev = a.facts.feature_mask.evidence
     if a.cpu.feature_mask == "native":
         return Outcome("met", ev, "the CPU shows the features hypervisors hide together with "
                                   "VT-x/AMD-V: real hardware")
@@ -281,7 +280,7 @@ def _windows_here(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.environment.evidence if "WSL" in e.claim)
+    ev = a.facts.wsl_kernel.evidence
     if a.environment.wsl is False:
         return Outcome("met", ev)
     return Outcome("unknown", ev)
@@ -289,7 +288,7 @@ def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _outer_is_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     hv = a.hypervisor
-    ev = tuple(e for e in (hv.hyperv.evidence if hv.hyperv else ()) if "version" in e.claim)
+    ev = a.facts.hyperv_version.evidence
     if hv.vendor == "microsoft" and hv.identified == "high":
         return Outcome("met", ev, "the version leaf carries Microsoft's build and service "
                                   "numbers")

@@ -63,11 +63,11 @@ def _special(a: Assessment, s: Situation) -> HeadlineCase | None:
     f = a.facts
     if (who := _who(a, s)) is not None:
         return who
-    if a.hypervisor.emulated:
+    if f.emulated.value:
         return "emulated-software" if f.exposed.value else "emulated"
     if f.firmware_disabled.value:
         return "locked-off" if f.present.value else "firmware-off"
-    if a.hypervisor.hidden and not f.exposed.value:
+    if f.hidden.value and not f.exposed.value:
         return "hidden"
     return None
 
@@ -93,9 +93,9 @@ _EVIDENCE: dict[HeadlineCase, Callable[[Assessment], tuple[Evidence, ...]]] = {
     "root-partition": lambda a: a.facts.partition.evidence,
     "locked-off": lambda a: a.facts.firmware_disabled.evidence,
     "firmware-off": lambda a: a.facts.firmware_disabled.evidence,
-    "hidden": lambda a: a.facts.present.evidence,
-    "emulated": lambda a: a.facts.present.evidence,
-    "emulated-software": lambda a: a.facts.present.evidence,
+    "hidden": lambda a: a.facts.hidden.evidence,
+    "emulated": lambda a: a.facts.emulated.evidence,
+    "emulated-software": lambda a: a.facts.emulated.evidence,
 }
 
 

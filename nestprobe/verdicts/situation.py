@@ -190,20 +190,20 @@ def _evidence(a: Assessment) -> dict[str, tuple[Evidence, ...]]:
 
 
 def _place(a: Assessment) -> Place:
-    hv = a.hypervisor
-    if hv.emulated:
+    f = a.facts
+    if f.emulated.value:
         return "emulator"
-    if hv.partition == "root":
+    if f.partition.value == "root":
         return "hyperv-root"
-    if hv.partition == "l1vh":
+    if f.partition.value == "l1vh":
         return "hyperv-l1vh"
-    if hv.partition == "root-or-guest":
+    if f.partition.value == "root-or-guest":
         return "root-or-guest"
-    if hv.detected or hv.hidden:
+    if f.present.value or f.hidden.value:
         return "vm"
     # No hypervisor visible. Only the nesting assessment can say it is really L0;
     # otherwise a hypervisor may be hiding (VirtualBox with paravirtualization "None").
-    return "bare-metal" if a.nesting.level == 0 else "unseen"
+    return "bare-metal" if f.level.value == 0 else "unseen"
 
 
 def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:  # noqa: PLR0911 (a case table, read top to bottom)
@@ -254,34 +254,33 @@ def _os(system: str) -> OsKind:
 
 def _xen_pv(a: Assessment) -> bool:
     """A Xen PV domU: Xen owns VT-x/AMD-V, the OS facts decide (assess/hwvirt.py)."""
-    return a.environment.xen_domain == "domU" and a.environment.xen_mode == "pv"
+    return a.facts.xen_domain.value == "domU" and a.facts.xen_mode.value == "pv"
 
 
 def situate(a: Assessment) -> Situation:
-    """Reduce an Assessment to the fields the matrix rules match on."""
+    """Reduce an Assessment to the fields the matrix rules match on (from its facts)."""
+    f = a.facts
     place = _place(a)
     outer, name = _outer(a, place)
-    virt = a.virtualization
-    hv = a.hypervisor
-    instance = hv.instance_type or ""
+    instance = f.instance_type.value or ""
     win = windows_part(a)
-    cloud: Cloud = CLOUDS.get(hv.cloud or "", "other" if hv.cloud else "none")
+    cloud: Cloud = CLOUDS.get(f.cloud.value or "", "other" if f.cloud.value else "none")
     return Situation(
         place=place,
         outer=outer,
         cloud=cloud,
-        cpu=CPU_VENDORS.get(a.cpu.vendor or "", "other"),
-        os=_os(a.environment.os),
-        exposed=virt.exposed,
-        slat=virt.slat,
-        firmware_disabled=bool(virt.firmware_disabled),
-        raw_cpuid=a.facts.raw_cpuid.value,
-        kvm=virt.kvm_device,
-        software_nesting=virt.software_nesting_only,
-        confidential=hv.confidential is not None and place in ("vm", "hyperv-l1vh"),
-        wsl=a.environment.wsl,
-        container=a.environment.container is not None,
-        xen_dom0=a.environment.xen_domain == "dom0",
+        cpu=CPU_VENDORS.get(f.cpu_vendor.value or "", "other"),
+        os=_os(f.os.value),
+        exposed=f.exposed.value,
+        slat=f.slat.value,
+        firmware_disabled=bool(f.firmware_disabled.value),
+        raw_cpuid=f.raw_cpuid.value,
+        kvm=f.kvm.value,
+        software_nesting=f.software_nesting.value,
+        confidential=f.confidential.value is not None and place in ("vm", "hyperv-l1vh"),
+        wsl=f.wsl.value,
+        container=f.container.value is not None,
+        xen_dom0=f.xen_domain.value == "dom0",
         xen_pv=_xen_pv(a),
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
