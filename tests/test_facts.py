@@ -78,3 +78,33 @@ def test_a_fact_narrows_its_evidence_by_kind() -> None:
     fact = Fact(True, (cpuid, kernel))
     assert fact.of_kind("cpuid") == (cpuid,)
     assert fact.of_kind("os-file", "cpuid") == (cpuid, kernel)
+
+
+#: Headline cases that name what this machine is, and the matrix rules (by id prefix) that
+#: decide the verdicts for that same case: the two must never disagree.
+SAME_CASE: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("dom0", "dom0-nested"): ("xen-dom0",),
+    ("xen-pv",): ("xen-pv",),
+    ("emulated", "emulated-software"): ("emulator",),
+    ("root-or-guest",): ("root-or-guest",),
+    ("root-partition",): ("hyperv-root",),
+}
+
+
+def headline_agrees_with_verdicts(report: Report) -> list[str]:
+    case = report.verdicts.headline.case
+    rules = [v.rule for v in report.verdicts]
+    wrong = []
+    for cases, prefixes in SAME_CASE.items():
+        ruled = [r.startswith(prefixes) for r in rules]
+        if case in cases and not all(ruled):
+            wrong.append(f"headline {case} but rules {rules}")
+        if case not in cases and any(ruled):
+            wrong.append(f"rules {rules} but headline {case}")
+    return wrong
+
+
+@pytest.mark.parametrize(("name", "make"), INPUTS, ids=[n for n, _ in INPUTS])
+def test_the_headline_and_the_verdicts_name_the_same_case(
+        name: str, make: Callable[[], Report]) -> None:
+    assert not headline_agrees_with_verdicts(make())

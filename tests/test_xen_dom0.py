@@ -80,3 +80,24 @@ def test_a_dom0_with_xen_s_own_signature_is_not_nested() -> None:
     assert report.assessment.hypervisor.alternatives == ()
     assert report.assessment.nesting.at_least == 0
     assert report.verdicts.headline.case == "dom0"
+
+
+def test_xen_on_an_emulated_cpu_is_told_as_the_verdicts_tell_it() -> None:
+    """QEMU TCG's signature below Xen: the CPU is emulated; the headline and every verdict
+    say so, and Xen is still the nearest hypervisor."""
+    from test_facts import headline_agrees_with_verdicts
+
+    report = _dom0("TCGTCGTCGTCG")
+    assert report.assessment.hypervisor.vendor == "xen"
+    assert report.verdicts.headline.case == "emulated"
+    assert not headline_agrees_with_verdicts(report)
+    answer = nestprobe.report_to_dict(report)["answer"]
+    assert "No other hypervisor" not in answer
+    assert "Xen, running on QEMU TCG" in answer
+
+
+@pytest.mark.parametrize("signature", ["KVMKVMKVM", "VMwareVMware", "XenVMMXenVMM", None])
+def test_every_dom0_headline_agrees_with_its_verdicts(signature: str | None) -> None:
+    from test_facts import headline_agrees_with_verdicts
+
+    assert not headline_agrees_with_verdicts(_dom0(signature))

@@ -1,10 +1,11 @@
 """The headline: which case this machine is, decided once, from the facts and the Situation.
 
 Read top to bottom; the first case that holds is the headline. output/answer.py renders
-it and decides nothing. The order: what a paste cannot tell, Xen (dom0, PV domU: Xen owns
-VT-x there whatever CPUID shows), CPUID unreadable, the Hyper-V root partition, a CPU
-emulator, VT-x switched off (by the outer hypervisor or the firmware), a hypervisor that
-hides itself, then whether VT-x/AMD-V reaches this OS.
+it and decides nothing. The order follows the matrix's (verdicts/matrix.py), so the
+headline and the verdicts name the same case: a CPU emulator (the Situation's place), what
+a paste cannot tell, Xen (dom0, PV domU: Xen owns VT-x there whatever CPUID shows), CPUID
+unreadable, the Hyper-V root partition, VT-x switched off (by the outer hypervisor or the
+firmware), a hypervisor that hides itself, then whether VT-x/AMD-V reaches this OS.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ def _xen(a: Assessment, s: Situation) -> HeadlineCase | None:
 
 
 def _who(a: Assessment, s: Situation) -> HeadlineCase | None:
-    """The cases where who runs this OS decides: a paste that cannot tell, Xen, CPUID
+    """The cases where what runs this OS decides, in the matrix's order: a CPU emulator
+    (whatever runs on it: the Situation's place), a paste that cannot tell, Xen, CPUID
     unreadable, the Hyper-V root partition."""
     f = a.facts
+    if s.place == "emulator":
+        return "emulated-software" if f.exposed.value else "emulated"
     if f.partition.value == "root-or-guest":
         return "root-or-guest"
     if (xen := _xen(a, s)) is not None:
@@ -63,8 +67,6 @@ def _special(a: Assessment, s: Situation) -> HeadlineCase | None:
     f = a.facts
     if (who := _who(a, s)) is not None:
         return who
-    if f.emulated.value:
-        return "emulated-software" if f.exposed.value else "emulated"
     if f.firmware_disabled.value:
         return "locked-off" if f.present.value else "firmware-off"
     if f.hidden.value and not f.exposed.value:
