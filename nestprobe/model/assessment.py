@@ -189,6 +189,8 @@ class Assessment(Record):
     environment: Environment
     nesting: Nesting
     #: The decided facts, each with its evidence (model/facts.py; assess/facts.py decides
-    #: them). Not a JSON key: the parts above are the report.
+    #: them from the parts above). Not a JSON key: the parts are the report. An Assessment
+    #: built by hand, or with a part replaced, gets them from ``assess.facts.with_facts``;
+    #: the default (nothing decided) is only its starting point.
     facts: Facts = field(default_factory=Facts)
 
