@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Any,
         ClassVar,
         Final,
+        Generic,
         Literal,
         NamedTuple,
         NoReturn,
@@ -34,6 +35,14 @@ else:
     from collections import namedtuple as _namedtuple
 
     Any = ClassVar = Final = NoReturn = TextIO = object
+
+    class Generic:
+        """A generic base at run time: ``Generic[T]`` is the class itself."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, _params):
+            return cls
 
     class Protocol:
         """A structural type's base at run time: a plain base class."""
@@ -98,6 +107,7 @@ __all__ = [
     "Any",
     "ClassVar",
     "Final",
+    "Generic",
     "Literal",
     "NamedTuple",
     "NoReturn",

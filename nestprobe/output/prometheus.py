@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from nestprobe.model.typeshim import Any
 
 #: (name, help). Gauges all; the order is the file's order.
 VERDICT = ("nestprobe_verdict",
