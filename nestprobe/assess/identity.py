@@ -65,6 +65,7 @@ from nestprobe.model.assessment import (
     HypervisorFacts,
     HypervisorInterface,
     MaskState,
+    Partition,
 )
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
@@ -377,7 +378,12 @@ def _without_signature(
     """Step 5: no signature, but the OS, DMI, the CPU name or the bit shows a VM."""
     if signals.xen:
         return _Choice("xen", "Xen", ())
-    if hit is not None and hit[2].vendor_id not in {"amazon", "google"}:
+    cloud_guest = (hit is not None and reported is not None and bool(reported.value)
+                   and hit[2].vendor_id in {"amazon", "google"}
+                   and not _metal(hit, dmi.read_dmi_sourced(snapshot.os)))
+    if hit is not None and (hit[2].vendor_id not in {"amazon", "google"} or cloud_guest):
+        # On a cloud, CPUID names the hypervisor (KVM, Xen, Nitro) and DMI only the cloud;
+        # a pasted Windows tool has no CPUID, so the cloud's DMI names whose guest this is.
         vendor = hit[2].vendor_id
         ev = [Evidence(f"DMI names {vendor} (no CPUID signature)", hit[0], hit[1])]
         if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
@@ -528,6 +534,37 @@ def _reported_evidence(reported: winreport.Reported) -> Evidence:
     return Evidence(claim, reported.source, reported.shown)
 
 
+def _metal(hit: DmiHit, read: Mapping[str, tuple[str, str]]) -> bool:
+    """An EC2 bare-metal instance (``m5.metal``): Amazon's DMI names, no hypervisor below."""
+    values = {key: value for key, (value, _) in read.items()}
+    instance = dmi.ec2_instance_type(values)
+    return hit[2].vendor_id == "amazon" and instance is not None and instance.endswith(".metal")
+
+
+def _paste_root(read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
+                reported: winreport.Reported | None, vendor: str | None) -> Evidence | None:
+    """A pasted Windows tool reports a hypervisor and the machine names physical hardware:
+    the Windows hypervisor runs on it, so this Windows is its root partition (a VM names its
+    hypervisor's virtual hardware: decode/dmi.py). None when either is missing."""
+    if reported is None or not reported.value or vendor != "unknown":
+        return None
+    values = {key: value for key, (value, _) in read.items()}
+    if hit is not None and not _metal(hit, read):
+        return None
+    found = dmi.physical(values) if hit is None else ("product_name", values["product_name"])
+    if found is None:
+        return None
+    key, value = found
+    model = values.get("product_name", "") if key == "sys_vendor" else ""
+    shown = f"{value} {model}".strip() if dmi.named(model) else value
+    return Evidence(
+        f"the machine names physical hardware ({shown}) and Windows reports a hypervisor: "
+        "the Windows hypervisor runs on this machine and this Windows is its root partition "
+        "(Hyper-V, WSL 2, Sandbox or VBS); DMI names are the firmware's own and can be "
+        "changed, so a VM set up to show physical names would read the same", read[key][1],
+        value)
+
+
 def _reported_vt(snapshot: Snapshot) -> bool:
     """A pasted tool shows VT-x/AMD-V reaching this OS (Coreinfo VMX/SVM *)."""
     readiness = winreport.read_readiness(snapshot.os)
@@ -547,6 +584,33 @@ def _cloud(read: Mapping[str, tuple[str, str]]) -> tuple[str | None, str | None,
                            + (" (bare metal)" if instance.endswith(".metal") else ""),
                            read["product_name"][1], instance))
     return rule.cloud, instance, ev
+
+
+def _partition(
+    snapshot: Snapshot, hv: HyperVFacts | None, choice: _Choice, *,
+    dmi_read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
+    reported: winreport.Reported | None,
+) -> tuple[Partition | None, str | None, list[Evidence]]:
+    """The partition (CPUID's Hyper-V view, or for a paste: DMI naming physical hardware
+    under a running hypervisor, else "root-or-guest") and the product it implies."""
+    partition = hv.partition if hv is not None else None
+    product = _product(choice, hv)
+    root_by_dmi = (_paste_root(dmi_read, hit, reported, choice.vendor)
+                   if partition is None and not _reported_vt(snapshot) else None)
+    if root_by_dmi is not None:
+        return ("root", "Microsoft Hyper-V (this Windows is the root partition on physical "
+                "hardware)", [root_by_dmi])
+    if (partition is None and reported is not None and reported.value
+            and choice.vendor == "unknown" and not _reported_vt(snapshot)):
+        # Only a Windows tool says so: inside any VM, and on a Windows host whose hypervisor
+        # runs (Hyper-V, WSL2, VBS), alike. The root hides VT-x: VT-x seen means a guest.
+        return ("root-or-guest",
+                "a hypervisor, with this Windows as its root partition or as its guest",
+                [Evidence(
+                    "a hypervisor is present: this Windows is either the root partition of its "
+                    "own hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this "
+                    "output cannot tell which", reported.source, reported.shown)])
+    return partition, product, []
 
 
 def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> HypervisorFacts:
@@ -607,18 +671,9 @@ def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> 
     if hv is not None:
         ev.extend(hv.evidence)
 
-    partition = hv.partition if hv is not None else None
-    product = _product(choice, hv)
-    if (partition is None and reported is not None and reported.value
-            and choice.vendor == "unknown" and not _reported_vt(snapshot)):
-        # Only a Windows tool says so: inside any VM, and on a Windows host whose hypervisor
-        # runs (Hyper-V, WSL2, VBS), alike. The root hides VT-x: VT-x seen means a guest.
-        partition = "root-or-guest"
-        product = "a hypervisor, with this Windows as its root partition or as its guest"
-        ev.append(Evidence(
-            "a hypervisor is present: this Windows is either the root partition of its own "
-            "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
-            "cannot tell which", reported.source, reported.shown))
+    partition, product, part_ev = _partition(snapshot, hv, choice, dmi_read=dmi_read, hit=hit,
+                                             reported=reported)
+    ev.extend(part_ev)
     if choice.vendor not in (None, "unknown") and product is None:
         product = choice.vendor
     if (pvm := _pvm_guest(snapshot, found)) is not None:

@@ -169,7 +169,9 @@ def assess_nesting(  # noqa: PLR0911 (a case table, read top to bottom)
             # TLFS: an "L2 Root" — Windows with Hyper-V inside a VM; its guests are level 2.
             return Nesting(level=1, at_least=1, likely=1, confidence="high",
                            evidence=tuple(evidence))
-        return Nesting(level=0, at_least=0, likely=0, confidence="high",
+        # Without the hypervisor's leaves (a paste), level 0 rests on DMI naming hardware.
+        sure: Confidence = "high" if hypervisor.hyperv is not None else "medium"
+        return Nesting(level=0, at_least=0, likely=0, confidence=sure,
                        evidence=tuple(evidence))
 
     at_least = 2 if nested is not None and nested[0] else 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
+from nestprobe.model.errors import CpuNotInDumpError
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources import dumpfile
 from nestprobe.sources.affinity import check_cpu
@@ -24,10 +24,11 @@ from nestprobe.sources.importers import (
     icbook,
     libcpuid,
     msinfo32,
+    refusal,
     rjcp_xml,
     systeminfo,
 )
-from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text
+from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text, unquote
 
 OWN_FORMAT = Importer(
     dumpfile.FORMAT, dumpfile.sniff, dumpfile.parse_dump_lines, "nestprobe dump format v1"
@@ -53,18 +54,13 @@ IMPORTERS: tuple[Importer, ...] = (
 
 
 def detect_format(dump: DumpText) -> Importer:
-    """The importer for ``dump``, or a DumpFormatError listing what is supported."""
+    """The importer for ``dump``, or a DumpFormatError saying what was recognised and what
+    to do (sources/importers/refusal.py)."""
     for importer in IMPORTERS:
         if importer.sniff(dump):
             return importer
     names = ", ".join(importer.name for importer in IMPORTERS)
-    first = next(
-        ((n, line.strip()) for n, line in enumerate(dump.lines, 1)
-         if line.strip() and not line.lstrip().startswith("#")),
-        None,
-    )
-    line, found = first if first is not None else (None, "no content")
-    raise DumpFormatError(dump.path, line, f"a dump in a known format ({names})", found)
+    raise refusal.refuse(dump, names)
 
 
 def check_path(path: object) -> str:
@@ -97,6 +93,7 @@ def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
 
 
 def _parse(dump: DumpText, cpu: int) -> Snapshot:
+    dump = unquote(dump)
     importer = detect_format(dump)
     try:
         return importer.parse(dump, cpu)
