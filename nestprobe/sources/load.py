@@ -18,6 +18,7 @@ from nestprobe.sources.importers import (
     coreinfo,
     cpuid_r,
     cpuinfo,
+    firecracker,
     fragments,
     getcomputerinfo,
     hwloc,
@@ -27,6 +28,7 @@ from nestprobe.sources.importers import (
     refusal,
     rjcp_xml,
     systeminfo,
+    tycho,
 )
 from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text, unquote
 
@@ -39,6 +41,8 @@ IMPORTERS: tuple[Importer, ...] = (
     OWN_FORMAT,
     fragments.IMPORTER,  # before aida64: it quotes AIDA64 lines from several machines
     cpuid_r.IMPORTER,
+    tycho.IMPORTER,  # before aida64: both start lines with "CPUID "
+    firecracker.IMPORTER,
     rjcp_xml.IMPORTER,
     icbook.IMPORTER,
     libcpuid.IMPORTER,

@@ -123,26 +123,31 @@ def parse_dec(dump: DumpText, line: int, token: str, what: str, limit: int) -> i
 class LeafCollector:
     """Leaves of one logical CPU, bounded; a repeated key must repeat the same answer."""
 
-    __slots__ = ("_dump", "leaves")
+    __slots__ = ("_dump", "_lines", "leaves")
 
     def __init__(self, dump: DumpText) -> None:
         self._dump = dump
         self.leaves: dict[LeafKey, Registers] = {}
+        self._lines: dict[LeafKey, int] = {}
 
     def add(self, line: int, leaf: int, subleaf: int, regs: Registers) -> None:
         key = (leaf, subleaf)
         old = self.leaves.get(key)
         if old is not None:
             if old != regs:
+                first = self._lines.get(key)
                 raise self._dump.error(
                     line,
-                    f"the same registers as the earlier CPUID {leaf:#x}/{subleaf:#x}",
+                    f"the same registers as the earlier CPUID {leaf:#x}/{subleaf:#x}"
+                    + (f" on line {first} (" + " ".join(f"{r:08x}" for r in old) + ")"
+                       if first else ""),
                     " ".join(f"{r:08x}" for r in regs),
                 )
             return
         if len(self.leaves) >= MAX_LEAVES_PER_CPU:
             raise self._dump.error(line, f"at most {MAX_LEAVES_PER_CPU} leaves per CPU")
         self.leaves[key] = regs
+        self._lines[key] = line
 
     def add_hex(
         self, line: int, leaf: str, subleaf: str | None, registers: tuple[str, str, str, str]
