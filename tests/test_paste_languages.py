@@ -275,6 +275,36 @@ def test_msinfo32_baseboard_is_a_dmi_fact() -> None:
     assert report.assessment.hypervisor.partition == "root"
 
 
+def test_msinfo32_hyperv_rows_in_another_language_are_read_by_their_order() -> None:
+    # SI-JA2: msinfo32 keeps "Hyper-V - " and the order; the words are SI-JA's.
+    items = ("VM モニター モード拡張機能", "第 2 レベル アドレス変換拡張機能",
+             "ファームウェアで仮想化が有効", "データ実行防止")
+    values = ("はい", "はい", "いいえ", "はい")
+    text = "".join(f"Hyper-V - {item}\t{value}\n" for item, value in zip(items, values,
+                                                                            strict=True))
+    files, said = read(text)
+    assert files["msinfo32:Hyper-V - Virtualization Enabled in Firmware"] == "いいえ"
+    assert "fixed order" in files["msinfo32:reading"]
+    assert said.startswith("No:")
+
+
+def test_msinfo32_sentence_in_german_is_a_hypervisor() -> None:
+    text = ("OS Name\tMicrosoft Windows 10 Pro\nEs wurde ein Hypervisor erkannt. Features, die "
+            "für Hyper-V erforderlich sind, werden nicht angezeigt.\n")
+    readiness = winreport.read_readiness(parse_snapshot(text).os)
+    assert readiness.hypervisor is not None
+    assert readiness.hypervisor.value is True
+
+
+@pytest.mark.parametrize(("caption", "edition"), [
+    ("Microsoft Windows 10 Professionnel", "pro"), ("Майкрософт Windows 10 Домашняя", "home"),
+    ("Microsoft Windows 10 家庭中文版", "home"), ("Microsoft Windows 10 Famille", "home")])
+def test_localized_edition_names(caption: str, edition: str) -> None:
+    from nestprobe.decode.winbuild import edition_of_caption
+
+    assert edition_of_caption(caption) == edition
+
+
 # ------------------------------------------------------------------ the property (Done when)
 
 _WRAPPERS = st.sampled_from([

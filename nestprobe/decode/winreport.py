@@ -78,6 +78,7 @@ _FALSE = frozenset(w for w, v in _MEANING.items() if not v)
 REQUIREMENTS = "systeminfo:Hyper-V Requirements"
 #: How the systeminfo importer read the labels (words of a language, or the layout).
 READING = "systeminfo:reading"
+MSINFO_READING = "msinfo32:reading"
 #: How a pasted file's bytes were read when not UTF-8 (sources/importers/textcodec.py).
 ENCODING = "paste:encoding"
 #: The requirements block held the hypervisor sentence (the importer knew it as one).
