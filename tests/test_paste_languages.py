@@ -80,16 +80,16 @@ def test_each_language_reads_every_row_and_its_no(code: str) -> None:
     assert "firmware" in said
 
 
-@pytest.mark.parametrize("code", ["fr", "es", "de", "nl", "ja", "ko", "pt-BR", "zh-TW"])
-def test_the_hypervisor_sentence_in_each_language_it_is_cited_for(code: str) -> None:
-    sentence = wp.language(code).sentences[0]
+@pytest.mark.parametrize(("code", "sentence"), [
+    (lang.code, sentence) for lang in winlang.LANGUAGES for sentence in lang.sentences])
+def test_the_hypervisor_sentence_in_each_language_it_is_cited_for(code: str,
+                                                                   sentence: str) -> None:
     text = (f"Hyper-V Requirements:      {sentence}.\n" if code not in FULL else
-            wp.localized(code, sentence=True))
-    files, said = read(text)
+            wp.systeminfo(wp.printed_labels(code), sentence=sentence + "."))
     readiness = winreport.read_readiness(parse_snapshot(text).os)
-    assert readiness.hypervisor is not None, files
-    assert readiness.hypervisor.value, files
-    assert said.startswith(("Yes:", "Cannot tell:"))
+    assert readiness.hypervisor is not None, code
+    assert readiness.hypervisor.value, code
+    assert read(text)[1].startswith(("Yes:", "Cannot tell:"))
 
 
 def _without(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
@@ -298,7 +298,8 @@ def test_msinfo32_sentence_in_german_is_a_hypervisor() -> None:
 
 @pytest.mark.parametrize(("caption", "edition"), [
     ("Microsoft Windows 10 Professionnel", "pro"), ("Майкрософт Windows 10 Домашняя", "home"),
-    ("Microsoft Windows 10 家庭中文版", "home"), ("Microsoft Windows 10 Famille", "home")])
+    ("Microsoft Windows 10 家庭中文版", "home"), ("Microsoft Windows 10 Famille", "home"),
+    ("Microsoft Windows 10 專業版", "pro")])
 def test_localized_edition_names(caption: str, edition: str) -> None:
     from nestprobe.decode.winbuild import edition_of_caption
 

@@ -148,7 +148,8 @@ def edition_of_caption(caption: str | None) -> Edition:  # noqa: PLR0911 (a case
         return "education"
     if "Enterprise" in words:
         return "enterprise"
-    if "Pro" in words or "Professional" in words or "Professionnel" in words:
+    # zh-TW "專業版" (SI-ZHTW).
+    if "Pro" in words or "Professional" in words or "Professionnel" in words or "專業版" in text:
         return "pro"
     return "other"
 

@@ -39,7 +39,7 @@ TOOLS = ("coreinfo", "systeminfo", "get-computerinfo", "msinfo32")
 #: public systeminfo outputs; zh-TW from Microsoft's translation; the others SI-<language>).
 #: The systeminfo importer also records the sentence under SENTENCE when it knows it is one.
 HYPERVISOR_DETECTED = re.compile(
-    r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor"
+    r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor|已偵測到 Hypervisor"
     r"|Un hyperviseur a été détecté|Se detectó un hipervisor|Es wurde ein Hypervisor erkannt"
     r"|Er is een hypervisor gedetecteerd|ハイパーバイザーが検出されました"
     r"|하이퍼바이저가 검색되었습니다", re.IGNORECASE)
@@ -67,7 +67,7 @@ YES_NO: tuple[Word, ...] = (
     Word("ja", True, "SI-DE; SI-NL"), Word("nein", False, "SI-DE"), Word("nee", False, "SI-NL"),
     Word("sí", True, "SI-ES"), Word("sì", True, "SI-IT"),
     Word("да", True, "SI-RU"), Word("нет", False, "SI-RU"),
-    Word("是", True, "SI-ZHCN"), Word("否", False, "SI-ZHCN"),
+    Word("是", True, "SI-ZHCN; SI-ZHTW"), Word("否", False, "SI-ZHCN; SI-ZHTW"),
     Word("はい", True, "SI-JA"), Word("いいえ", False, "SI-JA"),
     Word("예", True, "SI-KO2"), Word("아니요", False, "SI-KO2"), Word("아니오", False, "SI-KO2"),
 )
