@@ -122,6 +122,14 @@ def _split_at(line: str, column: int) -> tuple[str, str] | None:
     return None
 
 
+def _opens_block(lines: tuple[str, ...], index: int) -> bool:
+    """``lines[index]`` is ``Label: value`` with indented lines under it."""
+    line = lines[index]
+    following = lines[index + 1] if index + 1 < len(lines) else ""
+    return (":" in line and not line[:1].isspace() and following[:1].isspace()
+            and bool(following.strip()))
+
+
 def _runs(lines: tuple[str, ...], column: int) -> list[list[_Field]]:
     """Runs of consecutive fields (a field line, then its indented continuations); anything
     else (a blank line, a prompt, prose, a fence) ends a run."""
@@ -132,6 +140,11 @@ def _runs(lines: tuple[str, ...], column: int) -> list[list[_Field]]:
             current.append(line.strip())
             continue
         split = _split_at(line, column) if line.strip() and not line[:1].isspace() else None
+        if split is None and current is not None and _opens_block(lines, index):
+            # A label not padded to the column, with indented lines under it: the
+            # Virtualization-based security block of newer builds, in any language.
+            label, _, value = line.partition(":")
+            split = (label.rstrip(), value.strip())
         if split is None:
             runs.append([])
             current = None
