@@ -120,6 +120,16 @@ def test_a_language_without_a_table_is_read_by_the_layout(
     assert said.startswith("No:")
 
 
+def test_typographic_apostrophes_as_windows_10_prints_them() -> None:
+    # SI-FR: "Nom de l’hôte", "Fabricant du système d’exploitation" (U+2019).
+    labels = {e: p.replace("'", "\u2019") for e, p in wp.printed_labels("fr").items()}
+    rows = {e: p.replace("'", "\u2019") for e, p in wp.printed_rows("fr").items()}
+    files, said = read(wp.systeminfo(labels, rows=rows, words=("Oui", "Non", "Oui", "Oui")))
+    assert files["systeminfo:Host Name"] == "TESTPC-01"
+    assert files[systeminfo.READING].startswith("labels in fr")
+    assert said.startswith("No:")
+
+
 def test_unknown_yes_no_words_stay_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     # Polish "Tak"/"Nie" are in no cited output nestprobe has: they must not count either way.
     _without(monkeypatch, "fr")
@@ -346,3 +356,14 @@ def test_any_wrapping_and_encoding_gives_the_bare_report(  # noqa: PLR0917 - hyp
     except UnicodeEncodeError:
         return  # this code page cannot hold this language: Windows would not write it so
     assert comparable(data) == comparable(bare)
+
+
+@settings(max_examples=30, deadline=None)
+@given(bare=st.sampled_from([wp.GET_COMPUTERINFO, wp.MSINFO32, wp.COREINFO]),
+       wrapper=_WRAPPERS, crlf=st.booleans(), encoding=_ENCODINGS)
+def test_the_other_windows_tools_wrapped_and_encoded_give_the_bare_report(
+        bare: str, wrapper: tuple[str, str], crlf: bool, encoding: str) -> None:
+    wrapped = wrapper[0] + bare + wrapper[1]
+    if crlf:
+        wrapped = wrapped.replace("\n", "\r\n")
+    assert comparable(wrapped.encode(encoding)) == comparable(bare)

@@ -118,3 +118,26 @@ def localized(code: str, *, words: tuple[str, str, str, str] | None = None,
     yes = words or ("Yes",) * 4
     return systeminfo(printed_labels(code), rows=printed_rows(code), words=yes,  # type: ignore[arg-type]
                       sentence=lang.sentences[0] + " ..." if sentence else None, values=values)
+
+
+#: Other tools' outputs in their documented layouts (docs/windows.md, the corpus README's
+#: "Output formats seen"), values invented: what the property test wraps besides systeminfo.
+GET_COMPUTERINFO = (
+    "HyperVisorPresent                                 : False\n"
+    "HyperVRequirementDataExecutionPreventionAvailable : True\n"
+    "HyperVRequirementSecondLevelAddressTranslation    : True\n"
+    "HyperVRequirementVirtualizationFirmwareEnabled    : False\n"
+    "HyperVRequirementVMMonitorModeExtensions          : True\n")
+MSINFO32 = (
+    "OS Name\tMicrosoft Windows 11 Pro\nVersion\t10.0.22631 Build 22631\n"
+    "System Manufacturer\tHP\nSystem Model\tHP EliteBook 840 G8\nSystem Type\tx64-based PC\n"
+    "Hyper-V - VM Monitor Mode Extensions\tYes\n"
+    "Hyper-V - Second Level Address Translation Extensions\tYes\n"
+    "Hyper-V - Virtualization Enabled in Firmware\tNo\n"
+    "Hyper-V - Data Execution Protection\tYes\n")
+COREINFO = (
+    "Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz\n"
+    "Intel64 Family 6 Model 142 Stepping 10, GenuineIntel\n"
+    "HYPERVISOR      -       Hypervisor is present\n"
+    "VMX             *       Supports Intel hardware-assisted virtualization\n"
+    "SVM             -       Supports AMD hardware-assisted virtualization\n")
