@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from nestprobe.decode import winpaths
+from nestprobe.model import oskeys
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
@@ -77,12 +78,12 @@ _FALSE = frozenset(w for w, v in _MEANING.items() if not v)
 
 REQUIREMENTS = "systeminfo:Hyper-V Requirements"
 #: How the systeminfo importer read the labels (words of a language, or the layout).
-READING = "systeminfo:reading"
-MSINFO_READING = "msinfo32:reading"
+READING = oskeys.SYSTEMINFO_READING
+MSINFO_READING = oskeys.MSINFO32_READING
 #: How a pasted file's bytes were read when not UTF-8 (sources/importers/textcodec.py).
-ENCODING = "paste:encoding"
+ENCODING = oskeys.PASTE_ENCODING
 #: The requirements block held the hypervisor sentence (the importer knew it as one).
-SENTENCE = f"{REQUIREMENTS}/hypervisor detected"
+SENTENCE = oskeys.SYSTEMINFO_SENTENCE
 
 #: Meaning -> where each tool prints it, first found wins.
 PATHS: dict[str, tuple[str, ...]] = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from nestprobe.model import oskeys
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import winlang
 from nestprobe.sources.importers.common import DumpText, Importer
@@ -43,7 +44,7 @@ ITEMS = (
 _ORDER = sorted(ITEMS, key=len, reverse=True)
 HYPERV_ROW = "Hyper-V - "
 SENTENCE = re.compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
-READING = PREFIX + "reading"
+READING = oskeys.MSINFO32_READING
 
 
 def _row(line: str) -> tuple[str, str] | None:

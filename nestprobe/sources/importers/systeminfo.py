@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 
+from nestprobe.model import oskeys
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import winlang
@@ -39,8 +40,8 @@ from nestprobe.sources.importers.winpaste import machine_of, only_cpu_zero, past
 FORMAT = "systeminfo"
 PREFIX = "systeminfo:"
 REQUIREMENTS = winlang.REQUIREMENTS
-READING = PREFIX + "reading"
-SENTENCE = f"{PREFIX}{REQUIREMENTS}/hypervisor detected"
+READING = oskeys.SYSTEMINFO_READING
+SENTENCE = oskeys.SYSTEMINFO_SENTENCE
 #: English labels as systeminfo prints them (Windows 10/11, Windows Server).
 ENGLISH = (*winlang.ORDER, winlang.VBS, REQUIREMENTS)
 

@@ -10,11 +10,12 @@ a paste with nothing it understands is a DumpFormatError.
 
 from __future__ import annotations
 
+from nestprobe.model import oskeys
 from nestprobe.model.snapshot import CpuidTable, FileFact, Origin, OsFacts, Snapshot
 from nestprobe.sources.importers.common import DEFAULT_MACHINE, DumpText
 
 #: How the pasted file's bytes were read, when not UTF-8 (sources/importers/textcodec.py).
-ENCODING = "paste:encoding"
+ENCODING = oskeys.PASTE_ENCODING
 #: systeminfo's / msinfo32's "System Type" -> machine (x64-based PC, ARM64-based PC, X86-based PC).
 SYSTEM_TYPES = {"x64": "x86_64", "arm64": "aarch64", "x86": "i686"}
 
