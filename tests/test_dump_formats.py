@@ -92,7 +92,9 @@ def test_wrappers_and_mail_quoting_change_nothing(fmt: str, wrap: tuple[str, str
     for _ in range(quote):
         text = "".join("> " + line for line in text.splitlines(keepends=True))
     if quote:
-        text = "On Mon, someone wrote:\n" + text
+        text = ("On Mon, someone wrote:\n" + text + "\nThanks, this is what I see on my host "
+                "too.\nIt fails the same way with every kernel I tried.\n-- \nA. Person\n"
+                "Some Company\nhttps://example.org/\n" * 3)
     if crlf:
         text = text.replace("\n", "\r\n")
     assert dict(parse_snapshot(text).cpuid.leaves) == LEAVES

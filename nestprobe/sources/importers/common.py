@@ -240,12 +240,12 @@ _QUOTE = "> "
 
 
 def unquote(dump: DumpText) -> DumpText:
-    """A dump quoted in a mail reply (``> `` before most lines, ``>> `` twice) without the
-    quoting, line numbers unchanged; any other text as it is."""
+    """A dump quoted in a mail reply (``> `` before its lines, ``>> `` twice) without the
+    quoting, line numbers unchanged; a reply's own prose around it stays as it is. Text with
+    fewer than three quoted lines is left alone."""
     for _ in range(4):  # nested replies
-        body = [line for line in dump.lines if line.strip()]
-        quoted = [line for line in body if line.startswith(">")]
-        if not body or len(quoted) * 2 < len(body):
+        quoted = [line for line in dump.lines if line.startswith(">")]
+        if len(quoted) < 3:
             return dump
         lines = tuple(line[2:] if line.startswith(_QUOTE) else
                       line[1:] if line.startswith(">") else line for line in dump.lines)
