@@ -45,8 +45,6 @@ SENTENCE = oskeys.SYSTEMINFO_SENTENCE
 #: English labels as systeminfo prints them (Windows 10/11, Windows Server).
 ENGLISH = (*winlang.ORDER, winlang.VBS, REQUIREMENTS)
 
-#: Longest first, so "Fabricante do sistema operacional" wins over "Fabricante do sistema".
-_ORDER = sorted(winlang.LABELS, key=len, reverse=True)
 _ITEM = re.compile(r"^\**\s*(?P<name>[^*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\**\s*$")
 #: What systeminfo prints in every language (LAYOUT anchors).
 _SYSTEM_TYPE = re.compile(r"^(?:x64|x86|X86|ARM64|ARM|Itanium)-based PC\b")
@@ -62,16 +60,19 @@ def width(text: str) -> int:
 
 
 def _match_label(line: str) -> tuple[str, str, str] | None:
-    """(English label, value, language) when ``line`` opens a field with a known label."""
-    text = line.strip().replace("\u2019", "'").replace("\u02bc", "'")
+    """(English label, value, language) when ``line`` opens a field with a known label: the
+    text before one of its first colons is a label of winlang.py (a label may hold a colon
+    itself: "Virtual Memory: Max Size")."""
     raw = line.strip()
-    for label in _ORDER:
-        if text.startswith(label):
-            rest = text[len(label):]
-            gap = len(rest) - len(rest.lstrip(" "))
-            if rest[gap:gap + 1] == ":":
-                english, language = winlang.LABELS[label]
-                return english, raw[len(label) + gap + 1:].strip(), language
+    start = 0
+    for _ in range(3):
+        colon = raw.find(":", start)
+        if colon <= 0:
+            return None
+        hit = winlang.LABELS.get(winlang.normalize(raw[:colon]))
+        if hit is not None:
+            return hit[0], raw[colon + 1:].strip(), hit[1]
+        start = colon + 1
     return None
 
 
@@ -254,7 +255,19 @@ def sniff(dump: DumpText) -> bool:
             if found[0] == REQUIREMENTS:
                 return True
             fields += 1
-    return fields >= 3 or read_layout(dump) is not None
+    return fields >= 3 or (_padded(dump) and read_layout(dump) is not None)
+
+
+_PADDED = re.compile(r"^\S[^:]{0,60}:\s{2,}\S")
+
+
+def _padded(dump: DumpText) -> bool:
+    """A cheap first look: the System Type value every language prints (``x64-based PC``)
+    and ``Label:`` lines padded with spaces, as systeminfo pads them. The layout is only
+    worked out for text that has both; other dumps pay next to nothing."""
+    if not any("-based PC" in line for line in dump.lines):
+        return False
+    return sum(1 for line in dump.lines[:400] if _PADDED.match(line)) >= _MIN_ALIGNED
 
 
 def _requirements(lines: list[str], by_place: bool) -> tuple[dict[str, str], str]:
