@@ -78,9 +78,11 @@ def check_path(path: object) -> str:
     raise TypeError(f"path must be a str or a path object, not {type(path).__name__}")
 
 
-def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0) -> Snapshot:
-    """Like :func:`load_snapshot` for text already in memory."""
-    return _parse(DumpText.from_text(text, path), check_cpu(cpu))
+def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0, encoding: str = "",
+                   encoding_how: str = "") -> Snapshot:
+    """Like :func:`load_snapshot` for text already in memory (``encoding``: how its bytes
+    were read, when they were: sources/importers/textcodec.py)."""
+    return _parse(DumpText.from_text(text, path, encoding, encoding_how), check_cpu(cpu))
 
 
 def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
