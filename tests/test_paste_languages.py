@@ -201,6 +201,31 @@ def test_code_pages_are_told_from_the_bytes_and_the_language(code: str, encoding
     assert said.startswith("No:")
 
 
+#: Filtered pastes (``systeminfo | findstr``) of the languages with partial tables, in the
+#: console code page Windows writes them in: the rows and words are the cited ones.
+CJK = [("ja", "cp932", "はい", "いいえ"), ("ko", "cp949", "예", "아니오"),
+       ("zh-TW", "cp950", "是", "否"), ("zh-CN", "cp936", "是", "否")]
+
+
+@pytest.mark.parametrize(("code", "encoding", "yes", "no"), CJK)
+def test_east_asian_code_pages(code: str, encoding: str, yes: str, no: str) -> None:
+    labels = wp.printed_labels(code)
+    rows = wp.printed_rows(code)
+    firmware = rows.get(winlang.ROWS[1])
+    assert firmware is not None
+    text = (f"{labels['System Type']}:           x64-based PC\n"
+            f"{labels[winlang.REQUIREMENTS]}:     {firmware}: {no}\n")
+    data = text.replace("\n", "\r\n").encode(encoding)
+    decoded = textcodec.decode(data)
+    assert decoded.encoding == encoding, decoded.how
+    files, _ = read(data)
+    assert files[REQ + "Virtualization Enabled In Firmware"] == no
+    assert files[winreport.ENCODING].startswith(encoding)
+    readiness = winreport.read_readiness(parse_snapshot(text).os)
+    assert readiness.firmware is not None
+    assert readiness.firmware.value is False
+
+
 @pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
 def test_unicode_encodings_with_and_without_bom(codec: str) -> None:
     text = wp.localized("ru", words=("Да", "Нет", "Да", "Да"))
