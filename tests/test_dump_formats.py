@@ -83,12 +83,18 @@ _WRAP = st.sampled_from([
 ])
 
 
+_PREFIX = st.sampled_from(["", "[   12.345678] ", "stdout: ", "2024-05-01T10:00:00Z host: "])
+
+
 @settings(max_examples=40, deadline=None)
 @given(fmt=st.sampled_from(sorted(FORMATS)), wrap=_WRAP, quote=st.integers(0, 2),
-       crlf=st.booleans())
-def test_wrappers_and_mail_quoting_change_nothing(fmt: str, wrap: tuple[str, str], quote: int,
-                                                  crlf: bool) -> None:
-    text = wrap[0] + FORMATS[fmt]() + wrap[1]
+       crlf=st.booleans(), prefix=_PREFIX)
+def test_wrappers_and_mail_quoting_change_nothing(
+        fmt: str, wrap: tuple[str, str], quote: int, crlf: bool, prefix: str) -> None:
+    body = FORMATS[fmt]()
+    if fmt != "firecracker":  # a log's prefix before every line of a line format
+        body = "".join(prefix + line for line in body.splitlines(keepends=True))
+    text = wrap[0] + body + wrap[1]
     for _ in range(quote):
         text = "".join("> " + line for line in text.splitlines(keepends=True))
     if quote:

@@ -29,10 +29,12 @@ from nestprobe.sources.importers.common import (
 FORMAT = "tycho-cpuid"
 
 _H8 = r"([0-9a-fA-F]{8})"
+#: A log's prefix before each line ("[ 12.3] ", "stdout: ") is allowed, as for cpuid -r.
+_PREFIX = r"^(?:.*?[\s\]|:>])?"
 _RECORD = re.compile(
-    rf"^\s*CPUID {_H8}:([0-9a-fA-F]{{2,8}}) = {_H8} {_H8} {_H8} {_H8}(?:\s*\|.*)?\s*$")
-_RECORD_START = re.compile(r"^\s*CPUID [0-9a-fA-F]{8}:[0-9a-fA-F]")
-_CPU_HEADER = re.compile(r"^\s*CPU ([0-9]{1,6}):\s*$")
+    rf"{_PREFIX}\s*CPUID {_H8}:([0-9a-fA-F]{{2,8}}) = {_H8} {_H8} {_H8} {_H8}(?:\s*\|.*)?\s*$")
+_RECORD_START = re.compile(rf"{_PREFIX}\s*CPUID [0-9a-fA-F]{{8}}:[0-9a-fA-F]")
+_CPU_HEADER = re.compile(rf"{_PREFIX}\s*CPU ([0-9]{{1,6}}):\s*$")
 
 
 def sniff(dump: DumpText) -> bool:
