@@ -10,7 +10,8 @@ subleaf 0. Firecracker fingerprints converted to this style append
 ``(flags=N)`` (KVM_CPUID_FLAG_*), which carries no register data and is dropped.
 Text around the records (a ``$ cpuid -1 -r`` echo, the tool's ``Disclaimer:`` line, a
 test harness's start/end markers, prose, markdown fences; a mail reply's ``> `` quoting is
-removed by load.py) is skipped, and so is a log's prefix before each line (``[ 12.3] ``); a line that starts like a record (``0x`` and hex digits)
+removed by load.py) is skipped, and so is a log's prefix before each line (``[ 12.3] ``);
+a line that starts like a record (``0x`` and hex digits)
 must be a whole one, so a cut record is refused, not dropped.
 """
 
