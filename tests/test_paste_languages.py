@@ -357,6 +357,7 @@ _WRAPPERS = st.sampled_from([
     ("C:\\>systeminfo\n", "\nC:\\>\n"),
     ("Here is my output, WSL still fails:\n\n```\n", "```\n\nAny idea?\n"),
     ("```text\n", "```\n"),
+    ("1. Run systeminfo:\n\n    ```\n", "    ```\n"),  # the paste indented in a list
 ])
 _ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp850", "cp1252",
                               "cp866", "cp1251", "cp936", "cp932", "cp949", "cp437", "cp852"])
@@ -372,7 +373,8 @@ def test_any_wrapping_and_encoding_gives_the_bare_report(  # noqa: PLR0917 - hyp
     if sentence and not wp.language(code).sentences:
         sentence = False
     bare = wp.localized(code, words=(yes, yes if firmware else no, yes, yes), sentence=sentence)
-    wrapped = wrapper[0] + bare + wrapper[1]
+    indent = "    " if wrapper[0].endswith("    ```\n") else ""
+    wrapped = wrapper[0] + "".join(indent + line for line in bare.splitlines(True)) + wrapper[1]
     if crlf:
         wrapped = wrapped.replace("\n", "\r\n")
     try:
@@ -387,7 +389,7 @@ def test_any_wrapping_and_encoding_gives_the_bare_report(  # noqa: PLR0917 - hyp
        wrapper=_WRAPPERS, crlf=st.booleans(), encoding=_ENCODINGS)
 def test_the_other_windows_tools_wrapped_and_encoded_give_the_bare_report(
         bare: str, wrapper: tuple[str, str], crlf: bool, encoding: str) -> None:
-    wrapped = wrapper[0] + bare + wrapper[1]
+    wrapped = wrapper[0] + bare + wrapper[1]  # (not indented: only systeminfo is read so)
     if crlf:
         wrapped = wrapped.replace("\n", "\r\n")
     assert comparable(wrapped.encode(encoding)) == comparable(bare)

@@ -50,6 +50,7 @@ _ITEM = re.compile(r"^\**\s*(?P<name>[^*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\*
 _SYSTEM_TYPE = re.compile(r"^(?:x64|x86|X86|ARM64|ARM|Itanium)-based PC\b")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+\b")
 _INDEXED = re.compile(r"^\[\d{2,3}\]\s*:")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: A layout needs this many fields lined up at one column before it is trusted.
 _MIN_ALIGNED = 12
 
@@ -138,7 +139,7 @@ def _runs(lines: tuple[str, ...], column: int) -> list[list[_Field]]:
     runs: list[list[tuple[int, str, list[str]]]] = [[]]
     current: list[str] | None = None
     for index, line in enumerate(lines):
-        if line[:1].isspace() and line.strip() and current is not None:
+        if line[:1].isspace() and line.strip() and current is not None and not _FENCE.match(line):
             current.append(line.strip())
             continue
         split = _split_at(line, column) if line.strip() and not line[:1].isspace() else None
@@ -178,7 +179,7 @@ class Layout(Record):
 def read_layout(dump: DumpText) -> Layout | None:
     """The systeminfo fields of ``dump`` by their fixed order, when the text is a whole
     output lined up at one value column and anchored (module docstring); else None."""
-    lines = dump.lines
+    lines = _dedent(dump.lines)
     column = _value_column(lines)
     if column is None:
         return None
@@ -204,6 +205,17 @@ def read_layout(dump: DumpText) -> Layout | None:
     if kind is not None:
         fields[REQUIREMENTS] = best[-1]
     return Layout(fields, kind)
+
+
+def _dedent(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The lines without the indentation a whole paste was given (a markdown list's code
+    block, a quoted mail): the smallest indentation of its padded ``Label:`` lines."""
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines
+               if _PADDED.match(line.lstrip(" "))]
+    cut = min(indents, default=0)
+    if not cut:
+        return lines
+    return tuple(line[cut:] if line[:cut].isspace() else line for line in lines)
 
 
 def _anchored(fields: dict[str, _Field]) -> bool:
@@ -238,7 +250,7 @@ def _labelled(dump: DumpText) -> tuple[dict[str, list[str]], Counter[str]]:
             current = fields.setdefault(label, []) if label not in fields else None
             if current is not None:
                 current.append(value)
-        elif current is not None and line[:1].isspace():
+        elif current is not None and line[:1].isspace() and not _FENCE.match(line):
             current.append(line.strip())  # a continuation line, indented under the value
         else:
             current = None  # a prompt, a command line, prose: the field has ended
