@@ -137,3 +137,10 @@ def test_a_cut_cpuid_r_record_is_refused_not_dropped() -> None:
     with pytest.raises(DumpFormatError) as info:
         parse_snapshot(text, "d")
     assert info.value.line == len(LEAVES) + 2
+
+
+def test_an_aarch64_firecracker_fingerprint_is_named() -> None:
+    text = json.dumps({"guest_cpu_config": {"kvm_capabilities": [], "reg_modifiers": [
+        {"addr": "0x603000000013c020", "bitmap": "0b" + "0" * 64}], "vcpu_features": []}})
+    with pytest.raises(DumpFormatError, match="aarch64 host"):
+        parse_snapshot(text, "arm.json")

@@ -9,7 +9,8 @@ words the :class:`DumpFormatError` after it:
    ``findstr``), so the fixed order cannot be counted either;
 2. Hyper-V requirement rows (``...: word`` under a label naming Hyper-V) in such a language;
 3. an msinfo32-style table (``Item<TAB>Value`` rows) with unknown items;
-4. lines of 8-digit hex words (a CPUID dump in a layout nestprobe does not read);
+4. lines of 8-digit hex words (a CPUID dump in a layout nestprobe does not read), and a
+   Firecracker template of an aarch64 host (ARM registers, no CPUID);
 5. otherwise: no line of a known format, naming the first line that is not a prompt, a
    command, a code fence or a comment.
 
@@ -39,7 +40,7 @@ def refuse(dump: DumpText, formats: str) -> DumpFormatError:
     coded = "" if not dump.encoding or dump.encoding.startswith("utf-8") else (
         f" (the file's bytes were read as {dump.encoding}: {dump.encoding_how}; if that is "
         "not the code page it was written in, save it as UTF-8 and try again)")
-    for recognise in (_listing, _hyperv_rows, _msinfo_table, _hex_dump):
+    for recognise in (_firecracker_arm, _listing, _hyperv_rows, _msinfo_table, _hex_dump):
         found = recognise(dump)
         if found is not None:
             line, what, todo = found
@@ -59,6 +60,16 @@ def refuse(dump: DumpText, formats: str) -> DumpFormatError:
     line, text = first
     return DumpFormatError(dump.path, line, f"a dump in a known format ({formats})",
                            text + coded, quote=not coded)
+
+
+def _firecracker_arm(dump: DumpText) -> tuple[int, str, str] | None:
+    head = "\n".join(dump.lines[:400])
+    if '"reg_modifiers"' not in head or '"cpuid_modifiers"' in head:
+        return None
+    return (1, "a Firecracker template or fingerprint of an aarch64 host (reg_modifiers: ARM "
+            "registers, no CPUID)",
+            "an x86 machine's CPUID (a Firecracker fingerprint of an x86_64 host has "
+            "cpuid_modifiers); nestprobe reads x86 CPUID only")
 
 
 def _listing(dump: DumpText) -> tuple[int, str, str] | None:
