@@ -18,6 +18,7 @@ line it takes, argparse must give the same namespace.
 
 from __future__ import annotations
 
+import ast
 import os
 import site
 import subprocess
@@ -151,3 +152,36 @@ if __name__ == "__main__":
     found = sorted(set(check_imports()) | set(check_imports(no_site=True)))
     ALLOWLIST.write_text(header + "".join(f"{m}\n" for m in found))
     print(f"wrote {ALLOWLIST}")
+
+
+def _import_time_compiles(tree: ast.AST) -> list[int]:
+    """Lines where ``re.compile(...)`` runs at import: outside every function body."""
+    lines: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return  # runs when called, not at import
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "compile" and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"):
+            lines.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return lines
+
+
+def test_no_regular_expression_is_compiled_at_import() -> None:
+    """Module-level patterns are ``lazy_compile`` (nestprobe/model/lazyre.py): compiled when
+    first used, so a run pays only for the patterns it reaches."""
+    package = REPO / "nestprobe"
+    if not package.is_dir():
+        pytest.skip("reads the source tree, which is not beside these tests")
+    found = {
+        str(path.relative_to(REPO)): lines
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "lazyre.py"
+        and (lines := _import_time_compiles(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert not found
