@@ -10,16 +10,35 @@ pattern is compiled (and cached by :mod:`re`) on the first of them.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator
+
+from nestprobe.model.typeshim import Any
 
 __all__ = ["LazyPattern", "lazy_compile"]
 
 
-class LazyPattern:
-    """A :class:`re.Pattern` made on first use; ``pattern`` and ``flags`` as given."""
+#: The pattern methods the code calls; after the first, each is the compiled pattern's own.
+_METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn")
 
-    __slots__ = ("_compiled", "flags", "pattern")
+
+class LazyPattern:
+    """A :class:`re.Pattern` made on first use; ``pattern`` and ``flags`` as given.
+
+    The method slots start empty: the first call of any goes through ``__getattr__``, which
+    compiles the pattern and fills every slot with the compiled pattern's bound method, so
+    later calls cost what ``re.Pattern``'s do (the importers call ``match`` ~100,000 times
+    over the corpus)."""
+
+    __slots__ = ("_compiled", "flags", "pattern", *_METHODS)
+
+    findall: Callable[..., list[Any]]
+    finditer: Callable[..., Iterator[re.Match[str]]]
+    fullmatch: Callable[..., re.Match[str] | None]
+    match: Callable[..., re.Match[str] | None]
+    search: Callable[..., re.Match[str] | None]
+    split: Callable[..., list[str | Any]]
+    sub: Callable[..., str]
+    subn: Callable[..., tuple[str, int]]
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.pattern = pattern
@@ -33,35 +52,13 @@ class LazyPattern:
             compiled = self._compiled = re.compile(self.pattern, self.flags)
         return compiled
 
-    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.compiled.match(string, pos, endpos)
-
-    def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize
-                  ) -> re.Match[str] | None:
-        return self.compiled.fullmatch(string, pos, endpos)
-
-    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize
-               ) -> re.Match[str] | None:
-        return self.compiled.search(string, pos, endpos)
-
-    def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[str]:
-        found: list[str] = self.compiled.findall(string, pos, endpos)
-        return found
-
-    def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize
-                 ) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(string, pos, endpos)
-
-    def split(self, string: str, maxsplit: int = 0) -> list[str | None]:
-        return self.compiled.split(string, maxsplit)
-
-    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str,
-            count: int = 0) -> str:
-        return self.compiled.sub(repl, string, count)
-
-    def subn(self, repl: str | Callable[[re.Match[str]], str], string: str,
-             count: int = 0) -> tuple[str, int]:
-        return self.compiled.subn(repl, string, count)
+    def __getattr__(self, name: str) -> Any:
+        if name not in _METHODS:
+            raise AttributeError(name)
+        compiled = self.compiled
+        for method in _METHODS:
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
 
     def __eq__(self, other: object) -> bool:  # as re.Pattern: same source, same flags
         if not isinstance(other, LazyPattern):
