@@ -118,6 +118,12 @@ for m in pkgutil.walk_packages(nestprobe.__path__, 'nestprobe.'):
     n += 1
 print('portable-stage: the bundled Python imports all', n, 'modules of nestprobe')
 "
+# The installer step of contrib/ with the real exe: this wine machine is blocked (exit 1).
+mkdir -p "$drive/contrib"
+sed 's/$/\r/' contrib/windows/installer/wsl2-prereq.cmd > "$drive/contrib/wsl2-prereq.cmd"
+NESTPROBE="$exe" DRYRUN=1 \
+    expect 1 "contrib wsl2-prereq.cmd with the zip's nestprobe.exe (blocked here)" \
+    cmd /c 'C:\contrib\wsl2-prereq.cmd'
 expect 0 "nestprobe-dump.exe /?" "C:\\portable\\$(basename "$zip" -win_amd64.zip)\\nestprobe-dump.exe" '/?'
 
 step "the MSI: install per machine, run from PATH, uninstall"
