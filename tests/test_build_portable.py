@@ -200,3 +200,55 @@ def test_launcher_without_python_says_so(launcher_dir: Path) -> None:
     done = run_windows(launcher_dir.parent.parent, "C:\\alone\\nestprobe.exe", "--version")
     assert done.returncode == 7  # the contract's internal error
     assert b"python\\python.exe is missing" in done.stderr
+
+
+# ---- signing with the organisation's own certificate ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A throw-away code-signing certificate: PFX, its password file, the CA (itself)."""
+    if shutil.which("openssl") is None or shutil.which("osslsigncode") is None:
+        unavailable("needs openssl and osslsigncode (apt-get install osslsigncode)")
+    where = tmp_path_factory.mktemp("cert")
+    key, cert, pfx, password = (where / n for n in ("k.pem", "c.pem", "c.pfx", "pass"))
+    password.write_text("test-only", encoding="ascii")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=nestprobe test signer", "-addext",
+                    "extendedKeyUsage=codeSigning", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=120)
+    subprocess.run(["openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert),
+                    "-out", str(pfx), "-passout", f"file:{password}"],
+                   check=True, capture_output=True, timeout=120)
+    return pfx, password, cert
+
+
+def test_sign_signs_the_unsigned_binaries(tool: ModuleType, tmp_path: Path,
+                                          certificate: tuple[Path, Path, Path]) -> None:
+    if MINGW_CC is None:
+        unavailable("needs mingw-w64")
+    pfx, password, cert = certificate
+    exe = tool.build_launcher(tmp_path / "nestprobe.exe")
+    (tmp_path / "notes.txt").write_text("not a binary", encoding="ascii")
+    assert tool.authenticode_size(exe) == 0
+    assert tool.authenticode_size(tmp_path / "notes.txt") is None
+    assert tool.unsigned_binaries(tmp_path) == [exe]
+    tool.sign(exe, pfx, password, None)
+    assert tool.authenticode_size(exe) > 0
+    assert tool.unsigned_binaries(tmp_path) == []
+    verify = subprocess.run(["osslsigncode", "verify", "-CAfile", str(cert), "-in", str(exe)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "nestprobe test signer" in verify.stdout
+
+
+def test_sign_signs_the_msi(tool: ModuleType, tmp_path: Path,
+                            certificate: tuple[Path, Path, Path]) -> None:
+    if shutil.which("wixl") is None:
+        unavailable("needs wixl (apt-get install wixl msitools)")
+    pfx, password, cert = certificate
+    msi = tool.build_msi(make_tree(tmp_path / "nestprobe-0.1.0"), tmp_path / "x.msi", tmp_path)
+    tool.sign(msi, pfx, password, None)
+    verify = subprocess.run(["osslsigncode", "verify", "-CAfile", str(cert), "-in", str(msi)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr

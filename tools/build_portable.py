@@ -27,6 +27,12 @@ database with ``msibuild`` (msitools): an Environment table row (``=-*PATH``, va
 ``[~];[INSTALLDIR]``: appended at install, its part removed at uninstall) and the standard
 WriteEnvironmentStrings / RemoveEnvironmentStrings actions.
 
+Unsigned, the build's own binaries (nestprobe.exe, nestprobe-dump.exe, _native.pyd) and
+cffi's _cffi_backend.pyd carry no Authenticode signature; CPython's files carry the PSF's.
+``--sign CERT.pfx`` signs every unsigned PE file of the folder and then the MSI with the
+organisation's own certificate (osslsigncode, Debian ``osslsigncode``; ``--sign-pass FILE``
+holds the PFX password, ``--timestamp URL`` an RFC 3161 time-stamping service).
+
 Needs mingw-w64 and make (the exes), wixl and msibuild (the MSI), pip (downloads).
 """
 
@@ -316,6 +322,39 @@ def build_msi(root: Path, out: Path, work: Path) -> Path:
     return out
 
 
+# ---- signing ----------------------------------------------------------------------------------
+
+
+def authenticode_size(path: Path) -> int | None:
+    """The size of a PE file's certificate table (0: unsigned), or None if not a PE file."""
+    data = path.read_bytes()
+    if data[:2] != b"MZ" or len(data) < 0x40:
+        return None
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    if data[pe:pe + 4] != b"PE\0\0":
+        return None
+    magic = int.from_bytes(data[pe + 24:pe + 26], "little")
+    directory = pe + 24 + (112 if magic == 0x20B else 96) + 8 * 4  # IMAGE_DIRECTORY_ENTRY_SECURITY
+    return int.from_bytes(data[directory + 4:directory + 8], "little")
+
+
+def unsigned_binaries(root: Path) -> list[Path]:
+    return [p for p in sorted(root.rglob("*"))
+            if p.suffix.lower() in (".exe", ".dll", ".pyd") and authenticode_size(p) == 0]
+
+
+def sign(path: Path, pfx: Path, password_file: Path | None, timestamp: str | None) -> None:
+    """Authenticode-sign ``path`` in place with osslsigncode (SHA-256)."""
+    signed = path.with_name(path.name + ".signed")
+    cmd = ["osslsigncode", "sign", "-pkcs12", str(pfx), "-h", "sha256", "-n", "nestprobe"]
+    if password_file is not None:
+        cmd += ["-readpass", str(password_file)]
+    if timestamp:
+        cmd += ["-ts", timestamp]
+    run([*cmd, "-in", str(path), "-out", str(signed)])
+    signed.replace(path)
+
+
 # ---- assembly ---------------------------------------------------------------------------------
 
 
@@ -357,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="nestprobe's cp311-abi3-win_amd64 wheel (default: build it with "
                         "tools/build_wheels.py win)")
     parser.add_argument("--no-msi", action="store_true", help="the zip only")
+    parser.add_argument("--sign", type=Path, default=None, metavar="CERT.pfx",
+                        help="sign the unsigned binaries and the MSI with this certificate")
+    parser.add_argument("--sign-pass", type=Path, default=None, metavar="FILE",
+                        help="the file holding the PFX's password")
+    parser.add_argument("--timestamp", default=None, metavar="URL",
+                        help="an RFC 3161 time-stamping service for the signatures")
     parser.add_argument("--python313", default=None,
                         help="a CPython 3.13 to compile lib's bytecode (default: python3.13 on "
                         "PATH, or pyenv's)")
@@ -365,10 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     dist.mkdir(parents=True, exist_ok=True)
     needed = [MINGW_CC, "make"] + ([] if args.no_msi else ["wixl", "msibuild"])
+    needed += ["osslsigncode"] if args.sign else []
     missing = [tool for tool in needed if shutil.which(tool) is None]
     if missing:
         raise SystemExit(f"missing {', '.join(missing)}: apt-get install gcc-mingw-w64-x86-64 "
-                         "make wixl msitools")
+                         "make wixl msitools osslsigncode")
     wheel = args.wheel
     if wheel is None:
         run([sys.executable, str(TOOLS / "build_wheels.py"), "win", "--dist", str(work / "wheel"),
@@ -378,12 +424,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=work) as scratch:
         root = assemble(wheel.resolve(), embed, Path(scratch),
                         args.python313 or find_python313())
+        if args.sign:
+            for binary in unsigned_binaries(root):
+                sign(binary, args.sign, args.sign_pass, args.timestamp)
+        unsigned = [p.relative_to(root).as_posix() for p in unsigned_binaries(root)]
+        print(f"unsigned binaries: {', '.join(unsigned) or 'none'}")
         stem = f"{root.name}-win_amd64"
         zip_path = dist / f"{stem}.zip"
         _zip_folder(root, zip_path)
         print(f"{zip_path} ({zip_path.stat().st_size} bytes)")
         if not args.no_msi:
             msi = build_msi(root, dist / f"{stem}.msi", Path(scratch))
+            if args.sign:
+                sign(msi, args.sign, args.sign_pass, args.timestamp)
             print(f"{msi} ({msi.stat().st_size} bytes)")
     return 0
 
