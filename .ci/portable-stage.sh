@@ -33,7 +33,10 @@ mkdir -p "$work"
 
 step "building the zip and the MSI (tools/build_portable.py)"
 rm -rf "$work/dist"
-"$PY" tools/build_portable.py --dist "$work/dist" --work "$work/build"
+# PORTABLE_WHEEL: a Windows wheel already built of this tree (.ci/run passes the Windows
+# stage's); without it the tool builds one (tools/build_wheels.py win).
+"$PY" tools/build_portable.py --dist "$work/dist" --work "$work/build" \
+    ${PORTABLE_WHEEL:+--wheel "$PORTABLE_WHEEL"}
 zip=$(ls "$work"/dist/nestprobe-*-win_amd64.zip)
 msi=$(ls "$work"/dist/nestprobe-*-win_amd64.msi)
 echo "portable-stage: $(basename "$zip") $(stat -c %s "$zip") bytes;" \

@@ -100,7 +100,7 @@ printf 'python313.zip\r\n.\r\nC:\\np\\site\r\nimport site\r\n' > "$np/python/pyt
     --implementation cp --only-binary=:all: --no-compile \
     "$wheel" pytest hypothesis "jsonschema<4.18" colorama
 
-cp -r tests csrc docs tools setup.py pyproject.toml README.md "$np/repo/"
+cp -r tests csrc docs tools contrib setup.py pyproject.toml README.md "$np/repo/"
 ln -sfn "$(cd ../shared && pwd)" "$np/shared"  # the corpus, read-only data
 
 # All three standard handles are pipes or /dev/null, whatever this script's own are.

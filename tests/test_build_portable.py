@@ -51,6 +51,8 @@ NEEDS_DROPPED = {
 def package_imports() -> set[str]:
     """Top-level names of every import in the package (functions and TYPE_CHECKING too)."""
     names: set[str] = set()
+    if not (REPO / "nestprobe").is_dir():  # e.g. the Windows stage tests an installed wheel
+        pytest.skip("reads the package's source, which is not beside these tests")
     for path in (REPO / "nestprobe").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
