@@ -1,9 +1,9 @@
 """contrib/windows: the Intune pair, the ConfigMgr discovery script, the PowerShell module and
 the installer steps (cmd and PowerShell).
 
-PowerShell cannot run here (its SDK is on NuGet only; Debian has no PowerShell; the
-tree-sitter language pack on PyPI downloads its grammars at run time). So each script is
-checked on what decides whether it works:
+PowerShell cannot run here (its SDK is on NuGet only, which this machine does not reach;
+Debian has no PowerShell; the tree-sitter language pack on PyPI downloads its grammars at
+run time). So each script is checked on what decides whether it works:
 
 - the JSON it reads: every script declares the fields it reads (``json: PATH TYPE`` lines
   in its help block); each one must exist with that type in real ``--json`` output of the
@@ -11,19 +11,25 @@ checked on what decides whether it works:
   every member access in the code on a JSON object must be declared (the field contract);
 - the steps it performs: the remediation scripts' action tables name real remediation or
   condition ids, and every Windows step is either performed or refused on purpose;
-- its syntax: a PowerShell tokenizer (comments, the four string kinds with sub-expressions,
-  here-strings, balanced brackets, no bash-isms, approved verbs);
+- its syntax: a PowerShell grammar (tree-sitter-powershell from npm, compiled here and
+  loaded with py-tree-sitter: no ERROR or missing node), and a tokenizer of our own
+  (comments, the four string kinds with sub-expressions, here-strings, balanced brackets,
+  no bash-isms, approved verbs, ASCII);
 - the batch file runs under wine's cmd.exe, each exit-code branch against a stand-in
   nestprobe.exe (.ci/portable-stage.sh runs it against the real one too).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -374,10 +380,68 @@ def test_module_manifest_exports_the_module_functions() -> None:
     module = (CONTRIB / "Nestprobe" / "Nestprobe.psm1").read_text(encoding="utf-8")
     exported = re.search(r"FunctionsToExport = @\((.*?)\)", manifest).group(1)
     names = set(re.findall(r"'([\w-]+)'", exported))
-    assert names == set(re.search(r"Export-ModuleMember -Function (.*)", module).group(1)
-                        .replace(" ", "").split(","))
+    listed = re.search(r"Export-ModuleMember -Function (.*)", module).group(1)
+    assert names == set(re.findall(r"'([\w-]+)'", listed))
     for name in names:
         assert re.search(rf"(?m)^function {name} \{{", module), name
+
+
+# ---- PowerShell syntax, by a PowerShell grammar ---------------------------------------------
+
+GRAMMAR = sorted((REPO / "build" / "ps-grammar").glob("tree-sitter-powershell-*.tgz"))
+
+
+@pytest.fixture(scope="module")
+def ps_parser(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """tree-sitter-powershell (tools/fetch_ps_grammar.sh fetches it from npm), compiled here
+    and loaded with py-tree-sitter. CI fetches it; elsewhere the test skips without it."""
+    if sys.platform == "win32":
+        pytest.skip("compiles the grammar on the Linux host")
+    try:
+        import tree_sitter
+    except ImportError:
+        tree_sitter = None
+    if tree_sitter is None or not GRAMMAR or shutil.which("cc") is None:
+        reason = "needs py-tree-sitter, cc and bash tools/fetch_ps_grammar.sh"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {reason}")
+        pytest.skip(reason)
+    where = tmp_path_factory.mktemp("ps-grammar")
+    with tarfile.open(GRAMMAR[-1]) as tar:
+        tar.extractall(where, filter="data")
+    src = where / "package" / "src"
+    library = where / "powershell.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", str(src), str(src / "parser.c"),
+                    str(src / "scanner.c"), "-o", str(library)], check=True, timeout=300)
+    lib = ctypes.CDLL(str(library))
+    lib.tree_sitter_powershell.restype = ctypes.c_void_p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Language(int): the C pointer
+        language = tree_sitter.Language(lib.tree_sitter_powershell())
+    return tree_sitter.Parser(language)
+
+
+def grammar_errors(parser: Any, text: bytes) -> list[str]:
+    errors: list[str] = []
+    stack = [parser.parse(text).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            row, column = node.start_point
+            errors.append(f"line {row + 1}:{column + 1}: {node.type} {node.text[:50]!r}")
+        stack.extend(node.children)
+    return errors
+
+
+@pytest.mark.parametrize("script", POWERSHELL, ids=rel)
+def test_powershell_parses_with_the_grammar(script: Path, ps_parser: Any) -> None:
+    assert grammar_errors(ps_parser, script.read_bytes()) == []
+
+
+@pytest.mark.parametrize("bad", [b"if ($a) { 'x' ", b"$x = @(1, 2", b'Write-Output "$($a.b"',
+                                 b"function Get-X { param([string]$a) $a "])
+def test_grammar_finds_broken_scripts(bad: bytes, ps_parser: Any) -> None:
+    assert grammar_errors(ps_parser, bad)
 
 
 # ---- the batch file under wine's cmd.exe -----------------------------------------------------

@@ -198,4 +198,4 @@ function Test-NestprobeScenario {
     }
 }
 
-Export-ModuleMember -Function Get-NestprobeReport, Test-NestprobeScenario
+Export-ModuleMember -Function 'Get-NestprobeReport', 'Test-NestprobeScenario'
