@@ -53,8 +53,8 @@ static const char HELP[] =
     " as a nestprobe dump on standard output." NL
     "It changes nothing and needs no administrator." NL NL
 #if defined(_WIN32)
-    "NESTPROBE-DUMP [--file C:\\path]..." NL
-    "NESTPROBE-DUMP --list-facts" NL NL
+    "nestprobe-dump [--file C:\\path]..." NL
+    "nestprobe-dump --list-facts" NL NL
     "  --file path    also record this file (C:\\..., C:/..., \\\\host\\share\\...)" NL
     "  --list-facts   list the pseudo-paths of the Windows facts it records" NL
     "  /?             show this help" NL NL

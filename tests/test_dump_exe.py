@@ -294,7 +294,7 @@ def test_exe_answers_help_like_a_windows_tool(exe: Path, drive_c: Path) -> None:
     (text,) = outputs  # one help, whichever way it was asked for
     assert "\r\n" in text
     assert "\n" not in text.replace("\r\n", "")
-    assert "NESTPROBE-DUMP --list-facts" in text
+    assert "nestprobe-dump --list-facts" in text
     assert "Exit codes: 0 written; 3 CPUID unavailable" in text
     assert not text.startswith("nestprobe-dump 1")  # no dump was written
     done = run_windows(drive_c.parent, "cmd", "/c", "C:\\np\\" + exe.name + " /?")
