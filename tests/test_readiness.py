@@ -206,3 +206,18 @@ def test_ready_means_nothing_left(corpus_dumps: Path) -> None:
                 assert ready.steps
                 assert not ready.pending
     assert seen == {"ready", "after-steps", "needs-confirmation", "not-supported"}
+
+
+def test_check_ready_prints_the_steps() -> None:
+    import io
+
+    out = io.StringIO()
+    path = WINDOWS / "win11-enterprise-baremetal-hypervisor-off.dump"
+    assert main(["check", "hyperv", "--ready", "--from", str(path)], out=out) == 9
+    text = out.getvalue()
+    assert "readiness: ready after steps in this OS (elevated, restart)" in text
+    assert "step do windows-hypervisor-launch [elevated, restart]" in text
+    assert "bcdedit /set hypervisorlaunchtype auto" in text
+    out = io.StringIO()
+    assert main(["check", "azure-local", "--ready", "--from", str(path)], out=out) == 10
+    assert "pending [person] validated-hardware (unknown)" in out.getvalue()

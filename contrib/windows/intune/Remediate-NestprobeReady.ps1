@@ -15,7 +15,9 @@
     Exit 1: something could not be done here; the line names it.
 
     Runs as SYSTEM (elevated), as Intune runs remediation scripts. Edit $Scenario to the
-    detection script's.
+    detection script's. For WSL it enables the inbox optional features; the WSL kernel and
+    a distribution come with the user's `wsl --install` or `wsl --update` after the restart,
+    which this script does not run (as SYSTEM, before the restart, it cannot).
 
     The JSON fields this script reads (checked by tests/test_contrib_windows.py):
     json: verdicts.*.status str
