@@ -102,6 +102,7 @@ QUICK_LINES = [
     ["check", "third-party", "--from", "dump.txt", "--cpu", "3", "--no-timing"],
     ["check", "hyperv", "--from=-", "--cpu=0", "-v"],
     ["check", "hyperv-containers", "--thorough", "--quiet"],
+    ["check", "wsl2", "--ready", "-q"],
     ["--json"],
     ["--json", "--no-timing"],
     ["-v", "--from", "x.dump"],
