@@ -57,7 +57,8 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
               ) -> CleanEnv:
     """``python -m venv`` + ``pip install .`` (not editable) of this checkout, plus the PyPI
     packages in ``extra`` (peers timed with the same interpreter). ``root``: reuse a venv
-    made by an earlier call (it must hold a non-editable install); default a new one."""
+    made by an earlier call as it is (not reinstalled: after changing the code, pass a new
+    directory); a directory without a venv gets a new one there; default a new temporary one."""
     if root is not None and (Path(root) / "bin" / "python").exists():
         made = CleanEnv(Path(root), str(Path(root) / "bin" / "python"), Path(root) / "bin")
     else:
@@ -104,8 +105,8 @@ def run_in_clean_env(script: str, argv: Sequence[str], venv: str | None = None) 
 
 def describe(clean: CleanEnv) -> str:
     """What was measured, on what: printed above every table."""
-    site = subprocess.run([made_py := clean.python, "-c",
-                           "import site; print(site.getsitepackages()[0])"],
+    made_py = clean.python
+    site = subprocess.run([made_py, "-c", "import site; print(site.getsitepackages()[0])"],
                           capture_output=True, text=True, check=True).stdout.strip()
     pth = sorted(p.name for p in Path(site).glob("*.pth"))
     freeze = subprocess.run([made_py, "-m", "pip", "list", "--format=freeze",
