@@ -90,6 +90,10 @@ EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "xen_domain": ("environment", ("/proc/xen",)),
     "xen_mode": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
     "level": ("nesting", ()),
+    "at_least": ("nesting", ()),
+    "product": ("hypervisor", ()),
+    "alternatives": ("hypervisor", ()),
+    "identified": ("hypervisor", ()),
     "instance_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "win_edition": ("environment", EDITION_SOURCES),
     "win_build": ("environment", BUILD_SOURCES),
@@ -180,11 +184,24 @@ def _windows_values(windows: WindowsFacts) -> dict[str, Any]:
     }
 
 
+#: The Hyper-V data exchange's value names (the host's KVP pool: guest_parameters).
+_VM_NAME, _HOST_NAMES = "VirtualMachineName", ("PhysicalHostNameFullyQualified", "HostName")
+
+
 def _windows_facts(windows: WindowsFacts | None, parts: _Parts) -> dict[str, Fact[Any]]:
     if windows is None:
         return {}
     values = _windows_values(windows)
-    return {name: Fact(values[name], parts.witness(name)) for name in _WINDOWS_EXACT}
+    guest = windows.guest_parameters
+    host = next((guest[k] for k in _HOST_NAMES if guest.get(k)), "")
+    return {
+        **{name: Fact(values[name], parts.witness(name)) for name in _WINDOWS_EXACT},
+        "win_paste": Fact(None if windows.source in ("probe", "none") else windows.source),
+        "win_name": Fact(windows.release or windows.product_name),
+        "win_build_number": Fact(windows.build),
+        "vm_name": Fact(guest.get(_VM_NAME, "")),
+        "host_name": Fact(host),
+    }
 
 
 # ---------------------------------------------------------------------- the rest
@@ -230,6 +247,27 @@ def _claimed(cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
     }
 
 
+#: CPUID leaf 0's vendor -> its extension's name (Hygon is AMD-derived).
+_EXTENSIONS: Mapping[str, str] = {"GenuineIntel": "VT-x", "AuthenticAMD": "AMD-V",
+                                  "HygonGenuine": "AMD-V"}
+
+
+def _extension(cpu: CpuIdentity, virt: Virtualization) -> str:
+    """The extension's name: the one CPUID shows, else the vendor's."""
+    if virt.vmx:
+        return "VT-x"
+    if virt.svm:
+        return "AMD-V"
+    return _EXTENSIONS.get(cpu.vendor or "", "VT-x/AMD-V")
+
+
+def _hidden_by(cpu: CpuIdentity) -> str:
+    """What shows a hypervisor that hides itself (assess/hypervisor.py's witnesses)."""
+    if cpu.feature_mask == "masked" and cpu.extension_expected is not None:
+        return "mask"
+    return "cpu-name" if cpu.virtual_model else "timing"
+
+
 def _product_name(env: Environment, hv: HypervisorFacts) -> Fact[str | None]:
     return Fact(env.dmi.get("product_name"),
                 tuple(e for e in hv.evidence if e.source.endswith("product_name")))
@@ -243,7 +281,9 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
     values: dict[str, object] = {
         "present": hv.detected, "hypervisor": hv.vendor, "cloud": hv.cloud,
         "instance_type": hv.instance_type, "confidential": hv.confidential,
-        "level": nesting.level, "cpu_vendor": cpu.vendor, "exposed": virt.exposed,
+        "level": nesting.level, "at_least": nesting.at_least, "product": hv.product,
+        "alternatives": hv.alternatives, "identified": hv.identified, "cpu_vendor": cpu.vendor,
+        "exposed": virt.exposed,
         "slat": virt.slat, "firmware_disabled": virt.firmware_disabled,
         "kvm": virt.kvm_device, "software_nesting": virt.software_nesting_only,
         "wsl": env.wsl, "container": env.container, "xen_domain": env.xen_domain,
@@ -255,6 +295,9 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "memory": Fact(env.memory_bytes, parts.witness("memory")),
         "vcpus": Fact(env.vcpus, parts.witness("vcpus")),
         "os": Fact(env.os, parts.witness("os")),
+        "os_confidence": Fact(env.os_confidence, parts.witness("os")),
+        "extension": Fact(_extension(cpu, virt), parts.reasons("exposed")),
+        "hidden_by": Fact(_hidden_by(cpu), parts.exact("hypervisor", HIDDEN_WITNESSES)),
         "cpuid_ok": Fact(cpuid_status == "ok",
                          parts.exact("cpu", ("cpuid-status",))),
         "raw_cpuid": Fact(virt.vmx is not None),
