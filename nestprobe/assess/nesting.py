@@ -101,7 +101,7 @@ def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts,
                       kind="status")
     if environment is not None and environment.xen_domain == "dom0":
         # /sys/hypervisor shows Xen, which a dom0 always has: no level from it (18.12).
-        return _dom0(hypervisor, environment, status, [])
+        return _dom0(hypervisor, environment, status, [status])
     evidence = [status, *hypervisor.evidence]
     if hypervisor.partition == "root-or-guest":  # level 0 if the root partition, else >= 1
         return Nesting(level=None, at_least=0, likely=None, confidence="none",
