@@ -19,7 +19,14 @@ from nestprobe.model.fact import Fact
 from nestprobe.model.facts import Facts
 from nestprobe.model.record import fields
 from nestprobe.model.report import Report
-from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
+from nestprobe.model.snapshot import (
+    CpuidTable,
+    FileFact,
+    KvmDevice,
+    OsFacts,
+    Registers,
+    Snapshot,
+)
 from nestprobe.model.verdicts import HEADLINE_CASES
 from nestprobe.verdicts.headline import case_of
 from nestprobe.verdicts.matrix import RULES
@@ -67,6 +74,8 @@ def test_every_observation_says_its_kind(name: str, make: Callable[[], Report]) 
     ("DMI.1:Product Name", "smbios"), ("systeminfo:OS Name", "paste"),
     ("msinfo32:Total Physical Memory", "paste"), ("uname:sysname", "os"),
     ("cpuid-status", "status"), ("MS-ENABLE", "derived"),
+    ("/sys/module/kvm_intel/parameters/nested", "kvm"), ("/sys/module/kvm_pvm", "kvm"),
+    ("/proc/cpuinfo:vmx flags", "msr"),
 ])
 def test_kind_follows_from_the_source(source: str, kind: EvidenceKind) -> None:
     assert kind in get_args(EvidenceKind)
@@ -246,3 +255,24 @@ def test_generated_snapshots_agree(*, vendor: str, ecx1: int, brand: str | None,
         vendor=vendor, ecx1=ecx1, brand=brand, signature=signature, ebx3=ebx3, status=status,
         files=files))
     assert not headline_agrees_with_verdicts(report)
+
+
+def test_the_cpuid_status_is_status_evidence_and_kvm_modules_back_the_kvm_condition() -> None:
+    """review-facts.md (c): CPUID's unavailability is a status, not a register field; the
+    KVM module's parameters count for the kvm-device condition; EPT from the vmx flags line
+    is what the kernel read from the VMX capability MSRs."""
+    files = {"/sys/module/kvm_intel": FileFact("dir"),
+             "/sys/module/kvm_intel/parameters/nested": FileFact("ok", "Y\n"),
+             "/proc/cpuinfo": FileFact("ok", "processor\t: 0\nflags\t\t: fpu vmx\n"
+                                             "vmx flags\t: ept vpid\n")}
+    snapshot = _snapshot(ecx1=VMX, files=files)
+    snapshot = Snapshot(cpuid_status="ok", cpuid=snapshot.cpuid, os=OsFacts(
+        system="Linux", machine="x86_64", files=files,
+        kvm=KvmDevice("usable", api_version=12, create_vm=True)))
+    report = nestprobe.assess_snapshot(snapshot)
+    device = next(c for c in report.verdicts["third-party"].conditions if c.id == "kvm-device")
+    assert any(e.source.startswith("/sys/module/kvm_intel") for e in device.evidence)
+    assert {e.kind for e in report.assessment.facts.slat.evidence} == {"msr"}
+    absent = nestprobe.assess_snapshot(_snapshot(status="absent"))
+    status = [e for e in absent.assessment.nesting.evidence if e.source == "CPUID"]
+    assert [e.kind for e in status] == ["status"]

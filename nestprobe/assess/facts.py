@@ -77,7 +77,7 @@ EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "cpu_vendor": ("cpu", ("CPUID.0x0:",)),
     "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
                                    "/proc/cpuinfo", *PASTE_VT)),
-    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo",
                                 *WINDOWS_SLAT)),
     "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
                                              "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),

@@ -11,9 +11,11 @@ EvidenceValue = str | int | float | bool | None
 
 #: Where an observation came from, so nobody parses ``source`` to learn it:
 #: ``cpuid`` a register field; ``os-file`` a file or directory read through the OS root;
-#: ``kvm`` the /dev/kvm device asked; ``timing`` a measurement; ``msr`` a capability MSR
-#: as the kernel reports it; ``registry``, ``winapi``, ``bcd`` a Windows fact;
-#: ``smbios`` a field of the raw SMBIOS table; ``paste`` a line a Windows tool printed;
+#: ``kvm`` the /dev/kvm device asked, or the KVM modules' state (/sys/module/kvm*);
+#: ``timing`` a measurement; ``msr`` a capability MSR as the kernel reports it (the
+#: ``vmx flags`` line of /proc/cpuinfo, read from the IA32_VMX_* MSRs); ``registry``,
+#: ``winapi``, ``bcd`` a Windows fact; ``smbios`` a field of the raw SMBIOS table;
+#: ``paste`` a line a Windows tool printed;
 #: ``os`` what the OS says of itself (uname); ``status`` how the collection went;
 #: ``document`` a rule's cited document (verdict reasons); ``derived`` anything else.
 EvidenceKind = Literal["cpuid", "os-file", "kvm", "timing", "msr", "registry", "winapi", "bcd",
@@ -25,9 +27,10 @@ _KIND_PREFIXES: tuple[tuple[str, EvidenceKind], ...] = (
     ("CPUID", "cpuid"),
     ("ioctl(/dev/kvm", "kvm"),
     ("/dev/kvm", "kvm"),
+    ("/sys/module/kvm", "kvm"),
+    ("/proc/cpuinfo:vmx flags", "msr"),
     ("/", "os-file"),
     ("timing:", "timing"),
-    ("IA32_", "msr"),
     ("registry:", "registry"),
     ("winapi:", "winapi"),
     ("bcd:", "bcd"),
