@@ -42,6 +42,9 @@ class Facts(Record):
     partition: Fact[Partition | None] = field(default_factory=_none)  # Hyper-V's privileges
     host_build: Fact[int | None] = field(default_factory=_none)  # the Hyper-V host's build
     hyperv_version: Fact[str | None] = field(default_factory=_none)  # 0x40000002 as text
+    #: The vendor whose default identity 0x40000002 matches (an emulation of Hyper-V's).
+    hyperv_emulator: Fact[str | None] = field(default_factory=_none)
+    signed: Fact[bool] = field(default_factory=lambda: Fact(False))  # a signature was read
     emulated: Fact[bool] = field(default_factory=lambda: Fact(False))  # a CPU emulator
     hidden: Fact[bool] = field(default_factory=lambda: Fact(False))  # one hides (witnesses)
     cloud: Fact[str | None] = field(default_factory=_none)
@@ -98,6 +101,8 @@ class Facts(Record):
     win_paste: Fact[str | None] = field(default_factory=_none)
     #: This Windows' name as recorded (release, else product name) and its build number.
     win_name: Fact[str | None] = field(default_factory=_none)
+    win_release: Fact[str | None] = field(default_factory=_none)  # "Windows Server 2019"
+    win_server: Fact[bool | None] = field(default_factory=_none)  # a Windows Server
     win_build_number: Fact[int | None] = field(default_factory=_none)
     vm_name: Fact[str] = field(default_factory=lambda: Fact(""))
     host_name: Fact[str] = field(default_factory=lambda: Fact(""))
