@@ -276,3 +276,30 @@ def test_the_cpuid_status_is_status_evidence_and_kvm_modules_back_the_kvm_condit
     absent = nestprobe.assess_snapshot(_snapshot(status="absent"))
     status = [e for e in absent.assessment.nesting.evidence if e.source == "CPUID"]
     assert [e.kind for e in status] == ["status"]
+
+
+#: Pasted tools' keys that once sat in assess/facts.py's tables (review-facts.md (a)).
+_PASTE_KEYS = ("coreinfo:", "systeminfo:Hyper-V", "systeminfo:OS", "systeminfo:Total",
+               "get-computerinfo:Hyper", "get-computerinfo:Os", "msinfo32:Hyper-V",
+               "msinfo32:OS", "msinfo32:Total", "msinfo32:Installed", "msinfo32:Version")
+
+
+def test_facts_select_paste_evidence_by_topic_not_by_key_or_claim() -> None:
+    """A new paste format's observation reaches its fact by the topic its producer names."""
+    from pathlib import Path
+
+    from nestprobe.assess.facts import with_facts
+    from nestprobe.model.record import replace
+
+    text = (Path(nestprobe.__file__).parent / "assess" / "facts.py").read_text("utf-8")
+    assert not [k for k in _PASTE_KEYS if k in text]
+    assert "_by_claim" not in text
+    assert "in e.claim" not in text
+    report = nestprobe.assess_snapshot(_snapshot(ecx1=VMX))
+    a = report.assessment
+    seen = Evidence("8 GiB, as a tool nobody has written yet prints it", "newtool:RAM",
+                    8 << 30, about="memory")
+    env = replace(a.environment, memory_bytes=8 << 30, evidence=(*a.environment.evidence, seen))
+    facts = with_facts(replace(a, environment=env)).facts
+    assert facts.memory.value == 8 << 30
+    assert facts.memory.evidence == (seen,)
