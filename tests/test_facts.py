@@ -303,3 +303,25 @@ def test_facts_select_paste_evidence_by_topic_not_by_key_or_claim() -> None:
     facts = with_facts(replace(a, environment=env)).facts
     assert facts.memory.value == 8 << 30
     assert facts.memory.evidence == (seen,)
+
+
+def test_a_paste_s_root_partition_by_its_machine_names_is_one_case_with_its_evidence() -> None:
+    """A paste naming physical hardware with the hypervisor running is the root partition
+    (assess/hypervisor.py); the headline, the matrix and the hypervisor-launches condition
+    say so, citing the DMI line that decided it."""
+    from nestprobe.pipeline import build_report
+    from nestprobe.sources.load import parse_snapshot
+
+    text = ("OS Name\tMicrosoft Windows 11 Pro\nSystem Manufacturer\tLENOVO\n"
+            "System Model\t21CB\nA hypervisor has been detected. Features required for "
+            "Hyper-V will not be displayed.\n")
+    report = build_report(parse_snapshot(text))
+    assert report.verdicts.headline.case == "root-partition"
+    assert not headline_agrees_with_verdicts(report)
+    partition = report.assessment.facts.partition
+    assert partition.value == "root"
+    assert any("can be changed" in e.claim for e in partition.evidence)
+    launches = next(c for c in report.verdicts["hyperv"].conditions
+                    if c.id == "hypervisor-launches")
+    assert launches.state == "met"
+    assert launches.evidence == partition.evidence

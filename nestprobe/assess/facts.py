@@ -215,8 +215,8 @@ def _hypervisor_absent(hv: HypervisorFacts, parts: _Parts) -> Fact[bool]:
 def _hyperv_facts(hv: HypervisorFacts) -> tuple[Fact[int | None], Fact[Any]]:
     """The Hyper-V host's build (0x40000002) and the partition's privileges (0x40000003)."""
     hyperv = hv.hyperv
-    if hyperv is None:
-        return Fact(None), Fact(hv.partition)
+    if hyperv is None:  # a paste's physical machine names may still make it the root
+        return Fact(None), Fact(hv.partition, _about(hv.evidence, "partition"))
     build = tuple(e for e in hyperv.evidence if e.source.startswith(f"CPUID.{hyperv.base + 2:#x}"))
     privileges = _about(hyperv.evidence, "partition")
     return Fact(hyperv.build, build), Fact(hv.partition, privileges)

@@ -548,7 +548,7 @@ def _paste_root(read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
         "the Windows hypervisor runs on this machine and this Windows is its root partition "
         "(Hyper-V, WSL 2, Sandbox or VBS); DMI names are the firmware's own and can be "
         "changed, so a VM set up to show physical names would read the same", read[key][1],
-        value)
+        value, about="partition")
 
 
 def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
