@@ -23,6 +23,7 @@ from nestprobe.model.contract import (
     EXIT_OUTPUT,
     EXIT_UNKNOWN,
     EXIT_USAGE,
+    READINESS_EXIT,
     STATUS_EXIT,
     VERSION,
 )
@@ -49,7 +50,7 @@ matrix for this machine, with evidence.
 
 EPILOG = f"""\
 common options (of the report, the default command, and of check):
-  --json          the report as JSON (schema_version 2), for scripts
+  --json          the report as JSON (schema_version 3), for scripts
                   (report --format prometheus: node_exporter textfile metrics)
   --from FILE     assess a dump instead of this machine (nestprobe's own, cpuid -r,
                   AIDA64/InstLatx64, RJCP XML, IC Book Labs, ...); - reads stdin
@@ -63,6 +64,11 @@ check SCENARIO    one verdict as an exit code, for installers; SCENARIO is one o
                   exit 0 supported, 1 blocked, 3 unsupported, 4 evaluation-only,
                   5 unknown; 2 usage, 6 bad input, 7 internal, 8 output failed,
                   130 interrupted
+check SCENARIO --ready
+                  exit 0 only when ready now (supported, nothing left to do or
+                  confirm); 9 ready after steps in this OS (listed, with elevation
+                  and restart); 10 needs another layer or a person to confirm;
+                  other statuses keep their codes (1, 3, 4, 5)
 
 `nestprobe COMMAND --help` has the details of each command."""
 
@@ -130,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the report (the default command)")
     _add_source_options(report)
-    report.add_argument("--json", action="store_true", help="JSON report (schema_version 2)")
+    report.add_argument("--json", action="store_true", help="JSON report (schema_version 3)")
     report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
                         help="text (default), json (= --json), or prometheus "
                         "(node_exporter textfile-collector metrics)")
@@ -140,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(check)
     check.add_argument("--json", action="store_true", help="the JSON report (same schema)")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
+    check.add_argument("--ready", action="store_true",
+                       help="exit 0 only when ready now; 9 after steps in this OS, 10 when "
+                       "another layer or a person must confirm (README: The contract)")
 
     dump = sub.add_parser("dump", help="write this machine's snapshot in nestprobe's dump format")
     dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
@@ -245,6 +254,16 @@ def _run_check(args: argparse.Namespace, out: Console) -> int:
         colour = wants_colour(out.stream)
         out.write(finish([*answer_lines(report, WIDTH)], colour) + "\n")
         out.write(finish(verdict_detail(verdict), colour))
+    if args.ready:
+        from nestprobe.verdicts.readiness import readiness
+
+        ready = readiness(verdict)
+        if not args.quiet and not args.json:
+            from nestprobe.output.text import readiness_lines
+
+            out.write(finish(readiness_lines(ready), False))
+        if ready.state in READINESS_EXIT:
+            return READINESS_EXIT[ready.state]
     return STATUS_EXIT.get(verdict.status, EXIT_UNKNOWN)
 
 

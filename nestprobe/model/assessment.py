@@ -1,8 +1,12 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
+<<<<<<< HEAD
+The JSON report (schema_version 3) is a rendering of these types; field names here
+=======
 ``Partition`` is defined with the facts (model/facts.py).
 
 The JSON report (schema_version 2) is a rendering of these types; field names here
+>>>>>>> main
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.
