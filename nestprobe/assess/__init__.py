@@ -25,10 +25,18 @@ def assess(snapshot: Snapshot) -> Assessment:
     cpu = assess_cpu(snapshot)
     hypervisor = assess_hypervisor(snapshot, cpu)
     environment = assess_environment(snapshot, hypervisor)
+    virtualization = assess_virtualization(snapshot, hypervisor, cpu, environment)
+    proof = None
+    if snapshot.proof is not None:
+        from nestprobe.assess.proof import assess_proof
+
+        software = virtualization.kvm_backend if virtualization.software_nesting_only else None
+        proof = assess_proof(snapshot.proof, software_backend=software)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,
-        virtualization=assess_virtualization(snapshot, hypervisor, cpu, environment),
+        virtualization=virtualization,
         environment=environment,
         nesting=assess_nesting(snapshot, hypervisor, environment),
+        proof=proof,
     )

@@ -1,6 +1,6 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
-The JSON report (schema_version 2) is a rendering of these types; field names here
+The JSON report (schema_version 3) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
 
 #: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
@@ -188,3 +189,4 @@ class Assessment(Record):
     virtualization: Virtualization
     environment: Environment
     nesting: Nesting
+    proof: ProofAssessment | None = None  # a tiny VM created here (--prove), or None

@@ -1,4 +1,4 @@
-"""The JSON rendering of a Report (schema_version 2, nestprobe/output/report.schema.json)."""
+"""The JSON rendering of a Report (schema_version 3, nestprobe/output/report.schema.json)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from nestprobe.output.answer import answer
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def jsonable(value: Any) -> Any:
@@ -53,8 +53,17 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "environment": jsonable(a.environment),
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
+        "proof": _proof(report),
         "verdicts": report.verdicts.to_dict(),
     }
+
+
+def _proof(report: Report) -> dict[str, Any] | None:
+    """The proof run (``--prove``): its raw record and what it means; None without one."""
+    record = report.snapshot.proof
+    if record is None or report.assessment.proof is None:
+        return None
+    return {"record": record.to_dict(), **jsonable(report.assessment.proof)}
 
 
 def render_json(report: Report) -> str:

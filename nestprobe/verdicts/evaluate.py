@@ -142,4 +142,9 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))
+    verdicts = Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))
+    if assessment.proof is None:
+        return verdicts
+    from nestprobe.verdicts.proof import apply
+
+    return apply(verdicts, assessment)
