@@ -686,9 +686,10 @@ static int npp_whp_fail(npp_result *out, int outcome, int step, int64_t error)
     return -1;
 }
 
-/* GetProcAddress returns FARPROC; going through void * is the documented idiom. */
+/* GetProcAddress returns FARPROC; the cast through void (*)(void) is the one GCC's
+ * -Wcast-function-type accepts (and ISO C allows between function pointer types). */
 #define NPP_LOAD(w, name)                                                                  \
-    ((w)->api.name = (npp_WHv##name)(void *)GetProcAddress((w)->dll, "WHv" #name),         \
+    ((w)->api.name = (npp_WHv##name)(void (*)(void))GetProcAddress((w)->dll, "WHv" #name), \
      (w)->api.name != NULL)
 
 static int npp_whp_load(npp_whp *w, npp_result *out)

@@ -215,7 +215,10 @@ def _proof_plan_ok(lib: Any, plan: ProofPlan) -> bool:
     )
 
 
-def prove(plan: ProofPlan = ProofPlan()) -> ProofRecord:
+DEFAULT_PROOF_PLAN = ProofPlan()
+
+
+def prove(plan: ProofPlan = DEFAULT_PROOF_PLAN) -> ProofRecord:
     """Create a tiny VM here and run the proof guest; never raises for a machine's state.
 
     Without the extension the record says ``no-extension``; on a platform with no proof

@@ -141,7 +141,7 @@ def _state(record: ProofRecord, ratio: float | None) -> ProofState:
     return "failed"
 
 
-def _failure(record: ProofRecord, software_backend: str | None) -> tuple[str, str | None]:  # noqa: PLR0911 (a case table, read top to bottom)
+def _failure(record: ProofRecord, software_backend: str | None) -> tuple[str, str | None]:  # noqa: PLR0911, PLR0912 (a case table, read top to bottom)
     """What a run that did not finish means, and the fix when there is one."""
     name = error_name(record) or "no error code"
     call = _call(record)

@@ -88,7 +88,7 @@ class ProofRecord(Record):
         return self.run_ticks * 1e9 / self.run_ns
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(iter_items(self))
+        data: dict[str, Any] = dict(iter_items(self))
         for name in _SAMPLE_LISTS:
             data[name] = list(data[name])
         return data
@@ -126,7 +126,7 @@ def _field_problem(name: str, value: object, lists_as_tuples: bool) -> str:  # n
         return ""
     if name == "api_version" and value is None:
         return ""
-    if name == "error" or name == "api_version":
+    if name in {"error", "api_version"}:
         if not _is_int(value) or not -_I64 <= value < _I64:  # type: ignore[operator]
             return f"{name} must be an integer in [-2**63, 2**63)"
         return ""
