@@ -650,6 +650,29 @@ typedef HRESULT(WINAPI *npp_WHvRunVirtualProcessor)(WHV_PARTITION_HANDLE, UINT32
                                                     UINT32);
 typedef HRESULT(WINAPI *npp_WHvCancelRunVirtualProcessor)(WHV_PARTITION_HANDLE, UINT32, UINT32);
 
+#ifdef NPP_CHECK_SIGNATURES
+/* Compiled only by tests/test_prove_whp.py: every function type above must accept the
+ * header's own declaration (an incompatible pointer is an error there). */
+void npp_check_signatures(void);
+void npp_check_signatures(void)
+{
+    npp_WHvGetCapability a = WHvGetCapability;
+    npp_WHvCreatePartition b = WHvCreatePartition;
+    npp_WHvSetPartitionProperty c = WHvSetPartitionProperty;
+    npp_WHvSetupPartition d = WHvSetupPartition;
+    npp_WHvDeletePartition e = WHvDeletePartition;
+    npp_WHvMapGpaRange f = WHvMapGpaRange;
+    npp_WHvUnmapGpaRange g = WHvUnmapGpaRange;
+    npp_WHvCreateVirtualProcessor h = WHvCreateVirtualProcessor;
+    npp_WHvDeleteVirtualProcessor i = WHvDeleteVirtualProcessor;
+    npp_WHvSetVirtualProcessorRegisters j = WHvSetVirtualProcessorRegisters;
+    npp_WHvRunVirtualProcessor k = WHvRunVirtualProcessor;
+    npp_WHvCancelRunVirtualProcessor l = WHvCancelRunVirtualProcessor;
+    (void)a, (void)b, (void)c, (void)d, (void)e, (void)f, (void)g, (void)h, (void)i, (void)j,
+        (void)k, (void)l;
+}
+#endif
+
 typedef struct {
     npp_WHvGetCapability GetCapability;
     npp_WHvCreatePartition CreatePartition;

@@ -31,7 +31,8 @@ def assess(snapshot: Snapshot) -> Assessment:
         from nestprobe.assess.proof import assess_proof
 
         software = virtualization.kvm_backend if virtualization.software_nesting_only else None
-        proof = assess_proof(snapshot.proof, software_backend=software)
+        proof = assess_proof(snapshot.proof, software_backend=software,
+                             emulated_os=hypervisor.emulated)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,

@@ -195,13 +195,18 @@ def _failure(record: ProofRecord, software_backend: str | None) -> tuple[str, st
             f"0x{record.detail:x})"), None
 
 
-def assess_proof(record: ProofRecord, *, software_backend: str | None = None) -> ProofAssessment:
-    """Read a proof run. ``software_backend``: "kvm_pvm" when /dev/kvm is PVM's."""
+def assess_proof(
+    record: ProofRecord, *, software_backend: str | None = None, emulated_os: bool = False
+) -> ProofAssessment:
+    """Read a proof run. ``software_backend``: "kvm_pvm" when /dev/kvm is PVM's;
+    ``emulated_os``: this OS itself runs under a CPU emulator (QEMU TCG), so "this OS's
+    speed" is an emulated CPU's and every round trip is an emulation figure."""
     ratio, guest_ns, native_ns = speed(record)
     state = _state(record, ratio)
     hz = record.tsc_hz
     io, cpuid = round_trips(record)
-    band, band_text = witness(cpuid, hz) if state == "proven" else (None, None)
+    band, band_text = (witness(cpuid, hz) if state == "proven" and not emulated_os
+                       else (None, None))
     evidence = [Evidence(f"proof: {record.outcome} at step {record.step}",
                          f"proof:{record.platform}", record.outcome)]
     fix = None
@@ -214,6 +219,10 @@ def assess_proof(record: ProofRecord, *, software_backend: str | None = None) ->
                    f"per instruction, with {record.exits} exits back")
         meaning = ("VT-x/AMD-V is usable here, whatever the CPUID bits say: a guest's "
                    "instructions ran on the CPU")
+        if emulated_os:
+            meaning += (" (this OS itself runs under a CPU emulator, so that CPU and its "
+                        "VT-x/AMD-V are emulated, and the exit round trips are emulation "
+                        "figures)")
     elif state == "emulated":
         backend = f" by {software_backend}" if software_backend else ""
         summary = (f"emulated: {what} created here ran, but its loop took {ratio:,.0f}x as long "
