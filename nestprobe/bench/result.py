@@ -28,7 +28,7 @@ from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 
 FORMAT = "nestprobe-bench"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: A thorough result is ~60 KB; it is read with the same cap as ``--from``.
 MAX_RESULT_BYTES = MAX_INPUT_BYTES
 #: A raw document of the thorough plan is ~1 MB.
