@@ -225,7 +225,8 @@ def test_fuzz_proof_record(changes: dict[str, object], drop: list[str], raw: str
     if isinstance(snap, DumpFormatError):
         assert snap.path == "fuzz"
         return
-    assert isinstance(snap, Snapshot) and snap.proof is not None
+    assert isinstance(snap, Snapshot)
+    assert snap.proof is not None
     report = build_report(snap)
     rendered = _strict_json(render_json(report))
     VALIDATOR.validate(rendered)

@@ -51,7 +51,8 @@ def boots() -> dict[str, Boot]:
 
     kernel = build.find_lab_kernel()
     busybox = host.busybox()
-    assert kernel is not None and busybox is not None
+    assert kernel is not None
+    assert busybox is not None
     dumper = build.dumper(RUN)
     flat = initramfs.flat(busybox, dumper, WATCHED_PATHS, prove=True)
     with_kvm = initramfs.with_modules(flat, kernel, MODULES)
@@ -113,8 +114,10 @@ def test_nested_capable_guest_proves_it(boots: dict[str, Boot]) -> None:
     rounds = len(record["guest_loop_ticks"])
     expected = 2 + 2 * rounds + len(record["io_ticks"]) + len(record["batch_ticks"]) + 1
     assert record["exits"] == expected
-    assert len(record["io_ticks"]) == 200 and len(record["batch_ticks"]) == 20
-    assert proof["io_round_trip_ticks"] > 0 and proof["cpuid_round_trip_ticks"] > 0
+    assert len(record["io_ticks"]) == 200
+    assert len(record["batch_ticks"]) == 20
+    assert proof["io_round_trip_ticks"] > 0
+    assert proof["cpuid_round_trip_ticks"] > 0
     assert proof["state"] == "proven", proof["summary"]
     verdict = report["verdicts"]["third-party"]
     assert (verdict["status"], verdict["rule"]) == ("supported", "proof-ran")
@@ -143,6 +146,8 @@ def test_one_level_deeper_explains_itself(boots: dict[str, Boot]) -> None:
     _show(L2.name, proof)
     print(f"[{L2.name}] check exit {code}: {proof['summary']}; {proof['meaning']}")
     assert proof["state"] in ("proven", "emulated", "inconclusive", "failed", "unavailable")
-    assert proof["summary"] and proof["meaning"]
+    assert proof["summary"]
+    assert proof["meaning"]
     first = report["verdicts"]["third-party"]["reasons"][0]
-    assert first["source"] == "proof:kvm" and first["value"] == proof["state"]
+    assert first["source"] == "proof:kvm"
+    assert first["value"] == proof["state"]

@@ -106,8 +106,10 @@ def test_pvm_run_is_emulated_and_names_pvm() -> None:
     proof = report.assessment.proof
     assert proof is not None
     assert proof.state == "emulated"
-    assert proof.speed_ratio is not None and proof.speed_ratio >= EMULATED_MIN
-    assert "kvm_pvm" in proof.meaning and "PVM" in proof.meaning
+    assert proof.speed_ratio is not None
+    assert proof.speed_ratio >= EMULATED_MIN
+    assert "kvm_pvm" in proof.meaning
+    assert "PVM" in proof.meaning
     assert "cannot run ordinary VMs" in proof.meaning
     verdict = report.verdicts["third-party"]
     assert (verdict.status, verdict.rule) == ("blocked", "proof-emulated")
@@ -118,11 +120,14 @@ def test_pvm_run_is_emulated_and_names_pvm() -> None:
 def test_lab_l1_run_is_proven_with_emulation_caveat() -> None:
     report = load(LAB_L1)
     proof = report.assessment.proof
-    assert proof is not None and proof.state == "proven"
-    assert proof.speed_ratio is not None and proof.speed_ratio <= CPU_SPEED_MAX
+    assert proof is not None
+    assert proof.state == "proven"
+    assert proof.speed_ratio is not None
+    assert proof.speed_ratio <= CPU_SPEED_MAX
     assert "emulation figures" in proof.meaning  # the L1 is a TCG guest
     assert proof.witness is None  # an emulated OS's round trips witness nothing
-    assert proof.io_round_trip_ticks and proof.cpuid_round_trip_ticks
+    assert proof.io_round_trip_ticks
+    assert proof.cpuid_round_trip_ticks
     verdict = report.verdicts["third-party"]
     assert (verdict.status, verdict.rule, verdict.remediation) == ("supported", "proof-ran", ())
 
@@ -141,12 +146,14 @@ def test_speed_comes_from_ticks_and_round_trips_from_medians() -> None:
     record = _record(LAB_L1)
     ratio, guest_ns, native_ns = speed(record)
     assert ratio == min(record.guest_loop_ticks) / min(record.native_loop_ticks)
-    assert guest_ns is not None and native_ns is not None
+    assert guest_ns is not None
+    assert native_ns is not None
     assert guest_ns / native_ns == pytest.approx(ratio)
     io, cpuid = round_trips(record)
     ordered = sorted(record.io_ticks)
     assert io == (ordered[99] + ordered[100]) / 2
-    assert cpuid is not None and cpuid > 0
+    assert cpuid is not None
+    assert cpuid > 0
 
 
 def _as(record: ProofRecord, **changes: object) -> ProofRecord:
@@ -172,7 +179,8 @@ def test_failures_explain_themselves_and_change_an_exposed_verdict() -> None:
         snapshot = replace(report.snapshot, proof=_as(base, **changes))
         failed = build_report(snapshot)
         proof = failed.assessment.proof
-        assert proof is not None and proof.state == "failed", name
+        assert proof is not None, name
+        assert proof.state == "failed", name
         assert words in proof.meaning, (name, proof.meaning)
         verdict = failed.verdicts["third-party"]
         assert (verdict.status, verdict.rule) == ("blocked", "proof-failed"), name
@@ -183,14 +191,16 @@ def test_windows_without_the_platform_gets_its_fix() -> None:
     base = _record(LAB_NOSVM)
     record = _as(base, platform="whp", outcome="unavailable", step="load-library", error=126)
     proof = assess_proof(record)
-    assert proof.state == "unavailable" and proof.fix == FIX_WHP
+    assert proof.state == "unavailable"
+    assert proof.fix == FIX_WHP
     assert proof.error == "0x0000007e"
     report = build_report(replace(load_snapshot(str(LAB_NOSVM)), proof=record))
     steps = [s for fix in report.verdicts["third-party"].remediation for s in fix.steps]
     assert FIX_WHP in steps
     no_hv = assess_proof(_as(base, platform="whp", outcome="no-hypervisor",
                              step="get-capability", error=0))
-    assert no_hv.state == "unavailable" and "hypervisorlaunchtype" in (no_hv.fix or "")
+    assert no_hv.state == "unavailable"
+    assert "hypervisorlaunchtype" in (no_hv.fix or "")
 
 
 def test_ran_without_a_native_loop_is_inconclusive() -> None:

@@ -20,7 +20,6 @@ import pytest
 
 from nestprobe import native
 from nestprobe.assess.proof import assess_proof
-from nestprobe.model.proof import ProofRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
@@ -58,7 +57,8 @@ def test_guest_bytes_are_the_assembled_source(tmp_path: Path) -> None:
     lib.npp_guest_code(buf, size)
     assert bytes(ffi.buffer(buf, size)) == binary.read_bytes()
     symbols = subprocess.run(["nm", str(obj)], capture_output=True, text=True, check=True).stdout
-    never = next(int(line.split()[0], 16) for line in symbols.splitlines() if line.endswith(" never"))
+    never = next(int(line.split()[0], 16) for line in symbols.splitlines()
+                 if line.endswith(" never"))
     assert int(lib.npp_guest_entry(lib.NPP_GUEST_NEVER_EXITS)) == never
 
 
@@ -75,13 +75,15 @@ def test_proof_runs_here_and_says_what_ran_it() -> None:
         return
     assert (record.outcome, record.step) == ("ran", "done"), record
     assert record.value_seen == record.value_sent
-    assert len(record.io_ticks) == 200 and len(record.batch_ticks) == 20
+    assert len(record.io_ticks) == 200
+    assert len(record.batch_ticks) == 20
     assert record.exits == 2 + 2 * 3 + 200 + 20 + 1  # value, CPUID, rounds, I/O, batches, hlt
     proof = assess_proof(record, software_backend="kvm_pvm" if PVM.is_dir() else None)
     if PVM.is_dir():
         # kvm_pvm emulates the guest: never proof of VT-x/AMD-V, and PVM is named.
         assert proof.state == "emulated", proof.summary
-        assert "PVM" in proof.meaning and "cannot run ordinary VMs" in proof.meaning
+        assert "PVM" in proof.meaning
+        assert "cannot run ordinary VMs" in proof.meaning
         assert proof.witness is None
 
 

@@ -124,7 +124,9 @@ def test_under_wine_the_missing_platform_is_a_state_with_its_fix(
     assert record.step in ("load-library", "get-proc")
     report = build_report(snapshot)
     proof = report.assessment.proof
-    assert proof is not None and proof.state == "unavailable" and proof.fix == FIX_WHP
+    assert proof is not None
+    assert proof.state == "unavailable"
+    assert proof.fix == FIX_WHP
     verdict = report.verdicts["third-party"]
     assert verdict.status in STATUS_EXIT
     assert any(FIX_WHP in fix.steps for fix in verdict.remediation)
