@@ -299,3 +299,32 @@ def test_standalone_dumper_writes_the_same_record(tmp_path: Path) -> None:
         assert len(record.guest_loop_ticks) == plan.loop_rounds
         assert len(record.io_ticks) == plan.io_exits
         assert len(record.batch_ticks) == plan.cpuid_batches
+
+
+def test_a_nested_witness_where_no_hypervisor_shows_says_one_hides() -> None:
+    base = _record(LAB_L1)
+    hz = base.tsc_hz
+    assert hz is not None
+    io = int(sorted(base.io_ticks)[100])
+    batch = [io + int(12_000 * hz / 2.6e9) * base.cpuid_per_batch] * len(base.batch_ticks)
+    record = _as(base, batch_ticks=batch)
+    hidden = assess_proof(record, hypervisor_seen=False)
+    assert hidden.witness == "nested"
+    assert "one hides below it" in (hidden.witness_text or "")
+    assert "hides" not in (assess_proof(record).witness_text or "")
+
+
+def test_a_whp_partition_that_ran_speaks_for_the_windows_hypervisor() -> None:
+    proof = assess_proof(_as(_record(LAB_L1), platform="whp"))
+    assert proof.state == "proven"
+    assert "the Windows hypervisor runs VMs here" in proof.meaning
+    assert proof.summary.startswith("proven: a WHP partition")
+
+
+def test_a_locked_dev_kvm_where_amd_v_is_exposed_is_blocked_with_its_fix() -> None:
+    report = load(LAB_L1)
+    record = _as(_record(LAB_L1), outcome="refused", step="open", error=13)
+    locked = build_report(replace(report.snapshot, proof=record))
+    verdict = locked.verdicts["third-party"]
+    assert (verdict.status, verdict.rule) == ("blocked", "proof-failed")
+    assert "group that owns /dev/kvm" in verdict.remediation[0].steps[0]

@@ -32,7 +32,8 @@ def assess(snapshot: Snapshot) -> Assessment:
 
         software = virtualization.kvm_backend if virtualization.software_nesting_only else None
         proof = assess_proof(snapshot.proof, software_backend=software,
-                             emulated_os=hypervisor.emulated)
+                             emulated_os=hypervisor.emulated,
+                             hypervisor_seen=hypervisor.detected)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,

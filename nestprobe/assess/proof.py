@@ -196,17 +196,23 @@ def _failure(record: ProofRecord, software_backend: str | None) -> tuple[str, st
 
 
 def assess_proof(
-    record: ProofRecord, *, software_backend: str | None = None, emulated_os: bool = False
+    record: ProofRecord, *, software_backend: str | None = None, emulated_os: bool = False,
+    hypervisor_seen: bool = True,
 ) -> ProofAssessment:
     """Read a proof run. ``software_backend``: "kvm_pvm" when /dev/kvm is PVM's;
     ``emulated_os``: this OS itself runs under a CPU emulator (QEMU TCG), so "this OS's
-    speed" is an emulated CPU's and every round trip is an emulation figure."""
+    speed" is an emulated CPU's and every round trip is an emulation figure;
+    ``hypervisor_seen``: this OS sees a hypervisor (False: a nested-band witness means one
+    hides)."""
     ratio, guest_ns, native_ns = speed(record)
     state = _state(record, ratio)
     hz = record.tsc_hz
     io, cpuid = round_trips(record)
     band, band_text = (witness(cpuid, hz) if state == "proven" and not emulated_os
                        else (None, None))
+    if band == "nested" and not hypervisor_seen:
+        band_text = (f"{band_text}; no hypervisor shows itself to this OS, so one hides "
+                     "below it")
     evidence = [Evidence(f"proof: {record.outcome} at step {record.step}",
                          f"proof:{record.platform}", record.outcome)]
     fix = None
@@ -219,6 +225,9 @@ def assess_proof(
                    f"per instruction, with {record.exits} exits back")
         meaning = ("VT-x/AMD-V is usable here, whatever the CPUID bits say: a guest's "
                    "instructions ran on the CPU")
+        if record.platform == "whp":
+            meaning += ("; the Windows hypervisor runs VMs here (Hyper-V, WSL2 and "
+                        "WHP-based hypervisors can)")
         if emulated_os:
             meaning += (" (this OS itself runs under a CPU emulator, so that CPU and its "
                         "VT-x/AMD-V are emulated, and the exit round trips are emulation "

@@ -42,10 +42,14 @@ def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment
     if proof.state == "emulated":
         return replace(verdict, status="blocked", reasons=reasons, rule="proof-emulated",
                        source=SOURCE)
-    if proof.state == "failed" and assessment.virtualization.exposed:
-        return replace(verdict, status="blocked", reasons=reasons, rule="proof-failed",
-                       source=SOURCE)
     fixes = verdict.remediation
+    if proof.state == "failed" and assessment.virtualization.exposed:
+        if proof.fix is not None:
+            step = Remediation(layer="this-os", where="on this machine", steps=(proof.fix,),
+                               source=SOURCE)
+            fixes = (step, *fixes) if step not in fixes else fixes
+        return replace(verdict, status="blocked", reasons=reasons, remediation=fixes,
+                       rule="proof-failed", source=SOURCE)
     if proof.fix is not None and proof.platform == "whp":
         step = Remediation(layer="this-os", where="on this Windows, as administrator, then "
                            "restart", steps=(proof.fix,), source=WHP_DOC)
