@@ -145,7 +145,7 @@ static void npp_reset(npp_result *out)
 
 /* ---- clocks and the native loop ------------------------------------------------------- */
 
-#if NP_X86_GNU
+#if (NPP_KVM || NPP_WHP) && NP_X86_GNU
 static inline uint64_t npp_ticks(void)
 {
     uint32_t lo, hi;
@@ -159,7 +159,7 @@ static inline void npp_spin(uint64_t iterations)
     __asm__ volatile("1:\n\tdec %0\n\tjnz 1b" : "+c"(iterations)::"cc");
 }
 #define NPP_HAVE_NATIVE_LOOP 1
-#elif NP_X86_MSVC
+#elif (NPP_KVM || NPP_WHP) && NP_X86_MSVC
 static __forceinline uint64_t npp_ticks(void)
 {
     _ReadWriteBarrier();

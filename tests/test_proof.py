@@ -193,7 +193,7 @@ def test_windows_without_the_platform_gets_its_fix() -> None:
     proof = assess_proof(record)
     assert proof.state == "unavailable"
     assert proof.fix == FIX_WHP
-    assert proof.error == "0x0000007e"
+    assert proof.error == "Win32 error 126"
     report = build_report(replace(load_snapshot(str(LAB_NOSVM)), proof=record))
     steps = [s for fix in report.verdicts["third-party"].remediation for s in fix.steps]
     assert FIX_WHP in steps

@@ -29,6 +29,8 @@ CPU_SPEED_MAX = 2.0
 #: below any emulator and far above a hardware guest's loss.
 EMULATED_MIN = 10.0
 
+#: WHP steps whose error is GetLastError's (the others return an HRESULT).
+WIN32_ERROR_STEPS = frozenset({"load-library", "get-proc", "guest-memory", "watchdog"})
 FIX_WHP = "Enable-WindowsOptionalFeature -Online -FeatureName HypervisorPlatform"
 FIX_HYPERVISOR_LAUNCH = "bcdedit /set hypervisorlaunchtype auto"
 
@@ -61,8 +63,10 @@ def error_name(record: ProofRecord) -> str | None:
     """``EACCES`` for an errno, ``0x80370102`` for an HRESULT; None when there was none."""
     if record.error == 0:
         return None
+    if record.platform == "whp" and record.step in WIN32_ERROR_STEPS:
+        return f"Win32 error {record.error}"  # GetLastError, e.g. 126 ERROR_MOD_NOT_FOUND
     if record.platform == "whp":
-        return f"0x{record.error & 0xFFFFFFFF:08x}"
+        return f"0x{record.error & 0xFFFFFFFF:08x}"  # an HRESULT
     return errno.errorcode.get(record.error, str(record.error))
 
 

@@ -173,7 +173,7 @@ class ProofAssessment(Record):
     platform: str
     outcome: str
     step: str
-    error: str | None = None  # errno name or HRESULT as 0x%08x
+    error: str | None = None  # errno name, HRESULT as 0x%08x, or "Win32 error N"
     speed_ratio: float | None = None  # guest loop time / the same loop in this OS
     guest_ns_per_iteration: float | None = None
     native_ns_per_iteration: float | None = None
