@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# The tree this file sits in is the one digested, whatever else is installed.
+sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from conftest import CORPUS, DUMPS, VIRT_WHAT  # noqa: E402
 

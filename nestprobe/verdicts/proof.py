@@ -43,7 +43,7 @@ def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment
         return replace(verdict, status="blocked", reasons=reasons, rule="proof-emulated",
                        source=SOURCE)
     fixes = verdict.remediation
-    if proof.state == "failed" and assessment.virtualization.exposed:
+    if proof.state == "failed" and assessment.facts.exposed.value:
         if proof.fix is not None:
             step = Remediation(layer="this-os", where="on this machine", steps=(proof.fix,),
                                source=SOURCE)
@@ -61,7 +61,8 @@ def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment
 
 
 def apply(verdicts: Verdicts, assessment: Assessment) -> Verdicts:
+    """``verdicts`` with the proof applied (the headline stays: it is the evidence's)."""
     proof = assessment.proof
     if proof is None:
         return verdicts
-    return Verdicts(tuple(apply_proof(v, proof, assessment) for v in verdicts))
+    return replace(verdicts, items=tuple(apply_proof(v, proof, assessment) for v in verdicts))
