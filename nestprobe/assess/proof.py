@@ -199,6 +199,39 @@ def _failure(record: ProofRecord, software_backend: str | None) -> tuple[str, st
             f"0x{record.detail:x})"), None
 
 
+def _ran_words(record: ProofRecord, state: ProofState, ratio: float | None,
+               software_backend: str | None, emulated_os: bool) -> tuple[str, str]:
+    """``(summary, meaning)`` of a run that reached the guest's halt."""
+    what = "a VM" if record.platform != "whp" else "a WHP partition"
+    if state == "proven":
+        summary = (f"proven: {what} created here ran its guest at {ratio:.2f}x this OS's time "
+                   f"per instruction, with {record.exits} exits back")
+        meaning = ("VT-x/AMD-V is usable here, whatever the CPUID bits say: a guest's "
+                   "instructions ran on the CPU")
+        if record.platform == "whp":
+            meaning += ("; the Windows hypervisor runs VMs here (Hyper-V, WSL2 and "
+                        "WHP-based hypervisors can)")
+        if emulated_os:
+            meaning += (" (this OS itself runs under a CPU emulator, so that CPU and its "
+                        "VT-x/AMD-V are emulated, and the exit round trips are emulation "
+                        "figures)")
+        return summary, meaning
+    if state == "emulated":
+        backend = f" by {software_backend}" if software_backend else ""
+        summary = (f"emulated: {what} created here ran, but its loop took {ratio:,.0f}x as long "
+                   f"as in this OS")
+        meaning = (f"its instructions were emulated{backend}, not run by VT-x/AMD-V: this "
+                   "machine cannot run ordinary VMs at CPU speed"
+                   + ("; /dev/kvm here is PVM, which runs only PVM-enabled guest kernels"
+                      if software_backend == "kvm_pvm" else ""))
+        return summary, meaning
+    summary = (f"inconclusive: {what} created here ran"
+               + (f" at {ratio:.1f}x this OS's time" if ratio is not None else
+                  ", but its speed was not measured"))
+    return summary, ("neither CPU speed nor emulation: the run proves that a VM can be "
+                     "created, not that VT-x/AMD-V runs it")
+
+
 def assess_proof(
     record: ProofRecord, *, software_backend: str | None = None, emulated_os: bool = False,
     hypervisor_seen: bool = True,
@@ -220,36 +253,11 @@ def assess_proof(
     evidence = [Evidence(f"proof: {record.outcome} at step {record.step}",
                          f"proof:{record.platform}", record.outcome)]
     fix = None
-    what = "a VM" if record.platform != "whp" else "a WHP partition"
-    if state in ("proven", "emulated", "inconclusive") and ratio is not None:
-        evidence.append(Evidence("guest loop time over the same loop in this OS",
-                                 "proof:speed_ratio", round(ratio, 2)))
-    if state == "proven":
-        summary = (f"proven: {what} created here ran its guest at {ratio:.2f}x this OS's time "
-                   f"per instruction, with {record.exits} exits back")
-        meaning = ("VT-x/AMD-V is usable here, whatever the CPUID bits say: a guest's "
-                   "instructions ran on the CPU")
-        if record.platform == "whp":
-            meaning += ("; the Windows hypervisor runs VMs here (Hyper-V, WSL2 and "
-                        "WHP-based hypervisors can)")
-        if emulated_os:
-            meaning += (" (this OS itself runs under a CPU emulator, so that CPU and its "
-                        "VT-x/AMD-V are emulated, and the exit round trips are emulation "
-                        "figures)")
-    elif state == "emulated":
-        backend = f" by {software_backend}" if software_backend else ""
-        summary = (f"emulated: {what} created here ran, but its loop took {ratio:,.0f}x as long "
-                   f"as in this OS")
-        meaning = (f"its instructions were emulated{backend}, not run by VT-x/AMD-V: this "
-                   "machine cannot run ordinary VMs at CPU speed"
-                   + ("; /dev/kvm here is PVM, which runs only PVM-enabled guest kernels"
-                      if software_backend == "kvm_pvm" else ""))
-    elif state == "inconclusive":
-        summary = (f"inconclusive: {what} created here ran"
-                   + (f" at {ratio:.1f}x this OS's time" if ratio is not None else
-                      ", but its speed was not measured"))
-        meaning = ("neither CPU speed nor emulation: the run proves that a VM can be created, "
-                   "not that VT-x/AMD-V runs it")
+    if state in ("proven", "emulated", "inconclusive"):
+        if ratio is not None:
+            evidence.append(Evidence("guest loop time over the same loop in this OS",
+                                     "proof:speed_ratio", round(ratio, 2)))
+        summary, meaning = _ran_words(record, state, ratio, software_backend, emulated_os)
     else:
         meaning, fix = _failure(record, software_backend)
         summary = (f"{state}: no VM ran here ({_call(record)}: {record.outcome})"
