@@ -195,8 +195,9 @@ def test_windows_without_the_platform_gets_its_fix() -> None:
     assert proof.fix == FIX_WHP
     assert proof.error == "Win32 error 126"
     report = build_report(replace(load_snapshot(str(LAB_NOSVM)), proof=record))
-    steps = [s for fix in report.verdicts["third-party"].remediation for s in fix.steps]
-    assert FIX_WHP in steps
+    fixes = report.verdicts["third-party"].remediation
+    assert fixes[0].id == "windows-hypervisor-platform"
+    assert FIX_WHP in fixes[0].steps
     no_hv = assess_proof(_as(base, platform="whp", outcome="no-hypervisor",
                              step="get-capability", error=0))
     assert no_hv.state == "unavailable"
@@ -327,4 +328,5 @@ def test_a_locked_dev_kvm_where_amd_v_is_exposed_is_blocked_with_its_fix() -> No
     locked = build_report(replace(report.snapshot, proof=record))
     verdict = locked.verdicts["third-party"]
     assert (verdict.status, verdict.rule) == ("blocked", "proof-failed")
-    assert "group that owns /dev/kvm" in verdict.remediation[0].steps[0]
+    assert verdict.remediation[0].id == "kvm-access"
+    assert "group that owns /dev/kvm" in locked.assessment.proof.fix  # type: ignore[union-attr,operator]

@@ -280,12 +280,15 @@ def test_table_integrity() -> None:
 
 
 def test_no_dead_remediation_or_notes() -> None:
+    from nestprobe.verdicts.proof import PROOF_FIXES
+
     used = {rid for r in RULES for rid in (*r.remediation, *r.options)}
     used |= {rid for row in CONDITIONS.values() for rid in row.unmet_fix}
     used |= set(_OUTER_FIX.values()) | {rid for ids in _CLOUD_FIX.values() for rid in ids}
     used |= {"unknown-outer", "cloud-other"}  # outer_fix's fall-backs
     used |= {rid for row in WINDOWS_STEPS for rid in row.remediation}
     used |= {"vm-resources", "cloud-resize"}  # what RESOURCES resolves to
+    used |= set(PROOF_FIXES)  # what a proof that could not run brings (verdicts/proof.py)
     assert set(REMEDIATIONS) == used - {OUTER, RESOURCES}
     assert set(OPTION_GOALS) == {rid for r in RULES for rid in r.options}
     noted = {nid for r in RULES for nid in r.notes} | set(GLOBAL_NOTES) | set(GLOBAL_CONDITIONS)
@@ -315,7 +318,7 @@ def test_to_dict_shape_is_json() -> None:
         for reason in verdict["reasons"]:  # type: ignore[attr-defined]
             assert set(reason) == {"claim", "source", "value"}
         for fix in verdict["remediation"]:  # type: ignore[attr-defined]
-            assert set(fix) == {"layer", "where", "steps", "source", "goal"}
+            assert set(fix) == {"id", "layer", "where", "steps", "source", "goal"}
             assert fix["goal"] is None
         for condition in verdict["conditions"]:  # type: ignore[attr-defined]
             assert set(condition) == {"id", "text", "state", "evidence", "confirm", "source"}

@@ -58,7 +58,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
         "proof": _proof(report),
-        "verdicts": report.verdicts.to_dict(),
+        "verdicts": _verdicts(report),
     }
 
 
@@ -68,6 +68,15 @@ def _proof(report: Report) -> dict[str, Any] | None:
     if record is None or report.assessment.proof is None:
         return None
     return {"record": record.to_dict(), **jsonable(report.assessment.proof)}
+
+
+def _verdicts(report: Report) -> dict[str, Any]:
+    """Each verdict's record, with its readiness (verdicts/readiness.py: derived from the
+    verdict's own records, so it is computed here, where the JSON is made)."""
+    from nestprobe.verdicts.readiness import readiness
+
+    return {v.scenario: {**v.to_dict(), "readiness": readiness(v).to_dict()}
+            for v in report.verdicts}
 
 
 def render_json(report: Report) -> str:

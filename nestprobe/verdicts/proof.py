@@ -8,7 +8,8 @@ VMware, QEMU/KVM and every hypervisor that needs VT-x/AMD-V here):
   VMs, and a run is never called proof of VT-x/AMD-V.
 - failed where CPUID shows VT-x/AMD-V exposed: blocked, the failing step says why.
 - anything else (no /dev/kvm, no WHP, a failure where nothing was exposed, inconclusive):
-  the verdict keeps its status and gains the proof's finding (and its fix, on Windows).
+  the verdict keeps its status and gains the proof's finding, with the remediation table's
+  fix where there is one (WHP's feature, the hypervisor launch, access to /dev/kvm).
 
 Without a proof (no ``--prove``) nothing here runs and no verdict changes.
 """
@@ -20,15 +21,28 @@ from nestprobe.model.evidence import Evidence
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import replace
 from nestprobe.model.verdicts import Remediation, Verdict, Verdicts
+from nestprobe.verdicts.remediation import REMEDIATIONS
 
 SOURCE = "NESTPROBE proof (README: --prove)"
-WHP_DOC = ("https://learn.microsoft.com/virtualization/api/hypervisor-platform/"
-           "hypervisor-platform")
+#: The remediation table's entries a proof brings (fix_for): WHP's feature, the Windows
+#: hypervisor's launch, access to /dev/kvm.
+PROOF_FIXES = ("windows-hypervisor-platform", "windows-hypervisor-launch", "kvm-access")
 
 
 def _reason(proof: ProofAssessment) -> Evidence:
     return Evidence(claim=f"{proof.summary}: {proof.meaning}", source=f"proof:{proof.platform}",
                     value=proof.state)
+
+
+def fix_for(proof: ProofAssessment) -> Remediation | None:
+    """The remediation table's entry (verdicts/remediation.py) that lets a proof run here."""
+    if proof.platform == "whp" and proof.outcome == "unavailable":
+        return REMEDIATIONS[PROOF_FIXES[0]]
+    if proof.platform == "whp" and proof.outcome == "no-hypervisor":
+        return REMEDIATIONS[PROOF_FIXES[1]]
+    if proof.platform == "kvm" and proof.outcome == "refused" and proof.step == "open":
+        return REMEDIATIONS[PROOF_FIXES[2]]
+    return None
 
 
 def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment) -> Verdict:
@@ -42,21 +56,13 @@ def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment
     if proof.state == "emulated":
         return replace(verdict, status="blocked", reasons=reasons, rule="proof-emulated",
                        source=SOURCE)
+    fix = fix_for(proof)
     fixes = verdict.remediation
+    if fix is not None and fix not in fixes:
+        fixes = (fix, *fixes)
     if proof.state == "failed" and assessment.facts.exposed.value:
-        if proof.fix is not None:
-            step = Remediation(layer="this-os", where="on this machine", steps=(proof.fix,),
-                               source=SOURCE)
-            fixes = (step, *fixes) if step not in fixes else fixes
         return replace(verdict, status="blocked", reasons=reasons, remediation=fixes,
                        rule="proof-failed", source=SOURCE)
-    if proof.fix is not None and proof.platform == "whp":
-        step = Remediation(layer="this-os", where="on this Windows, as administrator, then "
-                           "restart", steps=(proof.fix,), source=WHP_DOC)
-        fixes = (*fixes, step) if step not in fixes else fixes
-    elif proof.fix is not None:
-        fixes = (*fixes, Remediation(layer="this-os", where="on this machine",
-                                     steps=(proof.fix,), source=SOURCE))
     return replace(verdict, reasons=reasons, remediation=fixes)
 
 

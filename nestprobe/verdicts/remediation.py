@@ -414,6 +414,16 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         ),
         source=sources.WSL_TROUBLESHOOTING,
     ),
+    "windows-hypervisor-platform": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator, then restart (if a VM "
+        "created here found no Windows Hypervisor Platform: nestprobe --prove)",
+        steps=(
+            "Enable-WindowsOptionalFeature -Online -FeatureName HypervisorPlatform",
+            "Restart-Computer",
+        ),
+        source=sources.WHP_API,
+    ),
     "windows-enable-containers": Remediation(
         layer="this-os",
         where="in this Windows, in PowerShell as Administrator, then restart (skip what "
@@ -521,6 +531,8 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         source=sources.XEN_DOM0,
     ),
 }
+# Each entry carries its key: scripts match steps by id (verdicts/readiness.py, --json).
+REMEDIATIONS = {rid: replace(entry, id=rid) for rid, entry in REMEDIATIONS.items()}
 
 #: Option id -> the goal it serves (the entry is the same REMEDIATIONS one).
 OPTION_GOALS: Mapping[str, str] = {
