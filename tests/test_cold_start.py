@@ -103,6 +103,7 @@ QUICK_LINES = [
     ["check", "hyperv", "--from=-", "--cpu=0", "-v"],
     ["check", "hyperv-containers", "--thorough", "--quiet"],
     ["check", "wsl2", "--ready", "-q"],
+    ["check", "hyperv", "--prove", "--from", "x.dump"],
     ["--json"],
     ["--json", "--no-timing"],
     ["-v", "--from", "x.dump"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import Record, field
 from nestprobe.model.typeshim import Literal, NamedTuple
 
@@ -179,4 +180,5 @@ class Snapshot(Record):
     latency: LatencyRecord | None = None
     cpuid_detail: str | None = None  # why CPUID is not "ok", in words
     truncated: bool = False  # the native enumeration hit its buffer bound
+    proof: ProofRecord | None = None  # a tiny VM created here (``--prove``), or None
     origin: Origin = field(default=Origin(kind="live"), compare=False)
