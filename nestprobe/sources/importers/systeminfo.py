@@ -60,21 +60,53 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+#: Wrappers a line is pasted in: list bullets ("- ", "- - ", "* ") and quotes around it.
+_BULLETS = re.compile(r"^(?:[-*\u2022]\s+)+")
+_QUOTES = "\"'`\u201c\u201d"
+
+
+def _bare(line: str) -> str:
+    """``line`` without the list bullets and quotes a note or a sentence put around it."""
+    return _BULLETS.sub("", line.strip()).strip(_QUOTES).strip()
+
+
 def _match_label(line: str) -> tuple[str, str, str] | None:
     """(English label, value, language) when ``line`` opens a field with a known label: the
     text before one of its first colons is a label of winlang.py (a label may hold a colon
     itself: "Virtual Memory: Max Size")."""
-    raw = line.strip()
+    raw = _bare(line)
     start = 0
     for _ in range(3):
         colon = raw.find(":", start)
         if colon <= 0:
             return None
-        hit = winlang.LABELS.get(winlang.normalize(raw[:colon]))
+        hit = winlang.label(raw[:colon])
         if hit is not None:
             return hit[0], raw[colon + 1:].strip(), hit[1]
         start = colon + 1
     return None
+
+
+def _lone_row(line: str) -> tuple[str, str] | None:
+    """(English row, word) of a requirement row pasted without its block (``systeminfo |
+    findstr /C:"Virtualization"`` keeps one row: de-findstr in docs/sources.md SI-DE2)."""
+    match = _ITEM.match(_bare(line))
+    if match is None:
+        return None
+    row = winlang.row(match.group("name"))
+    return (row[0], match.group("value")) if row is not None else None
+
+
+#: Full-width colons (U+FF1A) a zh-CN paste may hold, read as ``": "`` (the same two display
+#: columns, so a layout stays lined up): SI-ZHCN3.
+_WIDE_COLON = "\uff1a"
+
+
+def _halfwidth(dump: DumpText) -> DumpText:
+    if not any(_WIDE_COLON in line for line in dump.lines):
+        return dump
+    return DumpText(dump.path, tuple(line.replace(_WIDE_COLON, ": ") for line in dump.lines),
+                    dump.encoding, dump.encoding_how)
 
 
 def _label(line: str) -> tuple[str, str] | None:
@@ -258,6 +290,7 @@ def _labelled(dump: DumpText) -> tuple[dict[str, list[str]], Counter[str]]:
 
 
 def sniff(dump: DumpText) -> bool:
+    dump = _halfwidth(dump)
     fields = 0
     for line in dump.lines[:200]:
         if not line.strip() or line.startswith("#"):
@@ -267,6 +300,8 @@ def sniff(dump: DumpText) -> bool:
             if found[0] == REQUIREMENTS:
                 return True
             fields += 1
+        elif _lone_row(line) is not None:
+            return True
     return fields >= 3 or (_padded(dump) and read_layout(dump) is not None)
 
 
@@ -289,7 +324,7 @@ def _requirements(lines: list[str], by_place: bool) -> tuple[dict[str, str], str
     rows = [m for line in lines if (m := _ITEM.match(line.strip())) is not None]
     placed = 0
     for index, match in enumerate(rows):
-        name = winlang.ROW_NAMES.get(winlang.normalize(match.group("name")))
+        name = winlang.row(match.group("name"))
         english = name[0] if name is not None else None
         if english is None and (by_place or len(rows) == len(winlang.ROWS)) and len(rows) == 4:
             english = winlang.ROWS[index]
@@ -302,6 +337,9 @@ def _requirements(lines: list[str], by_place: bool) -> tuple[dict[str, str], str
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     only_cpu_zero(dump, cpu, "systeminfo")
+    wide = _halfwidth(dump)
+    notes = "; full-width colons read as ':'" if wide is not dump else ""
+    dump = wide
     labelled, languages = _labelled(dump)
     layout = read_layout(dump)
     fields: dict[str, list[str]] = {k: list(v) for k, v in labelled.items()}
@@ -326,7 +364,16 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
             files[SENTENCE] = value
             if language is None:
                 rows_how += "; the requirements block holds one sentence without rows (by layout)"
-    files[READING] = _reading(languages, placed, layout) + rows_how
+            elif winlang.LOST in language:
+                languages[language] += 1
+    else:
+        lone = [found for line in dump.lines if (found := _lone_row(line)) is not None]
+        for english, word in lone:
+            files.setdefault(f"{PREFIX}{REQUIREMENTS}/{english}", word)
+        if lone:
+            rows_how += (f"; {len(lone)} requirement row(s) without their block "
+                         "(a filtered output)")
+    files[READING] = _reading(languages, placed, layout) + rows_how + notes
     return paste_snapshot(dump, files, fmt=FORMAT, tool="systeminfo",
                           holds="Windows' own report of this machine",
                           machine=machine_of(fields.get("System Type", [None])[0]))
