@@ -141,3 +141,31 @@ def test_physical_hardware_with_a_hypervisor_is_the_root_at_level_zero() -> None
     nesting = report.assessment.nesting
     assert (nesting.level, nesting.at_least) == (0, 0)
     assert winbuild.edition_of_caption(values["OS Name"]) == "pro"
+
+
+def _csv(code: str, values: dict[str, str], requirements: str) -> str:
+    """``systeminfo /FO CSV`` as SI-CSV shows it: quoted labels, then quoted values, a
+    field's lines joined by commas."""
+    labels = wp.printed_labels(code)
+    shown = [labels[e] for e in winlang.ORDER] + [labels[winlang.REQUIREMENTS]]
+    vals = {**wp.VALUES, **values}
+    cells = [vals[e].replace("\n", ",") for e in winlang.ORDER] + [requirements]
+    row = ",".join(f'"{cell}"' for cell in cells)
+    return "C:\\>systeminfo /FO CSV\n" + ",".join(f'"{s}"' for s in shown) + "\n" + row + "\n"
+
+
+@pytest.mark.parametrize("code", ["en", "fr"])
+def test_systeminfo_fo_csv_reads_as_its_list(code: str) -> None:
+    vbox = {"System Manufacturer": "innotek GmbH", "System Model": "VirtualBox"}
+    sentence = wp.language(code).sentences[0] + "."
+    files, said, _ = read(_csv(code, vbox, sentence))
+    assert "/FO CSV" in files[systeminfo.READING]
+    assert files[f"{systeminfo.PREFIX}System Model"] == "VirtualBox"
+    assert systeminfo.SENTENCE in files
+    assert "oracle" in said.lower() or "virtualbox" in said.lower(), said
+    rows = ",".join(f"{name}: {word}" for name, word in zip(
+        [wp.printed_rows(code).get(r, r) for r in winlang.ROWS], ("Yes", "No", "Yes", "Yes"),
+        strict=True))
+    files, said, _ = read(_csv(code, {}, rows))
+    assert files[f"{REQ}/Virtualization Enabled In Firmware"] == "No"
+    assert said.startswith("No:"), said

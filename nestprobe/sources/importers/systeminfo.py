@@ -26,6 +26,7 @@ the sentence (known words, or by the layout: one line without a row's colon).
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections import Counter
@@ -100,6 +101,34 @@ def _lone_row(line: str) -> tuple[str, str] | None:
 #: Full-width colons (U+FF1A) a zh-CN paste may hold, read as ``": "`` (the same two display
 #: columns, so a layout stays lined up): SI-ZHCN3.
 _WIDE_COLON = "\uff1a"
+
+
+def _from_csv(dump: DumpText) -> DumpText | None:
+    """``systeminfo /FO CSV`` (SI-CSV): a row of quoted labels, then a row of values, a field's
+    lines joined by commas. As the list layout it reads as: each field on its own line, the
+    Hyper-V block's rows one per line (the commas between ``row: word`` items). None when no
+    line of the text is such a header followed by its values."""
+    for index, line in enumerate(dump.lines[:200]):
+        if not line.lstrip().startswith('"') or index + 1 >= len(dump.lines):
+            continue
+        try:
+            header = next(csv.reader([line.strip()]), [])
+            values = next(csv.reader([dump.lines[index + 1].strip()]), [])
+        except csv.Error:
+            continue
+        known = [winlang.label(label) for label in header]
+        if len(header) != len(values) or sum(k is not None for k in known) < _MIN_ALIGNED:
+            continue
+        out: list[str] = []
+        for label, value, hit in zip(header, values, known, strict=True):
+            parts = [value]
+            if hit is not None and hit[0] == REQUIREMENTS:
+                parts = [part.strip() for part in value.split(",") if part.strip()]
+            out.append(f"{label}: {parts[0] if parts else ''}")
+            out.extend(f"    {part}" for part in parts[1:])
+        lines = (*dump.lines[:index], *out, *dump.lines[index + 2:])
+        return DumpText(dump.path, tuple(lines), dump.encoding, dump.encoding_how)
+    return None
 
 
 def _halfwidth(dump: DumpText) -> DumpText:
@@ -291,6 +320,8 @@ def _labelled(dump: DumpText) -> tuple[dict[str, list[str]], Counter[str]]:
 
 def sniff(dump: DumpText) -> bool:
     dump = _halfwidth(dump)
+    if _from_csv(dump) is not None:
+        return True
     fields = 0
     for line in dump.lines[:200]:
         if not line.strip() or line.startswith("#"):
@@ -339,7 +370,9 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
     only_cpu_zero(dump, cpu, "systeminfo")
     wide = _halfwidth(dump)
     notes = "; full-width colons read as ':'" if wide is not dump else ""
-    dump = wide
+    listed = _from_csv(wide)
+    notes += "; the /FO CSV output read as its list" if listed is not None else ""
+    dump = listed or wide
     labelled, languages = _labelled(dump)
     layout = read_layout(dump)
     fields: dict[str, list[str]] = {k: list(v) for k, v in labelled.items()}
