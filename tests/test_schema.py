@@ -28,12 +28,14 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
 #: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
-#: v3: every verdict's readiness (state, steps with elevation and restart, pending
-#: confirmations; verdicts/readiness.py) and every remediation's id.
+#: v3 (unreleased; two branches bumped it at once, reconciled in one version): every
+#: verdict's readiness (state, steps with elevation and restart, pending confirmations;
+#: verdicts/readiness.py), every remediation's id, and ``proof`` (null without --prove: the
+#: proof run's record and what it means).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "a02a6ec10bb97d5be7f374fed29d06693bfa18cd44e65a4d75094f2f6a902a99",
+    3: "d09077838bd2312597c44192ce1c32712c50e8727be82d0ac6058d63ec00b0be",
 }
 
 

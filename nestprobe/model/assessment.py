@@ -1,12 +1,8 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
-<<<<<<< HEAD
-The JSON report (schema_version 3) is a rendering of these types; field names here
-=======
 ``Partition`` is defined with the facts (model/facts.py).
 
-The JSON report (schema_version 2) is a rendering of these types; field names here
->>>>>>> main
+The JSON report (schema_version 3) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.
@@ -19,6 +15,7 @@ from typing import Literal
 
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.facts import Facts, Partition
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
 
 Confidence = Literal["certain", "high", "medium", "low", "none"]
@@ -197,4 +194,4 @@ class Assessment(Record):
     #: built by hand, or with a part replaced, gets them from ``assess.facts.with_facts``;
     #: the default (nothing decided) is only its starting point.
     facts: Facts = field(default_factory=Facts)
-
+    proof: ProofAssessment | None = None  # a tiny VM created here (--prove), or None
