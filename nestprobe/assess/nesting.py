@@ -106,6 +106,12 @@ def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts,
     if hypervisor.partition == "root-or-guest":  # level 0 if the root partition, else >= 1
         return Nesting(level=None, at_least=0, likely=None, confidence="none",
                        evidence=tuple(evidence))
+    if hypervisor.partition == "root":
+        # A paste's root partition (physical DMI names and a hypervisor reported): level 0
+        # rests on DMI naming hardware, as for a root seen through CPUID without Hyper-V's
+        # leaves (_guest); never "at least 1", which would put the host inside a VM.
+        return Nesting(level=0, at_least=0, likely=0, confidence="medium",
+                       evidence=tuple(evidence))
     if hypervisor.detected:  # an OS signal (DMI, /sys/hypervisor) still shows a hypervisor
         return Nesting(level=None, at_least=1, likely=1, confidence="low",
                        evidence=tuple(evidence))
