@@ -246,13 +246,16 @@ def _sig(text: str) -> tuple[int, int, int]:
     return b, c, d
 
 
-def _built(*, ecx1: int, signature: str | None = None) -> Snapshot:
-    """An Intel snapshot with VT-x's companions native; ``signature``: a hypervisor's."""
+def _built(*, ecx1: int, signature: str | None = None, ebx3: int = 0) -> Snapshot:
+    """An Intel snapshot with VT-x's companions native; ``signature``: a hypervisor's
+    (``Microsoft Hv`` with ``Hv#1`` and 0x40000003's privileges ``ebx3``)."""
     leaves = {(0, 0): Registers(0x16, *_sig("GenuineIntel")),
               (1, 0): Registers(0x50654, 0, ecx1 | _NATIVE_ECX, _NATIVE_EDX)}
     if signature is not None:
-        leaves[(0x40000000, 0)] = Registers(0x40000001, *_sig(signature))
-        leaves[(0x40000001, 0)] = Registers(0, 0, 0, 0)
+        hv1 = 0x31237648 if signature == "Microsoft Hv" else 0
+        leaves[(0x40000000, 0)] = Registers(0x40000006, *_sig(signature))
+        leaves[(0x40000001, 0)] = Registers(hv1, 0, 0, 0)
+        leaves[(0x40000003, 0)] = Registers(0, ebx3, 0, 0)
     return Snapshot(cpuid_status="ok", cpuid=CpuidTable(leaves),
                     os=OsFacts(system="Linux", machine="x86_64", files={}))
 
@@ -386,6 +389,16 @@ def test_the_witness_ranks_below_cpuid() -> None:
     high = _witnessed(12_000, guest).assessment.nesting
     assert high.level is None
     assert high.at_least == cpuid_only.at_least
+
+
+def test_the_witness_never_unfixes_a_level_cpuid_fixed() -> None:
+    """A Hyper-V root partition (0x40000003 CreatePartitions + CpuManagement): level 0 by
+    CPUID; a created guest with nested-looking exits leaves it at 0, saying CPUID wins."""
+    root = _built(ecx1=HV_BIT, signature="Microsoft Hv", ebx3=1 | 1 << 12)
+    assert build_report(root).assessment.nesting.level == 0
+    nesting = _witnessed(12_000, root).assessment.nesting
+    assert (nesting.level, nesting.at_least, nesting.likely) == (0, 0, 0)
+    assert any("CPUID wins" in e.claim for e in nesting.evidence)
 
 
 def test_an_emulated_os_s_exits_witness_nothing() -> None:

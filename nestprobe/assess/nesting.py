@@ -216,21 +216,23 @@ def _guest(hypervisor: HypervisorFacts, call: BandCall | None, bit: Evidence,
                    confidence=call.confidence, evidence=tuple(evidence))
 
 
-def _witnessed(nesting: Nesting, proof: ProofAssessment | None) -> Nesting:
-    """``nesting`` with the created guest's exits as a witness ranked below CPUID."""
+def _witnessed(nesting: Nesting, proof: ProofAssessment | None, seen: bool) -> Nesting:
+    """``nesting`` with the created guest's exits as a witness ranked below CPUID: it may
+    raise ``likely`` where no hypervisor shows itself (``seen``), never what CPUID fixed."""
     if proof is None or proof.witness is None:
         return nesting
     band = next(b for b in BANDS if b.name == proof.witness)
     here = max(band.likely - 1, 0)  # the created guest is one level below this OS
-    seen = [e for e in proof.evidence if e.kind == "timing"]
-    if here < nesting.at_least:
-        return replace(nesting, evidence=(*nesting.evidence, *seen, Evidence(
-            f"the created guest's exits suggest this OS is at level {here}, below what "
-            "CPUID proves; CPUID wins", "proof:witness", band.name, kind="timing")))
-    if nesting.likely is not None and here <= nesting.likely:
-        return replace(nesting, evidence=(*nesting.evidence, *seen))
+    timed = tuple(e for e in proof.evidence if e.kind == "timing")
+    fixed = seen and nesting.level is not None and here != nesting.level
+    if here < nesting.at_least or fixed:
+        return replace(nesting, evidence=(*nesting.evidence, *timed, Evidence(
+            f"the created guest's exits suggest this OS is at level {here}, not what CPUID "
+            "shows; CPUID wins", "proof:witness", band.name, kind="timing")))
+    if here == 0 or (nesting.likely is not None and here <= nesting.likely):
+        return replace(nesting, evidence=(*nesting.evidence, *timed))
     return Nesting(level=None, at_least=nesting.at_least, likely=here,
-                   confidence=lower(band.confidence), evidence=(*nesting.evidence, *seen, Evidence(
+                   confidence=lower(band.confidence), evidence=(*nesting.evidence, *timed, Evidence(
                        f"the created guest's exits suggest this OS is at level {here}: a "
                        "hypervisor runs below it, whether or not it shows itself (a witness "
                        "ranked below CPUID: the level is unfixed, never raised)",
@@ -243,7 +245,7 @@ def assess_nesting(
 ) -> Nesting:
     """The nesting level of the OS that took ``snapshot``, with evidence (``proof``: a VM
     created here, whose exits are a witness one level down)."""
-    return _witnessed(_nesting(snapshot, hypervisor, environment), proof)
+    return _witnessed(_nesting(snapshot, hypervisor, environment), proof, hypervisor.detected)
 
 
 def _nesting(snapshot: Snapshot, hypervisor: HypervisorFacts,

@@ -227,7 +227,7 @@ def assess_proof(
     io, cpuid = round_trips(record)
     band, band_text = (witness(cpuid, hz) if state == "proven" and not emulated_os
                        else (None, None))
-    if band == "nested" and not hypervisor_seen:
+    if band in ("nested", "very-slow") and not hypervisor_seen:
         band_text = (f"{band_text}; no hypervisor shows itself to this OS, so one hides "
                      "below it")
     evidence = [Evidence(f"proof: {record.outcome} at step {record.step}",
