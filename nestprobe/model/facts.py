@@ -9,6 +9,7 @@ match on: ``n/a`` when this OS is not Windows, ``unknown`` when the fact was not
 from __future__ import annotations
 
 from nestprobe.model.fact import Fact
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
 from nestprobe.model.typeshim import Any, Literal
 
@@ -75,6 +76,10 @@ class Facts(Record):
     firmware_disabled: Fact[bool | None] = field(default_factory=_none)
     kvm: Fact[str | None] = field(default_factory=_none)  # KvmDevice state
     software_nesting: Fact[bool] = field(default_factory=lambda: Fact(False))  # PVM /dev/kvm
+    #: A VM created here (``--prove``): what its run means, with the observations of kind
+    #: ``vm`` (and the round trip's ``timing``) behind it; None without a proof. Proof
+    #: beats inference: the headline and the third-party verdict read it first.
+    proof: Fact[ProofAssessment | None] = field(default_factory=_none)
     # This OS.
     os: Fact[str] = field(default_factory=lambda: Fact("unknown"))
     os_confidence: Fact[str] = field(default_factory=lambda: Fact("none"))  # as Confidence
