@@ -1,19 +1,28 @@
-"""Shared helpers for the bench scripts: paired process timing and Markdown tables.
+"""Shared helpers for the bench scripts: a clean install to measure, paired process timing
+and Markdown tables.
 
 Figures are printed, never asserted: this machine is noisy, so every comparison is a
 ratio measured within one run, with A and B alternated pair by pair.
+
+A figure counts only from what a user gets: ``pip install .`` (not editable) into a fresh
+virtualenv. A development virtualenv runs ``.pth`` hooks at every interpreter start
+(``__editable___*_finder``, ...), which slows ``python -c pass`` and flatters every ratio
+against it; :func:`clean_env` builds the environment the scripts measure instead.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -26,11 +35,115 @@ def env() -> dict[str, str]:
     return child
 
 
-def run_once(cmd: Sequence[str]) -> tuple[float, int]:
+class CleanEnv(NamedTuple):
+    """A fresh virtualenv with this checkout installed as a user installs it."""
+
+    root: Path
+    python: str  # the venv's interpreter
+    bin: Path  # its scripts (``nestprobe`` is the console script pip wrote)
+
+    def script(self, name: str) -> str:
+        return str(self.bin / name)
+
+
+def clean_child_env() -> dict[str, str]:
+    """The environment for timed children: no PYTHONPATH, no active virtualenv, no
+    PYTHON* switches that would change what an interpreter start does."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("PYTHON") and k not in ("VIRTUAL_ENV", "__PYVENV_LAUNCHER__")}
+
+
+def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] = ()
+              ) -> CleanEnv:
+    """``python -m venv`` + ``pip install .`` (not editable) of this checkout, plus the PyPI
+    packages in ``extra`` (peers timed with the same interpreter). ``root``: reuse a venv
+    made by an earlier call as it is (not reinstalled: after changing the code, pass a new
+    directory); a directory without a venv gets a new one there; default a new temporary one."""
+    if root is not None and (Path(root) / "bin" / "python").exists():
+        made = CleanEnv(Path(root), str(Path(root) / "bin" / "python"), Path(root) / "bin")
+    else:
+        path = Path(root) if root is not None else Path(
+            tempfile.mkdtemp(prefix="nestprobe-bench-venv."))
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True,
+                       env=clean_child_env())
+        made = CleanEnv(path, str(path / "bin" / "python"), path / "bin")
+        pip = [made.python, "-m", "pip", "install", "--quiet", "--no-input",
+               "--disable-pip-version-check"]
+        # pip builds a wheel of the tree and installs it: nothing points back at the tree.
+        subprocess.run([*pip, str(REPO)], check=True, env=clean_child_env(),
+                       cwd=tempfile.gettempdir())
+        wanted = [p for p in extra if p]
+        if wanted:  # a peer that cannot be installed is reported missing, not fatal
+            subprocess.run([*pip, *wanted], check=False, env=clean_child_env(),
+                           stderr=subprocess.DEVNULL)
+    where = subprocess.run([made.python, "-c", "import nestprobe; print(nestprobe.__file__)"],
+                           capture_output=True, text=True, check=True, env=clean_child_env(),
+                           cwd=tempfile.gettempdir()).stdout.strip()
+    if not Path(where).resolve().is_relative_to(made.root.resolve()):
+        raise RuntimeError(f"{made.python} imports nestprobe from {where}, not its own install")
+    return made
+
+
+#: Set in a script re-run by :func:`run_in_clean_env`: the venv it runs in.
+CLEAN_MARK = "NESTPROBE_BENCH_CLEAN_VENV"
+
+
+def run_in_clean_env(script: str, argv: Sequence[str], venv: str | None = None) -> None:
+    """Re-run ``script`` under a clean install's interpreter (in-process benchmarks),
+    unless this already is that run. Prints the environment first. Never returns when it
+    re-runs."""
+    if os.environ.get(CLEAN_MARK):
+        return
+    clean = clean_env(venv)
+    print(describe(clean), flush=True)
+    print(flush=True)
+    child = clean_child_env()
+    child[CLEAN_MARK] = str(clean.root)
+    # the bench directory is the script's own (sys.path[0]); the checkout is not on the path
+    os.execve(clean.python, [clean.python, script, *argv], child)
+
+
+def describe(clean: CleanEnv) -> str:
+    """What was measured, on what: printed above every table."""
+    made_py = clean.python
+    site = subprocess.run([made_py, "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    pth = sorted(p.name for p in Path(site).glob("*.pth"))
+    freeze = subprocess.run([made_py, "-m", "pip", "list", "--format=freeze",
+                             "--disable-pip-version-check"],
+                            capture_output=True, text=True, check=False).stdout.split()
+    version = subprocess.run([made_py, "-c", "import sys; print(sys.version.split()[0])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return "\n".join([
+        f"Environment: fresh virtualenv {clean.root} (python -m venv; pip install . — not "
+        f"editable), CPython {version}, {platform.system()} {platform.release()}, "
+        f"{cores} cores, {cpu}",
+        f"  .pth files run at every start there: {', '.join(pth) or 'none'}",
+        f"  packages: {' '.join(freeze)}",
+        f"  load average at start: {load()}",
+    ])
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min)"
+
+
+def run_once(cmd: Sequence[str], child_env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time of one process start-to-exit in ms, and its exit code."""
     start = time.perf_counter_ns()
     done = subprocess.run(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          env=env(), check=False)
+                          env=env() if child_env is None else child_env, check=False,
+                          cwd=tempfile.gettempdir())
     return (time.perf_counter_ns() - start) / 1e6, done.returncode
 
 

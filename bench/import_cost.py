@@ -1,66 +1,94 @@
-"""Where the cold CLI's time goes: importing the report path, and how much of that is
-creating dataclasses (each frozen dataclass execs its generated methods at import). Since the
-model became Records (nestprobe/model/record.py) the report path creates none; the script
-keeps counting so a dataclass that creeps back shows here.
+"""Where ``nestprobe check hyperv``'s cold start goes, phase by phase, from a clean install.
 
-Usage: python bench/import_cost.py [--runs 9]
-Figures only; each run is a fresh interpreter, medians over the runs.
+Each run is a fresh interpreter of the clean venv that does what the console script does,
+timing each step with perf_counter: ``import re`` (pip's generated ``nestprobe`` script does
+it before anything of nestprobe's), importing the CLI, importing the pipeline and the text
+output, the live snapshot without timing (CPUID walk, OS files, /dev/kvm), the assessment
+and verdicts, the quick exit-latency measurement, and writing the answer. Medians and minima
+over the runs; the interpreter's own start is ``python -c pass`` of the same venv, timed
+alternately with them.
+
+The script re-runs itself under a fresh virtualenv with ``pip install .`` (not editable).
+Usage: python bench/import_cost.py [--runs 15] [--venv DIR]
+Figures only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PY, env, med, table
+from common import clean_child_env, load, med, run_in_clean_env, table
 
-#: Imports everything `nestprobe --json` needs, timing the dataclass decorator calls.
-CHILD = """
-import dataclasses, json, time
-real = dataclasses.dataclass
-spent = [0.0, 0]
-def timed(cls=None, /, **kw):
-    def wrap(c):
-        t = time.perf_counter(); out = real(**kw)(c)
-        spent[0] += time.perf_counter() - t; spent[1] += 1
-        return out
-    return wrap if cls is None else wrap(cls)
-dataclasses.dataclass = timed
-t = time.perf_counter()
-import nestprobe.cli, nestprobe.pipeline, nestprobe.sources.live, nestprobe.output.jsonreport
-total = time.perf_counter() - t
-print(json.dumps({"import_ms": total * 1e3, "dataclass_ms": spent[0] * 1e3,
-                  "classes": spent[1]}))
+CHILD = r"""
+import time
+t0 = time.perf_counter()
+import re
+t1 = time.perf_counter()
+from nestprobe.cli import main
+t2 = time.perf_counter()
+import nestprobe.pipeline, nestprobe.output.text
+t3 = time.perf_counter()
+from nestprobe.sources.live import live_snapshot
+snapshot = live_snapshot(timing=False)
+t4 = time.perf_counter()
+report = nestprobe.pipeline.build_report(snapshot)
+t5 = time.perf_counter()
+from nestprobe.sources.latency import measure_latency
+measure_latency()
+t6 = time.perf_counter()
+import io
+main(["check", "hyperv", "--from", "-"] if False else ["check", "hyperv", "--no-timing"],
+     out=io.StringIO())
+t7 = time.perf_counter()
+import json, sys
+print(json.dumps({"import re (pip's script)": t1 - t0, "import nestprobe.cli": t2 - t1,
+                  "import pipeline + text output": t3 - t2,
+                  "live snapshot (CPUID walk, OS files, /dev/kvm)": t4 - t3,
+                  "assessment + verdicts": t5 - t4, "quick exit-latency measurement": t6 - t5,
+                  "a second check, warm (parse, probe, assess, write)": t7 - t6,
+                  "modules": len(sys.modules)}))
 """
 
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--venv")
     args = parser.parse_args(argv)
-    runs = []
-    for _ in range(args.runs + 1):  # the first run may compile bytecode: dropped
-        done = subprocess.run([PY, "-c", CHILD], capture_output=True, text=True, env=env(),
-                              check=True)
-        runs.append(json.loads(done.stdout))
-    runs = runs[1:]
-    imports = [r["import_ms"] for r in runs]
-    classes = [r["dataclass_ms"] for r in runs]
-    share = [c / i for c, i in zip(classes, imports, strict=True)]
-    rows = [
-        ("import of the report path (ms)", f"{med(imports):.1f}",
-         f"{min(imports):.1f}–{max(imports):.1f}"),
-        (f"of which creating {runs[0]['classes']} dataclasses (ms)", f"{med(classes):.1f}",
-         f"{min(classes):.1f}–{max(classes):.1f}"),
-        ("dataclass share", f"{med(share):.0%}", f"{min(share):.0%}–{max(share):.0%}"),
-    ]
-    return table(("what", "median", "range"), rows) + "\n"
+    python = sys.executable
+    child = clean_child_env()
+    phases: dict[str, list[float]] = {}
+    start_ms: list[float] = []
+    for index in range(args.runs + 1):
+        began = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], env=child, check=True)
+        start_ms.append((time.perf_counter() - began) * 1e3)
+        done = subprocess.run([python, "-c", CHILD], capture_output=True, text=True, env=child,
+                              check=True, cwd="/")
+        if index == 0:
+            continue  # the first run may write bytecode caches: dropped
+        for name, value in json.loads(done.stdout).items():
+            phases.setdefault(name, []).append(value if name == "modules" else value * 1e3)
+    modules = int(phases.pop("modules")[0])
+    rows = [["interpreter start (`python -c pass`, whole process)", f"{med(start_ms[1:]):.1f}",
+             f"{min(start_ms[1:]):.1f}"]]
+    rows += [[name, f"{med(v):.1f}", f"{min(v):.1f}"] for name, v in phases.items()]
+    return (f"`nestprobe check hyperv` phase by phase, ms over {args.runs} fresh interpreters "
+            f"({modules} modules loaded at the end); load average at the end: {load()}\n\n"
+            + table(["phase", "median ms", "min ms"], rows) + "\n")
 
 
 if __name__ == "__main__":
-    print(main())
+    cli_args = sys.argv[1:]
+    venv = cli_args[cli_args.index("--venv") + 1] if "--venv" in cli_args else None
+    run_in_clean_env(__file__, cli_args, venv)
+    os.chdir("/")
+    print(main(cli_args))

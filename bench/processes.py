@@ -1,84 +1,146 @@
-"""Whole-process wall time, paired A/B in one run: the cold CLI against `python -c pass`,
-the standalone `nestprobe-dump` against systemd-detect-virt, and installed peers.
+"""Whole-process wall time in ONE alternated run, from a clean install: the cold CLI, the
+standalone ``nestprobe-dump`` and the peers, each against ``python -c pass`` of the same
+fresh virtualenv.
 
-Usage: python bench/processes.py [-n N]   (build csrc/nestprobe-dump first:
-`make -C csrc nestprobe-dump`). Peers that are not installed are listed as skipped.
+The script makes that virtualenv itself (``python -m venv``; ``pip install .``, not
+editable; the PyPI peers ``cpuid`` and ``py-cpuinfo`` into the same venv) and prints it.
+Every round runs every command once, in the same order, so each ratio is a median of
+per-round ratios against the ``python -c pass`` of its own round, and a noisy minute
+moves all of them together. The load average is printed before and after.
+
+Usage: python bench/processes.py [-n 15] [--venv DIR]   (``--venv``: reuse a venv an
+earlier run made; build csrc/nestprobe-dump first: ``make -C csrc nestprobe-dump``).
+Peers that are not installed are listed as skipped (``.ci/perf-setup.sh`` installs them).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PY, REPO, has_module, have, med, paired, spread, table, verdict
+from common import (
+    REPO,
+    CleanEnv,
+    clean_child_env,
+    clean_env,
+    describe,
+    load,
+    med,
+    run_once,
+    spread,
+    table,
+    verdict,
+)
 
 DUMP = str(REPO / "csrc" / "nestprobe-dump")
-PASS = [PY, "-c", "pass"]
-DETECT = ["systemd-detect-virt", "--vm"]
+#: PyPI peers, installed into the measured venv so they start the same interpreter.
+PYPI_PEERS = ("cpuid", "py-cpuinfo")
+SLOW_EVERY = 5  # py-cpuinfo sleeps 1 s by design (issue #205): every 5th round only
 
 
-def targets(n: int) -> list[list[object]]:
-    rows: list[list[object]] = []
-    cli = [PY, "-m", "nestprobe"]
-    # targets from the cold-start issue: an installer's `check` near the interpreter's own start
-    for label, cmd, target in [
-        ("`nestprobe check hyperv`", [*cli, "check", "hyperv"], 2.0),
-        ("`nestprobe --json`", [*cli, "--json"], 2.5),
-        ("`nestprobe --json --no-timing`", [*cli, "--json", "--no-timing"], 2.5),
-    ]:
-        a, b, ratios, code, _ = paired(cmd, PASS, n)
-        rows.append([label, "`python -c pass`", spread(a), spread(b), f"{med(ratios):.2f}x",
-                     verdict(med(ratios), target), code])
-    if Path(DUMP).exists() and have("systemd-detect-virt"):
-        a, b, ratios, code, _ = paired([DUMP], DETECT, n)
-        rows.append(["`csrc/nestprobe-dump`", "`systemd-detect-virt --vm`", spread(a), spread(b),
-                     f"{med(ratios):.2f}x", verdict(med(ratios), 1.0), code])
-    return rows
+class Command:
+    def __init__(self, label: str, argv: list[str], target: float | None = None,
+                 slow: bool = False, against: str = "pass") -> None:
+        self.label, self.argv, self.target, self.slow, self.against = (
+            label, argv, target, slow, against)
+        self.times: list[float] = []
+        self.ratios: dict[str, list[float]] = {}
+        self.code = 0
 
 
-def peers(n: int) -> tuple[list[list[object]], list[str]]:
-    candidates: list[tuple[str, list[str], bool]] = [
-        ("systemd-detect-virt --vm", DETECT, have("systemd-detect-virt")),
-        ("virt-what", ["virt-what"], have("virt-what")),
-        ("lscpu", ["lscpu"], have("lscpu")),
-        ("cpuid -1 -l 0x40000000 (Todd Allen)", ["cpuid", "-1", "-l", "0x40000000"],
-         have("cpuid")),
-        ("PyPI cpuid: cpuid.cpuid(0x40000000)",
-         [PY, "-c", "import cpuid; cpuid.cpuid(0x40000000)"], has_module("cpuid")),
-        ("py-cpuinfo: python -m cpuinfo --json", [PY, "-m", "cpuinfo", "--json"],
-         has_module("cpuinfo")),
-        ("nestprobe-dump", [DUMP], Path(DUMP).exists()),
-        ("nestprobe --json", [PY, "-m", "nestprobe", "--json"], True),
+def _has_module(python: str, name: str) -> bool:
+    return run_once([python, "-c", f"import {name}"], clean_child_env())[1] == 0
+
+
+def commands(clean: CleanEnv) -> tuple[list[Command], list[str]]:
+    py = clean.python
+    nestprobe = clean.script("nestprobe")
+    found: list[Command] = [
+        Command("`python -c pass` (the baseline)", [py, "-c", "pass"]),
+        Command("`nestprobe check hyperv`", [nestprobe, "check", "hyperv"], 2.5),
+        Command("`nestprobe --json`", [nestprobe, "--json"], 3.0),
+        Command("`nestprobe --json --no-timing`", [nestprobe, "--json", "--no-timing"], 3.0),
     ]
-    rows: list[list[object]] = []
     skipped: list[str] = []
-    for label, cmd, present in candidates:
-        if not present:
+    peers: list[tuple[str, list[str], bool, bool]] = [
+        ("`virt-what` (shell script; root)", ["virt-what"], bool(shutil.which("virt-what")),
+         False),
+        ("`systemd-detect-virt --vm`", ["systemd-detect-virt", "--vm"],
+         bool(shutil.which("systemd-detect-virt")), False),
+        ("`kvm-ok` (Debian cpu-checker)", ["kvm-ok"], bool(shutil.which("kvm-ok")), False),
+        ("`lscpu`", ["lscpu"], bool(shutil.which("lscpu")), False),
+        ("`cpuid -1 -l 0x40000000` (Todd Allen's cpuid)", ["cpuid", "-1", "-l", "0x40000000"],
+         bool(shutil.which("cpuid")), False),
+        ("PyPI `cpuid`: `python -c 'import cpuid; cpuid.cpuid(0x40000000)'`",
+         [py, "-c", "import cpuid; cpuid.cpuid(0x40000000)"], _has_module(py, "cpuid"), False),
+        ("py-cpuinfo: `python -m cpuinfo --json`", [py, "-m", "cpuinfo", "--json"],
+         _has_module(py, "cpuinfo"), True),
+        ("`csrc/nestprobe-dump` (static C)", [DUMP], Path(DUMP).exists(), False),
+    ]
+    for label, argv, present, slow in peers:
+        if present:
+            found.append(Command(label, argv, slow=slow))
+        else:
             skipped.append(label)
-            continue
-        runs = 3 if "cpuinfo" in label else n  # py-cpuinfo sleeps 1 s by design
-        a, _b, ratios, code, _ = paired(cmd, PASS, runs, warmup=1)
-        rows.append([label, spread(a), f"{med(ratios):.2f}x", code, runs])
-    return rows, skipped
+    return found, skipped
+
+
+def alternate(cmds: list[Command], rounds: int, warmup: int = 2) -> None:
+    """Every round runs every command once, in order; ratios against the same round."""
+    child = clean_child_env()
+    for _ in range(warmup):
+        for cmd in cmds:
+            if not cmd.slow:
+                run_once(cmd.argv, child)
+    by_label = {c.label: c for c in cmds}
+    for index in range(rounds):
+        this_round: dict[str, float] = {}
+        for cmd in cmds:
+            if cmd.slow and index % SLOW_EVERY:
+                continue
+            ms, cmd.code = run_once(cmd.argv, child)
+            cmd.times.append(ms)
+            this_round[cmd.label] = ms
+        for cmd in cmds:
+            if cmd.label not in this_round:
+                continue
+            for other in ("`python -c pass` (the baseline)", "`virt-what` (shell script; root)"):
+                if other in this_round and other in by_label:
+                    cmd.ratios.setdefault(other, []).append(this_round[cmd.label]
+                                                            / this_round[other])
 
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser()
-    parser.add_argument("-n", type=int, default=20, help="pairs per comparison")
-    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("-n", type=int, default=15, help="rounds (every command once each)")
+    parser.add_argument("--venv", help="reuse this venv (made by an earlier run) instead of "
+                        "a fresh one")
     args = parser.parse_args(argv)
-    out = ["Targets (A and B alternated pair by pair; ms, median (min–max); ratio = median "
-           "of the per-pair A/B ratios):", "",
-           table(["A", "B", "A ms", "B ms", "A/B", "target", "A exit"], targets(args.n))]
-    if not args.no_peers:
-        rows, skipped = peers(args.n)
-        out += ["", "Peers (each paired with `python -c pass`):", "",
-                table(["command", "ms", "/ python -c pass", "exit", "runs"], rows)]
-        if skipped:
-            out += ["", "Not installed (skipped): " + ", ".join(skipped)]
+    clean = clean_env(args.venv, PYPI_PEERS)
+    out = [describe(clean), ""]
+    cmds, skipped = commands(clean)
+    alternate(cmds, args.n)
+    base = "`python -c pass` (the baseline)"
+    virt_what = "`virt-what` (shell script; root)"
+    rows = []
+    for cmd in cmds:
+        ratio = med(cmd.ratios[base]) if cmd.ratios.get(base) else float("nan")
+        vs_vw = (f"{med(cmd.ratios[virt_what]):.2f}x" if cmd.ratios.get(virt_what)
+                 and cmd.label != virt_what else "–")
+        target = "–" if cmd.target is None else verdict(ratio, cmd.target)
+        rows.append([cmd.label, spread(cmd.times), f"{ratio:.2f}x", vs_vw, target, cmd.code,
+                     len(cmd.times)])
+    out += [f"One alternated run, {args.n} rounds (every command once per round; ms, median "
+            "(min–max); ratios = median of the per-round ratios):", "",
+            table(["command", "ms", "/ python -c pass", "/ virt-what", "target", "exit", "runs"],
+                  rows)]
+    if skipped:
+        out += ["", "Not installed (skipped): " + ", ".join(skipped)]
+    out += ["", f"Load average at the end: {load()}"]
     return "\n".join(out) + "\n"
 
 

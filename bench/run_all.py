@@ -1,8 +1,8 @@
 """Run every bench script in one go and print one Markdown document.
 
-Usage: make -C csrc nestprobe-dump && python setup.py build_ext --inplace &&
-       python bench/run_all.py [-n 20] > bench/RESULTS.md
-Figures only: nothing here passes or fails on time.
+Usage: make -C csrc nestprobe-dump && python bench/run_all.py [-n 15] > bench/RESULTS.md
+Each comparison script builds one fresh virtualenv (``pip install .``, not editable), shared
+by the scripts of this run. Figures only: nothing here passes or fails on time.
 """
 
 from __future__ import annotations
@@ -12,37 +12,43 @@ import datetime
 import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
 
-import import_cost
-import probe_overhead
-import processes
-import stability
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True,
+                          text=True, check=False)
+    return done.stdout + (f"\n(exit {done.returncode}: {done.stderr[-2000:]})\n"
+                          if done.returncode else "")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("-n", type=int, default=20, help="pairs per process comparison")
+    parser.add_argument("-n", type=int, default=15, help="rounds of the process comparison")
+    parser.add_argument("--fleet", action="store_true", help="also the fleet throughput")
     args = parser.parse_args()
     # the standalone dumper is a build product others may clean: build it if missing
-    subprocess.run(["make", "-s", "-C", str(processes.REPO / "csrc"), "nestprobe-dump"],
+    subprocess.run(["make", "-s", "-C", str(HERE.parent / "csrc"), "nestprobe-dump"],
                    check=False, stdout=subprocess.DEVNULL)
+    venv = tempfile.mkdtemp(prefix="nestprobe-bench-venv.")
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"# nestprobe bench — {platform.node()} {platform.machine()}, "
           f"Python {platform.python_version()}, {stamp}\n")
-    print("Reproduce: `make -C csrc nestprobe-dump && python setup.py build_ext --inplace && "
-          f"python bench/run_all.py -n {args.n}`\n")
-    print("## 1. In-process probe against its floor\n")
-    print(probe_overhead.main([]))
-    print("## 2. Whole processes\n")
-    print(processes.main(["-n", str(args.n)]))
+    print(f"Reproduce: `make -C csrc nestprobe-dump && python bench/run_all.py -n {args.n}`\n")
+    print("## 1. Whole processes (one alternated run)\n")
+    print(run("processes.py", "-n", str(args.n), "--venv", venv))
+    print("## 2. In-process probe against its floor\n")
+    print(run("probe_overhead.py", "--venv", venv))
     print("## 3. Level-estimate stability with the other core busy\n")
-    print(stability.main([]))
+    print(run("stability.py"))
     print("## 4. Import cost of the cold CLI\n")
-    print(import_cost.main([]))
+    print(run("import_cost.py"))
+    if args.fleet:
+        print("## 5. Fleet throughput\n")
+        print(run("fleet_throughput.py", "--venv", venv))
 
 
 if __name__ == "__main__":

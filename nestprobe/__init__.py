@@ -8,7 +8,6 @@ stages behind ``probe()`` and ``load()`` are imported only when one is made.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.errors import (
@@ -19,6 +18,7 @@ from nestprobe.model.errors import (
     NestprobeError,
 )
 from nestprobe.model.report import Report
+from nestprobe.model.typeshim import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nestprobe.model.snapshot import Snapshot

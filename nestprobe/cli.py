@@ -8,12 +8,10 @@ be written exits 8 with one line; a reader that stops reading (``| head``) is no
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO, cast
+from types import SimpleNamespace
 
 from nestprobe.model.contract import (
     EXIT_BAD_INPUT,
@@ -29,14 +27,21 @@ from nestprobe.model.contract import (
 )
 from nestprobe.model.errors import CpuSelectionError, DumpFormatError
 from nestprobe.model.safetext import escape
+from nestprobe.model.typeshim import TYPE_CHECKING, TextIO, cast
 from nestprobe.model.verdicts import SCENARIOS
 
 if TYPE_CHECKING:
+    import argparse
+    from typing import TypeAlias
+
     from _typeshed import SupportsWrite
 
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Scenario
     from nestprobe.output.console import Console
+
+    #: What the commands read: argparse's namespace, or :func:`_quick_parse`'s.
+    _Args: TypeAlias = argparse.Namespace | SimpleNamespace
 
 COMMANDS = ("report", "check", "dump", "bench", "fleet")
 
@@ -75,23 +80,51 @@ check SCENARIO --ready
 `nestprobe COMMAND --help` has the details of each command."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, except that help and version text written to a failing stdout is an
-    output error (exit 8), not silently lost (argparse swallows OSError there)."""
+def _columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` gives it, without importing
+    shutil (bz2, lzma, fnmatch: a tenth of ``check``'s imports)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
-    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        if not message:
-            return
-        if file is None or file is not sys.stdout:
-            super()._print_message(message, file)
-            return
-        from nestprobe.output.console import Console
 
-        Console(cast("TextIO", file)).write(message)
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """The CLI's ArgumentParser subclass, defined on first use: argparse (and the gettext
+    and locale it imports) is not imported when :func:`_quick_parse` has the answer."""
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse, except that help and version text written to a failing stdout is an
+        output error (exit 8), not silently lost (argparse swallows OSError there); and the
+        width is found without shutil (argparse imports it for every argument it adds)."""
+
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
+        def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+            if not message:
+                return
+            if file is None or file is not sys.stdout:
+                super()._print_message(message, file)
+                return
+            from nestprobe.output.console import Console
+
+            Console(cast("TextIO", file)).write(message)
+
+    return _Parser
 
 
 def _cpu_number(text: str) -> int:
     """``--cpu`` as a CPU number: a usage error (exit 2) for anything else."""
+    import argparse
+
     try:
         value = int(text, 10)
     except ValueError:
@@ -131,8 +164,17 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; with ``command``, only that sub-command's parser is built.
+
+    ``nestprobe check`` is what installers run, so its cold start counts: it neither
+    builds the bench and fleet parsers nor imports what only they use. Without a known
+    command (``--help``, a typo) every sub-command is there, for the usage message.
+    """
+    import argparse
+
+    wanted = (lambda name: name == command) if command in COMMANDS else (lambda _name: True)
+    parser = _parser_class()(
         prog="nestprobe",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -141,34 +183,118 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nestprobe {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    report = sub.add_parser("report", help="the report (the default command)")
-    _add_source_options(report)
-    report.add_argument("--json", action="store_true", help="JSON report (schema_version 3)")
-    report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
-                        help="text (default), json (= --json), or prometheus "
-                        "(node_exporter textfile-collector metrics)")
+    if wanted("report"):
+        report = sub.add_parser("report", help="the report (the default command)")
+        _add_source_options(report)
+        report.add_argument("--json", action="store_true", help="JSON report (schema_version 3)")
+        report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
+                            help="text (default), json (= --json), or prometheus "
+                            "(node_exporter textfile-collector metrics)")
+    if wanted("check"):
+        check = sub.add_parser("check",
+                               help="one scenario's verdict as an exit code, for installers")
+        check.add_argument("scenario", choices=SCENARIOS)
+        _add_source_options(check)
+        check.add_argument("--json", action="store_true", help="the JSON report (same schema)")
+        check.add_argument("-q", "--quiet", action="store_true",
+                           help="print nothing; exit code only")
+        check.add_argument("--ready", action="store_true",
+                           help="exit 0 only when ready now; 9 after steps in this OS, 10 when "
+                           "another layer or a person must confirm (README: The contract)")
+    if wanted("dump"):
+        dump = sub.add_parser("dump",
+                              help="write this machine's snapshot in nestprobe's dump format")
+        dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
+        dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
+        dump.add_argument("--prove", action="store_true",
+                          help="also run a tiny VM here and record what it did (a proof record)")
+    if wanted("bench"):
+        from nestprobe.bench.cli import register
 
-    check = sub.add_parser("check", help="one scenario's verdict as an exit code, for installers")
-    check.add_argument("scenario", choices=SCENARIOS)
-    _add_source_options(check)
-    check.add_argument("--json", action="store_true", help="the JSON report (same schema)")
-    check.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
-    check.add_argument("--ready", action="store_true",
-                       help="exit 0 only when ready now; 9 after steps in this OS, 10 when "
-                       "another layer or a person must confirm (README: The contract)")
+        register(sub)
+    if wanted("fleet"):
+        from nestprobe.fleet.cli import register as register_fleet
 
-    dump = sub.add_parser("dump", help="write this machine's snapshot in nestprobe's dump format")
-    dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
-    dump.add_argument("--thorough", action="store_true", help="measure exit latency longer")
-    dump.add_argument("--prove", action="store_true",
-                      help="also run a tiny VM here and record what it did (a proof record)")
-
-    from nestprobe.bench.cli import register
-    from nestprobe.fleet.cli import register as register_fleet
-
-    register(sub)
-    register_fleet(sub)
+        register_fleet(sub)
     return parser
+
+
+#: The options :func:`_quick_parse` knows: flag -> (Namespace attribute, takes a value).
+_QUICK_OPTIONS: dict[str, tuple[str, bool]] = {
+    "--json": ("json", False), "-v": ("verbose", False), "--verbose": ("verbose", False),
+    "--no-timing": ("no_timing", False), "--thorough": ("thorough", False),
+    "--prove": ("prove", False),
+    "--from": ("from_file", True), "--cpu": ("cpu", True),
+}
+_QUICK_CHECK = {"-q": ("quiet", False), "--quiet": ("quiet", False),
+                "--ready": ("ready", False)}
+_QUICK_REPORT = {"--format": ("format", True)}
+_FORMATS = ("text", "json", "prometheus")
+
+
+def _quick_parse(argv: list[str]) -> SimpleNamespace | None:  # noqa: PLR0911, PLR0912 (a case table, read top to bottom)
+    """The plain ``report`` and ``check`` command lines without argparse, or None.
+
+    ``nestprobe check SCENARIO`` is what installers run: argparse, with the gettext and
+    locale it imports and the parser it builds, is a fifth of its cold start. Only exact
+    spellings of the options are taken here, each at most once; anything else (help,
+    abbreviations, a repeated or unknown option, a missing or odd value) returns None and
+    argparse parses it as always, with its usage messages. ``tests/test_cold_start.py``
+    checks that both parsers give the same namespace for the lines taken here.
+    """
+    command, rest = argv[0], argv[1:]
+    if command == "check":
+        known = {**_QUICK_OPTIONS, **_QUICK_CHECK}
+        values: dict[str, object] = {"command": command, "scenario": None, "quiet": False,
+                                     "ready": False}
+    elif command == "report":
+        known = {**_QUICK_OPTIONS, **_QUICK_REPORT}
+        values = {"command": command, "format": None}
+    else:
+        return None
+    values.update(json=False, verbose=False, no_timing=False, thorough=False, from_file=None,
+                  cpu=None, prove=False)
+    seen: set[str] = set()
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        index += 1
+        if not word.startswith("-"):
+            if command != "check" or values["scenario"] is not None or word not in SCENARIOS:
+                return None
+            values["scenario"] = word
+            continue
+        name, equals, value = word.partition("=")
+        spec = known.get(name)
+        if spec is None or name in seen:
+            return None
+        seen.add(name)
+        attribute, takes_value = spec
+        if not takes_value:
+            if equals:
+                return None
+            values[attribute] = True
+            continue
+        if not equals:
+            if index >= len(rest):
+                return None
+            value = rest[index]
+            index += 1
+        if (value.startswith("-") and value != "-") or not value:
+            return None
+        if attribute == "cpu":
+            if not value.isascii() or not value.isdigit():
+                return None
+            values[attribute] = int(value, 10)
+        elif attribute == "format":
+            if value not in _FORMATS:
+                return None
+            values[attribute] = value
+        else:
+            values[attribute] = value
+    if command == "check" and values["scenario"] is None:
+        return None
+    return SimpleNamespace(**values)
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -178,7 +304,7 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return ["report", *argv]
 
 
-def _contradiction(args: argparse.Namespace) -> str | None:  # noqa: PLR0911 (a case table, read top to bottom)
+def _contradiction(args: _Args) -> str | None:  # noqa: PLR0911 (a case table, read top to bottom)
     """Options that cannot both be meant; None when the combination is coherent."""
     if getattr(args, "thorough", False) and getattr(args, "no_timing", False):
         return "--thorough measures longer and --no-timing measures nothing: choose one"
@@ -202,7 +328,7 @@ def _contradiction(args: argparse.Namespace) -> str | None:  # noqa: PLR0911 (a 
     return None
 
 
-def _report_for(args: argparse.Namespace) -> Report:
+def _report_for(args: _Args) -> Report:
     from nestprobe import pipeline
 
     if args.from_file is not None:
@@ -236,13 +362,13 @@ def _write_text(report: Report, out: Console, verbose: bool) -> None:
         out.write(render_text(report, width=terminal_width(out.stream, WIDTH), colour=colour))
 
 
-def _replayed_without_proof(args: argparse.Namespace, report: Report) -> None:
+def _replayed_without_proof(args: _Args, report: Report) -> None:
     """``--prove --from DUMP`` shows the dump's proof; say so when it has none."""
     if args.prove and args.from_file is not None and report.snapshot.proof is None:
         _say("note: the dump carries no proof record (write one with nestprobe dump --prove)")
 
 
-def _run_report(args: argparse.Namespace, out: Console) -> int:
+def _run_report(args: _Args, out: Console) -> int:
     report = _report_for(args)
     _replayed_without_proof(args, report)
     if args.format == "prometheus":
@@ -257,7 +383,7 @@ def _run_report(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
-def _run_check(args: argparse.Namespace, out: Console) -> int:
+def _run_check(args: _Args, out: Console) -> int:
     report = _report_for(args)
     _replayed_without_proof(args, report)
     verdict = report.verdicts[cast("Scenario", args.scenario)]
@@ -285,7 +411,7 @@ def _run_check(args: argparse.Namespace, out: Console) -> int:
     return STATUS_EXIT.get(verdict.status, EXIT_UNKNOWN)
 
 
-def _run_dump(args: argparse.Namespace, out: Console) -> int:
+def _run_dump(args: _Args, out: Console) -> int:
     from nestprobe.sources.dumpfile import format_dump
     from nestprobe.sources.live import live_snapshot
 
@@ -320,7 +446,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _dispatch(args: argparse.Namespace, out: Console) -> int:
+def _dispatch(args: _Args, out: Console) -> int:
     if args.command == "check":
         return _run_check(args, out)
     if args.command == "dump":
@@ -334,21 +460,22 @@ def _dispatch(args: argparse.Namespace, out: Console) -> int:
     return _run_report(args, out)
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:  # noqa: PLR0911 (a case table, read top to bottom)
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:  # noqa: PLR0911, PLR0912 (a case table, read top to bottom)
     from nestprobe.output.console import Console, OutputError
 
     own_stdout = out is None
     console = Console(sys.stdout if own_stdout else out)
     args_list = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     try:
-        parser = build_parser()
-        try:
-            args = parser.parse_args(args_list)
-        except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
-            code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
-            if code == EXIT_OK:
-                console.flush()
-            return code
+        args: _Args | None = _quick_parse(args_list)
+        if args is None:
+            try:
+                args = build_parser(args_list[0]).parse_args(args_list)
+            except SystemExit as exc:  # argparse: --help/--version exit 0, usage errors exit 2
+                code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+                if code == EXIT_OK:
+                    console.flush()
+                return code
         problem = _contradiction(args)
         if problem is not None:
             _say(f"error: {problem}")
@@ -376,5 +503,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:  
     except Exception as exc:
         _say(f"internal error: {type(exc).__name__}: {exc}")
         if os.environ.get("NESTPROBE_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         return EXIT_INTERNAL

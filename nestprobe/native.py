@@ -15,10 +15,10 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
+from nestprobe.model.typeshim import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from nestprobe.model.proof import ProofRecord

@@ -173,3 +173,50 @@ def node_exporter(textfile_dir: Path, log: Path) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+PROMETHEUS_HINT = "run .ci/perf-setup.sh as root (Debian's prometheus package)"
+
+
+def prometheus_missing() -> str | None:
+    for tool in (PROMETHEUS, PROMTOOL):
+        if not os.path.exists(tool):
+            return f"{tool} not found (prometheus; {PROMETHEUS_HINT})"
+    return None
+
+
+@contextmanager
+def prometheus(tmp: Path, targets: list[str], rule_files: list[Path],
+               interval_s: int = 1) -> Iterator[str]:
+    """A Prometheus server on 127.0.0.1:<free port> scraping ``targets`` (host:port) and
+    evaluating ``rule_files`` every ``interval_s``, with its data in ``tmp``; yields its
+    base URL."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    config = tmp / "prometheus.yml"
+    config.write_text("\n".join([
+        "global:",
+        f"  scrape_interval: {interval_s}s",
+        f"  evaluation_interval: {interval_s}s",
+        "rule_files:",
+        *[f"  - {path}" for path in rule_files],
+        "scrape_configs:",
+        "  - job_name: node",
+        "    static_configs:",
+        f"      - targets: [{', '.join(targets)}]",
+        "",
+    ]))
+    port = free_port()
+    log = tmp / "prometheus.log"
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
+            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(proc, lambda: _serving(f"{url}/-/ready"), "prometheus", log)
+        yield url
+    finally:
+        _stop(proc)

@@ -25,6 +25,7 @@ import services
 from conftest import REPO
 
 PLAYBOOK = REPO / "contrib" / "ansible" / "nestprobe.yml"
+METRICS_PLAYBOOK = REPO / "contrib" / "ansible" / "nestprobe-metrics.yml"
 ROLE = REPO / "contrib" / "ansible" / "roles" / "nestprobe"
 PLAYBOOK_TIMEOUT_S = 300
 DUMPER_HOSTS = ("fleet-a", "fleet-b")
@@ -92,7 +93,7 @@ def _inventory(tmp: Path, ssh: services.Sshd) -> Path:
     return path
 
 
-def _play(tmp: Path, ssh: services.Sshd, dumper: Path,
+def _play(tmp: Path, ssh: services.Sshd, dumper: Path, playbook: Path = PLAYBOOK,
           **extra: str) -> subprocess.CompletedProcess[str]:
     variables = {
         "nestprobe_results": str(tmp / "results"),
@@ -112,7 +113,7 @@ def _play(tmp: Path, ssh: services.Sshd, dumper: Path,
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=no",  # no ssh master left behind
         "ANSIBLE_CONFIG": str(tmp / "no-ansible.cfg"),
     }
-    cmd = [_ansible_playbook(), "-i", str(_inventory(tmp, ssh)), str(PLAYBOOK),
+    cmd = [_ansible_playbook(), "-i", str(_inventory(tmp, ssh)), str(playbook),
            "-e", json.dumps(variables)]
     # Its own process group: on a timeout its workers and ssh clients go too.
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
@@ -185,9 +186,10 @@ def test_a_requirement_falls_short_fails_the_play(
     assert len((tmp_path / "results" / "fleet.jsonl").read_text().splitlines()) == 1
 
 
-def test_playbook_syntax(tmp_path: Path) -> None:
+@pytest.mark.parametrize("playbook", [PLAYBOOK, METRICS_PLAYBOOK], ids=lambda p: p.name)
+def test_playbook_syntax(tmp_path: Path, playbook: Path) -> None:
     check = subprocess.run(
-        [_ansible_playbook(), "--syntax-check", "-i", "localhost,", str(PLAYBOOK)],
+        [_ansible_playbook(), "--syntax-check", "-i", "localhost,", str(playbook)],
         capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": str(tmp_path / "home"),
              "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")},
@@ -206,3 +208,71 @@ def test_role_dumps_the_files_the_report_reads() -> None:
     # The Windows tasks cannot run here; they must at least parse.
     for tasks in (ROLE / "tasks").glob("*.yml"):
         assert isinstance(yaml.safe_load(tasks.read_text()), list), tasks
+
+
+def test_metrics_timer_is_installed_and_its_command_writes_the_textfile(
+    tmp_path: Path, ssh: services.Sshd, dumper: Path
+) -> None:
+    """nestprobe-metrics.yml on a host (over SSH): the service and timer units land in the
+    systemd directory, and the service's own ExecStart writes a textfile node_exporter
+    serves. systemd itself does not run here: the units are checked by systemd-analyze
+    verify where it is installed, and the timer is not started (nestprobe_metrics_start)."""
+    import shlex
+
+    textfiles = tmp_path / "textfile"
+    units = tmp_path / "systemd"
+    units.mkdir()
+    run = _play(tmp_path, ssh, dumper, playbook=METRICS_PLAYBOOK, nestprobe_hosts=JSON_HOST,
+                nestprobe_metrics_dir=str(textfiles), nestprobe_systemd_dir=str(units),
+                nestprobe_metrics_start="false",
+                # the modules need Python on the host: this one (pyenv's shims mislead
+                # interpreter discovery here)
+                ansible_python_interpreter=sys.executable)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    service = (units / "nestprobe-metrics.service").read_text()
+    timer = (units / "nestprobe-metrics.timer").read_text()
+    assert "OnCalendar=hourly\n" in timer
+    assert "WantedBy=timers.target" in timer
+    assert f"ReadWritePaths={textfiles}\n" in service
+    prom = textfiles / "nestprobe.prom"
+    first = prom.read_text()  # written once by the play
+    assert "nestprobe_verdict{" in first
+    assert sorted(p.name for p in textfiles.iterdir()) == ["nestprobe.prom"]  # no temp left
+
+    # The unit's ExecStart, run as systemd would (its quoting is the shell's for this line).
+    [exec_start] = [line.split("=", 1)[1] for line in service.splitlines()
+                    if line.startswith("ExecStart=")]
+    prom.unlink()
+    done = subprocess.run(shlex.split(exec_start), capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    parser = pytest.importorskip("prometheus_client.parser")
+    families = {f.name for f in parser.text_string_to_metric_families(prom.read_text())}
+    assert {"nestprobe_verdict", "nestprobe_fix_needed", "nestprobe_info"} <= families
+
+    verify = shutil.which("systemd-analyze")
+    if verify is not None:
+        checked = subprocess.run([verify, "verify", "--man=no",
+                                  str(units / "nestprobe-metrics.service"),
+                                  str(units / "nestprobe-metrics.timer")],
+                                 capture_output=True, text=True, timeout=60, check=False)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    reason = services.node_exporter_missing()
+    if reason is None:
+        with services.node_exporter(textfiles, tmp_path / "node_exporter.log") as url:
+            served = services.scrape(url)
+        assert "node_textfile_scrape_error 0" in served
+        assert 'nestprobe_verdict{scenario="wsl2"' in served
+
+
+def test_windows_metrics_tasks_register_a_scheduled_task() -> None:
+    """Not run (no Windows host in CI): the tasks parse and say what they do."""
+    tasks = yaml.safe_load((ROLE / "tasks" / "metrics_windows.yml").read_text())
+    modules = [next(k for k in t if k.startswith("ansible.")) for t in tasks]
+    assert modules == ["ansible.windows.win_file", "ansible.windows.win_powershell",
+                       "ansible.windows.win_powershell"]
+    script = tasks[1]["ansible.windows.win_powershell"]["script"]
+    assert "Register-ScheduledTask -TaskName 'nestprobe-metrics'" in script
+    assert "report --format prometheus" in script
+    assert "move /y" in script  # written under another name, then renamed

@@ -141,6 +141,10 @@ def test_report_metrics_match_the_json_report(dump: Path) -> None:
         [(labels, value)] = samples[name]
         assert "machine" not in labels  # one machine: node_exporter's instance names it
         assert _same(value, expected), (name, value, expected)
+    fixes = {(labels["scenario"], labels["layer"])
+             for labels, value in samples.get("nestprobe_fix_needed", []) if value == 1}
+    assert fixes == {(s, f["layer"]) for s, v in report["verdicts"].items()
+                     for f in v["remediation"]}
     [(info, _)] = samples["nestprobe_info"]
     assert info["hypervisor"] == (report["hypervisor"]["vendor"] or "")
     assert info["source"] == report["source"]["format"]

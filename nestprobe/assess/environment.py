@@ -15,6 +15,7 @@ from nestprobe.assess.windows import assess_windows
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.lazyre import LazyPattern, lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts, Snapshot
 
@@ -44,7 +45,7 @@ QUOTE_MAX = 200
 #: WSL kernels name themselves in osrelease: WSL1 "4.4.0-19041-Microsoft",
 #: WSL2 "5.15.x-microsoft-standard-WSL2" (systemd virt.c detect_container, citing
 #: github.com/Microsoft/WSL/issues/423#issuecomment-221627364).
-WSL_PATTERN = re.compile(r"microsoft|wsl", re.IGNORECASE)
+WSL_PATTERN = lazy_compile(r"microsoft|wsl", re.IGNORECASE)
 
 #: The container manager's own statement, most authoritative first (systemd virt.c
 #: detect_container: /run/host/container-manager, /run/systemd/container, then PID 1's
@@ -55,26 +56,26 @@ PID1_ENVIRON = "/proc/1/environ"
 
 class CgroupRule(Record):
     container: str
-    pattern: re.Pattern[str]
+    pattern: LazyPattern
     source: str
 
 
 #: Cgroup paths container runtimes create; runtime-specific rows before "kubepods".
 CGROUP_RULES: tuple[CgroupRule, ...] = (
-    CgroupRule("docker", re.compile(r"/docker[/-]"),
+    CgroupRule("docker", lazy_compile(r"/docker[/-]"),
                "MOBY daemon/oci_linux.go WithCgroups: cgroupfs /docker/<id>, systemd "
                "docker-<id>.scope; VW tests/docker"),
-    CgroupRule("podman", re.compile(r"/libpod-"),
+    CgroupRule("podman", lazy_compile(r"/libpod-"),
                "VW tests/podman: machine.slice/libpod-<id>.scope"),
-    CgroupRule("crio", re.compile(r"/crio-"),
+    CgroupRule("crio", lazy_compile(r"/crio-"),
                "CRIO internal/config/cgmgr/systemd.go: crio-<id>.scope"),
-    CgroupRule("containerd", re.compile(r"/cri-containerd-"),
+    CgroupRule("containerd", lazy_compile(r"/cri-containerd-"),
                "RUNC docs/systemd.md: <slice>:cri-containerd:<id> becomes "
                "cri-containerd-<id>.scope, the prefix of containerd's CRI plugin [S]"),
-    CgroupRule("lxc", re.compile(r"/lxc[/.]|/lxc\.payload"),
+    CgroupRule("lxc", lazy_compile(r"/lxc[/.]|/lxc\.payload"),
                "LXC src/lxc/cgroups/cgroup.h: lxc.payload.<name> (>=4.0), "
                "/lxc/<name> before 4.0 [U]"),
-    CgroupRule("kubernetes", re.compile(r"/kubepods"),
+    CgroupRule("kubernetes", lazy_compile(r"/kubepods"),
                "K8S pkg/kubelet/cm/node_container_manager_linux.go: kubepods "
                "(kubepods.slice with systemd)"),
 )

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, get_args
 
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode import winbuild, winpaths
@@ -43,8 +42,10 @@ from nestprobe.model.facts import (
     WinVbs,
     WinWsl2Build,
 )
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import replace
+from nestprobe.model.typeshim import Any, get_args
 
 #: A Windows machine's identity as DMI or a pasted tool names it (the hypervisor fact).
 WINDOWS_IDENTITY = ("DMI.", "systeminfo:System M", "msinfo32:System M", "get-computerinfo:Cs")
@@ -99,7 +100,7 @@ EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
 _WINDOWS_EXACT = ("win_edition", "win_build", "hyperv_role", "wsl_installed", "win_launch",
                   "win_firmware", "win_vbs")
 
-_FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+_FIRMWARE_WORDS = lazy_compile(r"bios|uefi|firmware", re.IGNORECASE)
 
 
 _TOPICS: frozenset[str] = frozenset(get_args(Topic))
@@ -119,13 +120,24 @@ class _Parts:
             "cpu": cpu.evidence, "hypervisor": hv.evidence, "virtualization": virt.evidence,
             "environment": env.evidence, "nesting": nesting.evidence,
         }
+        self._plain: dict[str, tuple[Evidence, ...]] = {}
+
+    def _without_firmware_words(self, part: str) -> tuple[Evidence, ...]:
+        """The part's pool without firmware words, filtered once per part (not once per
+        fact: ~30 facts read the same five pools)."""
+        pool = self._plain.get(part)
+        if pool is None:
+            pool = self._plain[part] = tuple(
+                e for e in self.pools[part]
+                if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+        return pool
 
     def reasons(self, name: str) -> tuple[Evidence, ...]:
         """The evidence behind a fact a verdict cites (EVIDENCE_FOR's rule)."""
         part, prefixes = EVIDENCE_FOR[name]
-        pool = self.pools[part]
-        if name != "firmware_disabled":  # firmware evidence is the point of that fact only
-            pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+        # firmware evidence is the point of that fact only
+        pool = (self.pools[part] if name == "firmware_disabled"
+                else self._without_firmware_words(part))
         chosen = tuple(e for e in pool if _matches(e, prefixes)) if prefixes else pool
         return chosen or pool
 

@@ -14,14 +14,13 @@ feature-discovery (TLFS-FD), Linux hv_identify_partition_type (drivers/hv/hv_com
 
 from __future__ import annotations
 
-from typing import Any
-
 from nestprobe.decode import hyperv
 from nestprobe.decode.interfaces import HV_INTERFACE_TEXT, FoundInterface
 from nestprobe.model.assessment import HyperVFacts
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.facts import Partition
 from nestprobe.model.snapshot import CpuidTable
+from nestprobe.model.typeshim import Any
 
 MICROSOFT_SIGNATURE = b"Microsoft Hv"
 LINUX_RULE = "arch/x86/kernel/cpu/mshyperv.c ms_hyperv_platform"

@@ -9,12 +9,11 @@ that was not recorded stays None ("unknown"), never "absent".
 
 from __future__ import annotations
 
-from typing import Any
-
 from nestprobe.decode import winbuild, winpaths, winreport
 from nestprobe.model.assessment import ComponentState, WindowsFacts
 from nestprobe.model.evidence import Evidence, Topic
 from nestprobe.model.snapshot import FileState, OsFacts
+from nestprobe.model.typeshim import Any
 
 #: BcdOSLoaderInteger_HypervisorLaunchType values (bcdedit: Off = 0, Auto = 1).
 LAUNCH_TYPES = {"0": "off", "1": "auto"}

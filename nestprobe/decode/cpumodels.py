@@ -25,10 +25,9 @@ Source keys: INTEL-ARK, AMD-SPECS, L-INTELFAM, AMD-APM2, Q-CPU, FC-BRAND.
 
 from __future__ import annotations
 
-import re
-from typing import Literal
-
+from nestprobe.model.lazyre import LazyPattern, lazy_compile
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Literal
 
 Extension = Literal["vmx", "svm"]
 Coverage = Literal["all", "most"]
@@ -45,22 +44,22 @@ FIRECRACKER = "FC-BRAND DEFAULT_BRAND_STRING"
 class Series(Record):
     """A brand-string series whose every SKU has the extension."""
 
-    pattern: re.Pattern[str]
+    pattern: LazyPattern
     name: str
     extension: Extension
     source: str
 
 
 SERIES: tuple[Series, ...] = (
-    Series(re.compile(r"Core\(TM\) i[3579]-|Core\(TM\) i[3579] CPU"), "Intel Core i3/i5/i7/i9",
+    Series(lazy_compile(r"Core\(TM\) i[3579]-|Core\(TM\) i[3579] CPU"), "Intel Core i3/i5/i7/i9",
            "vmx", ARK),
-    Series(re.compile(r"Core\(TM\) Ultra|Intel\(R\) Core\(TM\) [357] \d"),
+    Series(lazy_compile(r"Core\(TM\) Ultra|Intel\(R\) Core\(TM\) [357] \d"),
            "Intel Core Ultra / Core 3/5/7", "vmx", ARK),
-    Series(re.compile(r"Intel\(R\) Xeon\(R\)"), "Intel Xeon (family 6)", "vmx", ARK),
-    Series(re.compile(r"AMD Ryzen"), "AMD Ryzen / Ryzen Threadripper", "svm", AMD_PAGES),
-    Series(re.compile(r"AMD EPYC \d"), "AMD EPYC", "svm", AMD_PAGES),
-    Series(re.compile(r"AMD FX\(tm\)|AMD FX-"), "AMD FX", "svm", AMD_PAGES),
-    Series(re.compile(r"AMD Phenom"), "AMD Phenom", "svm", AMD_PAGES),
+    Series(lazy_compile(r"Intel\(R\) Xeon\(R\)"), "Intel Xeon (family 6)", "vmx", ARK),
+    Series(lazy_compile(r"AMD Ryzen"), "AMD Ryzen / Ryzen Threadripper", "svm", AMD_PAGES),
+    Series(lazy_compile(r"AMD EPYC \d"), "AMD EPYC", "svm", AMD_PAGES),
+    Series(lazy_compile(r"AMD FX\(tm\)|AMD FX-"), "AMD FX", "svm", AMD_PAGES),
+    Series(lazy_compile(r"AMD Phenom"), "AMD Phenom", "svm", AMD_PAGES),
 )
 
 
@@ -111,32 +110,32 @@ GENERATIONS: tuple[Generation, ...] = (
 class VirtualModel(Record):
     """A CPU name only a virtual CPU carries."""
 
-    pattern: re.Pattern[str]
+    pattern: LazyPattern
     product: str
     source: str
 
 
 VIRTUAL_MODELS: tuple[VirtualModel, ...] = (
-    VirtualModel(re.compile(r"^QEMU Virtual CPU"), "QEMU (qemu64/qemu32 model)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^QEMU TCG CPU"), "QEMU (max model under TCG)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^Common (32-bit )?KVM processor"), "QEMU (kvm64/kvm32 model)",
+    VirtualModel(lazy_compile(r"^QEMU Virtual CPU"), "QEMU (qemu64/qemu32 model)", QEMU_MODELS),
+    VirtualModel(lazy_compile(r"^QEMU TCG CPU"), "QEMU (max model under TCG)", QEMU_MODELS),
+    VirtualModel(lazy_compile(r"^Common (32-bit )?KVM processor"), "QEMU (kvm64/kvm32 model)",
                  QEMU_MODELS),
-    VirtualModel(re.compile(r"^Intel (Xeon|Core|Atom) Processor \("),
+    VirtualModel(lazy_compile(r"^Intel (Xeon|Core|Atom) Processor \("),
                  "QEMU (named Intel model)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^Intel Core i7 9xx \(Nehalem Class|^Westmere E56xx/L56xx/X56xx|"
+    VirtualModel(lazy_compile(r"^Intel Core i7 9xx \(Nehalem Class|^Westmere E56xx/L56xx/X56xx|"
                             r"^Intel Xeon E312xx \(Sandy Bridge|"
                             r"^Intel Xeon E3-12xx v2 \(Ivy Bridge|"
                             r"^Intel Core 2 Duo P9xxx \(Penryn|^Intel Celeron_4x0 \("),
                  "QEMU (named Intel model)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^AMD EPYC(-[A-Za-z]+)? Processor"), "QEMU (named AMD EPYC model)",
+    VirtualModel(lazy_compile(r"^AMD EPYC(-[A-Za-z]+)? Processor"), "QEMU (named AMD EPYC model)",
                  QEMU_MODELS),
-    VirtualModel(re.compile(r"^AMD Opteron (240|22xx|23xx) \(Gen \d Class Opteron\)|"
+    VirtualModel(lazy_compile(r"^AMD Opteron (240|22xx|23xx) \(Gen \d Class Opteron\)|"
                             r"^AMD Opteron 6[23]xx class CPU"),
                  "QEMU (named AMD Opteron model)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^Hygon Dhyana Processor"), "QEMU (named Hygon model)", QEMU_MODELS),
-    VirtualModel(re.compile(r"^Intel\(R\) Xeon\(R\) Processor( @ [0-9.]+[MGT]Hz)?$"),
+    VirtualModel(lazy_compile(r"^Hygon Dhyana Processor"), "QEMU (named Hygon model)", QEMU_MODELS),
+    VirtualModel(lazy_compile(r"^Intel\(R\) Xeon\(R\) Processor( @ [0-9.]+[MGT]Hz)?$"),
                  "Firecracker (normalized brand)", FIRECRACKER),
-    VirtualModel(re.compile(r"^AMD EPYC$"), "Firecracker (normalized brand)", FIRECRACKER),
+    VirtualModel(lazy_compile(r"^AMD EPYC$"), "Firecracker (normalized brand)", FIRECRACKER),
 )
 
 

@@ -28,11 +28,11 @@ tm2 xtpr dts acpi tm pbe``; ``skinit wdt``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
 from nestprobe.decode.bits import bit
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import CpuidTable
+from nestprobe.model.typeshim import Literal
 
 MASK_SOURCE = "L-KVMCAPS kvm_set_cpu_caps; VB-CPUM; X-FEATSET"
 

@@ -28,9 +28,8 @@ Sources (checked for the values used):
 
 from __future__ import annotations
 
-from typing import Literal
-
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Literal
 
 Edition = Literal["home", "pro", "education", "enterprise", "server", "azure-local", "other",
                   "unknown"]

@@ -31,6 +31,7 @@ import re
 
 from nestprobe.decode import winpaths
 from nestprobe.model import oskeys
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
@@ -39,7 +40,7 @@ TOOLS = ("coreinfo", "systeminfo", "get-computerinfo", "msinfo32")
 #: The sentence that replaces the requirement list, per language seen (HVREQ; pt-BR from
 #: public systeminfo outputs; zh-TW from Microsoft's translation; the others SI-<language>).
 #: The systeminfo importer also records the sentence under SENTENCE when it knows it is one.
-HYPERVISOR_DETECTED = re.compile(
+HYPERVISOR_DETECTED = lazy_compile(
     r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor|已偵測到 Hypervisor"
     r"|Un hyperviseur a été détecté|Se detectó un hipervisor|Es wurde ein Hypervisor erkannt"
     r"|Er is een hypervisor gedetecteerd|ハイパーバイザーが検出されました"
@@ -108,10 +109,10 @@ LIST_LINES = tuple(p for key in ("vm_monitor", "firmware", "slat") for p in PATH
 #: Where the "hypervisor detected" sentence is recorded.
 SENTENCE_PATHS = (REQUIREMENTS, "msinfo32:Hyper-V", SENTENCE)
 
-_SIGNATURE = re.compile(
+_SIGNATURE = lazy_compile(
     r"^(?:Intel64|AMD64|EM64T|x86|ARM64)\s+Family\s+(\d+)\s+Model\s+(\d+)\s+Stepping\s+(\d+)"
     r",?\s+(\w+)")
-_BUILD = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
+_BUILD = lazy_compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
 
 
 #: Memory units as printed (fr Mo/Go: SI-FR; ru МБ: SI-RU) -> the English unit.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Literal
 
 #: A JSON-friendly scalar: what a register field, a file or a measurement showed.
 EvidenceValue = str | int | float | bool | None

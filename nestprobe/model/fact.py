@@ -9,10 +9,9 @@ assessment are :class:`nestprobe.model.facts.Facts`.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
-
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Generic, TypeVar
 
 T = TypeVar("T")
 

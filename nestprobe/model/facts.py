@@ -8,11 +8,10 @@ match on: ``n/a`` when this OS is not Windows, ``unknown`` when the fact was not
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from nestprobe.model.fact import Fact
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
+from nestprobe.model.typeshim import Any, Literal
 
 #: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
 #: CPUID leaves): this OS is its root partition or a guest, and the evidence cannot tell.

@@ -6,9 +6,9 @@ Owned by the timing layer; the snapshot only carries it. Figures are TSC ticks.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from nestprobe.model.record import Record, fields, iter_items
+from nestprobe.model.typeshim import Any
 
 #: TSC ticks, counts and nanoseconds are unsigned 64-bit on every source (exclusive bound).
 U64_LIMIT = 2**64

@@ -13,9 +13,9 @@ re-exports them). Paste importers record their own ``<tool>:<label>`` keys
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Literal
 
 # ------------------------------------------------------------------------- Linux
 

@@ -9,10 +9,9 @@ Ticks are the host's TSC ticks; ``run_ticks / run_ns`` is their rate.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import MISSING, Record, fields, iter_items
+from nestprobe.model.typeshim import Any, Literal
 
 #: Outcome names (csrc/np_prove.c ``npp_outcome_name``; "not-supported" and "no-extension"
 #: are the Python side's: no proof path on this platform, or no compiled extension).

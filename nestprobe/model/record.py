@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from operator import attrgetter
-from typing import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
+
+from nestprobe.model.typeshim import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
 
 __all__ = ["MISSING", "FrozenMap", "Record", "field", "fields", "replace"]
 
@@ -35,6 +36,7 @@ class _Missing:
 
 MISSING: Any = _Missing()
 _MUTABLE = (dict, list, set, bytearray)
+_MUTABLE_TYPES = frozenset(_MUTABLE)
 # Types taken as they are without an isinstance walk (the common case, kept cheap).
 _FROZEN = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
 
@@ -173,7 +175,12 @@ class _RecordMeta(type):
         namespace["__record_key__"] = (
             (lambda record: (getter(record),)) if len(compared) == 1 else getter
         )
-        return super().__new__(mcls, name, bases, namespace, **kwargs)
+        # What __init__ walks, precomputed once per class: (name, default, factory).
+        namespace["__record_plan__"] = tuple(
+            (spec.name, spec.default, spec.default_factory) for spec in specs)
+        cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        cls.__record_post_init__ = getattr(cls, "__post_init__", None)  # type: ignore[attr-defined]
+        return cls
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
@@ -183,39 +190,46 @@ class Record(metaclass=_RecordMeta):
     __slots__ = ()
     __record_fields__: ClassVar[tuple[Field, ...]] = ()
     __record_key__: ClassVar[Callable[[Any], tuple[object, ...]]]
+    __record_plan__: ClassVar[tuple[tuple[str, Any, Callable[[], Any] | None], ...]] = ()
+    __record_post_init__: ClassVar[Callable[[Any], None] | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
-        specs = self.__record_fields__
-        if specs and hasattr(self, specs[0].name):
+        # The hottest function of the probe and of importing the tables (~560 records at
+        # import, ~60 per probe): one pass over a per-class plan, no per-field lookups.
+        cls = type(self)
+        plan = cls.__record_plan__
+        if plan and hasattr(self, plan[0][0]):
             # Calling __init__ again would rewrite the slots of a record others share.
-            raise AttributeError(f"{type(self).__name__} is immutable: already initialised")
+            raise AttributeError(f"{cls.__name__} is immutable: already initialised")
         count = len(args)
-        if count > len(specs):
-            raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments")
-        if count and kwargs and any(spec.name in kwargs for spec in specs[:count]):
-            raise TypeError(f"{type(self).__name__}() got an argument twice")
+        if count > len(plan):
+            raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
         setter = object.__setattr__
-        for index, spec in enumerate(specs):
-            if index < count:
-                value = args[index]
-            else:
-                value = kwargs.pop(spec.name, MISSING)
-                if value is MISSING:
-                    if spec.default is not MISSING:
-                        value = spec.default
-                    elif spec.default_factory is not None:
-                        value = spec.default_factory()
-                    else:
-                        raise TypeError(f"{type(self).__name__}() missing {spec.name!r}")
+        for (name, _default, _factory), given in zip(plan, args, strict=False):
+            if kwargs and name in kwargs:
+                raise TypeError(f"{cls.__name__}() got an argument twice")
+            kind = type(given)
+            if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(given, _MUTABLE)):
+                given = freeze(given)  # noqa: PLW2901 (the frozen form replaces it)
+            setter(self, name, given)
+        for name, default, factory in plan[count:]:
+            value = kwargs.pop(name, MISSING)
+            if value is MISSING:
+                if default is not MISSING:
+                    value = default
+                elif factory is not None:
+                    value = factory()
+                else:
+                    raise TypeError(f"{cls.__name__}() missing {name!r}")
             kind = type(value)
-            if kind in _MUTABLE or (kind not in _FROZEN and isinstance(value, _MUTABLE)):
+            if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE)):
                 value = freeze(value)
-            setter(self, spec.name, value)
+            setter(self, name, value)
         if kwargs:
-            raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
-        post_init = getattr(self, "__post_init__", None)
+            raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+        post_init = cls.__record_post_init__
         if post_init is not None:
-            post_init()
+            post_init(self)
 
     def _compared(self) -> tuple[object, ...]:
         return type(self).__record_key__(self)

@@ -18,9 +18,9 @@ import io
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from nestprobe.model.safetext import escape_char
+from nestprobe.model.typeshim import TextIO
 
 #: Typographic characters the report uses, as ASCII.
 _ASCII_LOOKALIKES = {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, iter_items
+from nestprobe.model.typeshim import TYPE_CHECKING, Any
 from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from nestprobe.model.typeshim import Any
 
 #: (name, help). Gauges all; the order is the file's order.
 VERDICT = ("nestprobe_verdict",
@@ -34,6 +35,9 @@ EXIT_TICKS = ("nestprobe_cpuid_exit_latency_ticks",
               "CPUID exit latency in TSC ticks (NaN when not measured)")
 EXIT_SECONDS = ("nestprobe_cpuid_exit_latency_seconds",
                 "CPUID exit latency in seconds (NaN when not measured or the TSC rate is unknown)")
+FIX = ("nestprobe_fix_needed",
+       "1 per scenario and layer that must change for it (the verdict's remediation: "
+       "outer-hypervisor, cloud, firmware, this-os, host-os)")
 INFO = ("nestprobe_info",
         "Always 1; labels name the CPU vendor, the hypervisor and where the report came from")
 UNREADABLE = ("nestprobe_input_unreadable",
@@ -57,6 +61,7 @@ class MachineMetrics:
     cpu_vendor: str
     hypervisor: str
     source: str
+    fixes: tuple[tuple[str, str], ...] = ()  # (scenario, layer), each pair once
 
 
 def metrics_from_report(
@@ -87,6 +92,9 @@ def metrics_from_report(
         cpu_vendor=report["cpu"]["vendor"] or "",
         hypervisor=report["hypervisor"]["vendor"] or "",
         source=source["format"] or source["kind"],
+        fixes=tuple(dict.fromkeys(
+            (str(s), str(fix["layer"]))
+            for s, v in report["verdicts"].items() for fix in v.get("remediation") or ())),
     )
 
 
@@ -135,13 +143,15 @@ def _samples(m: MachineMetrics) -> dict[str, list[tuple[tuple[tuple[str, str], .
         LIKELY[0]: [(base, _number(m.likely))],
         EXIT_TICKS[0]: [(base, _number(m.exit_ticks))],
         EXIT_SECONDS[0]: [(base, _number(m.exit_seconds))],
+        FIX[0]: [((*base, ("scenario", s), ("layer", layer)), "1") for s, layer in m.fixes],
         INFO[0]: [((*base, ("cpu_vendor", m.cpu_vendor), ("hypervisor", m.hypervisor),
                     ("source", m.source)), "1")],
     }
     return out
 
 
-FAMILIES = (VERDICT, EXPOSED, CAN_HOST, LEVEL, AT_LEAST, LIKELY, EXIT_TICKS, EXIT_SECONDS, INFO)
+FAMILIES = (VERDICT, EXPOSED, CAN_HOST, LEVEL, AT_LEAST, LIKELY, EXIT_TICKS, EXIT_SECONDS, FIX,
+            INFO)
 
 
 def render_prometheus(

@@ -35,12 +35,12 @@ import math
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
 from nestprobe.model.safetext import escape
+from nestprobe.model.typeshim import TYPE_CHECKING
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.output.answer import answer
 from nestprobe.output.console import ANSI, RESET

@@ -17,11 +17,10 @@ would have read.
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Final, get_args
 
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.latency import MODES, LatencyRecord
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import MISSING, fields
 from nestprobe.model.snapshot import (
@@ -37,6 +36,7 @@ from nestprobe.model.snapshot import (
     Registers,
     Snapshot,
 )
+from nestprobe.model.typeshim import Any, Final, get_args
 from nestprobe.sources.importers.common import (
     MAX_LEAVES_PER_CPU,
     DumpText,
@@ -62,12 +62,12 @@ _KVM_STATES: Final = frozenset(get_args(KvmDeviceState))
 #: Exactly 8 digits, as both writers print them (``0x%08x``): a shorter value is a cut
 #: line (``edx=0x76482``), not a smaller number.
 _HEX = r"0x([0-9a-fA-F]{8})"
-_CPUID = re.compile(
+_CPUID = lazy_compile(
     rf"^cpuid {_HEX} {_HEX} eax={_HEX} ebx={_HEX} ecx={_HEX} edx={_HEX}$"
 )
 #: A value written bare: printable ASCII with no space, not starting with a quote.
-_BARE = re.compile(r'[!#-~][!-~]*\Z')  # \Z, not $: $ also matches before a final newline
-_INT = re.compile(r"^-?[0-9]+$")
+_BARE = lazy_compile(r'[!#-~][!-~]*\Z')  # \Z, not $: $ also matches before a final newline
+_INT = lazy_compile(r"^-?[0-9]+$")
 
 
 # ---------------------------------------------------------------------------- writing

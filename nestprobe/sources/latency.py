@@ -20,10 +20,10 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Any
 
 #: CPUID 0x0 and 0x1 always exit under VT-x/AMD-V; 0x40000000 is the hypervisor's own leaf.
 DEFAULT_LEAVES = (0x0, 0x1, 0x40000000)

@@ -19,7 +19,6 @@ is ``absent``, access denied is ``unreadable``; a service key that exists is ``d
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from nestprobe.model.oskeys import (
     BIOS_REG_KEY,
@@ -36,6 +35,7 @@ from nestprobe.model.oskeys import (
     WinFactKind,
 )
 from nestprobe.model.snapshot import FileFact
+from nestprobe.model.typeshim import Protocol
 
 #: Registry value types (winnt.h) and how their data is written as text.
 REG_SZ = 1

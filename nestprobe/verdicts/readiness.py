@@ -19,9 +19,8 @@ not ``supported`` (the status and its exit code say what it is).
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Literal, get_args
 from nestprobe.model.verdicts import Condition, ConditionState, JsonDict, Layer, Verdict
 from nestprobe.verdicts.remediation import REMEDIATIONS
 

@@ -8,9 +8,9 @@ tables can be printed, diffed and tested row by row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from nestprobe.model.record import Record, field
+from nestprobe.model.typeshim import Literal
 from nestprobe.model.verdicts import Scenario, Status
 from nestprobe.verdicts.situation import Situation
 

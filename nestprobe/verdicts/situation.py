@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.proof import ProofState
 from nestprobe.model.record import Record, field, fields
+from nestprobe.model.typeshim import Literal
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.winsituation import (
     WinComponent,
@@ -104,7 +105,7 @@ AZURE_SIZES: tuple[SizeRow, ...] = (
 )
 
 #: AWS: virtual types nest only on 8th-generation Intel (C8i/M8i/R8i, flex and d variants).
-AWS_NESTED_FAMILIES = re.compile(r"^(c8i|m8i|r8i)(d|-flex)?\.")
+AWS_NESTED_FAMILIES = lazy_compile(r"^(c8i|m8i|r8i)(d|-flex)?\.")
 
 
 def azure_size(instance_type: str | None) -> AzureSize:

@@ -8,8 +8,6 @@ assess/facts.py decides the values and their evidence; the words are the model's
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.facts import (
     WinComponent,
@@ -19,6 +17,7 @@ from nestprobe.model.facts import (
     WinVbs,
     WinWsl2Build,
 )
+from nestprobe.model.typeshim import NamedTuple
 
 __all__ = ["WinComponent", "WinEdition", "WinFirmware", "WinLaunch", "WinVbs", "WinWsl2Build",
            "WindowsPart", "windows_part"]

@@ -16,8 +16,7 @@ records and no CPU header at all is one CPU (the fragments quoted in issues).
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -31,15 +30,15 @@ from nestprobe.sources.importers.common import (
 FORMAT = "aida64"
 
 _H8 = r"([0-9a-fA-F]{8})"
-_RECORD = re.compile(
+_RECORD = lazy_compile(
     rf"^CPUID {_H8}: {_H8}-{_H8}-{_H8}-{_H8}"
     r"(?:[ \t]+\[SL ([0-9a-fA-F]{2})\])?(?:[ \t]+\[.*)?[ \t]*$"
 )
 _CPU_HEADERS = (
-    re.compile(r"^CPU#([0-9]{1,6}) AffMask: 0x[0-9a-fA-F]+[ \t]*$"),
-    re.compile(r"^------\[ (?:CPUID Registers / )?Logical CPU #([0-9]{1,6}) \]------[ \t]*$"),
+    lazy_compile(r"^CPU#([0-9]{1,6}) AffMask: 0x[0-9a-fA-F]+[ \t]*$"),
+    lazy_compile(r"^------\[ (?:CPUID Registers / )?Logical CPU #([0-9]{1,6}) \]------[ \t]*$"),
 )
-_SECTION = re.compile(r"^------\[ .* \]------[ \t]*$")
+_SECTION = lazy_compile(r"^------\[ .* \]------[ \t]*$")
 
 
 def sniff(dump: DumpText) -> bool:

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import re
 
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer
 from nestprobe.sources.importers.winpaste import only_cpu_zero, paste_snapshot
 
 FORMAT = "coreinfo"
 
-_BANNER = re.compile(r"^Coreinfo v(\d+\.\d+)\b")
-_SIGNATURE = re.compile(
+_BANNER = lazy_compile(r"^Coreinfo v(\d+\.\d+)\b")
+_SIGNATURE = lazy_compile(
     r"^(?:Intel64|AMD64|EM64T|x86|ARM64) Family \d+ Model \d+ Stepping \d+, \w+$")
-_FEATURE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9 .\-]{0,15}?)\s+(?P<mark>[*-])"
+_FEATURE = lazy_compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9 .\-]{0,15}?)\s+(?P<mark>[*-])"
                       r"(?:\s+(?P<what>\S.*))?$")
-_MICROCODE = re.compile(r"^Microcode signature:\s*([0-9A-Fa-f]+)$")
+_MICROCODE = lazy_compile(r"^Microcode signature:\s*([0-9A-Fa-f]+)$")
 #: Lines around the table that are not features.
-_SKIP = re.compile(r"^(Copyright|Sysinternals|Note:|Logical |.*:\s*$|.*>\s*coreinfo)",
+_SKIP = lazy_compile(r"^(Copyright|Sysinternals|Note:|Logical |.*:\s*$|.*>\s*coreinfo)",
                    re.IGNORECASE)
 
 

@@ -17,8 +17,7 @@ must be a whole one, so a cut record is refused, not dropped.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -37,16 +36,16 @@ FORMAT = "cpuid-r"
 #: small value, and is refused.
 _HEX8 = r"0x([0-9a-fA-F]{8})"
 _SUBLEAF = r"0x([0-9a-fA-F]{2,8})"
-_RECORD = re.compile(
+_RECORD = lazy_compile(
     rf"^[ \t]*{_HEX8}(?:[ \t]+{_SUBLEAF})?:[ \t]+eax={_HEX8}[ \t]+ebx={_HEX8}[ \t]+ecx={_HEX8}"
     rf"[ \t]+edx={_HEX8}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
 )
-_RECORD_START = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
+_RECORD_START = lazy_compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
 #: Where a record begins: a cut one ("   0x00000001 0x00: ea") still starts so.
-_RECORD_LIKE = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:")
-_CPU_HEADER = re.compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
+_RECORD_LIKE = lazy_compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:")
+_CPU_HEADER = lazy_compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
 #: A harness or log may put the same prefix before every line ("[   12.345] ", "stdout: ").
-_PREFIXED = re.compile(r"(?:^|(?<=[\s\]|:>]))(?=0x[0-9a-fA-F]{1,8}(?:[ \t]+0x[0-9a-fA-F]+)?:"
+_PREFIXED = lazy_compile(r"(?:^|(?<=[\s\]|:>]))(?=0x[0-9a-fA-F]{1,8}(?:[ \t]+0x[0-9a-fA-F]+)?:"
                        r"|CPU(?:[ \t]+[0-9]+)?:[ \t]*$)")
 
 

@@ -12,8 +12,7 @@ probe trims it. /proc/cpuinfo exists only on Linux, so ``system`` is ``Linux``.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     DumpText,
@@ -25,9 +24,9 @@ from nestprobe.sources.osfacts import first_cpuinfo_block
 
 FORMAT = "cpuinfo"
 
-_BANNER = re.compile(r"^={5,} (\S+)")
-_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9 _()]*\s*:( .*)?$")
-_FIRST = re.compile(r"^processor\s*: 0\s*$")
+_BANNER = lazy_compile(r"^={5,} (\S+)")
+_FIELD = lazy_compile(r"^[A-Za-z][A-Za-z0-9 _()]*\s*:( .*)?$")
+_FIRST = lazy_compile(r"^processor\s*: 0\s*$")
 
 
 def sniff(dump: DumpText) -> bool:

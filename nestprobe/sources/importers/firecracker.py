@@ -23,17 +23,17 @@ in prose or a markdown fence (the first ``{`` to the end of the object is read).
 from __future__ import annotations
 
 import json
-import re
 
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import replace
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer, LeafCollector, cpuid_snapshot
 
 FORMAT = "firecracker"
 _REGISTERS = ("eax", "ebx", "ecx", "edx")
-_BITMAP = re.compile(r"^0b[01x]{32}$")
-_LEAF_AT = re.compile(r'"leaf"\s*:')
+_BITMAP = lazy_compile(r"^0b[01x]{32}$")
+_LEAF_AT = lazy_compile(r'"leaf"\s*:')
 _MAX_TEXT = 4 << 20
 
 

@@ -15,9 +15,8 @@ What a block can give:
 
 from __future__ import annotations
 
-import re
-
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import aida64
 from nestprobe.sources.importers.common import (
@@ -31,8 +30,8 @@ from nestprobe.sources.importers.common import (
 FORMAT = "fragments"
 
 _MAGIC = "# PARTIAL DUMPS"
-_BLOCK = re.compile(r"^# \[([A-Z])\] ")
-_FLAGS = re.compile(r"^flags\s*: \S")
+_BLOCK = lazy_compile(r"^# \[([A-Z])\] ")
+_FLAGS = lazy_compile(r"^flags\s*: \S")
 
 
 def sniff(dump: DumpText) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import DumpText, Importer
 from nestprobe.sources.importers.winpaste import only_cpu_zero, paste_snapshot
@@ -30,9 +31,9 @@ KNOWN = (
     "CsNumberOfLogicalProcessors", "OsArchitecture",
 )
 _CANONICAL = {name.lower(): name for name in KNOWN}
-_PROPERTY = re.compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9]*)\s*:(?P<value>.*)$")
-_DASHES = re.compile(r"^\s*-+(\s+-+)*\s*$")
-_HEADER = re.compile(r"^\s*[A-Za-z][A-Za-z0-9]*(\s+[A-Za-z][A-Za-z0-9]*)*\s*$")
+_PROPERTY = lazy_compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9]*)\s*:(?P<value>.*)$")
+_DASHES = lazy_compile(r"^\s*-+(\s+-+)*\s*$")
+_HEADER = lazy_compile(r"^\s*[A-Za-z][A-Za-z0-9]*(\s+[A-Za-z][A-Za-z0-9]*)*\s*$")
 
 
 def _name(raw: str) -> str:

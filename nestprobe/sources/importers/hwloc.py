@@ -10,8 +10,7 @@ mask's bit 2 says ECX was set, else 0. One file per PU, so one logical CPU.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import (
     DumpText,
@@ -23,7 +22,7 @@ from nestprobe.sources.importers.common import (
 FORMAT = "hwloc"
 
 _H = r"([0-9a-fA-F]{1,8})"
-_LINE = re.compile(rf"^{_H} {_H} {_H} {_H} {_H} => {_H} {_H} {_H} {_H}\s*$")
+_LINE = lazy_compile(rf"^{_H} {_H} {_H} {_H} {_H} => {_H} {_H} {_H} {_H}\s*$")
 _ECX_VALID = 0x4
 
 

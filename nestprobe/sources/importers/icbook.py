@@ -14,8 +14,7 @@ leaf/subleaf, so only pass 0 is kept. The tool reports one logical CPU.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import (
     DumpText,
@@ -26,9 +25,9 @@ from nestprobe.sources.importers.common import (
 
 FORMAT = "icbook"
 
-_TABLE_HEADER = re.compile(r"^\s*Function\s+Subfunction\s+Pass\s+EAX\s+EBX\s+ECX\s+EDX\s*$")
-_RULE = re.compile(r"^-{10,}\s*$")
-_ROW = re.compile(r"^\s*(?:[0-9a-fA-F]{8}\s+){6}[0-9a-fA-F]{8}\s*$")
+_TABLE_HEADER = lazy_compile(r"^\s*Function\s+Subfunction\s+Pass\s+EAX\s+EBX\s+ECX\s+EDX\s*$")
+_RULE = lazy_compile(r"^-{10,}\s*$")
+_ROW = lazy_compile(r"^\s*(?:[0-9a-fA-F]{8}\s+){6}[0-9a-fA-F]{8}\s*$")
 
 
 def sniff(dump: DumpText) -> bool:

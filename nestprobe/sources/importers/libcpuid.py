@@ -11,8 +11,7 @@ arrays), so both are skipped.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -37,9 +36,9 @@ ARRAYS: dict[str, tuple[int, bool]] = {
 }
 
 _H8 = r"([0-9a-fA-F]{8})"
-_LINE = re.compile(rf"^([a-z0-9_]+)\[([0-9]{{1,4}})\]={_H8} {_H8} {_H8} {_H8}\s*$")
-_CPU = re.compile(r"^_+ Logical CPU #([0-9]{1,6}) _+\s*$")
-_END = re.compile(r"^-{10,}\s*$")
+_LINE = lazy_compile(rf"^([a-z0-9_]+)\[([0-9]{{1,4}})\]={_H8} {_H8} {_H8} {_H8}\s*$")
+_CPU = lazy_compile(r"^_+ Logical CPU #([0-9]{1,6}) _+\s*$")
+_END = lazy_compile(r"^-{10,}\s*$")
 
 
 def sniff(dump: DumpText) -> bool:

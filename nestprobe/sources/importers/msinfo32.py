@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from nestprobe.model import oskeys
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import winlang
 from nestprobe.sources.importers.common import DumpText, Importer
@@ -43,7 +44,7 @@ ITEMS = (
 )
 _ORDER = sorted(ITEMS, key=len, reverse=True)
 HYPERV_ROW = "Hyper-V - "
-SENTENCE = re.compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
+SENTENCE = lazy_compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
 READING = oskeys.MSINFO32_READING
 
 

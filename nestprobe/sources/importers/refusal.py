@@ -23,16 +23,17 @@ from __future__ import annotations
 import re
 
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.sources.importers import systeminfo, winlang
 from nestprobe.sources.importers.common import DumpText
 
 #: What every systeminfo and Get-ComputerInfo can be asked for instead.
 ASK_ENGLISH = ("or, in PowerShell, Get-ComputerInfo -Property CsManufacturer,CsModel,HyperV* "
                "(its property names are English in every language)")
-_PROMPT = re.compile(
+_PROMPT = lazy_compile(
     r"^\s*(?:PS [A-Za-z]:\\[^>]*>|[A-Za-z]:\\[^>]*>|PS>|\$ |\S+@\S+[:~][^$#]*[$#] ?|```|~~~|#)")
-_HEX8 = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8}\b")
-_HYPERV = re.compile(r"Hyper-V", re.IGNORECASE)
+_HEX8 = lazy_compile(r"\b(?:0x)?[0-9a-fA-F]{8}\b")
+_HYPERV = lazy_compile(r"Hyper-V", re.IGNORECASE)
 
 
 def refuse(dump: DumpText, formats: str) -> DumpFormatError:

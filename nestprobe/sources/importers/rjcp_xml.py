@@ -14,8 +14,7 @@ parser: no entities, no DTDs, linear time, and an exact line for every error.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Registers, Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -28,7 +27,7 @@ from nestprobe.sources.importers.common import (
 FORMAT = "rjcp-xml"
 
 _H8 = r"[0-9a-fA-F]{1,8}"
-_TOKEN = re.compile(
+_TOKEN = lazy_compile(
     r"(?P<space>\s+)"
     r"|(?P<decl><\?xml[^<>]*\?>)"
     r"|(?P<comment><!--(?:(?!-->)[^<>])*-->)"
@@ -40,7 +39,7 @@ _TOKEN = re.compile(
     r"\s*(?P<eax>{h})\s*,\s*(?P<ebx>{h})\s*,\s*(?P<ecx>{h})\s*,\s*(?P<edx>{h})\s*</register\s*>)"
     .replace("{h}", _H8)
 )
-_ROOT_TYPE = re.compile(r'type="([^"]*)"')
+_ROOT_TYPE = lazy_compile(r'type="([^"]*)"')
 
 
 def sniff(dump: DumpText) -> bool:

@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 
 from nestprobe.model import oskeys
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers import winlang
@@ -46,12 +47,12 @@ SENTENCE = oskeys.SYSTEMINFO_SENTENCE
 #: English labels as systeminfo prints them (Windows 10/11, Windows Server).
 ENGLISH = (*winlang.ORDER, winlang.VBS, REQUIREMENTS)
 
-_ITEM = re.compile(r"^\**\s*(?P<name>[^*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\**\s*$")
+_ITEM = lazy_compile(r"^\**\s*(?P<name>[^*]+?)\s*:\s*\**\s*(?P<value>[^*\s]+)\s*\**\s*$")
 #: What systeminfo prints in every language (LAYOUT anchors).
-_SYSTEM_TYPE = re.compile(r"^(?:x64|x86|X86|ARM64|ARM|Itanium)-based PC\b")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+\b")
-_INDEXED = re.compile(r"^\[\d{2,3}\]\s*:")
-_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_SYSTEM_TYPE = lazy_compile(r"^(?:x64|x86|X86|ARM64|ARM|Itanium)-based PC\b")
+_VERSION = lazy_compile(r"^\d+\.\d+\.\d+\b")
+_INDEXED = lazy_compile(r"^\[\d{2,3}\]\s*:")
+_FENCE = lazy_compile(r"^\s*(?:```|~~~)")
 #: A layout needs this many fields lined up at one column before it is trusted.
 _MIN_ALIGNED = 12
 
@@ -62,7 +63,7 @@ def width(text: str) -> int:
 
 
 #: Wrappers a line is pasted in: list bullets ("- ", "- - ", "* ") and quotes around it.
-_BULLETS = re.compile(r"^(?:[-*\u2022]\s+)+")
+_BULLETS = lazy_compile(r"^(?:[-*\u2022]\s+)+")
 _QUOTES = "\"'`\u201c\u201d"
 
 
@@ -336,7 +337,7 @@ def sniff(dump: DumpText) -> bool:
     return fields >= 3 or (_padded(dump) and read_layout(dump) is not None)
 
 
-_PADDED = re.compile(r"^\S[^:]{0,60}:\s{2,}\S")
+_PADDED = lazy_compile(r"^\S[^:]{0,60}:\s{2,}\S")
 
 
 def _padded(dump: DumpText) -> bool:

@@ -14,8 +14,7 @@ starts like a record must be one.
 
 from __future__ import annotations
 
-import re
-
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.importers.common import (
     CpuBlocks,
@@ -31,10 +30,10 @@ FORMAT = "tycho-cpuid"
 _H8 = r"([0-9a-fA-F]{8})"
 #: A log's prefix before each line ("[ 12.3] ", "stdout: ") is allowed, as for cpuid -r.
 _PREFIX = r"^(?:.*?[\s\]|:>])?"
-_RECORD = re.compile(
+_RECORD = lazy_compile(
     rf"{_PREFIX}\s*CPUID {_H8}:([0-9a-fA-F]{{2,8}}) = {_H8} {_H8} {_H8} {_H8}(?:\s*\|.*)?\s*$")
-_RECORD_START = re.compile(rf"{_PREFIX}\s*CPUID [0-9a-fA-F]{{8}}:[0-9a-fA-F]")
-_CPU_HEADER = re.compile(rf"{_PREFIX}\s*CPU ([0-9]{{1,6}}):\s*$")
+_RECORD_START = lazy_compile(rf"{_PREFIX}\s*CPUID [0-9a-fA-F]{{8}}:[0-9a-fA-F]")
+_CPU_HEADER = lazy_compile(rf"{_PREFIX}\s*CPU ([0-9]{{1,6}}):\s*$")
 
 
 def sniff(dump: DumpText) -> bool:
