@@ -177,8 +177,8 @@ def test_bad_inputs_are_listed_and_never_stop_the_run(tmp_path: Path) -> None:
     unread = table.split("Could not read (12):\n", 1)[1]
     for name in [*BAD_INPUTS, "tampered.json", "no-such-dir"]:
         assert str(tmp_path / name) in unread, name
-    assert "verdicts.wsl2.status" in unread
-    assert f"schema_version 1 to {SCHEMA_VERSION}, found {SCHEMA_VERSION + 1}" in unread
+    assert "verdicts.wsl2: expected the key 'status'" in unread
+    assert f"schema_version: expected {SCHEMA_VERSION}, found {SCHEMA_VERSION + 1}" in unread
     code, text = run(["fleet", str(tmp_path), "--format", "jsonl"])
     errors = {r["machine"]: r["error"] for r in jsonl(text) if "error" in r}
     assert set(errors) == {n.rsplit(".", 1)[0] for n in [*BAD_INPUTS, "tampered.json"]}

@@ -1,4 +1,4 @@
-"""The JSON rendering of a Report (schema_version 2, nestprobe/output/report.schema.json)."""
+"""The JSON rendering of a Report (schema_version 3, nestprobe/output/report.schema.json)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
+    from nestprobe.model.snapshot import Snapshot
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def jsonable(value: Any) -> Any:
@@ -25,6 +26,21 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
+    """What the report was computed from (``Report.from_dict`` rebuilds it)."""
+    kvm = snap.os.kvm
+    return {
+        "cpuid": [[leaf, sub, *regs] for (leaf, sub), regs in snap.cpuid.items()],
+        "os": {
+            "system": snap.os.system,
+            "machine": snap.os.machine,
+            "files": {path: {"state": f.state, "text": f.text}
+                      for path, f in snap.os.files.items()},
+            "kvm": jsonable(kvm) if kvm is not None else None,
+        },
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -54,6 +70,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
         "verdicts": report.verdicts.to_dict(),
+        "snapshot": snapshot_to_dict(snap),
     }
 
 
