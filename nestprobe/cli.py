@@ -74,7 +74,11 @@ class _Parser(argparse.ArgumentParser):
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if not message:
             return
-        if file is None or file is not sys.stdout:
+        if file is None:  # meant for stdout (argparse passes sys.stdout), which is closed
+            from nestprobe.output.console import Console
+
+            Console(None).write(message)
+        if file is not sys.stdout:
             super()._print_message(message, file)
             return
         from nestprobe.output.console import Console
