@@ -3,7 +3,7 @@
 The runtime must not depend on the ``jsonschema`` package, so reading a report back
 (:meth:`nestprobe.model.report.Report.from_dict`) checks it here. Supported keywords:
 ``type``, ``enum``, ``const``, ``properties``, ``required``, ``additionalProperties``,
-``items``, ``minItems``, ``maxItems``, ``minimum``, ``maximum``, ``oneOf`` and local
+``items``, ``minItems``, ``maxItems``, ``minimum``, ``maximum``, ``oneOf``, ``allOf``, ``if``/``then``/``else`` and local
 ``$ref`` (``#/$defs/NAME``); a
 schema that uses any other keyword is refused when it is loaded, so the subset can
 never silently accept what the full validator would refuse (tests/test_schema.py runs
@@ -20,7 +20,7 @@ from typing import Any
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 _CHECKED = frozenset({"type", "enum", "const", "properties", "required",
                       "additionalProperties", "items", "minItems", "maxItems", "minimum",
-                      "maximum", "oneOf", "$ref"})
+                      "maximum", "oneOf", "allOf", "if", "then", "else", "$ref"})
 
 
 class SchemaError(ValueError):
@@ -76,9 +76,9 @@ def check_schema(schema: object) -> None:
             if key in ("properties", "$defs"):
                 for part in sub.values():
                     check_schema(part)
-            elif key in ("items", "additionalProperties"):
+            elif key in ("items", "additionalProperties", "if", "then", "else"):
                 check_schema(sub)
-            elif key == "oneOf":
+            elif key in ("oneOf", "allOf"):
                 for part in sub:
                     check_schema(part)
 
@@ -105,6 +105,10 @@ class Validator:
             self.validate(value, self._ref(schema["$ref"]), path)
         if "oneOf" in schema:
             self._one_of(value, schema["oneOf"], path)
+        for part in schema.get("allOf", ()):
+            self.validate(value, part, path)
+        if "if" in schema:
+            self._if(value, schema, path)
         if "const" in schema and not _same(value, schema["const"]):
             raise SchemaError(path, f"expected {_describe(schema['const'])}, "
                               f"found {_describe(value)}")
@@ -123,6 +127,16 @@ class Validator:
             _bounds(len(value), schema, " items", path)
             for index, item in enumerate(value if "items" in schema else ()):
                 self.validate(item, schema["items"], f"{path}[{index}]")
+
+    def _if(self, value: object, schema: Mapping[str, Any], path: str) -> None:
+        try:
+            self.validate(value, schema["if"], path)
+        except SchemaError:
+            branch = schema.get("else")
+        else:
+            branch = schema.get("then")
+        if branch is not None:
+            self.validate(value, branch, path)
 
     def _one_of(self, value: object, options: list[Mapping[str, Any]], path: str) -> None:
         errors: list[SchemaError] = []
