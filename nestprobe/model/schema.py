@@ -1,13 +1,13 @@
 """A strict validator for the JSON Schema subset nestprobe's own schemas use.
 
 The runtime must not depend on the ``jsonschema`` package, so reading a report back
-(:meth:`nestprobe.model.report.Report.from_dict`) checks it here. Supported keywords:
-``type``, ``enum``, ``const``, ``properties``, ``required``, ``additionalProperties``,
-``items``, ``minItems``, ``maxItems``, ``minimum``, ``maximum``, ``oneOf``, ``allOf``, ``if``/``then``/``else`` and local
-``$ref`` (``#/$defs/NAME``); a
-schema that uses any other keyword is refused when it is loaded, so the subset can
-never silently accept what the full validator would refuse (tests/test_schema.py runs
-both on every report).
+(:meth:`nestprobe.model.report.Report.from_dict`) or a bench result checks it here.
+Supported keywords: ``type``, ``enum``, ``const``, ``properties``, ``required``,
+``additionalProperties``, ``items``, ``minItems``, ``maxItems``, ``minimum``, ``maximum``,
+``oneOf``, ``allOf``, ``if``/``then``/``else`` and local ``$ref`` (``#/$defs/NAME``). A
+schema that uses any other keyword is refused when it is loaded, so the subset can never
+silently accept what the full validator would refuse (tests/test_report_from_dict.py runs
+both on hostile reports).
 """
 
 from __future__ import annotations
