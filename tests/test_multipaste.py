@@ -22,7 +22,8 @@ OS Name:                   Microsoft Windows 11 Pro
 OS Version:                10.0.22631 N/A Build 22631
 System Type:               x64-based PC
 Total Physical Memory:     16,207 MB
-Hyper-V Requirements:      A hypervisor has been detected. Features required for Hyper-V will not be displayed.
+Hyper-V Requirements:      A hypervisor has been detected. Features required for \
+Hyper-V will not be displayed.
 """
 SYSTEMINFO_NOHV = """\
 Host Name:                 DESK-01
@@ -129,7 +130,7 @@ def test_msinfo32_and_systeminfo_of_different_builds_are_refused(
 
 def test_hand_picked_fields_then_coreinfo(tmp_path: Path) -> None:
     """Fields a person picked, one per paragraph, are still systeminfo's output."""
-    picked = "\n\n".join(SYSTEMINFO_NOHV.split("\nHyper-V")[0].splitlines())
+    picked = "\n\n".join(SYSTEMINFO_NOHV.split("\nHyper-V", maxsplit=1)[0].splitlines())
     report = nestprobe.load(_paste(tmp_path, picked, "", COREINFO_NOHV))
     files = report.snapshot.os.files
     assert "systeminfo:OS Version" in files
