@@ -41,8 +41,10 @@ def _hints(cls: type[Record]) -> dict[str, Any]:
     return hints
 
 
-def build(cls: type[_R], data: object, path: str = "") -> _R:
-    """A ``cls`` from its JSON object; :class:`ShapeError` names the key that does not fit."""
+def build(cls: type[_R], data: object, path: str = "",
+          subst: Mapping[Any, Any] | None = None) -> _R:
+    """A ``cls`` from its JSON object; :class:`ShapeError` names the key that does not fit.
+    ``subst`` gives a generic record's type variables (``Fact[bool]``: T is bool)."""
     if not isinstance(data, Mapping):
         raise ShapeError(f"{path or 'the document'}: expected an object")
     hints = _hints(cls)
@@ -50,7 +52,8 @@ def build(cls: type[_R], data: object, path: str = "") -> _R:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
-    values = {name: convert(hints[name], value, f"{path}.{name}" if path else name)
+    values = {name: convert(_bound(hints[name], subst), value,
+                            f"{path}.{name}" if path else name)
               for name, value in data.items()}
     try:
         return cls(**values)
@@ -58,11 +61,20 @@ def build(cls: type[_R], data: object, path: str = "") -> _R:
         raise ShapeError(f"{path or cls.__name__}: {exc}") from None
 
 
+def _bound(hint: Any, subst: Mapping[Any, Any] | None) -> Any:
+    if isinstance(hint, TypeVar):
+        return (subst or {}).get(hint, Any)
+    return hint
+
+
 def convert(hint: Any, value: object, path: str) -> Any:  # noqa: PLR0911,PLR0912 (a case table)
     """``value`` as the type ``hint`` declares, or :class:`ShapeError`."""
     origin = get_origin(hint)
     if hint is Any:
         return value
+    if isinstance(origin, type) and issubclass(origin, Record):  # a generic record: Fact[int]
+        params = getattr(origin, "__parameters__", ())
+        return build(origin, value, path, dict(zip(params, get_args(hint), strict=False)))
     if origin in (typing.Union, types.UnionType):
         return _union(get_args(hint), value, path)
     if origin is Literal:

@@ -16,6 +16,7 @@ from nestprobe.model.assessment import (
     Nesting,
     Virtualization,
 )
+from nestprobe.model.facts import Facts
 from nestprobe.model.fromjson import ShapeError, build
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
@@ -29,7 +30,7 @@ from nestprobe.model.snapshot import (
     Registers,
     Snapshot,
 )
-from nestprobe.model.verdicts import SCENARIOS, Verdict, Verdicts
+from nestprobe.model.verdicts import SCENARIOS, Headline, Verdict, Verdicts
 
 
 class ReportFormatError(ValueError):
@@ -84,7 +85,9 @@ class Report(Record):
         Strict: the document must validate against ``report.schema.json`` (no unknown
         keys, the schema's types and bounds); numbers must be standard JSON as
         :mod:`nestprobe.model.strictjson` reads them. ``answer`` and ``nestprobe_version``
-        are derived and not read back. Raises :class:`ReportFormatError` naming the key.
+        are derived and not read back; evidence ``kind`` is not in the JSON and follows
+        from each source again (it is not part of equality). Raises
+        :class:`ReportFormatError` naming the key.
         """
         validator = report_validator()
         version = validator.root["properties"]["schema_version"]["const"]
@@ -101,10 +104,11 @@ class Report(Record):
                 virtualization=build(Virtualization, data["virtualization"], "virtualization"),
                 environment=build(Environment, data["environment"], "environment"),
                 nesting=build(Nesting, data["nesting"], "nesting"),
+                facts=build(Facts, data["facts"], "facts"),
             )
             verdicts = Verdicts(tuple(
                 build(Verdict, {**data["verdicts"][s], "scenario": s}, f"verdicts.{s}")
-                for s in SCENARIOS))
+                for s in SCENARIOS), build(Headline, data["headline"], "headline"))
             return cls(_snapshot(data), assessment, verdicts)
         except (SchemaError, ShapeError) as exc:
             raise ReportFormatError(str(exc)) from None

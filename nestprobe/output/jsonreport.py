@@ -74,6 +74,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
         "verdicts": report.verdicts.to_dict(),
+        "headline": jsonable(report.verdicts.headline),
+        "facts": jsonable(a.facts),
         "snapshot": snapshot_to_dict(snap),
     }
 
