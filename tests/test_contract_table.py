@@ -531,10 +531,20 @@ def check_fleet_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
         assert stat.S_ISCHR(null.stat().st_mode)
     _sigterm_leaves_no_temporary_file(tmp_path)
     # --jobs: at most one process per available core, whatever is asked.
-    from nestprobe.fleet.pool import available_cpus, max_workers
+    from nestprobe.fleet import pool
+    from nestprobe.fleet.inputs import Input
 
-    assert run_cli("fleet", str(dump), "--jobs", "1000").returncode == contract.EXIT_OK
-    assert max_workers() == available_cpus()
+    started: list[int] = []
+
+    def recorder(processes: int, **kwargs: object) -> None:
+        started.append(processes)
+        raise RuntimeError("counted")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool.multiprocessing, "Pool", recorder)
+        with pytest.raises(RuntimeError, match="counted"):
+            list(pool.assess_all([Input(str(dump), f"m{n}") for n in range(200)], workers=1000))
+    assert started == [pool.available_cpus()] or pool.available_cpus() == 1
 
 
 def check_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
