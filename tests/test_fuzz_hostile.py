@@ -33,7 +33,7 @@ from fleet_hostile import (
 )
 from fuzz_inputs import INPUT_KINDS, made_input
 from hostile import LATENCY, hostile_snapshot, no_control, own_dump, with_latency_payload
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nestprobe.model.errors import DumpFormatError
@@ -311,6 +311,10 @@ def _check_fleet_output(fmt: str, text: str, code: int) -> None:
 @given(entries=_ENTRIES, text=_CONTROL_TEXT, mutation=_REPORT_MUTATIONS,
        fmt=st.sampled_from(["table", "csv", "jsonl", "prometheus"]),
        require=st.booleans())
+# Found by the 20,000-example run: a FIFO listed under its escaped path took the name an
+# input already had (m\xff.dump holds a backslash; m<0xff>.dump an undecodable byte).
+@example(entries=[("garbage", b"m\\xff"), ("report", b"m\xff"), ("fifo", b"m\xff")],
+         text="0", mutation=("timing.cpuid_ticks", "1e999"), fmt="prometheus", require=False)
 def test_fuzz_fleet_trees_with_special_files_and_hostile_names(
     entries: list[tuple[str, bytes]], text: str, mutation: tuple[str, str], fmt: str,
     require: bool,

@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace, inputs: list[Any], missing: list[Any], out: T
     writer = WRITERS[args.format](out, args.names)
     bar = progress(len(inputs), sys.stderr)
     try:
-        early: list[Result] = [Unreadable(escape(m.path), m.path, f"{m.path}: {m.reason}")
+        early: list[Result] = [Unreadable(m.machine, m.path, f"{m.path}: {m.reason}")
                                for m in missing]
         for result in early:
             summary.add(result)

@@ -36,10 +36,12 @@ class Input:
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """A command-line PATH that names nothing readable."""
+    """A path that names nothing readable (on the command line, or met while walking);
+    ``machine`` is the name it is listed under, unique among every input's."""
 
     path: str
     reason: str
+    machine: str = ""
 
 
 def machine_name(relative: str) -> str:
@@ -162,8 +164,12 @@ def collect(paths: list[str]) -> tuple[list[Input], list[Missing]]:
                 candidates.append((path, escape(name)))
     counts = Counter(name for _, name in candidates)
     names = [name if counts[name] == 1 else escape(path) for path, name in candidates]
-    unique = _unique(names)
-    return [Input(path, name) for (path, _), name in zip(candidates, unique, strict=True)], missing
+    # What cannot be read is listed under its escaped path, unique among all the names.
+    unique = _unique(names + [escape(m.path) for m in missing])
+    inputs = [Input(path, name) for (path, _), name in zip(candidates, unique, strict=False)]
+    listed = [Missing(m.path, m.reason, name)
+              for m, name in zip(missing, unique[len(candidates):], strict=True)]
+    return inputs, listed
 
 
 def _unique(names: list[str]) -> list[str]:
