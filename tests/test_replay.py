@@ -75,10 +75,11 @@ def test_subprocess_entry_point_replays_too(tmp_path: pytest.TempPathFactory) ->
 
 def _without_timing(report: dict[str, object]) -> dict[str, object]:
     """Drop the fields a second measurement changes: the raw snapshot (a second reading),
-    timing, the timing evidence, and what the
+    the facts (they cite the timing evidence too), timing, the timing evidence, and what the
     nesting assessment takes from the band (``likely``, ``confidence``; timing never moves
     ``level`` or ``at_least``). Under a loaded host two runs can land in different bands."""
-    out = {k: v for k, v in report.items() if k not in ("source", "timing", "snapshot")}
+    out = {k: v for k, v in report.items()
+           if k not in ("source", "timing", "snapshot", "facts")}
     nesting = dict(report["nesting"])  # type: ignore[call-overload]
     nesting["evidence"] = [
         e for e in nesting["evidence"] if not str(e["source"]).startswith("timing:")
