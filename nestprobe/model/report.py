@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nestprobe.model.assessment import (
     Assessment,
@@ -17,10 +15,8 @@ from nestprobe.model.assessment import (
     Virtualization,
 )
 from nestprobe.model.facts import Facts
-from nestprobe.model.fromjson import ShapeError, build
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
-from nestprobe.model.schema import SchemaError, Validator
 from nestprobe.model.snapshot import (
     CpuidTable,
     FileFact,
@@ -32,6 +28,9 @@ from nestprobe.model.snapshot import (
 )
 from nestprobe.model.verdicts import SCENARIOS, Headline, Verdict, Verdicts
 
+if TYPE_CHECKING:
+    from nestprobe.model.schema import Validator
+
 
 class ReportFormatError(ValueError):
     """A document that is not a JSON report of this schema_version; the message says where."""
@@ -40,13 +39,21 @@ class ReportFormatError(ValueError):
 @cache
 def report_validator() -> Validator:
     """The shipped schema (output/report.schema.json), read as data: the runtime needs no
-    ``jsonschema`` and the model imports nothing above it."""
+    ``jsonschema`` and the model imports nothing above it. Imported here, not at module
+    level: ``import nestprobe`` stays cheap (importlib.resources pulls in zipfile, lzma)."""
+    import json
+    from importlib import resources
+
+    from nestprobe.model.schema import Validator
+
     text = resources.files("nestprobe").joinpath("output", "report.schema.json").read_text(
         encoding="utf-8")
     return Validator(json.loads(text))
 
 
 def _snapshot(data: Mapping[str, Any]) -> Snapshot:
+    from nestprobe.model.fromjson import build
+
     raw = data["snapshot"]
     leaves: dict[tuple[int, int], Registers] = {}
     for leaf, sub, eax, ebx, ecx, edx in raw["cpuid"]:
@@ -89,6 +96,9 @@ class Report(Record):
         from each source again (it is not part of equality). Raises
         :class:`ReportFormatError` naming the key.
         """
+        from nestprobe.model.fromjson import ShapeError, build
+        from nestprobe.model.schema import SchemaError
+
         validator = report_validator()
         version = validator.root["properties"]["schema_version"]["const"]
         if not isinstance(data, Mapping):
