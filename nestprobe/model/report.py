@@ -78,6 +78,16 @@ def _snapshot(data: Mapping[str, Any]) -> Snapshot:
     )
 
 
+#: Keys of a verdict's JSON that are derived from its record when the JSON is made
+#: (output/jsonreport.py), not part of the record: checked by the schema, not read back.
+DERIVED_VERDICT_KEYS = ("readiness",)
+
+
+def _verdict_record(data: Mapping[str, Any], scenario: str) -> dict[str, Any]:
+    record = {k: v for k, v in data.items() if k not in DERIVED_VERDICT_KEYS}
+    return record | {"scenario": scenario}
+
+
 class Report(Record):
     """One machine's answer. Render it with :mod:`nestprobe.output` (text, JSON)."""
 
@@ -91,10 +101,10 @@ class Report(Record):
 
         Strict: the document must validate against ``report.schema.json`` (no unknown
         keys, the schema's types and bounds); numbers must be standard JSON as
-        :mod:`nestprobe.model.strictjson` reads them. ``answer`` and ``nestprobe_version``
-        are derived and not read back; evidence ``kind`` is not in the JSON and follows
-        from each source again (it is not part of equality). Raises
-        :class:`ReportFormatError` naming the key.
+        :mod:`nestprobe.model.strictjson` reads them. ``answer``, ``nestprobe_version`` and
+        each verdict's ``readiness`` are derived and not read back; evidence ``kind`` is not
+        in the JSON and follows from each source again (it is not part of equality).
+        Raises :class:`ReportFormatError` naming the key.
         """
         from nestprobe.model.fromjson import ShapeError, build
         from nestprobe.model.schema import SchemaError
@@ -117,7 +127,7 @@ class Report(Record):
                 facts=build(Facts, data["facts"], "facts"),
             )
             verdicts = Verdicts(tuple(
-                build(Verdict, {**data["verdicts"][s], "scenario": s}, f"verdicts.{s}")
+                build(Verdict, _verdict_record(data["verdicts"][s], s), f"verdicts.{s}")
                 for s in SCENARIOS), build(Headline, data["headline"], "headline"))
             return cls(_snapshot(data), assessment, verdicts)
         except (SchemaError, ShapeError) as exc:
