@@ -43,7 +43,7 @@ def hostile_report(text: str = ESCAPES) -> dict[str, Any]:
     ``text``: what a machine that lies, or a file that was edited, hands the fleet."""
     data = report_to_dict(build_report(hostile_snapshot(text)))
     for verdict in data["verdicts"].values():
-        verdict["remediation"] = [{"layer": "this-os", "where": f"where {text}",
+        verdict["remediation"] = [{"id": "fuzz", "layer": "this-os", "where": f"where {text}",
                                    "steps": [f"step {text}"], "source": "s", "goal": None}]
     return data
 
