@@ -6,6 +6,7 @@ The table is read from the README itself, so a promise added there without a che
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -234,6 +235,13 @@ def check_exit_6(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         err = " ".join(out.split()) + capsys.readouterr().err
         assert "expected a nestprobe JSON report" in err
         assert "Traceback" not in err
+    # UTF-16 cut to an odd number of bytes, with or without its byte-order mark (22.14).
+    utf16 = SYSTEMINFO.encode("utf-16-le")
+    for name, data in (("bom", codecs.BOM_UTF16_LE + utf16 + b"x"), ("no-bom", utf16 + b"x")):
+        path = tmp_path / f"utf16-{name}.txt"
+        path.write_bytes(data)
+        assert run(["--from", str(path)]) == (contract.EXIT_BAD_INPUT, ""), name
+        assert "odd number of bytes" in one_line(capsys.readouterr().err)
     # Two tools' outputs in one paste that contradict each other (22.3).
     paste = tmp_path / "two-tools.txt"
     paste.write_text(SYSTEMINFO + "\n" + COREINFO_NO_HYPERVISOR)
@@ -452,6 +460,12 @@ def check_safe_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
             if code == contract.EXIT_OK:
                 assert data == good, kind
                 assert out.startswith("No:"), kind
+    # UTF-16 without a byte-order mark is text, not "binary" (22.14).
+    paste = tmp_path / "utf16.txt"
+    paste.write_bytes(SYSTEMINFO.encode("utf-16-le"))
+    code, out = run(["--from", str(paste)])
+    assert code == contract.EXIT_OK
+    assert nestprobe.load(paste).snapshot.os.files["systeminfo:Host Name"].text == "DESK-01"
 
 
 def check_library(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
