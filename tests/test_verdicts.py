@@ -165,6 +165,7 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "wsl-utility-vm": make(hv="microsoft", wsl=True, exposed=False),
     "wsl-nested": make(hv="microsoft", wsl=True, exposed=True, kvm="usable"),
     "wsl-no-nested": make(hv="microsoft", wsl=True, exposed=False),
+    "wsl-unknown": make(hv="microsoft", wsl=True, exposed=None),
     "hyperv-root-windows": make(hv="microsoft", partition="root", exposed=False, os="Windows"),
     "hyperv-root": make(hv="microsoft", partition="root", exposed=False),
     "hyperv-root-azure-local": make(hv="microsoft", partition="root", exposed=False,
@@ -280,12 +281,15 @@ def test_table_integrity() -> None:
 
 
 def test_no_dead_remediation_or_notes() -> None:
+    from nestprobe.verdicts.proof import PROOF_FIXES
+
     used = {rid for r in RULES for rid in (*r.remediation, *r.options)}
     used |= {rid for row in CONDITIONS.values() for rid in row.unmet_fix}
     used |= set(_OUTER_FIX.values()) | {rid for ids in _CLOUD_FIX.values() for rid in ids}
     used |= {"unknown-outer", "cloud-other"}  # outer_fix's fall-backs
     used |= {rid for row in WINDOWS_STEPS for rid in row.remediation}
     used |= {"vm-resources", "cloud-resize"}  # what RESOURCES resolves to
+    used |= set(PROOF_FIXES)  # what a proof that could not run brings (verdicts/proof.py)
     assert set(REMEDIATIONS) == used - {OUTER, RESOURCES}
     assert set(OPTION_GOALS) == {rid for r in RULES for rid in r.options}
     noted = {nid for r in RULES for nid in r.notes} | set(GLOBAL_NOTES) | set(GLOBAL_CONDITIONS)

@@ -16,6 +16,7 @@ from nestprobe.model.assessment import (
 )
 from nestprobe.model.facts import Facts
 from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.proof import ProofAssessment, ProofRecord
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import (
     CpuidTable,
@@ -72,10 +73,20 @@ def _snapshot(data: Mapping[str, Any]) -> Snapshot:
         cpuid=CpuidTable(leaves),
         os=OsFacts(os_data["system"], os_data["machine"], files, kvm),
         latency=LatencyRecord.from_dict(data["timing"]) if data["timing"] is not None else None,
+        proof=ProofRecord.from_dict(data["proof"]["record"]) if data["proof"] else None,
         cpuid_detail=data["cpuid"]["detail"],
         truncated=data["cpuid"]["truncated"],
         origin=Origin(source["kind"], source["path"], source["format"], source["cpu"]),
     )
+
+
+def _proof_assessment(data: Mapping[str, Any] | None) -> ProofAssessment | None:
+    """The report's ``proof`` is the run's record (the snapshot's) and what it means."""
+    from nestprobe.model.fromjson import build
+
+    if data is None:
+        return None
+    return build(ProofAssessment, {k: v for k, v in data.items() if k != "record"}, "proof")
 
 
 #: Keys of a verdict's JSON that are derived from its record when the JSON is made
@@ -125,6 +136,7 @@ class Report(Record):
                 environment=build(Environment, data["environment"], "environment"),
                 nesting=build(Nesting, data["nesting"], "nesting"),
                 facts=build(Facts, data["facts"], "facts"),
+                proof=_proof_assessment(data["proof"]),
             )
             verdicts = Verdicts(tuple(
                 build(Verdict, _verdict_record(data["verdicts"][s], s), f"verdicts.{s}")
