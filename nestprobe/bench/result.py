@@ -303,7 +303,8 @@ def load_result(path: str | Path) -> dict[str, Any]:
 
     As strict as a dump: standard JSON numbers only, integers in 64-bit range, no deep
     nesting (model/strictjson.py); then the shipped schema (model/schema.py, no
-    jsonschema needed) and no negative numbers anywhere.
+    jsonschema needed; an older readable version by check_result's structure only) and
+    no negative numbers anywhere.
     """
     raw = read_bounded(path, MAX_RESULT_BYTES)
     try:
@@ -312,7 +313,8 @@ def load_result(path: str | Path) -> dict[str, Any]:
         raise BenchFormatError(f"{path}: not a bench result: expected {exc}") from None
     result = check_result(data, str(path))
     try:
-        _validator().validate(result)
+        if result["schema_version"] == SCHEMA_VERSION:  # the one shape the shipped schema states
+            _validator().validate(result)
     except SchemaError as exc:
         raise BenchFormatError(f"{path}: not a bench result: {exc}") from None
     negative = _negative(result)
