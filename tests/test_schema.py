@@ -38,7 +38,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "b34e19e894571eb782c65b3d22ddd9db8654bc274fcc9ca2f40f62bb077e9711",
+    3: "f8bdb38b95b197eb4c0e2b9660cf42daa5931e91bf9de42a6bb06706a13ebb42",
 }
 
 
