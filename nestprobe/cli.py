@@ -111,11 +111,13 @@ def _parser_class() -> type[argparse.ArgumentParser]:
         def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
             if not message:
                 return
-            if file is None or file is not sys.stdout:
-                super()._print_message(message, file)
-                return
             from nestprobe.output.console import Console
 
+            if file is None:  # meant for stdout (argparse passes sys.stdout), which is closed
+                Console(None).write(message)
+            if file is not sys.stdout:
+                super()._print_message(message, file)
+                return
             Console(cast("TextIO", file)).write(message)
 
     return _Parser
@@ -372,10 +374,9 @@ def _run_report(args: _Args, out: Console) -> int:
     report = _report_for(args)
     _replayed_without_proof(args, report)
     if args.format == "prometheus":
-        from nestprobe.output.jsonreport import report_to_dict
         from nestprobe.output.prometheus import metrics_from_report, render_prometheus
 
-        out.write(render_prometheus([metrics_from_report(report_to_dict(report))]))
+        out.write(render_prometheus([metrics_from_report(report)]))
     elif args.json or args.format == "json":
         _write_json(report, out)
     else:

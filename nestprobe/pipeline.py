@@ -15,8 +15,24 @@ from nestprobe.verdicts.evaluate import evaluate
 
 
 def build_report(snapshot: Snapshot) -> Report:
+    """The Report of ``snapshot``. A paste whose Windows tools contradict each other
+    (sources/importers/multipaste.py merged them) is refused here, where what their lines
+    mean is known: DumpFormatError naming both (exit 6)."""
+    if snapshot.cpuid_status == "absent" and snapshot.os.system == "Windows":
+        _refuse_contradictions(snapshot)
     assessment = assess(snapshot)
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
+
+
+def _refuse_contradictions(snapshot: Snapshot) -> None:
+    from nestprobe.decode.winreport import disagreements
+    from nestprobe.model.errors import DumpFormatError
+
+    found = disagreements(snapshot.os)
+    if found:
+        raise DumpFormatError(snapshot.origin.path or "<paste>", None,
+                              "tool outputs of one machine that agree",
+                              "they disagree on " + " and on ".join(found), quote=False)
 
 
 def probe(

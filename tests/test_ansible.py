@@ -65,7 +65,7 @@ def ssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Sshd]:
         yield server
 
 
-def _inventory(tmp: Path, ssh: services.Sshd) -> Path:
+def _inventory(tmp: Path, ssh: services.Sshd, extra: tuple[str, ...] = ()) -> Path:
     ssh_args = (f"-o UserKnownHostsFile={ssh.known_hosts} -o StrictHostKeyChecking=yes "
                 "-o ControlMaster=no -o BatchMode=yes -o ConnectTimeout=10")
     nestprobe = f"{sys.executable} -m nestprobe"
@@ -78,6 +78,7 @@ def _inventory(tmp: Path, ssh: services.Sshd) -> Path:
         f"{b} {no_python} nestprobe_mode=auto nestprobe_command=/nonexistent/nestprobe",
         # auto: nestprobe is there, so its JSON report comes back
         f"{JSON_HOST} nestprobe_mode=auto nestprobe_command='{nestprobe}'",
+        *extra,
         "",
         "[fleet:vars]",
         "ansible_host=127.0.0.1",
@@ -93,7 +94,8 @@ def _inventory(tmp: Path, ssh: services.Sshd) -> Path:
     return path
 
 
-def _play(tmp: Path, ssh: services.Sshd, dumper: Path, playbook: Path = PLAYBOOK,
+def _play(tmp: Path, ssh: services.Sshd, dumper: Path, hosts: tuple[str, ...] = (),
+          playbook: Path = PLAYBOOK,
           **extra: str) -> subprocess.CompletedProcess[str]:
     variables = {
         "nestprobe_results": str(tmp / "results"),
@@ -113,7 +115,7 @@ def _play(tmp: Path, ssh: services.Sshd, dumper: Path, playbook: Path = PLAYBOOK
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=no",  # no ssh master left behind
         "ANSIBLE_CONFIG": str(tmp / "no-ansible.cfg"),
     }
-    cmd = [_ansible_playbook(), "-i", str(_inventory(tmp, ssh)), str(playbook),
+    cmd = [_ansible_playbook(), "-i", str(_inventory(tmp, ssh, hosts)), str(playbook),
            "-e", json.dumps(variables)]
     # Its own process group: on a timeout its workers and ssh clients go too.
     proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
@@ -184,6 +186,34 @@ def test_a_requirement_falls_short_fails_the_play(
     assert run.returncode != 0
     assert f"1 of 1 machines fall short of --require hyperv={other}" in run.stdout
     assert len((tmp_path / "results" / "fleet.jsonl").read_text().splitlines()) == 1
+
+
+#: A host nothing answers on (port 1 refuses at once), and one whose collection fails.
+UNREACHABLE = "fleet-down"
+FAILING = "fleet-fails"
+
+
+def test_a_host_without_a_result_is_listed_and_fails_require(
+    tmp_path: Path, ssh: services.Sshd, dumper: Path
+) -> None:
+    """Issue 22.13: an unreachable or failed host must not vanish from the summary, and
+    must fail --require (it proves nothing), like any unreadable input."""
+    status = "supported,evaluation-only,unsupported,blocked,unknown"  # any machine meets it
+    hosts = (f"{UNREACHABLE} ansible_port=1",
+             f"{FAILING} nestprobe_mode=json nestprobe_command=/bin/false")
+    run = _play(tmp_path, ssh, dumper, hosts, nestprobe_fleet_args=f"--require hyperv={status}",
+                nestprobe_hosts=f"{DUMPER_HOSTS[0]}:{UNREACHABLE}:{FAILING}")
+    assert run.returncode != 0
+    summary = (tmp_path / "results" / "summary.txt").read_text()
+    assert summary.startswith("nestprobe fleet: 1 machine assessed, 2 inputs unreadable\n")
+    unread = summary.split("Could not read (2):\n", 1)[1]
+    for host in (UNREACHABLE, FAILING):
+        assert f"{host}.dump" in unread, summary
+    assert "host unreachable or its collection failed" in " ".join(unread.split())
+    assert f"2 of 3 machines fall short of --require hyperv={status}" in run.stdout
+    errors = [json.loads(line) for line in
+              (tmp_path / "results" / "fleet.jsonl").read_text().splitlines()]
+    assert sorted(r["machine"] for r in errors if "error" in r) == sorted([FAILING, UNREACHABLE])
 
 
 @pytest.mark.parametrize("playbook", [PLAYBOOK, METRICS_PLAYBOOK], ids=lambda p: p.name)

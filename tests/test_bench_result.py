@@ -562,6 +562,46 @@ def test_plans_fit_their_budgets() -> None:
     assert lab.chase_bytes * 2 < 64 << 20  # two buffers fit a 256 MiB lab guest
 
 
+def test_import_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 22.10: `bench import -o` replaces the file whole, keeping its mode; a disk that
+    fills while writing leaves the old file and no temporary one (exit 8); a directory or a
+    missing directory as -o is a usage error (exit 2)."""
+    import errno
+    import os
+    import stat
+
+    from nestprobe.cli import main
+    from nestprobe.model.contract import EXIT_OUTPUT
+
+    raw = write(tmp_path, "raw.json", raw_suite().to_dict())
+    dump = tmp_path / "m.dump"
+    dump.write_text(KVM_DUMP)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "r.json"
+    target.write_text("previous result\n")
+    target.chmod(0o600)
+    argv = ["bench", "import", str(raw), "--dump", str(dump), "-o", str(target)]
+    assert main(argv, io.StringIO()) == cli.EXIT_OK
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert result.load_result(target)["format"] == "nestprobe-bench"
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    target.write_text("previous result\n")
+    monkeypatch.setattr(os, "fsync", full)
+    assert main(argv, io.StringIO()) == EXIT_OUTPUT
+    assert "no space left on device" in capsys.readouterr().err
+    assert target.read_text() == "previous result\n"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["r.json"]
+    monkeypatch.undo()
+    for bad in (tmp_path, tmp_path / "missing" / "r.json"):
+        assert main([*argv[:-1], str(bad)], io.StringIO()) == cli.EXIT_USAGE
+        assert "cannot write --output" in capsys.readouterr().err
+
+
 def test_a_version_2_result_compares_with_a_version_3_one(tmp_path: Path) -> None:
     """Version 3 only added the guest metrics: an older result still compares, showing none."""
     from nestprobe.bench import compare

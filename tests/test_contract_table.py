@@ -6,32 +6,75 @@ The table is read from the README itself, so a promise added there without a che
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
 import re
+import signal
+import stat
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
-from conftest import DUMPS, REPO
-from hostile import ESCAPES, bench_result, hostile_snapshot, no_control, own_dump, run_cli, snapshot
+from conftest import DUMPS, IS_ROOT, REPO
+from fleet_hostile import (
+    HOSTILE_NAMES,
+    csv_rows,
+    hostile_report,
+    prometheus_series,
+    special_tree,
+    strict_lines,
+    write_name,
+)
+from hostile import (
+    ESCAPES,
+    LATENCY,
+    bench_result,
+    hostile_snapshot,
+    no_control,
+    own_dump,
+    run_cli,
+    snapshot,
+)
 
 import nestprobe
 from nestprobe import pipeline
 from nestprobe.cli import main
 from nestprobe.model import contract
 from nestprobe.model.errors import CpuNotInDumpError, CpuSelectionError, DumpFormatError
+from nestprobe.model.report import Report, ReportFormatError
 from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
+from nestprobe.model.verdicts import STATUSES
+from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.pipeline import build_report
 
 FIRECRACKER = DUMPS / "firecracker-t2.txt"
 AZURE = DUMPS / "azure-hyperv-guest-nested-vmx.txt"
 HVROOT = DUMPS / "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt"
+#: Short pastes in each tool's layout (values made up): systeminfo says a hypervisor is
+#: present, this Coreinfo says none is.
+SYSTEMINFO = """\
+Host Name:                 DESK-01
+OS Name:                   Microsoft Windows 11 Pro
+OS Version:                10.0.22631 N/A Build 22631
+System Type:               x64-based PC
+Hyper-V Requirements:      A hypervisor has been detected. Features required for Hyper-V \
+will not be displayed.
+"""
+COREINFO_NO_HYPERVISOR = """\
+Intel(R) Core(TM) i7-9700 CPU @ 3.00GHz
+Intel64 Family 6 Model 158 Stepping 13, GenuineIntel
+HYPERVISOR      -       Hypervisor is present
+VMX             *       Supports Intel hardware-assisted virtualization
+"""
 WINDOWS = Path(__file__).resolve().parent / "fixtures" / "windows"
 #: Hyper-V running: every hyperv condition met. Hypervisor off: steps in this Windows.
 WIN_ROOT = WINDOWS / "win11-pro-baremetal-hyperv-root.dump"
@@ -80,6 +123,25 @@ def check_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert run(["fleet", str(HVROOT), "--require", "hyperv=supported"])[0] == contract.EXIT_OK
     assert run(["fleet", str(HVROOT), str(tmp_path / "missing"),
                 "--require", "hyperv=supported"])[0] == 1
+    # A sub-directory that cannot be read is listed and fails --require (issue 22.2).
+    tree = tmp_path / "tree"
+    (tree / "blocked").mkdir(parents=True)
+    (tree / "blocked" / "hidden-machine.dump").write_text(own_dump(snapshot()))
+    (tree / "good.dump").write_text(own_dump(snapshot()))
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:  # chmod 000 does not stop root: refuse as the kernel would
+        if os.fspath(path).endswith("blocked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    every = "hyperv=" + ",".join(STATUSES)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "scandir", scandir)
+        code, table = run(["fleet", str(tree), "--require", every])
+    assert code == contract.EXIT_BLOCKED
+    assert f"{tree / 'blocked'}: a directory that cannot be read: permission denied" in \
+        " ".join(table.split())
     capsys.readouterr()
 
 
@@ -91,6 +153,17 @@ def check_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
              ["report", "-v", "--format", "json"]]
     if hasattr(os, "sched_getaffinity"):
         usage.append(["--no-timing", "--cpu", str(max(os.sched_getaffinity(0)) + 1)])
+    # Outputs that cannot be written as asked, --jobs below 0, a paste's CPU 1 (issue 22).
+    paste = tmp_path / "systeminfo.txt"
+    paste.write_text(SYSTEMINFO)
+    bench = tmp_path / "result.json"
+    bench.write_text(json.dumps(bench_result()))
+    usage += [["fleet", str(FIRECRACKER), "--output", str(tmp_path)],
+              ["fleet", str(FIRECRACKER), "--output", str(tmp_path / "no-dir" / "x.prom")],
+              ["fleet", str(FIRECRACKER), "--jobs", "-1"],
+              ["bench", "compare", str(bench), "--plot", str(tmp_path / "plot.nope")],
+              ["bench", "compare", str(bench), "--plot", str(tmp_path)],
+              ["--from", str(paste), "--cpu", "1"]]
     for argv in usage:
         assert run(argv) == (contract.EXIT_USAGE, ""), argv
         assert "Traceback" not in capsys.readouterr().err
@@ -134,6 +207,48 @@ def check_exit_6(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # fleet: bad inputs among good ones are listed; none readable at all is exit 6.
     assert run(["fleet", str(tmp_path / "missing")])[0] == contract.EXIT_BAD_INPUT
     assert "no input could be read" in capsys.readouterr().err
+    # bench compare/import: hostile numbers and shapes are exit 6 with the reason (22.11).
+    result = bench_result()
+    hostile_results = {
+        "digits": json.dumps(result).replace('"at_least": ', '"at_least": ' + "9" * 4000, 1),
+        "deep": "[" * 100_000 + "]" * 100_000,
+        "string": json.dumps(result | {"clock": {**result["clock"], "tsc_hz": "fast"}}),
+        "nan": json.dumps(result).replace('"tsc_hz": ', '"tsc_hz": NaN, "x": ', 1),
+        "negative": json.dumps(result | {"clock": {**result["clock"], "tsc_hz": -3e9}}),
+    }
+    for name, text in hostile_results.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(text)
+        assert main(["bench", "compare", str(bench), str(path)]) == contract.EXIT_BAD_INPUT, name
+        assert str(path) in one_line(capsys.readouterr().err)
+        assert main(["bench", "import", str(path), "--dump", str(FIRECRACKER)]) == \
+            contract.EXIT_BAD_INPUT, name
+        assert str(path) in one_line(capsys.readouterr().err)
+    # A JSON report input is read as strictly as a dump (22.4).
+    report = report_to_dict(build_report(snapshot()))
+    report["timing"] = {**LATENCY.to_dict(), "cpuid_ticks": "@"}
+    for number in ("1e999", "-5", str(10**400)):
+        path = tmp_path / "report.json"
+        path.write_text(json.dumps(report).replace('"@"', number))
+        code, out = run(["fleet", str(path)])
+        assert code == contract.EXIT_BAD_INPUT, number
+        err = " ".join(out.split()) + capsys.readouterr().err
+        assert "expected a nestprobe JSON report" in err
+        assert "Traceback" not in err
+    # UTF-16 cut to an odd number of bytes, with or without its byte-order mark (22.14).
+    utf16 = SYSTEMINFO.encode("utf-16-le")
+    for name, data in (("bom", codecs.BOM_UTF16_LE + utf16 + b"x"), ("no-bom", utf16 + b"x")):
+        path = tmp_path / f"utf16-{name}.txt"
+        path.write_bytes(data)
+        assert run(["--from", str(path)]) == (contract.EXIT_BAD_INPUT, ""), name
+        assert "odd number of bytes" in one_line(capsys.readouterr().err)
+    # Two tools' outputs in one paste that contradict each other (22.3).
+    paste = tmp_path / "two-tools.txt"
+    paste.write_text(SYSTEMINFO + "\n" + COREINFO_NO_HYPERVISOR)
+    assert run(["check", "wsl2", "--from", str(paste)]) == (contract.EXIT_BAD_INPUT, "")
+    err = one_line(capsys.readouterr().err)
+    assert "systeminfo:Hyper-V Requirements" in err
+    assert "coreinfo:HYPERVISOR" in err
 
 
 def check_exit_7(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -162,6 +277,18 @@ def check_exit_8(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         assert proc.returncode == contract.EXIT_OUTPUT, args
         err = one_line(proc.stderr.decode())
         assert err.endswith("cannot write the output: no space left on device\n")
+    # A full device as --output (a device is written to, never replaced), and help or the
+    # version to a closed stdout (22.10, 22.14).
+    proc = run_cli("fleet", str(FIRECRACKER), "--output", "/dev/full")
+    assert proc.returncode == contract.EXIT_OUTPUT
+    assert "no space left on device" in one_line(proc.stderr.decode())
+    assert Path("/dev/full").is_char_device()
+    for args in (["--version"], ["--help"], ["fleet", "--help"]):
+        proc = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m",
+                               "nestprobe", *args], stderr=subprocess.PIPE, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)), check=False)
+        assert proc.returncode == contract.EXIT_OUTPUT, args
+        assert one_line(proc.stderr.decode()).endswith("standard output is closed\n")
 
 
 def _ready(scenario: str, path: Path, *extra: str) -> tuple[int, dict[str, object]]:
@@ -232,7 +359,28 @@ def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
             argv = ["--from", str(FIRECRACKER)] if name == "load" else ["--no-timing"]
             assert run(argv) == (contract.EXIT_INTERRUPTED, "")
             assert capsys.readouterr().err == ""
-    # The real signal, in a real process: tests/test_hostile.py (Ctrl-C during bench, a read).
+    # The real signal, in a real process: tests/test_hostile.py (Ctrl-C during bench, a read);
+    # here Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while pooled
+    # fleet workers wait on a FIFO whose writer never writes (issue 22.9).
+    if not hasattr(os, "mkfifo"):
+        return
+    for n in range(20):
+        (tmp_path / f"m{n:02}.dump").write_text(own_dump(snapshot()))
+    fifo = tmp_path / "silent"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nestprobe", "fleet", str(fifo), str(tmp_path), "--jobs",
+             "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)))
+        time.sleep(3)  # start-up and the fork: the workers are waiting by now
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        os.close(writer)
+    assert proc.returncode == contract.EXIT_INTERRUPTED
+    assert err == b""
 
 
 def _strict(text: str) -> dict[str, object]:
@@ -268,6 +416,18 @@ def check_escaped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     hostile.write_text("CPU 0:\n" + ESCAPES.replace("\x00", "") + "\n")
     assert run(["--from", str(hostile)])[0] == contract.EXIT_BAD_INPUT
     assert no_control(one_line(capsys.readouterr().err))
+    # fleet's table: file names, fixes from JSON-report inputs, unreadable paths (22.6).
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    for name in HOSTILE_NAMES:
+        write_name(fleet, name, own_dump(snapshot()))
+    (fleet / f"report{ESCAPES.replace(chr(0), '')}.json").write_text(json.dumps(hostile_report()))
+    write_name(fleet, b"broken\x1b[2J", "not a dump\n")
+    code, table = run(["fleet", str(fleet), "--names", "0"])
+    assert code == contract.EXIT_OK
+    assert no_control(table), table
+    assert "Could not read (1)" in table
+    assert "step \\x1b[2J" in table
 
 
 def check_encoding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -300,9 +460,20 @@ def check_safe_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
             if code == contract.EXIT_OK:
                 assert data == good, kind
                 assert out.startswith("No:"), kind
+    # UTF-16 without a byte-order mark is text, not "binary" (22.14).
+    paste = tmp_path / "utf16.txt"
+    paste.write_bytes(SYSTEMINFO.encode("utf-16-le"))
+    code, out = run(["--from", str(paste)])
+    assert code == contract.EXIT_OK
+    assert nestprobe.load(paste).snapshot.os.files["systeminfo:Host Name"].text == "DESK-01"
 
 
 def check_library(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Report.from_dict: the same frozen Report back, strictly (tests/test_report_from_dict.py).
+    report = nestprobe.load(FIRECRACKER)
+    assert Report.from_dict(report_to_dict(report)) == report
+    with pytest.raises(ReportFormatError):
+        Report.from_dict(report_to_dict(report) | {"colour": "blue"})
     for cpu, error in ((True, TypeError), ("1", TypeError), (0.0, TypeError), (-1, ValueError)):
         with pytest.raises(error, match="cpu must be"):
             nestprobe.load(tmp_path / "not-read", cpu=cpu)  # type: ignore[arg-type]
@@ -331,6 +502,159 @@ def check_immutable(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
                                  OsFacts("x", "y"))  # type: ignore[misc]
     assert hash(report) == hash(nestprobe.load(FIRECRACKER))
     assert hash(build_report(snapshot())) == hash(build_report(snapshot()))
+    # No way around it through dict's own methods (issue 22.14).
+    dmi = report.assessment.environment.dmi
+    with pytest.raises(TypeError):
+        dict.__setitem__(dmi, "sys_vendor", "x")  # type: ignore[index]
+    assert hash(report) == hash(nestprobe.load(FIRECRACKER))
+
+
+def check_fleet_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    every = "hyperv=" + ",".join(STATUSES)
+    with special_tree(tmp_path) as paths:
+        started = time.monotonic()
+        code, table = run(["fleet", str(paths["tree"]), "--require", every])
+        assert time.monotonic() - started < 30
+    assert code == contract.EXIT_BLOCKED  # every unread input falls short
+    flat = " ".join(table.split())
+    assert flat.startswith("nestprobe fleet: 2 machines assessed")  # dc1/good, dc2/linked
+    for name in ("fifo", "socket", "null", "dangling", "loop"):
+        if name in paths:
+            assert f"{paths[name]}:" in flat, name
+    assert "dc2/linked" in flat
+    capsys.readouterr()
+    # /proc/self: links to / and to pipes, files that never end: listed, never a hang.
+    if Path("/proc/self/fd").is_dir():
+        proc = subprocess.run([sys.executable, "-m", "nestprobe", "fleet", "/proc/self"],
+                              capture_output=True, cwd=tmp_path, timeout=120, check=False,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+        assert proc.returncode in (contract.EXIT_OK, contract.EXIT_BAD_INPUT)
+        assert b"Traceback" not in proc.stderr
+        assert b"internal error" not in proc.stdout
+    # fleet - reads standard input; a JSON report with its keys sorted (jq -S) is read.
+    proc = subprocess.run([sys.executable, "-m", "nestprobe", "fleet", "-", "--format",
+                           "jsonl"], input=own_dump(snapshot()).encode(), capture_output=True,
+                          timeout=60, check=False, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == contract.EXIT_OK, proc.stderr
+    [record] = strict_lines(proc.stdout.decode())
+    assert (record["machine"], record["input"]) == ("stdin", "-")
+    sorted_report = tmp_path / "sorted.json"
+    sorted_report.write_text(json.dumps(report_to_dict(build_report(snapshot())), sort_keys=True))
+    code, out = run(["fleet", str(sorted_report), "--format", "jsonl"])
+    assert code == contract.EXIT_OK
+    assert "error" not in strict_lines(out)[0]
+
+
+def _sigterm_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM while the output is being written leaves no temporary file (nor the output)."""
+    if hasattr(os, "mkfifo"):
+        silent = tmp_path / "silent"
+        os.mkfifo(silent)
+        writer = os.open(silent, os.O_RDWR | os.O_NONBLOCK)
+        target = tmp_path / "sigterm" / "out.prom"
+        target.parent.mkdir()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "nestprobe", "fleet", str(silent),
+                                     "--output", str(target)], stderr=subprocess.PIPE,
+                                    env=dict(os.environ, PYTHONPATH=str(REPO)))
+            time.sleep(2)
+            proc.terminate()
+            proc.communicate(timeout=30)
+        finally:
+            os.close(writer)
+        assert proc.returncode == -signal.SIGTERM
+        assert list(target.parent.iterdir()) == []
+
+
+def check_fleet_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    dump = tmp_path / "m.dump"
+    dump.write_text(own_dump(snapshot()))
+    # A regular file: replaced whole, keeping its mode (and, as root, its owner).
+    out = tmp_path / "out.prom"
+    out.write_text("old\n")
+    out.chmod(0o640)
+    if IS_ROOT:
+        os.chown(out, 4321, 4321)
+    assert run(["fleet", str(dump), "--format", "prometheus", "--output", str(out)]) == (0, "")
+    info = out.stat()
+    assert stat.S_IMODE(info.st_mode) == 0o640
+    if IS_ROOT:
+        assert (info.st_uid, info.st_gid) == (4321, 4321)
+    assert out.read_text().startswith("# HELP nestprobe_verdict")
+    # A symbolic link stays a link; its target gets the output.
+    link = tmp_path / "link.prom"
+    link.symlink_to(out)
+    assert run(["fleet", str(dump), "--format", "csv", "--output", str(link)])[0] == 0
+    assert link.is_symlink()
+    assert out.read_text().startswith("machine,input,")
+    # A FIFO is written to, not replaced; as root, a character device (a private copy
+    # of /dev/null's) too.
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "out.fifo"
+        os.mkfifo(fifo)
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+        reader.start()
+        assert run(["fleet", str(dump), "--output", str(fifo)])[0] == 0
+        reader.join(timeout=30)
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+        assert got[0].startswith(b"nestprobe fleet:")
+    if IS_ROOT and hasattr(os, "mknod"):
+        null = tmp_path / "null"
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        assert run(["fleet", str(dump), "--output", str(null)])[0] == 0
+        assert stat.S_ISCHR(null.stat().st_mode)
+    _sigterm_leaves_no_temporary_file(tmp_path)
+    # --jobs: at most one process per available core, whatever is asked.
+    from nestprobe.fleet import pool
+    from nestprobe.fleet.inputs import Input
+
+    started: list[int] = []
+
+    def recorder(processes: int, **kwargs: object) -> None:
+        started.append(processes)
+        raise RuntimeError("counted")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool.multiprocessing, "Pool", recorder)
+        with pytest.raises(RuntimeError, match="counted"):
+            list(pool.assess_all([Input(str(dump), f"m{n}") for n in range(200)], workers=1000))
+    assert started == [pool.available_cpus()] or pool.available_cpus() == 1
+
+
+def check_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from nestprobe.fleet.inputs import collect
+    from nestprobe.fleet.render import FORMULA_STARTS, csv_row
+    from nestprobe.fleet.work import assess
+
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    for name in HOSTILE_NAMES:
+        write_name(fleet, name, own_dump(snapshot()))
+    (fleet / "lying.json").write_text(json.dumps(hostile_report()))
+    outputs = {fmt: run(["fleet", str(fleet), "--format", fmt]) for fmt in
+               ("table", "csv", "jsonl", "prometheus")}
+    assert all(code == contract.EXIT_OK for code, _ in outputs.values())
+    machines = len(HOSTILE_NAMES) + 1
+    # CSV: every row comes back as written; no cell starts a formula; no control character.
+    rows = csv_rows(outputs["csv"][1])
+    assert len(rows) == machines + 1
+    assert all(len(r) == len(rows[0]) for r in rows)
+    for row in rows[1:]:
+        assert not any(cell.startswith(FORMULA_STARTS) for cell in row), row
+        assert all(no_control(cell) for cell in row)
+    inputs, _ = collect([str(fleet)])
+    assert rows[1:] == [csv_row(assess(item)) for item in inputs]
+    # JSON lines: standard JSON, ASCII.
+    assert len(strict_lines(outputs["jsonl"][1])) == machines
+    assert outputs["jsonl"][1].isascii()
+    # Prometheus: one series per machine and name, machine labels unique and stable
+    # (m\xff and m\xfe differ only in an undecodable byte).
+    series = prometheus_series(outputs["prometheus"][1])
+    assert len(series) == len(set(series))
+    assert len([s for s in series if s.startswith("nestprobe_verdict{")]) == 5 * machines
+    assert outputs["prometheus"] == run(["fleet", str(fleet), "--format", "prometheus"])
+    assert no_control(outputs["table"][1])
 
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -340,7 +664,8 @@ CHECKS: dict[str, Callable[..., None]] = {
     "exit-9": check_exit_9, "exit-10": check_exit_10, "exit-130": check_exit_130,
     "ready": check_ready, "json": check_json, "escaped": check_escaped,
     "encoding": check_encoding, "safe-inputs": check_safe_inputs, "library": check_library,
-    "immutable": check_immutable,
+    "immutable": check_immutable, "fleet-inputs": check_fleet_inputs,
+    "fleet-output": check_fleet_output, "formats": check_formats,
 }
 
 

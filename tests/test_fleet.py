@@ -177,8 +177,8 @@ def test_bad_inputs_are_listed_and_never_stop_the_run(tmp_path: Path) -> None:
     unread = table.split("Could not read (12):\n", 1)[1]
     for name in [*BAD_INPUTS, "tampered.json", "no-such-dir"]:
         assert str(tmp_path / name) in unread, name
-    assert "verdicts.wsl2.status" in unread
-    assert f"schema_version 1 to {SCHEMA_VERSION}, found {SCHEMA_VERSION + 1}" in unread
+    assert "verdicts.wsl2: expected the key 'status'" in unread
+    assert f"schema_version: expected {SCHEMA_VERSION}, found {SCHEMA_VERSION + 1}" in unread
     code, text = run(["fleet", str(tmp_path), "--format", "jsonl"])
     errors = {r["machine"]: r["error"] for r in jsonl(text) if "error" in r}
     assert set(errors) == {n.rsplit(".", 1)[0] for n in [*BAD_INPUTS, "tampered.json"]}
@@ -352,3 +352,23 @@ def test_fleet_imports_tqdm_only_when_it_runs() -> None:
         capture_output=True, text=True, timeout=60, check=True)
     assert probe.stdout.strip().endswith("False")
 
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads a chmod-000 directory (tests/test_contract_table.py "
+                    "checks the same case by refusing the listing)")
+def test_a_directory_nobody_may_read_is_listed_and_fails_require(tmp_path: Path) -> None:
+    from hostile import own_dump, snapshot
+
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "web-01.dump").write_text(own_dump(snapshot()))
+    (tmp_path / "web-02.dump").write_text(own_dump(snapshot()))
+    blocked.chmod(0)
+    try:
+        code, table = run(["fleet", str(tmp_path), "--require",
+                           "hyperv=" + ",".join(STATUSES)])
+    finally:
+        blocked.chmod(0o755)
+    assert code == EXIT_BLOCKED
+    assert "a directory that cannot be read: permission denied" in " ".join(table.split())

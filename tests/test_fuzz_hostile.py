@@ -1,5 +1,7 @@
 """Fuzz targets for the hostile-input classes of issue 11: non-finite numbers, short hex
-values, control characters in every text field, FIFOs and special files as paths.
+values, control characters in every text field, FIFOs and special files as paths; and of
+issue 22: fleet trees (special files, links, hostile names, JSON reports), JSON report
+inputs, and every output format.
 
 ``HYPOTHESIS_PROFILE=fuzz python -m pytest -k fuzz`` runs them long; the default
 profile (``quick``) runs each a hundred times.
@@ -8,25 +10,37 @@ profile (``quick``) runs each a hundred times.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import jsonschema
 import pytest
+from fleet_hostile import (
+    HOSTILE_NAMES,
+    csv_rows,
+    good_dump,
+    hostile_report,
+    prometheus_series,
+    strict_lines,
+)
 from fuzz_inputs import INPUT_KINDS, made_input
 from hostile import LATENCY, hostile_snapshot, no_control, own_dump, with_latency_payload
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.model.verdicts import STATUSES
 from nestprobe.output.answer import answer
-from nestprobe.output.jsonreport import render_json
+from nestprobe.output.jsonreport import render_json, report_to_dict
 from nestprobe.output.text import SCREEN_ROWS, render_text, render_verbose, rows
 from nestprobe.pipeline import build_report
 from nestprobe.sources.inputfile import read_input
@@ -194,6 +208,230 @@ def test_deadline_catches_a_block() -> None:
     except TimeoutError:
         return
     raise AssertionError("deadline did not fire")
+
+
+# ------------------------------------------------------------------ fleet inputs (issue 22)
+
+#: One entry of a generated results tree: what it is, and its name's bytes.
+_ENTRY_KINDS = ("dump", "hostile-dump", "garbage", "report", "lying-report", "bad-report",
+                "fifo", "socket", "dir-link", "loop-link", "dangling", "dev-link", "subdir")
+_NAME_BYTES = st.one_of(
+    st.binary(min_size=1, max_size=12),
+    st.sampled_from(HOSTILE_NAMES),
+    st.text(min_size=1, max_size=8).map(lambda t: t.encode("utf-8", "surrogatepass")),
+).map(lambda b: b.replace(b"/", b"_").replace(b"\x00", b"_").lstrip(b".") or b"x")
+_REPORT_MUTATIONS = st.sampled_from([
+    ("timing.cpuid_ticks", "1e999"), ("timing.tsc_hz", "-2.5e9"), ("nesting.at_least", "-1"),
+    ("nesting.at_least", "1" + "0" * 400), ("nesting.level", '"two"'), ("answer", "NaN"),
+    ("source.cpu", "true"), ("cpu.vendor", "[" * 2000 + "]" * 2000), ("extra", "1"),
+])
+
+
+def _report_text(kind: str, mutation: tuple[str, str], text: str) -> str:
+    if kind == "report":
+        return json.dumps(report_to_dict(build_report(hostile_snapshot(text))), sort_keys=True)
+    if kind == "lying-report":
+        return json.dumps(hostile_report(text))
+    path, token = mutation
+    data = report_to_dict(build_report(hostile_snapshot(text)))
+    *parents, last = path.split(".")
+    target = data
+    for key in parents:
+        target = target.setdefault(key, {}) if target.get(key) is not None else {}
+    target[last] = "@@mutated@@"
+    return json.dumps(data).replace('"@@mutated@@"', token)
+
+
+def _make_entry(root: Path, kind: str, name: bytes, *, text: str,
+                mutation: tuple[str, str], stack: ExitStack) -> None:
+    path = os.path.join(os.fsencode(root), name + (b".json" if "report" in kind else b".dump"))
+    if os.path.lexists(path):
+        return
+    if kind in ("dump", "hostile-dump", "garbage") or "report" in kind:
+        data = {"dump": good_dump(), "hostile-dump": good_dump(text or "x"),
+                "garbage": text or "x"}.get(kind) or _report_text(kind, mutation, text)
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as stream:
+            stream.write(data)
+    elif kind == "fifo" and hasattr(os, "mkfifo"):
+        os.mkfifo(path)
+        writer = os.open(path, os.O_RDWR | os.O_NONBLOCK)  # connected, silent
+        stack.callback(os.close, writer)
+    elif kind == "socket" and hasattr(socket, "AF_UNIX") and len(path) < 100:
+        sock = socket.socket(socket.AF_UNIX)
+        stack.callback(sock.close)
+        sock.bind(path)
+    elif kind == "dir-link":
+        os.symlink(os.fsencode(root.parent / "elsewhere"), path)
+    elif kind == "loop-link":
+        os.symlink(os.fsencode(root), path)
+    elif kind == "dangling":
+        os.symlink(b"/nonexistent/nothing", path)
+    elif kind == "dev-link":
+        os.symlink(b"/dev/zero", path)
+    elif kind == "subdir":
+        os.mkdir(path)
+        with open(os.path.join(path, b"inner.dump"), "w", encoding="utf-8") as stream:
+            stream.write(good_dump())
+
+
+_ENTRIES = st.lists(st.tuples(st.sampled_from(_ENTRY_KINDS), _NAME_BYTES), min_size=1,
+                    max_size=6)
+
+
+def _lists_unread(fmt: str, text: str) -> bool:
+    if fmt == "table":
+        return "unreadable" in text.split("\n", 1)[0]
+    if fmt == "csv":
+        rows = csv_rows(text)
+        return any(row[rows[0].index("error")] for row in rows[1:])
+    if fmt == "jsonl":
+        return any("error" in record for record in strict_lines(text))
+    return "nestprobe_input_unreadable{" in text
+
+
+def _check_fleet_output(fmt: str, text: str, code: int) -> None:
+    assert code in (0, 1, 6)
+    assert no_control(text)
+    if fmt == "csv":
+        rows = csv_rows(text)
+        assert all(len(row) == len(rows[0]) for row in rows)
+        for row in rows[1:]:
+            assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+    elif fmt == "jsonl":
+        for record in strict_lines(text):
+            assert record["machine"]
+        assert text.isascii()
+    elif fmt == "prometheus":
+        series = prometheus_series(text)
+        assert len(series) == len(set(series)), "duplicate series"
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(entries=_ENTRIES, text=_CONTROL_TEXT, mutation=_REPORT_MUTATIONS,
+       fmt=st.sampled_from(["table", "csv", "jsonl", "prometheus"]),
+       require=st.booleans())
+# Found by the 20,000-example run: a FIFO listed under its escaped path took the name an
+# input already had (m\xff.dump holds a backslash; m<0xff>.dump an undecodable byte).
+@example(entries=[("garbage", b"m\\xff"), ("report", b"m\xff"), ("fifo", b"m\xff")],
+         text="0", mutation=("timing.cpuid_ticks", "1e999"), fmt="prometheus", require=False)
+def test_fuzz_fleet_trees_with_special_files_and_hostile_names(
+    entries: list[tuple[str, bytes]], text: str, mutation: tuple[str, str], fmt: str,
+    require: bool,
+) -> None:
+    """Any tree of dumps, JSON reports (valid, lying, malformed), FIFOs with a silent writer,
+    sockets, links (to directories, loops, devices, nowhere) under any names: the run ends
+    within the deadline, every output format stays well-formed and escaped, and with
+    --require every unread input fails it."""
+    import io as _io
+
+    from nestprobe.cli import main
+
+    with TemporaryDirectory() as tmp, ExitStack() as stack:
+        base = Path(tmp)
+        (base / "elsewhere").mkdir()
+        (base / "elsewhere" / "linked.dump").write_text(good_dump())
+        root = base / "results"
+        root.mkdir()
+        for kind, name in entries:
+            _make_entry(root, kind, name, text=text, mutation=mutation, stack=stack)
+        argv = ["fleet", str(root), "--format", fmt, "--names", "0"]
+        if require:
+            argv += ["--require", "hyperv=" + ",".join(STATUSES)]
+        out = _io.StringIO()
+        with deadline():
+            code = main(argv, out=out)
+        _check_fleet_output(fmt, out.getvalue(), code)
+        if require and _lists_unread(fmt, out.getvalue()):
+            assert code in (1, 6)  # an input that proves nothing fails the requirement
+
+
+# ------------------------------------------------------------------ JSON report inputs
+
+
+_JSON_TOKENS = st.sampled_from(["NaN", "Infinity", "-1", "1e999", "-1e999", "1" + "0" * 30,
+                                "true", "null", '"text"', "[]", "{}", "0.5", '"\\u001b[2J"',
+                                '"\\udcff"', "18446744073709551616", "-0.0"])
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(text=_CONTROL_TEXT, picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=4),
+       tokens=st.lists(_JSON_TOKENS, min_size=4, max_size=4), drop=st.booleans(),
+       sort=st.booleans())
+def test_fuzz_json_report_inputs_are_read_strictly(
+    text: str, picks: list[int], tokens: list[str], drop: bool, sort: bool
+) -> None:
+    """A report with any of its values replaced by a hostile token (or a key dropped) is
+    either the same kind of Report back (and then renders as valid, standard JSON) or a
+    ReportFormatError/StrictJsonError: never another exception, never Infinity out."""
+    from nestprobe.model.report import Report, ReportFormatError
+    from nestprobe.model.strictjson import StrictJsonError, loads
+
+    data = report_to_dict(build_report(hostile_snapshot(text)))
+    leaves: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in list(items):
+            if isinstance(value, dict | list) and value:
+                walk(value)
+            else:
+                leaves.append((node, key))
+
+    walk(data)
+    for n, pick in enumerate(picks):
+        node, key = leaves[pick % len(leaves)]
+        if drop and n == 0 and isinstance(node, dict):
+            del node[key]
+        else:
+            node[key] = f"@@{n}@@"
+    raw = json.dumps(data, sort_keys=sort)
+    for n, token in enumerate(tokens):
+        raw = raw.replace(f'"@@{n}@@"', token)
+    try:
+        report = Report.from_dict(loads(raw))
+    except (ReportFormatError, StrictJsonError):
+        return  # refused in words (a DumpFormatError, escaped, when fleet reads the file)
+    rendered = render_json(report)
+    VALIDATOR.validate(_strict_json(rendered))
+    assert Report.from_dict(loads(rendered)) == report
+
+
+# ------------------------------------------------------------------ every output format
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(text=_CONTROL_TEXT, name=_NAME_BYTES, width=st.integers(60, 100))
+def test_fuzz_every_output_format_is_escaped_and_well_formed(text: str, name: bytes,
+                                                             width: int) -> None:
+    """The report's text, verbose, JSON and Prometheus renderings and the fleet's table,
+    CSV, JSON lines and Prometheus of a machine with hostile text in every field and a
+    hostile file name."""
+    from nestprobe.fleet.inputs import machine_name
+    from nestprobe.fleet.record import machine_from_report
+    from nestprobe.fleet.render import WRITERS
+    from nestprobe.fleet.summary import Summary
+    from nestprobe.model.safetext import escape
+    from nestprobe.output.prometheus import metrics_from_report, render_prometheus
+
+    report = build_report(parse_snapshot(own_dump(hostile_snapshot(text)), "fuzz"))
+    for rendered in (render_text(report, width=width), render_verbose(report)):
+        assert no_control(rendered)
+    VALIDATOR.validate(_strict_json(render_json(report)))
+    single = render_prometheus([metrics_from_report(report)])
+    assert len(prometheus_series(single)) == len(set(prometheus_series(single)))
+    path = os.fsdecode(name)
+    machine = machine_from_report(report, escape(machine_name(path)), path, keep_line=True)
+    for fmt, writer_of in WRITERS.items():
+        import io as _io
+
+        out = _io.StringIO()
+        writer = writer_of(out, 0)
+        summary = Summary(())
+        summary.add(machine)
+        writer.add(machine)
+        writer.finish(summary)
+        _check_fleet_output(fmt, out.getvalue(), 0)
 
 
 # ------------------------------------------------------------------ the proof record

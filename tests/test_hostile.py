@@ -507,8 +507,17 @@ def test_reports_are_immutable_all_the_way_down() -> None:
     with pytest.raises(AttributeError, match="already initialised"):
         r.snapshot.__init__("ok", CpuidTable(), OsFacts("x", "y"))  # type: ignore[misc]
     leaves = r.snapshot.cpuid.leaves
-    leaves.__init__({(9, 9): Registers(1, 2, 3, 4)})  # type: ignore[misc]  # a no-op
+    with pytest.raises(AttributeError, match="already initialised"):
+        leaves.__init__({(9, 9): Registers(1, 2, 3, 4)})  # type: ignore[misc]
+    # Issue 22.14: a FrozenMap is no dict, so dict's own methods cannot reach its items.
+    before = hash(leaves)
+    bypasses = (lambda: dict.__setitem__(leaves, (9, 9), Registers(1, 2, 3, 4)),
+                lambda: dict.clear(leaves), lambda: dict.update(leaves, {}))
+    for bypass in bypasses:
+        with pytest.raises(TypeError):
+            bypass()
     assert (9, 9) not in leaves
+    assert hash(leaves) == before
     assert nestprobe.load(FIRECRACKER) == r
     assert hash(nestprobe.load(FIRECRACKER)) == hash(r)
 

@@ -53,6 +53,7 @@ def comparable(text: str | bytes) -> str:
     else:
         dump = DumpText.from_text(text, "paste")
     report = report_to_dict(build_report(_parse(dump, 0)))
+    report["snapshot"]["os"]["files"].pop(winreport.ENCODING, None)  # how it was read
 
     def strip(node: object) -> object:
         if isinstance(node, dict):

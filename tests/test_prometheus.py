@@ -165,13 +165,16 @@ def test_live_report_metrics() -> None:
 
 
 def _hostile_fleet(tmp: Path, corpus: Path) -> list[str]:
-    """Corpus dumps saved under file names that are hostile label values."""
+    """Corpus dumps saved under file names that are hostile label values; the machine
+    names the fleet gives them (escaped: a machine name never holds a control character)."""
+    from nestprobe.model.safetext import escape
+
     names = [n for n in HOSTILE if n.strip() and "/" not in n and not n.startswith(".")]
     sources = sorted(corpus.glob("*"))
     for n, name in enumerate(names):
         (tmp / f"{name}.dump").write_bytes(sources[n % len(sources)].read_bytes())
     (tmp / "broken.dump").write_text("not a dump\n")
-    return names
+    return [escape(name) for name in names]
 
 
 def test_fleet_metrics_one_series_per_machine(tmp_path: Path, corpus_dumps: Path) -> None:

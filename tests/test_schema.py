@@ -28,14 +28,17 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
 #: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
-#: v3 (unreleased; two branches bumped it at once, reconciled in one version): every
+#: v3 (unreleased; several branches bumped it at once, reconciled in one version): every
 #: verdict's readiness (state, steps with elevation and restart, pending confirmations;
-#: verdicts/readiness.py), every remediation's id, and ``proof`` (null without --prove: the
-#: proof run's record and what it means).
+#: verdicts/readiness.py), every remediation's id, ``proof`` (null without --prove: the
+#: proof run's record and what it means); ``snapshot`` (every CPUID answer and the OS
+#: facts), ``facts`` (each decided fact with its evidence) and ``headline`` (the answer's
+#: case), so ``Report.from_dict`` rebuilds the same Report; timing figures and source.cpu
+#: bounded below (issue 17.6, 22.4).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "d09077838bd2312597c44192ce1c32712c50e8727be82d0ac6058d63ec00b0be",
+    3: "f8bdb38b95b197eb4c0e2b9660cf42daa5931e91bf9de42a6bb06706a13ebb42",
 }
 
 

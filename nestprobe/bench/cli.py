@@ -7,7 +7,8 @@
 Exit codes follow the CLI contract (README "The contract"): 0 done, 3 a capability is
 missing here (the TSC or CPUID for ``bench``; matplotlib for ``--plot``), 6 an input is
 not a bench result (or raw run, or dump of the same machine), 8 the output could not be
-written (raised as OSError to the CLI, which owns that code).
+written (raised as OutputError to the CLI, which owns that code), 2 an output path that
+cannot be written as asked (a directory, a missing directory, a --plot suffix no format has).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE
+from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:
@@ -75,30 +76,50 @@ class _Progress:
             self.stream.flush()
 
 
-def _emit(result: dict[str, Any], output: str | None, out: TextIO) -> None:
-    """The JSON to ``output`` (then a summary table to ``out``), or the JSON to ``out``."""
-    text = json.dumps(result, indent=1) + "\n"
-    if not output:
+def _target(path: str | None, option: str) -> Any:
+    """Where ``path`` is written (output/destination.py), None for stdout, or the usage
+    exit code after saying why it cannot be (a directory, a missing directory ...)."""
+    if path is None:
+        return None
+    from nestprobe.model.safetext import escape
+    from nestprobe.output.destination import OutputUsageError, output_target
+
+    try:
+        return output_target(path)
+    except OutputUsageError as exc:
+        print(f"nestprobe: error: cannot write {option} {escape(path)}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _emit(result: dict[str, Any], output: str | None, target: Any, out: TextIO) -> None:
+    """The JSON to ``output`` (atomically; then a summary table to ``out``), or to ``out``."""
+    text = json.dumps(result, indent=1, allow_nan=False) + "\n"
+    if target is None:
         out.write(text)
         return
-    with open(output, "w", encoding="utf-8") as handle:
+    from nestprobe.output.destination import sigterm_cleans_up, written
+
+    with sigterm_cleans_up(), written(target) as handle:
         handle.write(text)
     from nestprobe.bench.compare import run_from, summary_table
 
-    out.write(summary_table(run_from(output, result)))
+    out.write(summary_table(run_from(str(output), result)))
 
 
 def run_bench_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from nestprobe.bench.plan import DEFAULT, THOROUGH
     from nestprobe.bench.result import run_live
 
+    target = _target(args.output, "--output")
+    if target == EXIT_USAGE:
+        return EXIT_USAGE
     result = run_live(THOROUGH if args.thorough else DEFAULT, label=args.label,
                       progress=_Progress(sys.stderr))
     if result is None:
         print("nestprobe bench: nothing measured: the TSC or CPUID cannot be used here",
               file=sys.stderr)
         return EXIT_UNAVAILABLE
-    _emit(result, args.output, out or sys.stdout)
+    _emit(result, args.output, target, out or sys.stdout)
     return EXIT_OK
 
 
@@ -106,12 +127,15 @@ def run_import_command(args: argparse.Namespace, out: TextIO | None = None) -> i
     from nestprobe.bench.result import BenchFormatError, import_raw
     from nestprobe.model.errors import DumpFormatError
 
+    target = _target(args.output, "--output")
+    if target == EXIT_USAGE:
+        return EXIT_USAGE
     try:
         result = import_raw(args.raw, args.dump, label=args.label)
     except (BenchFormatError, DumpFormatError) as exc:
         print(f"nestprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _emit(result, args.output, out or sys.stdout)
+    _emit(result, args.output, target, out or sys.stdout)
     return EXIT_OK
 
 
@@ -120,6 +144,11 @@ def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> 
     from nestprobe.bench.result import BenchFormatError, load_result
     from nestprobe.model.safetext import escape
 
+    plot_target = _target(args.plot, "--plot")
+    if plot_target == EXIT_USAGE:
+        return EXIT_USAGE
+    if args.plot and _plot_format(args.plot) is None:
+        return EXIT_USAGE
     try:
         runs = [run_from(path, load_result(path)) for path in args.results]
     except BenchFormatError as exc:
@@ -136,6 +165,25 @@ def run_compare_command(args: argparse.Namespace, out: TextIO | None = None) -> 
                   file=sys.stderr)
             return EXIT_UNAVAILABLE
         from nestprobe.bench.plot import plot
+        from nestprobe.output.destination import sigterm_cleans_up, written
 
-        plot(runs, args.plot)
+        with sigterm_cleans_up(), written(plot_target, binary=True) as handle:
+            plot(runs, handle, _plot_format(args.plot))
     return EXIT_OK
+
+
+#: What ``--plot`` can write, by the file's suffix (matplotlib's own vector and raster
+#: formats; checked before any input is read, and without importing matplotlib).
+PLOT_FORMATS = ("png", "svg", "svgz", "pdf", "ps", "eps", "jpg", "jpeg", "tif", "tiff",
+                "webp")
+
+
+def _plot_format(path: str) -> str | None:
+    from nestprobe.model.safetext import escape
+
+    suffix = path.rpartition(".")[2].lower() if "." in path.rpartition("/")[2] else ""
+    if suffix in PLOT_FORMATS:
+        return suffix
+    print(f"nestprobe: error: cannot write --plot {escape(path)}: the name must end in one "
+          f"of .{', .'.join(PLOT_FORMATS)}", file=sys.stderr)
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from nestprobe.assess.bands import BANDS, REFERENCE_TSC_HZ
 from nestprobe.bench.compare import Row, Run, hypervisor_text, level_text, number, rows
@@ -195,8 +195,9 @@ def _ratio_panel(axes: Any, table: Sequence[Row], runs: Sequence[Run]) -> None:
     axes.set_title("How much each run costs relative to run 1", fontsize=10, weight="bold")
 
 
-def plot(runs: Sequence[Run], out: str | Path) -> None:
-    """Draw ``runs`` to ``out`` (.png, .svg or any format matplotlib knows by suffix)."""
+def plot(runs: Sequence[Run], out: str | Path | IO[bytes], fmt: str | None = None) -> None:
+    """Draw ``runs`` to ``out``: a path (the format by its suffix) or a binary stream in
+    format ``fmt`` (``png``, ``svg``, ...)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never a display
@@ -204,10 +205,10 @@ def plot(runs: Sequence[Run], out: str | Path) -> None:
 
     # SVG keeps its words as text (searchable, smaller) rather than glyph outlines.
     with matplotlib.rc_context({"svg.fonttype": "none"}):
-        _draw(plt, runs, out)
+        _draw(plt, runs, out, fmt)
 
 
-def _draw(plt: Any, runs: Sequence[Run], out: str | Path) -> None:
+def _draw(plt: Any, runs: Sequence[Run], out: str | Path | IO[bytes], fmt: str | None) -> None:
     table = rows(runs)
     ns = table[0].unit.startswith("ns")
     figure = plt.figure(figsize=(13, 13.5), dpi=80, layout="constrained")
@@ -219,5 +220,5 @@ def _draw(plt: Any, runs: Sequence[Run], out: str | Path) -> None:
     _ratio_panel(figure.add_subplot(grid[3, :]), table, runs)
     figure.suptitle("nestprobe bench: what each nesting level costs", fontsize=14,
                     weight="bold")
-    figure.savefig(str(out))
+    figure.savefig(out if hasattr(out, "write") else str(out), format=fmt)
     plt.close(figure)

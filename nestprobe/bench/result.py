@@ -15,16 +15,21 @@ import json
 import os
 import platform
 from collections.abc import Mapping
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 from nestprobe.bench.plan import EMULATED_GUEST, METRICS, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.bench.stats import Summary, floor_ticks, paired_ratios, summarise
+from nestprobe.model import strictjson
 from nestprobe.model.contract import VERSION
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.record import replace
+from nestprobe.model.schema import SchemaError, Validator
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.model.strictjson import StrictJsonError
 from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 
 FORMAT = "nestprobe-bench"
@@ -196,10 +201,10 @@ def import_raw(raw_path: str, dump_path: str, *, label: str | None = None) -> di
     """
     from nestprobe.sources.load import load_snapshot
 
+    data = read_bounded(raw_path, MAX_RAW_BYTES, "a bench raw run")
     try:
-        data = read_bounded(raw_path, MAX_RAW_BYTES, "a bench raw run")
-        raw = RawSuite.from_dict(json.loads(data))
-    except (RawFormatError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = RawSuite.from_dict(strictjson.loads(data.decode("utf-8")))
+    except (RawFormatError, StrictJsonError, UnicodeDecodeError) as exc:
         raise BenchFormatError(f"{raw_path}: not a nestprobe-bench raw run ({exc})") from None
     snapshot = load_snapshot(dump_path)
     _same_machine(raw, snapshot, raw_path, dump_path)
@@ -270,12 +275,51 @@ def check_result(data: object, where: str = "result") -> dict[str, Any]:
     return cast("dict[str, Any]", data)
 
 
+@cache
+def _validator() -> Validator:
+    text = resources.files("nestprobe.bench").joinpath("bench.schema.json").read_text(
+        encoding="utf-8")
+    return Validator(json.loads(text))
+
+
+def _negative(value: object, path: str = "") -> str | None:
+    """The first negative number in a result, by its path: no figure, clock or count
+    a bench measures is below zero, and a negative one would be drawn as a figure."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _negative(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _negative(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        return path
+    return None
+
+
 def load_result(path: str | Path) -> dict[str, Any]:
-    """Read a bench result (bounded); BenchFormatError (a ValueError) if it is not one."""
+    """Read a bench result (bounded); BenchFormatError (a ValueError) if it is not one.
+
+    As strict as a dump: standard JSON numbers only, integers in 64-bit range, no deep
+    nesting (model/strictjson.py); then the shipped schema (model/schema.py, no
+    jsonschema needed; an older readable version by check_result's structure only) and
+    no negative numbers anywhere.
+    """
+    raw = read_bounded(path, MAX_RESULT_BYTES)
     try:
-        data = json.loads(read_bounded(path, MAX_RESULT_BYTES))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BenchFormatError(f"{path}: not readable as JSON ({exc})") from None
-    except RecursionError:
-        raise BenchFormatError(f"{path}: JSON nested too deeply") from None
-    return check_result(data, str(path))
+        data = strictjson.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, StrictJsonError) as exc:
+        raise BenchFormatError(f"{path}: not a bench result: expected {exc}") from None
+    result = check_result(data, str(path))
+    try:
+        if result["schema_version"] == SCHEMA_VERSION:  # the one shape the shipped schema states
+            _validator().validate(result)
+    except SchemaError as exc:
+        raise BenchFormatError(f"{path}: not a bench result: {exc}") from None
+    negative = _negative(result)
+    if negative:
+        raise BenchFormatError(f"{path}: not a bench result: {negative} is negative")
+    return result

@@ -279,3 +279,48 @@ def reported_memory(facts: OsFacts) -> tuple[int, str] | None:
         scale = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[unit]
         return int(value * scale), path
     return None
+
+
+#: What two tools' outputs in one paste must agree on, in words for the refusal.
+_AGREE_ON = {"hypervisor": "whether a hypervisor is present", "vm_monitor": "VT-x/AMD-V",
+             "firmware": "virtualization enabled in firmware", "slat": "SLAT"}
+
+
+def _tool_of(path: str) -> str:
+    return path.split(":", 1)[0]
+
+
+def _per_tool(facts: OsFacts, tool: str) -> Readiness:
+    """What one tool's lines alone say (the others' pseudo-files left out)."""
+    own = {path: fact for path, fact in facts.files.items() if _tool_of(path) == tool}
+    return read_readiness(OsFacts(facts.system, facts.machine, own))
+
+
+def disagreements(facts: OsFacts) -> list[str]:
+    """Where the outputs of two Windows tools in one paste contradict each other, in words
+    (``systeminfo: a hypervisor is present (...); Coreinfo: not (...)``); [] when they
+    agree or only one tool is there. Each fact is read per tool as read_readiness reads it,
+    so a systeminfo's "hypervisor detected" sentence and Coreinfo's ``HYPERVISOR -``
+    disagree, and so do two tools' OS builds."""
+    tools = tools_in(facts)
+    if len(tools) < 2:
+        return []
+    readings = {tool: _per_tool(facts, tool) for tool in tools}
+    found: list[str] = []
+    for key, words in _AGREE_ON.items():
+        said = [(tool, getattr(r, key)) for tool, r in readings.items()]
+        said = [(tool, rep) for tool, rep in said if rep is not None and rep.value is not None]
+        if len({rep.value for _, rep in said}) > 1:
+            found.append(f"{words}: " + "; ".join(
+                f"{rep.source} says {rep.shown[:60]!r}" for _, rep in said))
+    builds = {}
+    for tool in tools:
+        own = OsFacts(facts.system, facts.machine,
+                      {p: f for p, f in facts.files.items() if _tool_of(p) == tool})
+        build = reported_build(own)
+        if build is not None:
+            builds[tool] = build
+    if len({number for number, _ in builds.values()}) > 1:
+        found.append("the Windows build: " + "; ".join(
+            f"{path} says {number}" for number, path in builds.values()))
+    return found

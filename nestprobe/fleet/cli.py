@@ -9,11 +9,8 @@ short of a ``--require`` (an unreadable input counts as short: it proves nothing
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 # EXIT_BLOCKED, `check`'s "blocked", means here that some machine falls short of --require.
 from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
@@ -29,6 +26,17 @@ def _requirement(text: str) -> Any:
         return parse_requirement(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _jobs(text: str) -> int:
+    """``--jobs N``: 0 (one per core) or more; more than the cores is capped (pool.py)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a number of processes is 0 or more, not {value}")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -48,70 +56,41 @@ def register(subparsers: Any) -> None:
                        metavar="SCENARIO=STATUS[,STATUS]",
                        help="exit 1 when any machine's verdict is not one of these "
                        "(repeatable), e.g. wsl2=supported")
-    fleet.add_argument("--jobs", type=int, default=0, metavar="N",
-                       help="worker processes (default: one per available core)")
+    fleet.add_argument("--jobs", type=_jobs, default=0, metavar="N",
+                       help="worker processes (default and most: one per available core)")
     fleet.add_argument("--names", type=int, default=20, metavar="N",
                        help="machines named per line of the table (0: all; default 20)")
-    fleet.add_argument("--output", metavar="FILE", help="write here instead of stdout, "
-                       "atomically (a textfile collector never reads half a file)")
+    fleet.add_argument("--output", metavar="FILE", help="write here instead of stdout; "
+                       "a file is replaced atomically, keeping its owner and mode (a textfile "
+                       "collector never reads half a file); a device or FIFO is written to")
     fleet.set_defaults(handler=run_fleet_command)
-
-
-@contextmanager
-def _destination(path: str | None, fallback: TextIO) -> Iterator[TextIO]:
-    """stdout, or a temporary file renamed over ``path`` only once it is complete."""
-    if path is None:
-        yield fallback
-        return
-    import tempfile  # here: the rest of the CLI starts faster without it
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nestprobe-fleet.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from node_exporter
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from nestprobe.fleet.inputs import collect
-    from nestprobe.fleet.pool import assess_all
-    from nestprobe.fleet.progress import progress
-    from nestprobe.fleet.record import Result, Unreadable
-    from nestprobe.fleet.render import WRITERS
-    from nestprobe.fleet.summary import Summary
 
     inputs, missing = collect(args.paths)
     if not inputs and not missing:
         print("nestprobe: error: no input files in " + escape(", ".join(args.paths)),
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.output and not os.access(os.path.dirname(os.path.abspath(args.output)), os.W_OK):
-        print(f"nestprobe: error: cannot write --output {escape(args.output)}: its directory "
-              "is not writable", file=sys.stderr)
-        return EXIT_USAGE
-    summary = Summary(tuple(args.require))
-    with _destination(args.output, out or sys.stdout) as stream:
-        writer = WRITERS[args.format](stream, args.names)
-        bar = progress(len(inputs), sys.stderr)
+    from nestprobe.output.destination import OutputUsageError, output_target, sigterm_cleans_up
+
+    target = None
+    if args.output is not None:
         try:
-            early: list[Result] = [Unreadable(m.path, m.path, f"{m.path}: {m.reason}")
-                                   for m in missing]
-            for result in early:
-                summary.add(result)
-                writer.add(result)
-            for result in assess_all(inputs, keep_line=args.format == "jsonl",
-                                     workers=args.jobs or None):
-                summary.add(result)
-                writer.add(result)
-                bar.update(1)
-        finally:
-            bar.close()
-        writer.finish(summary)
+            target = output_target(args.output)
+        except OutputUsageError as exc:
+            print(f"nestprobe: error: cannot write --output {escape(args.output)}: {exc}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    if target is None:
+        summary = _run(args, inputs, missing, out or sys.stdout)
+    else:
+        from nestprobe.output.destination import written
+
+        with sigterm_cleans_up(), written(target) as stream:
+            summary = _run(args, inputs, missing, cast("TextIO", stream))
     for req, machines in summary.short.items():
         shown = ", ".join(machines[:5]) + (", ..." if len(machines) > 5 else "")
         print(f"nestprobe fleet: {len(machines)} of {summary.machines + len(summary.unreadable)}"
@@ -120,3 +99,33 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
         print("nestprobe: error: no input could be read", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_BLOCKED if summary.failed else EXIT_OK
+
+
+def _run(args: argparse.Namespace, inputs: list[Any], missing: list[Any], out: TextIO) -> Any:
+    from nestprobe.fleet.pool import assess_all
+    from nestprobe.fleet.progress import progress
+    from nestprobe.fleet.record import Result, Unreadable
+    from nestprobe.fleet.render import WRITERS
+    from nestprobe.fleet.summary import Summary
+    from nestprobe.output.console import Console, ConsoleStream
+
+    if not isinstance(out, ConsoleStream):  # a file: its write errors are output errors too
+        out = cast("TextIO", ConsoleStream(Console(out)))
+    summary = Summary(tuple(args.require))
+    writer = WRITERS[args.format](out, args.names)
+    bar = progress(len(inputs), sys.stderr)
+    try:
+        early: list[Result] = [Unreadable(m.machine, m.path, f"{m.path}: {m.reason}")
+                               for m in missing]
+        for result in early:
+            summary.add(result)
+            writer.add(result)
+        for result in assess_all(inputs, keep_line=args.format == "jsonl",
+                                 workers=args.jobs or None):
+            summary.add(result)
+            writer.add(result)
+            bar.update(1)
+    finally:
+        bar.close()
+    writer.finish(summary)
+    return summary

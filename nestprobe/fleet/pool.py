@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator, Sequence
 
-from nestprobe.fleet.inputs import Input
+from nestprobe.fleet.inputs import STDIN, Input
 from nestprobe.fleet.record import Result
 from nestprobe.fleet.work import assess, assess_batch
 
@@ -38,18 +39,39 @@ def _warm() -> None:
     import nestprobe.sources.load  # noqa: F401
 
 
+def max_workers() -> int:
+    """More processes than cores only add memory and start-up: ``--jobs`` is capped here."""
+    return available_cpus()
+
+
+def _worker_start() -> None:
+    """Ctrl-C is the parent's to handle (it stops the pool, exit 130, nothing printed);
+    SIGTERM is how the pool stops a worker, so it must not run the parent's handler."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def assess_all(
     inputs: Sequence[Input], *, keep_line: bool = False, workers: int | None = None
 ) -> Iterator[Result]:
-    """Every input's result, in input order."""
-    workers = max(1, workers or available_cpus())
+    """Every input's result, in input order (standard input is read here, in this process)."""
+    workers = min(max(1, workers or available_cpus()), max_workers())
     if workers == 1 or len(inputs) < INLINE_BELOW:
         for item in inputs:
             yield assess(item, keep_line)
         return
+    stdin = {n: assess(item, keep_line) for n, item in enumerate(inputs) if item.path == STDIN}
+    rest = [item for item in inputs if item.path != STDIN]
     _warm()
-    chunk = max(1, min(MAX_CHUNK, len(inputs) // (workers * 8)))
-    batches = [(tuple(inputs[i : i + chunk]), keep_line) for i in range(0, len(inputs), chunk)]
-    with multiprocessing.Pool(min(workers, len(batches))) as pool:
+    chunk = max(1, min(MAX_CHUNK, len(rest) // (workers * 8)))
+    batches = [(tuple(rest[i : i + chunk]), keep_line) for i in range(0, len(rest), chunk)]
+    with multiprocessing.Pool(min(workers, len(batches)), initializer=_worker_start) as pool:
+        position = 0
         for results in pool.imap(assess_batch, batches):
-            yield from results
+            for result in results:
+                while position in stdin:
+                    yield stdin.pop(position)
+                    position += 1
+                yield result
+                position += 1
+        yield from stdin.values()

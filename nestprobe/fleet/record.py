@@ -1,28 +1,23 @@
 """One machine's result as the fleet keeps it, taken from its JSON report.
 
-Dumps are assessed into the JSON report (``report_to_dict``) and JSON reports are read
-as they are, so both go through :func:`machine_from_report`; its shape check makes a
-JSON file that is not a schema_version 1 report an unreadable input with a reason, not
-a crash. Records are small: thousands travel back from the worker processes.
+Dumps are assessed into a Report and JSON reports are read back into one with
+``Report.from_dict`` (strict, schema-checked: a JSON file that is not a report of this
+schema_version is an unreadable input with a reason, not a crash); both then go through
+:func:`machine_from_report`. Records are small: thousands travel back from the workers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES
-from nestprobe.output.jsonreport import SCHEMA_VERSION
+from nestprobe.model.report import Report
+from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.output.prometheus import MachineMetrics, metrics_from_report
 
 #: What a JSON-lines record adds in front of the report's own keys.
 FLEET_KEYS = ("machine", "input", "hostname")
-
-
-class ReportShapeError(ValueError):
-    """A JSON document that is not a nestprobe report this version can read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,85 +54,30 @@ class Unreadable:
 Result = Machine | Unreadable
 
 
-def _at(report: Mapping[str, Any], dotted: str, *types: type) -> Any:
-    value: Any = report
-    for key in dotted.split("."):
-        if not isinstance(value, Mapping) or key not in value:
-            raise ReportShapeError(f"no {dotted!r}")
-        value = value[key]
-    # bool is an int: an integer field must not accept true/false.
-    if isinstance(value, bool) and bool not in types:
-        raise ReportShapeError(f"{dotted!r} is {value!r}")
-    if not isinstance(value, types):
-        raise ReportShapeError(f"{dotted!r} is {value!r}")
-    return value
-
-
-def check_report(report: object) -> Mapping[str, Any]:
-    """``report`` if it has every key the fleet reads, with the right types; else raise."""
-    if not isinstance(report, Mapping):
-        raise ReportShapeError(f"a JSON object, found {type(report).__name__}")
-    # Older reports are read too: the shape check below covers every key the fleet reads.
-    version = report.get("schema_version")
-    if type(version) is not int or not 1 <= version <= SCHEMA_VERSION:
-        raise ReportShapeError(f"schema_version 1 to {SCHEMA_VERSION}, found {version!r}")
-    none = type(None)
-    for key in ("nestprobe_version", "answer", "source.kind"):
-        _at(report, key, str)
-    for key in ("source.format", "cpu.vendor", "hypervisor.vendor"):
-        _at(report, key, str, none)
-    for key in ("virtualization.exposed", "virtualization.can_host_vms"):
-        _at(report, key, bool, none)
-    _at(report, "nesting.at_least", int)
-    _at(report, "nesting.level", int, none)
-    _at(report, "nesting.likely", int, none)
-    _at(report, "nesting.confidence", str)
-    if _at(report, "timing", Mapping, none) is not None:
-        _at(report, "timing.cpuid_ticks", int, float)
-        _at(report, "timing.tsc_hz", int, float, none)
-    verdicts = _at(report, "verdicts", Mapping)
-    if tuple(verdicts) != SCENARIOS:
-        raise ReportShapeError(f"verdicts for {', '.join(SCENARIOS)}, found {list(verdicts)}")
-    for scenario in SCENARIOS:
-        if _at(report, f"verdicts.{scenario}.status", str) not in STATUSES:
-            raise ReportShapeError(f"verdicts.{scenario}.status is not one of {STATUSES}")
-        for n, fix in enumerate(_at(report, f"verdicts.{scenario}.remediation", list)):
-            where = f"verdicts.{scenario}.remediation[{n}]"
-            if not isinstance(fix, Mapping) or fix.get("layer") not in LAYERS:
-                raise ReportShapeError(f"{where} has no layer of {LAYERS}")
-            steps = fix.get("steps")
-            if not isinstance(fix.get("where"), str) or not isinstance(steps, list) or not all(
-                isinstance(s, str) for s in steps
-            ):
-                raise ReportShapeError(f"{where} needs 'where' and 'steps' as text")
-    return report
-
-
 def machine_from_report(
-    report: Mapping[str, Any],
+    report: Report,
     machine: str,
     path: str,
     hostname: str | None = None,
     *,
     keep_line: bool = False,
 ) -> Machine:
-    """The fleet's record of one checked report (see :func:`check_report`)."""
-    fixes = tuple(
-        (scenario, Fix(f["layer"], f["where"], tuple(f["steps"])))
-        for scenario, verdict in report["verdicts"].items()
-        for f in verdict["remediation"]
-    )
+    """The fleet's record of one report (assessed here, or read back with
+    ``Report.from_dict``: either way the same frozen type, checked on the way in)."""
+    fixes = tuple((verdict.scenario, Fix(f.layer, f.where, f.steps))
+                  for verdict in report.verdicts for f in verdict.remediation)
+    data = report_to_dict(report)
     line = None
     if keep_line:
-        record = {"machine": machine, "input": path, "hostname": hostname}
-        record |= {k: v for k, v in report.items() if k not in FLEET_KEYS}
-        line = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
+        record: dict[str, Any] = {"machine": machine, "input": path, "hostname": hostname}
+        record |= {k: v for k, v in data.items() if k not in FLEET_KEYS}
+        line = json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
     return Machine(
         machine=machine,
         input=path,
         hostname=hostname,
-        answer=report["answer"],
-        confidence=report["nesting"]["confidence"],
+        answer=data["answer"],
+        confidence=report.assessment.nesting.confidence,
         fixes=fixes,
         metrics=metrics_from_report(report, (("machine", machine),)),
         line=line,

@@ -15,6 +15,7 @@ from typing import TextIO
 from nestprobe.fleet.record import Machine, Result, Unreadable, unreadable_line
 from nestprobe.fleet.summary import Summary
 from nestprobe.model.contract import VERSION
+from nestprobe.model.safetext import escape
 from nestprobe.model.verdicts import SCENARIOS, STATUSES
 from nestprobe.output.prometheus import MachineMetrics, render_prometheus
 
@@ -44,6 +45,19 @@ CSV_COLUMNS = (
 )
 
 
+#: A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+#: Injection": = + - @, tab and carriage return; the last two are escaped anyway).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """``text`` as a CSV cell that is safe to open: control characters escaped (a CR in
+    a file name would break the row), and a leading formula character disarmed with a
+    single quote, as OWASP recommends (host names come from the machines themselves)."""
+    text = escape(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -51,13 +65,14 @@ def _cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.1f}"
-    return str(value)
+    return neutralise(str(value))
 
 
 def csv_row(result: Result) -> list[str]:
     if isinstance(result, Unreadable):
         row = dict.fromkeys(CSV_COLUMNS, "")
-        row |= {"machine": result.machine, "input": result.input, "error": result.reason}
+        row |= {"machine": _cell(result.machine), "input": _cell(result.input),
+                "error": _cell(result.reason)}
         return list(row.values())
     m = result.metrics
     ns = m.exit_seconds * 1e9 if m.exit_seconds is not None else None
@@ -130,7 +145,7 @@ class TableWriter(Writer):
 
 def _names(machines: list[str], limit: int) -> str:
     shown = machines if limit <= 0 else machines[:limit]
-    text = ", ".join(shown)
+    text = ", ".join(escape(m) for m in shown)
     if len(shown) < len(machines):
         text += f", ... and {len(machines) - len(shown)} more (--names 0 lists all)"
     return text
@@ -161,16 +176,16 @@ def render_table(summary: Summary, names: int = 20) -> str:
     for group in groups:
         fix = group.fix
         scenarios = ", ".join(s for s in SCENARIOS if s in group.scenarios)
-        out += ["", *_wrap(f"[{fix.layer}] {fix.where}", "  ")]
+        out += ["", *_wrap(f"[{fix.layer}] {escape(fix.where)}", "  ")]
         out += _wrap(f"needed for: {scenarios}", "      ")
         out += _wrap(f"{_plural(len(group.machines), 'machine')}: "
                      f"{_names(group.machines, names)}", "      ")
         for step in fix.steps:
-            out += _wrap(step, "      | ")
+            out += _wrap(escape(step), "      | ")
     if summary.unreadable:
         out += ["", f"Could not read ({len(summary.unreadable)}):"]
         for item in summary.unreadable:
-            out += _wrap(item.reason, "  ")
+            out += _wrap(escape(item.reason), "  ")
     if summary.requirements:
         out += ["", "Requirements:"]
         for req in summary.requirements:

@@ -8,18 +8,14 @@ a bad file never stops the run, and nothing here raises.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nestprobe.fleet.inputs import Input
-from nestprobe.fleet.record import (
-    ReportShapeError,
-    Result,
-    Unreadable,
-    check_report,
-    machine_from_report,
-)
+from nestprobe.fleet.record import Result, Unreadable, machine_from_report
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.report import Report, ReportFormatError
+from nestprobe.model.strictjson import StrictJsonError, loads
+from nestprobe.output.jsonreport import SCHEMA_VERSION
 
 #: Where a dump records its host's name: the static dumper writes this file when asked
 #: (the Ansible playbook passes ``--file /proc/sys/kernel/hostname``).
@@ -27,17 +23,15 @@ HOSTNAME_FILES = ("/proc/sys/kernel/hostname", "/etc/hostname")
 HOSTNAME_MAX = 253  # a DNS name's limit; anything longer is not a host name
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse_json(text: str, path: str) -> Any:
+def _read_report(text: str, path: str) -> Report:
+    """A ``nestprobe --json`` report, read as strictly as a dump (model/strictjson.py)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise DumpFormatError(path, exc.lineno, "a JSON report", exc.msg) from None
-    except (ValueError, RecursionError) as exc:
-        raise DumpFormatError(path, None, "a JSON report", str(exc)) from None
+        return Report.from_dict(loads(text))
+    except StrictJsonError as exc:
+        raise DumpFormatError(path, exc.line, f"a nestprobe JSON report: {exc.reason}") from None
+    except ReportFormatError as exc:
+        raise DumpFormatError(path, None, f"a nestprobe JSON report of schema_version "
+                              f"{SCHEMA_VERSION}: {exc}") from None
 
 
 def _hostname(report: Any) -> str | None:
@@ -61,24 +55,17 @@ def assess(item: Input, keep_line: bool = False) -> Result:
         text = decoded.text
         # A Firecracker template is JSON too, but a dump (sources/importers/firecracker.py).
         if text.lstrip(" \t\r\n").startswith("{") and '"cpuid_modifiers"' not in text:
-            report = check_report(_parse_json(text, item.path))
-            hostname = None
+            report = _read_report(text, item.path)
         else:  # nestprobe.load(path) on the text already read
-            from nestprobe.output.jsonreport import report_to_dict
             from nestprobe.pipeline import build_report
             from nestprobe.sources.load import parse_snapshot
 
-            assessed = build_report(parse_snapshot(text, item.path, encoding=decoded.encoding,
-                                                   encoding_how=decoded.how))
-            report = report_to_dict(assessed)
-            hostname = _hostname(assessed)
-        return machine_from_report(report, item.machine, item.path, hostname,
+            report = build_report(parse_snapshot(text, item.path, encoding=decoded.encoding,
+                                                 encoding_how=decoded.how))
+        return machine_from_report(report, item.machine, item.path, _hostname(report),
                                    keep_line=keep_line)
     except DumpFormatError as exc:
         return Unreadable(item.machine, item.path, str(exc))
-    except ReportShapeError as exc:
-        return Unreadable(item.machine, item.path,
-                          f"{item.path}: expected a nestprobe JSON report: {exc}")
     except Exception as exc:  # a bug of ours must not stop the other 9,999 machines
         return Unreadable(item.machine, item.path,
                           f"{item.path}: internal error: {type(exc).__name__}: {exc}")

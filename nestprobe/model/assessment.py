@@ -190,7 +190,8 @@ class Assessment(Record):
     environment: Environment
     nesting: Nesting
     #: The decided facts, each with its evidence (model/facts.py; assess/facts.py decides
-    #: them from the parts above). Not a JSON key: the parts are the report. An Assessment
+    #: them from the parts above). The JSON report (schema 3) carries them as ``facts`` so
+    #: ``Report.from_dict`` gives back the same Report without assess/. An Assessment
     #: built by hand, or with a part replaced, gets them from ``assess.facts.with_facts``;
     #: the default (nothing decided) is only its starting point.
     facts: Facts = field(default_factory=Facts)

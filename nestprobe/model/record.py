@@ -14,8 +14,9 @@ and shared between threads, and nobody downstream can change what the probe saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from operator import attrgetter
+from types import MappingProxyType
 
 from nestprobe.model.typeshim import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
 
@@ -41,27 +42,62 @@ _MUTABLE_TYPES = frozenset(_MUTABLE)
 _FROZEN = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
 
 
-class FrozenMap(dict[_K, _V]):
-    """A ``dict`` that refuses every change and can be hashed.
+class FrozenMap(Mapping[_K, _V]):
+    """A read-only mapping that can be hashed.
 
-    A subclass of ``dict`` (not a ``Mapping`` wrapper) so that ``json.dumps``, ``==``
-    with plain dicts and C-speed lookups keep working unchanged.
+    Not a ``dict`` subclass: a subclass could always be changed through
+    ``dict.__setitem__(m, k, v)`` (which also changed its hash). The items live in a
+    :class:`types.MappingProxyType` over a private dict nothing else holds, so no method
+    reaches them for writing; ``get`` is the proxy's own (C speed: the CPUID table's
+    lookups go through it). ``==`` with plain dicts holds as for any Mapping; renderers
+    turn it into a dict (``jsonable``).
     """
 
-    __slots__ = ()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenMap[_K, _V]:
-        # Filled here, once: __init__ does nothing, so calling it again cannot refill.
-        self = dict.__new__(cls)
-        dict.update(self, *args, **kwargs)
-        return self
+    __slots__ = ("_items", "get")
+    _items: MappingProxyType[_K, _V]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
+        if hasattr(self, "_items"):
+            raise AttributeError("FrozenMap is immutable: already initialised")
+        items: MappingProxyType[_K, _V] = MappingProxyType(dict(*args, **kwargs))
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "get", items.get)
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def keys(self) -> KeysView[_K]:
+        return self._items.keys()
+
+    def values(self) -> ValuesView[_V]:
+        return self._items.values()
+
+    def items(self) -> ItemsView[_K, _V]:
+        return self._items.items()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("FrozenMap is immutable")
 
+    # dict's changing methods, refused in words rather than missing.
     __setitem__ = _refuse
     __delitem__ = _refuse
     __ior__ = _refuse
@@ -71,14 +107,23 @@ class FrozenMap(dict[_K, _V]):
     setdefault = _refuse
     update = _refuse
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(self.items()))
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise TypeError("FrozenMap is immutable")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise TypeError("FrozenMap is immutable")
 
     def __reduce__(self) -> tuple[type[FrozenMap[_K, _V]], tuple[dict[_K, _V]]]:
-        return (type(self), (dict(self),))
+        return (type(self), (dict(self._items),))
+
+    def __copy__(self) -> FrozenMap[_K, _V]:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FrozenMap[_K, _V]:
+        return self
 
     def __repr__(self) -> str:
-        return f"FrozenMap({dict.__repr__(self)})"
+        return f"FrozenMap({dict(self._items)!r})"
 
 
 def freeze(value: Any) -> Any:  # noqa: PLR0911 (a case table, read top to bottom)

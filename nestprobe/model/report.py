@@ -2,10 +2,101 @@
 
 from __future__ import annotations
 
-from nestprobe.model.assessment import Assessment
+from collections.abc import Mapping
+from functools import cache
+
+from nestprobe.model.assessment import (
+    Assessment,
+    CpuIdentity,
+    Environment,
+    HypervisorFacts,
+    Nesting,
+    Virtualization,
+)
+from nestprobe.model.facts import Facts
+from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.proof import ProofAssessment, ProofRecord
 from nestprobe.model.record import Record
-from nestprobe.model.snapshot import Snapshot
-from nestprobe.model.verdicts import Verdicts
+from nestprobe.model.snapshot import (
+    CpuidTable,
+    FileFact,
+    KvmDevice,
+    Origin,
+    OsFacts,
+    Registers,
+    Snapshot,
+)
+from nestprobe.model.typeshim import TYPE_CHECKING, Any
+from nestprobe.model.verdicts import SCENARIOS, Headline, Verdict, Verdicts
+
+if TYPE_CHECKING:
+    from nestprobe.model.schema import Validator
+
+
+class ReportFormatError(ValueError):
+    """A document that is not a JSON report of this schema_version; the message says where."""
+
+
+@cache
+def report_validator() -> Validator:
+    """The shipped schema (output/report.schema.json), read as data: the runtime needs no
+    ``jsonschema`` and the model imports nothing above it. Imported here, not at module
+    level: ``import nestprobe`` stays cheap (importlib.resources pulls in zipfile, lzma)."""
+    import json
+    from importlib import resources
+
+    from nestprobe.model.schema import Validator
+
+    text = resources.files("nestprobe").joinpath("output", "report.schema.json").read_text(
+        encoding="utf-8")
+    return Validator(json.loads(text))
+
+
+def _snapshot(data: Mapping[str, Any]) -> Snapshot:
+    from nestprobe.model.fromjson import build
+
+    raw = data["snapshot"]
+    leaves: dict[tuple[int, int], Registers] = {}
+    for leaf, sub, eax, ebx, ecx, edx in raw["cpuid"]:
+        if (leaf, sub) in leaves:
+            raise ReportFormatError(f"snapshot.cpuid: leaf {leaf:#x}.{sub} given twice")
+        leaves[(leaf, sub)] = Registers(eax, ebx, ecx, edx)
+    if len(leaves) != data["cpuid"]["leaves"]:
+        raise ReportFormatError(f"cpuid.leaves: says {data['cpuid']['leaves']}, "
+                                f"snapshot.cpuid holds {len(leaves)}")
+    os_data = raw["os"]
+    kvm = build(KvmDevice, os_data["kvm"], "snapshot.os.kvm") if os_data["kvm"] else None
+    files = {path: FileFact(f["state"], f["text"]) for path, f in os_data["files"].items()}
+    source = data["source"]
+    return Snapshot(
+        cpuid_status=data["cpuid"]["status"],
+        cpuid=CpuidTable(leaves),
+        os=OsFacts(os_data["system"], os_data["machine"], files, kvm),
+        latency=LatencyRecord.from_dict(data["timing"]) if data["timing"] is not None else None,
+        proof=ProofRecord.from_dict(data["proof"]["record"]) if data["proof"] else None,
+        cpuid_detail=data["cpuid"]["detail"],
+        truncated=data["cpuid"]["truncated"],
+        origin=Origin(source["kind"], source["path"], source["format"], source["cpu"]),
+    )
+
+
+def _proof_assessment(data: Mapping[str, Any] | None) -> ProofAssessment | None:
+    """The report's ``proof`` is the run's record (the snapshot's) and what it means."""
+    from nestprobe.model.fromjson import build
+
+    if data is None:
+        return None
+    return build(ProofAssessment, {k: v for k, v in data.items() if k != "record"}, "proof")
+
+
+#: Keys of a verdict's JSON that are derived from its record when the JSON is made
+#: (output/jsonreport.py), not part of the record: checked by the schema, not read back.
+DERIVED_VERDICT_KEYS = ("readiness",)
+
+
+def _verdict_record(data: Mapping[str, Any], scenario: str) -> dict[str, Any]:
+    record = {k: v for k, v in data.items() if k not in DERIVED_VERDICT_KEYS}
+    return record | {"scenario": scenario}
 
 
 class Report(Record):
@@ -14,3 +105,44 @@ class Report(Record):
     snapshot: Snapshot
     assessment: Assessment
     verdicts: Verdicts
+
+    @classmethod
+    def from_dict(cls, data: object) -> Report:
+        """The Report a JSON report (``report_to_dict``, this schema_version) describes.
+
+        Strict: the document must validate against ``report.schema.json`` (no unknown
+        keys, the schema's types and bounds); numbers must be standard JSON as
+        :mod:`nestprobe.model.strictjson` reads them. ``answer``, ``nestprobe_version`` and
+        each verdict's ``readiness`` are derived and not read back; evidence ``kind`` is not
+        in the JSON and follows from each source again (it is not part of equality).
+        Raises :class:`ReportFormatError` naming the key.
+        """
+        from nestprobe.model.fromjson import ShapeError, build
+        from nestprobe.model.schema import SchemaError
+
+        validator = report_validator()
+        version = validator.root["properties"]["schema_version"]["const"]
+        if not isinstance(data, Mapping):
+            raise ReportFormatError("expected a JSON object")
+        if data.get("schema_version") != version or type(data.get("schema_version")) is not int:
+            raise ReportFormatError(f"schema_version: expected {version}, found "
+                                    f"{data.get('schema_version', 'none')!r}")
+        try:
+            validator.validate(data)
+            assessment = Assessment(
+                cpu=build(CpuIdentity, data["cpu"], "cpu"),
+                hypervisor=build(HypervisorFacts, data["hypervisor"], "hypervisor"),
+                virtualization=build(Virtualization, data["virtualization"], "virtualization"),
+                environment=build(Environment, data["environment"], "environment"),
+                nesting=build(Nesting, data["nesting"], "nesting"),
+                facts=build(Facts, data["facts"], "facts"),
+                proof=_proof_assessment(data["proof"]),
+            )
+            verdicts = Verdicts(tuple(
+                build(Verdict, _verdict_record(data["verdicts"][s], s), f"verdicts.{s}")
+                for s in SCENARIOS), build(Headline, data["headline"], "headline"))
+            return cls(_snapshot(data), assessment, verdicts)
+        except (SchemaError, ShapeError) as exc:
+            raise ReportFormatError(str(exc)) from None
+        except (TypeError, ValueError) as exc:  # a model type's own check (LatencyRecord ...)
+            raise ReportFormatError(str(exc)) from None

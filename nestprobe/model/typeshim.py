@@ -33,23 +33,24 @@ if TYPE_CHECKING:
     )
 else:
     from collections import namedtuple as _namedtuple
+    from types import GenericAlias as _GenericAlias
 
     Any = ClassVar = Final = NoReturn = TextIO = object
 
     class Generic:
-        """A generic base at run time: ``Generic[T]`` is the class itself."""
+        """A generic base at run time: ``Generic[T]`` and ``Fact[int]`` are plain aliases
+        (``types.GenericAlias``), so a reader of annotations (``model/fromjson``) still sees
+        the arguments; as a base, the alias stands for the class itself."""
 
         __slots__ = ()
 
-        def __class_getitem__(cls, _params):
-            return cls
+        def __class_getitem__(cls, params):
+            return _GenericAlias(cls, params if isinstance(params, tuple) else (params,))
 
     class Protocol:
         """A structural type's base at run time: a plain base class."""
 
         __slots__ = ()
-
-    from types import GenericAlias as _GenericAlias
 
     class _LiteralForm:
         """``Literal[...]`` at run time: a generic alias holding the values, which both

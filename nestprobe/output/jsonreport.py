@@ -13,6 +13,7 @@ from nestprobe.output.answer import answer
 
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
+    from nestprobe.model.snapshot import Snapshot
 
 SCHEMA_VERSION = 3
 
@@ -29,6 +30,21 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
+    """What the report was computed from (``Report.from_dict`` rebuilds it)."""
+    kvm = snap.os.kvm
+    return {
+        "cpuid": [[leaf, sub, *regs] for (leaf, sub), regs in snap.cpuid.items()],
+        "os": {
+            "system": snap.os.system,
+            "machine": snap.os.machine,
+            "files": {path: {"state": f.state, "text": f.text}
+                      for path, f in snap.os.files.items()},
+            "kvm": jsonable(kvm) if kvm is not None else None,
+        },
+    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
@@ -59,6 +75,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
         "proof": _proof(report),
         "verdicts": _verdicts(report),
+        "headline": jsonable(report.verdicts.headline),
+        "facts": jsonable(a.facts),
+        "snapshot": snapshot_to_dict(snap),
     }
 
 

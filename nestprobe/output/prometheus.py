@@ -1,7 +1,8 @@
 """Prometheus text exposition (format 0.0.4) for node_exporter's textfile collector.
 
-Works on the JSON report (``report_to_dict``), so a live report, a replayed dump and a
-``nestprobe --json`` file collected from another machine all give the same series. One
+Works on the typed Report, so a live report, a replayed dump and a ``nestprobe --json``
+file collected from another machine (read back with ``Report.from_dict``) all give the
+same series. One
 machine is one set of series; a fleet adds a ``machine`` label to tell them apart.
 
 Every series carries ``version`` (nestprobe's). Unknown facts are ``NaN`` rather than
@@ -12,10 +13,14 @@ https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from nestprobe.model.typeshim import Any
+from nestprobe.model.contract import VERSION
+from nestprobe.model.typeshim import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nestprobe.model.report import Report
 
 #: (name, help). Gauges all; the order is the file's order.
 VERDICT = ("nestprobe_verdict",
@@ -65,36 +70,34 @@ class MachineMetrics:
 
 
 def metrics_from_report(
-    report: Mapping[str, Any], labels: tuple[tuple[str, str], ...] = ()
+    report: Report, labels: tuple[tuple[str, str], ...] = ()
 ) -> MachineMetrics:
-    """Pick the metric values out of a JSON report (schema_version 1)."""
-    virt = report["virtualization"]
-    nesting = report["nesting"]
-    timing = report.get("timing")
+    """Pick the metric values out of a Report (a live one, or one read back with
+    ``Report.from_dict``: the same frozen type, so no shape check of its own here)."""
+    a = report.assessment
+    latency = report.snapshot.latency
     ticks: float | None = None
     seconds: float | None = None
-    if timing is not None:
-        ticks = float(timing["cpuid_ticks"])
-        hz = timing.get("tsc_hz")
-        seconds = ticks / float(hz) if hz else None
-    source = report["source"]
+    if latency is not None:
+        ticks = float(latency.cpuid_ticks)
+        seconds = ticks / float(latency.tsc_hz) if latency.tsc_hz else None
+    origin = report.snapshot.origin
     return MachineMetrics(
         labels=labels,
-        version=str(report["nestprobe_version"]),
-        verdicts=tuple((str(s), str(v["status"])) for s, v in report["verdicts"].items()),
-        exposed=virt["exposed"],
-        can_host_vms=virt["can_host_vms"],
-        level=nesting["level"],
-        at_least=int(nesting["at_least"]),
-        likely=nesting["likely"],
+        version=VERSION,
+        verdicts=tuple((v.scenario, v.status) for v in report.verdicts),
+        exposed=a.virtualization.exposed,
+        can_host_vms=a.virtualization.can_host_vms,
+        level=a.nesting.level,
+        at_least=a.nesting.at_least,
+        likely=a.nesting.likely,
         exit_ticks=ticks,
         exit_seconds=seconds,
-        cpu_vendor=report["cpu"]["vendor"] or "",
-        hypervisor=report["hypervisor"]["vendor"] or "",
-        source=source["format"] or source["kind"],
+        cpu_vendor=a.cpu.vendor or "",
+        hypervisor=a.hypervisor.vendor or "",
+        source=origin.format or origin.kind,
         fixes=tuple(dict.fromkeys(
-            (str(s), str(fix["layer"]))
-            for s, v in report["verdicts"].items() for fix in v.get("remediation") or ())),
+            (v.scenario, fix.layer) for v in report.verdicts for fix in v.remediation)),
     )
 
 

@@ -25,6 +25,7 @@ from nestprobe.sources.importers import (
     icbook,
     libcpuid,
     msinfo32,
+    multipaste,
     refusal,
     rjcp_xml,
     systeminfo,
@@ -101,6 +102,10 @@ def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
 def _parse(dump: DumpText, cpu: int) -> Snapshot:
     dump = unquote(dump)
     importer = detect_format(dump)
+    if importer in multipaste.WINDOWS:  # several tools' outputs in one paste: read them all
+        merged = multipaste.parse(dump, cpu)
+        if merged is not None:
+            return merged
     try:
         return importer.parse(dump, cpu)
     except CpuNotInDumpError:

@@ -31,7 +31,9 @@ KNOWN = (
     "CsNumberOfLogicalProcessors", "OsArchitecture",
 )
 _CANONICAL = {name.lower(): name for name in KNOWN}
-_PROPERTY = lazy_compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9]*)\s*:(?P<value>.*)$")
+#: Property names are words (CsName, OsBuildNumber): a one-letter "name" is a drive in a
+#: prompt around the paste (``C:\>systeminfo``), not a property.
+_PROPERTY = lazy_compile(r"^\s*(?P<name>[A-Za-z][A-Za-z0-9]+)\s*:(?P<value>.*)$")
 _DASHES = lazy_compile(r"^\s*-+(\s+-+)*\s*$")
 _HEADER = lazy_compile(r"^\s*[A-Za-z][A-Za-z0-9]*(\s+[A-Za-z][A-Za-z0-9]*)*\s*$")
 

@@ -51,5 +51,5 @@ def paste_snapshot(
 
 def only_cpu_zero(dump: DumpText, cpu: int, tool: str) -> None:
     if cpu != 0:
-        raise dump.error(None, f"cpu=0 ({tool} output describes the machine, not one CPU)",
-                         f"cpu={cpu}")
+        raise dump.cpu_error(None, f"cpu=0 ({tool} output describes the machine, not one CPU)",
+                             f"cpu={cpu}")
