@@ -49,7 +49,7 @@ matrix for this machine, with evidence.
 
 EPILOG = f"""\
 common options (of the report, the default command, and of check):
-  --json          the report as JSON (schema_version 2), for scripts
+  --json          the report as JSON (schema_version 3), for scripts
                   (report --format prometheus: node_exporter textfile metrics)
   --from FILE     assess a dump instead of this machine (nestprobe's own, cpuid -r,
                   AIDA64/InstLatx64, RJCP XML, IC Book Labs, ...); - reads stdin
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the report (the default command)")
     _add_source_options(report)
-    report.add_argument("--json", action="store_true", help="JSON report (schema_version 2)")
+    report.add_argument("--json", action="store_true", help="JSON report (schema_version 3)")
     report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
                         help="text (default), json (= --json), or prometheus "
                         "(node_exporter textfile-collector metrics)")
@@ -191,11 +191,10 @@ def _report_for(args: argparse.Namespace) -> Report:
         if not args.no_timing:
             return pipeline.load(args.from_file, cpu=args.cpu or 0)
         from nestprobe.model.record import replace
-        from nestprobe.sources.load import load_snapshot
 
         # --no-timing on a dump: assess it without its latency record, as a live
         # --no-timing probe would be assessed.
-        snapshot = load_snapshot(args.from_file, cpu=args.cpu or 0)
+        snapshot = pipeline.load_snapshot(args.from_file, cpu=args.cpu or 0)
         return pipeline.build_report(replace(snapshot, latency=None))
     return pipeline.probe(timing=not args.no_timing, thorough=args.thorough, cpu=args.cpu)
 
@@ -249,8 +248,7 @@ def _run_check(args: argparse.Namespace, out: Console) -> int:
 
 
 def _run_dump(args: argparse.Namespace, out: Console) -> int:
-    from nestprobe.sources.dumpfile import format_dump
-    from nestprobe.sources.live import live_snapshot
+    from nestprobe.pipeline import format_dump, live_snapshot
 
     out.write(format_dump(live_snapshot(timing=not args.no_timing, thorough=args.thorough)))
     return EXIT_OK

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from nestprobe import native
+from nestprobe.sources import affinity, winaffinity
 from nestprobe.sources import latency as measure
-from nestprobe.sources import winaffinity
 
 pytestmark = [
     pytest.mark.native,
@@ -87,8 +87,8 @@ def test_affinity_calls_answer_enotsup_off_windows() -> None:
     assert lib.npt_restore_thread(1) == lib.NPT_ENOTSUP
     assert winaffinity.allowed_cpus() is None
     assert winaffinity.pin_thread(0) is None
-    with winaffinity.pinned_thread(None, max) as cpu:
-        assert cpu is None
+    assert native.allowed_cpu_mask() is None
+    assert native.pin_thread(0) is None
 
 
 def current_processor() -> int:
@@ -105,7 +105,7 @@ def test_windows_pinning_runs_on_the_cpu_and_restores_the_mask() -> None:
     assert original is not None
     assert winaffinity.restore_thread(original)  # ... and put it back
     for cpu in sorted(allowed):
-        with winaffinity.pinned_thread(cpu, max) as where:
+        with affinity.pinned(cpu) as where:
             assert where == cpu
             assert all(current_processor() == cpu for _ in range(20))
         probe = winaffinity.pin_thread(cpu)  # the mask before this pin: the restored one
@@ -119,7 +119,7 @@ def test_windows_refuses_a_cpu_outside_the_process_mask() -> None:
     assert allowed
     outside = max(allowed) + 1
     assert winaffinity.pin_thread(outside) is None  # the OS says no; nothing changed
-    with winaffinity.pinned_thread(outside, max) as cpu:
+    with affinity.pinned(outside) as cpu:
         assert cpu is None
     assert winaffinity.pin_thread(64) is None  # past the 64-bit mask: refused before C
 

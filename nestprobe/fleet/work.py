@@ -53,18 +53,17 @@ def _hostname(report: Any) -> str | None:
 
 def assess(item: Input, keep_line: bool = False) -> Result:
     """One input file -> its machine's record, or why it could not be read."""
-    from nestprobe.sources.importers.common import decode_text, read_bytes
+    from nestprobe.pipeline import read_dump_text
 
     try:
         # Read once, bounded, with the dump loader's errors (they name the file).
-        text = decode_text(read_bytes(item.path), item.path)
+        text = read_dump_text(item.path)
         if text.lstrip(" \t\r\n").startswith("{"):
             report = check_report(_parse_json(text, item.path))
             hostname = None
         else:  # nestprobe.load(path) on the text already read
             from nestprobe.output.jsonreport import report_to_dict
-            from nestprobe.pipeline import build_report
-            from nestprobe.sources.load import parse_snapshot
+            from nestprobe.pipeline import build_report, parse_snapshot
 
             assessed = build_report(parse_snapshot(text, item.path))
             report = report_to_dict(assessed)

@@ -1,6 +1,6 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
-The JSON report (schema_version 2) is a rendering of these types; field names here
+The JSON report (schema_version 3) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.

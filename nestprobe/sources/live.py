@@ -41,13 +41,17 @@ def live_snapshot(
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
-    ``thorough`` asks it for more samples. ``cpu`` runs the whole probe on that logical
-    CPU (CpuSelectionError when it cannot; TypeError/ValueError when it is no CPU number).
+    ``thorough`` asks it for more samples. The whole probe (CPUID, OS facts, latency) runs
+    pinned to one logical CPU (sources/affinity.py), and the snapshot's origin names it:
+    ``cpu`` when given (CpuSelectionError when it cannot; TypeError/ValueError when it is
+    no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu` chose, or
+    None when this thread could not be pinned (then no single CPU ran the CPUIDs).
     """
-    if cpu is None:
-        return _snapshot(timing, thorough, None)
-    from nestprobe.sources.affinity import check_cpu, running_on
+    from nestprobe.sources.affinity import check_cpu, pinned, running_on
 
+    if cpu is None:
+        with pinned() as where:
+            return _snapshot(timing, thorough, where)
     number = check_cpu(cpu)
     with running_on(number):
         return _snapshot(timing, thorough, number)
@@ -67,5 +71,5 @@ def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
         latency=latency,
         cpuid_detail=detail,
         truncated=truncated,
-        origin=Origin(kind="live", cpu=cpu or 0),
+        origin=Origin(kind="live", cpu=cpu),
     )
