@@ -46,7 +46,7 @@ def test_cdef_headers_are_the_cdef_files_in_order(builder: ModuleType, tmp_path:
 
 def test_library_sources_exclude_tools(builder: ModuleType, tmp_path: Path) -> None:
     touch(tmp_path, "np_timing.c", "np_cpuid.c", "tool_nestprobe_dump.c", "tool_winfacts.c",
-          "np_x.h")
+          "np_x.h", "np_dump.c", "np_dump.h", "np_cpuid_cdef.h", "np_timing_cdef.h")
     assert [p.name for p in builder.library_sources(tmp_path)] == ["np_cpuid.c", "np_timing.c"]
 
 
@@ -98,6 +98,7 @@ def test_repository_headers_pair_up_and_parse(builder: ModuleType) -> None:
     assert CSRC / "np_cpuid_cdef.h" in headers
     assert CSRC / "np_cpuid.c" in builder.library_sources()
     assert CSRC / "tool_nestprobe_dump.c" not in builder.library_sources()
+    assert CSRC / "np_dump.c" not in builder.library_sources()  # the tools' record writer
     for cdef in headers:
         assert builder.real_header_for(cdef).is_file(), cdef
         FFI().cdef(cdef.read_text(encoding="utf-8"))  # cdef-clean on its own
