@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DUMPS
+from conftest import dump_path
 
 import nestprobe
 from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
@@ -36,7 +36,7 @@ CASES = [
 
 @pytest.mark.parametrize(("dump", "start", "phrase", "why"), CASES)
 def test_answer_for_corpus_dumps(dump: str, start: str, phrase: str, why: str) -> None:
-    text = answer(nestprobe.load(str(DUMPS / dump)))
+    text = answer(nestprobe.load(str(dump_path(dump))))
     assert text.startswith(start), why
     assert phrase in text, why
     assert "BIOS" not in text, why

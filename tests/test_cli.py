@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DUMPS
+from conftest import dump_path
 
 from nestprobe import __version__
 from nestprobe.cli import main
@@ -87,7 +87,7 @@ KNOWN = [
 def test_check_exit_code_follows_the_verdict(
     dump: str, scenario: str, status: str, why: str
 ) -> None:
-    path = str(DUMPS / dump)
+    path = str(dump_path(dump))
     code, out = run(["check", scenario, "--from", path, "-q"])
     assert out == ""
     assert code == STATUS_EXIT[status], why
@@ -97,14 +97,14 @@ def test_check_exit_code_follows_the_verdict(
 
 
 def test_blocked_check_names_the_layer_to_change() -> None:
-    code, out = run(["check", "wsl2", "--from", str(DUMPS / "firecracker-t2.txt")])
+    code, out = run(["check", "wsl2", "--from", str(dump_path("firecracker-t2.txt"))])
     assert code == EXIT_BLOCKED
     assert "fix [outer-hypervisor]" in out or "fix [cloud]" in out
     assert "BIOS" not in out
 
 
 def test_plain_nestprobe_is_report_and_leads_with_the_answer(tmp_path: Path) -> None:
-    code, out = run(["--from", str(DUMPS / "firecracker-t2.txt"), "--no-timing"])
+    code, out = run(["--from", str(dump_path("firecracker-t2.txt")), "--no-timing"])
     assert code == EXIT_OK
     lines = out.splitlines()
     assert lines[0].startswith(("Yes", "No", "Cannot tell", "Only"))

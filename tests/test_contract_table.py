@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DUMPS, REPO
+from conftest import REPO, dump_path
 from hostile import ESCAPES, bench_result, hostile_snapshot, no_control, own_dump, run_cli, snapshot
 
 import nestprobe
@@ -29,9 +29,10 @@ from nestprobe.model.errors import CpuNotInDumpError, CpuSelectionError, DumpFor
 from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
 from nestprobe.pipeline import build_report
 
-FIRECRACKER = DUMPS / "firecracker-t2.txt"
-AZURE = DUMPS / "azure-hyperv-guest-nested-vmx.txt"
-HVROOT = DUMPS / "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt"
+#: Corpus dumps where ../shared is beside the clone, else the repository's snapshots of them.
+FIRECRACKER = dump_path("firecracker-t2.txt")
+AZURE = dump_path("azure-hyperv-guest-nested-vmx.txt")
+HVROOT = dump_path("instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt")
 SCHEMA = json.loads(
     resources.files("nestprobe.output").joinpath("report.schema.json").read_text())
 
@@ -307,7 +308,7 @@ POSIX_ONLY_ROWS = {
 
 @pytest.mark.parametrize("row", sorted(CHECKS))
 def test_contract_row(row: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                      monkeypatch: pytest.MonkeyPatch, corpus_dumps: Path) -> None:
+                      monkeypatch: pytest.MonkeyPatch) -> None:
     check = CHECKS[row]
     if sys.platform == "win32" and row in POSIX_ONLY_ROWS:
         pytest.skip(POSIX_ONLY_ROWS[row])

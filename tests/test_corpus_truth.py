@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from conftest import dump_path
 
 from nestprobe.assess.hwvirt import assess_virtualization
 from nestprobe.assess.identity import assess_hypervisor
@@ -126,12 +127,12 @@ def test_table_covers_every_dump(corpus_dumps: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TRUTH))
-def test_dump_truth(corpus_dumps: Path, name: str) -> None:
+def test_dump_truth(name: str) -> None:
     from nestprobe.sources.load import load_snapshot
 
     truth = TRUTH[name]
     try:
-        snapshot = load_snapshot(str(corpus_dumps / name))
+        snapshot = load_snapshot(str(dump_path(name)))
     except DumpFormatError as exc:  # its importer has not landed in load.py yet
         pytest.skip(f"no importer yet: {exc}")
     hv = assess_hypervisor(snapshot)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import dump_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,9 +65,9 @@ def check_firmware_claims(report: Report) -> None:
                                         (Path(__file__).resolve().parents[2] / "shared" /
                                          "corpus" / "dumps").glob("*")))
 def test_corpus_never_sends_to_the_firmware_first_without_evidence(
-    name: str, corpus_dumps: Path,
+    name: str,
 ) -> None:
-    check_firmware_claims(build_report(load_snapshot(str(corpus_dumps / name))))
+    check_firmware_claims(build_report(load_snapshot(str(dump_path(name)))))
 
 
 # --- generated snapshots -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DUMPS, REPO
+from conftest import REPO, every_dump
 from test_schema import VALIDATOR
 
 import nestprobe
@@ -32,7 +32,8 @@ from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_OK, EXIT
 from nestprobe.model.verdicts import SCENARIOS, STATUSES
 from nestprobe.output.jsonreport import SCHEMA_VERSION, render_json, report_to_dict
 
-CORPUS_FILES = sorted(DUMPS.glob("*")) if DUMPS.is_dir() else []
+#: The corpus dumps, or in a clone without ../shared the repository's snapshots of them.
+CORPUS_FILES = every_dump()
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -42,15 +43,15 @@ def run(argv: list[str]) -> tuple[int, str]:
 
 
 def stem(path: Path) -> str:
-    return path.name.removesuffix(".txt")
+    return path.name.removesuffix(".txt").removesuffix(".dump")
 
 
 def jsonl(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def test_corpus_counts_are_the_reports_counts(corpus_dumps: Path) -> None:
-    code, table = run(["fleet", str(corpus_dumps)])
+def test_corpus_counts_are_the_reports_counts(dumps: Path) -> None:
+    code, table = run(["fleet", str(dumps)])
     assert code == EXIT_OK
     reports = [nestprobe.load(str(p)) for p in CORPUS_FILES]
     assert table.startswith(f"nestprobe fleet: {len(reports)} machines assessed\n")
@@ -61,8 +62,8 @@ def test_corpus_counts_are_the_reports_counts(corpus_dumps: Path) -> None:
     assert "Could not read" not in table
 
 
-def test_fixes_are_grouped_with_their_machines(corpus_dumps: Path) -> None:
-    code, table = run(["fleet", str(corpus_dumps), "--names", "0"])
+def test_fixes_are_grouped_with_their_machines(dumps: Path) -> None:
+    code, table = run(["fleet", str(dumps), "--names", "0"])
     assert code == EXIT_OK
     expected: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
     for path in CORPUS_FILES:
@@ -85,8 +86,8 @@ def test_fixes_are_grouped_with_their_machines(corpus_dumps: Path) -> None:
     assert layers == sorted(layers, key=LAYERS.index)
 
 
-def test_jsonl_records_are_the_json_reports(corpus_dumps: Path) -> None:
-    code, text = run(["fleet", str(corpus_dumps), "--format", "jsonl"])
+def test_jsonl_records_are_the_json_reports(dumps: Path) -> None:
+    code, text = run(["fleet", str(dumps), "--format", "jsonl"])
     assert code == EXIT_OK
     records = jsonl(text)
     assert [r["machine"] for r in records] == [stem(p) for p in CORPUS_FILES]
@@ -98,8 +99,8 @@ def test_jsonl_records_are_the_json_reports(corpus_dumps: Path) -> None:
         assert report == json.loads(render_json(nestprobe.load(str(path))))
 
 
-def test_csv_rows_are_the_documented_columns(corpus_dumps: Path) -> None:
-    code, text = run(["fleet", str(corpus_dumps), "--format", "csv"])
+def test_csv_rows_are_the_documented_columns(dumps: Path) -> None:
+    code, text = run(["fleet", str(dumps), "--format", "csv"])
     assert code == EXIT_OK
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0]) == CSV_COLUMNS
@@ -195,9 +196,9 @@ def test_nothing_readable_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFix
     assert "no input files" in capsys.readouterr().err
 
 
-def test_require(corpus_dumps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_require(dumps: Path, capsys: pytest.CaptureFixture[str]) -> None:
     statuses = {stem(p): nestprobe.load(str(p)).verdicts["wsl2"].status for p in CORPUS_FILES}
-    code, table = run(["fleet", str(corpus_dumps), "--require", "wsl2=supported",
+    code, table = run(["fleet", str(dumps), "--require", "wsl2=supported",
                        "--names", "0"])
     short = sorted(m for m, s in statuses.items() if s != "supported")
     assert short  # the corpus has machines that cannot run WSL2
@@ -206,15 +207,16 @@ def test_require(corpus_dumps: Path, capsys: pytest.CaptureFixture[str]) -> None
         " ".join(line.strip() for line in table.splitlines())
     assert f"{len(short)} of {len(statuses)} machines fall short" in capsys.readouterr().err
     every = ",".join(STATUSES)
-    assert run(["fleet", str(corpus_dumps), "--require", f"wsl2={every}"])[0] == EXIT_OK
+    assert run(["fleet", str(dumps), "--require", f"wsl2={every}"])[0] == EXIT_OK
     # An unreadable input proves nothing: it falls short of any requirement.
-    code, _ = run(["fleet", str(corpus_dumps), "/nonexistent", "--require", f"wsl2={every}"])
+    code, _ = run(["fleet", str(dumps), "/nonexistent", "--require", f"wsl2={every}"])
     assert code == EXIT_BLOCKED
 
 
 @pytest.mark.parametrize("bad", ["wsl2", "wsl3=supported", "wsl2=maybe", "wsl2=", "=supported"])
-def test_bad_requirement_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["fleet", str(DUMPS), "--require", bad])[0] == EXIT_USAGE
+def test_bad_requirement_is_a_usage_error(bad: str, dumps: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["fleet", str(dumps), "--require", bad])[0] == EXIT_USAGE
     assert "--require" in capsys.readouterr().err
 
 
@@ -265,7 +267,7 @@ def _replicated(tmp: Path, copies: int) -> list[Input]:
     return [*inputs, Input(str(tmp / "bad.txt"), "bad")]
 
 
-def test_workers_change_nothing_but_speed(tmp_path: Path, corpus_dumps: Path) -> None:
+def test_workers_change_nothing_but_speed(tmp_path: Path, dumps: Path) -> None:
     inputs = _replicated(tmp_path, 3 * len(CORPUS_FILES))
     serial = list(assess_all(inputs, keep_line=True, workers=1))
     parallel = list(assess_all(inputs, keep_line=True, workers=2))
@@ -273,10 +275,10 @@ def test_workers_change_nothing_but_speed(tmp_path: Path, corpus_dumps: Path) ->
     assert [r.machine for r in parallel] == [i.machine for i in inputs]
 
 
-def test_output_file_is_written_whole(tmp_path: Path, corpus_dumps: Path) -> None:
+def test_output_file_is_written_whole(tmp_path: Path, dumps: Path) -> None:
     target = tmp_path / "out" / "fleet.prom"
     target.parent.mkdir()
-    code, stdout = run(["fleet", str(corpus_dumps), "--format", "prometheus",
+    code, stdout = run(["fleet", str(dumps), "--format", "prometheus",
                         "--output", str(target)])
     assert code == EXIT_OK
     assert stdout == ""
@@ -285,7 +287,7 @@ def test_output_file_is_written_whole(tmp_path: Path, corpus_dumps: Path) -> Non
         assert target.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in target.parent.iterdir()] == ["fleet.prom"]  # no temporary left
     nowhere = tmp_path / "no-such-dir" / "fleet.prom"
-    assert run(["fleet", str(corpus_dumps), "--output", str(nowhere)])[0] == EXIT_USAGE
+    assert run(["fleet", str(dumps), "--output", str(nowhere)])[0] == EXIT_USAGE
 
 
 def _fleet_on_a_terminal(args: list[str], timeout: float = 120) -> tuple[int, str, str]:
@@ -322,7 +324,7 @@ def _fleet_on_a_terminal(args: list[str], timeout: float = 120) -> tuple[int, st
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX (pty, termios)")
-def test_progress_on_a_terminal_only(tmp_path: Path, corpus_dumps: Path) -> None:
+def test_progress_on_a_terminal_only(tmp_path: Path, dumps: Path) -> None:
     """Enough machines to take more than a second: the bar shows on the terminal (stderr),
     and stdout, piped, holds the table alone."""
     pytest.importorskip("tqdm", reason="tqdm is the optional progress bar (test extra)")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DUMPS
+from conftest import DUMPS, OWN_PASTES, dump_path, every_dump
 from hostile import (
     ESCAPES,
     bench_result,
@@ -67,7 +67,11 @@ from nestprobe.pipeline import build_report
 from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 from nestprobe.sources.load import load_snapshot, parse_snapshot
 
-FIRECRACKER = DUMPS / "firecracker-t2.txt"
+#: The corpus dump where ../shared is beside the clone, else the repository's snapshot of it.
+FIRECRACKER = dump_path("firecracker-t2.txt")
+#: The same machine in `cpuid -r` layout: the corpus file, else our paste of its registers.
+FIRECRACKER_R = (DUMPS / "firecracker-t2.txt" if (DUMPS / "firecracker-t2.txt").is_file()
+                 else OWN_PASTES / "cpuid" / "cpuid-r-converted.txt")
 LINUX = sys.platform.startswith("linux")
 
 #: FIFOs, /dev/fd pipes, device nodes and signals are POSIX: under Windows CPython the rows of
@@ -392,7 +396,7 @@ def test_ctrl_c_during_bench_is_130_and_quiet() -> None:
 def test_cpu_that_is_no_cpu_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--cpu", "-1", "--no-timing"]) == EXIT_USAGE
     assert main(["--cpu", "x", "--no-timing"]) == EXIT_USAGE
-    assert main(["--cpu", "99", "--from", str(FIRECRACKER)]) == EXIT_USAGE
+    assert main(["--cpu", "99", "--from", str(FIRECRACKER_R)]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "a CPU number is 0 or more, not -1" in err
     assert "CPU 99 (the dump has CPUs 0)" in err
@@ -480,8 +484,7 @@ def _mutables(value: object, path: str = "r") -> list[str]:
 
 def _reports() -> list[nestprobe.Report]:
     reports = [nestprobe.probe(timing=False), build_report(hostile_snapshot())]
-    if DUMPS.is_dir():
-        reports += [nestprobe.load(p) for p in sorted(DUMPS.iterdir())]
+    reports += [nestprobe.load(p) for p in every_dump()]
     return reports
 
 
@@ -549,7 +552,7 @@ def test_contradictory_options_are_usage_errors(argv: list[str], words: str,
 
 
 def test_from_dash_reads_stdin() -> None:
-    with FIRECRACKER.open("rb") as stdin:
+    with FIRECRACKER_R.open("rb") as stdin:
         proc = run_cli("--json", "--from", "-", stdin=stdin)
     assert proc.returncode == EXIT_OK, proc.stderr
     data = json.loads(proc.stdout)

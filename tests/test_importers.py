@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DUMPS
+from conftest import DUMPS, OWN_DUMPS, OWN_PASTES, cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +27,10 @@ from nestprobe.sources.importers.common import MAX_DUMP_BYTES, DumpText, decode_
 from nestprobe.sources.load import IMPORTERS, load_snapshot, parse_snapshot
 
 CORPUS_FILES = sorted(os.listdir(DUMPS)) if DUMPS.is_dir() else []
+#: What the mutation fuzzer starts from: the corpus, else the repository's own pastes in every
+#: importer's layout and its snapshots of the corpus dumps.
+FUZZ_FILES = ([DUMPS / name for name in CORPUS_FILES] if CORPUS_FILES else
+              sorted((OWN_PASTES / "cpuid").iterdir()) + sorted(OWN_DUMPS.glob("*.dump")))
 
 # README section 1 "leaves parsed" for CPU 0, by row. The README's parser counted
 # (leaf, subleaf) pairs where the format has a subleaf column (cpuid -r, RJCP, IC Book)
@@ -112,7 +116,7 @@ def _expected_format(name: str) -> str:
     return next(fmt for prefix, fmt in EXPECTED_FORMAT.items() if name.startswith(prefix))
 
 
-@pytest.mark.parametrize("name", CORPUS_FILES)
+@pytest.mark.parametrize("name", cases(CORPUS_FILES, f"corpus not found at {DUMPS}"))
 def test_every_corpus_file_imports(corpus_dumps: Path, name: str) -> None:
     snap = load_snapshot(str(corpus_dumps / name))
     assert snap.origin.kind == "dump"
@@ -383,10 +387,10 @@ def _corpus_texts() -> list[str]:
     return [(DUMPS / name).read_text("utf-8") for name in CORPUS_FILES]
 
 
-@pytest.mark.skipif(not CORPUS_FILES, reason="corpus not found")
+@pytest.mark.skipif(not FUZZ_FILES, reason="neither the corpus nor own pastes found")
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
 @given(
-    index=st.integers(0, max(0, len(CORPUS_FILES) - 1)),
+    index=st.integers(0, max(0, len(FUZZ_FILES) - 1)),
     deletions=st.lists(st.integers(0, 10_000), max_size=3),
     flips=st.lists(st.tuples(st.integers(0, 200_000), st.integers(1, 255)), max_size=4),
     cpu=st.integers(0, 2),
@@ -394,7 +398,7 @@ def _corpus_texts() -> list[str]:
 def test_fuzz_mutated_corpus_files(
     index: int, deletions: list[int], flips: list[tuple[int, int]], cpu: int
 ) -> None:
-    lines = (DUMPS / CORPUS_FILES[index]).read_bytes().split(b"\n")
+    lines = FUZZ_FILES[index].read_bytes().split(b"\n")
     for position in deletions:
         if lines:
             del lines[position % len(lines)]

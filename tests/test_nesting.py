@@ -267,14 +267,12 @@ def test_live_machine_is_consistent() -> None:
 
 def test_an_emulator_without_hypervisor_bit_claims_no_level() -> None:
     """Windows-on-ARM's x86 emulator shows no hypervisor bit; that is not bare metal."""
-    from conftest import DUMPS
+    from conftest import dump_path
 
     from nestprobe.assess.identity import assess_hypervisor
     from nestprobe.sources.load import load_snapshot
 
-    dump = DUMPS / "instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt"
-    if not dump.exists():
-        pytest.skip("corpus not found")
+    dump = dump_path("instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt")
     snapshot = load_snapshot(str(dump))
     hypervisor = assess_hypervisor(snapshot)
     assert hypervisor.emulated

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import services
-from conftest import DUMPS
+from conftest import cases, every_dump
 
 from nestprobe import __version__
 from nestprobe.cli import main
@@ -126,8 +126,8 @@ def _same(value: float, expected: float | None) -> bool:
     return math.isnan(value) if expected is None else value == expected
 
 
-@pytest.mark.parametrize("dump", sorted(DUMPS.glob("*")) if DUMPS.is_dir() else [],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("dump", cases(every_dump(), "no dumps: neither the corpus nor own"),
+                         ids=lambda p: getattr(p, "name", "none"))
 def test_report_metrics_match_the_json_report(dump: Path) -> None:
     code, text = run(["report", "--from", str(dump), "--format", "prometheus"])
     assert code == EXIT_OK

@@ -10,8 +10,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import CORPUS as CORPUS_DIR
-from conftest import DUMPS, REPO
+from conftest import REPO, dump_path, every_dump, every_windows_paste
 from hostile import hostile_snapshot, no_control
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,16 +41,15 @@ from nestprobe.output.text import (
 )
 from nestprobe.pipeline import build_report
 
-CORPUS = sorted(p.name for p in DUMPS.iterdir()) if DUMPS.is_dir() else []
-PASTES = CORPUS_DIR / "windows"
+#: The corpus dumps (or, in a clone without ../shared, the repository's snapshots of them).
+CORPUS = every_dump()
 #: What Windows users paste (Coreinfo, systeminfo, ...), read as `report --from` reads it.
-WINDOWS = (sorted(p.name for p in PASTES.iterdir() if p.suffix == ".txt")
-           if PASTES.is_dir() else [])
+WINDOWS = every_windows_paste()
 
 
 def _reports() -> list[tuple[str, nestprobe.Report]]:
-    return ([("live", nestprobe.probe())] + [(n, nestprobe.load(DUMPS / n)) for n in CORPUS]
-            + [(n, nestprobe.load(PASTES / n)) for n in WINDOWS])
+    return ([("live", nestprobe.probe())] + [(p.name, nestprobe.load(p)) for p in CORPUS]
+            + [(p.name, nestprobe.load(p)) for p in WINDOWS])
 
 
 def _check_screen(name: str, report: nestprobe.Report, width: int = WIDTH) -> list[str]:
@@ -80,7 +78,7 @@ def test_every_corpus_dump_and_this_machine_fit_one_screen_answer_first() -> Non
 
 
 def test_scenarios_that_share_a_reason_are_one_entry() -> None:
-    report = nestprobe.load(DUMPS / "firecracker-t2.txt")
+    report = nestprobe.load(dump_path("firecracker-t2.txt"))
     groups = group_verdicts(report)
     assert len(groups) == 1
     assert groups[0].scenarios == SCENARIOS
@@ -90,7 +88,7 @@ def test_scenarios_that_share_a_reason_are_one_entry() -> None:
 
 
 def test_conditions_are_listed_once_with_their_scenarios() -> None:
-    report = nestprobe.load(DUMPS / "azure-hyperv-guest-nested-vmx.txt")
+    report = nestprobe.load(dump_path("azure-hyperv-guest-nested-vmx.txt"))
     items = open_conditions(report)
     texts = [i.condition.text for i in items]
     assert len(texts) == len(set(texts))
@@ -103,7 +101,7 @@ def test_conditions_are_listed_once_with_their_scenarios() -> None:
 
 def test_states_are_rendered_as_they_come() -> None:
     """met conditions only with -v; unmet says so; unknown with where to confirm."""
-    report = nestprobe.load(DUMPS / "azure-hyperv-guest-nested-vmx.txt")
+    report = nestprobe.load(dump_path("azure-hyperv-guest-nested-vmx.txt"))
     verdict = report.verdicts["wsl2"]
     conditions = (
         Condition("patched", "the host is patched", "met", (Evidence("ok", "x", 1),)),
@@ -123,7 +121,7 @@ def test_states_are_rendered_as_they_come() -> None:
 
 
 def test_what_to_change_follows_the_verdicts() -> None:
-    report = nestprobe.load(DUMPS / "firecracker-t2.txt")
+    report = nestprobe.load(dump_path("firecracker-t2.txt"))
     lines = render_text(report).splitlines()
     where = lines.index("What to change, and where:")
     assert lines[where + 1].startswith("  [outer-hypervisor] on the KVM host (L0)")
@@ -151,7 +149,7 @@ def test_verbose_has_the_evidence_the_default_leaves_out() -> None:
 def test_the_cli_switches_with_v() -> None:
     import io
 
-    path = str(DUMPS / "firecracker-t2.txt")
+    path = str(dump_path("firecracker-t2.txt"))
     short, full = io.StringIO(), io.StringIO()
     assert main(["--from", path], out=short) == 0
     assert main(["--from", path, "-v"], out=full) == 0
@@ -231,7 +229,7 @@ def _run_on_pty(args: list[str], env: dict[str, str]) -> bytes:
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
 def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
-    path = str(DUMPS / "firecracker-t2.txt")
+    path = str(dump_path("firecracker-t2.txt"))
     on_tty = _run_on_pty(["--from", path], {})
     assert b"\x1b[1;31mBLOCKED\x1b[0m" in on_tty
     assert b"\x1b[" not in _run_on_pty(["--from", path], {"NO_COLOR": "1"})
@@ -254,7 +252,7 @@ def test_top_level_help_shows_the_common_options(capsys: pytest.CaptureFixture[s
 
 
 def test_check_leads_with_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    path = str(DUMPS / "firecracker-t2.txt")
+    path = str(dump_path("firecracker-t2.txt"))
     assert main(["check", "wsl2", "--from", path]) == 1
     out = capsys.readouterr().out
     assert out.startswith("No: this OS is a guest of KVM")
@@ -265,7 +263,7 @@ def test_check_leads_with_the_answer(capsys: pytest.CaptureFixture[str]) -> None
 def test_options_are_offered_for_other_goals_never_as_fixes() -> None:
     """A Hyper-V root whose answer is yes: turning the hypervisor off (for VirtualBox) is an
     option under its own heading, after the verdicts, and -v gives it in full."""
-    report = nestprobe.load(DUMPS / "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt")
+    report = nestprobe.load(dump_path("instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt"))
     options = [o for v in report.verdicts for o in v.options]
     assert options
     assert all(o.goal for o in options)
@@ -280,7 +278,7 @@ def test_options_are_offered_for_other_goals_never_as_fixes() -> None:
 
 
 def test_a_status_with_conditions_to_confirm_says_if_confirmed() -> None:
-    report = nestprobe.load(DUMPS / "azure-hyperv-guest-nested-vmx.txt")
+    report = nestprobe.load(dump_path("azure-hyperv-guest-nested-vmx.txt"))
     assert report.verdicts["hyperv"].to_confirm
     text = render_text(report)
     assert "SUPPORTED for hyperv, wsl2, hyperv-containers: if confirmed:" in text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DUMPS
+from conftest import cases, dumps_folder, every_dump
 
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.pipeline import build_report
@@ -53,9 +53,10 @@ def test_live_report_validates() -> None:
     VALIDATOR.validate(report_to_dict(build_report(live_snapshot(timing=True))))
 
 
-@pytest.mark.parametrize("dump", sorted(p.name for p in DUMPS.iterdir()) if DUMPS.is_dir() else [])
+@pytest.mark.parametrize("dump", cases([p.name for p in every_dump()],
+                                        "no dumps: neither the corpus nor own"))
 def test_corpus_reports_validate(dump: str) -> None:
-    snap = load_snapshot(str(DUMPS / dump))
+    snap = load_snapshot(str(dumps_folder() / dump))
     report = report_to_dict(build_report(snap))
     VALIDATOR.validate(report)
     json.dumps(report, ensure_ascii=True)

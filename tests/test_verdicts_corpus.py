@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import dump_path
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS, Verdicts
@@ -146,8 +147,8 @@ def test_table_covers_every_dump(corpus_dumps: Path) -> None:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
-def test_corpus_verdicts(case: Case, corpus_dumps: Path) -> None:
-    _, verdicts = _verdicts(corpus_dumps / case.file)
+def test_corpus_verdicts(case: Case) -> None:
+    _, verdicts = _verdicts(dump_path(case.file))
     assert _statuses(verdicts) == case.statuses, case.why
     hyperv = verdicts["hyperv"]
     if case.fix is None:
@@ -164,8 +165,8 @@ def test_corpus_verdicts(case: Case, corpus_dumps: Path) -> None:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
-def test_corpus_never_blames_the_bios_wrongly(case: Case, corpus_dumps: Path) -> None:
-    a, verdicts = _verdicts(corpus_dumps / case.file)
+def test_corpus_never_blames_the_bios_wrongly(case: Case) -> None:
+    a, verdicts = _verdicts(dump_path(case.file))
     bare_no_vt = (not a.hypervisor.detected and not a.hypervisor.emulated
                   and a.virtualization.exposed is False)
     if a.virtualization.firmware_disabled or bare_no_vt:
@@ -176,8 +177,8 @@ def test_corpus_never_blames_the_bios_wrongly(case: Case, corpus_dumps: Path) ->
         assert not BIOS_WORDS.search(blob), (verdict.scenario, blob)
 
 
-def test_corpus_reasons_carry_the_cpuid_evidence(corpus_dumps: Path) -> None:
-    _, verdicts = _verdicts(corpus_dumps / "rjcp-vmware-workstation-i7-6700K.xml.txt")
+def test_corpus_reasons_carry_the_cpuid_evidence() -> None:
+    _, verdicts = _verdicts(dump_path("rjcp-vmware-workstation-i7-6700K.xml.txt"))
     sources = {r.source for r in verdicts["wsl2"].reasons}
     assert "CPUID.0x1:ECX[5]" in sources
     vmx = next(r for r in verdicts["wsl2"].reasons if r.source == "CPUID.0x1:ECX[5]")
@@ -233,11 +234,11 @@ def test_this_machine() -> None:
 @pytest.mark.parametrize("name", ["manusov-vbox-WinXP_32-asus-n750jk.txt",
                                   "manusov-vbox-WinXP_64-asus-n750jk.txt"])
 def test_hidden_virtualbox_names_the_outer_hypervisor_and_no_certain_level(
-    name: str, corpus_dumps: Path,
+    name: str,
 ) -> None:
     """VirtualBox legacy hides the bit and its signature: the peer tools' "enable it in the
     BIOS" is wrong (CPUID's VMX bit is clear, which firmware never does), the level is not 0."""
-    report = build_report(load_snapshot(str(corpus_dumps / name)))
+    report = build_report(load_snapshot(str(dump_path(name))))
     a, verdicts = report.assessment, report.verdicts
     assert a.hypervisor.hidden
     assert a.nesting.level is None
@@ -258,13 +259,13 @@ def report_answer(report: object) -> str:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=lambda c: c.file)
-def test_every_dump_gets_conditions_with_states(case: Case, corpus_dumps: Path) -> None:
+def test_every_dump_gets_conditions_with_states(case: Case) -> None:
     """Every verdict's conditions are checks: a state, and the evidence that decided it or
     where to confirm it; an unmet one that changes the verdict is in the reasons (the others,
     such as an AMD root partition too old for its VMs to nest, stay in the conditions)."""
     from nestprobe.verdicts.conditions import CONDITIONS
 
-    _, verdicts = _verdicts(corpus_dumps / case.file)
+    _, verdicts = _verdicts(dump_path(case.file))
     assert any(v.conditions for v in verdicts), case.why
     for verdict in verdicts:
         for c in verdict.conditions:
@@ -285,10 +286,10 @@ ROOTS = [c.file for c in TABLE if "hvroot" in c.file]
 
 
 @pytest.mark.parametrize("name", ROOTS)
-def test_root_partition_dumps_agree_with_themselves(name: str, corpus_dumps: Path) -> None:
+def test_root_partition_dumps_agree_with_themselves(name: str) -> None:
     """No OS recorded; CPUID proves a Hyper-V root partition: Windows, almost always, and the
     facts, conditions and answer all say so."""
-    report = build_report(load_snapshot(str(corpus_dumps / name)))
+    report = build_report(load_snapshot(str(dump_path(name))))
     env = report.assessment.environment
     assert (env.os, env.os_confidence, env.wsl) == ("Windows", "high", False)
     answer = report_answer(report)
@@ -308,8 +309,8 @@ def test_root_partition_dumps_agree_with_themselves(name: str, corpus_dumps: Pat
 @pytest.mark.parametrize("name", ["rjcp-vmware-workstation-i7-6600U.xml.txt",
                                   "rjcp-vmware-workstation-i7-6700K.xml.txt",
                                   "manusov-vbox-Win7_32-asus-n750jk.txt"])
-def test_hv1_under_another_signature_is_no_hyperv_partition(name: str, corpus_dumps: Path) -> None:
-    a, verdicts = _verdicts(corpus_dumps / name)
+def test_hv1_under_another_signature_is_no_hyperv_partition(name: str) -> None:
+    a, verdicts = _verdicts(dump_path(name))
     assert a.hypervisor.partition is None
     assert a.hypervisor.vendor in ("vmware", "oracle")
     assert all("Set-VMProcessor" not in s for v in verdicts for r in v.remediation

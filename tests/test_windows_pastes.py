@@ -3,6 +3,8 @@ supports, and never more: "A hypervisor has been detected" is printed inside any
 Windows host running its own hypervisor alike, so those pastes cannot say which.
 
 The table is the corpus README case table as data; "why" quotes the file's TRUTH line.
+OWN_TRUTH does the same for the pastes written for these tests in each tool's layout
+(tests/fixtures/pastes/windows/), so a clone without ../shared checks every class too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import NamedTuple
 
 import jsonschema
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, OWN_PASTES
 
 import nestprobe
 from nestprobe.model.errors import DumpFormatError
@@ -28,6 +30,7 @@ from nestprobe.sources.load import parse_snapshot
 from nestprobe.verdicts.situation import situate
 
 PASTES = CORPUS / "windows"
+OWN = OWN_PASTES / "windows"
 SCHEMA = json.loads(resources.files("nestprobe.output").joinpath("report.schema.json")
                     .read_text())
 FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
@@ -116,10 +119,45 @@ TRUTH: dict[str, Truth] = {
 }
 
 
+#: The repository's own pastes (each file's header says what it shows and why).
+OWN_TRUTH: dict[str, Truth] = {
+    "coreinfo-bare-intel.txt": BARE._replace(
+        format="coreinfo", firmware_off=None, why="HYPERVISOR -, VMX *, EPT *: no hypervisor"),
+    "coreinfo-v-hvpresent-intel.txt": ROOT_OR_GUEST._replace(
+        format="coreinfo", exposed=False, why="coreinfo -v: HYPERVISOR *, VMX -"),
+    "coreinfo-hvpresent-amd.txt": ROOT_OR_GUEST._replace(
+        format="coreinfo", exposed=False, why="AMD: HYPERVISOR *, SVM -, VMX - (not VT-x)"),
+    "getcomputerinfo-bare-list.txt": BARE._replace(
+        format="get-computerinfo", why="HyperVisorPresent False, four requirements True"),
+    "getcomputerinfo-fwoff-table.txt": FW_OFF._replace(
+        format="get-computerinfo", why="table layout: firmware-enabled False"),
+    "getcomputerinfo-hvroot-list.txt": ROOT_OR_GUEST._replace(
+        format="get-computerinfo", why="HyperVisorPresent True, requirements empty"),
+    "msinfo32-bare-tab.txt": BARE._replace(
+        format="msinfo32", hyperv="blocked", why="four rows Yes; Home has no Hyper-V role"),
+    "msinfo32-vmware-space.txt": Truth(
+        "msinfo32", "vm", None, None, "unknown", "unknown", "Cannot tell:",
+        "VMware's DMI, nothing about VT-x"),
+    "systeminfo-bare-en.txt": BARE._replace(why="four requirements Yes, no hypervisor line"),
+    "systeminfo-fwoff-findstr.txt": FW_OFF._replace(why="findstr excerpt: firmware No"),
+    "systeminfo-fwoff-bold-edited.txt": FW_OFF._replace(why="hand-edited, bolded: firmware No"),
+    "systeminfo-hvroot-en.txt": ROOT_OR_GUEST._replace(
+        format="systeminfo", why="the hypervisor sentence instead of the requirements"),
+    "systeminfo-ptbr-header.txt": Truth(
+        "systeminfo", "unseen", None, None, "unknown", "unknown", "Cannot tell:",
+        "pt-BR header only: no Hyper-V section"),
+    "systeminfo-qemu-guest-header.txt": Truth(
+        "systeminfo", "vm", None, None, "unknown", "unknown", "Cannot tell:",
+        "System Manufacturer QEMU; header only"),
+}
+#: Every paste with its truth: the corpus's (where ../shared is beside the clone) and ours.
+ALL_TRUTH = {**TRUTH, **OWN_TRUTH}
+
+
 def _load(name: str) -> Report:
-    path = PASTES / name
+    path = (OWN if name in OWN_TRUTH else PASTES) / name
     if not path.is_file():
-        pytest.skip(f"corpus paste not found at {path}")
+        pytest.skip(f"paste not found at {path}")
     return nestprobe.load(str(path))
 
 
@@ -129,9 +167,14 @@ def test_the_table_covers_every_paste() -> None:
     assert {p.name for p in PASTES.glob("*.txt")} == set(TRUTH)
 
 
-@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_the_own_table_covers_every_own_paste() -> None:
+    assert {p.name for p in OWN.glob("*.txt")} == set(OWN_TRUTH)
+    assert not set(OWN_TRUTH) & set(TRUTH)  # one name, one file
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TRUTH))
 def test_each_paste_gets_the_answer_its_truth_supports(name: str) -> None:
-    truth = TRUTH[name]
+    truth = ALL_TRUTH[name]
     report = _load(name)
     a = report.assessment
     situation = situate(a)
@@ -150,7 +193,8 @@ def test_each_paste_gets_the_answer_its_truth_supports(name: str) -> None:
     assert render_text(report)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if t.place == "root-or-guest"))
+@pytest.mark.parametrize("name", sorted(n for n, t in ALL_TRUTH.items()
+                                        if t.place == "root-or-guest"))
 def test_a_hypervisor_line_alone_claims_nothing_more(name: str) -> None:
     report = _load(name)
     a = report.assessment
@@ -174,7 +218,7 @@ def test_a_hypervisor_line_alone_claims_nothing_more(name: str) -> None:
         assert not FIRMWARE_WORDS.search(blob), blob
 
 
-@pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if t.firmware_off))
+@pytest.mark.parametrize("name", sorted(n for n, t in ALL_TRUTH.items() if t.firmware_off))
 def test_firmware_is_named_where_windows_says_it_is_off(name: str) -> None:
     report = _load(name)
     verdict = report.verdicts["hyperv"]
@@ -183,7 +227,7 @@ def test_firmware_is_named_where_windows_says_it_is_off(name: str) -> None:
     assert "firmware" in answer(report)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if t.place == "unseen"
+@pytest.mark.parametrize("name", sorted(n for n, t in ALL_TRUTH.items() if t.place == "unseen"
                                         and t.exposed and not t.firmware_off))
 def test_no_hypervisor_visible_is_not_called_bare_metal(name: str) -> None:
     """The ESXi guest that hides its bit looks exactly like these: say what is seen."""
@@ -197,7 +241,8 @@ def test_no_hypervisor_visible_is_not_called_bare_metal(name: str) -> None:
     assert "none is visible from here" in conditions["no-hidden-hypervisor"].text
 
 
-@pytest.mark.parametrize("name", sorted(n for n, t in TRUTH.items() if t.hyperv == "supported"))
+@pytest.mark.parametrize("name", sorted(n for n, t in ALL_TRUTH.items()
+                                        if t.hyperv == "supported"))
 def test_what_a_paste_cannot_show_is_offered_both_ways(name: str) -> None:
     """A paste shows no installed components: both "enable the feature" and "the hypervisor
     did not launch" apply, each saying when; none of it is the firmware."""
@@ -223,6 +268,28 @@ def test_edition_and_build_come_from_the_paste() -> None:
     assert {c.id: c.state for c in hyperv.conditions}["windows-edition"] == "unmet"
     assert any(r.source == "msinfo32:OS Name" for r in hyperv.reasons)
     assert surface.assessment.hypervisor.vendor is None  # Microsoft hardware, not Hyper-V
+
+
+def test_edition_and_build_come_from_own_pastes() -> None:
+    pt = _load("systeminfo-ptbr-header.txt").assessment.environment.windows
+    assert pt is not None
+    assert (pt.edition, pt.build) == ("pro", 22631)
+    laptop = _load("msinfo32-bare-tab.txt")
+    windows = laptop.assessment.environment.windows
+    assert windows is not None
+    assert (windows.edition, windows.build, windows.memory_bytes) == ("home", 19045, 8 << 30)
+    hyperv = laptop.verdicts["hyperv"]
+    assert hyperv.status == "blocked"
+    assert {c.id: c.state for c in hyperv.conditions}["windows-edition"] == "unmet"
+    assert any(r.source == "msinfo32:OS Name" for r in hyperv.reasons)
+    assert laptop.assessment.hypervisor.vendor is None  # Microsoft hardware, not Hyper-V
+
+
+def test_dmi_from_own_pastes_names_the_outer_hypervisor() -> None:
+    qemu = _load("systeminfo-qemu-guest-header.txt").assessment
+    assert qemu.hypervisor.vendor == "qemu"
+    assert qemu.environment.dmi["sys_vendor"] == "QEMU"
+    assert _load("msinfo32-vmware-space.txt").assessment.hypervisor.vendor == "vmware"
 
 
 def test_dmi_from_a_paste_names_the_outer_hypervisor() -> None:
