@@ -332,3 +332,20 @@ def test_words_ending_in_a_newline_are_quoted() -> None:
         OsFacts(system="", machine="!\n", files={"!\n": FileFact("ok", None)}),
     )
     assert parse_dump(format_dump(snap), "x.dump") == snap
+
+
+_HEADER = "nestprobe-dump 1\nmachine x86_64\nsystem Linux\ncpuid-status ok\n"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("file /proc/x ok\x01", "expected a file state"),  # a control byte in a bare word
+    ("file /proc/\x7fx ok \"a\"", "expected a path"),
+    ("file /proc/x  ok", "expected one space after a path"),
+    ("kvm-device usable  api=12", "expected one space after a kvm-device state"),
+    ("file /proc/x ok \"a\" ", "expected no trailing space after the file text"),
+])
+def test_words_are_bare_and_one_space_apart(line: str, expected: str) -> None:
+    """The reader's word rules (docs/dump-format.md "Values"), each with its own message."""
+    with pytest.raises(DumpFormatError, match=expected) as caught:
+        parse_dump(_HEADER + line + "\nend\n", "w.dump")
+    assert caught.value.line == 5

@@ -161,7 +161,7 @@ def test_fifo_without_writer_is_bad_input_at_once(fifo: Path, good_result: Path)
     assert time.monotonic() - started < 10
 
 
-def test_a_pipe_with_a_writer_is_read(corpus_dumps: Path) -> None:
+def test_a_pipe_with_a_writer_is_read() -> None:
     """``--from <(cmd)``: bash hands over /dev/fd/N, a pipe whose writer is cmd."""
     with pipe_with_writer(FIRECRACKER.read_bytes()) as path:
         code, out = run(["--from", path])
@@ -169,8 +169,8 @@ def test_a_pipe_with_a_writer_is_read(corpus_dumps: Path) -> None:
     assert out.startswith("No: this OS is a guest of KVM")
 
 
-def test_a_named_fifo_with_a_writer_is_read(fifo: Path, corpus_dumps: Path) -> None:
-    writer = subprocess.Popen(["sh", "-c", f'cat "{FIRECRACKER}" > "{fifo}"'])
+def test_a_named_fifo_with_a_writer_is_read(fifo: Path) -> None:
+    writer = subprocess.Popen(["sh", "-c", f'cat "{FIRECRACKER_R}" > "{fifo}"'])
     time.sleep(0.3)  # the writer waits in open() for a reader: it is connected
     try:
         assert nestprobe.load(fifo).snapshot.origin.format == "cpuid-r"

@@ -47,6 +47,23 @@ def test_ec2_names_its_instance_type() -> None:
     assert "AWS" in first.where
 
 
+def test_xen_on_aws_names_no_instance_type() -> None:
+    report = nestprobe.load(LINUX / "aws-xen-hvm-dmi.dump")
+    hv = report.assessment.hypervisor
+    assert hv.vendor == "xen"
+    assert evidence(report)["/sys/class/dmi/id/bios_version"] == "4.2.amazon"  # cloud: aws
+    assert not any(e.claim.startswith("EC2 instance type") for e in hv.evidence)  # "HVM domU"
+    assert report.verdicts["hyperv"].remediation[0].layer == "cloud"
+
+
+def test_a_partial_leaf_1_beside_full_kernel_flags_decides_nothing() -> None:
+    report = nestprobe.load(LINUX / "partial-leaf1-kernel-flags.dump")
+    cpu = report.assessment.cpu
+    assert cpu.feature_mask == "mixed"
+    assert any(e.value == "mixed" and e.source == "/proc/cpuinfo:flags" for e in cpu.evidence)
+    assert not report.assessment.hypervisor.hidden  # leaf 1 alone would have claimed one
+
+
 def test_assess_snapshot_is_the_pipelines_report() -> None:
     """The package's public entry for a snapshot built elsewhere (virt-what roots use it)."""
     report = nestprobe.load(LINUX / "qemu-tcg-bochs-dmi.dump")

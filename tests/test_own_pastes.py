@@ -13,7 +13,7 @@ from conftest import DUMPS, OWN_PASTES, dump_path
 import nestprobe
 from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
 from nestprobe.sources.importers.common import DumpText
-from nestprobe.sources.importers.fragments import parse_fragment
+from nestprobe.sources.importers.fragments import load_fragment, parse_fragment
 from nestprobe.sources.load import IMPORTERS, load_snapshot
 
 FOLDER = OWN_PASTES / "cpuid"
@@ -38,7 +38,8 @@ def paste(name: str) -> Path:
 
 
 def test_the_table_covers_every_register_paste() -> None:
-    assert {p.name for p in FOLDER.iterdir()} == {*PASTES, "cpuinfo-first-processor.txt"}
+    assert {p.name for p in FOLDER.iterdir()} == {
+        *PASTES, "cpuinfo-first-processor.txt", "cpuinfo-sections.txt"}
 
 
 @pytest.mark.parametrize("name", sorted(PASTES))
@@ -96,6 +97,9 @@ def test_fragments_blocks_stay_apart() -> None:
         parse_fragment(dump, "C")
     with pytest.raises(DumpFormatError):
         parse_fragment(dump, "D")
+    by_path = load_fragment(str(paste("fragments-three-blocks.txt")), "A")
+    first = load_snapshot(paste("fragments-three-blocks.txt"))  # cpu 0: the first with registers
+    assert by_path.cpuid == first.cpuid
 
 
 def test_a_bare_cpuinfo_keeps_the_first_processor() -> None:
@@ -107,3 +111,14 @@ def test_a_bare_cpuinfo_keeps_the_first_processor() -> None:
     assert "processor\t: 1" not in text
     report = nestprobe.load(paste("cpuinfo-first-processor.txt"))
     assert report.assessment.hypervisor.hidden
+
+
+def test_a_sectioned_cpuinfo_reads_only_its_cpuinfo_section() -> None:
+    snap = load_snapshot(paste("cpuinfo-sections.txt"))
+    assert (snap.origin.format, snap.cpuid_status) == ("cpuinfo", "absent")
+    text = snap.os.files["/proc/cpuinfo"].text or ""
+    assert "AMD EPYC 7R32" in text
+    assert "not read by nestprobe" not in text  # the pci section is skipped
+    hv = nestprobe.load(paste("cpuinfo-sections.txt")).assessment
+    assert hv.hypervisor.detected
+    assert hv.virtualization.exposed is False

@@ -170,10 +170,10 @@ def _hostile_fleet(tmp: Path, corpus: Path) -> list[str]:
     return names
 
 
-def test_fleet_metrics_one_series_per_machine(tmp_path: Path, corpus_dumps: Path) -> None:
+def test_fleet_metrics_one_series_per_machine(tmp_path: Path, dumps: Path) -> None:
     fleet = tmp_path / "fleet"
     fleet.mkdir()
-    names = _hostile_fleet(fleet, corpus_dumps)
+    names = _hostile_fleet(fleet, dumps)
     code, text = run(["fleet", str(fleet), "--format", "prometheus"])
     assert code == EXIT_OK
     samples = parse(text)
@@ -187,7 +187,7 @@ def test_fleet_metrics_one_series_per_machine(tmp_path: Path, corpus_dumps: Path
         ({"machine": "broken", "version": __version__}, 1.0)]
 
 
-def test_node_exporter_serves_the_fleet_metrics(tmp_path: Path, corpus_dumps: Path) -> None:
+def test_node_exporter_serves_the_fleet_metrics(tmp_path: Path, dumps: Path) -> None:
     """node_exporter reads the file (its scrape-error gauge stays 0) and serves every series
     with the label values intact."""
     reason = services.node_exporter_missing()
@@ -195,13 +195,13 @@ def test_node_exporter_serves_the_fleet_metrics(tmp_path: Path, corpus_dumps: Pa
         pytest.skip(reason)
     fleet = tmp_path / "fleet"
     fleet.mkdir()
-    names = _hostile_fleet(fleet, corpus_dumps)
+    names = _hostile_fleet(fleet, dumps)
     textfiles = tmp_path / "textfile"
     textfiles.mkdir()
     code, _ = run(["fleet", str(fleet), "--format", "prometheus",
                    "--output", str(textfiles / "nestprobe.prom")])
     assert code == EXIT_OK
-    code, single = run(["report", "--from", str(sorted(corpus_dumps.glob("*"))[0]),
+    code, single = run(["report", "--from", str(sorted(dumps.glob("*"))[0]),
                         "--format", "prometheus"])
     (textfiles / "single.prom").write_text(single.replace("nestprobe_", "nestprobe_single_"))
     with services.node_exporter(textfiles, tmp_path / "node_exporter.log") as url:

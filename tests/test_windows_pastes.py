@@ -125,6 +125,9 @@ OWN_TRUTH: dict[str, Truth] = {
         format="coreinfo", firmware_off=None, why="HYPERVISOR -, VMX *, EPT *: no hypervisor"),
     "coreinfo-v-hvpresent-intel.txt": ROOT_OR_GUEST._replace(
         format="coreinfo", exposed=False, why="coreinfo -v: HYPERVISOR *, VMX -"),
+    "coreinfo-v-noept-core2.txt": BARE._replace(
+        format="coreinfo", firmware_off=None, hyperv="blocked", wsl2="blocked",
+        why="VT-x without EPT (Core 2): Hyper-V needs SLAT"),
     "coreinfo-hvpresent-amd.txt": ROOT_OR_GUEST._replace(
         format="coreinfo", exposed=False, why="AMD: HYPERVISOR *, SVM -, VMX - (not VT-x)"),
     "getcomputerinfo-bare-list.txt": BARE._replace(
@@ -283,6 +286,14 @@ def test_edition_and_build_come_from_own_pastes() -> None:
     assert {c.id: c.state for c in hyperv.conditions}["windows-edition"] == "unmet"
     assert any(r.source == "msinfo32:OS Name" for r in hyperv.reasons)
     assert laptop.assessment.hypervisor.vendor is None  # Microsoft hardware, not Hyper-V
+
+
+def test_a_cpu_without_slat_is_told_hyperv_needs_it() -> None:
+    report = _load("coreinfo-v-noept-core2.txt")
+    assert report.assessment.virtualization.slat is False
+    for scenario in ("hyperv", "wsl2"):
+        assert report.verdicts[scenario].rule == "no-slat-bare-metal"
+    assert report.verdicts["third-party"].status == "supported"
 
 
 def test_dmi_from_own_pastes_names_the_outer_hypervisor() -> None:
