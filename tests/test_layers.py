@@ -47,19 +47,11 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Apps that may use the native layer (see ALLOWED["apps"]); every other app may not.
 NATIVE_APPS = frozenset({"nestprobe.bench.collect"})
 
-#: Skip-layer imports another branch is removing (issue 17 items 2-4, the `facts` engineer:
-#: the OS-fact vocabulary moves into model/, verdicts read Facts). Each entry must still be
-#: in the graph (the test fails when one is no longer needed, so the set only shrinks);
-#: empty it when that work lands.
-KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset({
-    # verdicts read the Windows pseudo-path vocabulary from decode/ (-> model/ vocabulary)
-    ("nestprobe.verdicts.conditions", "nestprobe.decode.winpaths"),
-    ("nestprobe.verdicts.winsituation", "nestprobe.decode.winpaths"),
-    # verdicts re-derive the Windows release from the build number (-> a Fact from assess)
-    ("nestprobe.verdicts.winsituation", "nestprobe.decode.winbuild"),
-    # verdicts call assess/identity.py internals (-> the typed headline and Facts)
-    ("nestprobe.verdicts.situation", "nestprobe.assess.identity"),
-})
+#: Skip-layer imports another branch is still removing, each with its reason and owner. Each
+#: entry must still be in the graph (the test fails when one is no longer needed, so the set
+#: only shrinks). Emptied when issue 17 items 2-4 (the `facts` work) landed: verdicts no longer
+#: read decode/winpaths, decode/winbuild or assess/identity.py.
+KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset()
 
 
 def layer(module: str) -> str:

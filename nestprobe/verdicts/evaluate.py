@@ -31,6 +31,7 @@ from nestprobe.verdicts.conditions import (
     ConditionRow,
     Outcome,
 )
+from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
@@ -66,7 +67,8 @@ def _reasons(rule: Rule, situation: Situation) -> list[Evidence]:
         for item in situation.evidence.get(name, ()):
             if item not in seen:
                 seen.append(item)
-    seen.append(Evidence(claim=_claim(rule, situation), source=rule.source, value=rule.status))
+    seen.append(Evidence(claim=_claim(rule, situation), source=rule.source, value=rule.status,
+                         kind="document"))
     return seen
 
 
@@ -117,7 +119,7 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
             status = row.unmet_status
         reasons += [e for e in condition.evidence if e not in reasons]
         reasons.append(Evidence(claim=f"{row.text}: not met ({outcome.claim})",
-                                source=row.source, value=status))
+                                source=row.source, value=status, kind="document"))
         fix_ids = outcome.fix if outcome.fix is not None else row.unmet_fix
         fixes += [f for f in resolve(fix_ids, situation) if f not in fixes]
         keep_rule_fixes = keep_rule_fixes and not row.supersedes
@@ -142,4 +144,5 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))
+    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
+                    headline=decide_headline(assessment, situation))
