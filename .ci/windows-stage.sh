@@ -16,7 +16,7 @@
 #   5. the test suite under Windows CPython: tests that only make sense on Linux skip
 #      with their reason, the Windows-only ones run.
 # The exe's own tests (Windows facts from a prepared registry, CPUID equal to the Linux
-# dumper's) are tests/test_dump_exe.py, in the main test run (.ci/run exports
+# dumper's) are tests/native/test_dump_exe.py, in the main test run (.ci/run exports
 # NESTPROBE_REQUIRE_WINE=1, so they fail rather than skip when wine or mingw is missing).
 #
 # Wine 8.0 quirks handled here (../shared/reference/windows.md): the standard handles of a
@@ -32,7 +32,7 @@ if [ "${1:-}" = install ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # wine64: Windows programs; gcc-mingw-w64-x86-64: the .pyd and the .exe; clang: the
-    # MSVC-mode syntax check of the C core (tests/test_build_ffi.py); make: the dumper.
+    # MSVC-mode syntax check of the C core (tests/native/test_build_ffi.py); make: the dumper.
     apt-get install -y -qq --no-install-recommends \
         wine64 gcc-mingw-w64-x86-64 clang make >/dev/null
     exit 0

@@ -45,7 +45,7 @@ def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
 
 # ---- the applications' door to the stages -------------------------------------------------
 # design.md: apps (cli, bench, fleet) reach the stages through the pipeline, never past it
-# (tests/test_layers.py). Each entry imports its stage on first use, so importing the
+# (tests/contract/test_layers.py). Each entry imports its stage on first use, so importing the
 # pipeline stays as cheap as it was.
 
 

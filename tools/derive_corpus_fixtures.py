@@ -9,7 +9,7 @@ public source its registers come from (the corpus file's SOURCE line). No third-
 is carried over: a dump whose only content is such text (a /proc/cpuinfo listing) is
 skipped, and the repository's own hand-written pastes stand in for it
 (tests/fixtures/pastes/). Reports of a snapshot and its corpus file are compared by
-tests/test_corpus_fixtures.py wherever ../shared is beside the clone.
+tests/sources/test_corpus_fixtures.py wherever ../shared is beside the clone.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The contract with scripts and installers: version, exit codes, scenario names.
 
 Defined once here; the CLI, ``nestprobe bench`` and the README's contract table read
-these (tests/test_contract_table.py checks every row of that table).
+these (tests/cli/test_contract_table.py checks every row of that table).
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def build(
     """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest.
 
     With ``bench_plan`` every guest also runs the static nestprobe-bench with that plan
-    after its dump (tests/test_lab_bench.py); the default lab leaves it out.
+    after its dump (tests/lab/test_lab_bench.py); the default lab leaves it out.
     """
     kernel = find_lab_kernel()
     busybox = host.busybox()

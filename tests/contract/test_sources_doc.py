@@ -33,7 +33,7 @@ import nestprobe
 from nestprobe.model.record import is_record, iter_items
 from nestprobe.verdicts import sources as verdict_sources
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if not (ROOT / "nestprobe").is_dir():  # e.g. the Windows stage tests an installed wheel
     pytest.skip("reads the source tree, which is not beside these tests", allow_module_level=True)
 DOC = ROOT / "docs" / "sources.md"

@@ -75,7 +75,7 @@ FIRECRACKER_R = (DUMPS / "firecracker-t2.txt" if (DUMPS / "firecracker-t2.txt").
 LINUX = sys.platform.startswith("linux")
 
 #: FIFOs, /dev/fd pipes, device nodes and signals are POSIX: under Windows CPython the rows of
-#: this table are covered by tests/test_contract_table.py and the Windows stage's smoke run.
+#: this table are covered by tests/cli/test_contract_table.py and the Windows stage's smoke run.
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX inputs (FIFOs, /dev)")
 
 
@@ -183,7 +183,7 @@ def test_ctrl_c_while_a_writer_stalls_is_130_and_quiet(fifo: Path) -> None:
     stall = subprocess.Popen(["sh", "-c", f'exec 3>"{fifo}"; sleep 20'])
     try:
         time.sleep(0.3)
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
         proc = subprocess.Popen([sys.executable, "-m", "nestprobe", "--from", str(fifo)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         time.sleep(1.5)  # the import and the wait for data
@@ -333,7 +333,7 @@ def test_any_encoding_works(env: dict[str, str], tmp_path: Path) -> None:
 
 def shell(command: str) -> subprocess.CompletedProcess[bytes]:
     """``command`` in sh, where ``NP`` stands for this checkout's ``python -m nestprobe``."""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent), NP_PY=sys.executable)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]), NP_PY=sys.executable)
     return subprocess.run(["sh", "-c", command.replace("NP", '"$NP_PY" -m nestprobe')],
                           capture_output=True, env=env, timeout=60, check=False)
 
@@ -360,7 +360,7 @@ def test_full_stdout_is_exit_8_with_one_line(args: list[str]) -> None:
 
 def test_a_reader_that_stops_early_is_not_an_error() -> None:
     """``nestprobe | head``: the reader is gone before nestprobe writes (EPIPE)."""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
     proc = subprocess.Popen([sys.executable, "-m", "nestprobe", "-v", "--from", str(FIRECRACKER)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None
@@ -380,7 +380,7 @@ def test_ctrl_c_during_bench_is_130_and_quiet() -> None:
             "from nestprobe.cli import main\n"
             "threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
             "raise SystemExit(main(['bench', '--thorough']))\n")
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env,
                           timeout=120, check=False)
     if proc.returncode == 3:

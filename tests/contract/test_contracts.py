@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import IS_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 #: Runs code under an audit hook that records every write-mode open, file-system change
 #: and process spawn, then prints them as JSON.

@@ -192,7 +192,7 @@ def test_bench_needs_no_root(native: tuple[Any, Any]) -> None:
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, timeout=120, cwd="/",
-                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent)))
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2])))
     assert done.returncode == 0, done.stderr
     status, huge_kib = done.stdout.split()
     assert status == "ok"

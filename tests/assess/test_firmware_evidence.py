@@ -62,7 +62,7 @@ def check_firmware_claims(report: Report) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in
-                                        (Path(__file__).resolve().parents[2] / "shared" /
+                                        (Path(__file__).resolve().parents[3] / "shared" /
                                          "corpus" / "dumps").glob("*")))
 def test_corpus_never_sends_to_the_firmware_first_without_evidence(
     name: str,

@@ -197,7 +197,7 @@ def test_pinned_to_a_forbidden_cpu_runs_unpinned(restore_affinity: set[int]) -> 
 
 
 @pytest.mark.skipif(sys.platform == "win32",
-                    reason="Windows pins through the C core (tests/test_native_os.py)")
+                    reason="Windows pins through the C core (tests/native/test_native_os.py)")
 def test_pinned_without_affinity_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "sched_setaffinity", raising=False)
     with pinned() as cpu:

@@ -399,7 +399,7 @@ def test_sniffers_leave_the_register_dumps_alone() -> None:
 def test_pastes_are_read_in_place_not_copied() -> None:
     """No project file carries a corpus header (build products and caches are not the project:
     the Windows stage's wine prefix under build/ holds test temp files, and links to /)."""
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     skip = {"build", "dist", ".lab-cache", ".git", ".venv"}
     for top in repo.iterdir():
         if top.name in skip or not top.is_dir():

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from lab import build, configs, console, host, initramfs
 from lab.boot import Boot, boot
 from lab.run import L1_MACHINE
-
 from nestprobe.bench import compare, result
 from nestprobe.bench.plan import LAB, METRICS
 

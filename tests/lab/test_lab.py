@@ -2,7 +2,7 @@
 
 Each guest runs the static nestprobe-dump between markers on its serial console; the
 host cuts the dump out, loads it with nestprobe.load and compares the report with the
-configuration table (tests/lab/configs.py). Run: python -m pytest tests/test_lab.py -m lab
+configuration table (tests/lab/configs.py). Run: python -m pytest tests/lab/test_lab.py -m lab
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from nestprobe.sources.windows_facts import (
     registry_text,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WINDOWS = sys.platform == "win32"
 
 CV = "registry:HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\"

@@ -22,7 +22,7 @@ needs_cpuid = pytest.mark.skipif(native.cpuid_status()[0] != "ok",
 @pytest.fixture
 def allowed() -> Iterator[set[int]]:
     if not HAS_AFFINITY:
-        pytest.skip("no sched_getaffinity here (Windows: tests/test_native_os.py)")
+        pytest.skip("no sched_getaffinity here (Windows: tests/native/test_native_os.py)")
     before = set(os.sched_getaffinity(0))
     yield before
     assert os.sched_getaffinity(0) == before  # every path put the affinity back

@@ -478,7 +478,7 @@ def test_status_without_extension_is_a_state(monkeypatch: pytest.MonkeyPatch) ->
 
 # ---- the standalone nestprobe-dump (same enumeration, no Python) ---------------------
 
-CSRC = Path(__file__).resolve().parent.parent / "csrc"
+CSRC = Path(__file__).resolve().parents[2] / "csrc"
 
 
 def build_tool(directory: Path, *make_args: str) -> Path:

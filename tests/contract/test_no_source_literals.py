@@ -13,7 +13,7 @@ import ast
 import re
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "nestprobe"
+PACKAGE = Path(__file__).resolve().parents[2] / "nestprobe"
 LAYERS = ("verdicts", "output")
 
 #: The evidence source vocabulary (model/evidence.py): register fields, OS files, the

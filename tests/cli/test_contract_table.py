@@ -172,7 +172,7 @@ def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
             argv = ["--from", str(FIRECRACKER)] if name == "load" else ["--no-timing"]
             assert run(argv) == (contract.EXIT_INTERRUPTED, "")
             assert capsys.readouterr().err == ""
-    # The real signal, in a real process: tests/test_hostile.py (Ctrl-C during bench, a read).
+    # The real signal, in a real process: tests/cli/test_hostile.py (Ctrl-C during bench, a read).
 
 
 def _strict(text: str) -> dict[str, object]:

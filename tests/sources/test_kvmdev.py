@@ -18,7 +18,7 @@ if sys.platform == "win32":
 from nestprobe.model.snapshot import KVM_API_VERSION
 from nestprobe.sources.kvmdev import errno_name, probe_kvm_device
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 KVM = Path("/dev/kvm")
 NOBODY = 65534
 

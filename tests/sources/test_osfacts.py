@@ -26,7 +26,7 @@ from nestprobe.sources.osfacts import (
     normalise_machine,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 
 CPUINFO_TWO_CPUS = (

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "nestprobe"
 CSRC = REPO / "csrc"
 if not PACKAGE.is_dir():  # e.g. the Windows stage tests an installed wheel

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "nestprobe"
+PACKAGE = Path(__file__).resolve().parents[2] / "nestprobe"
 LAYERS = ("assess", "verdicts")
 MAX_LINES = 60
 

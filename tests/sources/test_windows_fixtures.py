@@ -24,7 +24,7 @@ from nestprobe.sources.dumpfile import format_dump, parse_dump, read_dump
 from nestprobe.sources.load import load_snapshot
 from nestprobe.sources.windows_facts import WINDOWS_PATHS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "windows"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "windows"
 SCHEMA = json.loads(resources.files("nestprobe.output").joinpath("report.schema.json")
                     .read_text())
 FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
