@@ -154,8 +154,9 @@ def test_fleet_over_the_corpus_and_the_lab(
 ) -> None:
     """`nestprobe fleet` over the corpus plus every dump the lab's guests wrote (the static
     dumper's output, as a fleet collection brings it back): one machine each, all read."""
-    from conftest import DUMPS
+    from conftest import dumps_folder
 
+    dumps = dumps_folder()  # the corpus, else the repository's snapshots of it
     results = boots[0]
     l1_log = results[configs.L1.name].log
     lab = tmp_path / "lab"
@@ -167,7 +168,7 @@ def test_fleet_over_the_corpus_and_the_lab(
         if block is not None and block.rc == 0:  # the tests above say why one is missing
             (lab / f"{tag}.dump").write_text(block.text)
     assert len(list(lab.iterdir())) >= len(configs.FLAT)
-    args = [sys.executable, "-m", "nestprobe", "fleet", str(DUMPS), str(lab)]
+    args = [sys.executable, "-m", "nestprobe", "fleet", str(dumps), str(lab)]
     jsonl = subprocess.run([*args, "--format", "jsonl"], cwd=host.REPO, capture_output=True,
                            text=True, timeout=300, check=False)
     assert jsonl.returncode == 0, jsonl.stderr
@@ -175,7 +176,7 @@ def test_fleet_over_the_corpus_and_the_lab(
     assert not [r for r in records if "error" in r]
     names = {r["machine"] for r in records}
     assert {p.stem for p in lab.iterdir()} <= names
-    assert len(names) == len(records) == len(list(DUMPS.iterdir())) + len(list(lab.iterdir()))
+    assert len(names) == len(records) == len(list(dumps.iterdir())) + len(list(lab.iterdir()))
     table = subprocess.run(args, cwd=host.REPO, capture_output=True, text=True, timeout=300,
                            check=False)
     assert table.stdout.startswith(f"nestprobe fleet: {len(records)} machines assessed\n")
