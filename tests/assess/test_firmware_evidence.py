@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import dump_path
+from conftest import cases, every_dump
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,13 +61,10 @@ def check_firmware_claims(report: Report) -> None:
     json.dumps(report_to_dict(report))
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in
-                                        (Path(__file__).resolve().parents[3] / "shared" /
-                                         "corpus" / "dumps").glob("*")))
-def test_corpus_never_sends_to_the_firmware_first_without_evidence(
-    name: str,
-) -> None:
-    check_firmware_claims(build_report(load_snapshot(str(dump_path(name)))))
+@pytest.mark.parametrize("path", cases(every_dump(), "no dumps: neither the corpus nor own"),
+                         ids=lambda p: getattr(p, "name", "none"))
+def test_corpus_never_sends_to_the_firmware_first_without_evidence(path: Path) -> None:
+    check_firmware_claims(build_report(load_snapshot(str(path))))
 
 
 # --- generated snapshots -----------------------------------------------------------------
