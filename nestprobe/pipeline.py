@@ -19,6 +19,7 @@ from nestprobe.verdicts.evaluate import evaluate
 
 if TYPE_CHECKING:
     from nestprobe.assess.bands import Band
+    from nestprobe.sources.importers.textcodec import Decoded
 
 
 def build_report(snapshot: Snapshot) -> Report:
@@ -64,11 +65,13 @@ def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
     return loaded(path, cpu=cpu)
 
 
-def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0) -> Snapshot:
-    """The snapshot of a dump's text already read (sources/load.py)."""
+def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0, encoding: str = "",
+                   encoding_how: str = "") -> Snapshot:
+    """The snapshot of a dump's text already read (sources/load.py; ``encoding``: how its
+    bytes were read, as :func:`read_dump_text` says)."""
     from nestprobe.sources.load import parse_snapshot as parsed
 
-    return parsed(text, path, cpu=cpu)
+    return parsed(text, path, cpu=cpu, encoding=encoding, encoding_how=encoding_how)
 
 
 def format_dump(snapshot: Snapshot) -> str:
@@ -87,11 +90,12 @@ def read_input(path: str, *, limit: int | None = None, what: str = "a dump") -> 
     return read(path, limit=MAX_INPUT_BYTES if limit is None else limit, what=what)
 
 
-def read_dump_text(path: str) -> str:
-    """An input file as the dump loaders read it: bounded, decoded, with their errors."""
-    from nestprobe.sources.importers.common import decode_text, read_bytes
+def read_dump_text(path: str) -> Decoded:
+    """An input file as the dump loaders read it: bounded, decoded from whatever encoding
+    Windows or a web page wrote it (``.text``, ``.encoding``, ``.how``), with their errors."""
+    from nestprobe.sources.importers.common import decode_bytes, read_bytes
 
-    return decode_text(read_bytes(path), path)
+    return decode_bytes(read_bytes(path), path)
 
 
 def warm_up() -> None:

@@ -57,15 +57,18 @@ def assess(item: Input, keep_line: bool = False) -> Result:
 
     try:
         # Read once, bounded, with the dump loader's errors (they name the file).
-        text = read_dump_text(item.path)
-        if text.lstrip(" \t\r\n").startswith("{"):
+        decoded = read_dump_text(item.path)
+        text = decoded.text
+        # A Firecracker template is JSON too, but a dump (sources/importers/firecracker.py).
+        if text.lstrip(" \t\r\n").startswith("{") and '"cpuid_modifiers"' not in text:
             report = check_report(_parse_json(text, item.path))
             hostname = None
         else:  # nestprobe.load(path) on the text already read
             from nestprobe.output.jsonreport import report_to_dict
             from nestprobe.pipeline import build_report, parse_snapshot
 
-            assessed = build_report(parse_snapshot(text, item.path))
+            assessed = build_report(parse_snapshot(text, item.path, encoding=decoded.encoding,
+                                                   encoding_how=decoded.how))
             report = report_to_dict(assessed)
             hostname = _hostname(assessed)
         return machine_from_report(report, item.machine, item.path, hostname,

@@ -45,9 +45,11 @@ class Remediation(Record):
     steps: tuple[str, ...]
     source: str
     goal: str | None = None
+    id: str = ""  # the remediation table's key (verdicts/remediation.py); scripts match on it
 
     def to_dict(self) -> JsonDict:
         return {
+            "id": self.id,
             "layer": self.layer,
             "where": self.where,
             "steps": list(self.steps),

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Condition, Remediation, Scenario, Verdict
+    from nestprobe.verdicts.readiness import Readiness
 
 #: A classic terminal: 80 columns, 24 rows.
 WIDTH = 80
@@ -490,6 +491,36 @@ def verdict_detail(verdict: Verdict, width: int = VERBOSE_WIDTH) -> list[Line]:
         lines += [Line("        " + escape(step)) for step in option.steps]
     lines += [Line(row) for caveat in verdict.caveats
               for row in _wrap(f"caveat: {caveat}", width, "    ", "      ")]
+    return lines
+
+
+_READY_WORDS = {
+    "ready": "ready now: nothing left to do or confirm",
+    "after-steps": "ready after steps in this OS",
+    "needs-confirmation": "needs another layer or a person to confirm",
+    "not-supported": "not supported here (the status above says why)",
+}
+
+
+def readiness_lines(ready: Readiness, width: int = VERBOSE_WIDTH) -> list[Line]:
+    """``check --ready``: the readiness, each step (elevated? restart?) and what is pending."""
+    needs = [word for word, flag in (("elevated", ready.elevated), ("restart", ready.restart))
+             if flag]
+    head = f"readiness: {_READY_WORDS[ready.state]}" + (f" ({', '.join(needs)})" if needs else "")
+    lines = [Line(row) for row in _wrap(head, width, "", "    ")]
+    for step in ready.steps:
+        flags = ", ".join(w for w, f in (("elevated", step.elevated), ("restart", step.restart))
+                          if f) or "no elevation"
+        settles = f"; settles {', '.join(step.conditions)}" if step.conditions else ""
+        then = f"; if not met: {step.fix}" if step.fix else ""
+        lines += [Line(row) for row in _wrap(
+            f"step {step.kind} {step.id} [{flags}] {step.where}{settles}{then}", width, "    ",
+            "      ")]
+        lines += [Line("        " + escape(command)) for command in step.commands]
+    for item in ready.pending:
+        confirm = f": {item.confirm}" if item.confirm else ""
+        lines += [Line(row) for row in _wrap(
+            f"pending [{item.layer}] {item.id} ({item.state}){confirm}", width, "    ", "      ")]
     return lines
 
 

@@ -521,6 +521,8 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         source=sources.XEN_DOM0,
     ),
 }
+# Each entry carries its key: scripts match steps by id (verdicts/readiness.py, --json).
+REMEDIATIONS = {rid: replace(entry, id=rid) for rid, entry in REMEDIATIONS.items()}
 
 #: Option id -> the goal it serves (the entry is the same REMEDIATIONS one).
 OPTION_GOALS: Mapping[str, str] = {

@@ -47,11 +47,18 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Apps that may use the native layer (see ALLOWED["apps"]); every other app may not.
 NATIVE_APPS = frozenset({"nestprobe.bench.collect"})
 
-#: Skip-layer imports another branch is still removing, each with its reason and owner. Each
-#: entry must still be in the graph (the test fails when one is no longer needed, so the set
-#: only shrinks). Emptied when issue 17 items 2-4 (the `facts` work) landed: verdicts no longer
-#: read decode/winpaths, decode/winbuild or assess/identity.py.
-KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset()
+#: Skip-layer imports still to be removed, each with its reason and owner. Each entry must
+#: still be in the graph (the test fails when one is no longer needed, so the set only
+#: shrinks). The `facts` work (issue 17 items 2-4) emptied the first list (verdicts read
+#: decode/winpaths, decode/winbuild, assess/identity.py). Pending now:
+KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset({
+    # Readiness (issue 20, `installers`): output and the CLI compute it from a Verdict with
+    # verdicts/readiness.py (it reads the remediation table). The arrow design.md draws:
+    # verdicts decide it, the Verdict (model) carries it, output only renders it.
+    ("nestprobe.output.jsonreport", "nestprobe.verdicts.readiness"),
+    ("nestprobe.output.text", "nestprobe.verdicts.readiness"),
+    ("nestprobe.cli", "nestprobe.verdicts.readiness"),
+})
 
 
 def layer(module: str) -> str:

@@ -28,12 +28,14 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
 #: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
-#: v3: source.cpu may be null (a live probe whose thread could not be pinned: no single
-#: CPU ran its CPUIDs); live probes now name the CPU they were pinned to.
+#: v3 (unreleased; two branches of one session): every verdict's readiness (state, steps with
+#: elevation and restart, pending confirmations; verdicts/readiness.py), every remediation's
+#: id, and source.cpu may be null (a live probe whose thread could not be pinned: no single
+#: CPU ran its CPUIDs; live probes name the CPU they were pinned to).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "edeb173ac81ca7f803b813246dac827ab8e90bdb491e8d68a781fb7d7fce544b",
+    3: "88934fd2f01f1179a43c3209b6699a9067db1e54e224fe7394991792bac219ef",
 }
 
 

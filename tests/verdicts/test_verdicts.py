@@ -315,7 +315,7 @@ def test_to_dict_shape_is_json() -> None:
         for reason in verdict["reasons"]:  # type: ignore[attr-defined]
             assert set(reason) == {"claim", "source", "value"}
         for fix in verdict["remediation"]:  # type: ignore[attr-defined]
-            assert set(fix) == {"layer", "where", "steps", "source", "goal"}
+            assert set(fix) == {"id", "layer", "where", "steps", "source", "goal"}
             assert fix["goal"] is None
         for condition in verdict["conditions"]:  # type: ignore[attr-defined]
             assert set(condition) == {"id", "text", "state", "evidence", "confirm", "source"}
