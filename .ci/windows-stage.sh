@@ -33,9 +33,9 @@ if [ "${1:-}" = install ]; then
     apt-get update -qq
     # wine64: Windows programs (wine: its /usr/bin/wine launcher; bookworm's wine64 has only
     # /usr/lib/wine/wine64); gcc-mingw-w64-x86-64: the .pyd and the .exe; clang: the
-    # MSVC-mode syntax check of the C core (tests/test_build_ffi.py); make: the dumper;
+    # MSVC-mode syntax check of the C core (tests/native/test_build_ffi.py); make: the dumper;
     # wixl (msitools): the MSI of the portable build (tools/build_portable.py); osslsigncode:
-    # its --sign test (tests/test_build_portable.py).
+    # its --sign test (tests/native/test_build_portable.py).
     apt-get install -y -qq --no-install-recommends \
         wine wine64 gcc-mingw-w64-x86-64 clang make wixl msitools osslsigncode >/dev/null
     exit 0

@@ -28,7 +28,7 @@ from nestprobe.verdicts.readiness import (
 )
 from nestprobe.verdicts.remediation import OPTION_GOALS, REMEDIATIONS
 
-WINDOWS = Path(__file__).resolve().parent / "fixtures" / "windows"
+WINDOWS = Path(__file__).resolve().parents[1] / "fixtures" / "windows"
 PASTES = CORPUS / "windows"
 
 
