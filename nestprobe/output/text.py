@@ -565,14 +565,15 @@ def _fact_lines(report: Report) -> list[Line]:
         out.append(Line(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{shown} "
                         f"(median {lat.median_ticks:,.0f})"))
     if env.windows is not None:
-        out.append(Line(e(f"  Windows        {_windows_line(env.windows)}")))
+        line = _windows_line(env.windows, a.facts.win_paste.value)
+        out.append(Line(e(f"  Windows        {line}")))
     bits = [b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b]
     if bits:
         out.append(Line(e(f"  Environment    {', '.join(bits)}")))
     return out
 
 
-def _windows_line(w: WindowsFacts) -> str:
+def _windows_line(w: WindowsFacts, paste: str | None) -> str:
     """One line for this Windows: release, edition, build, what is installed and configured."""
     build = f"build {w.build}" + (f".{w.ubr}" if w.ubr is not None else "") if w.build else ""
     head = ", ".join(p for p in (w.release or w.product_name or "Windows", w.edition, build,
@@ -591,8 +592,8 @@ def _windows_line(w: WindowsFacts) -> str:
         parts.append(f"{w.memory_bytes / (1 << 30):.1f} GiB")
     if w.logical_processors is not None:
         parts.append(f"{w.logical_processors} logical processors")
-    if w.source not in ("probe", "none"):
-        parts.append(f"from {w.source} output")
+    if paste is not None:
+        parts.append(f"from {paste} output")
     return "; ".join(parts)
 
 

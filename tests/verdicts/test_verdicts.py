@@ -165,6 +165,7 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "wsl-utility-vm": make(hv="microsoft", wsl=True, exposed=False),
     "wsl-nested": make(hv="microsoft", wsl=True, exposed=True, kvm="usable"),
     "wsl-no-nested": make(hv="microsoft", wsl=True, exposed=False),
+    "wsl-unknown": make(hv="microsoft", wsl=True, exposed=None),
     "hyperv-root-windows": make(hv="microsoft", partition="root", exposed=False, os="Windows"),
     "hyperv-root": make(hv="microsoft", partition="root", exposed=False),
     "hyperv-root-azure-local": make(hv="microsoft", partition="root", exposed=False,
