@@ -7,7 +7,7 @@ hypervisor, QEMU TCG), the WSL2 VM, the Hyper-V root partition, an L1VH partitio
 paste cannot tell, Xen (dom0, PV domU: Xen owns VT-x there whatever CPUID shows), exposure
 unknown, VT-x switched off (by the outer hypervisor or the firmware), then whether VT-x/AMD-V
 reaches this OS, in a VM (whose hypervisor may hide itself) or not.
-tests/test_facts.py holds each case to the matrix rules it may meet, over every input.
+tests/assess/test_facts.py holds each case to the matrix rules it may meet, over every input.
 
 The rest of the :class:`~nestprobe.model.verdicts.Headline` (the extension's name, a root
 partition inside a VM, the tail of a "not passed") is decided here too, from the facts:
