@@ -30,6 +30,14 @@ def assess(snapshot: Snapshot) -> Assessment:
     environment = assess_environment(snapshot, hypervisor)
     virtualization = assess_virtualization(snapshot, hypervisor, cpu, environment)
     nesting = assess_nesting(snapshot, hypervisor, environment)
+    proof = None
+    if snapshot.proof is not None:
+        from nestprobe.assess.proof import assess_proof
+
+        software = virtualization.kvm_backend if virtualization.software_nesting_only else None
+        proof = assess_proof(snapshot.proof, software_backend=software,
+                             emulated_os=hypervisor.emulated,
+                             hypervisor_seen=hypervisor.detected)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,
@@ -38,4 +46,5 @@ def assess(snapshot: Snapshot) -> Assessment:
         nesting=nesting,
         facts=decide_facts(snapshot.cpuid_status, cpu=cpu, hv=hypervisor, virt=virtualization,
                            env=environment, nesting=nesting),
+        proof=proof,
     )

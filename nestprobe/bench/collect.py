@@ -41,6 +41,7 @@ class _Series:
         self.batches: list[tuple[int, ...]] = []
         self.code = 0
         self.facts: dict[str, int] = {}
+        self.why: tuple[SeriesStatus, str] | None = None  # overrides _STATUS for the code
 
     def run(self, call: Callable[[], native.Samples]) -> None:
         if self.code:
@@ -55,7 +56,7 @@ class _Series:
         if not self.code:
             return RawSeries(self.name, self.ops, "ok", None, dict(self.facts),
                              tuple(self.batches))
-        status, detail = _STATUS.get(self.code, ("failed", f"error {self.code}"))
+        status, detail = self.why or _STATUS.get(self.code, ("failed", f"error {self.code}"))
         return RawSeries(self.name, self.ops, status, detail, dict(self.facts), ())
 
 
@@ -131,6 +132,31 @@ def _one_batch(plan: SuitePlan, series: dict[str, _Series],
     series["fault.first_touch"].run(lambda: native.bench_first_touch(plan.touch_pages))
     for name in ("tlb.4k", "tlb.huge"):
         series[name].run(_chase_sampler(plan, chases[name]))
+    _guest_batch(plan, series["guest.io_exit"], series["guest.cpuid_exit"])
+
+
+#: A guest that does nothing but exit: a one-iteration loop, then the plan's exits.
+def _guest_plan(plan: SuitePlan) -> native.ProofPlan:
+    return native.ProofPlan(limit_ms=2000, loop_iterations=1, loop_rounds=1,
+                            io_exits=plan.guest_exits, cpuid_batches=plan.guest_exits,
+                            cpuid_per_batch=plan.guest_cpuids)
+
+
+def _guest_batch(plan: SuitePlan, io: _Series, cpuid: _Series) -> None:
+    """One proof run (csrc/np_prove.c): its I/O exits and its CPUID batches, as samples."""
+    if io.code or cpuid.code:
+        return
+    record = native.prove(_guest_plan(plan))
+    if record.outcome != "ran":
+        status: SeriesStatus = ("unsupported" if record.outcome in
+                                ("unavailable", "no-hypervisor", "not-supported",
+                                 "no-extension") else "failed")
+        why = (status, f"no VM ran here: {record.outcome} at {record.step}")
+        for target in (io, cpuid):
+            target.code, target.batches, target.why = -5, [], why
+        return
+    io.batches.append(record.io_ticks)
+    cpuid.batches.append(record.batch_ticks)
 
 
 def _chase_sampler(plan: SuitePlan, chase: native.Chase) -> Callable[[], native.Samples]:

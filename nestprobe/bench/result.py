@@ -27,7 +27,10 @@ from nestprobe.model.record import replace
 from nestprobe.model.snapshot import Snapshot
 
 FORMAT = "nestprobe-bench"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Versions compare and plot read: 3 only added the guest metrics (a version 2 result shows
+#: none for them), so the results of earlier runs stay comparable.
+READABLE_VERSIONS = (2, SCHEMA_VERSION)
 #: A thorough result is ~60 KB; it is read with the same cap as ``--from``.
 MAX_RESULT_BYTES = MAX_INPUT_BYTES
 #: A raw document of the thorough plan is ~1 MB.
@@ -244,10 +247,10 @@ def check_result(data: object, where: str = "result") -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BenchFormatError(f"{where}: not a nestprobe bench result (no \"format\": "
                                f"\"{FORMAT}\")")
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise BenchFormatError(f"{where}: bench result schema_version "
                                f"{data.get('schema_version')!r}; this nestprobe reads "
-                               f"{SCHEMA_VERSION}")
+                               f"{' and '.join(map(str, READABLE_VERSIONS))}")
     for key in REQUIRED_OBJECTS:
         if not isinstance(data.get(key), dict):
             raise BenchFormatError(f"{where}: missing object {key!r}")

@@ -36,7 +36,7 @@ def _measure(thorough: bool, cpu: int | None) -> LatencyRecord | None:
 
 
 def live_snapshot(
-    *, timing: bool = True, thorough: bool = False, cpu: int | None = None
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None, prove: bool = False
 ) -> Snapshot:
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
@@ -46,24 +46,30 @@ def live_snapshot(
     ``cpu`` when given (CpuSelectionError when it cannot; TypeError/ValueError when it is
     no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu` chose, or
     None when this thread could not be pinned (then no single CPU ran the CPUIDs).
+    ``prove`` also creates a tiny VM here and records what it did (sources/proof.py).
     """
     from nestprobe.sources.affinity import check_cpu, pinned, running_on
 
     if cpu is None:
         with pinned() as where:
-            return _snapshot(timing, thorough, where)
+            return _snapshot(timing, thorough, where, prove)
     number = check_cpu(cpu)
     with running_on(number):
-        return _snapshot(timing, thorough, number)
+        return _snapshot(timing, thorough, number, prove)
 
 
-def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
+def _snapshot(timing: bool, thorough: bool, cpu: int | None, prove: bool) -> Snapshot:
     from nestprobe.sources.osfacts import collect_os_facts, this_machine
 
     machine = this_machine()
     status, detail, table, truncated = _read_cpuid(machine)
     os_facts = collect_os_facts("/")
     latency = _measure(thorough, cpu) if timing and status == "ok" else None
+    proof = None
+    if prove:
+        from nestprobe.sources.proof import run_proof
+
+        proof = run_proof()
     return Snapshot(
         cpuid_status=status,
         cpuid=table,
@@ -71,5 +77,6 @@ def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
         latency=latency,
         cpuid_detail=detail,
         truncated=truncated,
+        proof=proof,
         origin=Origin(kind="live", cpu=cpu),
     )

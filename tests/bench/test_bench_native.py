@@ -187,7 +187,10 @@ def test_bench_needs_no_root(native: tuple[Any, Any]) -> None:
                          16, 10, 1, 7)
         os.setgroups([]); os.setgid(65534); os.setuid(65534)
         raw = collect_suite(plan)
-        bad = [n for n, s in raw.series.items() if s.status != "ok"]
+        # The guest metrics need /dev/kvm, which nobody may not open (mode 0600 here):
+        # they may say why they did not run, never crash the suite.
+        bad = [n for n, s in raw.series.items() if s.status != "ok"
+               and not (n.startswith("guest.") and "no VM ran here" in (s.detail or ""))]
         print("ok" if not bad else bad, raw.series["tlb.huge"].facts.get("huge_kib"))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

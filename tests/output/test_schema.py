@@ -28,14 +28,15 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
 #: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
-#: v3 (unreleased; two branches of one session): every verdict's readiness (state, steps with
-#: elevation and restart, pending confirmations; verdicts/readiness.py), every remediation's
-#: id, and source.cpu may be null (a live probe whose thread could not be pinned: no single
-#: CPU ran its CPUIDs; live probes name the CPU they were pinned to).
+#: v3 (unreleased; three branches bumped it at once, reconciled in one version): every
+#: verdict's readiness (state, steps with elevation and restart, pending confirmations;
+#: verdicts/readiness.py), every remediation's id, ``proof`` (null without --prove: the
+#: proof run's record and what it means), and source.cpu may be null (a live probe whose
+#: thread could not be pinned: no single CPU ran its CPUIDs; live probes name that CPU).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "88934fd2f01f1179a43c3209b6699a9067db1e54e224fe7394991792bac219ef",
+    3: "7ea7c82ab7ea3592f834d4a875b355591f1bae177908ba28ce3751777e6a71ce",
 }
 
 
