@@ -32,8 +32,8 @@ from nestprobe.pipeline import build_report, load
 from nestprobe.sources.dumpfile import format_dump, parse_dump
 from nestprobe.sources.load import load_snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "proof"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proof"
 PVM = FIXTURES / "pvm-dev.dump"
 LAB_L1 = FIXTURES / "lab-l1-tcg-kvm-amd.dump"
 LAB_NOSVM = FIXTURES / "lab-amd-nosvm.dump"

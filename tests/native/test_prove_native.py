@@ -21,7 +21,7 @@ import pytest
 from nestprobe import native
 from nestprobe.assess.proof import assess_proof
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
 KVM = Path("/dev/kvm")
 PVM = Path("/sys/module/kvm_pvm")
