@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from lab import build, configs, console, host, initramfs
 from lab.boot import Boot, Machine, boot
 from lab.run import FLAT_TIMEOUT_S, L1_MACHINE
-
 from nestprobe.model.contract import STATUS_EXIT
 
 pytestmark = pytest.mark.lab
