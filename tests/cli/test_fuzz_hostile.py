@@ -198,7 +198,7 @@ def test_deadline_catches_a_block() -> None:
 
 # ------------------------------------------------------------------ the proof record
 
-_PROOF_DUMP = (Path(__file__).resolve().parent / "fixtures" / "proof"
+_PROOF_DUMP = (Path(__file__).resolve().parents[1] / "fixtures" / "proof"
                / "lab-l1-tcg-kvm-amd.dump").read_text()
 _PROOF_LINE = next(x for x in _PROOF_DUMP.splitlines() if x.startswith("proof "))
 _PROOF = json.loads(_PROOF_LINE[len("proof "):])
