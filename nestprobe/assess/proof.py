@@ -19,7 +19,7 @@ import statistics
 
 from nestprobe.assess.bands import BANDS, REFERENCE_TSC_HZ, RESCALE_RANGE_HZ
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.proof import ProofAssessment, ProofRecord, ProofState
+from nestprobe.model.proof import ProofAssessment, ProofRecord, ProofState, step_call
 
 #: Guest loop time over this OS's: at most this is CPU speed. Source keys: NP-LAB 1.09x
 #: (kvm-amd inside a TCG guest, against that guest's OS); [D] 2x leaves room for a guest
@@ -41,24 +41,6 @@ KVM_EXIT_NAMES = {
     8: "KVM_EXIT_SHUTDOWN", 9: "KVM_EXIT_FAIL_ENTRY", 10: "KVM_EXIT_INTR",
     17: "KVM_EXIT_INTERNAL_ERROR", 24: "KVM_EXIT_SYSTEM_EVENT",
 }
-#: The ioctl or call behind each step, as a person would search for it.
-STEP_CALLS = {
-    "open": "open(/dev/kvm)", "api-version": "KVM_GET_API_VERSION",
-    "create-vm": "KVM_CREATE_VM", "guest-memory": "the guest memory allocation",
-    "set-memory": "KVM_SET_USER_MEMORY_REGION", "create-vcpu": "KVM_CREATE_VCPU",
-    "vcpu-mmap-size": "KVM_GET_VCPU_MMAP_SIZE", "map-run": "mmap(kvm_run)",
-    "supported-cpuid": "KVM_GET_SUPPORTED_CPUID", "set-cpuid": "KVM_SET_CPUID2",
-    "get-sregs": "KVM_GET_SREGS", "set-sregs": "KVM_SET_SREGS", "set-regs": "KVM_SET_REGS",
-    "watchdog": "the watchdog timer", "run": "KVM_RUN", "done": "the run",
-    "load-library": "LoadLibrary(WinHvPlatform.dll)", "get-proc": "GetProcAddress(WHv*)",
-    "get-capability": "WHvGetCapability(HypervisorPresent)",
-    "create-partition": "WHvCreatePartition", "set-property": "WHvSetPartitionProperty",
-    "setup-partition": "WHvSetupPartition", "map-gpa": "WHvMapGpaRange",
-    "create-vp": "WHvCreateVirtualProcessor",
-    "set-registers": "WHvSetVirtualProcessorRegisters", "none": "nothing",
-}
-
-
 def error_name(record: ProofRecord) -> str | None:
     """``EACCES`` for an errno, ``0x80370102`` for an HRESULT; None when there was none."""
     if record.error == 0:
@@ -71,9 +53,7 @@ def error_name(record: ProofRecord) -> str | None:
 
 
 def _call(record: ProofRecord) -> str:
-    if record.platform == "whp" and record.step == "run":
-        return "WHvRunVirtualProcessor"
-    return STEP_CALLS.get(record.step, record.step)
+    return step_call(record.platform, record.step)
 
 
 def speed(record: ProofRecord) -> tuple[float | None, float | None, float | None]:
@@ -247,16 +227,20 @@ def assess_proof(
     io, cpuid = round_trips(record)
     band, band_text = (witness(cpuid, hz) if state == "proven" and not emulated_os
                        else (None, None))
-    if band == "nested" and not hypervisor_seen:
+    if band in ("nested", "very-slow") and not hypervisor_seen:
         band_text = (f"{band_text}; no hypervisor shows itself to this OS, so one hides "
                      "below it")
     evidence = [Evidence(f"proof: {record.outcome} at step {record.step}",
-                         f"proof:{record.platform}", record.outcome)]
+                         f"proof:{record.platform}", record.outcome, kind="vm")]
+    if band is not None and cpuid is not None:
+        evidence.append(Evidence(
+            f"the created guest's CPUID exit round trip in host TSC ticks, read one level "
+            f"down: band {band}", "proof:cpuid_round_trip", round(cpuid, 1), kind="timing"))
     fix = None
     if state in ("proven", "emulated", "inconclusive"):
         if ratio is not None:
             evidence.append(Evidence("guest loop time over the same loop in this OS",
-                                     "proof:speed_ratio", round(ratio, 2)))
+                                     "proof:speed_ratio", round(ratio, 2), kind="vm"))
         summary, meaning = _ran_words(record, state, ratio, software_backend, emulated_os)
     else:
         meaning, fix = _failure(record, software_backend)

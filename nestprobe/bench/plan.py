@@ -63,6 +63,9 @@ METRICS: tuple[Metric, ...] = (
            "I/O exit, so that exit is its bracket", "guest.io_exit"),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
+#: How a guest metric's detail starts when the created guest ran emulated (its loop far
+#: slower than this OS's: assess/proof.py EMULATED_MIN): its figures are emulation's.
+EMULATED_GUEST = "emulated guest"
 #: The empty brackets: "floor.cpuid" is the CPUID sampler's (csrc/np_timing.c),
 #: "floor.bench" the other samplers' (csrc/np_bench.c).
 FLOORS: tuple[str, ...] = ("floor.cpuid", "floor.bench")

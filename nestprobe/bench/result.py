@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from nestprobe.bench.plan import METRICS, SuitePlan
+from nestprobe.bench.plan import EMULATED_GUEST, METRICS, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.bench.stats import Summary, floor_ticks, paired_ratios, summarise
 from nestprobe.model.contract import MAX_INPUT_BYTES, VERSION
@@ -77,6 +77,8 @@ def _metric(raw: RawSuite, name: str, tsc_hz: float | None) -> dict[str, Any]:
         entry["status"], entry["detail"] = "failed", f"its floor ({info.bracket}) failed"
     if entry["status"] != "ok":
         return entry
+    if info.group == "guest" and (series.detail or "").startswith(EMULATED_GUEST):
+        entry["title"] = f"{info.title} (emulated)"  # labelled as the run's emulated CPU is
     floor = floor_ticks(floor_series.batches)
     summary = summarise(series.batches, floor, series.ops)
     entry |= {

@@ -29,6 +29,29 @@ STEPS = (
     "set-registers",
 )
 PLATFORMS = ("kvm", "whp", "none")
+#: The ioctl or call behind each step, as a person would search for it.
+STEP_CALLS = {
+    "open": "open(/dev/kvm)", "api-version": "KVM_GET_API_VERSION",
+    "create-vm": "KVM_CREATE_VM", "guest-memory": "the guest memory allocation",
+    "set-memory": "KVM_SET_USER_MEMORY_REGION", "create-vcpu": "KVM_CREATE_VCPU",
+    "vcpu-mmap-size": "KVM_GET_VCPU_MMAP_SIZE", "map-run": "mmap(kvm_run)",
+    "supported-cpuid": "KVM_GET_SUPPORTED_CPUID", "set-cpuid": "KVM_SET_CPUID2",
+    "get-sregs": "KVM_GET_SREGS", "set-sregs": "KVM_SET_SREGS", "set-regs": "KVM_SET_REGS",
+    "watchdog": "the watchdog timer", "run": "KVM_RUN", "done": "the run",
+    "load-library": "LoadLibrary(WinHvPlatform.dll)", "get-proc": "GetProcAddress(WHv*)",
+    "get-capability": "WHvGetCapability(HypervisorPresent)",
+    "create-partition": "WHvCreatePartition", "set-property": "WHvSetPartitionProperty",
+    "setup-partition": "WHvSetupPartition", "map-gpa": "WHvMapGpaRange",
+    "create-vp": "WHvCreateVirtualProcessor",
+    "set-registers": "WHvSetVirtualProcessorRegisters", "none": "nothing",
+}
+
+
+def step_call(platform: str, step: str) -> str:
+    """The call a step made: ``KVM_RUN``, ``WHvRunVirtualProcessor``, ``open(/dev/kvm)``."""
+    if platform == "whp" and step == "run":
+        return "WHvRunVirtualProcessor"
+    return STEP_CALLS.get(step, step)
 #: Bounds (csrc/np_prove.h): NPP_MAX_ROUNDS, NPP_MAX_SAMPLES.
 MAX_ROUNDS = 16
 MAX_SAMPLES = 4096

@@ -146,7 +146,7 @@ def evaluate(assessment: Assessment) -> Verdicts:
     situation = situate(assessment)
     verdicts = Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
                         headline=decide_headline(assessment, situation))
-    if assessment.proof is None:
+    if assessment.facts.proof.value is None:
         return verdicts
     from nestprobe.verdicts.proof import apply
 

@@ -3,6 +3,9 @@
 Applied after the matrix (verdicts/evaluate.py), to ``third-party`` only (VirtualBox,
 VMware, QEMU/KVM and every hypervisor that needs VT-x/AMD-V here):
 
+The headline decides the case (verdicts/headline.py ``case_of``: proof first); here the
+case becomes third-party's status and rule (PROOF_RULES):
+
 - proven: a guest ran at CPU speed. Supported, whatever CPUID said; the fixes go.
 - emulated: a guest ran, thousands of times slower. Blocked: the machine cannot run ordinary
   VMs, and a run is never called proof of VT-x/AMD-V.
@@ -20,7 +23,7 @@ from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import replace
-from nestprobe.model.verdicts import Remediation, Verdict, Verdicts
+from nestprobe.model.verdicts import HeadlineCase, Remediation, Status, Verdict, Verdicts
 from nestprobe.verdicts.remediation import REMEDIATIONS
 
 SOURCE = "NESTPROBE proof (README: --prove)"
@@ -45,30 +48,35 @@ def fix_for(proof: ProofAssessment) -> Remediation | None:
     return None
 
 
-def apply_proof(verdict: Verdict, proof: ProofAssessment, assessment: Assessment) -> Verdict:
+#: The headline's proof case (verdicts/headline.py) -> third-party's status and rule: the
+#: case is decided once, there; here it only becomes the verdict.
+PROOF_RULES: dict[HeadlineCase, tuple[Status, str]] = {
+    "proven": ("supported", "proof-ran"), "proven-software": ("supported", "proof-ran"),
+    "proof-emulated": ("blocked", "proof-emulated"), "proof-failed": ("blocked", "proof-failed"),
+}
+
+
+def apply_proof(verdict: Verdict, proof: ProofAssessment, case: HeadlineCase) -> Verdict:
     """``verdict`` as the proof leaves it (third-party only; see the module docstring)."""
     if verdict.scenario != "third-party":
         return verdict
     reasons = (_reason(proof), *proof.evidence[1:], *verdict.reasons)
-    if proof.state == "proven":
-        return replace(verdict, status="supported", reasons=reasons, remediation=(),
-                       rule="proof-ran", source=SOURCE)
-    if proof.state == "emulated":
-        return replace(verdict, status="blocked", reasons=reasons, rule="proof-emulated",
-                       source=SOURCE)
     fix = fix_for(proof)
     fixes = verdict.remediation
     if fix is not None and fix not in fixes:
         fixes = (fix, *fixes)
-    if proof.state == "failed" and assessment.facts.exposed.value:
-        return replace(verdict, status="blocked", reasons=reasons, remediation=fixes,
-                       rule="proof-failed", source=SOURCE)
-    return replace(verdict, reasons=reasons, remediation=fixes)
+    if case not in PROOF_RULES:
+        return replace(verdict, reasons=reasons, remediation=fixes)
+    status, rule = PROOF_RULES[case]
+    return replace(verdict, status=status, reasons=reasons,
+                   remediation=() if status == "supported" else fixes, rule=rule,
+                   source=SOURCE)
 
 
 def apply(verdicts: Verdicts, assessment: Assessment) -> Verdicts:
-    """``verdicts`` with the proof applied (the headline stays: it is the evidence's)."""
-    proof = assessment.proof
+    """``verdicts`` with the proof applied, by the case the headline decided."""
+    proof = assessment.facts.proof.value
     if proof is None:
         return verdicts
-    return replace(verdicts, items=tuple(apply_proof(v, proof, assessment) for v in verdicts))
+    case = verdicts.headline.case
+    return replace(verdicts, items=tuple(apply_proof(v, proof, case) for v in verdicts))

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe.bench import cli, compare, result, stats
-from nestprobe.bench.plan import METRICS, PLANS, SERIES, SuitePlan
+from nestprobe.bench.plan import EMULATED_GUEST, METRICS, PLANS, SERIES, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.sources.load import parse_snapshot
@@ -579,3 +579,25 @@ def test_a_version_2_result_compares_with_a_version_3_one(tmp_path: Path) -> Non
     runs = [compare.run_from(str(p), result.load_result(p)) for p in paths]
     table = compare.compare_table(runs)
     assert "I/O exit of a VM created here" in table
+
+
+def test_an_emulated_created_guest_labels_its_figures() -> None:
+    """The guest metrics of a run whose created guest ran emulated (collect.py: its loop
+    EMULATED_MIN times this OS's or slower) say so, as the run's emulated CPU is labelled."""
+    note = f"{EMULATED_GUEST}: its loop took 13,540x this OS's time"
+    raw = raw_suite()
+    labelled = {name: replace(raw.series[name], detail=note)
+                for name in ("guest.io_exit", "guest.cpuid_exit")}
+    doc = result.build_result(replace(raw, series={**raw.series, **labelled}),
+                              parse_snapshot(KVM_DUMP), label="pvm")
+    VALIDATOR.validate(doc)
+    plain = build(label="kvm")
+    for name in ("guest.io_exit", "guest.cpuid_exit"):
+        assert doc["metrics"][name]["title"].endswith("(emulated)")
+        assert doc["metrics"][name]["detail"] == note
+        assert not plain["metrics"][name]["title"].endswith("(emulated)")
+    run = compare.Run("pvm", doc)
+    assert "its created guest emulated" in compare.run_title(1, run)
+    assert "its created guest emulated" not in compare.run_title(2, compare.Run("kvm", plain))
+    table = compare.summary_table(run)
+    assert "| I/O exit of a VM created here (emulated) | exit |" in table

@@ -7,7 +7,9 @@ the QEMU lab's L1 and its SVM-less guest) and records built field by field from 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +25,13 @@ from nestprobe.assess.proof import (
     round_trips,
     speed,
 )
+from nestprobe.decode.masks import INTEL_MASK
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import replace
+from nestprobe.model.report import Report
+from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
+from nestprobe.output.answer import answer
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.output.text import render_text, render_verbose
 from nestprobe.pipeline import build_report, load
@@ -224,6 +230,182 @@ def test_witness_reads_the_created_guests_exits_one_level_down() -> None:
     scale = hz / 2.6e9
     assert with_cpuid(int(1_100 * scale)) == "l1-hardware"  # LKML-NOAPIC's L1 CPUID exit
     assert with_cpuid(int(12_000 * scale)) == "nested"  # inside L-EVMCS's L2 figures
+
+
+# ---- the headline: proof beats inference ------------------------------------------------
+
+
+VMX, HV_BIT = 1 << 5, 1 << 31
+#: Leaf 1's features physical Intel CPUs report with VT-x (decode/masks.py): no mask shows.
+_NATIVE_ECX = sum(1 << b.bit for b in INTEL_MASK if b.register == "ecx")
+_NATIVE_EDX = sum(1 << b.bit for b in INTEL_MASK if b.register == "edx")
+
+
+def _sig(text: str) -> tuple[int, int, int]:
+    b, c, d = struct.unpack("<3I", text.encode().ljust(12, b"\0"))
+    return b, c, d
+
+
+def _built(*, ecx1: int, signature: str | None = None, ebx3: int = 0) -> Snapshot:
+    """An Intel snapshot with VT-x's companions native; ``signature``: a hypervisor's
+    (``Microsoft Hv`` with ``Hv#1`` and 0x40000003's privileges ``ebx3``)."""
+    leaves = {(0, 0): Registers(0x16, *_sig("GenuineIntel")),
+              (1, 0): Registers(0x50654, 0, ecx1 | _NATIVE_ECX, _NATIVE_EDX)}
+    if signature is not None:
+        hv1 = 0x31237648 if signature == "Microsoft Hv" else 0
+        leaves[(0x40000000, 0)] = Registers(0x40000006, *_sig(signature))
+        leaves[(0x40000001, 0)] = Registers(hv1, 0, 0, 0)
+        leaves[(0x40000003, 0)] = Registers(0, ebx3, 0, 0)
+    return Snapshot(cpuid_status="ok", cpuid=CpuidTable(leaves),
+                    os=OsFacts(system="Linux", machine="x86_64", files={}))
+
+
+#: A KVM guest VT-x reaches (exposed, not emulated), and a machine CPUID shows as bare metal.
+KVM_GUEST = _built(ecx1=VMX | HV_BIT, signature="KVMKVMKVM")
+BARE = _built(ecx1=VMX)
+
+
+def test_a_proof_at_cpu_speed_where_cpuid_hides_the_extension_says_vms_run_here() -> None:
+    """The PVM machine's CPUID (AMD-V not passed) with a run at CPU speed: the headline is
+    "proven", names what CPUID claimed, and third-party is supported."""
+    snapshot = replace(load_snapshot(str(PVM)), proof=_record(LAB_L1))
+    without = build_report(replace(snapshot, proof=None))
+    report = build_report(snapshot)
+    headline = report.verdicts.headline
+    assert without.verdicts.headline.case == "not-passed"
+    assert (headline.case, headline.answer, headline.claimed) == ("proven", "yes", "not-passed")
+    words = answer(report)
+    assert words.startswith("Yes, proven: a VM created here ran its guest at CPU speed")
+    assert "CPUID does not show AMD-V reaching this OS" in words
+    assert report.verdicts["third-party"].rule == "proof-ran"
+    assert report.assessment.facts.proof.value is report.assessment.proof
+    assert {e.kind for e in headline.evidence} >= {"vm", "cpuid"}
+
+
+def test_an_emulated_proof_never_says_this_machine_runs_ordinary_vms() -> None:
+    for snapshot in (load_snapshot(str(PVM)),  # AMD-V not passed, /dev/kvm is PVM
+                     replace(load_snapshot(str(LAB_L1)), proof=_record(PVM))):  # exposed
+        report = build_report(snapshot)
+        headline = report.verdicts.headline
+        assert (headline.case, headline.answer) == ("proof-emulated", "no")
+        words = answer(report)
+        assert words.startswith("No: a VM created here ran, but emulated")
+        assert "cannot run ordinary VMs" in words
+        assert not re.search(r"\b(Yes|can host|can run VMs|proven)\b", words), words
+        assert report.verdicts["third-party"].status == "blocked"
+    assert "PVM" in answer(load(PVM))
+
+
+@pytest.mark.parametrize(("changes", "call", "words"), [
+    ({"outcome": "fail-entry", "step": "run", "detail": 0x80000021}, "KVM_RUN",
+     "hardware_entry_failure_reason 0x80000021"),
+    ({"outcome": "refused", "step": "create-vm", "error": 1}, "KVM_CREATE_VM: EPERM",
+     "KVM_CREATE_VM failed (EPERM)"),
+    ({"outcome": "internal-error", "step": "run", "detail": 1}, "KVM_RUN", "suberror 1"),
+])
+def test_a_failed_proof_where_cpuid_says_exposed_is_nesting_switched_on_but_broken(
+        changes: dict[str, object], call: str, words: str) -> None:
+    """A KVM guest VT-x reaches, not emulated; the lab's record, failing as named."""
+    snapshot = replace(KVM_GUEST, proof=_as(_record(LAB_L1), **changes))
+    report = build_report(snapshot)
+    headline = report.verdicts.headline
+    assert report.assessment.facts.exposed.value is True
+    assert (headline.case, headline.answer, headline.proof_call) == ("proof-failed", "no", call)
+    text = answer(report)
+    assert text.startswith("No: nesting is switched on but broken")
+    assert call in text
+    assert words in text
+    assert report.verdicts["third-party"].rule == "proof-failed"
+
+
+def test_a_refused_dev_kvm_is_this_os_s_to_fix_not_broken_nesting() -> None:
+    snapshot = replace(KVM_GUEST, proof=_as(_record(LAB_L1), outcome="refused",
+                                                  step="open", error=13))
+    report = build_report(snapshot)
+    headline = report.verdicts.headline
+    assert (headline.case, headline.layer) == ("proof-failed", "this-os")
+    assert "open(/dev/kvm): EACCES" in answer(report)
+    assert "broken" not in answer(report)
+
+
+def test_a_failed_proof_where_nothing_is_exposed_keeps_the_inferred_case() -> None:
+    report = load(LAB_NOSVM)
+    assert report.verdicts.headline.case == "emulated"
+    assert report.verdicts.headline.claimed is None
+
+
+def test_the_proof_is_a_fact_of_kind_vm_and_absent_without_prove() -> None:
+    report = load(PVM)
+    fact = report.assessment.facts.proof
+    assert fact.value is not None
+    assert fact.value.state == "emulated"
+    assert fact.of_kind("vm")
+    assert fact.evidence[0].source == "proof:kvm"
+    plain = build_report(replace(load_snapshot(str(PVM)), proof=None))
+    assert plain.assessment.facts.proof.value is None
+    assert plain.verdicts.headline.case == "not-passed"
+
+
+# ---- the created guest's exits as a nesting witness ------------------------------------
+
+
+def _witnessed(cpuid_ref_ticks: int, snapshot: Snapshot) -> Report:
+    """``snapshot`` with the lab record rescaled so its CPUID exit costs ``cpuid_ref_ticks``
+    at the bands' 2.6 GHz reference (a run at CPU speed on a not-emulated OS)."""
+    base = _record(LAB_L1)
+    hz = base.tsc_hz
+    assert hz is not None
+    io = int(sorted(base.io_ticks)[100])
+    ticks = int(cpuid_ref_ticks * hz / 2.6e9)
+    batch = [io + ticks * base.cpuid_per_batch] * len(base.batch_ticks)
+    return build_report(replace(snapshot, proof=_as(base, batch_ticks=batch)))
+
+
+def test_nested_exits_of_the_created_guest_find_a_hidden_hypervisor_below_cpuid() -> None:
+    """No hypervisor bit, VT-x exposed (native features): CPUID says level 0. A created
+    guest whose exits cost nested figures unfixes it (likely 1), never raising at_least."""
+    bare = BARE
+    assert build_report(bare).assessment.nesting.level == 0
+    hidden = _witnessed(12_000, bare)
+    nesting = hidden.assessment.nesting
+    assert (nesting.level, nesting.at_least, nesting.likely) == (None, 0, 1)
+    assert nesting.confidence in ("low", "none")
+    assert any(e.source == "proof:witness" and e.kind == "timing" for e in nesting.evidence)
+    assert hidden.verdicts.headline.hides_below
+    assert "a hypervisor that shows itself nowhere runs below this OS" in answer(hidden)
+    single = _witnessed(1_100, bare).assessment.nesting
+    assert (single.level, single.at_least, single.likely) == (0, 0, 0)
+
+
+def test_the_witness_ranks_below_cpuid() -> None:
+    """CPUID shows a guest (the lab L1's signature, as KVM): single-level exits of the
+    created guest never lower what CPUID proves; nested ones never fix a level."""
+    guest = KVM_GUEST
+    cpuid_only = build_report(guest).assessment.nesting
+    low = _witnessed(1_100, guest).assessment.nesting
+    assert (low.level, low.at_least, low.likely) == (
+        cpuid_only.level, cpuid_only.at_least, cpuid_only.likely)
+    assert any("CPUID wins" in e.claim for e in low.evidence)
+    high = _witnessed(12_000, guest).assessment.nesting
+    assert high.level is None
+    assert high.at_least == cpuid_only.at_least
+
+
+def test_the_witness_never_unfixes_a_level_cpuid_fixed() -> None:
+    """A Hyper-V root partition (0x40000003 CreatePartitions + CpuManagement): level 0 by
+    CPUID; a created guest with nested-looking exits leaves it at 0, saying CPUID wins."""
+    root = _built(ecx1=HV_BIT, signature="Microsoft Hv", ebx3=1 | 1 << 12)
+    assert build_report(root).assessment.nesting.level == 0
+    nesting = _witnessed(12_000, root).assessment.nesting
+    assert (nesting.level, nesting.at_least, nesting.likely) == (0, 0, 0)
+    assert any("CPUID wins" in e.claim for e in nesting.evidence)
+
+
+def test_an_emulated_os_s_exits_witness_nothing() -> None:
+    report = load(LAB_L1)
+    assert report.assessment.proof is not None
+    assert report.assessment.proof.witness is None
+    assert not any(e.source == "proof:witness" for e in report.assessment.nesting.evidence)
 
 
 # ---- the command line --------------------------------------------------------------------
