@@ -274,7 +274,7 @@ _FILES = st.dictionaries(st.sampled_from([
 
 #: Recorded proof runs (tests/fixtures/proof): emulated (PVM), at CPU speed (the lab's L1),
 #: unavailable (no /dev/kvm), and the lab's run failing at KVM_RUN's entry.
-_PROOF_DIR = Path(__file__).resolve().parent / "fixtures" / "proof"
+_PROOF_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "proof"
 _RECORDS = {name: load_snapshot(str(_PROOF_DIR / f"{name}.dump")).proof
             for name in ("pvm-dev", "lab-l1-tcg-kvm-amd", "lab-amd-nosvm")}
 _LAB = _RECORDS["lab-l1-tcg-kvm-amd"]
