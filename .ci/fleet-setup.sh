@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the daemons the fleet tests start (tests/services.py); run as root on Debian 12.
-#   openssh-server            sshd for the Ansible playbook test (tests/test_ansible.py)
-#   prometheus-node-exporter  the textfile collector test (tests/test_prometheus.py)
+#   openssh-server            sshd for the Ansible playbook test (tests/contrib/test_ansible.py)
+#   prometheus-node-exporter  the textfile collector test (tests/output/test_prometheus.py)
 # Neither is started here or left running: policy-rc.d keeps the packages' services from
 # starting (Debian's container images ship one; otherwise one is added for the install and
 # removed), and each test starts its own instance on 127.0.0.1 with its own config.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install what the QEMU lab (tests/test_lab.py, -m lab) needs; run as root on Debian 12.
+# Install what the QEMU lab (tests/lab/test_lab.py, -m lab) needs; run as root on Debian 12.
 #   qemu-system-x86  QEMU 7.2 with TCG, SeaBIOS and the linuxboot option ROM
 #   busybox-static   the guests' only userland
 #   gcc make libc6-dev  the static nestprobe-dump (make -C csrc nestprobe-dump STATIC=1)

@@ -3,7 +3,7 @@
 # on Debian 12 (tests/services.py and bench/README.md name them):
 #   virt-what, cpu-checker (kvm-ok), cpuid   peers in bench/processes.py
 #   prometheus                                promtool check/test rules and the live alert test
-#                                             (tests/test_prometheus_rules.py)
+#                                             (tests/output/test_prometheus_rules.py)
 # The prometheus package's own service is not started (policy-rc.d, as in fleet-setup.sh):
 # the test starts its own server on 127.0.0.1 with its own config and data directory.
 set -eu

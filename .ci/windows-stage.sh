@@ -17,7 +17,7 @@
 #   5. the test suite under Windows CPython: tests that only make sense on Linux skip
 #      with their reason, the Windows-only ones run.
 # The exe's own tests (Windows facts from a prepared registry, CPUID equal to the Linux
-# dumper's) are tests/test_dump_exe.py, in the main test run (.ci/run exports
+# dumper's) are tests/native/test_dump_exe.py, in the main test run (.ci/run exports
 # NESTPROBE_REQUIRE_WINE=1, so they fail rather than skip when wine or mingw is missing).
 #
 # Wine 8.0 quirks handled here (../shared/reference/windows.md): the standard handles of a
@@ -34,9 +34,9 @@ if [ "${1:-}" = install ]; then
     apt-get update -qq
     # wine64: Windows programs (wine: its /usr/bin/wine launcher; bookworm's wine64 has only
     # /usr/lib/wine/wine64); gcc-mingw-w64-x86-64: the .pyd and the .exe; clang: the
-    # MSVC-mode syntax check of the C core (tests/test_build_ffi.py); make: the dumper;
+    # MSVC-mode syntax check of the C core (tests/native/test_build_ffi.py); make: the dumper;
     # wixl (msitools): the MSI of the portable build (tools/build_portable.py); osslsigncode:
-    # its --sign test (tests/test_build_portable.py).
+    # its --sign test (tests/native/test_build_portable.py).
     apt-get install -y -qq --no-install-recommends \
         wine wine64 gcc-mingw-w64-x86-64 clang make wixl msitools osslsigncode >/dev/null
     exit 0

@@ -3,8 +3,9 @@
 The C layer only fills buffers (CPUID leaves, timing samples); it decides nothing.
 Every ``csrc/*_cdef.h`` is a cdef-clean header (declarations, and constants as
 ``#define NAME ...`` whose values cffi reads from the real header) for a real header
-``csrc/<name>.h``; every ``csrc/np_*.c`` is a library source. Programs
-with their own ``main`` (``tool_*.c``) are not part of the extension.
+``csrc/<name>.h``; every ``csrc/np_<name>.c`` with a ``np_<name>_cdef.h`` is a library
+source. Programs with their own ``main`` (``tool_*.c``) and the code only they share
+(``np_dump.c``: the dump record writer, no cdef) are not part of the extension.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ def cdef_headers(directory: Path = HERE) -> list[Path]:
 
 
 def library_sources(directory: Path = HERE) -> list[Path]:
-    """The C files compiled into the extension (never the standalone tools)."""
-    return sorted(directory.glob("np_*.c"))
+    """The C files compiled into the extension: those it declares (a cdef header each),
+    never the standalone tools nor what only they share."""
+    return sorted(p for p in directory.glob("np_*.c")
+                  if p.with_name(f"{p.stem}_cdef.h").is_file())
 
 
 def real_header_for(cdef: Path) -> Path:

@@ -1,4 +1,5 @@
-/* Record writers shared by the parts of nestprobe-dump (tool_*.c; not the extension).
+/* Record writers shared by the parts of nestprobe-dump (np_dump.c; the tools', not the
+ * extension's).
  * Output follows docs/dump-format.md, version 1, as written by the C tool. */
 #ifndef NESTPROBE_NP_DUMP_H
 #define NESTPROBE_NP_DUMP_H

@@ -628,7 +628,7 @@ static int npp_prove_kvm(const npp_params *p, npp_result *out)
 #include <winhvplatform.h>
 
 /* Function types from the documented prototypes (WinHvPlatform.h; the mingw-w64 copy is
- * winhvplatform.h). tests/test_prove_whp.py compiles a check that each one matches. */
+ * winhvplatform.h). tests/native/test_prove_whp.py compiles a check that each one matches. */
 typedef HRESULT(WINAPI *npp_WHvGetCapability)(WHV_CAPABILITY_CODE, VOID *, UINT32, UINT32 *);
 typedef HRESULT(WINAPI *npp_WHvCreatePartition)(WHV_PARTITION_HANDLE *);
 typedef HRESULT(WINAPI *npp_WHvSetPartitionProperty)(WHV_PARTITION_HANDLE,
@@ -651,7 +651,7 @@ typedef HRESULT(WINAPI *npp_WHvRunVirtualProcessor)(WHV_PARTITION_HANDLE, UINT32
 typedef HRESULT(WINAPI *npp_WHvCancelRunVirtualProcessor)(WHV_PARTITION_HANDLE, UINT32, UINT32);
 
 #ifdef NPP_CHECK_SIGNATURES
-/* Compiled only by tests/test_prove_whp.py: every function type above must accept the
+/* Compiled only by tests/native/test_prove_whp.py: every function type above must accept the
  * header's own declaration (an incompatible pointer is an error there). */
 void npp_check_signatures(void);
 void npp_check_signatures(void)

@@ -1,5 +1,5 @@
 /* The proof guest: 64-bit long-mode code run by np_prove.c (its bytes are NPP_GUEST there;
- * tests/test_prove_native.py assembles this file and requires the same bytes).
+ * tests/native/test_prove_native.py assembles this file and requires the same bytes).
  *
  * Loaded at guest-physical 0x4000, identity-mapped by 4-level page tables at 0x0000
  * (PML4), 0x1000 (PDPT), 0x2000 (PD), 0x3000 (PT); virtual page 0x6000 maps the data

@@ -40,7 +40,7 @@ typedef struct {
     uint32_t guest_exits, guest_cpuids; /* one proof run per batch (np_prove.c) */
 } plan_t;
 
-/* Keep in step with nestprobe/bench/plan.py PLANS (tests/test_bench_tool.py checks). */
+/* Keep in step with nestprobe/bench/plan.py PLANS (tests/bench/test_bench_tool.py checks). */
 static const plan_t PLANS[] = {
     {"default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512, 64ull << 20, 8192, 256, 100,
      1, 1, 40, 20},

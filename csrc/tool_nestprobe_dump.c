@@ -7,7 +7,7 @@
  *   nestprobe-dump /?                   help (also -?, /help on Windows; -h, --help everywhere)
  *
  * On Windows it also records the facts of np_winfacts.h (tool_winfacts.c) and
- * `kvm-device not-linux`.
+ * `kvm-device not-linux`. Records are written by np_dump.c, which tool_winfacts.c shares.
  * Exit 0; 3 when CPUID is unavailable (the header still says why); 2 on bad usage.
  */
 #define _GNU_SOURCE 1
@@ -86,52 +86,6 @@ static int is_help(const char *arg)
         return 1;
 #endif
     return 0;
-}
-
-void np_put_json(FILE *f, const unsigned char *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\r': fputs("\\r", f); break;
-        default:
-            if (c < 0x20 || c >= 0x80)
-                fprintf(f, "\\u%04x", c);
-            else
-                fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
-void np_put_word(FILE *f, const char *s)
-{
-    int bare = s[0] != '\0' && s[0] != '"';
-    for (const char *c = s; bare && *c; c++)
-        bare = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f;
-    if (bare)
-        fputs(s, f);
-    else
-        np_put_json(f, (const unsigned char *)s, strlen(s));
-}
-
-void np_put_file_record(FILE *f, const char *path, const char *state, const unsigned char *text,
-                        size_t n)
-{
-    fputs("file ", f);
-    np_put_word(f, path);
-    fputc(' ', f);
-    fputs(state, f);
-    if (text != NULL) {
-        fputc(' ', f);
-        np_put_json(f, text, n);
-    }
-    fputc('\n', f);
 }
 
 /* uname -m as nestprobe/sources/osfacts.py normalise_machine spells it: lower case,

@@ -241,7 +241,7 @@ def _quick_parse(argv: list[str]) -> SimpleNamespace | None:  # noqa: PLR0911, P
     locale it imports and the parser it builds, is a fifth of its cold start. Only exact
     spellings of the options are taken here, each at most once; anything else (help,
     abbreviations, a repeated or unknown option, a missing or odd value) returns None and
-    argparse parses it as always, with its usage messages. ``tests/test_cold_start.py``
+    argparse parses it as always, with its usage messages. ``tests/cli/test_cold_start.py``
     checks that both parsers give the same namespace for the lines taken here.
     """
     command, rest = argv[0], argv[1:]
@@ -337,11 +337,10 @@ def _report_for(args: _Args) -> Report:
         if not args.no_timing:
             return pipeline.load(args.from_file, cpu=args.cpu or 0)
         from nestprobe.model.record import replace
-        from nestprobe.sources.load import load_snapshot
 
         # --no-timing on a dump: assess it without its latency record, as a live
         # --no-timing probe would be assessed.
-        snapshot = load_snapshot(args.from_file, cpu=args.cpu or 0)
+        snapshot = pipeline.load_snapshot(args.from_file, cpu=args.cpu or 0)
         return pipeline.build_report(replace(snapshot, latency=None))
     return pipeline.probe(timing=not args.no_timing, thorough=args.thorough, cpu=args.cpu,
                           prove=args.prove)
@@ -413,8 +412,7 @@ def _run_check(args: _Args, out: Console) -> int:
 
 
 def _run_dump(args: _Args, out: Console) -> int:
-    from nestprobe.sources.dumpfile import format_dump
-    from nestprobe.sources.live import live_snapshot
+    from nestprobe.pipeline import format_dump, live_snapshot
 
     out.write(format_dump(live_snapshot(timing=not args.no_timing, thorough=args.thorough,
                                         prove=args.prove)))

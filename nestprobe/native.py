@@ -14,7 +14,8 @@ import functools
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
@@ -185,6 +186,208 @@ def enumerate_from_table(
 def table_of(enumeration: TableEnumeration) -> CpuidTable:
     """The recorded answers of an enumeration as a :class:`CpuidTable`."""
     return _table(enumeration.entries)
+
+
+# ---- timing (csrc/np_timing.c) -------------------------------------------------------------
+# The exit-latency sampler and the clocks it is read against. Every function answers plain
+# Python values; none of them raises for an expected state (no extension, no TSC, not x86).
+
+
+def _timing_lib() -> NativeLib | None:
+    native = _load()[0]
+    if native is None or not hasattr(native.lib, "npt_sample"):
+        return None
+    return native
+
+
+def timing_available() -> bool:
+    """Whether CPUID and the TSC can both be used here (the exit-latency sampler can run)."""
+    native = _timing_lib()
+    if native is None or cpuid_status()[0] != "ok":
+        return False
+    return int(native.lib.npt_status()) == int(native.lib.NPT_OK)
+
+
+def timing_sample(leaves: Sequence[int], warmup: int, rounds: int) -> list[int]:
+    """One batch of ``rounds`` rows, each ``[empty bracket, CPUID leaves[0], ...]`` in ticks,
+    flattened row by row. RuntimeError when the sampler refuses (a C status code)."""
+    ffi, lib = _require_timing()
+    width = len(leaves) + 1
+    wanted = ffi.new("uint32_t[]", list(leaves))
+    out = ffi.new("uint64_t[]", max(rounds * width, 1))
+    code = int(lib.npt_sample(wanted, len(leaves), warmup, rounds, out))
+    if code != int(lib.NPT_OK):
+        raise RuntimeError(f"npt_sample returned {code}")
+    return [int(x) for x in ffi.unpack(out, rounds * width)]
+
+
+def clock_pair(tries: int = 5) -> tuple[int, int, int] | None:
+    """``(tsc, ns, span ticks)``: the TSC read beside the reference clock, or None."""
+    native = _timing_lib()
+    if native is None:
+        return None
+    ffi, lib = native
+    tsc, ns, span = ffi.new("uint64_t *"), ffi.new("uint64_t *"), ffi.new("uint64_t *")
+    if int(lib.npt_clock_pair(tries, tsc, ns, span)) != int(lib.NPT_OK):
+        return None
+    return int(tsc[0]), int(ns[0]), int(span[0])
+
+
+def tsc_granularity(reads: int = 256) -> tuple[int, int] | None:
+    """``(gcd, smallest step)`` of non-zero back-to-back TSC deltas, or None."""
+    native = _timing_lib()
+    if native is None:
+        return None
+    ffi, lib = native
+    gcd, step = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+    if int(lib.npt_tsc_granularity(reads, gcd, step)) != int(lib.NPT_OK):
+        return None
+    return int(gcd[0]), int(step[0])
+
+
+def tsc_leaves() -> list[int] | None:
+    """The TSC-related CPUID words in ``npt_tsc_leaves`` order, or None."""
+    native = _timing_lib()
+    if native is None:
+        return None
+    ffi, lib = native
+    out = ffi.new("uint32_t[]", int(lib.NPT_TSC_LEAVES))
+    if int(lib.npt_tsc_leaves(out)) != int(lib.NPT_OK):
+        return None
+    return [int(x) for x in out]
+
+
+def clock_name() -> str:
+    """The reference clock the C core reads (CLOCK_MONOTONIC_RAW, QueryPerformanceCounter)."""
+    native = _timing_lib()
+    if native is None:
+        return "unknown"
+    return str(native.ffi.string(native.lib.npt_clock_name()).decode())
+
+
+def has_rdtscp() -> bool:
+    native = _timing_lib()
+    return native is not None and bool(native.lib.npt_has_rdtscp())
+
+
+def _require_timing() -> NativeLib:
+    native = _timing_lib()
+    if native is None:
+        raise RuntimeError("the timing sampler is not in this build of nestprobe._native")
+    return native
+
+
+# ---- thread pinning where the OS offers no Python call (Windows; np_timing.c) ------------
+# Masks count CPUs within the thread's processor group, as SetThreadAffinityMask does.
+
+
+def allowed_cpu_mask() -> int | None:
+    """The process affinity mask, or None where the C core cannot tell (not Windows)."""
+    native = _timing_lib()
+    if native is None or not hasattr(native.lib, "npt_allowed_cpus"):
+        return None
+    ffi, lib = native
+    mask = ffi.new("uint64_t *")
+    if int(lib.npt_allowed_cpus(mask)) != int(lib.NPT_OK):
+        return None
+    return int(mask[0])
+
+
+def pin_thread(cpu: int) -> int | None:
+    """Run the calling thread on ``cpu`` only: the mask it had before, or None (unchanged)."""
+    native = _timing_lib()
+    if native is None or not hasattr(native.lib, "npt_pin_thread") or not 0 <= cpu < 64:
+        return None
+    ffi, lib = native
+    previous = ffi.new("uint64_t *")
+    if int(lib.npt_pin_thread(cpu, previous)) != int(lib.NPT_OK):
+        return None
+    return int(previous[0])
+
+
+def restore_thread(previous: int) -> bool:
+    """Give the calling thread back the mask :func:`pin_thread` returned."""
+    native = _timing_lib()
+    if native is None:
+        return False
+    return int(native.lib.npt_restore_thread(previous)) == int(native.lib.NPT_OK)
+
+
+# ---- bench samplers (csrc/np_bench.c) --------------------------------------------------
+#: A sampler's answer: ``(C status, samples)``; samples are empty unless status is 0.
+Samples = tuple[int, tuple[int, ...]]
+
+
+def bench_available() -> bool:
+    """Whether the bench samplers can run here (the TSC and CPUID usable)."""
+    native = _load()[0]
+    if native is None or not hasattr(native.lib, "npb_status"):
+        return False
+    return cpuid_status()[0] == "ok" and int(native.lib.npb_status()) == 0
+
+
+def _samples(count: int, call: Callable[[Any, Any], int]) -> Samples:
+    ffi, lib = _require_bench()
+    out = ffi.new("uint64_t[]", max(count, 1))
+    code = int(call(lib, out))
+    return (code, ()) if code else (0, tuple(int(x) for x in ffi.unpack(out, count)))
+
+
+def bench_floor(samples: int) -> Samples:
+    return _samples(samples, lambda lib, out: lib.npb_floor(samples, out))
+
+
+def bench_register_loop(iterations: int, warmup: int, samples: int) -> Samples:
+    return _samples(samples, lambda lib, out: lib.npb_register_loop(iterations, warmup,
+                                                                     samples, out))
+
+
+def bench_getppid(calls: int, warmup: int, samples: int) -> Samples:
+    return _samples(samples, lambda lib, out: lib.npb_getppid(calls, warmup, samples, out))
+
+
+def bench_first_touch(pages: int) -> Samples:
+    return _samples(pages, lambda lib, out: lib.npb_first_touch(pages, out))
+
+
+class Chase:
+    """An open pointer-chase buffer (npb_chase); ``status`` is non-zero when opening failed."""
+
+    def __init__(self, handle: Any, status: int) -> None:
+        self._handle, self.status = handle, status
+
+    def sample(self, steps: int, warmup_laps: int, samples: int) -> Samples:
+        handle = self._handle
+        return _samples(samples, lambda lib, out: lib.npb_chase_sample(
+            handle, steps, warmup_laps, samples, out))
+
+    def facts(self, names: Iterable[str]) -> dict[str, int]:
+        """The buffer's facts (npb_chase_facts fields ``names``), or {} when C refuses."""
+        ffi, lib = _require_bench()
+        facts = ffi.new("npb_chase_facts *")
+        if self.status or int(lib.npb_chase_facts_of(self._handle, facts)) != 0:
+            return {}
+        return {name: int(getattr(facts, name)) for name in names}
+
+
+@contextmanager
+def bench_chase(size: int, pages: int, huge: bool, seed: int) -> Iterator[Chase]:
+    """A chase buffer of ``size`` bytes over ``pages`` pages, always closed on the way out."""
+    ffi, lib = _require_bench()
+    holder = ffi.new("npb_chase **")
+    code = int(lib.npb_chase_open(size, pages, int(huge), seed, holder))
+    try:
+        yield Chase(holder[0], code)
+    finally:
+        if code == 0:
+            lib.npb_chase_close(holder[0])
+
+
+def _require_bench() -> NativeLib:
+    native = _load()[0]
+    if native is None or not hasattr(native.lib, "npb_status"):
+        raise RuntimeError("the bench samplers are not in this build of nestprobe._native")
+    return native
 
 
 # ---- the proof run (csrc/np_prove.c) ----------------------------------------------------

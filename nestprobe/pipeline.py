@@ -1,38 +1,35 @@
 """The pipeline: one Snapshot in, one Report out (assessment + verdicts).
 
 Live probes and replayed dumps take exactly this path, which is why a dump replayed
-offline gives the same report as the live probe of the machine it came from.
+offline gives the same report as the live probe of the machine it came from. It is also
+the applications' one door to the stages (the second half of this module).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from nestprobe.assess import assess
+from nestprobe.assess.contradictions import refuse_contradictions
 from nestprobe.model.report import Report
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.model.typeshim import TYPE_CHECKING
 from nestprobe.verdicts.evaluate import evaluate
+
+if TYPE_CHECKING:
+    from nestprobe.assess.bands import Band
+    from nestprobe.sources.importers.textcodec import Decoded
 
 
 def build_report(snapshot: Snapshot) -> Report:
     """The Report of ``snapshot``. A paste whose Windows tools contradict each other
-    (sources/importers/multipaste.py merged them) is refused here, where what their lines
-    mean is known: DumpFormatError naming both (exit 6)."""
-    if snapshot.cpuid_status == "absent" and snapshot.os.system == "Windows":
-        _refuse_contradictions(snapshot)
+    (sources/importers/multipaste.py merged them) is refused: DumpFormatError naming both
+    (exit 6; assess/contradictions.py)."""
+    refuse_contradictions(snapshot)
     assessment = assess(snapshot)
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
-
-
-def _refuse_contradictions(snapshot: Snapshot) -> None:
-    from nestprobe.decode.winreport import disagreements
-    from nestprobe.model.errors import DumpFormatError
-
-    found = disagreements(snapshot.os)
-    if found:
-        raise DumpFormatError(snapshot.origin.path or "<paste>", None,
-                              "tool outputs of one machine that agree",
-                              "they disagree on " + " and on ".join(found), quote=False)
 
 
 def probe(
@@ -53,3 +50,80 @@ def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
     from nestprobe.sources.load import load_snapshot
 
     return build_report(load_snapshot(path, cpu=cpu))
+
+
+# ---- the applications' door to the stages -------------------------------------------------
+# design.md: apps (cli, bench, fleet) reach the stages through the pipeline, never past it
+# (tests/contract/test_layers.py). Each entry imports its stage on first use, so importing the
+# pipeline stays as cheap as it was.
+
+
+def live_snapshot(*, timing: bool = True, thorough: bool = False,
+                  cpu: int | None = None, prove: bool = False) -> Snapshot:
+    """This machine's snapshot, unassessed (sources/live.py)."""
+    from nestprobe.sources.live import live_snapshot as live
+
+    return live(timing=timing, thorough=thorough, cpu=cpu, prove=prove)
+
+
+def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
+    """A dump file's snapshot, unassessed (sources/load.py: any supported format)."""
+    from nestprobe.sources.load import load_snapshot as loaded
+
+    return loaded(path, cpu=cpu)
+
+
+def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0, encoding: str = "",
+                   encoding_how: str = "") -> Snapshot:
+    """The snapshot of a dump's text already read (sources/load.py; ``encoding``: how its
+    bytes were read, as :func:`read_dump_text` says)."""
+    from nestprobe.sources.load import parse_snapshot as parsed
+
+    return parsed(text, path, cpu=cpu, encoding=encoding, encoding_how=encoding_how)
+
+
+def format_dump(snapshot: Snapshot) -> str:
+    """``snapshot`` in nestprobe's own dump format (sources/dumpfile.py)."""
+    from nestprobe.sources.dumpfile import format_dump as formatted
+
+    return formatted(snapshot)
+
+
+def read_input(path: str, *, limit: int | None = None, what: str = "a dump") -> bytes:
+    """An input file's bytes through the one bounded, never-blocking reader
+    (sources/inputfile.py); ``limit`` defaults to its MAX_INPUT_BYTES."""
+    from nestprobe.sources.inputfile import MAX_INPUT_BYTES
+    from nestprobe.sources.inputfile import read_input as read
+
+    return read(path, limit=MAX_INPUT_BYTES if limit is None else limit, what=what)
+
+
+def read_dump_text(path: str) -> Decoded:
+    """An input file as the dump loaders read it: bounded, decoded from whatever encoding
+    Windows or a web page wrote it (``.text``, ``.encoding``, ``.how``), with their errors."""
+    from nestprobe.sources.importers.common import decode_bytes, read_bytes
+
+    return decode_bytes(read_bytes(path), path)
+
+
+def warm_up() -> None:
+    """Import every stage a report needs (fleet does it once before forking workers)."""
+    import nestprobe.sources.importers.common
+    import nestprobe.sources.load  # noqa: F401
+
+
+@contextmanager
+def pinned(cpu: int | None = None) -> Iterator[int | None]:
+    """Run the body pinned to one CPU, as the probe runs (sources/affinity.py): yields the
+    CPU, or None when the thread could not be pinned; the affinity always comes back."""
+    from nestprobe.sources.affinity import pinned as pin
+
+    with pin(cpu) as where:
+        yield where
+
+
+def latency_bands() -> tuple[tuple[Band, ...], float]:
+    """``(bands, reference TSC Hz)``: what an exit cost suggests (assess/bands.py)."""
+    from nestprobe.assess.bands import BANDS, REFERENCE_TSC_HZ
+
+    return tuple(BANDS), REFERENCE_TSC_HZ

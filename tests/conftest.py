@@ -1,9 +1,17 @@
-"""Shared test fixtures: corpus location and hypothesis profiles."""
+"""Shared test fixtures: corpus location, the repository's own stand-ins for it, and
+hypothesis profiles.
+
+Everything that reads ../shared/corpus goes through here: a test either skips with its
+reason when the corpus is not beside the clone, or runs on the repository's own fixtures
+(tests/fixtures/: nestprobe-format snapshots of the corpus dumps' registers, each naming
+its public source, and pastes written for these tests), so a lone clone passes.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -11,10 +19,19 @@ from hypothesis import HealthCheck, settings
 #: os.geteuid is POSIX-only: on Windows no test runs as root.
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 REPO = Path(__file__).resolve().parent.parent
-#: Third-party data is read in place, never copied into the project.
-CORPUS = REPO.parent / "shared" / "corpus"
+#: Third-party data is read in place, never copied into the project. NESTPROBE_CORPUS names
+#: another place (a path that does not exist runs the suite as a clone with nothing beside it).
+CORPUS = Path(os.environ.get("NESTPROBE_CORPUS") or REPO.parent / "shared" / "corpus")
 DUMPS = CORPUS / "dumps"
 VIRT_WHAT = CORPUS / "virt-what"
+PASTES = CORPUS / "windows"
+#: The repository's own inputs (never third-party text).
+FIXTURES = REPO / "tests" / "fixtures"
+#: CPU 0's registers of each corpus dump in nestprobe's format (tools/derive_corpus_fixtures.py).
+OWN_DUMPS = FIXTURES / "corpus"
+#: Pastes written for these tests in each tool's format (windows/: Coreinfo, systeminfo,
+#: Get-ComputerInfo, msinfo32; cpuid/: the register-dump tools the importers read).
+OWN_PASTES = FIXTURES / "pastes"
 
 #: quick: the default, a hundred examples per target; fuzz: long runs
 #: (HYPOTHESIS_PROFILE=fuzz python -m pytest -k fuzz); ci: what CI sets.
@@ -41,7 +58,51 @@ def corpus_dumps() -> Path:
 
 
 @pytest.fixture(scope="session")
+def dumps() -> Path:
+    """A folder of dumps: the corpus's, else the repository's snapshots of them (never skips)."""
+    return dumps_folder()
+
+
+@pytest.fixture(scope="session")
 def virt_what_roots() -> Path:
     if not VIRT_WHAT.is_dir():
         pytest.skip(f"virt-what fixtures not found at {VIRT_WHAT}")
     return VIRT_WHAT
+
+
+def own_dump(name: str) -> Path:
+    """The repository's snapshot of corpus dump ``name`` (``x.txt`` -> ``x.dump``)."""
+    return OWN_DUMPS / (name.removesuffix(".txt") + ".dump")
+
+
+def dump_path(name: str) -> Path:
+    """Corpus dump ``name`` where ../shared is beside the clone (as the tests always read
+    it), else the repository's own snapshot of its registers; skip when neither exists."""
+    if (DUMPS / name).is_file():
+        return DUMPS / name
+    if own_dump(name).is_file():
+        return own_dump(name)
+    pytest.skip(f"corpus dump {name} not found at {DUMPS}, and no own snapshot of it")
+
+
+def dumps_folder() -> Path:
+    """The corpus dumps folder, else the folder of the repository's own snapshots of them."""
+    return DUMPS if DUMPS.is_dir() else OWN_DUMPS
+
+
+def every_dump() -> list[Path]:
+    """Every file of :func:`dumps_folder`, sorted."""
+    return sorted(p for p in dumps_folder().iterdir() if p.is_file())
+
+
+def every_windows_paste() -> list[Path]:
+    """The corpus's Windows pastes where ../shared is beside the clone, else the repository's
+    own (tests/fixtures/pastes/windows)."""
+    folder = PASTES if PASTES.is_dir() else OWN_PASTES / "windows"
+    return sorted(p for p in folder.glob("*.txt") if p.is_file()) if folder.is_dir() else []
+
+
+def cases(values: list[Any], reason: str) -> list[Any]:
+    """``values`` for a parametrization, or one visibly skipped case saying why there are none:
+    an empty parametrization would otherwise collect nothing and pass in silence."""
+    return values or [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="none")]

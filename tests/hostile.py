@@ -160,7 +160,7 @@ def no_control(text: str) -> bool:
 
 
 def bench_result() -> dict[str, Any]:
-    """A valid bench result (schema 2): the synthetic run tests/test_bench_result.py builds,
+    """A valid bench result (schema 2): the synthetic run tests/bench/test_bench_result.py builds,
     assessed from its KVM dump, so compare gets past the first file to the one on trial."""
     from test_bench_result import build
 

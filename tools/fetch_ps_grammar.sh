@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PowerShell grammar the contrib tests parse scripts with (tests/test_contrib_windows.py):
+# The PowerShell grammar the contrib tests parse scripts with (tests/contrib/test_contrib_windows.py):
 # tree-sitter-powershell (MIT, Airbus CERT) from the npm registry, as its package: grammar
 # C sources the test compiles and loads with py-tree-sitter. Kept out of the repository.
 #

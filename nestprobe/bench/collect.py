@@ -9,14 +9,14 @@ without Python. Mappings are always unmapped, affinity always restored.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any
+from collections.abc import Callable
+from contextlib import ExitStack
 
+from nestprobe import native
 from nestprobe.assess.proof import EMULATED_MIN, speed
 from nestprobe.bench.plan import CPUID_LEAVES, EMULATED_GUEST, SERIES, SuitePlan
 from nestprobe.bench.raw import CHASE_FACTS, RawSeries, RawSuite, SeriesStatus
-from nestprobe.sources.latency import pinned
+from nestprobe.pipeline import pinned
 
 ProgressFn = Callable[[int, int], None]
 WRITER = "nestprobe"
@@ -29,16 +29,9 @@ _STATUS: dict[int, tuple[SeriesStatus, str]] = {
 }
 
 
-def native_bench() -> tuple[Any, Any] | None:
-    """The cffi pair when the TSC and CPUID can be used here, else None (never raises)."""
-    from nestprobe import native
-
-    pair = native.load_lib()
-    if pair is None or not hasattr(pair.lib, "npb_status"):
-        return None
-    if native.cpuid_status()[0] != "ok" or int(pair.lib.npb_status()) != 0:
-        return None
-    return pair.ffi, pair.lib
+def native_bench() -> bool:
+    """Whether the TSC and CPUID can be used here (the suite can run; never raises)."""
+    return native.bench_available()
 
 
 class _Series:
@@ -52,15 +45,14 @@ class _Series:
         self.why: tuple[SeriesStatus, str] | None = None  # overrides _STATUS for the code
         self.note: str | None = None  # the detail of a series that ran (an emulated guest)
 
-    def run(self, ffi: Any, count: int, call: Callable[[Any], int]) -> None:
+    def run(self, call: Callable[[], native.Samples]) -> None:
         if self.code:
             return
-        out = ffi.new("uint64_t[]", count)
-        code = int(call(out))
+        code, samples = call()
         if code:
             self.code, self.batches = code, []
         else:
-            self.batches.append(tuple(int(x) for x in ffi.unpack(out, count)))
+            self.batches.append(samples)
 
     def frozen(self) -> RawSeries:
         if not self.code:
@@ -70,70 +62,45 @@ class _Series:
         return RawSeries(self.name, self.ops, status, detail, dict(self.facts), ())
 
 
-@contextmanager
-def _chase(ffi: Any, lib: Any, plan: SuitePlan, huge: bool) -> Iterator[tuple[Any, int]]:
-    """An open chase buffer ``(handle or NULL, status)``; closed on the way out."""
-    holder = ffi.new("npb_chase **")
-    code = int(lib.npb_chase_open(plan.chase_bytes, plan.chase_pages, int(huge), plan.seed,
-                                  holder))
-    try:
-        yield holder[0], code
-    finally:
-        if code == 0:
-            lib.npb_chase_close(holder[0])
-
-
-def _chase_facts(ffi: Any, lib: Any, handle: Any) -> dict[str, int]:
-    facts = ffi.new("npb_chase_facts *")
-    if int(lib.npb_chase_facts_of(handle, facts)) != 0:
-        return {}
-    return {name: int(getattr(facts, name)) for name in CHASE_FACTS}
-
-
-def _clock_pair(ffi: Any, lib: Any) -> tuple[int, int] | None:
-    tsc, ns, span = ffi.new("uint64_t *"), ffi.new("uint64_t *"), ffi.new("uint64_t *")
-    if int(lib.npt_clock_pair(5, tsc, ns, span)) != int(lib.NPT_OK):
-        return None
-    return int(tsc[0]), int(ns[0])
+def _clock_pair() -> tuple[int, int] | None:
+    pair = native.clock_pair(5)
+    return (pair[0], pair[1]) if pair is not None else None
 
 
 def collect_suite(plan: SuitePlan, *, progress: ProgressFn | None = None) -> RawSuite | None:
     """Run ``plan`` on this machine; None when the TSC or CPUID cannot be used here."""
-    native = native_bench()
-    if native is None:
+    if not native_bench():
         return None
-    ffi, lib = native
     series = {name: _Series(name, plan.ops(name)) for name in SERIES}
     started = time.perf_counter_ns()
     with ExitStack() as stack:
         cpu = stack.enter_context(pinned())
-        first = _clock_pair(ffi, lib)
-        gcd, step = ffi.new("uint64_t *"), ffi.new("uint64_t *")
-        grain_ok = int(lib.npt_tsc_granularity(256, gcd, step)) == int(lib.NPT_OK)
-        chases = {name: stack.enter_context(_chase(ffi, lib, plan, huge=name == "tlb.huge"))
-                  for name in ("tlb.4k", "tlb.huge")}
-        for name, (_, code) in chases.items():
-            series[name].code = code
+        first = _clock_pair()
+        grain = native.tsc_granularity(256)
+        chases = {name: stack.enter_context(native.bench_chase(
+            plan.chase_bytes, plan.chase_pages, name == "tlb.huge", plan.seed))
+            for name in ("tlb.4k", "tlb.huge")}
+        for name, chase in chases.items():
+            series[name].code = chase.status
         for batch in range(plan.batches):
             if batch:
                 time.sleep(plan.gap_us / 1e6)
-            _one_batch(ffi, lib, plan, series, {n: h for n, (h, _) in chases.items()})
+            _one_batch(plan, series, chases)
             if progress is not None:
                 progress(batch + 1, plan.batches)
-        for name, (handle, code) in chases.items():
-            if code == 0:
-                series[name].facts = _chase_facts(ffi, lib, handle)
-        last = _clock_pair(ffi, lib)
-        leaves = ffi.new("uint32_t[]", int(lib.NPT_TSC_LEAVES))
-        leaves_ok = int(lib.npt_tsc_leaves(leaves)) == int(lib.NPT_OK)
+        for name, chase in chases.items():
+            if chase.status == 0:
+                series[name].facts = chase.facts(CHASE_FACTS)
+        last = _clock_pair()
+        leaves = native.tsc_leaves()
     return RawSuite(
         writer=WRITER,
         plan=plan,
         pinned_cpu=cpu,
-        rdtscp=bool(lib.npt_has_rdtscp()),
-        tsc_quantum_ticks=(int(gcd[0]) or None) if grain_ok else None,
-        tsc_min_step_ticks=(int(step[0]) or None) if grain_ok else None,
-        tsc_leaves=tuple(int(x) for x in leaves) if leaves_ok else (0,) * 8,
+        rdtscp=native.has_rdtscp(),
+        tsc_quantum_ticks=(grain[0] or None) if grain else None,
+        tsc_min_step_ticks=(grain[1] or None) if grain else None,
+        tsc_leaves=tuple(leaves) if leaves is not None else (0,) * 8,
         clock_start=first,
         clock_end=last,
         wall_ns=time.perf_counter_ns() - started,
@@ -141,34 +108,32 @@ def collect_suite(plan: SuitePlan, *, progress: ProgressFn | None = None) -> Raw
     )
 
 
-def _one_batch(ffi: Any, lib: Any, plan: SuitePlan, series: dict[str, _Series],
-               chases: dict[str, Any]) -> None:
+def _one_batch(plan: SuitePlan, series: dict[str, _Series],
+               chases: dict[str, native.Chase]) -> None:
     """Every sampler once, in the static runner's order (tool_nestprobe_bench.c main)."""
-    series["floor.bench"].run(ffi, plan.floor_samples,
-                              lambda out: lib.npb_floor(plan.floor_samples, out))
+    series["floor.bench"].run(lambda: native.bench_floor(plan.floor_samples))
     width = len(CPUID_LEAVES) + 1
-    rows = ffi.new("uint64_t[]", plan.cpuid_rounds * width)
-    leaves = ffi.new("uint32_t[]", list(CPUID_LEAVES))
-    code = int(lib.npt_sample(leaves, len(CPUID_LEAVES), plan.cpuid_warmup, plan.cpuid_rounds,
-                              rows))
-    flat = [int(x) for x in ffi.unpack(rows, plan.cpuid_rounds * width)] if code == 0 else []
+    try:
+        flat = native.timing_sample(CPUID_LEAVES, plan.cpuid_warmup, plan.cpuid_rounds)
+        failed = False
+    except RuntimeError:
+        flat, failed = [], True
     names = ("floor.cpuid", "cpuid.basic", "cpuid.hypervisor", "cpuid.extended")
     for column, name in enumerate(names):
         target = series[name]
         if target.code:
             continue
-        if code:
+        if failed:
             target.code, target.batches = -2, []
         else:
             target.batches.append(tuple(flat[column::width]))
-    series["control.register"].run(ffi, plan.register_samples, lambda out: lib.npb_register_loop(
-        plan.register_iterations, plan.warmup, plan.register_samples, out))
-    series["control.getppid"].run(ffi, plan.getppid_samples, lambda out: lib.npb_getppid(
-        plan.getppid_calls, plan.warmup, plan.getppid_samples, out))
-    series["fault.first_touch"].run(ffi, plan.touch_pages,
-                                    lambda out: lib.npb_first_touch(plan.touch_pages, out))
+    series["control.register"].run(lambda: native.bench_register_loop(
+        plan.register_iterations, plan.warmup, plan.register_samples))
+    series["control.getppid"].run(lambda: native.bench_getppid(
+        plan.getppid_calls, plan.warmup, plan.getppid_samples))
+    series["fault.first_touch"].run(lambda: native.bench_first_touch(plan.touch_pages))
     for name in ("tlb.4k", "tlb.huge"):
-        series[name].run(ffi, plan.chase_samples, _chase_sampler(lib, plan, chases[name]))
+        series[name].run(_chase_sampler(plan, chases[name]))
     _guest_batch(plan, series["guest.io_exit"], series["guest.cpuid_exit"])
 
 
@@ -178,9 +143,7 @@ GUEST_LOOP = 1_000
 
 
 #: A guest that times one short loop (is it emulated?), then the plan's exits.
-def _guest_plan(plan: SuitePlan) -> Any:
-    from nestprobe import native
-
+def _guest_plan(plan: SuitePlan) -> native.ProofPlan:
     return native.ProofPlan(limit_ms=2000, loop_iterations=GUEST_LOOP, loop_rounds=1,
                             io_exits=plan.guest_exits, cpuid_batches=plan.guest_exits,
                             cpuid_per_batch=plan.guest_cpuids)
@@ -190,8 +153,6 @@ def _guest_batch(plan: SuitePlan, io: _Series, cpuid: _Series) -> None:
     """One proof run (csrc/np_prove.c): its I/O exits and its CPUID batches, as samples."""
     if io.code or cpuid.code:
         return
-    from nestprobe import native
-
     record = native.prove(_guest_plan(plan))
     if record.outcome != "ran":
         status: SeriesStatus = ("unsupported" if record.outcome in
@@ -210,9 +171,8 @@ def _guest_batch(plan: SuitePlan, io: _Series, cpuid: _Series) -> None:
                                 "time, so these are emulation figures, not VT-x/AMD-V exits")
 
 
-def _chase_sampler(lib: Any, plan: SuitePlan, handle: Any) -> Callable[[Any], int]:
-    def sample(out: Any) -> int:
-        return int(lib.npb_chase_sample(handle, plan.chase_steps, plan.chase_warmup_laps,
-                                        plan.chase_samples, out))
+def _chase_sampler(plan: SuitePlan, chase: native.Chase) -> Callable[[], native.Samples]:
+    def sample() -> native.Samples:
+        return chase.sample(plan.chase_steps, plan.chase_warmup_laps, plan.chase_samples)
 
     return sample

@@ -2,7 +2,7 @@
 
 Each metric is here because nesting changes its cost in a known way (or, for the
 controls, should not); ``why`` says which. The plans are mirrored in the static runner
-(csrc/tool_nestprobe_bench.c PLANS; tests/test_bench_tool.py checks they agree).
+(csrc/tool_nestprobe_bench.c PLANS; tests/bench/test_bench_tool.py checks they agree).
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from nestprobe.assess.bands import BANDS, REFERENCE_TSC_HZ
 from nestprobe.bench.compare import Row, Run, hypervisor_text, level_text, number, rows
 from nestprobe.bench.plan import METRICS, Metric
+from nestprobe.pipeline import latency_bands
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, "Color Universal Design", 2008).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -46,9 +46,10 @@ def _shade_bands(axes: Any, ns: bool) -> None:
     if not ns:
         return
     low, high = axes.get_xlim()
-    for i, band in enumerate(BANDS):
-        start = max(band.low * 1e9 / REFERENCE_TSC_HZ, low)
-        end = high if band.high is None else min(band.high * 1e9 / REFERENCE_TSC_HZ, high)
+    bands, reference_hz = latency_bands()
+    for i, band in enumerate(bands):
+        start = max(band.low * 1e9 / reference_hz, low)
+        end = high if band.high is None else min(band.high * 1e9 / reference_hz, high)
         if end <= start:
             continue
         axes.axvspan(start, end, color=BAND_SHADES[i % 2], zorder=0, lw=0)

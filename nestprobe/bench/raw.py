@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
 from nestprobe.bench.plan import CPUID_LEAVES, SERIES, SuitePlan
-from nestprobe.sources.latency import Plan, RawLatency, tsc_frequency
+from nestprobe.model.timing import Plan, RawLatency, tsc_frequency
 
 RAW_FORMAT = "nestprobe-bench-raw"
 RAW_VERSION = 1

@@ -4,8 +4,8 @@
 module (``bench.schema.json``). A result labels itself: it carries the nestprobe
 assessment of the machine it ran on (CPU, hypervisor, nesting level with its evidence),
 made from the same CPUID samples the suite took. Reading goes through the one input
-reader (nestprobe.sources.inputfile): a FIFO without a writer, a device or a huge file is
-refused without blocking or filling memory.
+reader (nestprobe.sources.inputfile, through the pipeline): a FIFO without a writer, a
+device or a huge file is refused without blocking or filling memory.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from nestprobe.bench.plan import EMULATED_GUEST, METRICS, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.bench.stats import Summary, floor_ticks, paired_ratios, summarise
 from nestprobe.model import strictjson
-from nestprobe.model.contract import VERSION
+from nestprobe.model.contract import MAX_INPUT_BYTES, VERSION
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.record import replace
 from nestprobe.model.schema import SchemaError, Validator
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.model.strictjson import StrictJsonError
-from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 
 FORMAT = "nestprobe-bench"
 SCHEMA_VERSION = 3
@@ -138,8 +137,8 @@ def build_result(raw: RawSuite, snapshot: Snapshot, *, label: str | None = None,
     The snapshot's latency record is replaced by one made from the suite's CPUID series,
     so the level the result names was judged on the very samples it reports.
     """
+    from nestprobe.model.timing import summarise as summarise_latency
     from nestprobe.pipeline import build_report
-    from nestprobe.sources.latency import summarise as summarise_latency
 
     latency = raw.latency()
     if latency is not None:
@@ -183,7 +182,7 @@ def run_live(plan: SuitePlan, *, label: str | None = None,
              progress: Any = None) -> dict[str, Any] | None:
     """Measure and assess this machine; None when the TSC or CPUID cannot be used here."""
     from nestprobe.bench.collect import collect_suite
-    from nestprobe.sources.live import live_snapshot
+    from nestprobe.pipeline import live_snapshot
 
     raw = collect_suite(plan, progress=progress)
     if raw is None:
@@ -199,7 +198,7 @@ def import_raw(raw_path: str, dump_path: str, *, label: str | None = None) -> di
     the one the runner saw (basic and hypervisor maximum leaves); DumpFormatError (from
     the dump reader) when the dump is unusable.
     """
-    from nestprobe.sources.load import load_snapshot
+    from nestprobe.pipeline import load_snapshot
 
     data = read_bounded(raw_path, MAX_RAW_BYTES, "a bench raw run")
     try:
@@ -231,8 +230,11 @@ def _same_machine(raw: RawSuite, snapshot: Snapshot, raw_path: str, dump_path: s
 def read_bounded(path: str | Path, limit: int = MAX_INPUT_BYTES,
                  what: str = "a bench result") -> bytes:
     """At most ``limit`` bytes of ``path`` through the one input reader
-    (nestprobe.sources.inputfile: no devices, no blocking on a FIFO, the size cap checked
-    before reading); its refusal, in the same plain words, as a BenchFormatError."""
+    (nestprobe.sources.inputfile, through the pipeline: no devices, no blocking on a FIFO,
+    the size cap checked before reading); its refusal, in the same plain words, as a
+    BenchFormatError."""
+    from nestprobe.pipeline import read_input
+
     try:
         return read_input(os.fspath(path), limit=limit, what=what)
     except DumpFormatError as exc:

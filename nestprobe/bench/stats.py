@@ -1,6 +1,6 @@
 """Robust figures for one series, and ratios between runs with an interval from the batches.
 
-The estimator is the CPUID sampler's (sources/latency.py; source keys PAOLONI, NP-DEV): each
+The estimator is the CPUID sampler's (model/timing.py; source keys PAOLONI, NP-DEV): each
 batch's 10th percentile, then the minimum over batches, because host contention moves
 even a single batch's minimum. Median and p99 stand beside it; a mean never appears.
 Every figure is *net*: the bracket's own floor is taken off each sample before it is
@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nestprobe.sources.latency import batch_estimate, percentile
+from nestprobe.model.timing import batch_estimate, percentile
 
 #: Points of the stored quantile function: p0, p1, ..., p100.
 QUANTILES = 101

@@ -33,10 +33,10 @@ def available_cpus() -> int:
 
 def _warm() -> None:
     """Import the whole report path once, before forking, so no worker pays for it."""
-    import nestprobe.output.jsonreport
-    import nestprobe.pipeline
-    import nestprobe.sources.importers.common
-    import nestprobe.sources.load  # noqa: F401
+    import nestprobe.output.jsonreport  # noqa: F401
+    from nestprobe import pipeline
+
+    pipeline.warm_up()
 
 
 def max_workers() -> int:

@@ -47,18 +47,17 @@ def _hostname(report: Any) -> str | None:
 
 def assess(item: Input, keep_line: bool = False) -> Result:
     """One input file -> its machine's record, or why it could not be read."""
-    from nestprobe.sources.importers.common import decode_bytes, read_bytes
+    from nestprobe.pipeline import read_dump_text
 
     try:
         # Read once, bounded, with the dump loader's errors (they name the file).
-        decoded = decode_bytes(read_bytes(item.path), item.path)
+        decoded = read_dump_text(item.path)
         text = decoded.text
         # A Firecracker template is JSON too, but a dump (sources/importers/firecracker.py).
         if text.lstrip(" \t\r\n").startswith("{") and '"cpuid_modifiers"' not in text:
             report = _read_report(text, item.path)
         else:  # nestprobe.load(path) on the text already read
-            from nestprobe.pipeline import build_report
-            from nestprobe.sources.load import parse_snapshot
+            from nestprobe.pipeline import build_report, parse_snapshot
 
             report = build_report(parse_snapshot(text, item.path, encoding=decoded.encoding,
                                                  encoding_how=decoded.how))

@@ -1,7 +1,7 @@
 """The contract with scripts and installers: version, exit codes, scenario names.
 
 Defined once here; the CLI, ``nestprobe bench`` and the README's contract table read
-these (tests/test_contract_table.py checks every row of that table).
+these (tests/cli/test_contract_table.py checks every row of that table).
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ EXIT_UNKNOWN = 5
 #: The input (``--from``, ``bench compare``) is missing, unreadable, too large, not a
 #: regular file or pipe, a FIFO with no writer, or malformed.
 EXIT_BAD_INPUT = 6
+#: The largest input any command reads (sources/inputfile.py). The largest corpus dump is
+#: 181 KB (InstLatx64, 48 logical CPUs with prose); 8 MiB leaves room for a 1000-CPU
+#: report while keeping a bad path from eating memory.
+MAX_INPUT_BYTES = 8 << 20
 EXIT_INTERNAL = 7
 #: The output could not be written: stdout closed (``>&-``), full (``> /dev/full``) or
 #: failing. A reader that stops reading (``nestprobe | head``) is not an error: exit 0.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from nestprobe.model.safetext import escape, quoted
 
 
@@ -56,3 +58,25 @@ class CpuSelectionError(NestprobeError, ValueError):
 
 class CpuNotInDumpError(DumpFormatError, CpuSelectionError):
     """``cpu=N`` names a CPU the (well-formed) dump does not record."""
+
+
+#: OSError numbers in the words every error message uses (input files, output streams).
+_ERRNO_WORDS = {
+    errno.ENOENT: "no such file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "a loop of symbolic links",
+    errno.ENAMETOOLONG: "a name too long for the file system",
+    errno.ENOTDIR: "a path through something that is not a directory",
+    errno.EISDIR: "a directory",
+    errno.ENXIO: "a device or socket that cannot be opened",
+    errno.EBADF: "a closed file descriptor",
+    errno.EIO: "an I/O error",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError in plain words ("no such file"), never a Python repr."""
+    if exc.errno in _ERRNO_WORDS:
+        return _ERRNO_WORDS[exc.errno]
+    return (exc.strerror or type(exc).__name__).lower()

@@ -6,7 +6,7 @@ Supported keywords: ``type``, ``enum``, ``const``, ``properties``, ``required``,
 ``additionalProperties``, ``items``, ``minItems``, ``maxItems``, ``minimum``, ``maximum``,
 ``oneOf``, ``allOf``, ``if``/``then``/``else`` and local ``$ref`` (``#/$defs/NAME``). A
 schema that uses any other keyword is refused when it is loaded, so the subset can never
-silently accept what the full validator would refuse (tests/test_report_from_dict.py runs
+silently accept what the full validator would refuse (tests/model/test_report_from_dict.py runs
 both on hostile reports).
 """
 

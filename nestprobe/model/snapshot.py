@@ -168,7 +168,9 @@ class Origin(Record):
     kind: Literal["live", "dump"]
     path: str | None = None
     format: str | None = None  # "nestprobe", "cpuid-r", "aida64", "rjcp-xml", "icbook", ...
-    cpu: int = 0
+    #: The logical CPU whose CPUIDs these are: live, the one the probe was pinned to;
+    #: None when the live probe could not pin its thread (no single CPU ran them).
+    cpu: int | None = 0
 
 
 class Snapshot(Record):

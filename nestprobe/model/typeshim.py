@@ -6,7 +6,7 @@ Every name here is typing's own for mypy and ruff (the ``TYPE_CHECKING`` branch)
 time each is the least that keeps the module working: annotations are never evaluated
 (``from __future__ import annotations``), ``Literal[...]`` keeps its values for
 :func:`get_args` (typing's too), ``NamedTuple`` classes become :func:`collections.namedtuple` types.
-``tests/test_cold_start.py`` checks that the ``check`` path never imports ``typing``.
+``tests/cli/test_cold_start.py`` checks that the ``check`` path never imports ``typing``.
 """
 
 from __future__ import annotations

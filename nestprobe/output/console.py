@@ -147,7 +147,7 @@ class Console:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, OSError):
-        from nestprobe.sources.inputfile import describe_os_error
+        from nestprobe.model.errors import describe_os_error
 
         return describe_os_error(exc)
     return "the stream is closed"

@@ -653,7 +653,8 @@ def _source_line(report: Report) -> Line:
     snap = report.snapshot
     origin = snap.origin
     if origin.kind == "live":
-        source = "live probe" + (f" on CPU {origin.cpu}" if origin.cpu else "")
+        source = "live probe " + (
+            f"on CPU {origin.cpu}" if origin.cpu is not None else "(not pinned to one CPU)")
     else:
         source = f"dump {origin.path} ({origin.format}, CPU {origin.cpu})"
     return Line(escape(f"Source: {source}; CPUID {snap.cpuid_status}, {len(snap.cpuid)} leaves."))

@@ -1,18 +1,30 @@
-"""``--cpu N`` on the live probe: run the whole probe on logical CPU N, or refuse.
+"""The one pinning module: every CPUID the probe, the latency sampler or the bench runs
+executes on one known logical CPU, and the thread's affinity always comes back.
 
-CPUID answers per logical CPU (APIC ids, hybrid core types, a hypervisor that
-differs per vCPU), so asking for CPU N and silently probing another would be a lie.
-The calling thread is pinned for the duration and its affinity always put back.
+CPUID answers per logical CPU (APIC ids, hybrid core types, a hypervisor that differs per
+vCPU), so the CPU a snapshot names must be the CPU that ran its CPUIDs. Two callers, one
+mechanism:
+
+- :func:`running_on` (``--cpu N``): run on CPU N or refuse with CpuSelectionError; probing
+  another CPU and naming N would be a lie.
+- :func:`pinned` (no ``--cpu``): pin to :func:`pick_cpu` of the allowed CPUs when the OS
+  lets us, else run unpinned and say so (it yields None).
+
+Linux and the BSDs pin with ``os.sched_setaffinity``; Windows through the C core
+(sources/winaffinity.py: SetThreadAffinityMask).
 """
 
 from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nestprobe.model.errors import CpuSelectionError
+
+#: Undo one pin: put the thread's previous affinity back.
+Restore = Callable[[], None]
 
 
 def check_cpu(cpu: object) -> int:
@@ -43,41 +55,66 @@ def cpu_ranges(cpus: set[int]) -> str:
     return ", ".join(spans) if ordered else "none"
 
 
-@contextmanager
-def running_on(cpu: int) -> Iterator[None]:
-    """Run the body on logical CPU ``cpu``; CpuSelectionError when that cannot be done."""
+def pick_cpu(allowed: set[int]) -> int:
+    """The CPU to use when none was asked for: the highest allowed (CPU 0 usually takes
+    the most interrupts)."""
+    return max(allowed)
+
+
+def allowed_cpus() -> set[int] | None:
+    """The CPUs this thread may be pinned to, or None where no pinning call exists here."""
     getter = getattr(os, "sched_getaffinity", None)
+    if getter is None or getattr(os, "sched_setaffinity", None) is None:
+        from nestprobe.sources.winaffinity import allowed_cpus as windows_allowed
+
+        found = windows_allowed()
+        return set(found) if found is not None else None
+    try:
+        return set(getter(0))
+    except OSError:  # a seccomp filter: as if there were no call
+        return None
+
+
+def _pin(cpu: int) -> Restore:
+    """Pin the calling thread to ``cpu``: the undo; OSError when the OS refuses."""
     setter = getattr(os, "sched_setaffinity", None)
-    if getter is None or setter is None:
-        with _running_on_windows(cpu):  # Windows: the C core pins the thread
-            yield
-        return
+    getter = getattr(os, "sched_getaffinity", None)
+    if setter is None or getter is None:
+        from nestprobe.sources.winaffinity import pin_thread, restore_thread
+
+        previous = pin_thread(cpu)
+        if previous is None:
+            raise OSError(f"pinning the thread to CPU {cpu} failed")
+
+        def restore_mask() -> None:
+            restore_thread(previous)
+
+        return restore_mask
     original = set(getter(0))
-    if cpu not in original:
-        raise CpuSelectionError(
-            f"CPU {cpu} is not one this process may run on (allowed: {cpu_ranges(original)})"
-        )
-    try:
-        setter(0, {cpu})
-    except OSError as exc:
-        raise CpuSelectionError(
-            f"cannot run the probe on CPU {cpu}: {(exc.strerror or str(exc)).lower()}"
-        ) from None
-    try:
-        yield
-    finally:
+    setter(0, {cpu})
+
+    def restore() -> None:
         try:
             setter(0, original)
         except OSError:  # a CPU of the original set went offline: never stay pinned
             online = set(range(os.cpu_count() or 1))
             setter(0, (original & online) or online)
 
+    return restore
+
 
 @contextmanager
-def _running_on_windows(cpu: int) -> Iterator[None]:
-    """The same through the C core (SetThreadAffinityMask), or CpuSelectionError."""
-    from nestprobe.sources.winaffinity import allowed_cpus, pin_thread, restore_thread
+def _pinned_to(cpu: int) -> Iterator[None]:
+    undo = _pin(cpu)
+    try:
+        yield
+    finally:
+        undo()
 
+
+@contextmanager
+def running_on(cpu: int) -> Iterator[None]:
+    """Run the body on logical CPU ``cpu``; CpuSelectionError when that cannot be done."""
     allowed = allowed_cpus()
     if allowed is None:
         raise CpuSelectionError(
@@ -86,12 +123,36 @@ def _running_on_windows(cpu: int) -> Iterator[None]:
         )
     if cpu not in allowed:
         raise CpuSelectionError(
-            f"CPU {cpu} is not one this process may run on (allowed: {cpu_ranges(set(allowed))})"
+            f"CPU {cpu} is not one this process may run on (allowed: {cpu_ranges(allowed)})"
         )
-    previous = pin_thread(cpu)
-    if previous is None:
-        raise CpuSelectionError(f"cannot run the probe on CPU {cpu}: pinning the thread failed")
+    try:
+        undo = _pin(cpu)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise CpuSelectionError(f"cannot run the probe on CPU {cpu}: {reason}") from None
     try:
         yield
     finally:
-        restore_thread(previous)
+        undo()
+
+
+@contextmanager
+def pinned(cpu: int | None = None) -> Iterator[int | None]:
+    """Pin the calling thread to ``cpu`` (default :func:`pick_cpu`); ALWAYS restore.
+
+    Yields the CPU pinned to, or None when it could not be pinned (no call here, a
+    seccomp filter, ``cpu`` not allowed): the body then runs unpinned.
+    """
+    allowed = allowed_cpus()
+    target = cpu if cpu is not None else (pick_cpu(allowed) if allowed else None)
+    undo: Restore | None = None
+    if allowed and target in allowed and target is not None:
+        try:
+            undo = _pin(target)
+        except (OSError, ValueError):
+            undo = None
+    try:
+        yield target if undo is not None else None
+    finally:
+        if undo is not None:
+            undo()

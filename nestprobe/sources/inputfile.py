@@ -16,16 +16,14 @@ interrupts the wait. Every refusal is a :class:`DumpFormatError` in plain words.
 
 from __future__ import annotations
 
-import errno
 import os
 import select
 import stat
 
-from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.contract import MAX_INPUT_BYTES
+from nestprobe.model.errors import DumpFormatError, describe_os_error
 
-#: The largest corpus dump is 181 KB (InstLatx64, 48 logical CPUs with prose); 8 MiB
-#: leaves room for a 1000-CPU report while keeping a bad path from eating memory.
-MAX_INPUT_BYTES = 8 << 20
+__all__ = ["MAX_INPUT_BYTES", "STDIN", "STDIN_LABEL", "describe_os_error", "read_input"]
 #: The path that means standard input.
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
@@ -37,25 +35,6 @@ _FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 )
-_ERRNO_WORDS = {
-    errno.ENOENT: "no such file",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ELOOP: "a loop of symbolic links",
-    errno.ENAMETOOLONG: "a name too long for the file system",
-    errno.ENOTDIR: "a path through something that is not a directory",
-    errno.EISDIR: "a directory",
-    errno.ENXIO: "a device or socket that cannot be opened",
-    errno.EBADF: "a closed file descriptor",
-    errno.EIO: "an I/O error",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    """An OSError in plain words ("no such file"), never a Python repr."""
-    if exc.errno in _ERRNO_WORDS:
-        return _ERRNO_WORDS[exc.errno]
-    return (exc.strerror or type(exc).__name__).lower()
 
 
 def _kind(mode: int) -> str:  # noqa: PLR0911 (a case table, read top to bottom)

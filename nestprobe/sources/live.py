@@ -41,14 +41,18 @@ def live_snapshot(
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
-    ``thorough`` asks it for more samples. ``cpu`` runs the whole probe on that logical
-    CPU (CpuSelectionError when it cannot; TypeError/ValueError when it is no CPU number).
+    ``thorough`` asks it for more samples. The whole probe (CPUID, OS facts, latency) runs
+    pinned to one logical CPU (sources/affinity.py), and the snapshot's origin names it:
+    ``cpu`` when given (CpuSelectionError when it cannot; TypeError/ValueError when it is
+    no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu` chose, or
+    None when this thread could not be pinned (then no single CPU ran the CPUIDs).
     ``prove`` also creates a tiny VM here and records what it did (sources/proof.py).
     """
-    if cpu is None:
-        return _snapshot(timing, thorough, None, prove)
-    from nestprobe.sources.affinity import check_cpu, running_on
+    from nestprobe.sources.affinity import check_cpu, pinned, running_on
 
+    if cpu is None:
+        with pinned() as where:
+            return _snapshot(timing, thorough, where, prove)
     number = check_cpu(cpu)
     with running_on(number):
         return _snapshot(timing, thorough, number, prove)
@@ -74,5 +78,5 @@ def _snapshot(timing: bool, thorough: bool, cpu: int | None, prove: bool) -> Sna
         cpuid_detail=detail,
         truncated=truncated,
         proof=proof,
-        origin=Origin(kind="live", cpu=cpu or 0),
+        origin=Origin(kind="live", cpu=cpu),
     )

@@ -10,7 +10,7 @@ reaches this OS, in a VM (whose hypervisor may hide itself) or not. Before all o
 a VM created here (``--prove``): proof beats inference, so a guest that ran at CPU speed,
 one that ran emulated, or one that failed where CPUID shows VT-x/AMD-V exposed decides the
 case, and the case inference alone gives stays beside it as what CPUID claimed.
-tests/test_facts.py holds each case to the matrix rules it may meet, over every input.
+tests/assess/test_facts.py holds each case to the matrix rules it may meet, over every input.
 
 The rest of the :class:`~nestprobe.model.verdicts.Headline` (the extension's name, a root
 partition inside a VM, the tail of a "not passed") is decided here too, from the facts:

@@ -48,7 +48,7 @@ class Settle(Record):
 
 
 _HV_LAUNCH = ("windows-hypervisor-launch", "windows-vm-platform")
-#: Every condition id of verdicts/conditions.py (tests/test_readiness.py keeps them equal).
+#: Every condition id of verdicts/conditions.py (tests/verdicts/test_readiness.py keeps them equal).
 #: An id missing here counts as "a person must confirm": never "ready" by omission.
 SETTLE: dict[str, Settle] = {
     "hyperv-host-intel": Settle("outer-hypervisor"),

@@ -66,7 +66,7 @@ def build(
     """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest.
 
     With ``bench_plan`` every guest also runs the static nestprobe-bench with that plan
-    after its dump (tests/test_lab_bench.py); the default lab leaves it out.
+    after its dump (tests/lab/test_lab_bench.py); the default lab leaves it out.
     ``guest_kvm``: the flat image (every L2) loads kvm_amd too, so an L2 with AMD-V can
     create a VM of its own (the bench's guest metrics one level deeper).
     """

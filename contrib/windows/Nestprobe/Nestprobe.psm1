@@ -13,7 +13,7 @@
     person to confirm (-Ready), 130 interrupted. Check objects carry it as ExitCode with
     its Meaning. A report that cannot be read (exit 2, 6, 7, 8) is a terminating error.
 
-    The JSON fields this module reads (tests/test_contrib_windows.py checks each one):
+    The JSON fields this module reads (tests/contrib/test_contrib_windows.py checks each one):
     json: schema_version int
     json: nestprobe_version str
     json: answer str

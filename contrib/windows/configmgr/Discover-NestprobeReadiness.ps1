@@ -15,7 +15,7 @@
     and exits 0 whatever the answer (a non-zero exit is a script failure to ConfigMgr,
     not non-compliance).
 
-    The JSON fields this script reads (checked by tests/test_contrib_windows.py):
+    The JSON fields this script reads (checked by tests/contrib/test_contrib_windows.py):
     json: verdicts.*.status str
     json: verdicts.*.readiness.state str
 #>

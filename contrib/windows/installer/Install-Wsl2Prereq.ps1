@@ -14,7 +14,7 @@
       other                            -> nestprobe failed or is missing, exit 2
     -DryRun prints the actions instead of running them.
 
-    The JSON fields this script reads (checked by tests/test_contrib_windows.py):
+    The JSON fields this script reads (checked by tests/contrib/test_contrib_windows.py):
     json: verdicts.*.status str
     json: verdicts.*.readiness.steps list
     json: verdicts.*.readiness.pending list

@@ -16,7 +16,7 @@
     Upload with "Run this script using the logged-on credentials: No" and "Run script
     in 64-bit PowerShell: Yes". Edit $Scenario below (Intune passes no parameters).
 
-    The JSON fields this script reads (tests/test_contrib_windows.py checks each one
+    The JSON fields this script reads (tests/contrib/test_contrib_windows.py checks each one
     against real --json output, and that the code reads no other):
     json: verdicts.*.status str
     json: verdicts.*.readiness.state str

@@ -19,7 +19,7 @@
     a distribution come with the user's `wsl --install` or `wsl --update` after the restart,
     which this script does not run (as SYSTEM, before the restart, it cannot).
 
-    The JSON fields this script reads (checked by tests/test_contrib_windows.py):
+    The JSON fields this script reads (checked by tests/contrib/test_contrib_windows.py):
     json: verdicts.*.status str
     json: verdicts.*.readiness.state str
     json: verdicts.*.readiness.steps list

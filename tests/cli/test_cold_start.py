@@ -1,0 +1,189 @@
+"""The cold start of ``nestprobe check``: what it imports may not grow unnoticed.
+
+``check`` is what installers run, so its start-up counts (README "Performance"; the time
+itself is measured by bench/processes.py, never asserted here). Modules are what can be
+checked without timing anything: a fresh interpreter runs ``check hyperv`` (the live probe,
+as an installer would) and reports which modules that added to its start. They must all be
+in ``tests/cli/cold_start_modules.txt``; a module that joins on purpose is added by
+
+    python tests/cli/test_cold_start.py --update
+
+and the commit says why. Some are never allowed: ``typing`` (a probe-path module imports
+typing's names from nestprobe/model/typeshim.py instead), the bench and fleet apps, and the
+stdlib modules only they or the help text use.
+
+``_quick_parse`` reads the plain ``report`` and ``check`` lines without argparse; for every
+line it takes, argparse must give the same namespace.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nestprobe.cli import _quick_parse, _with_default_command, build_parser
+
+ALLOWLIST = Path(__file__).resolve().parent / "cold_start_modules.txt"
+REPO = Path(__file__).resolve().parents[2]
+
+#: Runs ``check hyperv`` and prints the modules it imported beyond the interpreter's start.
+CHILD = """
+import sys
+before = set(sys.modules)
+from nestprobe.cli import main
+out = open("/dev/null", "w")
+main(["check", "hyperv"], out=out)
+added = sorted(set(sys.modules) - before)
+print(" ".join(added))
+"""
+
+#: Never on the check path: typing's run-time cost, the other apps, what only they use.
+FORBIDDEN = {
+    "typing", "argparse", "gettext", "shutil", "json", "dataclasses", "traceback",
+    "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
+    "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
+    "nestprobe.sources.importers", "nestprobe.output.jsonreport",
+}
+
+needs_linux = pytest.mark.skipif(
+    sys.platform != "linux", reason="the allowlist is Linux's probe path (Windows reads the "
+    "registry through other modules)")
+
+
+def check_imports(*, no_site: bool = False) -> list[str]:
+    """The modules ``check hyperv`` adds; ``no_site``: without site's ``.pth`` hooks (an
+    editable install's finder imports re, pathlib ... at start-up, hiding them), as a
+    clean install starts."""
+    env = dict(os.environ)
+    options: list[str] = []
+    if no_site:
+        options = ["-S"]
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), *site.getsitepackages()])
+    done = subprocess.run([sys.executable, *options, "-c", CHILD], capture_output=True,
+                          text=True, check=True, timeout=120, env=env)
+    return done.stdout.split()
+
+
+def allowed() -> set[str]:
+    return {line.split("#")[0].strip() for line in ALLOWLIST.read_text().splitlines()} - {""}
+
+
+@needs_linux
+@pytest.mark.parametrize("no_site", [False, True], ids=["site", "no-site"])
+def test_check_imports_only_allowed_modules(no_site: bool) -> None:
+    new = set(check_imports(no_site=no_site)) - allowed()
+    assert not new, (f"`nestprobe check` now imports {sorted(new)}; if that is on purpose, run "
+                     "python tests/cli/test_cold_start.py --update and say why in the commit")
+
+
+@needs_linux
+@pytest.mark.parametrize("no_site", [False, True], ids=["site", "no-site"])
+def test_check_never_imports_the_forbidden(no_site: bool) -> None:
+    imported = set(check_imports(no_site=no_site))
+    hits = {m for m in imported if m in FORBIDDEN or m.rpartition(".")[0] in FORBIDDEN
+            or any(m.startswith(f + ".") for f in FORBIDDEN)}
+    assert not hits
+
+
+def test_allowlist_names_nothing_forbidden() -> None:
+    assert not (allowed() & FORBIDDEN)
+
+
+QUICK_LINES = [
+    ["check", "hyperv"],
+    ["check", "wsl2", "-q"],
+    ["check", "--json", "azure-local"],
+    ["check", "third-party", "--from", "dump.txt", "--cpu", "3", "--no-timing"],
+    ["check", "hyperv", "--from=-", "--cpu=0", "-v"],
+    ["check", "hyperv-containers", "--thorough", "--quiet"],
+    ["check", "wsl2", "--ready", "-q"],
+    ["check", "hyperv", "--prove", "--from", "x.dump"],
+    ["--json"],
+    ["--json", "--no-timing"],
+    ["-v", "--from", "x.dump"],
+    ["report", "--format", "prometheus"],
+    ["report", "--format=json", "--thorough"],
+    [],
+]
+
+#: Lines the quick parser must leave to argparse (help, errors, abbreviations, repeats).
+ARGPARSE_LINES = [
+    ["check"], ["check", "nope"], ["check", "hyperv", "wsl2"], ["check", "hyperv", "-h"],
+    ["check", "hyperv", "--js"], ["check", "hyperv", "--json", "--json"],
+    ["check", "hyperv", "--cpu", "-1"], ["check", "hyperv", "--cpu", "x"],
+    ["check", "hyperv", "--cpu"], ["check", "hyperv", "--from", "--json"],
+    ["check", "hyperv", "-qv"], ["check", "hyperv", "--", "x"], ["--format", "yaml"],
+    ["--help"], ["--version"], ["dump"], ["fleet", "x"], ["bench"], ["report", "-q"],
+    ["check", "hyperv", "--json=1"], ["check", "hyperv", "--cpu", "٣"],
+]
+
+
+@pytest.mark.parametrize("line", QUICK_LINES, ids=" ".join)
+def test_quick_parse_equals_argparse(line: list[str]) -> None:
+    argv = _with_default_command(line)
+    quick = _quick_parse(argv)
+    assert quick is not None
+    assert vars(quick) == vars(build_parser(argv[0]).parse_args(argv))
+
+
+@pytest.mark.parametrize("line", ARGPARSE_LINES, ids=" ".join)
+def test_quick_parse_leaves_the_rest_to_argparse(line: list[str]) -> None:
+    assert _quick_parse(_with_default_command(line)) is None
+
+
+def test_one_command_builds_only_its_parser() -> None:
+    parser = build_parser("check")
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == {"check"}  # type: ignore[arg-type]
+    every = next(a for a in build_parser(None)._actions if a.dest == "command")
+    assert set(every.choices) == {"report", "check", "dump", "bench", "fleet"}  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit("usage: python tests/cli/test_cold_start.py --update")
+    header = ("# Modules `nestprobe check hyperv` imports beyond the interpreter's start "
+              "(tests/cli/test_cold_start.py).\n# Regenerate: python tests/cli/test_cold_start.py "
+              "--update; the commit says why a module joined.\n")
+    found = sorted(set(check_imports()) | set(check_imports(no_site=True)))
+    ALLOWLIST.write_text(header + "".join(f"{m}\n" for m in found))
+    print(f"wrote {ALLOWLIST}")
+
+
+def _import_time_compiles(tree: ast.AST) -> list[int]:
+    """Lines where ``re.compile(...)`` runs at import: outside every function body."""
+    lines: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return  # runs when called, not at import
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "compile" and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"):
+            lines.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return lines
+
+
+def test_no_regular_expression_is_compiled_at_import() -> None:
+    """Module-level patterns are ``lazy_compile`` (nestprobe/model/lazyre.py): compiled when
+    first used, so a run pays only for the patterns it reaches."""
+    package = REPO / "nestprobe"
+    if not package.is_dir():
+        pytest.skip("reads the source tree, which is not beside these tests")
+    found = {
+        str(path.relative_to(REPO)): lines
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "lazyre.py"
+        and (lines := _import_time_compiles(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert not found

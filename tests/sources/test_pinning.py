@@ -1,0 +1,135 @@
+"""One pinning module (sources/affinity.py) for the probe, the latency sampler and the bench:
+the CPU a live snapshot names is the CPU that ran its CPUIDs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from nestprobe import native
+from nestprobe.model.errors import CpuSelectionError
+from nestprobe.model.snapshot import CpuidTable
+from nestprobe.sources import affinity, live
+
+HAS_AFFINITY = hasattr(os, "sched_getaffinity") and hasattr(os, "sched_setaffinity")
+needs_cpuid = pytest.mark.skipif(native.cpuid_status()[0] != "ok",
+                                 reason="CPUID does not run here (no extension or not x86)")
+
+
+@pytest.fixture
+def allowed() -> Iterator[set[int]]:
+    if not HAS_AFFINITY:
+        pytest.skip("no sched_getaffinity here (Windows: tests/native/test_native_os.py)")
+    before = set(os.sched_getaffinity(0))
+    yield before
+    assert os.sched_getaffinity(0) == before  # every path put the affinity back
+
+
+def spy_cpuid(monkeypatch: pytest.MonkeyPatch) -> list[set[int]]:
+    """Record the thread's affinity each time the live probe enumerates CPUID."""
+    seen: list[set[int]] = []
+    real = native.read_cpuid_table
+
+    def spying(*args: Any, **kwargs: Any) -> tuple[CpuidTable, bool]:
+        seen.append(set(os.sched_getaffinity(0)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(native, "read_cpuid_table", spying)
+    return seen
+
+
+def apic_id(table: CpuidTable) -> int:
+    regs = table.get(0x1)
+    assert regs is not None
+    return regs[1] >> 24  # CPUID.1:EBX[31:24], the initial APIC id: differs per logical CPU
+
+
+def apic_id_on(cpu: int) -> int:
+    with affinity.running_on(cpu):
+        return native.cpuid(0x1)[1] >> 24
+
+
+@pytest.mark.native
+@needs_cpuid
+def test_without_cpu_the_origin_is_the_cpu_that_ran_cpuid(
+    allowed: set[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = spy_cpuid(monkeypatch)
+    snap = live.live_snapshot(timing=True)
+    cpu = snap.origin.cpu
+    assert cpu == affinity.pick_cpu(allowed)
+    assert seen == [{cpu}]  # the enumeration ran pinned to exactly that CPU
+    assert snap.latency is not None
+    assert snap.latency.pinned_cpu == cpu
+    assert apic_id(snap.cpuid) == apic_id_on(cpu)
+
+
+@pytest.mark.native
+@needs_cpuid
+def test_with_cpu_every_cpuid_runs_there(allowed: set[int],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = spy_cpuid(monkeypatch)
+    for cpu in sorted(allowed):
+        snap = live.live_snapshot(timing=True, cpu=cpu)
+        assert snap.origin.cpu == cpu
+        assert seen[-1] == {cpu}
+        assert snap.latency is not None
+        assert snap.latency.pinned_cpu == cpu
+        assert apic_id(snap.cpuid) == apic_id_on(cpu)
+
+
+@pytest.mark.native
+@needs_cpuid
+def test_apic_ids_tell_the_cpus_apart(allowed: set[int]) -> None:
+    """The check above can fail: where there are two CPUs, their APIC ids differ."""
+    if len(allowed) < 2:
+        pytest.skip("one allowed CPU: nothing to tell apart")
+    ids = {apic_id_on(cpu) for cpu in allowed}
+    if len(ids) == 1:
+        pytest.skip("this hypervisor reports the same initial APIC id on every vCPU")
+    assert len(ids) == len(allowed)
+
+
+def test_unpinnable_thread_records_no_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pinning call here: the probe runs, and its origin says no single CPU ran it."""
+    monkeypatch.setattr(affinity, "allowed_cpus", lambda: None)
+    snap = live.live_snapshot(timing=False)
+    assert snap.origin.cpu is None
+    with pytest.raises(CpuSelectionError, match="no way to pin"):
+        live.live_snapshot(timing=False, cpu=0)
+
+
+def test_unpinned_origin_renders_and_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    from nestprobe.output.jsonreport import report_to_dict
+    from nestprobe.output.text import render_verbose
+    from nestprobe.pipeline import build_report
+
+    monkeypatch.setattr(affinity, "allowed_cpus", lambda: None)
+    report = build_report(live.live_snapshot(timing=False))
+    data = report_to_dict(report)
+    assert data["source"]["cpu"] is None
+    schema = json.loads(resources.files("nestprobe.output").joinpath("report.schema.json")
+                        .read_text())
+    jsonschema.validate(data, schema)
+    assert "not pinned to one CPU" in render_verbose(report)
+
+
+def test_a_refused_pin_leaves_the_affinity_alone(allowed: set[int],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(_pid: int, _cpus: set[int]) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setaffinity", refuse)
+    with affinity.pinned() as cpu:
+        assert cpu is None
+    with (pytest.raises(CpuSelectionError, match="operation not permitted"),
+          affinity.running_on(max(allowed))):
+        pass
