@@ -57,7 +57,11 @@ from nestprobe.decode.interfaces import (
     rejected,
     scan,
 )
-from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
+from nestprobe.decode.signatures import (
+    EMULATOR_BRAND_PREFIXES,
+    EMULATOR_CPU_VENDORS,
+    vendor_name,
+)
 from nestprobe.model.assessment import (
     Confidence,
     CpuIdentity,
@@ -620,7 +624,7 @@ def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> 
             "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
             "cannot tell which", reported.source, reported.shown))
     if choice.vendor not in (None, "unknown") and product is None:
-        product = choice.vendor
+        product = vendor_name(choice.vendor)  # a name people read, never the id
     if (pvm := _pvm_guest(snapshot, found)) is not None:
         ev.append(pvm)
         product = "KVM PVM guest (software nesting)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.safetext import escape
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def _extension_name(report: Report) -> str:
 def _where(report: Report) -> str:
     """``a guest of KVM``, ``a Hyper-V guest partition``: what this OS is, as a noun phrase."""
     hv = report.assessment.hypervisor
-    vendor = hv.vendor if hv.vendor != "unknown" else None
+    vendor = vendor_name(hv.vendor) if hv.vendor != "unknown" else None
     name = hv.product or vendor or "an unidentified hypervisor"
     where = f"a {name}" if "guest" in name or "partition" in name else f"a guest of {name}"
     windows = report.assessment.environment.windows
@@ -160,7 +161,7 @@ def _answer(report: Report) -> str:  # noqa: PLR0911, PLR0912 (a case table, rea
                 "virtualization in that hypervisor.")
     if virt.exposed:
         slat = " with SLAT" if virt.slat else ""
-        home = ("; Home has no Hyper-V role, WSL2 runs" if windows is not None
+        home = ("; Home has no Hyper-V role (WSL2 does not need it)" if windows is not None
                 and windows.edition == "home" else "")
         if not hv.detected:
             if windows is not None:
