@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from nestprobe.assess.windows import assess_windows
+from nestprobe.decode import winpaths
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
@@ -348,9 +349,11 @@ def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
     read = read_dmi_sourced(facts)
     evidence.extend(Evidence(f"DMI {key}", source, value) for key, (value, source) in read.items())
     dmi = {key: value for key, (value, _) in read.items()}
-    if not dmi:
-        sample = DMI_DIR + "sys_vendor"
-        evidence.append(Evidence("no DMI identity read", sample, observed(facts, sample)))
+    if not dmi:  # named where this OS keeps it: a Windows report shows no Linux path
+        windows = facts.system == "Windows"
+        sample = winpaths.BIOS_KEY + "SystemManufacturer" if windows else DMI_DIR + "sys_vendor"
+        evidence.append(Evidence("no SMBIOS identity read" if windows else "no DMI identity read",
+                                 sample, observed(facts, sample)))
     return dmi
 
 

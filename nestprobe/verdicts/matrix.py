@@ -102,8 +102,8 @@ RULES: tuple[Rule, ...] = (
          ("xen-pv-to-hvm",)),
     # --- missing facts ---------------------------------------------------------------------
     Rule("exposure-unknown", ALL, "unknown", when(exposed=None),
-         "Whether VT-x/AMD-V reaches this OS is unknown: CPUID leaves 0x1/0x80000001 and "
-         "the /proc/cpuinfo flags were not available", sources.NESTPROBE),
+         "Whether VT-x/AMD-V reaches this OS is unknown: neither CPUID leaves "
+         "0x1/0x80000001 nor the OS's own view of them were available", sources.NESTPROBE),
     # --- firmware (only where it is the cause) --------------------------------------------
     Rule("firmware-disabled-vm", ALL, "blocked", _vm(firmware_disabled=True),
          "The virtual CPU advertises VT-x/AMD-V but it arrives locked off "

@@ -354,8 +354,9 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         steps=(
             "bcdedit /set hypervisorlaunchtype off",
             "REM Off: Hyper-V, WSL2, Windows Sandbox, Credential Guard and Memory",
-            "REM integrity (HVCI) stop working; on a managed PC Intune or Group",
-            "REM Policy turns VBS back on. Undo: bcdedit /set hypervisorlaunchtype auto",
+            "REM integrity (HVCI) stop working; on a managed PC Intune or",
+            "REM Group Policy turns VBS back on.",
+            "REM Undo: bcdedit /set hypervisorlaunchtype auto",
             "REM Memory integrity: Windows Security > Device security > Core isolation",
         ),
         source=f"{sources.WSL_TROUBLESHOOTING}; {sources.CREDENTIAL_GUARD}",
