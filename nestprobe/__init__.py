@@ -74,7 +74,7 @@ def assess_snapshot(snapshot: Snapshot) -> Report:
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """The JSON report, schema_version 2 (``nestprobe/output/report.schema.json``)."""
+    """The JSON report, schema_version 3 (``nestprobe/output/report.schema.json``)."""
     from nestprobe.output.jsonreport import report_to_dict as render
 
     return render(report)

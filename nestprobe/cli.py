@@ -49,7 +49,7 @@ matrix for this machine, with evidence.
 
 EPILOG = f"""\
 common options (of the report, the default command, and of check):
-  --json          the report as JSON (schema_version 2), for scripts
+  --json          the report as JSON (schema_version 3), for scripts
                   (report --format prometheus: node_exporter textfile metrics)
   --from FILE     assess a dump instead of this machine (nestprobe's own, cpuid -r,
                   AIDA64/InstLatx64, RJCP XML, IC Book Labs, ...); - reads stdin
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the report (the default command)")
     _add_source_options(report)
-    report.add_argument("--json", action="store_true", help="JSON report (schema_version 2)")
+    report.add_argument("--json", action="store_true", help="JSON report (schema_version 3)")
     report.add_argument("--format", choices=("text", "json", "prometheus"), default=None,
                         help="text (default), json (= --json), or prometheus "
                         "(node_exporter textfile-collector metrics)")

@@ -56,6 +56,8 @@ CONTRACT = (
     "winapi:GetActiveProcessorCount",
     "winapi:GetNativeSystemInfo:wProcessorArchitecture",
     "bcd:{default}:hypervisorlaunchtype",
+    "registry:HKLM\\SOFTWARE\\Wine",
+    "winapi:wine_get_version",
 )
 
 

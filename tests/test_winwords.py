@@ -201,3 +201,39 @@ def test_qemu_is_never_called_kvm() -> None:
     for name, report in _reports():
         if report.assessment.hypervisor.vendor == "qemu" or report.assessment.hypervisor.emulated:
             assert "KVM guest" not in render_text(report), name
+
+
+# ------------------------------------------------------------------ 10: wine
+
+
+def test_wine_is_said_and_its_stubs_are_unknown(tmp_path: Path) -> None:
+    """The fixture as wine would record it: its key, its version, 0 for SLAT and firmware
+    virtualization (a stub), no BCD store."""
+    text = WINDOWS_FIXTURE.read_text(encoding="utf-8")
+    for old, new in (('file "registry:HKLM\\\\SOFTWARE\\\\Wine" absent',
+                      'file "registry:HKLM\\\\SOFTWARE\\\\Wine" dir'),
+                     ("file winapi:wine_get_version absent",
+                      'file winapi:wine_get_version ok "8.0"'),
+                     ('IsProcessorFeaturePresent:20 ok "1"', 'IsProcessorFeaturePresent:20 ok "0"'),
+                     ('IsProcessorFeaturePresent:21 ok "1"', 'IsProcessorFeaturePresent:21 ok "0"')):
+        assert old in text, old
+        text = text.replace(old, new)
+    text = re.sub(r"^file bcd:\{default\}:hypervisorlaunchtype .*$",
+                  "file bcd:{default}:hypervisorlaunchtype unreadable", text, flags=re.MULTILINE)
+    path = tmp_path / "wine.dump"
+    path.write_text(text, encoding="utf-8")
+    report = nestprobe.load(path)
+    windows = report.assessment.environment.windows
+    assert windows is not None
+    assert windows.wine == "8.0"
+    assert (windows.slat, windows.firmware_virtualization) == (None, None)
+    assert windows.hypervisor_launch == "unknown"
+    assert report.assessment.virtualization.firmware_disabled is not True
+    assert "under wine 8.0" in answer(report)
+    assert "under wine 8.0" in render_verbose(report)
+    firmware = {c.id: c.state for c in report.verdicts["hyperv"].conditions}
+    assert firmware.get("firmware-enabled", "unknown") == "unknown"
+    # The same facts without wine: 0 means no.
+    plain = nestprobe.load(WINDOWS_FIXTURE)
+    assert plain.assessment.environment.windows is not None
+    assert plain.assessment.environment.windows.wine is None

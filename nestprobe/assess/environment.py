@@ -352,8 +352,12 @@ def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
     if not dmi:  # named where this OS keeps it: a Windows report shows no Linux path
         windows = facts.system == "Windows"
         sample = winpaths.BIOS_KEY + "SystemManufacturer" if windows else DMI_DIR + "sys_vendor"
-        evidence.append(Evidence("no SMBIOS identity read" if windows else "no DMI identity read",
-                                 sample, observed(facts, sample)))
+        if winpaths.under_wine(facts):
+            evidence.append(Evidence("SMBIOS identity unknown: under wine these are wine's "
+                                     "answers, not this machine's firmware", sample, "wine"))
+        else:
+            evidence.append(Evidence("no SMBIOS identity read" if windows else
+                                     "no DMI identity read", sample, observed(facts, sample)))
     return dmi
 
 

@@ -83,7 +83,8 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
 
     vbs = _flag(facts, winpaths.VBS, "virtualization-based security configured", evidence)
     hvci = _flag(facts, winpaths.HVCI, "memory integrity (HVCI) configured", evidence)
-    launch = _launch(facts, evidence)
+    wine = _wine(facts, evidence)
+    launch = "unknown" if wine is not None else _launch(facts, evidence)
 
     memory = _int(facts.text(winpaths.TOTAL_PHYS))
     if memory is not None:
@@ -137,7 +138,23 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
         slat=readiness.slat.value if readiness.slat else None,
         firmware_virtualization=readiness.firmware.value if readiness.firmware else None,
         guest_parameters=guest,
+        wine=wine,
     )
+
+
+def _wine(facts: OsFacts, evidence: list[Evidence]) -> str | None:
+    """wine's version when these facts are wine's (HKLM\\SOFTWARE\\Wine, ntdll's
+    wine_get_version); then its stubbed answers (IsProcessorFeaturePresent 20/21, SMBIOS,
+    the BCD store) are unknown, not false."""
+    if not winpaths.under_wine(facts):
+        return None
+    version = _text(facts, winpaths.WINE_VERSION) or "unknown version"
+    source = winpaths.WINE_VERSION if facts.state(winpaths.WINE_VERSION) == "ok" else (
+        winpaths.WINE_KEY)
+    evidence.append(Evidence(
+        f"this Windows is wine {version}: SLAT, firmware virtualization, SMBIOS and the "
+        "hypervisor launch setting are wine's stubs, so unknown", source, version))
+    return version
 
 
 def _from_paste(facts: OsFacts, tools: tuple[str, ...], evidence: list[Evidence]) -> WindowsFacts:
@@ -215,7 +232,8 @@ def _launch(facts: OsFacts, evidence: list[Evidence]) -> str | None:
         return None
     if state == "unreadable":
         evidence.append(Evidence("hypervisorlaunchtype unknown: the BCD store is readable by "
-                                 "administrators only", winpaths.BCD_LAUNCH, "unreadable"))
+                                 "administrators only (or there is none)", winpaths.BCD_LAUNCH,
+                                 "unreadable"))
         return "unknown"
     if state == "absent":
         evidence.append(Evidence("hypervisorlaunchtype not set in the default boot entry",

@@ -9,6 +9,8 @@ files that sources/osfacts.py reads. Paste importers record their own prefixes
 
 from __future__ import annotations
 
+from nestprobe.model.snapshot import OsFacts
+
 CURRENT_VERSION = r"registry:HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" + "\\"
 CURRENT_BUILD = CURRENT_VERSION + "CurrentBuild"
 UBR = CURRENT_VERSION + "UBR"
@@ -35,6 +37,14 @@ TOTAL_PHYS = "winapi:GlobalMemoryStatusEx:ullTotalPhys"
 ACTIVE_PROCESSORS = "winapi:GetActiveProcessorCount"
 NATIVE_ARCH = "winapi:GetNativeSystemInfo:wProcessorArchitecture"
 BCD_LAUNCH = "bcd:{default}:hypervisorlaunchtype"
+#: Wine's own registry key and ntdll export: present only when this "Windows" is wine.
+WINE_KEY = r"registry:HKLM\SOFTWARE\Wine"
+WINE_VERSION = "winapi:wine_get_version"
+
+def under_wine(facts: OsFacts) -> bool:
+    """Whether recorded Windows facts come from wine (its key or its ntdll export)."""
+    return facts.state(WINE_KEY) == "dir" or facts.state(WINE_VERSION) == "ok"
+
 
 #: The DMI key each BIOS-key value stands for (Windows copies them from SMBIOS at boot).
 BIOS_VALUES: dict[str, str] = {
@@ -70,7 +80,7 @@ def bios_value(name: str) -> str:
 READ_PATHS: tuple[str, ...] = (
     CURRENT_BUILD, UBR, EDITION_ID, INSTALLATION_TYPE, PRODUCT_NAME, DISPLAY_VERSION,
     GUEST_HOST_NAME, GUEST_VM_NAME, GUEST_PHYSICAL_HOST, VBS, HVCI, RSMB, PF_SLAT,
-    PF_FIRMWARE, TOTAL_PHYS, ACTIVE_PROCESSORS, NATIVE_ARCH, BCD_LAUNCH,
+    PF_FIRMWARE, TOTAL_PHYS, ACTIVE_PROCESSORS, NATIVE_ARCH, BCD_LAUNCH, WINE_KEY, WINE_VERSION,
     *(bios_value(v) for v in BIOS_VALUES.values()),
     *(service(s) for s in SERVICE_COMPONENTS),
 )

@@ -1,6 +1,6 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
-The JSON report (schema_version 2) is a rendering of these types; field names here
+The JSON report (schema_version 3) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
 :mod:`nestprobe.assess.nesting` (nesting). Consumers: verdicts and output.
@@ -151,6 +151,10 @@ class WindowsFacts(Record):
     #: Hyper-V data exchange from the host: HostName, VirtualMachineName,
     #: PhysicalHostNameFullyQualified
     guest_parameters: Mapping[str, str] = field(default_factory=dict)
+    #: wine's version when this "Windows" is wine (HKLM\SOFTWARE\Wine, ntdll's
+    #: wine_get_version): its processor features, SMBIOS strings and BCD store are stubs,
+    #: so those facts stay unknown
+    wine: str | None = None
 
 
 class Environment(Record):

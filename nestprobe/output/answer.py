@@ -57,6 +57,8 @@ def _this(report: Report) -> str:
     details = [e for e in (_EDITION_NAMES.get(windows.edition),) if e and e not in name]
     if windows.build is not None:
         details.append(f"build {windows.build}")
+    if windows.wine is not None:  # not Windows at all: wine's registry and stubs
+        details.append(f"under wine {windows.wine}")
     named = f"this {name}" if name.startswith("Windows") else f"this Windows ({name})"
     return named + (f" ({', '.join(details)})" if details else "")
 

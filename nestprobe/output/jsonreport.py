@@ -1,4 +1,4 @@
-"""The JSON rendering of a Report (schema_version 2, nestprobe/output/report.schema.json)."""
+"""The JSON rendering of a Report (schema_version 3, nestprobe/output/report.schema.json)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from nestprobe.output.answer import answer
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def jsonable(value: Any) -> Any:

@@ -578,6 +578,8 @@ def _windows_line(w: WindowsFacts) -> str:
         parts.append(f"{w.logical_processors} logical processors")
     if w.source not in ("probe", "none"):
         parts.append(f"from {w.source} output")
+    if w.wine is not None:
+        parts.append(f"under wine {w.wine} (SLAT, firmware, SMBIOS and BCD unknown)")
     return "; ".join(parts)
 
 

@@ -107,6 +107,10 @@ WINDOWS_FACTS: tuple[WinFact, ...] = (
     # 0x250000F0): 0 Off, 1 Auto. The BCD store is the registry hive HKLM\BCD00000000,
     # readable by administrators only: unreadable otherwise, never a child bcdedit.
     WinFact("bcd:{default}:hypervisorlaunchtype", "bcd", "BCD00000000", "250000F0"),
+    # Wine: its own key, and ntdll's wine_get_version export (absent on Windows). Under
+    # wine the processor-feature, SMBIOS and BCD answers are wine's stubs, not facts.
+    WinFact(r"registry:HKLM\SOFTWARE\Wine", "key", r"SOFTWARE\Wine"),
+    WinFact("winapi:wine_get_version", "winapi", "wine_get_version"),
 )
 
 #: The pseudo-paths alone, for the C dumper's list to be compared with.
