@@ -214,8 +214,8 @@ def test_wine_is_said_and_its_stubs_are_unknown(tmp_path: Path) -> None:
                       'file "registry:HKLM\\\\SOFTWARE\\\\Wine" dir'),
                      ("file winapi:wine_get_version absent",
                       'file winapi:wine_get_version ok "8.0"'),
-                     ('IsProcessorFeaturePresent:20 ok "1"', 'IsProcessorFeaturePresent:20 ok "0"'),
-                     ('IsProcessorFeaturePresent:21 ok "1"', 'IsProcessorFeaturePresent:21 ok "0"')):
+                     *((f'IsProcessorFeaturePresent:{n} ok "1"',
+                        f'IsProcessorFeaturePresent:{n} ok "0"') for n in (20, 21))):
         assert old in text, old
         text = text.replace(old, new)
     text = re.sub(r"^file bcd:\{default\}:hypervisorlaunchtype .*$",
