@@ -237,3 +237,42 @@ def test_wine_is_said_and_its_stubs_are_unknown(tmp_path: Path) -> None:
     plain = nestprobe.load(WINDOWS_FIXTURE)
     assert plain.assessment.environment.windows is not None
     assert plain.assessment.environment.windows.wine is None
+
+
+# ------------------------------------------------------------------ 13: hv_balloon evidence
+
+
+def _hyperv_linux_guest(balloon: str | None) -> Report:
+    """A Linux Hyper-V guest with nesting on (the corpus-free CPUID of test_verdicts'
+    pipeline tests), and the Dynamic Memory device's binding as recorded."""
+    from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
+    from nestprobe.pipeline import build_report
+
+    intel = Registers(0x16, 0x756E6547, 0x6C65746E, 0x49656E69)
+    table = CpuidTable({
+        (0, 0): intel, (1, 0): Registers(0x000906EA, 0, (1 << 31) | (1 << 5), 0),
+        (0x40000000, 0): Registers(0x4000000A, 0x7263694D, 0x666F736F, 0x76482074),
+        (0x40000001, 0): Registers(0x31237648, 0, 0, 0),
+        (0x40000002, 0): Registers(0x4F7C, 0x000A0000, 0, 0x8E1),
+        (0x40000003, 0): Registers(0x2E7F, 0x003B8030, 0, 0),
+        (0x40000004, 0): Registers(0, 0, 0, 0),
+    })
+    files = {} if balloon is None else {
+        "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924":
+            FileFact(balloon)}
+    return build_report(Snapshot("ok", table, OsFacts("Linux", "x86_64", files)))
+
+
+@pytest.mark.parametrize(("balloon", "state"), [("dir", "unknown"), ("absent", "met"),
+                                                (None, "unknown")])
+def test_hv_balloon_decides_what_the_guest_can_show(balloon: str | None, state: str) -> None:
+    report = _hyperv_linux_guest(balloon)
+    verdict = report.verdicts["hyperv"]
+    assert verdict.status == "supported", verdict.rule
+    memory = {c.id: c for c in verdict.conditions}["hyperv-dynamic-memory"]
+    assert memory.state == state
+    if balloon is not None:
+        assert memory.evidence
+    if state == "unknown":
+        assert memory.confirm is not None
+        assert "Get-VMMemory" in memory.confirm

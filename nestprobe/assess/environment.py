@@ -117,6 +117,8 @@ def assess_environment(
         xen_domain = _xen_domain(facts, evidence)
         xen_mode = _xen_mode(facts, xen_domain, hypervisor, evidence)
     dmi = _dmi(facts, evidence)
+    if windows is None:
+        _balloon(facts, evidence)
     # On Windows the size comes from its own facts (GlobalMemoryStatusEx, the active
     # processor count, or a paste's memory line); assess_windows put their evidence.
     memory = _memory(facts, evidence) if windows is None else windows.memory_bytes
@@ -343,6 +345,25 @@ def _vcpus(facts: OsFacts, evidence: list[Evidence]) -> int | None:
         count += (int(hi) - int(lo) + 1) if hi else 1
     evidence.append(Evidence(f"{count} processors present", CPUS_PRESENT, text.strip()))
     return count
+
+
+#: Linux's VMBus device for Hyper-V Dynamic Memory, under the hv_balloon driver when bound:
+#: class HV_DM_GUID {525074dc-8985-46e2-8057-a307dc18a502} (include/linux/hyperv.h), the
+#: instance Hyper-V gives it (lsvmbus -vv on Hyper-V and Azure guests).
+HV_BALLOON_DEVICE = "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924"
+
+
+def _balloon(facts: OsFacts, evidence: list[Evidence]) -> None:
+    """Whether the Dynamic Memory device is bound to hv_balloon (only when recorded)."""
+    state = facts.state(HV_BALLOON_DEVICE)
+    if state == "dir":
+        evidence.append(Evidence(
+            "hv_balloon is bound to the VMBus Dynamic Memory device: the host's Dynamic Memory "
+            "protocol reaches this guest (whether it is on is the host's VM setting)",
+            HV_BALLOON_DEVICE, "dir"))
+    elif state == "absent":
+        evidence.append(Evidence("no Dynamic Memory device bound to hv_balloon",
+                                 HV_BALLOON_DEVICE, "absent"))
 
 
 def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:

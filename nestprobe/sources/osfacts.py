@@ -49,6 +49,9 @@ WATCHED_PATHS: tuple[str, ...] = (
     "/sys/module/kvm_pvm",  # (dir)
     "/sys/module/kvm_intel/parameters/nested",
     "/sys/module/kvm_amd/parameters/nested",
+    # Hyper-V's Dynamic Memory device (class HV_DM_GUID, instance 1eccfd72-...) bound to
+    # hv_balloon (dir): the host's Dynamic Memory protocol reaches this guest.
+    "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924",
     "/proc/device-tree/hypervisor/compatible",
     "/.dockerenv",
     "/run/.containerenv",

@@ -400,6 +400,23 @@ def _client_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:  
     return Outcome("met", ev, f"{_release(a)} (build {windows.build}) has client Hyper-V")
 
 
+#: assess/environment.py records the Dynamic Memory device's binding under this path.
+HV_BALLOON_DEVICE = "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924"
+
+
+def _dynamic_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Linux shows whether hv_balloon drives the Dynamic Memory device; whether the host has
+    Dynamic Memory on for this VM is the host's setting (Azure guests show the device too)."""
+    ev = tuple(e for e in a.environment.evidence if e.source == HV_BALLOON_DEVICE)
+    if any(e.value == "absent" for e in ev) and a.environment.os == "Linux":
+        return Outcome("met", ev, "no Dynamic Memory driver is bound in this VM: its memory "
+                                  "does not change now either")
+    if ev:
+        return Outcome("unknown", ev, "hv_balloon drives the Dynamic Memory device here; "
+                                      "whether Dynamic Memory is on is the host's setting")
+    return Outcome("unknown")
+
+
 def _azure_local_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     memory = a.environment.memory_bytes
     ev = tuple(e for e in a.environment.evidence if e.source.startswith(MEMORY_SOURCES))
@@ -437,6 +454,7 @@ CHECKS: Mapping[str, Check] = {
     "windows-build": _windows_build,
     "client-hyperv": _client_hyperv,
     "azure-local-memory": _azure_local_memory,
+    "dynamic-memory": _dynamic_memory,
 }
 
 
@@ -566,10 +584,11 @@ _ROWS: tuple[ConditionRow, ...] = (
         "hyperv-dynamic-memory", WIN,
         "This VM's memory stops changing once Hyper-V runs inside it (Dynamic Memory and "
         "runtime resize stop): on the host, give it fixed memory: Set-VMMemory -VMName <VM> "
-        "-DynamicMemoryEnabled $false", "not-visible",
-        "on the Linux guest: a device under /sys/bus/vmbus/drivers/hv_balloon (class_id "
-        "{525074dc-8985-46e2-8057-a307dc18a502}) means Dynamic Memory is offered; on the "
-        "host: Get-VMMemory -VMName <VM>",
+        "-DynamicMemoryEnabled $false", "dynamic-memory",
+        "on the host: Get-VMMemory -VMName <VM> | Select-Object DynamicMemoryEnabled (in "
+        "this guest, hv_balloon bound to the VMBus device of class "
+        "{525074dc-8985-46e2-8057-a307dc18a502} means the host's Dynamic Memory protocol "
+        "reaches it; Azure guests show it too)",
         f"{sources.MS_NESTED}; {sources.MS_NESTING_2016}; {sources.LINUX_HV_BALLOON}",
         when(outer="hyperv", place="vm"),
         confirm_windows="on the Hyper-V host: Get-VMMemory -VMName <VM> | Select-Object "
