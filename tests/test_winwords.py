@@ -31,7 +31,7 @@ CURRENT = "registry:HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersio
 VENDOR_IDS = re.compile(r"\b(?:guest of|a|an) (oracle|microsoft|amazon|google|qemu|kvm|vmware|"
                         r"xen|parallels|bhyve)\b(?! ?\()")
 LINUX_HINTS = ("systemd-detect-virt", "dmidecode", "nproc", "/proc/cpuinfo", "/dev/kvm",
-               "not-linux", "/sys/")
+               "not-linux", "/sys/class/dmi")
 
 
 @cache
@@ -276,3 +276,14 @@ def test_hv_balloon_decides_what_the_guest_can_show(balloon: str | None, state: 
     if state == "unknown":
         assert memory.confirm is not None
         assert "Get-VMMemory" in memory.confirm
+
+
+def test_windows_7_home_is_not_sent_to_a_settings_page_it_lacks(tmp_path: Path) -> None:
+    report = _edited(tmp_path, CurrentBuild="7601", DisplayVersion="", EditionID="HomePremium",
+                     ProductName="Windows 7 Home Premium")
+    hyperv = report.verdicts["hyperv"]
+    assert hyperv.status == "blocked"
+    assert {c.id: c.state for c in hyperv.conditions}["windows-edition"] == "unmet"
+    said = _fixes(report, "hyperv")
+    assert "Activation" not in said
+    assert "new installation" in said

@@ -213,8 +213,13 @@ def _windows_edition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     if s.win_edition in HYPERV_EDITIONS:
         return Outcome("met", ev, f"this is Windows {s.win_edition}, which has the Hyper-V role")
     if s.win_edition == "home":
+        windows = a.environment.windows
+        # Windows 7/8 have no Settings page to upgrade the edition from: their path is the
+        # product's own (a new installation), not Windows 10/11's Activation page.
+        legacy = windows is not None and windows.build is not None and windows.build < WIN10
         return Outcome("unmet", ev, "this is Windows Home: the Hyper-V role cannot be installed "
-                                    "on Home (WSL2 and the Virtual Machine Platform work there)")
+                                    "on Home (WSL2 and the Virtual Machine Platform work there)",
+                       fix=upgrade_fix(a) if legacy else None)
     return Outcome("unknown", ev)
 
 
