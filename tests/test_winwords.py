@@ -28,8 +28,8 @@ from nestprobe.verdicts.remediation import REMEDIATIONS
 WINDOWS_FIXTURE = FIXTURES / "windows" / "win11-enterprise-baremetal-hypervisor-off.dump"
 CURRENT = "registry:HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\"
 #: Vendor ids (systemd-detect-virt's) a sentence must never show as a name.
-VENDOR_IDS = re.compile(r"\b(?:guest of|a|an) (oracle|microsoft|amazon|google|qemu|kvm|vmware|"
-                        r"xen|parallels|bhyve)\b(?! ?\()")
+VENDOR_IDS = re.compile(r"(?:\b(?:guest of|a|an) |\()(oracle|microsoft|amazon|google|qemu|kvm|"
+                        r"vmware|xen|parallels|bhyve)\b(?! ?\()")
 LINUX_HINTS = ("systemd-detect-virt", "dmidecode", "nproc", "/proc/cpuinfo", "/dev/kvm",
                "not-linux", "/sys/class/dmi")
 

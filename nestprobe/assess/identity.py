@@ -269,7 +269,7 @@ def _dmi_product(
         return None
     vid = hit[2].vendor_id
     ids = sorted({f.known.vendor_id for f in found if f.known is not None})
-    via = ", ".join(ids) or "no known signature"
+    via = ", ".join(vendor_name(i) or i for i in ids) or "no known signature"
     return _Choice(vid, f"{DMI_OVER_KVM[vid]} ({via} paravirtual interface)",
                    _dmi_evidence(hit, f"DMI names {vid}"))
 

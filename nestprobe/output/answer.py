@@ -124,7 +124,8 @@ def _answer(report: Report) -> str:  # noqa: PLR0911, PLR0912 (a case table, rea
         return ("No: this OS is a Xen PV domain; Xen owns VT-x/AMD-V and gives PV domains none, "
                 "whatever user-space CPUID shows. Only an HVM domain with nestedhvm=1 can nest.")
     if snap.cpuid_status != "ok" and virt.exposed is None and hv.partition != "root":
-        seen = f"; a hypervisor is visible ({hv.vendor or 'unidentified'})" if hv.detected else ""
+        who = hv.product or (vendor_name(hv.vendor) if hv.vendor != "unknown" else None)
+        seen = f"; a hypervisor is visible ({who or 'unidentified'})" if hv.detected else ""
         if paste is not None:
             return (f"Cannot tell: this {paste} output does not show whether {ext} reaches "
                     f"{_this(report)}{seen}.")
@@ -143,12 +144,13 @@ def _answer(report: Report) -> str:  # noqa: PLR0911, PLR0912 (a case table, rea
             f"VMs through Hyper-V, and {ext} is hidden from it by design."
         )
     if hv.emulated:
+        emulator = hv.product or vendor_name(hv.vendor) or "emulator"
         return (
-            f"Only in software: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) "
+            f"Only in software: this CPU is emulated ({emulator}) "
             f"and so is its {ext}; hypervisors such as KVM can run guests here, far slower than "
             "on hardware virtualization."
             if virt.exposed
-            else f"No: this CPU is emulated ({hv.product or hv.vendor or 'emulator'}) and no {ext} "
+            else f"No: this CPU is emulated ({emulator}) and no {ext} "
             "is exposed; use a hardware-accelerated VM instead."
         )
     if virt.firmware_disabled and hv.detected:
