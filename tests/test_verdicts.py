@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nestprobe.assess.facts import with_facts
 from nestprobe.model.assessment import (
     Assessment,
     CpuIdentity,
@@ -21,7 +23,7 @@ from nestprobe.model.assessment import (
     WindowsFacts,
 )
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.record import replace
+from nestprobe.model.record import replace as _replace
 from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES, Verdicts
 from nestprobe.verdicts.conditions import CHECKS, CONDITIONS, GLOBAL_CONDITIONS, UPGRADE_FIXES
 from nestprobe.verdicts.evaluate import evaluate, rule_for
@@ -44,6 +46,13 @@ SIGNATURES = {
     "bhyve": "bhyve bhyve ", "unknown": "????????????",
 }
 BIOS_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+
+
+def replace(record: Any, **changes: Any) -> Any:
+    """Record replace; an Assessment's facts are decided again from its changed parts."""
+    out = _replace(record, **changes)
+    return with_facts(out) if isinstance(out, Assessment) else out
+
 
 
 def make(
@@ -121,7 +130,7 @@ def make(
     if vcpus is not None:
         environment_evidence.append(Evidence("processors", "/sys/devices/system/cpu/present",
                                              f"0-{vcpus - 1}"))
-    return Assessment(
+    return with_facts(Assessment(
         cpu=CpuIdentity(vendor=cpu, brand="test CPU",
                         evidence=(Evidence("CPU vendor", "CPUID.0x0:EBX,ECX,EDX", cpu),)),
         hypervisor=HypervisorFacts(
@@ -145,7 +154,7 @@ def make(
             memory_bytes=int(memory_gib * 2**30) if memory_gib is not None else None,
             vcpus=vcpus, evidence=tuple(environment_evidence), windows=windows),
         nesting=Nesting(level=level, at_least=at_least, likely=level, confidence="high"),
-    )
+    ))
 
 
 #: One constructed Assessment per rule; the parametrized test below proves each reaches it.

@@ -67,10 +67,13 @@ def test_the_pseudo_paths_are_the_contract() -> None:
 
 
 def test_the_c_dumper_records_the_same_pseudo_paths() -> None:
-    """csrc/np_winfacts.h (what nestprobe-dump.exe writes) and the Python reader agree, in order."""
+    """csrc/np_winfacts.h (what nestprobe-dump.exe writes) and the model's vocabulary
+    (model/oskeys.py, which the Python reader records) agree, in order."""
     import winfacts_contract
 
-    assert tuple(winfacts_contract.pseudo_paths()) == WINDOWS_PATHS
+    from nestprobe.model import oskeys
+
+    assert tuple(winfacts_contract.pseudo_paths()) == oskeys.WINDOWS_PATHS
 
 
 def test_every_path_the_decoders_read_is_recorded() -> None:

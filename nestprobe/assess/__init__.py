@@ -6,9 +6,11 @@ depends on who the hypervisor is), and carries the evidence it was decided from.
 
 from __future__ import annotations
 
+from nestprobe.assess.cpu import assess_cpu
 from nestprobe.assess.environment import assess_environment
+from nestprobe.assess.facts import decide_facts
 from nestprobe.assess.hwvirt import assess_virtualization
-from nestprobe.assess.identity import assess_cpu, assess_hypervisor
+from nestprobe.assess.hypervisor import assess_hypervisor
 from nestprobe.assess.nesting import assess_nesting
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.snapshot import Snapshot
@@ -20,15 +22,20 @@ def assess(snapshot: Snapshot) -> Assessment:
     Order: the CPU (its tables say what it should have), the hypervisor (who answers;
     uses the CPU facts to see one that hides), the environment (the OS facts; a Hyper-V
     root partition tells the OS when the snapshot does not), then what reaches this OS
-    and how deep it runs.
+    and how deep it runs; last, the facts the verdicts decide on, each with its evidence
+    (assess/facts.py).
     """
     cpu = assess_cpu(snapshot)
     hypervisor = assess_hypervisor(snapshot, cpu)
     environment = assess_environment(snapshot, hypervisor)
+    virtualization = assess_virtualization(snapshot, hypervisor, cpu, environment)
+    nesting = assess_nesting(snapshot, hypervisor, environment)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,
-        virtualization=assess_virtualization(snapshot, hypervisor, cpu, environment),
+        virtualization=virtualization,
         environment=environment,
-        nesting=assess_nesting(snapshot, hypervisor, environment),
+        nesting=nesting,
+        facts=decide_facts(snapshot.cpuid_status, cpu=cpu, hv=hypervisor, virt=virtualization,
+                           env=environment, nesting=nesting),
     )

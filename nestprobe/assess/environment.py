@@ -16,6 +16,7 @@ from nestprobe.decode import winpaths
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.oskeys import HV_BALLOON_DEVICE
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts, Snapshot
 
@@ -345,12 +346,6 @@ def _vcpus(facts: OsFacts, evidence: list[Evidence]) -> int | None:
         count += (int(hi) - int(lo) + 1) if hi else 1
     evidence.append(Evidence(f"{count} processors present", CPUS_PRESENT, text.strip()))
     return count
-
-
-#: Linux's VMBus device for Hyper-V Dynamic Memory, under the hv_balloon driver when bound:
-#: class HV_DM_GUID {525074dc-8985-46e2-8057-a307dc18a502} (include/linux/hyperv.h), the
-#: instance Hyper-V gives it (lsvmbus -vv on Hyper-V and Azure guests).
-HV_BALLOON_DEVICE = "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924"
 
 
 def _balloon(facts: OsFacts, evidence: list[Evidence]) -> None:

@@ -12,9 +12,11 @@ Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/
 * positive evidence of a hypervisor that hides itself (identity's ``hidden``: the
   co-masked features on a CPU that has VT-x/AMD-V, a virtual-only CPU name, VM-like
   exit latency): no level, at least 0, likely 1, low confidence.
-* a Xen dom0 is the control domain on the machine, like a Hyper-V root: level 0, medium
+* a Xen dom0 is Xen's control domain: no level is fixed, at least 0, likely 0, medium
   (Xen sets the hypervisor bit nested or not, so nothing shows whether Xen itself is
-  nested; xen-devel "Detecting whether dom0 is in a VM", 2023).
+  nested; xen-devel "Detecting whether dom0 is in a VM", 2023). When another product's
+  signature reaches a PV dom0's CPUID (Xen does not always intercept a PV kernel's
+  CPUID), Xen runs on that product: at least 1.
 * Hyper-V root partition: level 0, unless 0x40000004.EAX[12] (HV_X64_HYPERV_NESTED)
   says the hypervisor is itself inside a Hyper-V partition: then this root is a
   Windows host inside a VM, level 1.
@@ -27,9 +29,15 @@ from __future__ import annotations
 
 from nestprobe.assess.bands import BandCall, classify, lower
 from nestprobe.assess.hyperv import NESTED_BIT
-from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
+from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode.signatures import vendor_name
-from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts, Nesting
+from nestprobe.model.assessment import (
+    Confidence,
+    Environment,
+    HypervisorFacts,
+    HypervisorInterface,
+    Nesting,
+)
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.snapshot import Snapshot
@@ -120,60 +128,64 @@ def _timing(
     return call, timing_evidence(record, call)
 
 
-def assess_nesting(  # noqa: PLR0911 (a case table, read top to bottom)
-    snapshot: Snapshot, hypervisor: HypervisorFacts, environment: Environment | None = None,
-) -> Nesting:
-    """The nesting level of the OS that took ``snapshot``, with evidence."""
-    if snapshot.cpuid_status != "ok":
-        return _no_cpuid(snapshot, hypervisor)
-    call, timed = _timing(snapshot, hypervisor)
-    bit = Evidence("hypervisor bit", cpuid_source(0x1, "ECX", 31), hypervisor.bit)
+def _below_xen(hypervisor: HypervisorFacts) -> HypervisorInterface | None:
+    """Another product's signature under Xen (assess/hypervisor.py ``_xen_on_top``)."""
+    if hypervisor.vendor != "xen":
+        return None
+    return next((i for i in hypervisor.interfaces if i.vendor_id not in (None, "xen")), None)
 
-    if hypervisor.hidden:
-        witnesses = [e for e in hypervisor.evidence if e.source in HIDDEN_WITNESS_SOURCES]
-        return Nesting(level=None, at_least=0, likely=1, confidence="low",
-                       evidence=(bit, *witnesses, *timed, Evidence(
-                           "no hypervisor shows itself, but one hides: no level can be fixed",
-                           "CPUID.0x40000000:EBX,ECX,EDX", None)))
-    if environment is not None and environment.xen_domain == "dom0":
-        dom0 = next((e for e in environment.evidence if e.source.startswith(
-            ("/proc/xen", "/sys/hypervisor"))), bit)
-        return Nesting(level=0, at_least=0, likely=0, confidence="medium", evidence=(
-            dom0, Evidence("Xen's control domain on the machine (Xen may itself be nested: "
-                           "nothing in a dom0 shows it)", "/proc/xen/capabilities", "dom0"),
-            *timed))
 
-    if not hypervisor.detected:
-        evidence = [bit, Evidence("no hypervisor signature at any base and no OS signal",
-                                  "CPUID.0x40000000:EBX,ECX,EDX", None), *timed]
-        if call is not None and call.likely > 0:
-            evidence.append(Evidence(
-                "CPUID shows no hypervisor but CPUID exits like a VM: a hypervisor may hide "
-                "the bit (VirtualBox legacy paravirtualization does)", "timing:band",
-                call.band.name))
-            return Nesting(level=None, at_least=0, likely=call.likely,
-                           confidence=lower(call.confidence), evidence=tuple(evidence))
-        if hypervisor.emulated:
-            # An emulator's CPUID describes the emulated CPU, not the machine it runs on.
-            evidence.append(Evidence("CPU emulator: its CPUID says nothing about the machine "
-                                     "underneath", "CPUID.0x0:EBX,EDX,ECX", True))
-            return Nesting(level=None, at_least=0, likely=None, confidence="none",
-                           evidence=tuple(evidence))
-        return Nesting(level=0, at_least=0, likely=0, confidence="high",
+def _dom0(hypervisor: HypervisorFacts, environment: Environment, bit: Evidence,
+          timed: list[Evidence]) -> Nesting:
+    """Xen's control domain: no level the evidence cannot fix (a dom0 can itself be nested);
+    at least 1 when CPUID shows another hypervisor below Xen."""
+    dom0 = next((e for e in environment.evidence if e.source.startswith(
+        ("/proc/xen", "/sys/hypervisor"))), bit)
+    below = _below_xen(hypervisor)
+    if below is not None:
+        return Nesting(level=None, at_least=1, likely=1, confidence="medium", evidence=(
+            dom0, Evidence(f"Xen's control domain, and Xen runs on another hypervisor: "
+                           f"{below.vendor_id}'s signature reaches this PV kernel's CPUID",
+                           f"CPUID.{below.base:#x}:EBX,ECX,EDX", below.signature), *timed))
+    return Nesting(level=None, at_least=0, likely=0, confidence="medium", evidence=(
+        dom0, Evidence("Xen's control domain; whether Xen itself runs in a VM nothing in a "
+                       "dom0 shows (Xen sets the hypervisor bit either way): no level fixed",
+                       "/proc/xen/capabilities", "dom0"), *timed))
+
+
+def _unseen(hypervisor: HypervisorFacts, call: BandCall | None, bit: Evidence,
+            timed: list[Evidence]) -> Nesting:
+    """No hypervisor shows itself: level 0 unless timing or an emulator says otherwise."""
+    evidence = [bit, Evidence("no hypervisor signature at any base and no OS signal",
+                              "CPUID.0x40000000:EBX,ECX,EDX", None), *timed]
+    if call is not None and call.likely > 0:
+        evidence.append(Evidence(
+            "CPUID shows no hypervisor but CPUID exits like a VM: a hypervisor may hide "
+            "the bit (VirtualBox legacy paravirtualization does)", "timing:band",
+            call.band.name))
+        return Nesting(level=None, at_least=0, likely=call.likely,
+                       confidence=lower(call.confidence), evidence=tuple(evidence))
+    if hypervisor.emulated:
+        # An emulator's CPUID describes the emulated CPU, not the machine it runs on.
+        evidence.append(Evidence("CPU emulator: its CPUID says nothing about the machine "
+                                 "underneath", "CPUID.0x0:EBX,EDX,ECX", True))
+        return Nesting(level=None, at_least=0, likely=None, confidence="none",
                        evidence=tuple(evidence))
+    return Nesting(level=0, at_least=0, likely=0, confidence="high", evidence=tuple(evidence))
 
+
+def _guest(hypervisor: HypervisorFacts, call: BandCall | None, bit: Evidence,
+           timed: list[Evidence]) -> Nesting:
+    """A Hyper-V root (level 0, or 1 inside a VM) or a guest (at least 1; timing may say
+    more, never less)."""
     nested = hyperv_nested(hypervisor)
     nested_evidence = [nested[1]] if nested is not None else []
-
     if hypervisor.partition == "root":
         evidence = [bit, *root_evidence(hypervisor), *nested_evidence, *timed]
-        if nested is not None and nested[0]:
-            # TLFS: an "L2 Root" — Windows with Hyper-V inside a VM; its guests are level 2.
-            return Nesting(level=1, at_least=1, likely=1, confidence="high",
-                           evidence=tuple(evidence))
-        return Nesting(level=0, at_least=0, likely=0, confidence="high",
+        # TLFS: an "L2 Root" (Windows with Hyper-V inside a VM): its guests are level 2.
+        level = 1 if nested is not None and nested[0] else 0
+        return Nesting(level=level, at_least=level, likely=level, confidence="high",
                        evidence=tuple(evidence))
-
     at_least = 2 if nested is not None and nested[0] else 1
     evidence = [bit, *guest_evidence(hypervisor), *nested_evidence, *timed]
     if call is None:
@@ -189,3 +201,24 @@ def assess_nesting(  # noqa: PLR0911 (a case table, read top to bottom)
                        evidence=tuple(evidence))
     return Nesting(level=None, at_least=at_least, likely=call.likely,
                    confidence=call.confidence, evidence=tuple(evidence))
+
+
+def assess_nesting(
+    snapshot: Snapshot, hypervisor: HypervisorFacts, environment: Environment | None = None,
+) -> Nesting:
+    """The nesting level of the OS that took ``snapshot``, with evidence."""
+    if snapshot.cpuid_status != "ok":
+        return _no_cpuid(snapshot, hypervisor)
+    call, timed = _timing(snapshot, hypervisor)
+    bit = Evidence("hypervisor bit", cpuid_source(0x1, "ECX", 31), hypervisor.bit)
+    if hypervisor.hidden:
+        witnesses = [e for e in hypervisor.evidence if e.source in HIDDEN_WITNESS_SOURCES]
+        return Nesting(level=None, at_least=0, likely=1, confidence="low",
+                       evidence=(bit, *witnesses, *timed, Evidence(
+                           "no hypervisor shows itself, but one hides: no level can be fixed",
+                           "CPUID.0x40000000:EBX,ECX,EDX", None)))
+    if environment is not None and environment.xen_domain == "dom0":
+        return _dom0(hypervisor, environment, bit, timed)
+    if not hypervisor.detected:
+        return _unseen(hypervisor, call, bit, timed)
+    return _guest(hypervisor, call, bit, timed)

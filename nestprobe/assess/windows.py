@@ -9,6 +9,8 @@ that was not recorded stays None ("unknown"), never "absent".
 
 from __future__ import annotations
 
+from typing import Any
+
 from nestprobe.decode import winbuild, winpaths, winreport
 from nestprobe.model.assessment import ComponentState, WindowsFacts
 from nestprobe.model.evidence import Evidence
@@ -46,13 +48,13 @@ def assess_windows(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts | N
     return None
 
 
-def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
+def _release(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
+    """Build, UBR, edition and installation type (the build decides the release name)."""
     build = _int(facts.text(winpaths.CURRENT_BUILD))
     ubr = _int(facts.text(winpaths.UBR))
     edition_id = _text(facts, winpaths.EDITION_ID)
     installation = _text(facts, winpaths.INSTALLATION_TYPE)
     product = _text(facts, winpaths.PRODUCT_NAME)
-    display = _text(facts, winpaths.DISPLAY_VERSION)
     edition = winbuild.edition_of_id(edition_id)
     server = winbuild.is_server(installation, edition)
     release = winbuild.release_name(build, server)
@@ -69,23 +71,37 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
     if installation is not None:
         evidence.append(Evidence(f"installation type {installation}",
                                  winpaths.INSTALLATION_TYPE, installation))
+    return {"build": build, "ubr": ubr, "release": release, "product_name": product,
+            "display_version": _text(facts, winpaths.DISPLAY_VERSION),
+            "edition_id": edition_id, "edition": edition,
+            "installation_type": installation, "server": server}
 
+
+def _components(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
+    """Installed components (their service keys) and the VBS/HVCI/launch configuration."""
     components: dict[str, ComponentState] = {}
     for name, what in winpaths.SERVICE_COMPONENTS.items():
         state = facts.state(winpaths.service(name))
         components[name] = _STATE.get(state, "unknown") if state is not None else "unknown"
         evidence.append(Evidence(f"{what}: {components[name]}", winpaths.service(name),
                                  state or "unknown"))
-    hyperv = _installed(components["vmms"])
     wsl_states = [components[name] for name in WSL_SERVICES]
     wsl = True if "installed" in wsl_states else (
         False if all(s == "absent" for s in wsl_states) else None)
+    return {
+        "components": components, "hyperv_installed": _installed(components["vmms"]),
+        "wsl_installed": wsl,
+        "vbs_configured": _flag(facts, winpaths.VBS, "virtualization-based security configured",
+                                evidence),
+        "hvci_configured": _flag(facts, winpaths.HVCI, "memory integrity (HVCI) configured",
+                                 evidence),
+        # wine has no BCD store: unknown, whatever its registry answers
+        "hypervisor_launch": "unknown" if winpaths.under_wine(facts) else _launch(facts, evidence),
+    }
 
-    vbs = _flag(facts, winpaths.VBS, "virtualization-based security configured", evidence)
-    hvci = _flag(facts, winpaths.HVCI, "memory integrity (HVCI) configured", evidence)
-    wine = _wine(facts, evidence)
-    launch = "unknown" if wine is not None else _launch(facts, evidence)
 
+def _machine(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
+    """Memory, processors, architecture, and Windows' SLAT and firmware switches."""
     memory = _int(facts.text(winpaths.TOTAL_PHYS))
     if memory is not None:
         evidence.append(Evidence(f"physical memory {memory / (1 << 30):.1f} GiB",
@@ -105,6 +121,14 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
         if reported is not None:
             evidence.append(Evidence(f"Windows reports {label}: {_yes(reported.value)}",
                                      reported.source, reported.shown))
+    return {"memory_bytes": memory, "logical_processors": processors,
+            "architecture": architecture,
+            "slat": readiness.slat.value if readiness.slat else None,
+            "firmware_virtualization": readiness.firmware.value if readiness.firmware else None}
+
+
+def _guest_parameters(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
+    """What the Hyper-V host's data exchange says of this VM and its host."""
     guest = {
         name: text.strip()
         for name, path in (("HostName", winpaths.GUEST_HOST_NAME),
@@ -115,31 +139,20 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
     for name, value in guest.items():
         evidence.append(Evidence(f"Hyper-V guest parameter {name} (from the host's data "
                                  "exchange)", winpaths.GUEST_KEY + name, value))
+    return guest
+
+
+def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
+    """The registry and Win32 facts (live or replayed), in the order the evidence lists them."""
     return WindowsFacts(
-        source="probe",
-        build=build,
-        ubr=ubr,
-        release=release,
-        product_name=product,
-        display_version=display,
-        edition_id=edition_id,
-        edition=edition,
-        installation_type=installation,
-        server=server,
-        components=components,
-        hyperv_installed=hyperv,
-        wsl_installed=wsl,
-        vbs_configured=vbs,
-        hvci_configured=hvci,
-        hypervisor_launch=launch,
-        memory_bytes=memory,
-        logical_processors=processors,
-        architecture=architecture,
-        slat=readiness.slat.value if readiness.slat else None,
-        firmware_virtualization=readiness.firmware.value if readiness.firmware else None,
-        guest_parameters=guest,
-        wine=wine,
-    )
+        source="probe", **_release(facts, evidence), **_components(facts, evidence),
+        **_machine(facts, evidence), guest_parameters=_guest_parameters(facts, evidence),
+        **_under_wine(facts, evidence))
+
+
+def _under_wine(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
+    """Under wine: its version (its stubs are left unknown where they are read)."""
+    return {"wine": _wine(facts, evidence)}
 
 
 def _wine(facts: OsFacts, evidence: list[Evidence]) -> str | None:

@@ -1,5 +1,7 @@
 """Assessment: what the snapshot means, each part with its evidence.
 
+``Partition`` is defined with the facts (model/facts.py).
+
 The JSON report (schema_version 3) is a rendering of these types; field names here
 are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervisor),
 :mod:`nestprobe.assess.hwvirt` (virtualization, environment),
@@ -12,11 +14,9 @@ from collections.abc import Mapping
 from typing import Literal
 
 from nestprobe.model.evidence import Evidence, EvidenceValue
+from nestprobe.model.facts import Facts, Partition
 from nestprobe.model.record import Record, field
 
-#: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
-#: CPUID leaves): this OS is its root partition or a guest, and the evidence cannot tell.
-Partition = Literal["root", "l1vh", "guest", "root-or-guest"]
 Confidence = Literal["certain", "high", "medium", "low", "none"]
 #: Decoded vendor-leaf fields: leaf name -> field name -> value (JSON-friendly).
 DecodedLeaves = Mapping[str, Mapping[str, EvidenceValue | tuple[str, ...]]]
@@ -192,3 +192,9 @@ class Assessment(Record):
     virtualization: Virtualization
     environment: Environment
     nesting: Nesting
+    #: The decided facts, each with its evidence (model/facts.py; assess/facts.py decides
+    #: them from the parts above). Not a JSON key: the parts are the report. An Assessment
+    #: built by hand, or with a part replaced, gets them from ``assess.facts.with_facts``;
+    #: the default (nothing decided) is only its starting point.
+    facts: Facts = field(default_factory=Facts)
+

@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from nestprobe.model.record import Record
 
 #: A JSON-friendly scalar: what a register field, a file or a measurement showed.
 EvidenceValue = str | int | float | bool | None
+
+#: Where an observation came from, so nobody parses ``source`` to learn it:
+#: ``cpuid`` a register field; ``os-file`` a file or directory read through the OS root;
+#: ``kvm`` the /dev/kvm device asked; ``timing`` a measurement; ``msr`` a capability MSR
+#: as the kernel reports it; ``registry``, ``winapi``, ``bcd`` a Windows fact;
+#: ``smbios`` a field of the raw SMBIOS table; ``paste`` a line a Windows tool printed;
+#: ``os`` what the OS says of itself (uname); ``status`` how the collection went;
+#: ``document`` a rule's cited document (verdict reasons); ``derived`` anything else.
+EvidenceKind = Literal["cpuid", "os-file", "kvm", "timing", "msr", "registry", "winapi", "bcd",
+                       "smbios", "paste", "os", "status", "document", "derived"]
+
+#: Source prefix -> kind, first match wins (the vocabulary of :class:`Evidence`'s
+#: docstring; the paste tools are the importers' ``<tool>:`` prefixes).
+_KIND_PREFIXES: tuple[tuple[str, EvidenceKind], ...] = (
+    ("CPUID", "cpuid"),
+    ("ioctl(/dev/kvm", "kvm"),
+    ("/dev/kvm", "kvm"),
+    ("/", "os-file"),
+    ("timing:", "timing"),
+    ("IA32_", "msr"),
+    ("registry:", "registry"),
+    ("winapi:", "winapi"),
+    ("bcd:", "bcd"),
+    ("firmware:", "smbios"),
+    ("DMI.", "smbios"),
+    ("coreinfo", "paste"),
+    ("systeminfo", "paste"),
+    ("get-computerinfo", "paste"),
+    ("msinfo32", "paste"),
+    ("msinfo", "paste"),
+    ("uname:", "os"),
+    ("cpuid-status", "status"),
+)
+
+
+def kind_of(source: str) -> EvidenceKind:
+    """The kind of a source in the vocabulary above; ``derived`` when none matches."""
+    for prefix, kind in _KIND_PREFIXES:
+        if source.startswith(prefix):
+            return kind
+    return "derived"
 
 
 class Evidence(Record):
@@ -19,18 +62,26 @@ class Evidence(Record):
     (``registry:HKLM\\...``, ``winapi:...``, ``bcd:...``; docs/dump-format.md) or
     ``DMI.<type>:<field>`` for a field of the raw SMBIOS table; from a pasted Windows tool,
     ``<tool>:<label>`` (``systeminfo:OS Name``, ``coreinfo:VMX``).
+
+    ``kind`` says which of those it is (:data:`EvidenceKind`); a producer may name it, and
+    otherwise it follows from ``source`` here, in one place. It is not part of the JSON
+    rendering (schema 2's ``{claim, source, value}``), nor of equality: it is a function of
+    the source.
     """
 
     claim: str
     source: str
     value: EvidenceValue
+    kind: EvidenceKind
 
-    def __init__(self, claim: str, source: str, value: EvidenceValue) -> None:
+    def __init__(self, claim: str, source: str, value: EvidenceValue,
+                 kind: EvidenceKind | None = None) -> None:
         # The most created record (dozens per report): a direct __init__, not the generic one.
         setter = object.__setattr__
         setter(self, "claim", claim)
         setter(self, "source", source)
         setter(self, "value", value)
+        setter(self, "kind", kind if kind is not None else kind_of(source))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Evidence:

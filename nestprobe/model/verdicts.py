@@ -114,10 +114,38 @@ class Verdict(Record):
         }
 
 
+#: Which case this machine is, decided once (verdicts/headline.py) and only rendered by
+#: output/answer.py: a Hyper-V root partition or a guest a paste cannot tell apart, Xen's
+#: dom0 (on bare metal as far as the evidence shows, or on another hypervisor), a Xen PV
+#: domU, CPUID unreadable, a Hyper-V root partition, a CPU emulator (with or without a
+#: software VT-x), VT-x locked off by the outer hypervisor, off in firmware, a hypervisor
+#: that hides itself, a host or a guest VT-x reaches, exposure unknown, a guest whose
+#: hypervisor does not pass VT-x, a CPU without it (per CPUID or the kernel).
+HeadlineCase = Literal[
+    "root-or-guest", "dom0", "dom0-nested", "xen-pv", "no-cpuid", "root-partition",
+    "emulated-software", "emulated", "locked-off", "firmware-off", "hidden", "host", "guest",
+    "exposure-unknown", "not-passed", "no-extension", "no-extension-kernel", "unknown",
+]
+HEADLINE_CASES: tuple[HeadlineCase, ...] = get_args(HeadlineCase)
+#: The answer's first word: it can nest, it cannot, only in software, or cannot tell.
+Answer = Literal["yes", "no", "software", "cannot-tell"]
+
+
+class Headline(Record):
+    """The one-line answer as a typed value: its case, the layer where a change would have
+    to happen (None when nothing needs to), and the evidence that decided it."""
+
+    case: HeadlineCase
+    answer: Answer
+    layer: Layer | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
 class Verdicts(Record):
-    """All scenarios' verdicts, in :data:`SCENARIOS` order."""
+    """All scenarios' verdicts, in :data:`SCENARIOS` order, and the headline over them."""
 
     items: tuple[Verdict, ...]
+    headline: Headline = Headline("unknown", "cannot-tell")
 
     def __post_init__(self) -> None:
         if tuple(v.scenario for v in self.items) != SCENARIOS:

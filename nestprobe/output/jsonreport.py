@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nestprobe.model.contract import VERSION
+from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, iter_items
 from nestprobe.output.answer import answer
 
@@ -17,7 +18,10 @@ SCHEMA_VERSION = 3
 
 
 def jsonable(value: Any) -> Any:
-    """Records, mappings and tuples to plain JSON types; strings stay as they are."""
+    """Records, mappings and tuples to plain JSON types; strings stay as they are.
+    Evidence renders as schema 2's ``{claim, source, value}`` (its ``kind`` is not in it)."""
+    if isinstance(value, Evidence):
+        return value.to_dict()
     if isinstance(value, Record):
         return {name: jsonable(field) for name, field in iter_items(value)}
     if isinstance(value, Mapping):

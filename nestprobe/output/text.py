@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.contract import VERSION
-from nestprobe.model.evidence import Evidence
+from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
 from nestprobe.model.safetext import escape
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
@@ -148,10 +148,10 @@ def _names(scenarios: Sequence[Scenario]) -> str:
     return ", ".join(scenarios)
 
 
-def _value(value: object, source: str = "") -> str:
+def _value(value: object, kind: EvidenceKind | None = None) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int) and source.startswith("CPUID") and value > 9:
+    if isinstance(value, int) and kind == "cpuid" and value > 9:
         return f"{value:#x}"
     if isinstance(value, float):
         return f"{value:,.1f}"
@@ -466,14 +466,14 @@ def render_text(
 def _cited(facts: Iterable[Evidence]) -> str:
     seen: dict[str, None] = {}
     for e in facts:
-        seen.setdefault(f"{escape(e.source)}={_value(e.value, e.source)}")
+        seen.setdefault(f"{escape(e.source)}={_value(e.value, e.kind)}")
     return "; ".join(seen)
 
 
 def _evidence_lines(evidence: Iterable[Evidence], width: int, indent: str) -> list[Line]:
     lines: list[Line] = []
     for e in evidence:
-        text = f"- {e.claim}  [{e.source} = {_value(e.value, e.source)}]"
+        text = f"- {e.claim}  [{e.source} = {_value(e.value, e.kind)}]"
         lines += [Line(row) for row in _wrap(text, width, indent, indent + "  ")]
     return lines
 

@@ -19,52 +19,9 @@ import os
 import stat
 import sys
 
+from nestprobe.model.oskeys import WATCHED_PATHS  # the vocabulary is the model's
 from nestprobe.model.snapshot import FileFact, KvmDevice, OsFacts
 from nestprobe.sources.kvmdev import probe_kvm_device
-
-#: Every file the probe reads (docs/architecture.md, "OS files the probe reads").
-#: The ``(dir)`` entries are looked at for existence only: their state is "dir".
-WATCHED_PATHS: tuple[str, ...] = (
-    "/proc/cpuinfo",
-    "/proc/sys/kernel/osrelease",
-    "/proc/modules",
-    "/proc/xen",  # (dir)
-    "/proc/xen/capabilities",
-    "/sys/hypervisor/type",
-    "/sys/hypervisor/properties/features",
-    "/sys/hypervisor/guest_type",  # PV / HVM / PVH: decides what a Xen domain may use
-    "/proc/meminfo",  # MemTotal, for the Hyper-V container host condition
-    "/sys/devices/system/cpu/present",  # processors, for the vCPU conditions
-    "/sys/class/dmi/id/sys_vendor",
-    "/sys/class/dmi/id/product_name",
-    "/sys/class/dmi/id/product_version",
-    "/sys/class/dmi/id/board_vendor",
-    "/sys/class/dmi/id/bios_vendor",
-    "/sys/class/dmi/id/bios_version",
-    "/sys/class/dmi/id/chassis_asset_tag",
-    "/sys/class/dmi/id/chassis_vendor",
-    "/sys/module/kvm",  # (dir)
-    "/sys/module/kvm_intel",  # (dir)
-    "/sys/module/kvm_amd",  # (dir)
-    "/sys/module/kvm_pvm",  # (dir)
-    "/sys/module/kvm_intel/parameters/nested",
-    "/sys/module/kvm_amd/parameters/nested",
-    # Hyper-V's Dynamic Memory device (class HV_DM_GUID, instance 1eccfd72-...) bound to
-    # hv_balloon (dir): the host's Dynamic Memory protocol reaches this guest.
-    "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924",
-    "/proc/device-tree/hypervisor/compatible",
-    "/.dockerenv",
-    "/run/.containerenv",
-    "/proc/1/cgroup",
-    # The container manager's own statement, readable without root (systemd virt.c
-    # detect_container: /run/host/container-manager, then /run/systemd/container).
-    "/run/host/container-manager",
-    "/run/systemd/container",
-    # PID 1's $container (root only; only the container= entry is kept, see ENVIRON_PATH).
-    "/proc/1/environ",
-    # This process's cgroups: readable by anyone, and inside the container with us.
-    "/proc/self/cgroup",
-)
 
 #: /proc/cpuinfo repeats one block per CPU; the flags are identical, so keep the first.
 CPUINFO_PATH = "/proc/cpuinfo"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from nestprobe.decode import winpaths
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, field
@@ -25,7 +24,6 @@ from nestprobe.model.verdicts import WINDOWS_SCENARIOS, ConditionState, Scenario
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.rules import When, when
 from nestprobe.verdicts.situation import Situation
-from nestprobe.verdicts.winsituation import PASTE_HYPERVISOR, WINDOWS_EVIDENCE, WINDOWS_FIRMWARE
 
 ALL: tuple[Scenario, ...] = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
 WIN = WINDOWS_SCENARIOS
@@ -40,10 +38,6 @@ WS2022 = 20348  # Windows Server 2022 (Windows 11 is 22000+): VM configuration v
 ENOUGH_FOR_4GB = 3.5 * GiB
 UNDER_4GB = 3.0 * GiB
 MAX_VCPUS_WS2019 = 225
-#: Where this OS's size was read: Linux, the live Windows facts, a pasted Windows tool.
-MEMORY_SOURCES = ("/proc/meminfo", winpaths.TOTAL_PHYS, "systeminfo:Total Physical Memory",
-                  "msinfo32:Installed Physical Memory", "msinfo32:Total Physical Memory")
-CPU_COUNT_SOURCES = ("/sys/devices/system/cpu", winpaths.ACTIVE_PROCESSORS)
 #: Windows 8 (OSV): the first client Windows with Hyper-V; 10240: Windows 10 (RI10).
 WIN8 = 9200
 WIN10 = 10240
@@ -88,19 +82,12 @@ class ConditionRow(Record):
 # --------------------------------------------------------------------------- checks
 
 
-def _windows_facts(a: Assessment, field: str) -> tuple[Evidence, ...]:
-    """This Windows' evidence for one ``win_*`` Situation field (winsituation's prefixes)."""
-    part, prefixes = WINDOWS_EVIDENCE[field]
-    pool = a.virtualization.evidence if part == "virtualization" else a.environment.evidence
-    return tuple(e for e in pool if e.source.startswith(prefixes))
-
-
 def _hyperv_host_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """0x40000002: the Microsoft hypervisor's build is the Hyper-V host's Windows build."""
     hv = a.hypervisor.hyperv
     if hv is None or hv.build is None or a.hypervisor.vendor != "microsoft":
         return Outcome("unknown", claim="the outer hypervisor's build is not visible from here")
-    ev = tuple(e for e in hv.evidence if e.source.startswith(f"CPUID.{hv.base + 2:#x}"))
+    ev = a.facts.host_build.evidence
     if hv.emulator is not None or a.hypervisor.identified != "high":
         return Outcome("unknown", ev, "the version leaf may be another hypervisor's emulation")
     if hv.build >= row.threshold:
@@ -113,14 +100,14 @@ def _hyperv_host_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcom
 def _implied_by_exposure(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Met when VT-x/AMD-V already reaches this VM: the outer layer only passes it on then."""
     if a.virtualization.exposed:
-        return Outcome("met", tuple(e for e in a.virtualization.evidence if e.source in (
-            "CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]") and e.value == 1),
-            "VT-x/AMD-V reaches this VM, which the outer layer allows only when this holds")
+        return Outcome("met", tuple(e for e in a.facts.exposed.of_kind("cpuid") if e.value == 1),
+                       "VT-x/AMD-V reaches this VM, which the outer layer allows only when "
+                       "this holds")
     return Outcome("unknown")
 
 
 def _azure_size(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.hypervisor.evidence if e.source.endswith("product_name"))
+    ev = a.facts.product_name.evidence
     if s.azure_size == "capable":
         return Outcome("met", ev, f"size {s.instance_type} is in a nested-capable family")
     if s.azure_size == "not-capable":
@@ -131,11 +118,11 @@ def _azure_size(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _ws2019_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     vcpus = a.environment.vcpus
-    ev = tuple(e for e in a.environment.evidence if e.source.startswith(CPU_COUNT_SOURCES))
+    ev = a.facts.vcpus.evidence
     windows = a.environment.windows
     if windows is not None and windows.build is not None and (
             windows.server is False or windows.build > WS2019):
-        return Outcome("met", (*_windows_facts(a, "win_wsl2_build"), *ev),
+        return Outcome("met", (*a.facts.win_build.evidence, *ev),
                        f"this VM runs {windows.release or f'build {windows.build}'}, not Windows "
                        "Server 2019 or earlier")
     if vcpus is None:
@@ -143,7 +130,7 @@ def _ws2019_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     if vcpus <= row.threshold:
         return Outcome("met", ev, f"{vcpus} vCPUs (at most {row.threshold})")
     if windows is not None and windows.server and windows.build is not None:
-        return Outcome("unmet", (*_windows_facts(a, "win_wsl2_build"), *ev),
+        return Outcome("unmet", (*a.facts.win_build.evidence, *ev),
                        f"{vcpus} vCPUs under {windows.release or f'build {windows.build}'}: more "
                        f"than the {row.threshold} Windows Server 2019 and earlier allow")
     return Outcome("unknown", ev, f"{vcpus} vCPUs: too many if this VM runs Windows Server 2019 "
@@ -152,7 +139,7 @@ def _ws2019_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _container_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     memory = a.environment.memory_bytes
-    ev = tuple(e for e in a.environment.evidence if e.source.startswith(MEMORY_SOURCES))
+    ev = a.facts.memory.evidence
     if memory is None:
         return Outcome("unknown")
     if memory >= ENOUGH_FOR_4GB:
@@ -167,7 +154,7 @@ def _container_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome
 
 def _container_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     vcpus = a.environment.vcpus
-    ev = tuple(e for e in a.environment.evidence if e.source.startswith(CPU_COUNT_SOURCES))
+    ev = a.facts.vcpus.evidence
     if vcpus is None:
         return Outcome("unknown")
     if vcpus >= row.threshold:
@@ -182,26 +169,22 @@ def _root_partition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     store's hypervisorlaunchtype Off says it never will."""
     hv = a.hypervisor.hyperv
     if s.place == "hyperv-root" and hv is not None:
-        return Outcome("met", tuple(e for e in hv.evidence if "privilege" in e.claim),
+        return Outcome("met", a.facts.partition.evidence,
                        "this OS is the Microsoft hypervisor's root partition: it launched")
     if s.os != "windows":
         return Outcome("unknown")
-    launch = _windows_facts(a, "win_launch")
+    launch = a.facts.win_launch.evidence
     if s.win_launch == "off":
         return Outcome("unmet", launch, "hypervisorlaunchtype is Off in the boot entry: the "
                                         "Windows hypervisor never starts")
-    hv_ev = a.hypervisor.evidence
     # Running, it would make this OS its root partition: CPUID would show the hypervisor
     # bit and "Microsoft Hv" with the root's privileges. A clear bit (CPUID, Coreinfo), a
     # tool's requirement list (shown only when Windows sees no hypervisor), or another
     # hypervisor's signature leaves read in a VM prove it is not running.
-    absent = (a.hypervisor.bit is False and not a.hypervisor.detected) or (
-        not a.hypervisor.detected and any(e.source.startswith(PASTE_HYPERVISOR) for e in hv_ev))
+    absent = a.facts.hypervisor_absent
     other = s.place == "vm" and bool(a.hypervisor.interfaces)
-    if s.place in ("bare-metal", "unseen", "vm") and (absent or other):
-        seen = tuple(e for e in hv_ev if e.source.startswith(
-            ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", *PASTE_HYPERVISOR)))
-        return Outcome("unmet", (*seen, *launch),
+    if s.place in ("bare-metal", "unseen", "vm") and (absent.value or other):
+        return Outcome("unmet", (*absent.evidence, *launch),
                        "this Windows is not the root partition of a Microsoft hypervisor: the "
                        "Windows hypervisor did not launch in this boot")
     return Outcome("unknown", launch)
@@ -209,7 +192,7 @@ def _root_partition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _windows_edition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Windows Home cannot have the Hyper-V role; the other editions can."""
-    ev = _windows_facts(a, "win_edition")
+    ev = a.facts.win_edition.evidence
     if s.win_edition in HYPERV_EDITIONS:
         return Outcome("met", ev, f"this is Windows {s.win_edition}, which has the Hyper-V role")
     if s.win_edition == "home":
@@ -225,7 +208,7 @@ def _windows_edition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _wsl2_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """WSL 2's build floor (winsituation: install, manual, too-old)."""
-    ev = _windows_facts(a, "win_wsl2_build")
+    ev = a.facts.win_build.evidence
     if s.win_wsl2_build == "install":
         return Outcome("met", ev, "this build takes wsl --install (19041 or later)")
     if s.win_wsl2_build == "manual":
@@ -236,9 +219,8 @@ def _wsl2_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     return Outcome("unknown", ev)
 
 
-def _component(a: Assessment, state: str, field: str, what: str) -> Outcome:
+def _component(state: str, ev: tuple[Evidence, ...], what: str) -> Outcome:
     """An installed component, from its service key (live or replayed Windows facts)."""
-    ev = _windows_facts(a, field)
     if state == "installed":
         return Outcome("met", ev, f"{what} is installed (its service key exists)")
     if state == "absent":
@@ -247,16 +229,17 @@ def _component(a: Assessment, state: str, field: str, what: str) -> Outcome:
 
 
 def _hyperv_role(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    return _component(a, s.win_hyperv, "win_hyperv", "the Hyper-V role (vmms)")
+    return _component(s.win_hyperv, a.facts.hyperv_role.evidence, "the Hyper-V role (vmms)")
 
 
 def _wsl_installed(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    return _component(a, s.win_wsl, "win_wsl", "WSL (LxssManager or WslService)")
+    return _component(s.win_wsl, a.facts.wsl_installed.evidence,
+                      "WSL (LxssManager or WslService)")
 
 
 def _firmware_on(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, a tool's line)."""
-    ev = tuple(e for e in a.virtualization.evidence if e.source.startswith(WINDOWS_FIRMWARE))
+    ev = a.facts.win_firmware.evidence
     if a.virtualization.firmware_disabled is True:
         return Outcome("unmet", ev, "Windows reports virtualization disabled in firmware")
     if a.virtualization.firmware_disabled is False:
@@ -271,8 +254,7 @@ def _never_visible(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.virtualization.evidence if "SLAT" in e.claim or "EPT" in e.claim
-               or "NPT" in e.claim)
+    ev = a.facts.ept_npt.evidence
     if a.virtualization.slat is True:
         return Outcome("met", ev, "second-level address translation is available")
     if a.virtualization.slat is False:
@@ -282,7 +264,7 @@ def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _no_hidden_hypervisor(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.cpu.evidence if "features hypervisors hide" in e.claim)
+    ev = a.facts.feature_mask.evidence
     if a.cpu.feature_mask == "native":
         return Outcome("met", ev, "the CPU shows the features hypervisors hide together with "
                                   "VT-x/AMD-V: real hardware")
@@ -291,7 +273,7 @@ def _no_hidden_hypervisor(a: Assessment, s: Situation, row: ConditionRow) -> Out
 
 def _kvm_device(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     state = a.virtualization.kvm_device
-    ev = tuple(e for e in a.virtualization.evidence if e.source.startswith("ioctl(/dev/kvm"))
+    ev = a.facts.kvm.of_kind("kvm")
     if state == "usable":
         return Outcome("met", ev, "/dev/kvm opens read-write and answers KVM's API")
     if state == "absent":
@@ -305,8 +287,7 @@ def _kvm_device(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _windows_here(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     env = a.environment
-    ev = tuple(e for e in env.evidence if e.source == "uname:sysname"
-               or e.source.startswith("CPUID.0x40000003"))
+    ev = a.facts.os.evidence
     if s.os == "windows":
         how = "reports itself" if env.os_confidence == "certain" else (
             f"inferred, {env.os_confidence} confidence")
@@ -315,7 +296,7 @@ def _windows_here(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    ev = tuple(e for e in a.environment.evidence if "WSL" in e.claim)
+    ev = a.facts.wsl_kernel.evidence
     if a.environment.wsl is False:
         return Outcome("met", ev)
     return Outcome("unknown", ev)
@@ -323,7 +304,7 @@ def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _outer_is_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     hv = a.hypervisor
-    ev = tuple(e for e in (hv.hyperv.evidence if hv.hyperv else ()) if "version" in e.claim)
+    ev = a.facts.hyperv_version.evidence
     if hv.vendor == "microsoft" and hv.identified == "high":
         return Outcome("met", ev, "the version leaf carries Microsoft's build and service "
                                   "numbers")
@@ -370,7 +351,7 @@ def _release(a: Assessment) -> str:
 def _windows_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """This Windows' build against the row's floor (client and server alike)."""
     windows = a.environment.windows
-    ev = _windows_facts(a, "win_wsl2_build")
+    ev = a.facts.win_build.evidence
     if windows is None or windows.build is None:
         return Outcome("unknown", ev)
     if windows.build >= row.threshold:
@@ -384,16 +365,14 @@ def _client_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:  
     """Client Hyper-V: Windows 8 (9200) or later, 64-bit; every Windows Server release
     nestprobe names has the Hyper-V role."""
     windows = a.environment.windows
-    ev = _windows_facts(a, "win_wsl2_build")
+    ev = a.facts.win_build.evidence
     if s.place == "hyperv-root" and a.hypervisor.hyperv is not None:
-        return Outcome("met", tuple(e for e in a.hypervisor.hyperv.evidence
-                                    if "privilege" in e.claim),
+        return Outcome("met", a.facts.partition.evidence,
                        "the Microsoft hypervisor runs with this OS as its root: it has Hyper-V")
     if windows is None:
         return Outcome("unknown", ev)
-    arch = tuple(e for e in a.environment.evidence if e.source == winpaths.NATIVE_ARCH)
     if windows.architecture is not None and windows.architecture not in ("AMD64", "x64"):
-        return Outcome("unmet", (*ev, *arch), f"{windows.architecture} Windows has no "
+        return Outcome("unmet", a.facts.win_arch.evidence, f"{windows.architecture} Windows has no "
                        "Hyper-V: it needs 64-bit (x64) Windows", fix=("windows-client-reinstall",))
     if windows.server:
         return Outcome("met", ev, f"{_release(a)} has the Hyper-V role")
@@ -405,18 +384,15 @@ def _client_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:  
     return Outcome("met", ev, f"{_release(a)} (build {windows.build}) has client Hyper-V")
 
 
-#: assess/environment.py records the Dynamic Memory device's binding under this path.
-HV_BALLOON_DEVICE = "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924"
-
-
 def _dynamic_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Linux shows whether hv_balloon drives the Dynamic Memory device; whether the host has
     Dynamic Memory on for this VM is the host's setting (Azure guests show the device too)."""
-    ev = tuple(e for e in a.environment.evidence if e.source == HV_BALLOON_DEVICE)
-    if any(e.value == "absent" for e in ev) and a.environment.os == "Linux":
+    bound = a.facts.dynamic_memory
+    ev = bound.evidence
+    if bound.value is False:
         return Outcome("met", ev, "no Dynamic Memory driver is bound in this VM: its memory "
                                   "does not change now either")
-    if ev:
+    if bound.value:
         return Outcome("unknown", ev, "hv_balloon drives the Dynamic Memory device here; "
                                       "whether Dynamic Memory is on is the host's setting")
     return Outcome("unknown")
@@ -424,7 +400,7 @@ def _dynamic_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _azure_local_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     memory = a.environment.memory_bytes
-    ev = tuple(e for e in a.environment.evidence if e.source.startswith(MEMORY_SOURCES))
+    ev = a.facts.memory.evidence
     if memory is None:
         return Outcome("unknown")
     if memory >= AZURE_LOCAL_MEMORY_MET:

@@ -33,6 +33,7 @@ from nestprobe.verdicts.conditions import (
     confirm_for,
     unmet_reason,
 )
+from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
@@ -68,7 +69,8 @@ def _reasons(rule: Rule, situation: Situation) -> list[Evidence]:
         for item in situation.evidence.get(name, ()):
             if item not in seen:
                 seen.append(item)
-    seen.append(Evidence(claim=_claim(rule, situation), source=rule.source, value=rule.status))
+    seen.append(Evidence(claim=_claim(rule, situation), source=rule.source, value=rule.status,
+                         kind="document"))
     return seen
 
 
@@ -120,7 +122,7 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
             status = row.unmet_status
         reasons += [e for e in condition.evidence if e not in reasons]
         reasons.append(Evidence(claim=unmet_reason(row, outcome), source=row.source,
-                                value=status))
+                                value=status, kind="document"))
         fix_ids = outcome.fix if outcome.fix is not None else row.unmet_fix
         fixes += [f for f in resolve(fix_ids, situation) if f not in fixes]
         keep_rule_fixes = keep_rule_fixes and not row.supersedes
@@ -145,4 +147,5 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS))
+    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
+                    headline=decide_headline(assessment, situation))

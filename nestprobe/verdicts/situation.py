@@ -12,18 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
-from nestprobe.assess.identity import HIDDEN_WITNESS_SOURCES
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, field, fields
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.winsituation import (
-    PASTE_HYPERVISOR,
-    PASTE_VT,
-    WINDOWS_EVIDENCE,
-    WINDOWS_FIRMWARE,
-    WINDOWS_IDENTITY,
-    WINDOWS_SLAT,
     WinComponent,
     WinEdition,
     WinFirmware,
@@ -178,83 +171,39 @@ MATCH_FIELDS: frozenset[str] = frozenset(
     f.name for f in fields(Situation)
 ) - {"hypervisor_name", "instance_type", "vm_name", "host_name", "evidence", "alternatives"}
 
-#: Where identity's hidden-hypervisor witnesses come from (assess/identity.py step 6).
-HIDDEN_WITNESSES = tuple(sorted(HIDDEN_WITNESS_SOURCES))
-
-#: Which assessment evidence backs a field: (part, source prefixes). Prefixes narrow a
-#: part's evidence to the observations that matter; none matching keeps the whole part.
-_EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "place": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
-                             *PASTE_HYPERVISOR, *HIDDEN_WITNESSES)),
-    "outer": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "CPUID.0x40000002",
-                             "/sys/hypervisor", "/sys/class/dmi/id/sys_vendor",
-                             "/sys/class/dmi/id/product", *WINDOWS_IDENTITY,
-                             *HIDDEN_WITNESSES)),
-    "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
-                             "/sys/class/dmi/id/chassis", "DMI.")),
-    "cpu": ("cpu", ("CPUID.0x0:",)),
-    "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
-                                   "/proc/cpuinfo", *PASTE_VT)),
-    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
-                                *WINDOWS_SLAT)),
-    "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
-                                             "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),
-    "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
-    "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
-    "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
-                                    "CPUID.0x8000001f", "CPUID.0x21")),
-    "wsl": ("environment", ("/proc/sys/kernel/osrelease",)),
-    "container": ("environment", ("/.dockerenv", "/run/.containerenv", "/proc/1/cgroup")),
-    "xen_dom0": ("environment", ("/proc/xen",)),
-    "xen_pv": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
-    "depth": ("nesting", ()),
-    "azure_size": ("hypervisor", ("/sys/class/dmi/id/product",)),
-    "aws_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
-    **WINDOWS_EVIDENCE,
+#: Situation field -> the fact whose evidence backs it (assess/facts.py chose it).
+_FACT_FOR: Mapping[str, str] = {
+    "place": "present", "outer": "hypervisor", "cloud": "cloud", "cpu": "cpu_vendor",
+    "exposed": "exposed", "slat": "slat", "firmware_disabled": "firmware_disabled",
+    "kvm": "kvm", "software_nesting": "software_nesting", "confidential": "confidential",
+    "wsl": "wsl", "container": "container", "xen_dom0": "xen_domain", "xen_pv": "xen_mode",
+    "depth": "level", "azure_size": "instance_type", "aws_type": "instance_type",
+    "win_edition": "win_edition", "win_wsl2_build": "win_build", "win_hyperv": "hyperv_role",
+    "win_wsl": "wsl_installed", "win_launch": "win_launch", "win_firmware": "win_firmware",
+    "win_vbs": "win_vbs",
 }
-
-#: DMI firmware strings (bios_vendor "SeaBIOS" ...) identify a platform, but quoted in a
-#: "no VT-x" verdict they read as "fix your BIOS": keep them out of reasons.
-_FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
-
-
-def _parts(a: Assessment) -> Mapping[str, tuple[Evidence, ...]]:
-    return {
-        "cpu": a.cpu.evidence,
-        "hypervisor": a.hypervisor.evidence,
-        "virtualization": a.virtualization.evidence,
-        "environment": a.environment.evidence,
-        "nesting": a.nesting.evidence,
-    }
 
 
 def _evidence(a: Assessment) -> dict[str, tuple[Evidence, ...]]:
-    parts = _parts(a)
-    out: dict[str, tuple[Evidence, ...]] = {}
-    for name, (part, prefixes) in _EVIDENCE_FOR.items():
-        pool = parts[part]
-        if name != "firmware_disabled":  # firmware evidence is the point of that verdict only
-            pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
-        chosen = tuple(e for e in pool if e.source.startswith(prefixes)) if prefixes else pool
-        out[name] = chosen or pool
-    return out
+    facts = a.facts
+    return {name: getattr(facts, fact).evidence for name, fact in _FACT_FOR.items()}
 
 
 def _place(a: Assessment) -> Place:
-    hv = a.hypervisor
-    if hv.emulated:
+    f = a.facts
+    if f.emulated.value:
         return "emulator"
-    if hv.partition == "root":
+    if f.partition.value == "root":
         return "hyperv-root"
-    if hv.partition == "l1vh":
+    if f.partition.value == "l1vh":
         return "hyperv-l1vh"
-    if hv.partition == "root-or-guest":
+    if f.partition.value == "root-or-guest":
         return "root-or-guest"
-    if hv.detected or hv.hidden:
+    if f.present.value or f.hidden.value:
         return "vm"
     # No hypervisor visible. Only the nesting assessment can say it is really L0;
     # otherwise a hypervisor may be hiding (VirtualBox with paravirtualization "None").
-    return "bare-metal" if a.nesting.level == 0 else "unseen"
+    return "bare-metal" if f.level.value == 0 else "unseen"
 
 
 def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:  # noqa: PLR0911 (a case table, read top to bottom)
@@ -305,34 +254,33 @@ def _os(system: str) -> OsKind:
 
 def _xen_pv(a: Assessment) -> bool:
     """A Xen PV domU: Xen owns VT-x/AMD-V, the OS facts decide (assess/hwvirt.py)."""
-    return a.environment.xen_domain == "domU" and a.environment.xen_mode == "pv"
+    return a.facts.xen_domain.value == "domU" and a.facts.xen_mode.value == "pv"
 
 
 def situate(a: Assessment) -> Situation:
-    """Reduce an Assessment to the fields the matrix rules match on."""
+    """Reduce an Assessment to the fields the matrix rules match on (from its facts)."""
+    f = a.facts
     place = _place(a)
     outer, name = _outer(a, place)
-    virt = a.virtualization
-    hv = a.hypervisor
-    instance = hv.instance_type or ""
-    win = windows_part(a.environment.windows)
-    cloud: Cloud = CLOUDS.get(hv.cloud or "", "other" if hv.cloud else "none")
+    instance = f.instance_type.value or ""
+    win = windows_part(a)
+    cloud: Cloud = CLOUDS.get(f.cloud.value or "", "other" if f.cloud.value else "none")
     return Situation(
         place=place,
         outer=outer,
         cloud=cloud,
-        cpu=CPU_VENDORS.get(a.cpu.vendor or "", "other"),
-        os=_os(a.environment.os),
-        exposed=virt.exposed,
-        slat=virt.slat,
-        firmware_disabled=bool(virt.firmware_disabled),
-        raw_cpuid=virt.vmx is not None,
-        kvm=virt.kvm_device,
-        software_nesting=virt.software_nesting_only,
-        confidential=hv.confidential is not None and place in ("vm", "hyperv-l1vh"),
-        wsl=a.environment.wsl,
-        container=a.environment.container is not None,
-        xen_dom0=a.environment.xen_domain == "dom0",
+        cpu=CPU_VENDORS.get(f.cpu_vendor.value or "", "other"),
+        os=_os(f.os.value),
+        exposed=f.exposed.value,
+        slat=f.slat.value,
+        firmware_disabled=bool(f.firmware_disabled.value),
+        raw_cpuid=f.raw_cpuid.value,
+        kvm=f.kvm.value,
+        software_nesting=f.software_nesting.value,
+        confidential=f.confidential.value is not None and place in ("vm", "hyperv-l1vh"),
+        wsl=f.wsl.value,
+        container=f.container.value is not None,
+        xen_dom0=f.xen_domain.value == "dom0",
         xen_pv=_xen_pv(a),
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",

@@ -1,0 +1,290 @@
+"""The facts of an assessment, each with the evidence that decided it (model/facts.py).
+
+Assess's parts keep one evidence list each (the JSON report's ``evidence[]``); this module
+picks, for every fact the verdicts and the headline decide on, the observations behind it.
+It is the one place above ``decode/`` that knows the source vocabulary: a new input format
+adds its sources to the tables here (and to ``decode/``), and every stage above reads the
+chosen :class:`~nestprobe.model.fact.Fact` only.
+
+Selection by source prefix: a part's evidence narrowed to the sources that bear on the
+fact; when none of them is there the whole part stands behind it. DMI firmware strings
+are left out everywhere but the firmware fact (quoted in a "no VT-x" reason they read as
+"fix your BIOS").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, get_args
+
+from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
+from nestprobe.decode import winbuild, winpaths
+from nestprobe.model import oskeys
+from nestprobe.model.assessment import (
+    Assessment,
+    CpuIdentity,
+    Environment,
+    HypervisorFacts,
+    Nesting,
+    Virtualization,
+    WindowsFacts,
+)
+from nestprobe.model.evidence import Evidence
+from nestprobe.model.fact import Fact
+from nestprobe.model.facts import (
+    Facts,
+    WinComponent,
+    WinEdition,
+    WinFirmware,
+    WinLaunch,
+    WinVbs,
+    WinWsl2Build,
+)
+from nestprobe.model.record import replace
+
+#: Pasted Windows tools' keys, by what they back.
+PASTE_HYPERVISOR = ("coreinfo:HYPERVISOR", "systeminfo:Hyper-V Requirements",
+                    "get-computerinfo:HyperVisorPresent", "msinfo32:Hyper-V")
+PASTE_VT = ("coreinfo:VMX", "coreinfo:SVM", "systeminfo:Hyper-V Requirements/VM Monitor",
+            "get-computerinfo:HyperVRequirementVMMonitor", "msinfo32:Hyper-V - VM Monitor")
+WINDOWS_IDENTITY = ("DMI.", "systeminfo:System M", "msinfo32:System M", "get-computerinfo:Cs")
+WINDOWS_SLAT = (winpaths.PF_SLAT, "coreinfo:EPT", "coreinfo:NP",
+                "systeminfo:Hyper-V Requirements/Second",
+                "get-computerinfo:HyperVRequirementSecond", "msinfo32:Hyper-V - Second")
+WINDOWS_FIRMWARE = (winpaths.PF_FIRMWARE, "systeminfo:Hyper-V Requirements/Virtualization",
+                    "get-computerinfo:HyperVRequirementVirtualization",
+                    "msinfo32:Hyper-V - Virtualization")
+EDITION_SOURCES = (winpaths.EDITION_ID, winpaths.INSTALLATION_TYPE, "systeminfo:OS Name",
+                   "msinfo32:OS Name", "get-computerinfo:OsName")
+BUILD_SOURCES = (winpaths.CURRENT_BUILD, winpaths.UBR, "systeminfo:OS Version",
+                 "msinfo32:Version", "get-computerinfo:Os")
+#: Where this OS's size was read: Linux, the live Windows facts, a pasted Windows tool.
+MEMORY_SOURCES = ("/proc/meminfo", winpaths.TOTAL_PHYS, "systeminfo:Total Physical Memory",
+                  "msinfo32:Installed Physical Memory", "msinfo32:Total Physical Memory")
+CPU_COUNT_SOURCES = ("/sys/devices/system/cpu", winpaths.ACTIVE_PROCESSORS)
+HIDDEN_WITNESSES = tuple(sorted(HIDDEN_WITNESS_SOURCES))
+
+#: Which part's evidence backs a fact: (part, source prefixes; none: the whole part).
+EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "present": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
+                               *PASTE_HYPERVISOR, *HIDDEN_WITNESSES)),
+    "hypervisor": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "CPUID.0x40000002",
+                                  "/sys/hypervisor", "/sys/class/dmi/id/sys_vendor",
+                                  "/sys/class/dmi/id/product", *WINDOWS_IDENTITY,
+                                  *HIDDEN_WITNESSES)),
+    "cloud": ("hypervisor", ("/sys/class/dmi/id/sys_vendor", "/sys/class/dmi/id/product",
+                             "/sys/class/dmi/id/chassis", "DMI.")),
+    "cpu_vendor": ("cpu", ("CPUID.0x0:",)),
+    "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
+                                   "/proc/cpuinfo", *PASTE_VT)),
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
+                                *WINDOWS_SLAT)),
+    "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
+                                             "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),
+    "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
+    "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
+    "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
+                                    "CPUID.0x8000001f", "CPUID.0x21")),
+    "wsl": ("environment", ("/proc/sys/kernel/osrelease",)),
+    "container": ("environment", ("/.dockerenv", "/run/.containerenv", "/proc/1/cgroup")),
+    "xen_domain": ("environment", ("/proc/xen",)),
+    "xen_mode": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
+    "level": ("nesting", ()),
+    "instance_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
+    "win_edition": ("environment", EDITION_SOURCES),
+    "win_build": ("environment", BUILD_SOURCES),
+    "hyperv_role": ("environment", (winpaths.service("vmms"), winpaths.service("hvservice"))),
+    "wsl_installed": ("environment", (winpaths.service("LxssManager"),
+                                      winpaths.service("WslService"))),
+    "win_launch": ("environment", (winpaths.BCD_LAUNCH,)),
+    "win_firmware": ("virtualization", WINDOWS_FIRMWARE),
+    "win_vbs": ("environment", (winpaths.VBS, winpaths.HVCI)),
+}
+#: Facts whose evidence is exactly the matching observations (possibly none).
+EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "memory": ("environment", MEMORY_SOURCES),
+    "vcpus": ("environment", CPU_COUNT_SOURCES),
+    "os": ("environment", ("uname:sysname", "CPUID.0x40000003")),
+    "win_arch": ("environment", (winpaths.NATIVE_ARCH,)),
+    "dynamic_memory": ("environment", (oskeys.HV_BALLOON_DEVICE,)),
+}
+#: The Windows facts are the exact matches too (a paste shows no components, say).
+_WINDOWS_EXACT = ("win_edition", "win_build", "hyperv_role", "wsl_installed", "win_launch",
+                  "win_firmware", "win_vbs")
+
+_FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+
+
+class _Parts:
+    """The assessment's parts, by name, as the selection tables name them."""
+
+    def __init__(self, cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
+                 env: Environment, nesting: Nesting) -> None:
+        self.pools: Mapping[str, tuple[Evidence, ...]] = {
+            "cpu": cpu.evidence, "hypervisor": hv.evidence, "virtualization": virt.evidence,
+            "environment": env.evidence, "nesting": nesting.evidence,
+        }
+
+    def reasons(self, name: str) -> tuple[Evidence, ...]:
+        """The evidence behind a fact a verdict cites (EVIDENCE_FOR's rule)."""
+        part, prefixes = EVIDENCE_FOR[name]
+        pool = self.pools[part]
+        if name != "firmware_disabled":  # firmware evidence is the point of that fact only
+            pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+        chosen = tuple(e for e in pool if e.source.startswith(prefixes)) if prefixes else pool
+        return chosen or pool
+
+    def exact(self, part: str, prefixes: tuple[str, ...]) -> tuple[Evidence, ...]:
+        return tuple(e for e in self.pools[part] if e.source.startswith(prefixes))
+
+    def witness(self, name: str) -> tuple[Evidence, ...]:
+        table = EXACT_FOR if name in EXACT_FOR else EVIDENCE_FOR
+        return self.exact(*table[name])
+
+
+# ------------------------------------------------------------------------- Windows
+
+
+def _component(value: bool | None) -> WinComponent:
+    return "unknown" if value is None else "installed" if value else "absent"
+
+
+def _wsl2_build(windows: WindowsFacts) -> WinWsl2Build:
+    arm64 = windows.architecture == "ARM64"
+    ok = winbuild.wsl2_build_ok(windows.build, windows.ubr, arm64=arm64)
+    if ok is None:
+        return "unknown"
+    if not ok:
+        return "too-old"
+    assert windows.build is not None
+    return "install" if windows.build >= winbuild.WSL_INSTALL_BUILD else "manual"
+
+
+_EDITIONS: frozenset[str] = frozenset(get_args(WinEdition))
+_LAUNCHES: frozenset[str] = frozenset(get_args(WinLaunch))
+
+
+def _windows_values(windows: WindowsFacts) -> dict[str, Any]:
+    """The words the Windows rules match on, from this Windows' facts."""
+    launch = windows.hypervisor_launch or "unknown"
+    firmware: WinFirmware = ("unknown" if windows.firmware_virtualization is None else
+                             "enabled" if windows.firmware_virtualization else "disabled")
+    vbs: WinVbs = ("unknown" if windows.vbs_configured is None else
+                   "configured" if windows.vbs_configured or windows.hvci_configured else "off")
+    return {
+        "win_edition": windows.edition if windows.edition in _EDITIONS else "other",
+        "win_build": _wsl2_build(windows),
+        "hyperv_role": _component(windows.hyperv_installed),
+        "wsl_installed": _component(windows.wsl_installed),
+        "win_launch": launch if launch in _LAUNCHES else "unknown",
+        "win_firmware": firmware,
+        "win_vbs": vbs,
+    }
+
+
+def _windows_facts(windows: WindowsFacts | None, parts: _Parts) -> dict[str, Fact[Any]]:
+    if windows is None:
+        return {}
+    values = _windows_values(windows)
+    return {name: Fact(values[name], parts.witness(name)) for name in _WINDOWS_EXACT}
+
+
+# ---------------------------------------------------------------------- the rest
+
+
+def _hypervisor_absent(hv: HypervisorFacts, parts: _Parts) -> Fact[bool]:
+    """No hypervisor runs below: CPUID's bit is clear with nothing else showing one, or a
+    pasted tool printed the Hyper-V requirement list (shown only when Windows sees none)."""
+    pool = parts.pools["hypervisor"]
+    pasted = any(e.source.startswith(PASTE_HYPERVISOR) for e in pool)
+    absent = (hv.bit is False and not hv.detected) or (not hv.detected and pasted)
+    seen = parts.exact("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000",
+                                      *PASTE_HYPERVISOR))
+    return Fact(absent, seen)
+
+
+def _hyperv_facts(hv: HypervisorFacts) -> tuple[Fact[int | None], Fact[Any]]:
+    """The Hyper-V host's build (0x40000002) and the partition's privileges (0x40000003)."""
+    hyperv = hv.hyperv
+    if hyperv is None:
+        return Fact(None), Fact(hv.partition)
+    build = tuple(e for e in hyperv.evidence if e.source.startswith(f"CPUID.{hyperv.base + 2:#x}"))
+    privileges = tuple(e for e in hyperv.evidence if "privilege" in e.claim)
+    return Fact(hyperv.build, build), Fact(hv.partition, privileges)
+
+
+def _by_claim(part: tuple[Evidence, ...], *words: str) -> tuple[Evidence, ...]:
+    """The observations whose claim names one of ``words`` (what they are about)."""
+    return tuple(e for e in part if any(w in e.claim for w in words))
+
+
+def _claimed(cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
+             env: Environment) -> dict[str, Fact[Any]]:
+    """Facts whose witnesses are the observations about them, whatever their source."""
+    hyperv = hv.hyperv.evidence if hv.hyperv is not None else ()
+    return {
+        "ept_npt": Fact(virt.slat, _by_claim(virt.evidence, "SLAT", "EPT", "NPT")),
+        "feature_mask": Fact(cpu.feature_mask,
+                             _by_claim(cpu.evidence, "features hypervisors hide")),
+        "wsl_kernel": Fact(env.wsl, _by_claim(env.evidence, "WSL")),
+        "hyperv_version": Fact(hv.hyperv.version if hv.hyperv is not None else None,
+                               _by_claim(hyperv, "version")),
+    }
+
+
+def _dynamic_memory(parts: _Parts) -> Fact[bool | None]:
+    """hv_balloon bound to Hyper-V's Dynamic Memory device (environment's observation)."""
+    seen = parts.witness("dynamic_memory")
+    bound = next((e.value == "dir" for e in seen), None)
+    return Fact(bound, seen)
+
+
+def _product_name(env: Environment, hv: HypervisorFacts) -> Fact[str | None]:
+    return Fact(env.dmi.get("product_name"),
+                tuple(e for e in hv.evidence if e.source.endswith("product_name")))
+
+
+def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
+                 virt: Virtualization, env: Environment, nesting: Nesting) -> Facts:
+    """Every decided field of the assessment as a Fact with its evidence."""
+    parts = _Parts(cpu, hv, virt, env, nesting)
+    host_build, partition = _hyperv_facts(hv)
+    values: dict[str, object] = {
+        "present": hv.detected, "hypervisor": hv.vendor, "cloud": hv.cloud,
+        "instance_type": hv.instance_type, "confidential": hv.confidential,
+        "level": nesting.level, "cpu_vendor": cpu.vendor, "exposed": virt.exposed,
+        "slat": virt.slat, "firmware_disabled": virt.firmware_disabled,
+        "kvm": virt.kvm_device, "software_nesting": virt.software_nesting_only,
+        "wsl": env.wsl, "container": env.container, "xen_domain": env.xen_domain,
+        "xen_mode": env.xen_mode,
+    }
+    facts: dict[str, Any] = {
+        name: Fact(value, parts.reasons(name)) for name, value in values.items()}
+    facts.update({
+        "memory": Fact(env.memory_bytes, parts.witness("memory")),
+        "vcpus": Fact(env.vcpus, parts.witness("vcpus")),
+        "os": Fact(env.os, parts.witness("os")),
+        "win_arch": Fact(env.windows.architecture if env.windows else None,
+                         parts.witness("win_arch")),
+        "dynamic_memory": _dynamic_memory(parts),
+        "cpuid_ok": Fact(cpuid_status == "ok",
+                         parts.exact("cpu", ("cpuid-status",))),
+        "raw_cpuid": Fact(virt.vmx is not None),
+        "hypervisor_absent": _hypervisor_absent(hv, parts),
+        "host_build": host_build,
+        "partition": partition,
+        "product_name": _product_name(env, hv),
+        "emulated": Fact(hv.emulated, parts.reasons("present")),
+        "hidden": Fact(hv.hidden, parts.exact("hypervisor", HIDDEN_WITNESSES)),
+        **_claimed(cpu, hv, virt, env),
+        **_windows_facts(env.windows, parts),
+    })
+    return Facts(**facts)
+
+
+def with_facts(a: Assessment, cpuid_status: str = "ok") -> Assessment:
+    """``a`` with its facts decided from its parts (for an assessment built by hand)."""
+    return replace(a, facts=decide_facts(cpuid_status, cpu=a.cpu, hv=a.hypervisor,
+                                         virt=a.virtualization, env=a.environment,
+                                         nesting=a.nesting))
