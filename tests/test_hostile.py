@@ -609,8 +609,9 @@ def test_error_wording_has_no_python_reprs(tmp_path: Path) -> None:
         load_snapshot(str(binary))
     message = str(info.value)
     assert "b'" not in message
-    assert "byte 0xc8 at offset 7, which is not UTF-8" in message
-    assert message.startswith(f"{binary}:2: expected UTF-8 text")
+    assert "byte 0xc8 at offset 7 is not UTF-8" in message
+    assert "no code page reads the file" in message  # it holds NUL bytes: no text encoding
+    assert message.startswith(f"{binary}:2: expected text (UTF-8, UTF-16 or a Windows code page")
     utf16 = tmp_path / "odd.txt"
     utf16.write_bytes(b"\xff\xfeA\x00\x00\xd8")  # a UTF-16 BOM, then a lone surrogate
     with pytest.raises(DumpFormatError, match="not UTF-16") as info:

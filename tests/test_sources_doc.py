@@ -48,7 +48,7 @@ KEY_SHAPE = re.compile(rf"[A-Z][A-Z0-9]*(?:-{_PART})*")
 #: Hyphenated capitals in the code that are words, not keys.
 NOT_KEYS = frozenset({
     "AMD-V",  # AMD's virtualization extension
-    "UTF-8", "UTF-16",
+    "UTF-8", "UTF-16", "UTF-16LE", "UTF-16BE",
     "SEV-SNP",  # AMD's confidential-VM feature
     "DS-CPL",  # the CPUID feature (CPL-qualified debug store)
     "CRI-O",  # the container runtime (its key is CRIO)

@@ -367,8 +367,10 @@ def _can_host(
                            None))
     elif hypervisor.partition == "root":
         can_host = True
+        source = ("CPUID.0x40000003:EBX[0]" if hypervisor.interfaces or not hypervisor.evidence
+                  else hypervisor.evidence[-1].source)  # a paste: where the root was read
         ev.append(Evidence("Hyper-V root partition: hosts VMs through the Microsoft hypervisor "
-                           "although VMX/SVM are hidden", "CPUID.0x40000003:EBX[0]", 1))
+                           "although VMX/SVM are hidden", source, 1))
     elif ctx.environment.xen_domain == "dom0":
         can_host = True
         ev.append(Evidence("Xen dom0: hosts VMs through Xen's toolstack (xl), not through KVM",

@@ -254,7 +254,12 @@ def _without_signature(
     """Step 5: no signature, but the OS, DMI, the CPU name or the bit shows a VM."""
     if signals.xen:
         return _Choice("xen", "Xen", ())
-    if hit is not None and hit[2].vendor_id not in {"amazon", "google"}:
+    cloud_guest = (hit is not None and reported is not None and bool(reported.value)
+                   and hit[2].vendor_id in {"amazon", "google"}
+                   and not _metal(hit, dmi.read_dmi_sourced(snapshot.os)))
+    if hit is not None and (hit[2].vendor_id not in {"amazon", "google"} or cloud_guest):
+        # On a cloud, CPUID names the hypervisor (KVM, Xen, Nitro) and DMI only the cloud;
+        # a pasted Windows tool has no CPUID, so the cloud's DMI names whose guest this is.
         vendor = hit[2].vendor_id
         ev = [Evidence(f"DMI names {vendor} (no CPUID signature)", hit[0], hit[1])]
         if vendor == "bochs" and (qemu_cpu := _qemu_cpu_model(snapshot)) is not None:
@@ -519,12 +524,49 @@ def _detected(choice: _Choice, seen: _Seen) -> bool:
             or bool(reported is not None and reported.value))
 
 
+def _metal(hit: DmiHit, read: Mapping[str, tuple[str, str]]) -> bool:
+    """An EC2 bare-metal instance (``m5.metal``): Amazon's DMI names, no hypervisor below."""
+    values = {key: value for key, (value, _) in read.items()}
+    instance = dmi.ec2_instance_type(values)
+    return hit[2].vendor_id == "amazon" and instance is not None and instance.endswith(".metal")
+
+
+def _paste_root(read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
+                reported: winreport.Reported | None, vendor: str | None) -> Evidence | None:
+    """A pasted Windows tool reports a hypervisor and the machine names physical hardware:
+    the Windows hypervisor runs on it, so this Windows is its root partition (a VM names its
+    hypervisor's virtual hardware: decode/dmi.py). None when either is missing."""
+    if reported is None or not reported.value or vendor != "unknown":
+        return None
+    values = {key: value for key, (value, _) in read.items()}
+    if hit is not None and not _metal(hit, read):
+        return None
+    found = dmi.physical(values) if hit is None else ("product_name", values["product_name"])
+    if found is None:
+        return None
+    key, value = found
+    model = values.get("product_name", "") if key == "sys_vendor" else ""
+    shown = f"{value} {model}".strip() if dmi.named(model) else value
+    return Evidence(
+        f"the machine names physical hardware ({shown}) and Windows reports a hypervisor: "
+        "the Windows hypervisor runs on this machine and this Windows is its root partition "
+        "(Hyper-V, WSL 2, Sandbox or VBS); DMI names are the firmware's own and can be "
+        "changed, so a VM set up to show physical names would read the same", read[key][1],
+        value)
+
+
 def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
                ev: list[Evidence]) -> tuple[Partition | None, str | None]:
     """Hyper-V's partition type; "root-or-guest" when only a Windows tool says so."""
     partition = seen.hv.partition if seen.hv is not None else None
     product = _product(choice, seen.hv)
     reported = seen.presence.reported
+    root_by_dmi = (_paste_root(seen.dmi_read, seen.hit, reported, choice.vendor)
+                   if partition is None and not _reported_vt(snapshot) else None)
+    if root_by_dmi is not None:
+        ev.append(root_by_dmi)
+        return ("root", "Microsoft Hyper-V (this Windows is the root partition on physical "
+                "hardware)")
     if (partition is None and reported is not None and reported.value
             and choice.vendor == "unknown" and not _reported_vt(snapshot)):
         # Only a Windows tool says so: inside any VM, and on a Windows host whose hypervisor

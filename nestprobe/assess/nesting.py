@@ -184,7 +184,9 @@ def _guest(hypervisor: HypervisorFacts, call: BandCall | None, bit: Evidence,
         evidence = [bit, *root_evidence(hypervisor), *nested_evidence, *timed]
         # TLFS: an "L2 Root" (Windows with Hyper-V inside a VM): its guests are level 2.
         level = 1 if nested is not None and nested[0] else 0
-        return Nesting(level=level, at_least=level, likely=level, confidence="high",
+        # Without the hypervisor's leaves (a paste), level 0 rests on DMI naming hardware.
+        sure: Confidence = "high" if hypervisor.hyperv is not None else "medium"
+        return Nesting(level=level, at_least=level, likely=level, confidence=sure,
                        evidence=tuple(evidence))
     at_least = 2 if nested is not None and nested[0] else 1
     evidence = [bit, *guest_evidence(hypervisor), *nested_evidence, *timed]

@@ -185,6 +185,11 @@ def _from_paste(facts: OsFacts, tools: tuple[str, ...], evidence: list[Evidence]
     if memory is not None:
         evidence.append(Evidence(f"physical memory {memory[0] / (1 << 30):.1f} GiB",
                                  memory[1], memory[0]))
+    for path, what in ((winreport.READING, "systeminfo read by"),
+                       (winreport.MSINFO_READING, "msinfo32 read by"),
+                       (winreport.ENCODING, "the pasted file's bytes read as")):
+        if (how := facts.text(path)) is not None and how != "labels in en":
+            evidence.append(Evidence(f"{what} {how}", path, how.split(" (")[0]))
     readiness = winreport.read_readiness(facts)
     for label, reported in (("SLAT", readiness.slat),
                             ("virtualization enabled in firmware", readiness.firmware)):

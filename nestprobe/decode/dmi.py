@@ -16,7 +16,7 @@ from nestprobe.model.snapshot import OsFacts
 DMI_DIR = "/sys/class/dmi/id/"
 #: The order systemd reads them in (SD).
 VENDOR_KEYS = ("product_name", "sys_vendor", "board_vendor", "bios_vendor", "product_version")
-ALL_KEYS = (*VENDOR_KEYS, "bios_version", "chassis_asset_tag", "chassis_vendor")
+ALL_KEYS = (*VENDOR_KEYS, "bios_version", "chassis_asset_tag", "chassis_vendor", "board_name")
 
 
 #: What Windows tools print for the same fields, by pseudo-path (decode/winreport.py records).
@@ -27,6 +27,8 @@ PASTE_KEYS: dict[str, tuple[str, ...]] = {
                      "get-computerinfo:CsModel"),
     "bios_vendor": ("get-computerinfo:BiosManufacturer",),
     "bios_version": ("systeminfo:BIOS Version", "msinfo32:BIOS Version/Date"),
+    "board_vendor": ("msinfo32:BaseBoard Manufacturer",),
+    "board_name": ("msinfo32:BaseBoard Product",),
 }
 
 
@@ -136,9 +138,43 @@ def matches(value: str, rule: CloudRule) -> bool:
 HYPERV_PAIR = DmiVendor("Microsoft Corporation/Virtual Machine", "microsoft", "VW")
 
 
+#: Product names only virtual machines carry, read after systemd's table (which names them by
+#: vendor): QEMU's machine types, whatever the vendor string says, and Xen's HVM product.
+VIRTUAL_PRODUCTS: tuple[DmiVendor, ...] = (
+    DmiVendor("Standard PC (", "qemu", "QEMU-PC; CORPUS systeminfo-qemu-kvm-guest-win11-header-1"),
+    DmiVendor("HVM domU", "xen", "VW ('HVM domU' in dmidecode -> xen-hvm)"),
+)
+
+#: What white-box boards and firmware defaults print instead of a name (CORPUS: "To be filled
+#: by O.E.M."; the others are AMI/Insyde template defaults seen as often [S]): no vendor at all.
+PLACEHOLDERS = frozenset({
+    "to be filled by o.e.m.", "to be filled by oem", "system manufacturer", "system product name",
+    "default string", "o.e.m.", "oem", "not applicable", "not specified", "none", "unknown",
+    "invalid", "type1productconfigid", "type2 - board vendor name1", "",
+})
+
+
+def named(value: str | None) -> bool:
+    """``value`` names something (not empty, not a firmware placeholder)."""
+    return value is not None and value.strip().lower() not in PLACEHOLDERS
+
+
+def physical(dmi: Mapping[str, str]) -> tuple[str, str] | None:
+    """(key, value) of a system vendor or model that names hardware no table knows as virtual
+    (systemd's, virt-what's Hyper-V pair, VIRTUAL_PRODUCTS), else None. DMI strings are set
+    by the firmware and can be changed (a VM can be configured to show a physical name):
+    this is what the machine says about itself, not proof."""
+    if dmi_vendor(dmi) is not None:
+        return None
+    for key in ("sys_vendor", "product_name"):
+        if named(dmi.get(key)):
+            return key, dmi[key]
+    return None
+
+
 def dmi_vendor(dmi: Mapping[str, str]) -> tuple[str, str, DmiVendor] | None:
     """systemd's DMI vendor: (key, value, row) of the first prefix match, then virt-what's
-    Hyper-V pair; else None."""
+    Hyper-V pair, then VIRTUAL_PRODUCTS; else None."""
     for key in VENDOR_KEYS:
         value = dmi.get(key)
         if not value:
@@ -149,6 +185,10 @@ def dmi_vendor(dmi: Mapping[str, str]) -> tuple[str, str, DmiVendor] | None:
     if (dmi.get("sys_vendor"), dmi.get("product_name")) == ("Microsoft Corporation",
                                                              "Virtual Machine"):
         return "product_name", "Virtual Machine", HYPERV_PAIR
+    product = dmi.get("product_name") or ""
+    for row in VIRTUAL_PRODUCTS:
+        if product.startswith(row.prefix):
+            return "product_name", product, row
     return None
 
 

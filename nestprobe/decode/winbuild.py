@@ -141,13 +141,16 @@ def edition_of_caption(caption: str | None) -> Edition:  # noqa: PLR0911 (a case
         return "azure-local"
     if "Server" in words:
         return "server"
-    if "Home" in words:
+    # Localized names as cited outputs print them: fr "Professionnel" (SI-FR), "Famille"
+    # (Microsoft's fr-fr Hyper-V pages, SI-FR), ru "Домашняя" (SI-RU), zh-CN "家庭中文版" (SI-ZHCN).
+    if "Home" in words or "Famille" in words or "Домашняя" in words or "家庭" in text:
         return "home"
     if "Education" in words:
         return "education"
     if "Enterprise" in words:
         return "enterprise"
-    if "Pro" in words or "Professional" in words:
+    # zh-TW "專業版" (SI-ZHTW).
+    if "Pro" in words or "Professional" in words or "Professionnel" in words or "專業版" in text:
         return "pro"
     return "other"
 

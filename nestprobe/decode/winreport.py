@@ -30,22 +30,60 @@ from __future__ import annotations
 import re
 
 from nestprobe.decode import winpaths
+from nestprobe.model import oskeys
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
 TOOLS = ("coreinfo", "systeminfo", "get-computerinfo", "msinfo32")
 
 #: The sentence that replaces the requirement list, per language seen (HVREQ; pt-BR from
-#: public systeminfo outputs; zh-TW from Microsoft's translation).
+#: public systeminfo outputs; zh-TW from Microsoft's translation; the others SI-<language>).
+#: The systeminfo importer also records the sentence under SENTENCE when it knows it is one.
 HYPERVISOR_DETECTED = re.compile(
-    r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor", re.IGNORECASE)
+    r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor|已偵測到 Hypervisor"
+    r"|Un hyperviseur a été détecté|Se detectó un hipervisor|Es wurde ein Hypervisor erkannt"
+    r"|Er is een hypervisor gedetecteerd|ハイパーバイザーが検出されました"
+    r"|하이퍼바이저가 검색되었습니다", re.IGNORECASE)
 
-#: Printed values -> meaning. Coreinfo prints * / -; the others Yes/No (pt-BR Sim/Não) or
-#: True/False; an empty value is "not displayed".
-_TRUE = frozenset({"*", "yes", "sim", "true", "1"})
-_FALSE = frozenset({"-", "no", "não", "nao", "false", "0"})
+
+class Word(Record):
+    """A printed yes/no word and what it means, with the outputs that show it."""
+
+    word: str
+    value: bool
+    source: str
+
+
+#: Yes/no words as Windows' tools print them, each seen in a cited output (docs/sources.md).
+#: A word means the same in every language listed (a test checks no word is both); a word
+#: not listed is unknown, never guessed: a mis-decoded "Não" is not "Não" and stays unknown.
+YES_NO: tuple[Word, ...] = (
+    Word("*", True, "CORE"), Word("-", False, "CORE"),
+    Word("1", True, "PF"), Word("0", False, "PF"),
+    Word("yes", True, "HVREQ"), Word("no", False, "HVREQ; SI-ES; SI-IT"),
+    Word("true", True, "GCI"), Word("false", False, "GCI"),
+    Word("sim", True, "CORPUS; SI-PTBR"), Word("não", False, "CORPUS; SI-PTBR"),
+    Word("nao", False, "CORPUS (a paste typed without the tilde)"),
+    Word("oui", True, "SI-FR"), Word("non", False, "SI-FR"),
+    Word("ja", True, "SI-DE; SI-NL"), Word("nein", False, "SI-DE"), Word("nee", False, "SI-NL"),
+    Word("sí", True, "SI-ES"), Word("sì", True, "SI-IT"),
+    Word("да", True, "SI-RU"), Word("нет", False, "SI-RU"),
+    Word("是", True, "SI-ZHCN; SI-ZHTW"), Word("否", False, "SI-ZHCN; SI-ZHTW"),
+    Word("はい", True, "SI-JA"), Word("いいえ", False, "SI-JA"),
+    Word("예", True, "SI-KO2"), Word("아니요", False, "SI-KO2"), Word("아니오", False, "SI-KO2"),
+)
+_MEANING = {w.word: w.value for w in YES_NO}
+_TRUE = frozenset(w for w, v in _MEANING.items() if v)
+_FALSE = frozenset(w for w, v in _MEANING.items() if not v)
 
 REQUIREMENTS = "systeminfo:Hyper-V Requirements"
+#: How the systeminfo importer read the labels (words of a language, or the layout).
+READING = oskeys.SYSTEMINFO_READING
+MSINFO_READING = oskeys.MSINFO32_READING
+#: How a pasted file's bytes were read when not UTF-8 (sources/importers/textcodec.py).
+ENCODING = oskeys.PASTE_ENCODING
+#: The requirements block held the hypervisor sentence (the importer knew it as one).
+SENTENCE = oskeys.SYSTEMINFO_SENTENCE
 
 #: Meaning -> where each tool prints it, first found wins.
 PATHS: dict[str, tuple[str, ...]] = {
@@ -68,12 +106,17 @@ PATHS: dict[str, tuple[str, ...]] = {
 LIST_LINES = tuple(p for key in ("vm_monitor", "firmware", "slat") for p in PATHS[key]
                    if not p.startswith("winapi:") and not p.startswith("coreinfo:"))
 #: Where the "hypervisor detected" sentence is recorded.
-SENTENCE_PATHS = (REQUIREMENTS, "msinfo32:Hyper-V")
+SENTENCE_PATHS = (REQUIREMENTS, "msinfo32:Hyper-V", SENTENCE)
 
 _SIGNATURE = re.compile(
     r"^(?:Intel64|AMD64|EM64T|x86|ARM64)\s+Family\s+(\d+)\s+Model\s+(\d+)\s+Stepping\s+(\d+)"
     r",?\s+(\w+)")
 _BUILD = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
+
+
+#: Memory units as printed (fr Mo/Go: SI-FR; ru МБ: SI-RU) -> the English unit.
+_UNITS = {"MB": "MB", "GB": "GB", "KB": "KB", "TB": "TB", "Mo": "MB", "Go": "GB", "Ko": "KB",
+          "To": "TB", "МБ": "MB", "ГБ": "GB", "КБ": "KB"}
 
 
 class Reported(Record):
@@ -139,7 +182,7 @@ def read_readiness(facts: OsFacts) -> Readiness:
     if hypervisor is None:
         for path in SENTENCE_PATHS:
             text = facts.text(path)
-            if text is not None and HYPERVISOR_DETECTED.search(text):
+            if text is not None and (path == SENTENCE or HYPERVISOR_DETECTED.search(text)):
                 hypervisor = Reported(True, path, text.strip())
                 hidden = True
                 break
@@ -181,7 +224,8 @@ def reported_cpu(facts: OsFacts) -> ReportedCpu | None:
         if text is None:
             continue
         for line in text.splitlines():
-            body = line.split("]:", 1)[1] if "]:" in line else line
+            parts = re.split(r"\]\s*:", line, maxsplit=1)  # "[01]: ..." ("[01] : ..." in fr)
+            body = parts[1] if len(parts) == 2 else line
             match = _SIGNATURE.match(body.strip())
             if match is not None:
                 family, model, stepping = (int(match.group(i)) for i in (1, 2, 3))
@@ -219,16 +263,18 @@ def reported_caption(facts: OsFacts) -> tuple[str, str] | None:
 
 def reported_memory(facts: OsFacts) -> tuple[int, str] | None:
     """Total physical memory in bytes as a paste shows it (``8,108 MB``, pt-BR ``8.108 MB``,
-    msinfo32 ``4.00 GB``)."""
+    fr ``16 305 Mo``, ru ``7 932 МБ``, msinfo32 ``4.00 GB``)."""
     for path in ("systeminfo:Total Physical Memory", "msinfo32:Installed Physical Memory (RAM)",
                  "msinfo32:Total Physical Memory"):
         text = facts.text(path)
         if text is None:
             continue
-        match = re.match(r"^\s*([\d.,\s]+?)\s*(MB|GB|KB|TB)\b", text)
+        match = re.match(r"^\s*([\d.,\s\u00a0\u202f]+?)\s*(MB|GB|KB|TB|Mo|Go|Ko|To|МБ|ГБ|КБ)"
+                         r"(?!\w)", text)
         if match is None:
             continue
-        number, unit = match.group(1).replace(" ", ""), match.group(2)
+        number = re.sub(r"[\s\u00a0\u202f]", "", match.group(1))
+        unit = _UNITS[match.group(2)]
         if unit == "GB" and re.fullmatch(r"\d+[.,]\d{1,2}", number):
             value = float(number.replace(",", "."))  # msinfo32: "4.00 GB" (decimal point)
         else:

@@ -53,12 +53,14 @@ def _hostname(report: Any) -> str | None:
 
 def assess(item: Input, keep_line: bool = False) -> Result:
     """One input file -> its machine's record, or why it could not be read."""
-    from nestprobe.sources.importers.common import decode_text, read_bytes
+    from nestprobe.sources.importers.common import decode_bytes, read_bytes
 
     try:
         # Read once, bounded, with the dump loader's errors (they name the file).
-        text = decode_text(read_bytes(item.path), item.path)
-        if text.lstrip(" \t\r\n").startswith("{"):
+        decoded = decode_bytes(read_bytes(item.path), item.path)
+        text = decoded.text
+        # A Firecracker template is JSON too, but a dump (sources/importers/firecracker.py).
+        if text.lstrip(" \t\r\n").startswith("{") and '"cpuid_modifiers"' not in text:
             report = check_report(_parse_json(text, item.path))
             hostname = None
         else:  # nestprobe.load(path) on the text already read
@@ -66,7 +68,8 @@ def assess(item: Input, keep_line: bool = False) -> Result:
             from nestprobe.pipeline import build_report
             from nestprobe.sources.load import parse_snapshot
 
-            assessed = build_report(parse_snapshot(text, item.path))
+            assessed = build_report(parse_snapshot(text, item.path, encoding=decoded.encoding,
+                                                   encoding_how=decoded.how))
             report = report_to_dict(assessed)
             hostname = _hostname(assessed)
         return machine_from_report(report, item.machine, item.path, hostname,

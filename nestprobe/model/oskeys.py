@@ -220,3 +220,16 @@ READ_PATHS: tuple[str, ...] = (
     *(bios_value(v) for v in BIOS_VALUES.values()),
     *(service(s) for s in SERVICE_COMPONENTS),
 )
+
+
+# ------------------------------------------------------------------------- pastes
+
+#: Keys a paste importer records about the paste itself, besides its ``<tool>:<label>`` lines
+#: (decode/winreport.py reads both): how the file's bytes were read when not UTF-8
+#: (sources/importers/textcodec.py), how systeminfo's / msinfo32's labels were read (a
+#: language's words, or the fixed order), and systeminfo's hypervisor sentence when the
+#: importer knew the requirements block held it.
+PASTE_ENCODING = "paste:encoding"
+SYSTEMINFO_READING = "systeminfo:reading"
+MSINFO32_READING = "msinfo32:reading"
+SYSTEMINFO_SENTENCE = "systeminfo:Hyper-V Requirements/hypervisor detected"

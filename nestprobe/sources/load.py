@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
+from nestprobe.model.errors import CpuNotInDumpError
 from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources import dumpfile
 from nestprobe.sources.affinity import check_cpu
@@ -18,16 +18,19 @@ from nestprobe.sources.importers import (
     coreinfo,
     cpuid_r,
     cpuinfo,
+    firecracker,
     fragments,
     getcomputerinfo,
     hwloc,
     icbook,
     libcpuid,
     msinfo32,
+    refusal,
     rjcp_xml,
     systeminfo,
+    tycho,
 )
-from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text
+from nestprobe.sources.importers.common import DumpText, Importer, read_dump_text, unquote
 
 OWN_FORMAT = Importer(
     dumpfile.FORMAT, dumpfile.sniff, dumpfile.parse_dump_lines, "nestprobe dump format v1"
@@ -38,6 +41,8 @@ IMPORTERS: tuple[Importer, ...] = (
     OWN_FORMAT,
     fragments.IMPORTER,  # before aida64: it quotes AIDA64 lines from several machines
     cpuid_r.IMPORTER,
+    tycho.IMPORTER,  # before aida64: both start lines with "CPUID "
+    firecracker.IMPORTER,
     rjcp_xml.IMPORTER,
     icbook.IMPORTER,
     libcpuid.IMPORTER,
@@ -53,18 +58,13 @@ IMPORTERS: tuple[Importer, ...] = (
 
 
 def detect_format(dump: DumpText) -> Importer:
-    """The importer for ``dump``, or a DumpFormatError listing what is supported."""
+    """The importer for ``dump``, or a DumpFormatError saying what was recognised and what
+    to do (sources/importers/refusal.py)."""
     for importer in IMPORTERS:
         if importer.sniff(dump):
             return importer
     names = ", ".join(importer.name for importer in IMPORTERS)
-    first = next(
-        ((n, line.strip()) for n, line in enumerate(dump.lines, 1)
-         if line.strip() and not line.lstrip().startswith("#")),
-        None,
-    )
-    line, found = first if first is not None else (None, "no content")
-    raise DumpFormatError(dump.path, line, f"a dump in a known format ({names})", found)
+    raise refusal.refuse(dump, names)
 
 
 def check_path(path: object) -> str:
@@ -78,9 +78,11 @@ def check_path(path: object) -> str:
     raise TypeError(f"path must be a str or a path object, not {type(path).__name__}")
 
 
-def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0) -> Snapshot:
-    """Like :func:`load_snapshot` for text already in memory."""
-    return _parse(DumpText.from_text(text, path), check_cpu(cpu))
+def parse_snapshot(text: str, path: str = "<string>", *, cpu: int = 0, encoding: str = "",
+                   encoding_how: str = "") -> Snapshot:
+    """Like :func:`load_snapshot` for text already in memory (``encoding``: how its bytes
+    were read, when they were: sources/importers/textcodec.py)."""
+    return _parse(DumpText.from_text(text, path, encoding, encoding_how), check_cpu(cpu))
 
 
 def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
@@ -97,6 +99,7 @@ def load_snapshot(path: str | os.PathLike[str], *, cpu: int = 0) -> Snapshot:
 
 
 def _parse(dump: DumpText, cpu: int) -> Snapshot:
+    dump = unquote(dump)
     importer = detect_format(dump)
     try:
         return importer.parse(dump, cpu)

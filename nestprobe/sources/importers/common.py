@@ -8,7 +8,6 @@ are bounded by :data:`MAX_DUMP_BYTES` (checked before reading) and
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable
 
 from nestprobe.model.errors import CpuNotInDumpError, DumpFormatError
@@ -22,6 +21,7 @@ from nestprobe.model.snapshot import (
     Registers,
     Snapshot,
 )
+from nestprobe.sources.importers import textcodec
 from nestprobe.sources.inputfile import MAX_INPUT_BYTES, STDIN, STDIN_LABEL, read_input
 
 #: The input cap (the one reader, :mod:`nestprobe.sources.inputfile`, enforces it).
@@ -43,15 +43,20 @@ class DumpText(Record):
 
     path: str
     lines: tuple[str, ...]
+    #: How the bytes were read (sources/importers/textcodec.py); "" for text given as str.
+    encoding: str = ""
+    encoding_how: str = ""
 
     @classmethod
-    def from_text(cls, text: str, path: str = "<string>") -> DumpText:
+    def from_text(cls, text: str, path: str = "<string>", encoding: str = "",
+                  encoding_how: str = "") -> DumpText:
         # Split on LF only (CRLF tolerated) so line numbers match what editors show;
         # str.splitlines would also split on VT, FF, U+2028 and friends.
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        return cls(path, tuple(line.removesuffix("\r") for line in lines))
+        return cls(path, tuple(line.removesuffix("\r") for line in lines), encoding,
+                   encoding_how)
 
     def error(self, line: int | None, expected: str, found: str = "") -> DumpFormatError:
         return DumpFormatError(self.path, line, expected, found)
@@ -66,35 +71,33 @@ def read_bytes(path: str) -> bytes:
     return read_input(path, limit=MAX_DUMP_BYTES, what="a dump")
 
 
-def decode_text(data: bytes, path: str) -> str:
-    """UTF-8 (optionally with BOM) or BOM-marked UTF-16, as report tools save them."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+def decode_bytes(data: bytes, path: str) -> textcodec.Decoded:
+    """The text of ``data`` in whatever encoding Windows or a web page wrote it
+    (sources/importers/textcodec.py), else a DumpFormatError saying what was recognised."""
     try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1 if encoding != "utf-16" else None
-        bad = " ".join(f"0x{b:02x}" for b in data[exc.start : min(exc.end, exc.start + 4)])
-        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        raise DumpFormatError(
-            path, line, f"{name} text (a text dump)",
-            f"byte {bad} at offset {exc.start:,}, which is not {name} (a binary file?)",
-            quote=False,
-        ) from None
+        decoded = textcodec.decode(data)
+    except textcodec.Undecodable as exc:
+        raise DumpFormatError(path, exc.line, "text (UTF-8, UTF-16 or a Windows code page)",
+                              exc.reason, quote=False) from None
+    text = decoded.text
     if "\x00" in text:
         # Binary garbage decodes as UTF-8 surprisingly often; no text dump holds NUL.
         nul = text.index("\x00")
         raise DumpFormatError(path, text.count("\n", 0, nul) + 1, "text without NUL bytes",
                               "a NUL byte (a binary file?)", quote=False)
-    return text
+    return decoded
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """The text of ``data`` (:func:`decode_bytes`)."""
+    return decode_bytes(data, path).text
 
 
 def read_dump_text(path: str) -> DumpText:
     """The decoded text at ``path`` (``-``: standard input, shown as ``<stdin>``)."""
     label = STDIN_LABEL if path == STDIN else path
-    return DumpText.from_text(decode_text(read_bytes(path), label), label)
+    decoded = decode_bytes(read_bytes(path), label)
+    return DumpText.from_text(decoded.text, label, decoded.encoding, decoded.how)
 
 
 def parse_hex(dump: DumpText, line: int, token: str, what: str, limit: int = U32_MAX) -> int:
@@ -120,26 +123,31 @@ def parse_dec(dump: DumpText, line: int, token: str, what: str, limit: int) -> i
 class LeafCollector:
     """Leaves of one logical CPU, bounded; a repeated key must repeat the same answer."""
 
-    __slots__ = ("_dump", "leaves")
+    __slots__ = ("_dump", "_lines", "leaves")
 
     def __init__(self, dump: DumpText) -> None:
         self._dump = dump
         self.leaves: dict[LeafKey, Registers] = {}
+        self._lines: dict[LeafKey, int] = {}
 
     def add(self, line: int, leaf: int, subleaf: int, regs: Registers) -> None:
         key = (leaf, subleaf)
         old = self.leaves.get(key)
         if old is not None:
             if old != regs:
+                first = self._lines.get(key)
                 raise self._dump.error(
                     line,
-                    f"the same registers as the earlier CPUID {leaf:#x}/{subleaf:#x}",
+                    f"the same registers as the earlier CPUID {leaf:#x}/{subleaf:#x}"
+                    + (f" on line {first} (" + " ".join(f"{r:08x}" for r in old) + ")"
+                       if first else ""),
                     " ".join(f"{r:08x}" for r in regs),
                 )
             return
         if len(self.leaves) >= MAX_LEAVES_PER_CPU:
             raise self._dump.error(line, f"at most {MAX_LEAVES_PER_CPU} leaves per CPU")
         self.leaves[key] = regs
+        self._lines[key] = line
 
     def add_hex(
         self, line: int, leaf: str, subleaf: str | None, registers: tuple[str, str, str, str]
@@ -226,6 +234,23 @@ class Importer(Record):
     sniff: Sniffer
     parse: Parser
     description: str
+
+
+_QUOTE = "> "
+
+
+def unquote(dump: DumpText) -> DumpText:
+    """A dump quoted in a mail reply (``> `` before its lines, ``>> `` twice) without the
+    quoting, line numbers unchanged; a reply's own prose around it stays as it is. Text with
+    fewer than three quoted lines is left alone."""
+    for _ in range(4):  # nested replies
+        quoted = [line for line in dump.lines if line.startswith(">")]
+        if len(quoted) < 3:
+            return dump
+        lines = tuple(line[2:] if line.startswith(_QUOTE) else
+                      line[1:] if line.startswith(">") else line for line in dump.lines)
+        dump = DumpText(dump.path, lines, dump.encoding, dump.encoding_how)
+    return dump
 
 
 def first_content_line(dump: DumpText, limit: int = 200) -> tuple[int, str] | None:

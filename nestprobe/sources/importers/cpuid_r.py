@@ -8,9 +8,11 @@ Shape (cpuid 2012+; ``http://www.etallen.com/cpuid.html``)::
 Older releases printed no subleaf column (``0x00000000: eax=...``); it reads as
 subleaf 0. Firecracker fingerprints converted to this style append
 ``(flags=N)`` (KVM_CPUID_FLAG_*), which carries no register data and is dropped.
-Prose before the first record (a ``$ cpuid -1 -r`` echo, the tool's
-``Disclaimer:`` line) is tolerated; after it, every line must be a record, a CPU
-header, blank, or a ``#`` comment.
+Text around the records (a ``$ cpuid -1 -r`` echo, the tool's ``Disclaimer:`` line, a
+test harness's start/end markers, prose, markdown fences; a mail reply's ``> `` quoting is
+removed by load.py) is skipped, and so is a log's prefix before each line (``[ 12.3] ``);
+a line that starts like a record (``0x`` and hex digits)
+must be a whole one, so a cut record is refused, not dropped.
 """
 
 from __future__ import annotations
@@ -40,18 +42,31 @@ _RECORD = re.compile(
     rf"[ \t]+edx={_HEX8}(?:[ \t]+\(flags=[0-9]{{1,10}}\))?[ \t]*$"
 )
 _RECORD_START = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:[ \t]*eax=")
+#: Where a record begins: a cut one ("   0x00000001 0x00: ea") still starts so.
+_RECORD_LIKE = re.compile(r"^[ \t]*0x[0-9a-fA-F]+(?:[ \t]+0x[0-9a-fA-F]+)?:")
 _CPU_HEADER = re.compile(r"^CPU(?:[ \t]+([0-9]+))?:[ \t]*$")
+#: A harness or log may put the same prefix before every line ("[   12.345] ", "stdout: ").
+_PREFIXED = re.compile(r"(?:^|(?<=[\s\]|:>]))(?=0x[0-9a-fA-F]{1,8}(?:[ \t]+0x[0-9a-fA-F]+)?:"
+                       r"|CPU(?:[ \t]+[0-9]+)?:[ \t]*$)")
+
+
+def _body(line: str) -> str:
+    """``line`` from where a record or a CPU header starts (a log's prefix dropped)."""
+    if _RECORD_LIKE.match(line) or _CPU_HEADER.match(line.strip()):
+        return line
+    found = _PREFIXED.search(line)
+    return line[found.start():] if found is not None and found.start() else line
 
 
 def sniff(dump: DumpText) -> bool:
-    return any(_RECORD_START.match(line) for line in dump.lines[:400])
+    return any(_RECORD_START.match(_body(line)) for line in dump.lines[:400])
 
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     blocks = CpuBlocks(dump)
     current: LeafCollector | None = None
-    started = False
-    for number, line in enumerate(dump.lines, start=1):
+    for number, raw in enumerate(dump.lines, start=1):
+        line = _body(raw)
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -60,18 +75,16 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
             index = header.group(1)
             which = 0 if index is None else parse_dec(dump, number, index, "CPU number", 1 << 20)
             current = blocks.start(number, which)
-            started = True
             continue
         record = _RECORD.match(line)
         if record is None:
-            if started or _RECORD_START.match(line):
+            if _RECORD_LIKE.match(line):
                 raise dump.error(
                     number,
                     "'0xLEAF 0xSUB: eax=0x... ebx=0x... ecx=0x... edx=0x...' or 'CPU N:'",
                     stripped,
                 )
-            continue  # preamble prose before the first record
-        started = True
+            continue  # prose, a prompt, a harness's marker, a fence
         if current is None:
             current = blocks.start(number, 0)  # converted tables carry no CPU header
         leaf, sub, eax, ebx, ecx, edx = record.groups()

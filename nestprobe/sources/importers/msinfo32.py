@@ -8,13 +8,18 @@ Features required for Hyper-V will not be displayed.``
 
 Records: ``msinfo32:<Item>`` = the value as printed; the hypervisor sentence as
 ``msinfo32:Hyper-V``. Items it does not know are skipped (with a TAB they are kept as is).
+In other languages the four Hyper-V rows keep their ``Hyper-V - `` prefix and their order
+(winlang.py MSINFO_ROWS, SI-JA2): four such rows with unknown names are read by their place
+and ``msinfo32:reading`` says so; the sentence is known in winlang.py's languages.
 """
 
 from __future__ import annotations
 
 import re
 
+from nestprobe.model import oskeys
 from nestprobe.model.snapshot import Snapshot
+from nestprobe.sources.importers import winlang
 from nestprobe.sources.importers.common import DumpText, Importer
 from nestprobe.sources.importers.winpaste import machine_of, only_cpu_zero, paste_snapshot
 
@@ -37,12 +42,14 @@ ITEMS = (
     "Hyper-V - Data Execution Protection",
 )
 _ORDER = sorted(ITEMS, key=len, reverse=True)
+HYPERV_ROW = "Hyper-V - "
 SENTENCE = re.compile(r"^A hypervisor has been detected\.", re.IGNORECASE)
+READING = oskeys.MSINFO32_READING
 
 
 def _row(line: str) -> tuple[str, str] | None:
     text = line.strip()
-    if SENTENCE.match(text):
+    if SENTENCE.match(text) or winlang.sentence_language(text) is not None:
         return "Hyper-V", text
     if "\t" in text:
         item, _, value = text.partition("\t")
@@ -69,7 +76,7 @@ def sniff(dump: DumpText) -> bool:
         row = _row(line)
         if row is None or not row[1]:
             continue
-        if row[0] == "Hyper-V" or row[0].startswith("Hyper-V - "):
+        if row[0] == "Hyper-V" or row[0].startswith(HYPERV_ROW):
             return True
         if row[0] in _SNIFF_ITEMS:
             seen.add(row[0])
@@ -79,12 +86,20 @@ def sniff(dump: DumpText) -> bool:
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     only_cpu_zero(dump, cpu, "msinfo32")
     files: dict[str, str] = {}
+    hyperv: list[tuple[str, str]] = []
     for line in dump.lines:
         if line.startswith("#") or not line.strip():
             continue
         row = _row(line)
         if row is not None and row[0]:
             files.setdefault(PREFIX + row[0], row[1])
+            if row[0].startswith(HYPERV_ROW):
+                hyperv.append(row)
+    unknown = [item for item, _ in hyperv if item not in winlang.MSINFO_ROWS]
+    if unknown and len(hyperv) == len(winlang.MSINFO_ROWS):
+        for english, (_item, value) in zip(winlang.MSINFO_ROWS, hyperv, strict=True):
+            files.setdefault(PREFIX + english, value)
+        files[READING] = "the four Hyper-V rows by their fixed order (items in another language)"
     return paste_snapshot(dump, files, fmt=FORMAT, tool="msinfo32",
                           holds="the System Summary rows",
                           machine=machine_of(files.get(PREFIX + "System Type")))

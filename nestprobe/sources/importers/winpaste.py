@@ -10,9 +10,12 @@ a paste with nothing it understands is a DumpFormatError.
 
 from __future__ import annotations
 
+from nestprobe.model import oskeys
 from nestprobe.model.snapshot import CpuidTable, FileFact, Origin, OsFacts, Snapshot
 from nestprobe.sources.importers.common import DEFAULT_MACHINE, DumpText
 
+#: How the pasted file's bytes were read, when not UTF-8 (sources/importers/textcodec.py).
+ENCODING = oskeys.PASTE_ENCODING
 #: systeminfo's / msinfo32's "System Type" -> machine (x64-based PC, ARM64-based PC, X86-based PC).
 SYSTEM_TYPES = {"x64": "x86_64", "arm64": "aarch64", "x86": "i686"}
 
@@ -29,8 +32,10 @@ def paste_snapshot(
     machine: str = DEFAULT_MACHINE,
 ) -> Snapshot:
     """The Snapshot of a pasted tool output; a DumpFormatError if it understood nothing."""
-    if not any(text.strip() for text in files.values()):
+    if not any(text.strip() for path, text in files.items() if not path.endswith(":reading")):
         raise dump.error(None, f"{tool} output ({holds})", "no line it prints with a value")
+    if dump.encoding and dump.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        files = {**files, ENCODING: f"{dump.encoding} ({dump.encoding_how})"}
     return Snapshot(
         cpuid_status="absent",
         cpuid=CpuidTable({}),
