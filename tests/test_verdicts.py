@@ -655,7 +655,8 @@ def test_docs_list_every_rule_remediation_and_note_in_order() -> None:
 
     from verdict_tables import END, START, render
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "verdicts.md").read_text(encoding="utf-8")
+    doc_path = Path(__file__).resolve().parent.parent / "docs" / "verdicts.md"
+    doc = doc_path.read_text(encoding="utf-8")
     rows = re.findall(r"^\| \d+ \| `([^`]+)` \|", doc, flags=re.MULTILINE)
     assert rows == [r.id for r in RULES]  # same rules, same evaluation order
     for key in (*REMEDIATIONS, *NOTES, *CONDITIONS, *OPTION_GOALS):
