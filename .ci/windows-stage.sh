@@ -31,10 +31,13 @@ repo=$(pwd)
 if [ "${1:-}" = install ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # wine64: Windows programs; gcc-mingw-w64-x86-64: the .pyd and the .exe; clang: the
-    # MSVC-mode syntax check of the C core (tests/test_build_ffi.py); make: the dumper.
+    # wine64: Windows programs (wine: its /usr/bin/wine launcher; bookworm's wine64 has only
+    # /usr/lib/wine/wine64); gcc-mingw-w64-x86-64: the .pyd and the .exe; clang: the
+    # MSVC-mode syntax check of the C core (tests/test_build_ffi.py); make: the dumper;
+    # wixl (msitools): the MSI of the portable build (tools/build_portable.py); osslsigncode:
+    # its --sign test (tests/test_build_portable.py).
     apt-get install -y -qq --no-install-recommends \
-        wine64 gcc-mingw-w64-x86-64 clang make >/dev/null
+        wine wine64 gcc-mingw-w64-x86-64 clang make wixl msitools osslsigncode >/dev/null
     exit 0
 fi
 
@@ -97,7 +100,7 @@ printf 'python313.zip\r\n.\r\nC:\\np\\site\r\nimport site\r\n' > "$np/python/pyt
     --implementation cp --only-binary=:all: --no-compile \
     "$wheel" pytest hypothesis "jsonschema<4.18" colorama
 
-cp -r tests csrc docs tools setup.py pyproject.toml README.md "$np/repo/"
+cp -r tests csrc docs tools contrib setup.py pyproject.toml README.md "$np/repo/"
 ln -sfn "$(cd ../shared && pwd)" "$np/shared"  # the corpus, read-only data
 
 # All three standard handles are pipes or /dev/null, whatever this script's own are.

@@ -3,6 +3,7 @@
  *
  *   nestprobe-dump [--file PATH]...     (Linux: /PATH; Windows: C:\PATH, C:/PATH, \\host\share)
  *   nestprobe-dump --list-facts         the Windows facts' pseudo-paths (np_winfacts.h)
+ *   nestprobe-dump /?                   help (also -?, /help on Windows; -h, --help everywhere)
  *
  * On Windows it also records the facts of np_winfacts.h (tool_winfacts.c) and
  * `kvm-device not-linux`.
@@ -36,10 +37,54 @@
 #define EXIT_NO_CPUID 3
 
 #if defined(_WIN32)
-#define USAGE "usage: nestprobe-dump [--file C:\\ABSOLUTE\\PATH]... | --list-facts"
+#define USAGE "usage: nestprobe-dump [--file C:\\ABSOLUTE\\PATH]... | --list-facts | /?"
+/* `/?` (and -?, -h, --help): help the way Windows tools give it, CRLF line ends. */
+#define NL "\r\n"
 #else
 #define USAGE "usage: nestprobe-dump [--file /ABSOLUTE/PATH]... | --list-facts"
+#define NL "\n"
 #endif
+static const char HELP[] =
+    "Writes this machine's CPUID leaves"
+#if defined(_WIN32)
+    " and Windows facts (build, edition, SMBIOS, virtualization" NL
+    "services, VBS settings)"
+#endif
+    " as a nestprobe dump on standard output." NL
+    "It changes nothing and needs no administrator." NL NL
+#if defined(_WIN32)
+    "nestprobe-dump [--file C:\\path]..." NL
+    "nestprobe-dump --list-facts" NL NL
+    "  --file path    also record this file (C:\\..., C:/..., \\\\host\\share\\...)" NL
+    "  --list-facts   list the pseudo-paths of the Windows facts it records" NL
+    "  /?             show this help" NL NL
+    "Exit codes: 0 written; 3 CPUID unavailable (the dump says why); 2 bad usage;" NL
+    "1 the output could not be written." NL NL
+    "Example:" NL
+    "  nestprobe-dump > %COMPUTERNAME%.dump" NL
+    "  nestprobe report --from %COMPUTERNAME%.dump     (on any machine with nestprobe)" NL;
+#else
+    "nestprobe-dump [--file /path]..." NL
+    "nestprobe-dump --list-facts" NL NL
+    "  --file path    also record this file (an absolute path)" NL
+    "  --list-facts   list the pseudo-paths of the Windows facts (Windows build)" NL
+    "  -h, --help     show this help" NL NL
+    "Exit codes: 0 written; 3 CPUID unavailable (the dump says why); 2 bad usage;" NL
+    "1 the output could not be written." NL NL
+    "Example: nestprobe-dump > $(hostname).dump; nestprobe report --from $(hostname).dump" NL;
+#endif
+
+static int is_help(const char *arg)
+{
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+        return 1;
+#if defined(_WIN32)
+    /* Windows tools answer /? and -? (cmd passes /? through unchanged). */
+    if (strcmp(arg, "/?") == 0 || strcmp(arg, "-?") == 0 || _stricmp(arg, "/help") == 0)
+        return 1;
+#endif
+    return 0;
+}
 
 void np_put_json(FILE *f, const unsigned char *s, size_t n)
 {
@@ -283,9 +328,9 @@ int main(int argc, char **argv)
             i++;
             continue;
         }
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            puts(USAGE);
-            return 0;
+        if (is_help(argv[i])) {
+            fputs(HELP, stdout);
+            return fflush(stdout) != 0;
         }
         if (strcmp(argv[i], "--list-facts") == 0 && argc == 2) {
             for (size_t k = 0; k < NP_WINFACT_COUNT; k++)

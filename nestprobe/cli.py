@@ -23,6 +23,7 @@ from nestprobe.model.contract import (
     EXIT_OUTPUT,
     EXIT_UNKNOWN,
     EXIT_USAGE,
+    READINESS_EXIT,
     STATUS_EXIT,
     VERSION,
 )
@@ -63,6 +64,11 @@ check SCENARIO    one verdict as an exit code, for installers; SCENARIO is one o
                   exit 0 supported, 1 blocked, 3 unsupported, 4 evaluation-only,
                   5 unknown; 2 usage, 6 bad input, 7 internal, 8 output failed,
                   130 interrupted
+check SCENARIO --ready
+                  exit 0 only when ready now (supported, nothing left to do or
+                  confirm); 9 ready after steps in this OS (listed, with elevation
+                  and restart); 10 needs another layer or a person to confirm;
+                  other statuses keep their codes (1, 3, 4, 5)
 
 `nestprobe COMMAND --help` has the details of each command."""
 
@@ -140,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(check)
     check.add_argument("--json", action="store_true", help="the JSON report (same schema)")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
+    check.add_argument("--ready", action="store_true",
+                       help="exit 0 only when ready now; 9 after steps in this OS, 10 when "
+                       "another layer or a person must confirm (README: The contract)")
 
     dump = sub.add_parser("dump", help="write this machine's snapshot in nestprobe's dump format")
     dump.add_argument("--no-timing", action="store_true", help="leave the latency record out")
@@ -245,6 +254,16 @@ def _run_check(args: argparse.Namespace, out: Console) -> int:
         colour = wants_colour(out.stream)
         out.write(finish([*answer_lines(report, WIDTH)], colour) + "\n")
         out.write(finish(verdict_detail(verdict), colour))
+    if args.ready:
+        from nestprobe.verdicts.readiness import readiness
+
+        ready = readiness(verdict)
+        if not args.quiet and not args.json:
+            from nestprobe.output.text import readiness_lines
+
+            out.write(finish(readiness_lines(ready), False))
+        if ready.state in READINESS_EXIT:
+            return READINESS_EXIT[ready.state]
     return STATUS_EXIT.get(verdict.status, EXIT_UNKNOWN)
 
 

@@ -6,6 +6,7 @@ import pytest
 from conftest import DUMPS
 
 import nestprobe
+from nestprobe.decode.masks import INTEL_MASK
 from nestprobe.model.snapshot import CpuidTable, FileFact, OsFacts, Registers, Snapshot
 from nestprobe.output.answer import answer
 from nestprobe.pipeline import build_report
@@ -19,7 +20,7 @@ CASES = [
     ("azure-hyperv-guest-nested-vmx.txt", "Yes:", "VT-x",
      "Azure with ExposeVirtualizationExtensions: VMX reaches the guest"),
     ("baremetal-i7-6900k-negative.txt", "Yes:", "bare metal", "no hypervisor, VMX present"),
-    ("instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt", "No", "emulated",
+    ("instlatx64-woa-x86emu-AuthenticAMD0600F01_X1_x64_CPUID.txt", "No", "x86 instruction emulator",
      "x64 emulation on Windows on ARM: no hardware virtualization to pass on"),
     ("azure-tdx-cvm-hyperv.txt", "No:", "confidential VM",
      "a TDX confidential VM offers no nesting"),
@@ -42,11 +43,17 @@ def test_answer_for_corpus_dumps(dump: str, start: str, phrase: str, why: str) -
     assert "BIOS" not in text, why
 
 
+_NATIVE_ECX = sum(1 << b.bit for b in INTEL_MASK if b.register == "ecx")
+_NATIVE_EDX = sum(1 << b.bit for b in INTEL_MASK if b.register == "edx")
+
+
 def _snapshot(cpuinfo_flags: str) -> Snapshot:
     intel = (0x756E6547, 0x6C65746E, 0x49656E69)
     table = CpuidTable({
         (0, 0): Registers(1, intel[0], intel[1], intel[2]),
-        (1, 0): Registers(0x906EA, 0, 1 << 5, 0),  # VMX set, hypervisor bit clear
+        # VMX set, hypervisor bit clear, and the features physical Intel CPUs report with it
+        # (decode/masks.py INTEL_MASK): without them the CPU shows a hypervisor's mask.
+        (1, 0): Registers(0x906EA, 0, 1 << 5 | _NATIVE_ECX, _NATIVE_EDX),
     })
     cpuinfo = f"processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: {cpuinfo_flags}\n"
     os_facts = OsFacts(system="Linux", machine="x86_64",

@@ -32,6 +32,10 @@ from nestprobe.pipeline import build_report
 FIRECRACKER = DUMPS / "firecracker-t2.txt"
 AZURE = DUMPS / "azure-hyperv-guest-nested-vmx.txt"
 HVROOT = DUMPS / "instlatx64-hvroot-GenuineIntel00A0654_CometLake_CPUID.txt"
+WINDOWS = Path(__file__).resolve().parent / "fixtures" / "windows"
+#: Hyper-V running: every hyperv condition met. Hypervisor off: steps in this Windows.
+WIN_ROOT = WINDOWS / "win11-pro-baremetal-hyperv-root.dump"
+WIN_OFF = WINDOWS / "win11-enterprise-baremetal-hypervisor-off.dump"
 SCHEMA = json.loads(
     resources.files("nestprobe.output").joinpath("report.schema.json").read_text())
 
@@ -160,6 +164,63 @@ def check_exit_8(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         assert err.endswith("cannot write the output: no space left on device\n")
 
 
+def _ready(scenario: str, path: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    """``check --ready`` and the readiness the JSON of the same input carries."""
+    code = run(["check", scenario, "--ready", "-q", "--from", str(path), *extra])[0]
+    json_code, out = run(["check", scenario, "--ready", "--json", "--from", str(path)])
+    assert json_code == code
+    readiness = json.loads(out)["verdicts"][scenario]["readiness"]
+    assert isinstance(readiness, dict)
+    return code, readiness
+
+
+def check_exit_9(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # The hypervisor is off in the boot entry (unmet in this OS): its step, elevated + restart.
+    code, ready = _ready("hyperv", WIN_OFF)
+    assert (code, ready["state"]) == (contract.EXIT_AFTER_STEPS, "after-steps")
+    assert [s["id"] for s in ready["steps"]] == ["windows-hypervisor-launch"]  # type: ignore[index]
+    assert ready["elevated"] is True
+    assert ready["restart"] is True
+    assert ready["pending"] == []
+    # Plain check keeps its meaning: supported.
+    assert run(["check", "hyperv", "-q", "--from", str(WIN_OFF)])[0] == contract.EXIT_OK
+
+
+def check_exit_10(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # A CPUID dump of a Hyper-V root: the edition is unknown (only winver on it can say).
+    code, ready = _ready("hyperv", HVROOT)
+    assert (code, ready["state"]) == (contract.EXIT_NEEDS_CONFIRMATION, "needs-confirmation")
+    assert "windows-edition" in [p["id"] for p in ready["pending"]]  # type: ignore[index]
+    # An Azure guest: the host and the person who knows the VM must confirm.
+    code, ready = _ready("hyperv", AZURE)
+    assert code == contract.EXIT_NEEDS_CONFIRMATION
+    layers = {p["layer"] for p in ready["pending"]}  # type: ignore[index]
+    assert "person" in layers
+    assert layers <= {"outer-hypervisor", "cloud", "firmware", "host-os", "this-os", "person"}
+
+
+def check_ready(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, ready = _ready("hyperv", WIN_ROOT)  # Hyper-V runs: every condition met
+    assert (code, ready) == (contract.EXIT_OK, {"state": "ready", "elevated": False,
+                                                "restart": False, "steps": [], "pending": []})
+    # Other statuses keep their codes under --ready: blocked 1, unsupported 3, eval-only 4.
+    assert _ready("wsl2", FIRECRACKER)[0] == contract.EXIT_BLOCKED
+    assert _ready("third-party", AZURE)[0] == contract.EXIT_UNSUPPORTED
+    assert _ready("azure-local", AZURE)[0] == contract.EXIT_EVALUATION_ONLY
+    assert _ready("wsl2", FIRECRACKER)[1]["state"] == "not-supported"
+    # Every verdict of every report carries it, --ready or not.
+    code, out = run(["--json", "--from", str(WIN_OFF)])
+    states = {s: v["readiness"]["state"] for s, v in json.loads(out)["verdicts"].items()}
+    assert states["hyperv"] == "after-steps"
+    assert states["azure-local"] == "needs-confirmation"  # validated hardware: a person
+    # --ready belongs to check; the codes are new ones.
+    assert run(["--ready", "--from", str(WIN_OFF)])[0] == contract.EXIT_USAGE
+    capsys.readouterr()
+    taken = {v for k, v in vars(contract).items() if k.startswith("EXIT_") and k not in (
+        "EXIT_AFTER_STEPS", "EXIT_NEEDS_CONFIRMATION")}
+    assert not taken & {contract.EXIT_AFTER_STEPS, contract.EXIT_NEEDS_CONFIRMATION}
+
+
 def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                    monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
@@ -276,7 +337,8 @@ CHECKS: dict[str, Callable[..., None]] = {
     "exit-0": check_exit_0, "exit-1": check_exit_1, "exit-2": check_exit_2,
     "exit-3": check_exit_3, "exit-4": check_exit_4, "exit-5": check_exit_5,
     "exit-6": check_exit_6, "exit-7": check_exit_7, "exit-8": check_exit_8,
-    "exit-130": check_exit_130, "json": check_json, "escaped": check_escaped,
+    "exit-9": check_exit_9, "exit-10": check_exit_10, "exit-130": check_exit_130,
+    "ready": check_ready, "json": check_json, "escaped": check_escaped,
     "encoding": check_encoding, "safe-inputs": check_safe_inputs, "library": check_library,
     "immutable": check_immutable,
 }
@@ -290,7 +352,8 @@ def test_exit_rows_match_the_codes() -> None:
     """Each exit row's bold number is the constant the code uses."""
     names = {0: "EXIT_OK", 1: "EXIT_BLOCKED", 2: "EXIT_USAGE", 3: "EXIT_UNSUPPORTED",
              4: "EXIT_EVALUATION_ONLY", 5: "EXIT_UNKNOWN", 6: "EXIT_BAD_INPUT",
-             7: "EXIT_INTERNAL", 8: "EXIT_OUTPUT", 130: "EXIT_INTERRUPTED"}
+             7: "EXIT_INTERNAL", 8: "EXIT_OUTPUT", 9: "EXIT_AFTER_STEPS",
+             10: "EXIT_NEEDS_CONFIRMATION", 130: "EXIT_INTERRUPTED"}
     for row, promise in readme_rows().items():
         if row.startswith("exit-"):
             code = int(row.removeprefix("exit-"))

@@ -302,6 +302,25 @@ def test_exe_refuses_bad_arguments(exe: Path, drive_c: Path) -> None:
         assert b"usage" in done.stderr
 
 
+def test_exe_answers_help_like_a_windows_tool(exe: Path, drive_c: Path) -> None:
+    """/? (and -?, /help, -h, --help) prints the help with CRLF line ends and exits 0, also
+    typed in cmd.exe, which passes /? to the program unchanged."""
+    outputs = set()
+    for args in (["/?"], ["-?"], ["/HELP"], ["-h"], ["--help"]):
+        code, text = run_exe(exe, drive_c, *args)
+        assert code == 0, args
+        outputs.add(text)
+    (text,) = outputs  # one help, whichever way it was asked for
+    assert "\r\n" in text
+    assert "\n" not in text.replace("\r\n", "")
+    assert "nestprobe-dump --list-facts" in text
+    assert "Exit codes: 0 written; 3 CPUID unavailable" in text
+    assert not text.startswith("nestprobe-dump 1")  # no dump was written
+    done = run_windows(drive_c.parent, "cmd", "/c", "C:\\np\\" + exe.name + " /?")
+    assert done.returncode == 0
+    assert done.stdout.decode("ascii") == text
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="compares with the Linux dumper")
 def test_exe_dump_replays_on_linux_like_the_linux_dumper(
     exe: Path, linux_tool: Path, drive_c: Path, one_cpu: int, tmp_path: Path

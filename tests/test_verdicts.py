@@ -165,6 +165,7 @@ RULE_EXAMPLES: dict[str, Assessment] = {
     "wsl-utility-vm": make(hv="microsoft", wsl=True, exposed=False),
     "wsl-nested": make(hv="microsoft", wsl=True, exposed=True, kvm="usable"),
     "wsl-no-nested": make(hv="microsoft", wsl=True, exposed=False),
+    "wsl-unknown": make(hv="microsoft", wsl=True, exposed=None),
     "hyperv-root-windows": make(hv="microsoft", partition="root", exposed=False, os="Windows"),
     "hyperv-root": make(hv="microsoft", partition="root", exposed=False),
     "hyperv-root-azure-local": make(hv="microsoft", partition="root", exposed=False,
@@ -316,7 +317,7 @@ def test_to_dict_shape_is_json() -> None:
         for reason in verdict["reasons"]:  # type: ignore[attr-defined]
             assert set(reason) == {"claim", "source", "value"}
         for fix in verdict["remediation"]:  # type: ignore[attr-defined]
-            assert set(fix) == {"layer", "where", "steps", "source", "goal"}
+            assert set(fix) == {"id", "layer", "where", "steps", "source", "goal"}
             assert fix["goal"] is None
         for condition in verdict["conditions"]:  # type: ignore[attr-defined]
             assert set(condition) == {"id", "text", "state", "evidence", "confirm", "source"}

@@ -24,7 +24,7 @@ def _sig(text: str) -> tuple[int, int, int]:
     return b, c, d
 
 
-def _dom0(below: str | None, *, bit: bool = True) -> Report:
+def _dom0(below: str | None, *, bit: bool = True, status: str = "ok") -> Report:
     leaves = {
         (0, 0): Registers(0x16, *_sig("GenuineIntel")),
         # family 6 model 0x55 (Skylake-SP); ECX[31] the hypervisor bit, VT-x clear (PV)
@@ -39,7 +39,7 @@ def _dom0(below: str | None, *, bit: bool = True) -> Report:
         "/proc/xen/capabilities": FileFact("ok", "control_d\n"),
         "/sys/hypervisor/type": FileFact("ok", "xen\n"),
     }
-    snapshot = Snapshot(cpuid_status="ok", cpuid=CpuidTable(leaves),
+    snapshot = Snapshot(cpuid_status=status, cpuid=CpuidTable(leaves if status == "ok" else {}),
                         os=OsFacts(system="Linux", machine="x86_64", files=files))
     return nestprobe.assess_snapshot(snapshot)
 
@@ -101,3 +101,18 @@ def test_every_dom0_headline_agrees_with_its_verdicts(signature: str | None) -> 
     from test_facts import headline_agrees_with_verdicts
 
     assert not headline_agrees_with_verdicts(_dom0(signature))
+
+
+@pytest.mark.parametrize("status", ["absent", "faulting", "not-x86"])
+def test_a_dom0_without_cpuid_gets_no_level_from_sys_hypervisor(status: str) -> None:
+    """/sys/hypervisor shows Xen, which every dom0 has: it proves no VM below Xen."""
+    from test_facts import headline_agrees_with_verdicts
+
+    report = _dom0(None, status=status)
+    nesting = report.assessment.nesting
+    assert report.assessment.environment.xen_domain == "dom0"
+    assert nesting.level is None
+    assert nesting.at_least == 0
+    assert [e.kind for e in nesting.evidence if e.source == "CPUID"] == ["status"]
+    assert report.verdicts.headline.case == "dom0"
+    assert not headline_agrees_with_verdicts(report)

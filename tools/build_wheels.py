@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpython", type=Path, default=None,
                         help="a CPython >= 3.11 source tree (Include/, PC/); default: Debian's")
     args = parser.parse_args(argv)
-    work = args.work if args.work is not None else REPO / "build" / "wheels"
+    # Absolute: apt runs in a subdirectory and reads its list from this path.
+    work = (args.work if args.work is not None else REPO / "build" / "wheels").resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.target == "win":
         for tool in (MINGW_CC, MINGW_DLLTOOL):

@@ -164,7 +164,7 @@ def _feature_mask(
         return None
     if reading.state == "masked" and kernel is not None and kernel.state == "native":
         ev.append(Evidence("CPUID lacks the features hypervisors hide, but the kernel reports "
-                           "them: decides nothing", kernel.source, "mixed"))
+                           "them: decides nothing", kernel.source, "mixed", about="mask"))
         return "mixed"
     if reading.state == "masked":
         claim = ("the features hypervisors hide together with VT-x/AMD-V are missing: "
@@ -175,5 +175,5 @@ def _feature_mask(
     else:
         claim = (f"the features hypervisors hide together are partly present "
                  f"({', '.join(reading.present)}): decides nothing")
-    ev.append(Evidence(claim, reading.source, reading.state))
+    ev.append(Evidence(claim, reading.source, reading.state, about="mask"))
     return reading.state

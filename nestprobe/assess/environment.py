@@ -176,14 +176,16 @@ def _wsl(
     if release is None:
         if os_name == "Windows":
             evidence.append(Evidence("not WSL: this OS is Windows itself", os_evidence.source,
-                                     os_evidence.value))
+                                     os_evidence.value, about="wsl"))
             return False
-        evidence.append(Evidence("WSL unknown: kernel release not read", OSRELEASE, value))
+        evidence.append(Evidence("WSL unknown: kernel release not read", OSRELEASE, value,
+                                 about="wsl"))
         return None
     if WSL_PATTERN.search(release):
-        evidence.append(Evidence("WSL kernel (release names Microsoft/WSL)", OSRELEASE, value))
+        evidence.append(Evidence("WSL kernel (release names Microsoft/WSL)", OSRELEASE, value,
+                                 about="wsl"))
         return True
-    evidence.append(Evidence("not a WSL kernel", OSRELEASE, value))
+    evidence.append(Evidence("not a WSL kernel", OSRELEASE, value, about="wsl"))
     return False
 
 
@@ -330,7 +332,7 @@ def _memory(facts: OsFacts, evidence: list[Evidence]) -> int | None:
         return None
     total = int(match.group(1)) * 1024
     evidence.append(Evidence(f"memory managed by this OS: {total / 2**30:.1f} GiB",
-                             f"{MEMINFO}:MemTotal", total))
+                             f"{MEMINFO}:MemTotal", total, about="memory"))
     return total
 
 
@@ -344,7 +346,8 @@ def _vcpus(facts: OsFacts, evidence: list[Evidence]) -> int | None:
         if not lo.strip().isdigit() or (hi and not hi.strip().isdigit()):
             return None
         count += (int(hi) - int(lo) + 1) if hi else 1
-    evidence.append(Evidence(f"{count} processors present", CPUS_PRESENT, text.strip()))
+    evidence.append(Evidence(f"{count} processors present", CPUS_PRESENT, text.strip(),
+                             about="cpus"))
     return count
 
 

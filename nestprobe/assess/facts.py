@@ -2,14 +2,17 @@
 
 Assess's parts keep one evidence list each (the JSON report's ``evidence[]``); this module
 picks, for every fact the verdicts and the headline decide on, the observations behind it.
-It is the one place above ``decode/`` that knows the source vocabulary: a new input format
-adds its sources to the tables here (and to ``decode/``), and every stage above reads the
-chosen :class:`~nestprobe.model.fact.Fact` only.
 
-Selection by source prefix: a part's evidence narrowed to the sources that bear on the
-fact; when none of them is there the whole part stands behind it. DMI firmware strings
-are left out everywhere but the firmware fact (quoted in a "no VT-x" reason they read as
-"fix your BIOS").
+Selection by topic first: the producer of an observation says which fact it bears on
+(``Evidence.about``: vt, slat, firmware, hypervisor, edition, build, memory, cpus, wsl, mask,
+version), so a pasted tool's lines reach their facts without a table of its keys here: a new
+paste format touches ``sources/`` and ``decode/`` (and the producer that reads it) only. The
+rest is chosen by source prefix (CPUID fields, OS files, the live Windows facts' registry
+paths); the machine's identity as DMI or a pasted tool names it is still a prefix table
+(``WINDOWS_IDENTITY``). A part's evidence is narrowed to what bears on the fact; when none
+of it is there the whole part stands behind it. DMI firmware strings are left out
+everywhere but the firmware fact (quoted in a "no VT-x" reason they read as "fix your
+BIOS").
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from nestprobe.model.assessment import (
     Virtualization,
     WindowsFacts,
 )
-from nestprobe.model.evidence import Evidence
+from nestprobe.model.evidence import Evidence, Topic
 from nestprobe.model.fact import Fact
 from nestprobe.model.facts import (
     Facts,
@@ -43,32 +46,14 @@ from nestprobe.model.facts import (
 )
 from nestprobe.model.record import replace
 
-#: Pasted Windows tools' keys, by what they back.
-PASTE_HYPERVISOR = ("coreinfo:HYPERVISOR", "systeminfo:Hyper-V Requirements",
-                    "get-computerinfo:HyperVisorPresent", "msinfo32:Hyper-V")
-PASTE_VT = ("coreinfo:VMX", "coreinfo:SVM", "systeminfo:Hyper-V Requirements/VM Monitor",
-            "get-computerinfo:HyperVRequirementVMMonitor", "msinfo32:Hyper-V - VM Monitor")
+#: A Windows machine's identity as DMI or a pasted tool names it (the hypervisor fact).
 WINDOWS_IDENTITY = ("DMI.", "systeminfo:System M", "msinfo32:System M", "get-computerinfo:Cs")
-WINDOWS_SLAT = (winpaths.PF_SLAT, "coreinfo:EPT", "coreinfo:NP",
-                "systeminfo:Hyper-V Requirements/Second",
-                "get-computerinfo:HyperVRequirementSecond", "msinfo32:Hyper-V - Second")
-WINDOWS_FIRMWARE = (winpaths.PF_FIRMWARE, "systeminfo:Hyper-V Requirements/Virtualization",
-                    "get-computerinfo:HyperVRequirementVirtualization",
-                    "msinfo32:Hyper-V - Virtualization")
-EDITION_SOURCES = (winpaths.EDITION_ID, winpaths.INSTALLATION_TYPE, "systeminfo:OS Name",
-                   "msinfo32:OS Name", "get-computerinfo:OsName")
-BUILD_SOURCES = (winpaths.CURRENT_BUILD, winpaths.UBR, "systeminfo:OS Version",
-                 "msinfo32:Version", "get-computerinfo:Os")
-#: Where this OS's size was read: Linux, the live Windows facts, a pasted Windows tool.
-MEMORY_SOURCES = ("/proc/meminfo", winpaths.TOTAL_PHYS, "systeminfo:Total Physical Memory",
-                  "msinfo32:Installed Physical Memory", "msinfo32:Total Physical Memory")
-CPU_COUNT_SOURCES = ("/sys/devices/system/cpu", winpaths.ACTIVE_PROCESSORS)
 HIDDEN_WITNESSES = tuple(sorted(HIDDEN_WITNESS_SOURCES))
 
 #: Which part's evidence backs a fact: (part, source prefixes; none: the whole part).
 EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "present": ("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000", "CPUID.0x40000003",
-                               *PASTE_HYPERVISOR, *HIDDEN_WITNESSES)),
+                               "hypervisor", *HIDDEN_WITNESSES)),
     "hypervisor": ("hypervisor", ("CPUID.0x40000000", "CPUID.0x40000001", "CPUID.0x40000002",
                                   "/sys/hypervisor", "/sys/class/dmi/id/sys_vendor",
                                   "/sys/class/dmi/id/product", *WINDOWS_IDENTITY,
@@ -77,11 +62,10 @@ EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
                              "/sys/class/dmi/id/chassis", "DMI.")),
     "cpu_vendor": ("cpu", ("CPUID.0x0:",)),
     "exposed": ("virtualization", ("CPUID.0x1:ECX[5]", "CPUID.0x80000001:ECX[2]",
-                                   "/proc/cpuinfo", *PASTE_VT)),
-    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "IA32_VMX",
-                                *WINDOWS_SLAT)),
+                                   "/proc/cpuinfo", "vt")),
+    "slat": ("virtualization", ("CPUID.0x8000000a", "/proc/cpuinfo", "slat")),
     "firmware_disabled": ("virtualization", ("/proc/cpuinfo", "CPUID.0x1:ECX[5]",
-                                             "CPUID.0x80000001:ECX[2]", *WINDOWS_FIRMWARE)),
+                                             "CPUID.0x80000001:ECX[2]", "firmware")),
     "kvm": ("virtualization", ("ioctl(/dev/kvm", "/dev/kvm", "/sys/module/kvm")),
     "software_nesting": ("virtualization", ("/sys/module/kvm_pvm", "/proc/modules")),
     "confidential": ("hypervisor", ("CPUID.0x4000000c", "CPUID.0x40000003:EBX[22]",
@@ -91,20 +75,24 @@ EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "xen_domain": ("environment", ("/proc/xen",)),
     "xen_mode": ("environment", ("/sys/hypervisor/guest_type", "/proc/xen")),
     "level": ("nesting", ()),
+    "at_least": ("nesting", ()),
+    "product": ("hypervisor", ()),
+    "alternatives": ("hypervisor", ()),
+    "identified": ("hypervisor", ()),
     "instance_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
-    "win_edition": ("environment", EDITION_SOURCES),
-    "win_build": ("environment", BUILD_SOURCES),
+    "win_edition": ("environment", ("edition",)),
+    "win_build": ("environment", ("build",)),
     "hyperv_role": ("environment", (winpaths.service("vmms"), winpaths.service("hvservice"))),
     "wsl_installed": ("environment", (winpaths.service("LxssManager"),
                                       winpaths.service("WslService"))),
     "win_launch": ("environment", (winpaths.BCD_LAUNCH,)),
-    "win_firmware": ("virtualization", WINDOWS_FIRMWARE),
+    "win_firmware": ("virtualization", ("firmware",)),
     "win_vbs": ("environment", (winpaths.VBS, winpaths.HVCI)),
 }
 #: Facts whose evidence is exactly the matching observations (possibly none).
 EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "memory": ("environment", MEMORY_SOURCES),
-    "vcpus": ("environment", CPU_COUNT_SOURCES),
+    "memory": ("environment", ("memory",)),
+    "vcpus": ("environment", ("cpus",)),
     "os": ("environment", ("uname:sysname", "CPUID.0x40000003")),
     "win_arch": ("environment", (winpaths.NATIVE_ARCH,)),
     "dynamic_memory": ("environment", (oskeys.HV_BALLOON_DEVICE,)),
@@ -114,6 +102,14 @@ _WINDOWS_EXACT = ("win_edition", "win_build", "hyperv_role", "wsl_installed", "w
                   "win_firmware", "win_vbs")
 
 _FIRMWARE_WORDS = re.compile(r"bios|uefi|firmware", re.IGNORECASE)
+
+
+_TOPICS: frozenset[str] = frozenset(get_args(Topic))
+
+
+def _matches(e: Evidence, keys: tuple[str, ...]) -> bool:
+    """``e`` bears on a fact whose keys are topics (its producer's word) or source prefixes."""
+    return e.about in keys or e.source.startswith(tuple(k for k in keys if k not in _TOPICS))
 
 
 class _Parts:
@@ -132,11 +128,11 @@ class _Parts:
         pool = self.pools[part]
         if name != "firmware_disabled":  # firmware evidence is the point of that fact only
             pool = tuple(e for e in pool if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
-        chosen = tuple(e for e in pool if e.source.startswith(prefixes)) if prefixes else pool
+        chosen = tuple(e for e in pool if _matches(e, prefixes)) if prefixes else pool
         return chosen or pool
 
     def exact(self, part: str, prefixes: tuple[str, ...]) -> tuple[Evidence, ...]:
-        return tuple(e for e in self.pools[part] if e.source.startswith(prefixes))
+        return tuple(e for e in self.pools[part] if _matches(e, prefixes))
 
     def witness(self, name: str) -> tuple[Evidence, ...]:
         table = EXACT_FOR if name in EXACT_FOR else EVIDENCE_FOR
@@ -183,11 +179,26 @@ def _windows_values(windows: WindowsFacts) -> dict[str, Any]:
     }
 
 
+#: The Hyper-V data exchange's value names (the host's KVP pool: guest_parameters).
+_VM_NAME, _HOST_NAMES = "VirtualMachineName", ("PhysicalHostNameFullyQualified", "HostName")
+
+
 def _windows_facts(windows: WindowsFacts | None, parts: _Parts) -> dict[str, Fact[Any]]:
     if windows is None:
         return {}
     values = _windows_values(windows)
-    return {name: Fact(values[name], parts.witness(name)) for name in _WINDOWS_EXACT}
+    guest = windows.guest_parameters
+    host = next((guest[k] for k in _HOST_NAMES if guest.get(k)), "")
+    return {
+        **{name: Fact(values[name], parts.witness(name)) for name in _WINDOWS_EXACT},
+        "win_paste": Fact(None if windows.source in ("probe", "none") else windows.source),
+        "win_name": Fact(windows.release or windows.product_name),
+        "win_release": Fact(windows.release, parts.witness("win_build")),
+        "win_server": Fact(windows.server, parts.witness("win_edition")),
+        "win_build_number": Fact(windows.build),
+        "vm_name": Fact(guest.get(_VM_NAME, "")),
+        "host_name": Fact(host),
+    }
 
 
 # ---------------------------------------------------------------------- the rest
@@ -197,26 +208,26 @@ def _hypervisor_absent(hv: HypervisorFacts, parts: _Parts) -> Fact[bool]:
     """No hypervisor runs below: CPUID's bit is clear with nothing else showing one, or a
     pasted tool printed the Hyper-V requirement list (shown only when Windows sees none)."""
     pool = parts.pools["hypervisor"]
-    pasted = any(e.source.startswith(PASTE_HYPERVISOR) for e in pool)
+    pasted = any(e.about == "hypervisor" and e.kind == "paste" for e in pool)
     absent = (hv.bit is False and not hv.detected) or (not hv.detected and pasted)
     seen = parts.exact("hypervisor", ("CPUID.0x1:ECX[31]", "CPUID.0x40000000",
-                                      *PASTE_HYPERVISOR))
+                                      "hypervisor"))
     return Fact(absent, seen)
 
 
 def _hyperv_facts(hv: HypervisorFacts) -> tuple[Fact[int | None], Fact[Any]]:
     """The Hyper-V host's build (0x40000002) and the partition's privileges (0x40000003)."""
     hyperv = hv.hyperv
-    if hyperv is None:
-        return Fact(None), Fact(hv.partition)
+    if hyperv is None:  # a paste's physical machine names may still make it the root
+        return Fact(None), Fact(hv.partition, _about(hv.evidence, "partition"))
     build = tuple(e for e in hyperv.evidence if e.source.startswith(f"CPUID.{hyperv.base + 2:#x}"))
-    privileges = tuple(e for e in hyperv.evidence if "privilege" in e.claim)
+    privileges = _about(hyperv.evidence, "partition")
     return Fact(hyperv.build, build), Fact(hv.partition, privileges)
 
 
-def _by_claim(part: tuple[Evidence, ...], *words: str) -> tuple[Evidence, ...]:
-    """The observations whose claim names one of ``words`` (what they are about)."""
-    return tuple(e for e in part if any(w in e.claim for w in words))
+def _about(part: tuple[Evidence, ...], topic: Topic) -> tuple[Evidence, ...]:
+    """The observations their producer says bear on ``topic``."""
+    return tuple(e for e in part if e.about == topic)
 
 
 def _claimed(cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
@@ -224,13 +235,34 @@ def _claimed(cpu: CpuIdentity, hv: HypervisorFacts, virt: Virtualization,
     """Facts whose witnesses are the observations about them, whatever their source."""
     hyperv = hv.hyperv.evidence if hv.hyperv is not None else ()
     return {
-        "ept_npt": Fact(virt.slat, _by_claim(virt.evidence, "SLAT", "EPT", "NPT")),
+        "ept_npt": Fact(virt.slat, _about(virt.evidence, "slat")),
         "feature_mask": Fact(cpu.feature_mask,
-                             _by_claim(cpu.evidence, "features hypervisors hide")),
-        "wsl_kernel": Fact(env.wsl, _by_claim(env.evidence, "WSL")),
+                             _about(cpu.evidence, "mask")),
+        "wsl_kernel": Fact(env.wsl, _about(env.evidence, "wsl")),
         "hyperv_version": Fact(hv.hyperv.version if hv.hyperv is not None else None,
-                               _by_claim(hyperv, "version")),
+                               _about(hyperv, "version")),
     }
+
+
+#: CPUID leaf 0's vendor -> its extension's name (Hygon is AMD-derived).
+_EXTENSIONS: Mapping[str, str] = {"GenuineIntel": "VT-x", "AuthenticAMD": "AMD-V",
+                                  "HygonGenuine": "AMD-V"}
+
+
+def _extension(cpu: CpuIdentity, virt: Virtualization) -> str:
+    """The extension's name: the one CPUID shows, else the vendor's."""
+    if virt.vmx:
+        return "VT-x"
+    if virt.svm:
+        return "AMD-V"
+    return _EXTENSIONS.get(cpu.vendor or "", "VT-x/AMD-V")
+
+
+def _hidden_by(cpu: CpuIdentity) -> str:
+    """What shows a hypervisor that hides itself (assess/hypervisor.py's witnesses)."""
+    if cpu.feature_mask == "masked" and cpu.extension_expected is not None:
+        return "mask"
+    return "cpu-name" if cpu.virtual_model else "timing"
 
 
 def _dynamic_memory(parts: _Parts) -> Fact[bool | None]:
@@ -253,7 +285,9 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
     values: dict[str, object] = {
         "present": hv.detected, "hypervisor": hv.vendor, "cloud": hv.cloud,
         "instance_type": hv.instance_type, "confidential": hv.confidential,
-        "level": nesting.level, "cpu_vendor": cpu.vendor, "exposed": virt.exposed,
+        "level": nesting.level, "at_least": nesting.at_least, "product": hv.product,
+        "alternatives": hv.alternatives, "identified": hv.identified, "cpu_vendor": cpu.vendor,
+        "exposed": virt.exposed,
         "slat": virt.slat, "firmware_disabled": virt.firmware_disabled,
         "kvm": virt.kvm_device, "software_nesting": virt.software_nesting_only,
         "wsl": env.wsl, "container": env.container, "xen_domain": env.xen_domain,
@@ -265,9 +299,14 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "memory": Fact(env.memory_bytes, parts.witness("memory")),
         "vcpus": Fact(env.vcpus, parts.witness("vcpus")),
         "os": Fact(env.os, parts.witness("os")),
+        "os_confidence": Fact(env.os_confidence, parts.witness("os")),
+        "extension": Fact(_extension(cpu, virt), parts.reasons("exposed")),
+        "hidden_by": Fact(_hidden_by(cpu), parts.exact("hypervisor", HIDDEN_WITNESSES)),
         "win_arch": Fact(env.windows.architecture if env.windows else None,
                          parts.witness("win_arch")),
         "dynamic_memory": _dynamic_memory(parts),
+        "win_wine": Fact(env.windows.wine if env.windows else None,
+                         parts.exact("environment", (winpaths.WINE_VERSION, winpaths.WINE_KEY))),
         "cpuid_ok": Fact(cpuid_status == "ok",
                          parts.exact("cpu", ("cpuid-status",))),
         "raw_cpuid": Fact(virt.vmx is not None),
@@ -277,6 +316,10 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "product_name": _product_name(env, hv),
         "emulated": Fact(hv.emulated, parts.reasons("present")),
         "hidden": Fact(hv.hidden, parts.exact("hypervisor", HIDDEN_WITNESSES)),
+        "hyperv_emulator": Fact(hv.hyperv.emulator if hv.hyperv is not None else None,
+                                _about(hv.hyperv.evidence if hv.hyperv else (), "version")),
+        "signed": Fact(bool(hv.interfaces), tuple(
+            e for e in hv.evidence if e.kind == "cpuid" and e.source.endswith(":EBX,ECX,EDX"))),
         **_claimed(cpu, hv, virt, env),
         **_windows_facts(env.windows, parts),
     })

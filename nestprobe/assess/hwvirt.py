@@ -90,7 +90,8 @@ def _reported_bits(
     for name, reported in (("VT-x (VMX)", readiness.vmx), ("AMD-V (SVM)", readiness.svm)):
         if reported is not None and reported.value is not None:
             ev.append(Evidence(f"{name} {'exposed' if reported.value else 'not exposed'} "
-                               "(as Coreinfo printed it)", reported.source, reported.shown))
+                               "(as Coreinfo printed it)", reported.source, reported.shown,
+                               about="vt"))
     if readiness.vmx is not None:
         vmx = readiness.vmx.value
     if readiness.svm is not None:
@@ -102,7 +103,7 @@ def _reported_bits(
         amd = vendor in ("AuthenticAMD", "HygonGenuine")
         name = "AMD-V" if amd else "VT-x" if vendor == "GenuineIntel" else "VT-x/AMD-V"
         ev.append(Evidence(f"the CPU {'has' if monitor.value else 'lacks'} {name} (VM Monitor "
-                           "Mode Extensions)", monitor.source, monitor.shown))
+                           "Mode Extensions)", monitor.source, monitor.shown, about="vt"))
         if amd:
             svm_bit = monitor.value
         elif vendor == "GenuineIntel":
@@ -121,9 +122,9 @@ def _windows_firmware(snapshot: Snapshot, bits: _Bits) -> tuple[bool | None, Evi
         return None, None
     if reported.value:
         return False, Evidence("Windows reports virtualization enabled in firmware",
-                               reported.source, reported.shown)
+                               reported.source, reported.shown, about="firmware")
     return True, Evidence("the CPU has VT-x/AMD-V but Windows reports it disabled in firmware",
-                          reported.source, reported.shown)
+                          reported.source, reported.shown, about="firmware")
 
 
 def _backend(snapshot: Snapshot, exposed: bool | None) -> tuple[str | None, list[Evidence]]:
@@ -160,23 +161,23 @@ def _slat(
         if vmx_flags is not None:
             has = cpuinfo.VMX_SLAT in vmx_flags
             ev.append(Evidence("EPT (SLAT) available" if has else "EPT not in vmx flags",
-                               f"{CPUINFO}:vmx flags", has))
+                               f"{CPUINFO}:vmx flags", has, about="slat"))
             return has, ev
         if flags is not None and cpuinfo.VMX_SLAT in flags:
-            ev.append(Evidence("EPT (SLAT) available", f"{CPUINFO}:flags", "ept"))
+            ev.append(Evidence("EPT (SLAT) available", f"{CPUINFO}:flags", "ept", about="slat"))
             return True, ev
     if svm_bit and "svm" in decoded:
         regs = snapshot.cpuid.get(svm.SVM_LEAF)
         if regs is not None:
             has = svm.npt(regs)
             ev.append(Evidence("NPT (SLAT) available" if has else "NPT not advertised",
-                               cpuid_source(svm.SVM_LEAF, "edx", 0), int(has)))
+                               cpuid_source(svm.SVM_LEAF, "edx", 0), int(has), about="slat"))
             return has, ev
     reported = winreport.read_readiness(snapshot.os).slat
     if (vmx or svm_bit or either) and reported is not None and reported.value is not None:
         # Windows' own SLAT check (EPT/NPT), from IsProcessorFeaturePresent or a tool's line.
         ev.append(Evidence("SLAT (EPT/NPT) available" if reported.value else "no SLAT (EPT/NPT)",
-                           reported.source, reported.shown))
+                           reported.source, reported.shown, about="slat"))
         return reported.value, ev
     if hypervisor.partition == "root":
         for iface in hypervisor.interfaces:
@@ -186,7 +187,8 @@ def _slat(
             in_use = "SecondLevelAddressTranslationInUse" in _names(hw.get("eax_flags"))
             ev.append(Evidence("the Microsoft hypervisor uses SLAT" if in_use
                                else "the Microsoft hypervisor reports no SLAT in use",
-                               cpuid_source(iface.base + 6, "eax", HV_SLAT_BIT), int(in_use)))
+                               cpuid_source(iface.base + 6, "eax", HV_SLAT_BIT), int(in_use),
+                               about="slat"))
             return (True if in_use else None), ev
     return None, ev
 
@@ -379,7 +381,8 @@ def _can_host(
         can_host = True
         ev.append(Evidence("hardware virtualization reaches this OS",
                            pasted or (cpuid_source(1, "ecx", 5) if vmx else
-                                      cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2)), 1))
+                                      cpuid_source(cpu.EXT_FEATURES_LEAF, "ecx", 2)), 1,
+                           about="vt"))
     kvm = ctx.snapshot.os.kvm
     if usable and kvm is not None:
         can_host = True

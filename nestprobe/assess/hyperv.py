@@ -39,11 +39,11 @@ def _privileges(table: CpuidTable, base: int, microsoft: bool,
     leaf = base + 3
     ev += [
         Evidence("CreatePartitions privilege", cpuid_source(leaf, "ebx", 0),
-                 int(priv.create_partitions)),
+                 int(priv.create_partitions), about="partition"),
         Evidence("CpuManagement privilege", cpuid_source(leaf, "ebx", 12),
-                 int(priv.cpu_management)),
+                 int(priv.cpu_management), about="partition"),
         Evidence("Isolation (confidential VM) privilege", cpuid_source(leaf, "ebx", 22),
-                 int(priv.isolation)),
+                 int(priv.isolation), about="partition"),
     ]
     partition: Partition | None = None
     if microsoft:
@@ -80,10 +80,10 @@ def _version(table: CpuidTable, base: int, ev: list[Evidence]) -> dict[str, Any]
     if match is not None:
         ev.append(Evidence(f"hypervisor version {text}: the default identity of "
                            f"{match.product} ({match.source})",
-                           cpuid_source(base + 2, "eax"), build))
+                           cpuid_source(base + 2, "eax"), build, about="version"))
     else:
         ev.append(Evidence(f"Microsoft hypervisor version {text}",
-                           cpuid_source(base + 2, "eax"), build))
+                           cpuid_source(base + 2, "eax"), build, about="version"))
     return {"build": build, "version": text,
             "emulator": match.vendor_id if match is not None else None}
 

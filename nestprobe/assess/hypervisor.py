@@ -277,7 +277,7 @@ def _without_signature(
     if reported is not None and reported.value:  # no CPUID: a Windows tool's word
         return _Choice("unknown", None, (Evidence(
             "a hypervisor is present but does not identify itself", reported.source,
-            reported.shown),))
+            reported.shown, about="hypervisor"),))
     if bit or signals.kernel_flag:
         return _Choice("unknown", None, (Evidence(
             "a hypervisor is present but does not identify itself",
@@ -407,7 +407,7 @@ def _reported_evidence(reported: winreport.Reported) -> Evidence:
                  "own hypervisor alike)")
     else:
         claim = f"{tool} shows the Hyper-V requirement list: Windows sees no hypervisor"
-    return Evidence(claim, reported.source, reported.shown)
+    return Evidence(claim, reported.source, reported.shown, about="hypervisor")
 
 
 def _reported_vt(snapshot: Snapshot) -> bool:
@@ -552,7 +552,7 @@ def _paste_root(read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
         "the Windows hypervisor runs on this machine and this Windows is its root partition "
         "(Hyper-V, WSL 2, Sandbox or VBS); DMI names are the firmware's own and can be "
         "changed, so a VM set up to show physical names would read the same", read[key][1],
-        value)
+        value, about="partition")
 
 
 def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
@@ -576,7 +576,7 @@ def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
         ev.append(Evidence(
             "a hypervisor is present: this Windows is either the root partition of its own "
             "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
-            "cannot tell which", reported.source, reported.shown))
+            "cannot tell which", reported.source, reported.shown, about="hypervisor"))
     if choice.vendor not in (None, "unknown") and product is None:
         product = vendor_name(choice.vendor)  # a name people read, never the id
     return partition, product

@@ -96,10 +96,15 @@ def timing_evidence(record: LatencyRecord, call: BandCall) -> list[Evidence]:
     return found
 
 
-def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts) -> Nesting:
+def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts,
+              environment: Environment | None) -> Nesting:
     detail = snapshot.cpuid_detail or f"CPUID status {snapshot.cpuid_status}"
-    evidence = [Evidence(f"CPUID is not available: {detail}", "CPUID", snapshot.cpuid_status),
-                *hypervisor.evidence]
+    status = Evidence(f"CPUID is not available: {detail}", "CPUID", snapshot.cpuid_status,
+                      kind="status")
+    if environment is not None and environment.xen_domain == "dom0":
+        # /sys/hypervisor shows Xen, which a dom0 always has: no level from it (18.12).
+        return _dom0(hypervisor, environment, status, [status])
+    evidence = [status, *hypervisor.evidence]
     if hypervisor.partition == "root-or-guest":  # level 0 if the root partition, else >= 1
         return Nesting(level=None, at_least=0, likely=None, confidence="none",
                        evidence=tuple(evidence))
@@ -210,7 +215,7 @@ def assess_nesting(
 ) -> Nesting:
     """The nesting level of the OS that took ``snapshot``, with evidence."""
     if snapshot.cpuid_status != "ok":
-        return _no_cpuid(snapshot, hypervisor)
+        return _no_cpuid(snapshot, hypervisor, environment)
     call, timed = _timing(snapshot, hypervisor)
     bit = Evidence("hypervisor bit", cpuid_source(0x1, "ECX", 31), hypervisor.bit)
     if hypervisor.hidden:

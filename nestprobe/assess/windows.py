@@ -13,7 +13,7 @@ from typing import Any
 
 from nestprobe.decode import winbuild, winpaths, winreport
 from nestprobe.model.assessment import ComponentState, WindowsFacts
-from nestprobe.model.evidence import Evidence
+from nestprobe.model.evidence import Evidence, Topic
 from nestprobe.model.snapshot import FileState, OsFacts
 
 #: BcdOSLoaderInteger_HypervisorLaunchType values (bcdedit: Off = 0, Auto = 1).
@@ -62,15 +62,15 @@ def _release(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
         full = f"{build}.{ubr}" if ubr is not None else str(build)
         named = f" (ProductName says {product!r})" if product else ""
         evidence.append(Evidence(f"Windows build {full}: {release}{named}",
-                                 winpaths.CURRENT_BUILD, str(build)))
+                                 winpaths.CURRENT_BUILD, str(build), about="build"))
     else:
         evidence.append(Evidence("Windows build unknown", winpaths.CURRENT_BUILD,
-                                 _shown(facts, winpaths.CURRENT_BUILD)))
+                                 _shown(facts, winpaths.CURRENT_BUILD), about="build"))
     evidence.append(Evidence(f"edition {edition} (EditionID)", winpaths.EDITION_ID,
-                             _shown(facts, winpaths.EDITION_ID)))
+                             _shown(facts, winpaths.EDITION_ID), about="edition"))
     if installation is not None:
         evidence.append(Evidence(f"installation type {installation}",
-                                 winpaths.INSTALLATION_TYPE, installation))
+                                 winpaths.INSTALLATION_TYPE, installation, about="edition"))
     return {"build": build, "ubr": ubr, "release": release, "product_name": product,
             "display_version": _text(facts, winpaths.DISPLAY_VERSION),
             "edition_id": edition_id, "edition": edition,
@@ -105,22 +105,21 @@ def _machine(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
     memory = _int(facts.text(winpaths.TOTAL_PHYS))
     if memory is not None:
         evidence.append(Evidence(f"physical memory {memory / (1 << 30):.1f} GiB",
-                                 winpaths.TOTAL_PHYS, memory))
+                                 winpaths.TOTAL_PHYS, memory, about="memory"))
     processors = _int(facts.text(winpaths.ACTIVE_PROCESSORS))
     if processors is not None:
         evidence.append(Evidence(f"{processors} logical processors (all groups)",
-                                 winpaths.ACTIVE_PROCESSORS, processors))
+                                 winpaths.ACTIVE_PROCESSORS, processors, about="cpus"))
     arch_code = _text(facts, winpaths.NATIVE_ARCH)
     architecture = ARCHITECTURES.get(arch_code or "", arch_code)
     if arch_code is not None:
         evidence.append(Evidence(f"native architecture {architecture}", winpaths.NATIVE_ARCH,
                                  arch_code))
     readiness = winreport.read_readiness(facts)
-    for label, reported in (("SLAT", readiness.slat),
-                            ("virtualization enabled in firmware", readiness.firmware)):
+    for label, about, reported in _readiness_lines(readiness):
         if reported is not None:
             evidence.append(Evidence(f"Windows reports {label}: {_yes(reported.value)}",
-                                     reported.source, reported.shown))
+                                     reported.source, reported.shown, about=about))
     return {"memory_bytes": memory, "logical_processors": processors,
             "architecture": architecture,
             "slat": readiness.slat.value if readiness.slat else None,
@@ -177,25 +176,27 @@ def _from_paste(facts: OsFacts, tools: tuple[str, ...], evidence: list[Evidence]
     server = winbuild.is_server(None, edition)
     build = built[0] if built else None
     if caption is not None:
-        evidence.append(Evidence(f"edition {edition} (product name)", caption[1], caption[0]))
+        evidence.append(Evidence(f"edition {edition} (product name)", caption[1], caption[0],
+                                 about="edition"))
     if built is not None:
         evidence.append(Evidence(f"Windows build {build}: "
-                                 f"{winbuild.release_name(build, server)}", built[1], build))
+                                 f"{winbuild.release_name(build, server)}", built[1], build,
+                                 about="build"))
     memory = winreport.reported_memory(facts)
     if memory is not None:
         evidence.append(Evidence(f"physical memory {memory[0] / (1 << 30):.1f} GiB",
-                                 memory[1], memory[0]))
+                                 memory[1], memory[0], about="memory"))
     for path, what in ((winreport.READING, "systeminfo read by"),
                        (winreport.MSINFO_READING, "msinfo32 read by"),
                        (winreport.ENCODING, "the pasted file's bytes read as")):
         if (how := facts.text(path)) is not None and how != "labels in en":
             evidence.append(Evidence(f"{what} {how}", path, how.split(" (")[0]))
     readiness = winreport.read_readiness(facts)
-    for label, reported in (("SLAT", readiness.slat),
-                            ("virtualization enabled in firmware", readiness.firmware)):
+    for label, about, reported in _readiness_lines(readiness):
         if reported is not None:
             evidence.append(Evidence(f"{reported.source.split(':')[0]} reports {label}: "
-                                     f"{_yes(reported.value)}", reported.source, reported.shown))
+                                     f"{_yes(reported.value)}", reported.source, reported.shown,
+                                     about=about))
     evidence.append(Evidence("installed components, VBS and the hypervisor launch setting are "
                              f"not in this {'/'.join(tools)} output", "/".join(tools), "unknown"))
     return WindowsFacts(
@@ -209,6 +210,14 @@ def _from_paste(facts: OsFacts, tools: tuple[str, ...], evidence: list[Evidence]
         slat=readiness.slat.value if readiness.slat else None,
         firmware_virtualization=readiness.firmware.value if readiness.firmware else None,
     )
+
+
+def _readiness_lines(
+        readiness: winreport.Readiness,
+) -> tuple[tuple[str, Topic, winreport.Reported | None], ...]:
+    """Windows' SLAT and firmware words, with the fact each bears on."""
+    return (("SLAT", "slat", readiness.slat),
+            ("virtualization enabled in firmware", "firmware", readiness.firmware))
 
 
 def _text(facts: OsFacts, path: str) -> str | None:

@@ -26,6 +26,12 @@ EXIT_INTERNAL = 7
 EXIT_OUTPUT = 8
 #: Interrupted by SIGINT (Ctrl-C): 128 + SIGINT, as shells report it; no traceback.
 EXIT_INTERRUPTED = 130
+#: ``nestprobe check --ready`` (the status is supported): ready once steps in this OS
+#: alone are done (their elevation and restarts are in the JSON's ``readiness``), or
+#: only once another layer or a person confirms something. Ready now is EXIT_OK; a
+#: status other than supported keeps its own code.
+EXIT_AFTER_STEPS = 9
+EXIT_NEEDS_CONFIRMATION = 10
 #: ``nestprobe bench`` and the standalone dumper: CPUID (or the plotting extra) unavailable.
 EXIT_UNAVAILABLE = 3
 
@@ -35,4 +41,11 @@ STATUS_EXIT = {
     "unsupported": EXIT_UNSUPPORTED,
     "evaluation-only": EXIT_EVALUATION_ONLY,
     "unknown": EXIT_UNKNOWN,
+}
+
+#: ``check --ready``: a supported verdict's readiness as an exit code.
+READINESS_EXIT = {
+    "ready": EXIT_OK,
+    "after-steps": EXIT_AFTER_STEPS,
+    "needs-confirmation": EXIT_NEEDS_CONFIRMATION,
 }

@@ -11,13 +11,21 @@ EvidenceValue = str | int | float | bool | None
 
 #: Where an observation came from, so nobody parses ``source`` to learn it:
 #: ``cpuid`` a register field; ``os-file`` a file or directory read through the OS root;
-#: ``kvm`` the /dev/kvm device asked; ``timing`` a measurement; ``msr`` a capability MSR
-#: as the kernel reports it; ``registry``, ``winapi``, ``bcd`` a Windows fact;
-#: ``smbios`` a field of the raw SMBIOS table; ``paste`` a line a Windows tool printed;
+#: ``kvm`` the /dev/kvm device asked, or the KVM modules' state (/sys/module/kvm*);
+#: ``timing`` a measurement; ``msr`` a capability MSR as the kernel reports it (the
+#: ``vmx flags`` line of /proc/cpuinfo, read from the IA32_VMX_* MSRs); ``registry``,
+#: ``winapi``, ``bcd`` a Windows fact; ``smbios`` a field of the raw SMBIOS table;
+#: ``paste`` a line a Windows tool printed;
 #: ``os`` what the OS says of itself (uname); ``status`` how the collection went;
 #: ``document`` a rule's cited document (verdict reasons); ``derived`` anything else.
 EvidenceKind = Literal["cpuid", "os-file", "kvm", "timing", "msr", "registry", "winapi", "bcd",
                        "smbios", "paste", "os", "status", "document", "derived"]
+
+#: Which decided fact an observation bears on, as its producer says: assess/facts.py picks a
+#: fact's evidence by it, so a new input format's observations reach their fact without a
+#: table of that format's sources above ``decode/``. None: the producer does not say.
+Topic = Literal["hypervisor", "vt", "slat", "firmware", "edition", "build", "memory", "cpus",
+                "wsl", "mask", "version", "partition"]
 
 #: Source prefix -> kind, first match wins (the vocabulary of :class:`Evidence`'s
 #: docstring; the paste tools are the importers' ``<tool>:`` prefixes).
@@ -25,9 +33,10 @@ _KIND_PREFIXES: tuple[tuple[str, EvidenceKind], ...] = (
     ("CPUID", "cpuid"),
     ("ioctl(/dev/kvm", "kvm"),
     ("/dev/kvm", "kvm"),
+    ("/sys/module/kvm", "kvm"),
+    ("/proc/cpuinfo:vmx flags", "msr"),
     ("/", "os-file"),
     ("timing:", "timing"),
-    ("IA32_", "msr"),
     ("registry:", "registry"),
     ("winapi:", "winapi"),
     ("bcd:", "bcd"),
@@ -66,22 +75,25 @@ class Evidence(Record):
     ``kind`` says which of those it is (:data:`EvidenceKind`); a producer may name it, and
     otherwise it follows from ``source`` here, in one place. It is not part of the JSON
     rendering (schema 2's ``{claim, source, value}``), nor of equality: it is a function of
-    the source.
+    the source. ``about`` (:data:`Topic`) is the fact the producer read it for; like
+    ``kind`` it is neither rendered nor compared.
     """
 
     claim: str
     source: str
     value: EvidenceValue
     kind: EvidenceKind
+    about: Topic | None
 
     def __init__(self, claim: str, source: str, value: EvidenceValue,
-                 kind: EvidenceKind | None = None) -> None:
+                 kind: EvidenceKind | None = None, about: Topic | None = None) -> None:
         # The most created record (dozens per report): a direct __init__, not the generic one.
         setter = object.__setattr__
         setter(self, "claim", claim)
         setter(self, "source", source)
         setter(self, "value", value)
         setter(self, "kind", kind if kind is not None else kind_of(source))
+        setter(self, "about", about)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Evidence:

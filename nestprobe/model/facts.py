@@ -42,6 +42,9 @@ class Facts(Record):
     partition: Fact[Partition | None] = field(default_factory=_none)  # Hyper-V's privileges
     host_build: Fact[int | None] = field(default_factory=_none)  # the Hyper-V host's build
     hyperv_version: Fact[str | None] = field(default_factory=_none)  # 0x40000002 as text
+    #: The vendor whose default identity 0x40000002 matches (an emulation of Hyper-V's).
+    hyperv_emulator: Fact[str | None] = field(default_factory=_none)
+    signed: Fact[bool] = field(default_factory=lambda: Fact(False))  # a signature was read
     emulated: Fact[bool] = field(default_factory=lambda: Fact(False))  # a CPU emulator
     hidden: Fact[bool] = field(default_factory=lambda: Fact(False))  # one hides (witnesses)
     cloud: Fact[str | None] = field(default_factory=_none)
@@ -49,11 +52,22 @@ class Facts(Record):
     product_name: Fact[str | None] = field(default_factory=_none)  # DMI product_name, any source
     confidential: Fact[str | None] = field(default_factory=_none)
     level: Fact[int | None] = field(default_factory=_none)  # nesting level
+    at_least: Fact[int] = field(default_factory=lambda: Fact(0))  # the level proven at least
+    #: The product's name ("KVM with Hyper-V enlightenments", "Xen, running on KVM").
+    product: Fact[str | None] = field(default_factory=_none)
+    #: Who else may be answering, most likely first (vendor ids), and how sure the vendor
+    #: is the product rather than an emulation of its interface.
+    alternatives: Fact[tuple[str, ...]] = field(default_factory=lambda: Fact(()))
+    identified: Fact[str] = field(default_factory=lambda: Fact("high"))
     # This CPU and what reaches this OS.
     cpu_vendor: Fact[str | None] = field(default_factory=_none)
     cpuid_ok: Fact[bool] = field(default_factory=lambda: Fact(False))  # CPUID could be read
     raw_cpuid: Fact[bool] = field(default_factory=lambda: Fact(False))  # leaf 1 was read
     exposed: Fact[bool | None] = field(default_factory=_none)
+    #: What this CPU's extension is called: "VT-x", "AMD-V", or "VT-x/AMD-V" (unknown).
+    extension: Fact[str] = field(default_factory=lambda: Fact("VT-x/AMD-V"))
+    #: What shows a hypervisor that hides itself (model.verdicts.HiddenBy's words).
+    hidden_by: Fact[str] = field(default_factory=lambda: Fact("timing"))
     slat: Fact[bool | None] = field(default_factory=_none)
     #: The same value with every observation about EPT/NPT (the SLAT condition cites them).
     ept_npt: Fact[bool | None] = field(default_factory=_none)
@@ -64,6 +78,7 @@ class Facts(Record):
     software_nesting: Fact[bool] = field(default_factory=lambda: Fact(False))  # PVM /dev/kvm
     # This OS.
     os: Fact[str] = field(default_factory=lambda: Fact("unknown"))
+    os_confidence: Fact[str] = field(default_factory=lambda: Fact("none"))  # as Confidence
     wsl: Fact[bool | None] = field(default_factory=_none)
     #: The same value with what the kernel release said about WSL (the WSL conditions).
     wsl_kernel: Fact[bool | None] = field(default_factory=_none)
@@ -80,8 +95,21 @@ class Facts(Record):
     win_launch: Fact[WinLaunch] = field(default_factory=lambda: Fact("n/a"))
     win_firmware: Fact[WinFirmware] = field(default_factory=lambda: Fact("n/a"))
     win_vbs: Fact[WinVbs] = field(default_factory=lambda: Fact("n/a"))
+    #: What the Windows facts rest on: the live facts, or the pasted tool(s) (None: not
+    #: Windows, or no tool output); the Hyper-V VM's name and host from the host's data
+    #: exchange ("" when not given).
+    win_paste: Fact[str | None] = field(default_factory=_none)
+    #: This Windows' name as recorded (release, else product name) and its build number.
+    win_name: Fact[str | None] = field(default_factory=_none)
+    win_release: Fact[str | None] = field(default_factory=_none)  # "Windows Server 2019"
+    win_server: Fact[bool | None] = field(default_factory=_none)  # a Windows Server
+    win_build_number: Fact[int | None] = field(default_factory=_none)
+    vm_name: Fact[str] = field(default_factory=lambda: Fact(""))
+    host_name: Fact[str] = field(default_factory=lambda: Fact(""))
     #: GetNativeSystemInfo's architecture ("AMD64", "x86", "ARM64"), None when not recorded.
     win_arch: Fact[str | None] = field(default_factory=_none)
     #: A Linux Hyper-V guest: True when hv_balloon is bound to the VMBus Dynamic Memory
     #: device, False when it is not, None when not recorded (or not Linux).
     dynamic_memory: Fact[bool | None] = field(default_factory=_none)
+    #: wine's version when this "Windows" is wine (its stubs are then unknown), else None.
+    win_wine: Fact[str | None] = field(default_factory=_none)

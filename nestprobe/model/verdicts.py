@@ -45,9 +45,11 @@ class Remediation(Record):
     steps: tuple[str, ...]
     source: str
     goal: str | None = None
+    id: str = ""  # the remediation table's key (verdicts/remediation.py); scripts match on it
 
     def to_dict(self) -> JsonDict:
         return {
+            "id": self.id,
             "layer": self.layer,
             "where": self.where,
             "steps": list(self.steps),
@@ -114,31 +116,50 @@ class Verdict(Record):
         }
 
 
-#: Which case this machine is, decided once (verdicts/headline.py) and only rendered by
-#: output/answer.py: a Hyper-V root partition or a guest a paste cannot tell apart, Xen's
-#: dom0 (on bare metal as far as the evidence shows, or on another hypervisor), a Xen PV
-#: domU, CPUID unreadable, a Hyper-V root partition, a CPU emulator (with or without a
-#: software VT-x), VT-x locked off by the outer hypervisor, off in firmware, a hypervisor
-#: that hides itself, a host or a guest VT-x reaches, exposure unknown, a guest whose
-#: hypervisor does not pass VT-x, a CPU without it (per CPUID or the kernel).
+#: Which case this machine is, decided once (verdicts/headline.py, as a function of the
+#: matrix's Situation, in the matrix's order) and only rendered by output/answer.py: a CPU
+#: emulator (an x86 emulator without a hypervisor, QEMU TCG with or without a software
+#: VT-x), the WSL2 VM (VT-x reaches it, it does not, unknown), a Hyper-V root partition, an
+#: L1VH partition, a root partition or a guest a paste cannot tell apart, Xen's dom0 (not
+#: shown nested, or on another hypervisor), a Xen PV domU, exposure unknown (CPUID
+#: unreadable, or no leaf 1 and no kernel flags), VT-x locked off by the outer hypervisor,
+#: off in firmware, a CPU without it (per CPUID or the kernel), a hypervisor that hides
+#: itself and does not pass VT-x, a guest whose hypervisor does not pass it, a guest or a
+#: host VT-x reaches.
 HeadlineCase = Literal[
-    "root-or-guest", "dom0", "dom0-nested", "xen-pv", "no-cpuid", "root-partition",
-    "emulated-software", "emulated", "locked-off", "firmware-off", "hidden", "host", "guest",
-    "exposure-unknown", "not-passed", "no-extension", "no-extension-kernel", "unknown",
+    "x86-emulator", "emulated-software", "emulated", "wsl-nested", "wsl-no-nested", "wsl",
+    "root-partition", "l1vh", "root-or-guest", "dom0", "dom0-nested", "xen-pv", "no-cpuid",
+    "exposure-unknown", "locked-off", "firmware-off", "no-extension", "no-extension-kernel",
+    "hidden", "not-passed", "guest", "host", "unknown",
 ]
 HEADLINE_CASES: tuple[HeadlineCase, ...] = get_args(HeadlineCase)
 #: The answer's first word: it can nest, it cannot, only in software, or cannot tell.
 Answer = Literal["yes", "no", "software", "cannot-tell"]
+#: What a root partition's host OS is, as sure as the facts are.
+RootOs = Literal["windows", "windows-likely", "linux", "unknown"]
+#: What shows a hypervisor that hides itself: the co-masked features on a CPU that has
+#: VT-x/AMD-V, a CPU name only virtual CPUs carry, or VM-like CPUID exit latency.
+HiddenBy = Literal["mask", "cpu-name", "timing"]
 
 
 class Headline(Record):
     """The one-line answer as a typed value: its case, the layer where a change would have
-    to happen (None when nothing needs to), and the evidence that decided it."""
+    to happen (None when nothing needs to), the evidence that decided it, and the details
+    the sentence words (decided with the case, so output/answer.py decides nothing)."""
 
     case: HeadlineCase
     answer: Answer
     layer: Layer | None = None
     evidence: tuple[Evidence, ...] = ()
+    extension: str = "VT-x/AMD-V"  # "VT-x", "AMD-V": what this CPU's extension is called
+    slat: bool = False  # SLAT reaches this OS with the extension
+    nested: bool = False  # a root partition that itself runs inside a VM
+    level_fixed: bool = False  # a host: the evidence fixes level 0 (else none is visible)
+    confidential: str | None = None  # a guest not passed VT-x is a confidential VM
+    pvm: bool = False  # /dev/kvm here is PVM software nesting
+    home: bool = False  # Windows Home: no Hyper-V role, WSL2 runs
+    root_os: RootOs = "unknown"
+    hidden_by: HiddenBy = "timing"
 
 
 class Verdicts(Record):

@@ -57,8 +57,17 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "environment": jsonable(a.environment),
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
-        "verdicts": report.verdicts.to_dict(),
+        "verdicts": _verdicts(report),
     }
+
+
+def _verdicts(report: Report) -> dict[str, Any]:
+    """Each verdict's record, with its readiness (verdicts/readiness.py: derived from the
+    verdict's own records, so it is computed here, where the JSON is made)."""
+    from nestprobe.verdicts.readiness import readiness
+
+    return {v.scenario: {**v.to_dict(), "readiness": readiness(v).to_dict()}
+            for v in report.verdicts}
 
 
 def render_json(report: Report) -> str:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
     from nestprobe.model.verdicts import Condition, Remediation, Scenario, Verdict
+    from nestprobe.verdicts.readiness import Readiness
 
 #: A classic terminal: 80 columns, 24 rows.
 WIDTH = 80
@@ -510,6 +511,36 @@ def verdict_detail(verdict: Verdict, width: int = VERBOSE_WIDTH) -> list[Line]:
     return lines
 
 
+_READY_WORDS = {
+    "ready": "ready now: nothing left to do or confirm",
+    "after-steps": "ready after steps in this OS",
+    "needs-confirmation": "needs another layer or a person to confirm",
+    "not-supported": "not supported here (the status above says why)",
+}
+
+
+def readiness_lines(ready: Readiness, width: int = VERBOSE_WIDTH) -> list[Line]:
+    """``check --ready``: the readiness, each step (elevated? restart?) and what is pending."""
+    needs = [word for word, flag in (("elevated", ready.elevated), ("restart", ready.restart))
+             if flag]
+    head = f"readiness: {_READY_WORDS[ready.state]}" + (f" ({', '.join(needs)})" if needs else "")
+    lines = [Line(row) for row in _wrap(head, width, "", "    ")]
+    for step in ready.steps:
+        flags = ", ".join(w for w, f in (("elevated", step.elevated), ("restart", step.restart))
+                          if f) or "no elevation"
+        settles = f"; settles {', '.join(step.conditions)}" if step.conditions else ""
+        then = f"; if not met: {step.fix}" if step.fix else ""
+        lines += [Line(row) for row in _wrap(
+            f"step {step.kind} {step.id} [{flags}] {step.where}{settles}{then}", width, "    ",
+            "      ")]
+        lines += [Line("        " + escape(command)) for command in step.commands]
+    for item in ready.pending:
+        confirm = f": {item.confirm}" if item.confirm else ""
+        lines += [Line(row) for row in _wrap(
+            f"pending [{item.layer}] {item.id} ({item.state}){confirm}", width, "    ", "      ")]
+    return lines
+
+
 def render_verdict(verdict: Verdict, *, width: int = VERBOSE_WIDTH, colour: bool = False) -> str:
     """One scenario's verdict in full (``nestprobe check``)."""
     return finish(verdict_detail(verdict, width), colour)
@@ -551,14 +582,15 @@ def _fact_lines(report: Report) -> list[Line]:
         out.append(Line(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{shown} "
                         f"(median {lat.median_ticks:,.0f})"))
     if env.windows is not None:
-        out.append(Line(e(f"  Windows        {_windows_line(env.windows)}")))
+        line = _windows_line(env.windows, a.facts.win_paste.value)
+        out.append(Line(e(f"  Windows        {line}")))
     bits = [b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b]
     if bits:
         out.append(Line(e(f"  Environment    {', '.join(bits)}")))
     return out
 
 
-def _windows_line(w: WindowsFacts) -> str:
+def _windows_line(w: WindowsFacts, paste: str | None) -> str:
     """One line for this Windows: release, edition, build, what is installed and configured."""
     build = f"build {w.build}" + (f".{w.ubr}" if w.ubr is not None else "") if w.build else ""
     head = ", ".join(p for p in (w.release or w.product_name or "Windows", w.edition, build,
@@ -577,8 +609,8 @@ def _windows_line(w: WindowsFacts) -> str:
         parts.append(f"{w.memory_bytes / (1 << 30):.1f} GiB")
     if w.logical_processors is not None:
         parts.append(f"{w.logical_processors} logical processors")
-    if w.source not in ("probe", "none"):
-        parts.append(f"from {w.source} output")
+    if paste is not None:
+        parts.append(f"from {paste} output")
     if w.wine is not None:
         parts.append(f"under wine {w.wine} (SLAT, firmware, SMBIOS and BCD unknown)")
     return "; ".join(parts)

@@ -84,22 +84,23 @@ class ConditionRow(Record):
 
 def _hyperv_host_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """0x40000002: the Microsoft hypervisor's build is the Hyper-V host's Windows build."""
-    hv = a.hypervisor.hyperv
-    if hv is None or hv.build is None or a.hypervisor.vendor != "microsoft":
+    f = a.facts
+    build = f.host_build.value
+    if build is None or f.hypervisor.value != "microsoft":
         return Outcome("unknown", claim="the outer hypervisor's build is not visible from here")
-    ev = a.facts.host_build.evidence
-    if hv.emulator is not None or a.hypervisor.identified != "high":
+    ev = f.host_build.evidence
+    if f.hyperv_emulator.value is not None or f.identified.value != "high":
         return Outcome("unknown", ev, "the version leaf may be another hypervisor's emulation")
-    if hv.build >= row.threshold:
-        return Outcome("met", ev, f"the Hyper-V host runs build {hv.build} "
+    if build >= row.threshold:
+        return Outcome("met", ev, f"the Hyper-V host runs build {build} "
                                   f"(at least {row.threshold})")
-    return Outcome("unmet", ev, f"the Hyper-V host runs build {hv.build}, older than "
+    return Outcome("unmet", ev, f"the Hyper-V host runs build {build}, older than "
                                 f"{row.threshold}, which this CPU's nesting requires")
 
 
 def _implied_by_exposure(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Met when VT-x/AMD-V already reaches this VM: the outer layer only passes it on then."""
-    if a.virtualization.exposed:
+    if a.facts.exposed.value:
         return Outcome("met", tuple(e for e in a.facts.exposed.of_kind("cpuid") if e.value == 1),
                        "VT-x/AMD-V reaches this VM, which the outer layer allows only when "
                        "this holds")
@@ -117,28 +118,27 @@ def _azure_size(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _ws2019_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    vcpus = a.environment.vcpus
-    ev = a.facts.vcpus.evidence
-    windows = a.environment.windows
-    if windows is not None and windows.build is not None and (
-            windows.server is False or windows.build > WS2019):
-        return Outcome("met", (*a.facts.win_build.evidence, *ev),
-                       f"this VM runs {windows.release or f'build {windows.build}'}, not Windows "
-                       "Server 2019 or earlier")
+    f = a.facts
+    vcpus, build, server = f.vcpus.value, f.win_build_number.value, f.win_server.value
+    ev = f.vcpus.evidence
+    named = f.win_release.value or f"build {build}"
+    if build is not None and (server is False or build > WS2019):
+        return Outcome("met", (*f.win_build.evidence, *ev),
+                       f"this VM runs {named}, not Windows Server 2019 or earlier")
     if vcpus is None:
         return Outcome("unknown")
     if vcpus <= row.threshold:
         return Outcome("met", ev, f"{vcpus} vCPUs (at most {row.threshold})")
-    if windows is not None and windows.server and windows.build is not None:
-        return Outcome("unmet", (*a.facts.win_build.evidence, *ev),
-                       f"{vcpus} vCPUs under {windows.release or f'build {windows.build}'}: more "
+    if server and build is not None:
+        return Outcome("unmet", (*f.win_build.evidence, *ev),
+                       f"{vcpus} vCPUs under {named}: more "
                        f"than the {row.threshold} Windows Server 2019 and earlier allow")
     return Outcome("unknown", ev, f"{vcpus} vCPUs: too many if this VM runs Windows Server 2019 "
                                   "or earlier")
 
 
 def _container_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    memory = a.environment.memory_bytes
+    memory = a.facts.memory.value
     ev = a.facts.memory.evidence
     if memory is None:
         return Outcome("unknown")
@@ -153,7 +153,7 @@ def _container_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome
 
 
 def _container_vcpus(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    vcpus = a.environment.vcpus
+    vcpus = a.facts.vcpus.value
     ev = a.facts.vcpus.evidence
     if vcpus is None:
         return Outcome("unknown")
@@ -167,8 +167,7 @@ def _root_partition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """The Windows hypervisor is running: this OS is its root partition. On Windows, a
     CPUID view without a root partition says it did not launch in this boot, and the BCD
     store's hypervisorlaunchtype Off says it never will."""
-    hv = a.hypervisor.hyperv
-    if s.place == "hyperv-root" and hv is not None:
+    if s.place == "hyperv-root":
         return Outcome("met", a.facts.partition.evidence,
                        "this OS is the Microsoft hypervisor's root partition: it launched")
     if s.os != "windows":
@@ -182,7 +181,7 @@ def _root_partition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     # tool's requirement list (shown only when Windows sees no hypervisor), or another
     # hypervisor's signature leaves read in a VM prove it is not running.
     absent = a.facts.hypervisor_absent
-    other = s.place == "vm" and bool(a.hypervisor.interfaces)
+    other = s.place == "vm" and a.facts.signed.value
     if s.place in ("bare-metal", "unseen", "vm") and (absent.value or other):
         return Outcome("unmet", (*absent.evidence, *launch),
                        "this Windows is not the root partition of a Microsoft hypervisor: the "
@@ -240,9 +239,9 @@ def _wsl_installed(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 def _firmware_on(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, a tool's line)."""
     ev = a.facts.win_firmware.evidence
-    if a.virtualization.firmware_disabled is True:
+    if a.facts.firmware_disabled.value is True:
         return Outcome("unmet", ev, "Windows reports virtualization disabled in firmware")
-    if a.virtualization.firmware_disabled is False:
+    if a.facts.firmware_disabled.value is False:
         return Outcome("met", ev, "Windows reports virtualization enabled in firmware")
     return Outcome("unknown", ev, "this evidence shows the CPU's capability, not the "
                                   "firmware's switch")
@@ -255,9 +254,9 @@ def _never_visible(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     ev = a.facts.ept_npt.evidence
-    if a.virtualization.slat is True:
+    if a.facts.slat.value is True:
         return Outcome("met", ev, "second-level address translation is available")
-    if a.virtualization.slat is False:
+    if a.facts.slat.value is False:
         return Outcome("unmet", ev, "no second-level address translation (EPT/NPT), which "
                                     "Hyper-V requires")
     return Outcome("unknown", ev)
@@ -265,14 +264,14 @@ def _slat(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 def _no_hidden_hypervisor(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     ev = a.facts.feature_mask.evidence
-    if a.cpu.feature_mask == "native":
+    if a.facts.feature_mask.value == "native":
         return Outcome("met", ev, "the CPU shows the features hypervisors hide together with "
                                   "VT-x/AMD-V: real hardware")
     return Outcome("unknown", ev)
 
 
 def _kvm_device(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    state = a.virtualization.kvm_device
+    state = a.facts.kvm.value
     ev = a.facts.kvm.of_kind("kvm")
     if state == "usable":
         return Outcome("met", ev, "/dev/kvm opens read-write and answers KVM's API")
@@ -286,26 +285,26 @@ def _kvm_device(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
 
 
 def _windows_here(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    env = a.environment
     ev = a.facts.os.evidence
+    confidence = a.facts.os_confidence.value
     if s.os == "windows":
-        how = "reports itself" if env.os_confidence == "certain" else (
-            f"inferred, {env.os_confidence} confidence")
+        how = "reports itself" if confidence == "certain" else (
+            f"inferred, {confidence} confidence")
         return Outcome("met", ev, f"this OS is Windows ({how})")
     return Outcome("unknown", ev, "the snapshot does not record which OS took it")
 
 
 def _not_wsl(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     ev = a.facts.wsl_kernel.evidence
-    if a.environment.wsl is False:
+    if a.facts.wsl.value is False:
         return Outcome("met", ev)
     return Outcome("unknown", ev)
 
 
 def _outer_is_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
-    hv = a.hypervisor
-    ev = a.facts.hyperv_version.evidence
-    if hv.vendor == "microsoft" and hv.identified == "high":
+    f = a.facts
+    ev = f.hyperv_version.evidence
+    if f.hypervisor.value == "microsoft" and f.identified.value == "high":
         return Outcome("met", ev, "the version leaf carries Microsoft's build and service "
                                   "numbers")
     return Outcome("unknown", ev, "another hypervisor may be presenting Hyper-V's interface")

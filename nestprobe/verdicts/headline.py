@@ -1,109 +1,139 @@
-"""The headline: which case this machine is, decided once, from the facts and the Situation.
+"""The headline: which case this machine is, decided once, as a function of the Situation.
 
-Read top to bottom; the first case that holds is the headline. output/answer.py renders
-it and decides nothing. The order follows the matrix's (verdicts/matrix.py), so the
-headline and the verdicts name the same case: a CPU emulator (the Situation's place), what
-a paste cannot tell, Xen (dom0, PV domU: Xen owns VT-x there whatever CPUID shows), CPUID
-unreadable, the Hyper-V root partition, VT-x switched off (by the outer hypervisor or the
-firmware), a hypervisor that hides itself, then whether VT-x/AMD-V reaches this OS.
+The case is :func:`case_of` the very Situation the matrix (verdicts/matrix.py) matches
+its rules on, read in the matrix's order, so the headline and the verdicts cannot name
+different cases: a CPU emulator (the Situation's place: an x86 emulator without a
+hypervisor, QEMU TCG), the WSL2 VM, the Hyper-V root partition, an L1VH partition, what a
+paste cannot tell, Xen (dom0, PV domU: Xen owns VT-x there whatever CPUID shows), exposure
+unknown, VT-x switched off (by the outer hypervisor or the firmware), then whether VT-x/AMD-V
+reaches this OS, in a VM (whose hypervisor may hide itself) or not.
+tests/test_facts.py holds each case to the matrix rules it may meet, over every input.
+
+The rest of the :class:`~nestprobe.model.verdicts.Headline` (the extension's name, a root
+partition inside a VM, the tail of a "not passed") is decided here too, from the facts:
+output/answer.py only words it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.verdicts import Answer, Headline, HeadlineCase, Layer
+from nestprobe.model.facts import Facts
+from nestprobe.model.verdicts import Answer, Headline, HeadlineCase, HiddenBy, Layer, RootOs
 from nestprobe.verdicts.situation import Situation
 
 #: case -> (answer, the layer a change would have to happen at)
 CASES: dict[HeadlineCase, tuple[Answer, Layer | None]] = {
+    "x86-emulator": ("no", None),
+    "emulated-software": ("software", "outer-hypervisor"),
+    "emulated": ("no", "outer-hypervisor"),
+    "wsl-nested": ("yes", None),
+    "wsl-no-nested": ("no", "host-os"),
+    "wsl": ("cannot-tell", None),
+    "root-partition": ("yes", None),
+    "l1vh": ("cannot-tell", None),
     "root-or-guest": ("cannot-tell", None),
     "dom0": ("no", None),
     "dom0-nested": ("no", None),
     "xen-pv": ("no", "outer-hypervisor"),
     "no-cpuid": ("cannot-tell", None),
-    "root-partition": ("yes", None),
-    "emulated-software": ("software", "outer-hypervisor"),
-    "emulated": ("no", "outer-hypervisor"),
+    "exposure-unknown": ("cannot-tell", None),
     "locked-off": ("no", "outer-hypervisor"),
     "firmware-off": ("no", "firmware"),
-    "hidden": ("no", "outer-hypervisor"),
-    "host": ("yes", None),
-    "guest": ("yes", None),
-    "exposure-unknown": ("cannot-tell", None),
-    "not-passed": ("no", "outer-hypervisor"),
     "no-extension": ("no", None),
     "no-extension-kernel": ("no", None),
+    "hidden": ("no", "outer-hypervisor"),
+    "not-passed": ("no", "outer-hypervisor"),
+    "guest": ("yes", None),
+    "host": ("yes", None),
     "unknown": ("cannot-tell", None),
 }
 
+#: Depths that show Xen itself runs on another hypervisor.
+_BELOW_XEN = ("at-least-l1", "l1", "deeper")
 
-def _xen(a: Assessment, s: Situation) -> HeadlineCase | None:
+
+def _what_runs_it(s: Situation) -> HeadlineCase | None:  # noqa: PLR0911 (the matrix's order)
+    """The matrix's first block, "what this machine is", in its order."""
+    if s.place == "emulator":
+        if s.outer == "none":
+            return "x86-emulator"
+        return "emulated-software" if s.exposed else "emulated"
+    if s.wsl:
+        if s.exposed and not s.software_nesting:
+            return "wsl-nested"
+        return "wsl-no-nested" if s.exposed is False else "wsl"
+    place: dict[str, HeadlineCase] = {"hyperv-root": "root-partition", "hyperv-l1vh": "l1vh",
+                                      "root-or-guest": "root-or-guest"}
+    if s.place in place:
+        return place[s.place]
     if s.xen_dom0:
-        return "dom0-nested" if a.nesting.at_least >= 1 else "dom0"
+        return "dom0-nested" if s.depth in _BELOW_XEN else "dom0"
     return "xen-pv" if s.xen_pv else None
 
 
-def _who(a: Assessment, s: Situation) -> HeadlineCase | None:
-    """The cases where what runs this OS decides, in the matrix's order: a CPU emulator
-    (whatever runs on it: the Situation's place), a paste that cannot tell, Xen, CPUID
-    unreadable, the Hyper-V root partition."""
-    f = a.facts
-    if s.place == "emulator":
-        return "emulated-software" if f.exposed.value else "emulated"
-    if f.partition.value == "root-or-guest":
-        return "root-or-guest"
-    if (xen := _xen(a, s)) is not None:
-        return xen
-    if not f.cpuid_ok.value and f.exposed.value is None and f.partition.value != "root":
-        return "no-cpuid"
-    return "root-partition" if f.partition.value == "root" else None
-
-
-def _special(a: Assessment, s: Situation) -> HeadlineCase | None:
-    """The cases that decide before exposure does."""
-    f = a.facts
-    if (who := _who(a, s)) is not None:
+def case_of(s: Situation) -> HeadlineCase:  # noqa: PLR0911 (the matrix's order)
+    """The headline's case: a function of the Situation alone, in the matrix's order."""
+    if (who := _what_runs_it(s)) is not None:
         return who
-    if f.firmware_disabled.value:
-        return "locked-off" if f.present.value else "firmware-off"
-    if f.hidden.value and not f.exposed.value:
-        return "hidden"
-    return None
+    if s.exposed is None:
+        return "exposure-unknown" if s.cpuid_ok else "no-cpuid"
+    if s.firmware_disabled:
+        return "locked-off" if s.place == "vm" else "firmware-off"
+    if s.place != "vm":
+        if s.exposed:
+            return "host"
+        return "no-extension" if s.place == "bare-metal" or s.raw_cpuid else "no-extension-kernel"
+    if s.exposed:
+        return "guest"
+    return "hidden" if s.outer == "hidden" else "not-passed"
 
 
-def _exposure(a: Assessment) -> HeadlineCase:
-    f = a.facts
-    if f.exposed.value:
-        return "guest" if f.present.value else "host"
-    if f.exposed.value is None:
-        return "exposure-unknown"
-    if f.present.value:
-        return "not-passed"
-    return "no-extension" if f.cpuid_ok.value else "no-extension-kernel"
-
-
-#: case -> the facts whose evidence decided it
-_EVIDENCE: dict[HeadlineCase, Callable[[Assessment], tuple[Evidence, ...]]] = {
-    "root-or-guest": lambda a: a.facts.present.evidence,
-    "dom0": lambda a: a.facts.xen_domain.evidence + a.facts.level.evidence,
-    "dom0-nested": lambda a: a.facts.xen_domain.evidence + a.facts.level.evidence,
-    "xen-pv": lambda a: a.facts.xen_mode.evidence,
-    "no-cpuid": lambda a: a.facts.cpuid_ok.evidence,
-    "root-partition": lambda a: a.facts.partition.evidence,
-    "locked-off": lambda a: a.facts.firmware_disabled.evidence,
-    "firmware-off": lambda a: a.facts.firmware_disabled.evidence,
-    "hidden": lambda a: a.facts.hidden.evidence,
-    "emulated": lambda a: a.facts.emulated.evidence,
-    "emulated-software": lambda a: a.facts.emulated.evidence,
+#: case -> the facts whose evidence decided it (the rest: exposure's)
+_EVIDENCE: dict[HeadlineCase, Callable[[Facts], tuple[Evidence, ...]]] = {
+    "root-or-guest": lambda f: f.present.evidence,
+    "dom0": lambda f: f.xen_domain.evidence + f.level.evidence,
+    "dom0-nested": lambda f: f.xen_domain.evidence + f.level.evidence,
+    "xen-pv": lambda f: f.xen_mode.evidence,
+    "no-cpuid": lambda f: f.cpuid_ok.evidence,
+    "root-partition": lambda f: f.partition.evidence,
+    "l1vh": lambda f: f.partition.evidence,
+    "wsl": lambda f: f.wsl_kernel.evidence,
+    "wsl-no-nested": lambda f: f.wsl_kernel.evidence + f.exposed.evidence,
+    "locked-off": lambda f: f.firmware_disabled.evidence,
+    "firmware-off": lambda f: f.firmware_disabled.evidence,
+    "hidden": lambda f: f.hidden.evidence,
+    "emulated": lambda f: f.emulated.evidence,
+    "emulated-software": lambda f: f.emulated.evidence,
+    "x86-emulator": lambda f: f.emulated.evidence,
 }
+
+_ROOT_OS: dict[tuple[str, bool], RootOs] = {
+    ("Windows", True): "windows", ("Windows", False): "windows-likely",
+    ("Linux", True): "linux", ("Linux", False): "linux",
+}
+_HIDDEN_BY: frozenset[str] = frozenset(get_args(HiddenBy))
 
 
 def decide_headline(a: Assessment, s: Situation) -> Headline:
-    """The headline of this assessment: its case, answer, layer and evidence."""
-    case = _special(a, s) or _exposure(a)
+    """The headline of this assessment: its case, answer, layer, evidence and details."""
+    f = a.facts
+    case = case_of(s)
     answer, layer = CASES[case]
-    evidence = _EVIDENCE[case](a) if case in _EVIDENCE else a.facts.exposed.evidence
-    return Headline(case, answer, layer, evidence)
+    evidence = _EVIDENCE[case](f) if case in _EVIDENCE else f.exposed.evidence
+    hidden_by = f.hidden_by.value
+    return Headline(
+        case, answer, layer, evidence,
+        extension=f.extension.value,
+        slat=bool(f.slat.value),
+        nested=s.depth in _BELOW_XEN,
+        level_fixed=s.place == "bare-metal",
+        confidential=f.confidential.value if s.confidential else None,
+        pvm=s.software_nesting,
+        home=s.win_edition == "home",
+        root_os=_ROOT_OS.get((f.os.value, f.os_confidence.value == "certain"), "unknown"),
+        hidden_by=hidden_by if hidden_by in _HIDDEN_BY else "timing",  # type: ignore[arg-type]
+    )

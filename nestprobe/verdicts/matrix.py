@@ -63,6 +63,9 @@ RULES: tuple[Rule, ...] = (
          "The WSL2 VM gets no VT-x/AMD-V: nestedVirtualization is off in .wslconfig or by "
          "policy, or the host runs Windows 10 ('Nested virtualization is not supported on "
          "this machine')", sources.WSL_CONFIG, ("wsl-nested",)),
+    Rule("wsl-unknown", THIRD, "unknown", when(wsl=True),
+         "This is the WSL2 VM, and whether a usable VT-x/AMD-V reaches it the evidence does "
+         "not show", sources.WSL_CONFIG),
     # --- this Windows itself (its edition and build are conditions: verdicts/conditions.py) ---
     Rule("hyperv-root-windows", HOST_ROLES, "supported",
          when(place="hyperv-root", os="windows"),

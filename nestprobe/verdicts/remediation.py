@@ -579,6 +579,8 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         source=sources.XEN_DOM0,
     ),
 }
+# Each entry carries its key: scripts match steps by id (verdicts/readiness.py, --json).
+REMEDIATIONS = {rid: replace(entry, id=rid) for rid, entry in REMEDIATIONS.items()}
 
 Shell = Literal["cmd", "powershell", "sh"]
 #: The shell each entry's steps are written for, which its ``where`` names: every step is

@@ -35,7 +35,8 @@ Outer = Literal[
 Cloud = Literal["azure", "aws", "gcp", "other", "none"]
 CpuKind = Literal["intel", "amd", "other"]
 OsKind = Literal["windows", "linux", "other", "unknown"]
-Depth = Literal["l0", "l1", "deeper", "unknown"]
+#: "at-least-l1": in a VM (or Xen on another hypervisor), how deep is not fixed.
+Depth = Literal["l0", "l1", "at-least-l1", "deeper", "unknown"]
 AzureSize = Literal["capable", "not-capable", "unknown"]
 AwsType = Literal["metal", "nested-capable", "virtual", "unknown"]
 
@@ -136,6 +137,7 @@ class Situation(Record):
     slat: bool | None
     firmware_disabled: bool  # positive evidence only (assess/hwvirt.py FIRMWARE_WITNESSES)
     raw_cpuid: bool  # CPUID leaf 1 was read (False: the kernel's flags are all there is)
+    cpuid_ok: bool  # CPUID could be executed (or a dump holds its leaves) at all
     kvm: str | None  # KvmDevice state on Linux, None when not looked at
     software_nesting: bool  # /dev/kvm is PVM-backed
     confidential: bool
@@ -207,29 +209,30 @@ def _place(a: Assessment) -> Place:
 
 
 def _outer(a: Assessment, place: Place) -> tuple[Outer, str]:  # noqa: PLR0911 (a case table, read top to bottom)
-    vendor = a.hypervisor.vendor
+    f = a.facts
+    vendor, product = f.hypervisor.value, f.product.value
     if place == "emulator":
         # QEMU TCG shows a signature; an OS-level x86 emulator (Windows on Arm) shows none.
-        return ("none", "") if vendor is None else ("other", a.hypervisor.product or vendor)
+        return ("none", "") if vendor is None else ("other", product or vendor)
     if place not in ("vm", "hyperv-l1vh"):
         return "none", ""
     row = _VENDOR_BY_ID.get(vendor or "")
     if row is not None:
-        alternatives = [_VENDOR_BY_ID[v].name for v in a.hypervisor.alternatives
+        alternatives = [_VENDOR_BY_ID[v].name for v in f.alternatives.value
                         if v in _VENDOR_BY_ID]
-        if alternatives and a.hypervisor.identified != "high":
+        if alternatives and f.identified.value != "high":
             return row.outer, f"{row.name} or a hypervisor emulating its interface"
         return row.outer, row.name
-    if vendor is None and a.hypervisor.hidden:
+    if vendor is None and f.hidden.value:
         return "hidden", "a hypervisor that hides itself"
     if vendor in (None, "unknown"):
         return "unidentified", "an unidentified hypervisor"
-    return "other", a.hypervisor.product or vendor or "another hypervisor"
+    return "other", product or vendor or "another hypervisor"
 
 
 def _alternatives(a: Assessment, outer: Outer) -> tuple[Outer, ...]:
     out: list[Outer] = []
-    for vendor in a.hypervisor.alternatives:
+    for vendor in a.facts.alternatives.value:
         row = _VENDOR_BY_ID.get(vendor)
         if row is not None and row.outer != outer and row.outer not in out:
             out.append(row.outer)
@@ -237,9 +240,10 @@ def _alternatives(a: Assessment, outer: Outer) -> tuple[Outer, ...]:
 
 
 def _depth(a: Assessment) -> Depth:
-    level = a.nesting.level
+    level = a.facts.level.value
     if level is None:
-        return "deeper" if a.nesting.at_least >= 2 else "unknown"
+        at_least = a.facts.at_least.value
+        return "deeper" if at_least >= 2 else "at-least-l1" if at_least == 1 else "unknown"
     if level <= 0:
         return "l0"
     return "l1" if level == 1 else "deeper"
@@ -275,6 +279,7 @@ def situate(a: Assessment) -> Situation:
         slat=f.slat.value,
         firmware_disabled=bool(f.firmware_disabled.value),
         raw_cpuid=f.raw_cpuid.value,
+        cpuid_ok=f.cpuid_ok.value,
         kvm=f.kvm.value,
         software_nesting=f.software_nesting.value,
         confidential=f.confidential.value is not None and place in ("vm", "hyperv-l1vh"),

@@ -38,11 +38,7 @@ class WindowsPart(NamedTuple):
 
 def windows_part(a: Assessment) -> WindowsPart:
     """The ``win_*`` Situation fields (and the Hyper-V VM's name and host for the text)."""
-    windows = a.environment.windows
-    if windows is None:
-        return WindowsPart()
-    f = a.facts
-    guest = windows.guest_parameters
+    f = a.facts  # "n/a" and "" throughout when this OS is not Windows
     return WindowsPart(
         edition=f.win_edition.value,
         wsl2_build=f.win_build.value,
@@ -51,6 +47,6 @@ def windows_part(a: Assessment) -> WindowsPart:
         launch=f.win_launch.value,
         firmware=f.win_firmware.value,
         vbs=f.win_vbs.value,
-        vm_name=guest.get("VirtualMachineName", ""),
-        host_name=guest.get("PhysicalHostNameFullyQualified") or guest.get("HostName", ""),
+        vm_name=f.vm_name.value,
+        host_name=f.host_name.value,
     )
