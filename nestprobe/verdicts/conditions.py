@@ -15,6 +15,7 @@ other OS those rows stay unknown, with where to look.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from nestprobe.model.assessment import Assessment
@@ -41,6 +42,9 @@ MAX_VCPUS_WS2019 = 225
 #: Windows 8 (OSV): the first client Windows with Hyper-V; 10240: Windows 10 (RI10).
 WIN8 = 9200
 WIN10 = 10240
+#: Client product names of Windows 8 and later (all have client Hyper-V; x64 and the
+#: edition are checked apart), for a paste that names its Windows but shows no build.
+CLIENT_HYPERV_NAMES = re.compile(r"\bWindows (?:8(?:\.1)?|10|11)\b")
 #: Azure Local: "A minimum of 32 GB RAM per node" (AZURE_LOCAL_REQ). What Windows reports
 #: is a little under what is installed: at or above this it holds, below the other it
 #: cannot; between, confirm.
@@ -376,6 +380,11 @@ def _client_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:  
     if windows.server:
         return Outcome("met", ev, f"{_release(a)} has the Hyper-V role")
     if windows.build is None:
+        # A product name without a build (a cut paste): Windows 8 and later name themselves.
+        named = CLIENT_HYPERV_NAMES.search(windows.release or windows.product_name or "")
+        if named:
+            return Outcome("met", (*a.facts.win_edition.evidence, *ev),
+                           f"this is {named.group(0)}, which has client Hyper-V")
         return Outcome("unknown", ev)
     if windows.build < row.threshold:
         return Outcome("unmet", ev, f"{_release(a)} has no client Hyper-V: it first shipped "
