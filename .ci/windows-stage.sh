@@ -10,7 +10,8 @@
 #      with the official win_amd64 wheels of the test dependencies and the wheel installed
 #      into one site directory (pip --target --platform win_amd64);
 #   3. `python.exe -m nestprobe` (text, --json validated against the schema on Linux,
-#      `check hyperv` exiting per the contract);
+#      `check hyperv` exiting per the contract, `check third-party --prove`: the WHP path
+#      finds no WinHvPlatform.dll under wine and says so, with its fix);
 #   4. nestprobe-dump.exe (mingw-w64): its dump, replayed on Linux, must give the report of
 #      the live Windows run (both pinned to CPU 0; only the `source` block may differ);
 #   5. the test suite under Windows CPython: tests that only make sense on Linux skip
@@ -130,6 +131,24 @@ case $check in
     0|1|3|4|5) echo "windows-stage: check hyperv exited $check (a verdict)";;
     *) echo "windows-stage: check hyperv exited $check: not a verdict" >&2; exit 1;;
 esac
+# --prove through WHP: wine has no WinHvPlatform.dll, which is a state with its fix.
+set +e
+winpy -m nestprobe check third-party --prove --json > "$work/prove.json"
+check=$?
+set -e
+"$PY" - "$work/prove.json" "$check" <<'EOF'
+import json, sys
+from importlib import resources
+import jsonschema
+schema = json.loads(resources.files("nestprobe.output").joinpath("report.schema.json").read_text())
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+jsonschema.Draft202012Validator(schema).validate(report)
+proof, code = report["proof"], int(sys.argv[2])
+assert (proof["platform"], proof["state"]) == ("whp", "unavailable"), proof
+assert proof["fix"].startswith("Enable-WindowsOptionalFeature"), proof
+assert code in (0, 1, 3, 4, 5), code
+print(f"windows-stage: --prove under wine: {proof['summary']} (exit {code})")
+EOF
 
 step "nestprobe-dump.exe: its dump, replayed on Linux, gives the live Windows run's report"
 rm -rf "$work/csrc" && cp -r csrc "$work/csrc"

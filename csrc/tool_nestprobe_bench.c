@@ -13,6 +13,7 @@
 #define _GNU_SOURCE 1 /* sched_setaffinity, nanosleep, clock_gettime */
 
 #include "np_bench.h"
+#include "np_prove.h"
 #include "np_timing.h"
 
 #include <stdio.h>
@@ -36,15 +37,17 @@ typedef struct {
     uint64_t chase_bytes, chase_pages;
     uint32_t chase_steps, chase_samples, chase_warmup_laps;
     uint64_t seed;
+    uint32_t guest_exits, guest_cpuids; /* one proof run per batch (np_prove.c) */
 } plan_t;
 
 /* Keep in step with nestprobe/bench/plan.py PLANS (tests/test_bench_tool.py checks). */
 static const plan_t PLANS[] = {
     {"default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512, 64ull << 20, 8192, 256, 100,
-     1, 1},
+     1, 1, 40, 20},
     {"thorough", 15, 10000, 1000, 64, 1000, 1000, 400, 16, 400, 8, 1024, 256ull << 20, 8192,
-     256, 200, 2, 1},
-    {"lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16ull << 20, 4096, 64, 20, 1, 1},
+     256, 200, 2, 1, 100, 20},
+    {"lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16ull << 20, 4096, 64, 20, 1, 1, 20,
+     10},
 };
 
 /* CPUID leaf classes: basic, hypervisor, extended (nestprobe/bench/plan.py CPUID_LEAVES). */
@@ -53,7 +56,10 @@ static const char *const LEAF_METRICS[NLEAVES] = {"cpuid.basic", "cpuid.hypervis
                                                   "cpuid.extended"};
 
 enum { M_FLOOR_CPUID, M_FLOOR_BENCH, M_CPUID0, M_CPUID1, M_CPUID2, M_REGISTER, M_GETPPID,
-       M_TOUCH, M_TLB4K, M_TLBHUGE, M_COUNT };
+       M_TOUCH, M_TLB4K, M_TLBHUGE, M_GUEST_IO, M_GUEST_CPUID, M_COUNT };
+/* A proof run that did not run: its own status, outside np_bench.h's codes. */
+#define GUEST_UNSUPPORTED 100
+#define GUEST_FAILED 101
 
 typedef struct {
     const char *name;
@@ -95,11 +101,39 @@ static int pin_last_cpu(void)
     return -1;
 }
 
+/* Why the guest metrics did not run: "no VM ran here: OUTCOME at STEP" (collect.py's words). */
+static char guest_detail[96];
+
+/* One proof run: its I/O exits and CPUID batches become this batch's guest samples. */
+static void guest_batch(const plan_t *p, uint32_t b, metric_t *io, metric_t *cpuid)
+{
+    static npp_result r;
+    if (io->status != NPB_OK || cpuid->status != NPB_OK)
+        return;
+    npp_params params = {2000, NPP_GUEST_PROOF, 0x6E70726Fu, 1, 1, p->guest_exits,
+                         p->guest_exits, p->guest_cpuids};
+    int rc = npp_prove(&params, &r);
+    if (rc != NPP_OK || r.outcome != NPP_RAN) {
+        const char *outcome = rc == NPP_ENOTSUP ? "not-supported" : npp_outcome_name(r.outcome);
+        int unsupported = rc == NPP_ENOTSUP || r.outcome == NPP_UNAVAILABLE ||
+                          r.outcome == NPP_NO_HYPERVISOR;
+        snprintf(guest_detail, sizeof guest_detail, "no VM ran here: %s at %s", outcome,
+                 rc == NPP_ENOTSUP ? "none" : npp_step_name(r.step));
+        io->status = cpuid->status = unsupported ? GUEST_UNSUPPORTED : GUEST_FAILED;
+        return;
+    }
+    memcpy(io->samples + (size_t)b * io->per_batch, r.io_ticks,
+           p->guest_exits * sizeof(uint64_t));
+    memcpy(cpuid->samples + (size_t)b * cpuid->per_batch, r.batch_ticks,
+           p->guest_exits * sizeof(uint64_t));
+}
+
 static const char *status_name(int code)
 {
     switch (code) {
     case NPB_OK: return "ok";
     case NPB_ENOTSUP: return "unsupported";
+    case GUEST_UNSUPPORTED: return "unsupported";
     default: return "failed";
     }
 }
@@ -112,6 +146,7 @@ static const char *status_detail(int code)
     case NPB_ENOTSC: return "the TSC or CPUID cannot be used here";
     case NPB_EINVAL: return "invalid argument";
     case NPB_ENOMEM: return "the mapping or an allocation failed";
+    case GUEST_UNSUPPORTED: case GUEST_FAILED: return guest_detail;
     default: return "unknown error";
     }
 }
@@ -130,12 +165,13 @@ static void put_plan(const plan_t *p)
            "\"cpuid_warmup\":%u,\"floor_samples\":%u,\"register_iterations\":%u,"
            "\"register_samples\":%u,\"getppid_calls\":%u,\"getppid_samples\":%u,"
            "\"warmup\":%u,\"touch_pages\":%u,\"chase_bytes\":%llu,\"chase_pages\":%llu,"
-           "\"chase_steps\":%u,\"chase_samples\":%u,\"chase_warmup_laps\":%u,\"seed\":%llu}",
+           "\"chase_steps\":%u,\"chase_samples\":%u,\"chase_warmup_laps\":%u,\"seed\":%llu,"
+           "\"guest_exits\":%u,\"guest_cpuids\":%u}",
            p->name, p->batches, p->gap_us, p->cpuid_rounds, p->cpuid_warmup, p->floor_samples,
            p->register_iterations, p->register_samples, p->getppid_calls, p->getppid_samples,
            p->warmup, p->touch_pages, (unsigned long long)p->chase_bytes,
            (unsigned long long)p->chase_pages, p->chase_steps, p->chase_samples,
-           p->chase_warmup_laps, (unsigned long long)p->seed);
+           p->chase_warmup_laps, (unsigned long long)p->seed, p->guest_exits, p->guest_cpuids);
 }
 
 static void put_clock(const char *key, int ok, uint64_t tsc, uint64_t ns)
@@ -219,6 +255,8 @@ int main(int argc, char **argv)
         {"fault.first_touch", 1, p->touch_pages, NPB_OK, NULL},
         {"tlb.4k", p->chase_steps, p->chase_samples, NPB_OK, NULL},
         {"tlb.huge", p->chase_steps, p->chase_samples, NPB_OK, NULL},
+        {"guest.io_exit", 1, p->guest_exits, NPB_OK, NULL},
+        {"guest.cpuid_exit", p->guest_cpuids, p->guest_exits, NPB_OK, NULL},
     };
     for (int k = 0; k < M_COUNT; k++) {
         m[k].samples = calloc((size_t)p->batches * m[k].per_batch, sizeof(uint64_t));
@@ -269,6 +307,7 @@ int main(int argc, char **argv)
         for (int h = 0; h < 2; h++)
             RUN(M_TLB4K + h, npb_chase_sample(chase[h], p->chase_steps, p->chase_warmup_laps,
                                               p->chase_samples, out));
+        guest_batch(p, b, &m[M_GUEST_IO], &m[M_GUEST_CPUID]);
     }
     int last_ok = npt_clock_pair(5, &tsc1, &ns1, &span) == NPT_OK;
     uint32_t leaves[NPT_TSC_LEAVES] = {0};

@@ -3,6 +3,7 @@
  *
  *   nestprobe-dump [--file PATH]...     (Linux: /PATH; Windows: C:\PATH, C:/PATH, \\host\share)
  *   nestprobe-dump --list-facts         the Windows facts' pseudo-paths (np_winfacts.h)
+ *   --prove                             also run a tiny VM (np_prove.c): a `proof` record
  *   nestprobe-dump /?                   help (also -?, /help on Windows; -h, --help everywhere)
  *
  * On Windows it also records the facts of np_winfacts.h (tool_winfacts.c) and
@@ -13,6 +14,7 @@
 
 #include "np_cpuid.h"
 #include "np_dump.h"
+#include "np_prove.h"
 #include "np_winfacts.h"
 
 #include <stdio.h>
@@ -37,11 +39,11 @@
 #define EXIT_NO_CPUID 3
 
 #if defined(_WIN32)
-#define USAGE "usage: nestprobe-dump [--file C:\\ABSOLUTE\\PATH]... | --list-facts | /?"
+#define USAGE "usage: nestprobe-dump [--prove] [--file C:\\ABSOLUTE\\PATH]... | --list-facts | /?"
 /* `/?` (and -?, -h, --help): help the way Windows tools give it, CRLF line ends. */
 #define NL "\r\n"
 #else
-#define USAGE "usage: nestprobe-dump [--file /ABSOLUTE/PATH]... | --list-facts"
+#define USAGE "usage: nestprobe-dump [--prove] [--file /ABSOLUTE/PATH]... | --list-facts"
 #define NL "\n"
 #endif
 static const char HELP[] =
@@ -318,14 +320,72 @@ static const char *status_detail(int code, const char *machine)
     return "the CPUID enumeration failed";
 }
 
+/* The proof run's defaults: the same as nestprobe/native.py ProofPlan (a test compares). */
+static const npp_params PROOF_PLAN = {
+    .limit_ms = 2000, .guest = NPP_GUEST_PROOF, .value = 0x6E70726Fu, .loop_iterations = 10000,
+    .loop_rounds = 3, .io_exits = 200, .cpuid_batches = 20, .cpuid_per_batch = 50,
+};
+
+static void put_u64_list(FILE *f, const char *name, const uint64_t *values, uint32_t n)
+{
+    fprintf(f, ", \"%s\": [", name);
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)values[i]);
+    fputc(']', f);
+}
+
+/* `proof {JSON}`: ProofRecord.to_dict()'s keys and values (nestprobe/model/proof.py). */
+static void put_proof(FILE *f)
+{
+    static npp_result r;
+    const npp_params *p = &PROOF_PLAN;
+    int rc = npp_prove(p, &r);
+    const char *platform = r.platform == NPP_PLATFORM_KVM ? "kvm"
+                         : r.platform == NPP_PLATFORM_WHP ? "whp" : "none";
+    const char *outcome = rc == NPP_ENOTSUP ? "not-supported" : npp_outcome_name(r.outcome);
+    int native = 0;
+    for (uint32_t i = 0; i < p->loop_rounds; i++)
+        native |= r.native_loop_ticks[i] != 0;
+    fprintf(f, "proof {\"platform\": \"%s\", \"outcome\": \"%s\", \"step\": \"%s\", "
+            "\"error\": %lld, ", rc == NPP_ENOTSUP ? "none" : platform,
+            *outcome ? outcome : "refused", *npp_step_name(r.step) ? npp_step_name(r.step) : "none",
+            (long long)r.error);
+    if (r.api_version >= 0)
+        fprintf(f, "\"api_version\": %d, ", (int)r.api_version);
+    else
+        fputs("\"api_version\": null, ", f);
+    fprintf(f, "\"exit_reason\": %u, \"exits\": %u, \"detail\": %llu, \"detail2\": %llu, "
+            "\"value_sent\": %u, \"value_seen\": %u, \"guest_cpuid_ebx\": %u, "
+            "\"loop_iterations\": %u",
+            (unsigned)r.exit_reason, (unsigned)r.exits, (unsigned long long)r.detail,
+            (unsigned long long)r.detail2, (unsigned)p->value, (unsigned)r.value_seen,
+            (unsigned)r.guest_cpuid_ebx, (unsigned)p->loop_iterations);
+    put_u64_list(f, "guest_loop_ticks", r.guest_loop_ticks, r.rounds_done);
+    put_u64_list(f, "guest_loop_ns", r.guest_loop_ns, r.rounds_done);
+    put_u64_list(f, "native_loop_ticks", r.native_loop_ticks, native ? p->loop_rounds : 0);
+    put_u64_list(f, "native_loop_ns", r.native_loop_ns, native ? p->loop_rounds : 0);
+    put_u64_list(f, "io_ticks", r.io_ticks, r.io_done);
+    fprintf(f, ", \"cpuid_per_batch\": %u", (unsigned)p->cpuid_per_batch);
+    put_u64_list(f, "batch_ticks", r.batch_ticks, r.batches_done);
+    fprintf(f, ", \"run_ticks\": %llu, \"run_ns\": %llu, \"wall_ns\": %llu, "
+            "\"limit_ms\": %u, \"memory_bytes\": %u}\n",
+            (unsigned long long)r.run_ticks, (unsigned long long)r.run_ns,
+            (unsigned long long)r.wall_ns, (unsigned)p->limit_ms, (unsigned)r.memory_bytes);
+}
+
 int main(int argc, char **argv)
 {
+    int prove = 0;
 #if defined(_WIN32)
     _setmode(_fileno(stdout), _O_BINARY); /* LF line ends, the same bytes as on Linux */
 #endif
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--file") == 0 && i + 1 < argc && acceptable_path(argv[i + 1])) {
             i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--prove") == 0) {
+            prove = 1;
             continue;
         }
         if (is_help(argv[i])) {
@@ -377,6 +437,8 @@ int main(int argc, char **argv)
      * the live Windows run's report (on Linux /dev/kvm stays unprobed: no record). */
     puts("kvm-device not-linux");
 #endif
+    if (prove)
+        put_proof(stdout);
     puts("end");
     if (fflush(stdout) != 0)
         return 1;

@@ -19,14 +19,17 @@ def build_report(snapshot: Snapshot) -> Report:
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
 
 
-def probe(*, timing: bool = True, thorough: bool = False, cpu: int | None = None) -> Report:
+def probe(
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None, prove: bool = False
+) -> Report:
     """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
 
     ``cpu`` runs the whole probe on that logical CPU, or raises CpuSelectionError.
+    ``prove`` also runs a tiny VM here (one vCPU, 24 KiB, about a millisecond on hardware).
     """
     from nestprobe.sources.live import live_snapshot
 
-    return build_report(live_snapshot(timing=timing, thorough=thorough, cpu=cpu))
+    return build_report(live_snapshot(timing=timing, thorough=thorough, cpu=cpu, prove=prove))
 
 
 def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:

@@ -20,7 +20,7 @@ import pytest
 
 from nestprobe.bench import cli, result
 from nestprobe.bench.collect import collect_suite, native_bench
-from nestprobe.bench.plan import DEFAULT, SERIES, SuitePlan
+from nestprobe.bench.plan import DEFAULT, EMULATED_GUEST, SERIES, SuitePlan
 from nestprobe.bench.raw import RawSuite
 
 pytestmark = pytest.mark.native
@@ -184,7 +184,10 @@ def test_bench_needs_no_root(native: tuple[Any, Any]) -> None:
                          16, 10, 1, 7)
         os.setgroups([]); os.setgid(65534); os.setuid(65534)
         raw = collect_suite(plan)
-        bad = [n for n, s in raw.series.items() if s.status != "ok"]
+        # The guest metrics need /dev/kvm, which nobody may not open (mode 0600 here):
+        # they may say why they did not run, never crash the suite.
+        bad = [n for n, s in raw.series.items() if s.status != "ok"
+               and not (n.startswith("guest.") and "no VM ran here" in (s.detail or ""))]
         print("ok" if not bad else bad, raw.series["tlb.huge"].facts.get("huge_kib"))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -195,3 +198,18 @@ def test_bench_needs_no_root(native: tuple[Any, Any]) -> None:
     assert status == "ok"
     if LINUX:
         assert int(huge_kib) >= 0  # nobody can still read its own /proc/self/smaps
+
+
+PVM_HERE = os.path.isdir("/sys/module/kvm_pvm") and os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+@pytest.mark.skipif(not PVM_HERE, reason="needs /dev/kvm served by kvm_pvm (the dev machine)")
+def test_the_created_guest_under_pvm_is_labelled_emulated(native: tuple[Any, Any]) -> None:
+    """On the PVM machine (NP-DEV) the bench's created guest runs emulated: its figures say so."""
+    from nestprobe.bench.collect import _guest_batch, _Series
+
+    io, cpuid = _Series("guest.io_exit", 1), _Series("guest.cpuid_exit", 1)
+    _guest_batch(DEFAULT, io, cpuid)
+    for series in (io.frozen(), cpuid.frozen()):
+        assert series.status == "ok", series.detail
+        assert (series.detail or "").startswith(EMULATED_GUEST), series.detail

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nestprobe.bench import cli, compare, result, stats
-from nestprobe.bench.plan import METRICS, PLANS, SERIES, SuitePlan
+from nestprobe.bench.plan import EMULATED_GUEST, METRICS, PLANS, SERIES, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.sources.load import parse_snapshot
@@ -33,8 +33,11 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 #: sha256 of the canonical schema per schema_version: a change of the result's shape must
 #: bump schema_version (result.py and the schema's const) and add a line, never edit one.
+#: v3: the guest metrics (guest.io_exit, guest.cpuid_exit: a VM created here, issue 19)
+#: and the plan's guest_exits / guest_cpuids.
 SCHEMA_DIGESTS = {
     2: "09beb3bdc3cc0980e9dec42364fe02aa7b9412a09d1f0282c7ba8f8dd2b73242",
+    3: "4b3361e6ef673e28847c2f15eac5c1148096249161c3a1f8184136e72aa9d486",
 }
 
 TINY = SuitePlan("tiny", batches=3, gap_us=0, cpuid_rounds=4, cpuid_warmup=0, floor_samples=4,
@@ -201,7 +204,7 @@ def test_result_validates_and_carries_the_figures() -> None:
     doc = build(label="kvm-guest")
     VALIDATOR.validate(doc)
     assert (doc["format"], doc["schema_version"], doc["label"]) == (
-        "nestprobe-bench", 2, "kvm-guest")
+        "nestprobe-bench", 3, "kvm-guest")
     assert set(doc["metrics"]) == {m.name for m in METRICS}
     basic = doc["metrics"]["cpuid.basic"]
     assert basic["floor_ticks"] == 50.0
@@ -285,7 +288,9 @@ def test_load_result_accepts_a_result(tmp_path: Path) -> None:
     ({"schema_version": 1, "machine": {}, "cpu": {}, "hypervisor": {}, "level": {}},
      "not a nestprobe bench result"),  # the CPUID-only v1 format had no "format" key
     ({"format": "nestprobe-bench", "schema_version": 1}, "schema_version 1"),
-    ({"format": "nestprobe-bench", "schema_version": 2}, "missing object"),
+    ({"format": "nestprobe-bench", "schema_version": 2}, "missing object"),  # still read
+    ({"format": "nestprobe-bench", "schema_version": 3}, "missing object"),
+    ({"format": "nestprobe-bench", "schema_version": 4}, "reads 2 and 3"),
     ([1, 2], "not a nestprobe bench result"),
 ])
 def test_load_result_refuses_other_json(tmp_path: Path, doc: object, message: str) -> None:
@@ -555,3 +560,44 @@ def test_plans_fit_their_budgets() -> None:
     assert default.chase_bytes >= 5 * 3072 * 4096  # 5x a 3,072-entry 4 KiB TLB's reach
     assert thorough.batches >= 3 * default.batches
     assert lab.chase_bytes * 2 < 64 << 20  # two buffers fit a 256 MiB lab guest
+
+
+def test_a_version_2_result_compares_with_a_version_3_one(tmp_path: Path) -> None:
+    """Version 3 only added the guest metrics: an older result still compares, showing none."""
+    from nestprobe.bench import compare
+
+    new = build(label="v3")
+    old = json.loads(json.dumps(new))
+    old["schema_version"] = 2
+    for name in ("guest.io_exit", "guest.cpuid_exit"):
+        del old["metrics"][name]
+    paths = []
+    for name, doc in (("old.json", old), ("new.json", new)):
+        path = tmp_path / name
+        path.write_text(json.dumps(doc))
+        paths.append(path)
+    runs = [compare.run_from(str(p), result.load_result(p)) for p in paths]
+    table = compare.compare_table(runs)
+    assert "I/O exit of a VM created here" in table
+
+
+def test_an_emulated_created_guest_labels_its_figures() -> None:
+    """The guest metrics of a run whose created guest ran emulated (collect.py: its loop
+    EMULATED_MIN times this OS's or slower) say so, as the run's emulated CPU is labelled."""
+    note = f"{EMULATED_GUEST}: its loop took 13,540x this OS's time"
+    raw = raw_suite()
+    labelled = {name: replace(raw.series[name], detail=note)
+                for name in ("guest.io_exit", "guest.cpuid_exit")}
+    doc = result.build_result(replace(raw, series={**raw.series, **labelled}),
+                              parse_snapshot(KVM_DUMP), label="pvm")
+    VALIDATOR.validate(doc)
+    plain = build(label="kvm")
+    for name in ("guest.io_exit", "guest.cpuid_exit"):
+        assert doc["metrics"][name]["title"].endswith("(emulated)")
+        assert doc["metrics"][name]["detail"] == note
+        assert not plain["metrics"][name]["title"].endswith("(emulated)")
+    run = compare.Run("pvm", doc)
+    assert "its created guest emulated" in compare.run_title(1, run)
+    assert "its created guest emulated" not in compare.run_title(2, compare.Run("kvm", plain))
+    table = compare.summary_table(run)
+    assert "| I/O exit of a VM created here (emulated) | exit |" in table

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -18,7 +19,8 @@ from nestprobe.decode.masks import INTEL_MASK
 from nestprobe.model.evidence import Evidence, EvidenceKind, kind_of
 from nestprobe.model.fact import Fact
 from nestprobe.model.facts import Facts
-from nestprobe.model.record import fields
+from nestprobe.model.proof import ProofRecord
+from nestprobe.model.record import fields, replace
 from nestprobe.model.report import Report
 from nestprobe.model.snapshot import (
     CpuidTable,
@@ -29,8 +31,10 @@ from nestprobe.model.snapshot import (
     Snapshot,
 )
 from nestprobe.model.verdicts import HEADLINE_CASES
-from nestprobe.verdicts.headline import case_of
+from nestprobe.sources.load import load_snapshot
+from nestprobe.verdicts.headline import PROOF_CASES, case_of
 from nestprobe.verdicts.matrix import RULES
+from nestprobe.verdicts.proof import PROOF_RULES
 from nestprobe.verdicts.situation import situate
 
 INPUTS = list(inputs())
@@ -42,6 +46,8 @@ def _parts(report: Report) -> set[Evidence]:
              for e in part.evidence}
     if a.hypervisor.hyperv is not None:
         found |= set(a.hypervisor.hyperv.evidence)
+    if a.proof is not None:
+        found |= set(a.proof.evidence)
     return found
 
 
@@ -138,6 +144,12 @@ RULE_FAMILIES: dict[str, frozenset[str]] = {
         "unidentified-nested"},
     "host": _KVM_DEVICE | {"no-slat-bare-metal", "bare-metal", "bare-metal-azure-local",
                            "bare-metal-third-party"},
+    # A VM created here (--prove) decides the case first (proof beats inference); its rules
+    # are third-party's (verdicts/proof.py), the other scenarios keep the claimed case's.
+    "proven": frozenset({"proof-ran"}),
+    "proven-software": frozenset({"proof-ran"}),
+    "proof-emulated": frozenset({"proof-emulated"}),
+    "proof-failed": frozenset({"proof-failed"}),
 }
 #: Cases whose verdicts say this OS runs in a VM: their answer never blames the BIOS nor
 #: says bare metal.
@@ -148,16 +160,32 @@ _NOT_IN_A_VM_WORDS = re.compile(r"bare metal|BIOS|UEFI", re.IGNORECASE)
 
 def test_the_family_table_covers_every_rule_and_every_case() -> None:
     assert set(RULE_FAMILIES) == set(HEADLINE_CASES) - {"unknown"}
-    assert set().union(*RULE_FAMILIES.values()) == {r.id for r in RULES}
+    proof_rules = {rule for _, rule in PROOF_RULES.values()}
+    assert set().union(*RULE_FAMILIES.values()) == {r.id for r in RULES} | proof_rules
+    assert {c for c, rules in RULE_FAMILIES.items() if rules <= proof_rules} == PROOF_CASES
+
+
+def _family_problems(report: Report) -> list[str]:
+    """Each verdict's rule against its case's family: a proof's case holds third-party's
+    rule, and the other scenarios the case CPUID and the OS facts claimed."""
+    headline = report.verdicts.headline
+    rules = {v.scenario: v.rule for v in report.verdicts}
+    if headline.case in PROOF_CASES:
+        if rules.pop("third-party") not in RULE_FAMILIES[headline.case]:
+            return [f"headline {headline.case} but third-party is not its proof rule"]
+        if headline.claimed is None or headline.claimed in PROOF_CASES:
+            return [f"headline {headline.case} without the case CPUID claimed"]
+    case = headline.claimed if headline.case in PROOF_CASES else headline.case
+    assert case is not None
+    extra = set(rules.values()) - RULE_FAMILIES.get(case, frozenset())
+    return [f"headline {case} but rules {sorted(extra)}"] if extra else []
 
 
 def headline_agrees_with_verdicts(report: Report) -> list[str]:
     """What is wrong between the headline and the verdicts (nothing: an empty list)."""
     case = report.verdicts.headline.case
     rules = {v.rule for v in report.verdicts}
-    wrong = []
-    if not rules <= RULE_FAMILIES.get(case, frozenset()):
-        wrong.append(f"headline {case} but rules {sorted(rules - RULE_FAMILIES.get(case, set()))}")
+    wrong = _family_problems(report)
     answer = nestprobe.report_to_dict(report)["answer"]
     if rules & _IN_A_VM and _NOT_IN_A_VM_WORDS.search(str(answer)):
         wrong.append(f"rules {sorted(rules & _IN_A_VM)} say a VM, the answer: {answer}")
@@ -244,6 +272,19 @@ _FILES = st.dictionaries(st.sampled_from([
     max_size=5)
 
 
+#: Recorded proof runs (tests/fixtures/proof): emulated (PVM), at CPU speed (the lab's L1),
+#: unavailable (no /dev/kvm), and the lab's run failing at KVM_RUN's entry.
+_PROOF_DIR = Path(__file__).resolve().parent / "fixtures" / "proof"
+_RECORDS = {name: load_snapshot(str(_PROOF_DIR / f"{name}.dump")).proof
+            for name in ("pvm-dev", "lab-l1-tcg-kvm-amd", "lab-amd-nosvm")}
+_LAB = _RECORDS["lab-l1-tcg-kvm-amd"]
+assert _LAB is not None
+_RECORDS["fail-entry"] = ProofRecord.from_dict(
+    _LAB.to_dict() | {"outcome": "fail-entry", "step": "run", "detail": 0x80000021})
+_RECORDS["eacces"] = ProofRecord.from_dict(
+    _LAB.to_dict() | {"outcome": "refused", "step": "open", "error": 13})
+
+
 @settings(max_examples=300, deadline=None)
 @given(vendor=st.sampled_from(["GenuineIntel", "AuthenticAMD"]),
        ecx1=st.sampled_from([0, VMX, HV_BIT, VMX | HV_BIT, 1 << 2]),
@@ -254,14 +295,46 @@ _FILES = st.dictionaries(st.sampled_from([
                                   "XenVMMXenVMM", "TCGTCGTCGTCG", "VBoxVBoxVBox", "????????????"]),
        ebx3=st.sampled_from([0, 1, 1 << 12, 1 | 1 << 12]),
        status=st.sampled_from(["ok", "ok", "ok", "absent", "faulting"]), files=_FILES,
-       native=st.booleans())
+       native=st.booleans(), proof=st.sampled_from([None, None, *_RECORDS]))
 def test_generated_snapshots_agree(*, vendor: str, ecx1: int, brand: str | None,
                                    signature: str | None, ebx3: int, status: str,
-                                   files: dict[str, FileFact], native: bool) -> None:
-    report = nestprobe.assess_snapshot(_snapshot(
-        vendor=vendor, ecx1=ecx1, brand=brand, signature=signature, ebx3=ebx3, status=status,
-        files=files, native=native))
+                                   files: dict[str, FileFact], native: bool,
+                                   proof: str | None) -> None:
+    snapshot = _snapshot(vendor=vendor, ecx1=ecx1, brand=brand, signature=signature, ebx3=ebx3,
+                         status=status, files=files, native=native)
+    report = nestprobe.assess_snapshot(
+        replace(snapshot, proof=_RECORDS[proof] if proof else None))
     assert not headline_agrees_with_verdicts(report)
+    if proof is not None:
+        assert report.verdicts.headline.case in _PROOF_CASE_OF[report.assessment.proof.state]  # type: ignore[union-attr]
+
+
+#: The proof's state -> the headline cases it may give (inferred ones: it does not decide).
+_INFERRED = frozenset(HEADLINE_CASES) - PROOF_CASES
+_PROOF_CASE_OF: dict[str, frozenset[str]] = {
+    "proven": frozenset({"proven", "proven-software"}), "emulated": frozenset({"proof-emulated"}),
+    "failed": frozenset({"proof-failed"}) | _INFERRED, "unavailable": _INFERRED,
+    "inconclusive": _INFERRED,
+}
+
+
+@pytest.mark.parametrize("proof", sorted(_RECORDS))
+@pytest.mark.parametrize("case", sorted(REVIEW_CASES))
+def test_recorded_proofs_over_the_review_cases_agree(case: str, proof: str) -> None:
+    """Every recorded proof over every review case: one case, the proof's when it decides;
+    a failure decides only where CPUID shows the extension exposed."""
+    snapshot, _ = REVIEW_CASES[case]
+    report = nestprobe.assess_snapshot(replace(snapshot, proof=_RECORDS[proof]))
+    assert not headline_agrees_with_verdicts(report)
+    state = report.assessment.facts.proof.value.state  # type: ignore[union-attr]
+    headline = report.verdicts.headline
+    assert headline.case in _PROOF_CASE_OF[state]
+    if state == "failed":
+        exposed = bool(report.assessment.facts.exposed.value)
+        assert (headline.case == "proof-failed") == exposed
+    if headline.case in PROOF_CASES:
+        assert headline.claimed in _INFERRED
+        assert any(e.kind == "vm" for e in headline.evidence)
 
 
 def test_the_cpuid_status_is_status_evidence_and_kvm_modules_back_the_kvm_condition() -> None:
@@ -293,10 +366,8 @@ _PASTE_KEYS = ("coreinfo:", "systeminfo:Hyper-V", "systeminfo:OS", "systeminfo:T
 
 def test_facts_select_paste_evidence_by_topic_not_by_key_or_claim() -> None:
     """A new paste format's observation reaches its fact by the topic its producer names."""
-    from pathlib import Path
 
     from nestprobe.assess.facts import with_facts
-    from nestprobe.model.record import replace
 
     text = (Path(nestprobe.__file__).parent / "assess" / "facts.py").read_text("utf-8")
     assert not [k for k in _PASTE_KEYS if k in text]

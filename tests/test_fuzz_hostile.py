@@ -194,3 +194,40 @@ def test_deadline_catches_a_block() -> None:
     except TimeoutError:
         return
     raise AssertionError("deadline did not fire")
+
+
+# ------------------------------------------------------------------ the proof record
+
+_PROOF_DUMP = (Path(__file__).resolve().parent / "fixtures" / "proof"
+               / "lab-l1-tcg-kvm-amd.dump").read_text()
+_PROOF_LINE = next(x for x in _PROOF_DUMP.splitlines() if x.startswith("proof "))
+_PROOF = json.loads(_PROOF_LINE[len("proof "):])
+_JUNK = st.one_of(
+    _NUMBERS, st.text(max_size=20), st.booleans(), st.none(),
+    st.lists(st.one_of(st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=3)),
+             max_size=5000),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(changes=st.dictionaries(st.sampled_from([*_PROOF, "extra"]), _JUNK, max_size=5),
+       drop=st.lists(st.sampled_from(list(_PROOF)), max_size=3),
+       raw=st.sampled_from(["", "NaN", "1e400", "[" * 3000, "{}", '"x"', "-0"]))
+def test_fuzz_proof_record(changes: dict[str, object], drop: list[str], raw: str) -> None:
+    data = {k: v for k, v in (_PROOF | changes).items() if k not in drop}
+    payload = json.dumps(data)
+    if raw and "exits" in data:
+        payload = payload.replace(f'"exits": {json.dumps(data["exits"])}', f'"exits": {raw}', 1)
+    text = _PROOF_DUMP.replace(_PROOF_LINE, f"proof {payload}")
+    with deadline():
+        snap = _outcome(lambda: parse_snapshot(text, "fuzz"))
+    if isinstance(snap, DumpFormatError):
+        assert snap.path == "fuzz"
+        return
+    assert isinstance(snap, Snapshot)
+    assert snap.proof is not None
+    report = build_report(snap)
+    rendered = _strict_json(render_json(report))
+    VALIDATOR.validate(rendered)
+    assert no_control(render_text(report))

@@ -41,7 +41,8 @@ def l1_boot() -> Boot:
         pytest.skip(reason)
     from nestprobe.sources.osfacts import WATCHED_PATHS
 
-    artifacts = build.build(RUN, WATCHED_PATHS, GUESTS, bench_plan=LAB.name)
+    # guest_kvm: the L2 loads kvm_amd as well, so the guest metrics run at both levels.
+    artifacts = build.build(RUN, WATCHED_PATHS, GUESTS, bench_plan=LAB.name, guest_kvm=True)
     booted = boot(configs.L1.name, L1_MACHINE, vmlinuz=artifacts.kernel.vmlinuz,
                   initrd=artifacts.l1, logdir=RUN / "logs", timeout_s=L1_TIMEOUT_S)
     assert not booted.timed_out, booted.tail()

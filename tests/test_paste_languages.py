@@ -100,6 +100,12 @@ def _without(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
                         {k: v for k, v in winlang.ROW_NAMES.items() if v[1] != code})
     monkeypatch.setattr(winlang, "SENTENCES",
                         tuple(s for s in winlang.SENTENCES if s[1] != code))
+    lost = code + winlang.LOST  # the same words as a lossy transport leaves them
+    for table in ("LOSSY_LABELS", "LOSSY_ROWS"):
+        monkeypatch.setattr(winlang, table, {k: v for k, v in getattr(winlang, table).items()
+                                             if v[1] != lost})
+    monkeypatch.setattr(winlang, "LOSSY_SENTENCES",
+                        tuple(s for s in winlang.LOSSY_SENTENCES if s[1] != lost))
 
 
 @pytest.mark.parametrize("code", ["fr", "ru", "zh-CN", "es"])

@@ -28,14 +28,15 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: conditions (id, source), options for other goals, who-answers and OS-sureness fields,
 #: environment.windows (always present, null off Windows) and hypervisor.partition
 #: "root-or-guest" (a Windows paste shows a hypervisor but not which side of it we are).
-#: v3: every verdict's readiness (state, steps with elevation and restart, pending
-#: confirmations; verdicts/readiness.py) and every remediation's id; with
-#: environment.windows.wine (issue 18.10: wine's version when "Windows" is wine), merged
-#: into the same unreleased v3.
+#: v3 (unreleased; two branches bumped it at once, reconciled in one version): every
+#: verdict's readiness (state, steps with elevation and restart, pending confirmations;
+#: verdicts/readiness.py), every remediation's id, and ``proof`` (null without --prove: the
+#: proof run's record and what it means), and environment.windows.wine (issue 18.10: wine's
+#: version when "Windows" is wine).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "e3149d9acc9bcae3f02f6604ba95aa1a098605b14dce5e4bf30f9821b67ab39e",
+    3: "0c80baf05e709cb778216431645945799fe98189f135ae87eb09d1e99fe43a6e",
 }
 
 

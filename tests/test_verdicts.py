@@ -281,6 +281,8 @@ def test_table_integrity() -> None:
 
 
 def test_no_dead_remediation_or_notes() -> None:
+    from nestprobe.verdicts.proof import PROOF_FIXES
+
     used = {rid for r in RULES for rid in (*r.remediation, *r.options)}
     used |= {rid for row in CONDITIONS.values() for rid in row.unmet_fix}
     used |= set(_OUTER_FIX.values()) | {rid for ids in _CLOUD_FIX.values() for rid in ids}
@@ -288,6 +290,7 @@ def test_no_dead_remediation_or_notes() -> None:
     used |= {rid for row in WINDOWS_STEPS for rid in row.remediation}
     used |= {"vm-resources", "cloud-resize"}  # what RESOURCES resolves to
     used |= set(UPGRADE_FIXES)  # the product's own upgrade path, chosen by the check
+    used |= set(PROOF_FIXES)  # what a proof that could not run brings (verdicts/proof.py)
     assert set(REMEDIATIONS) == used - {OUTER, RESOURCES}
     assert set(OPTION_GOALS) == {rid for r in RULES for rid in r.options}
     noted = {nid for r in RULES for nid in r.notes} | set(GLOBAL_NOTES) | set(GLOBAL_CONDITIONS)

@@ -22,14 +22,23 @@ def assess(snapshot: Snapshot) -> Assessment:
     Order: the CPU (its tables say what it should have), the hypervisor (who answers;
     uses the CPU facts to see one that hides), the environment (the OS facts; a Hyper-V
     root partition tells the OS when the snapshot does not), then what reaches this OS
-    and how deep it runs; last, the facts the verdicts decide on, each with its evidence
+    and what a VM created here did (``--prove``), whose exits witness how deep this OS
+    runs; last, the facts the verdicts decide on, each with its evidence
     (assess/facts.py).
     """
     cpu = assess_cpu(snapshot)
     hypervisor = assess_hypervisor(snapshot, cpu)
     environment = assess_environment(snapshot, hypervisor)
     virtualization = assess_virtualization(snapshot, hypervisor, cpu, environment)
-    nesting = assess_nesting(snapshot, hypervisor, environment)
+    proof = None
+    if snapshot.proof is not None:
+        from nestprobe.assess.proof import assess_proof
+
+        software = virtualization.kvm_backend if virtualization.software_nesting_only else None
+        proof = assess_proof(snapshot.proof, software_backend=software,
+                             emulated_os=hypervisor.emulated,
+                             hypervisor_seen=hypervisor.detected)
+    nesting = assess_nesting(snapshot, hypervisor, environment, proof)
     return Assessment(
         cpu=cpu,
         hypervisor=hypervisor,
@@ -37,5 +46,6 @@ def assess(snapshot: Snapshot) -> Assessment:
         environment=environment,
         nesting=nesting,
         facts=decide_facts(snapshot.cpuid_status, cpu=cpu, hv=hypervisor, virt=virtualization,
-                           env=environment, nesting=nesting),
+                           env=environment, nesting=nesting, proof=proof),
+        proof=proof,
     )

@@ -44,6 +44,7 @@ from nestprobe.model.facts import (
     WinVbs,
     WinWsl2Build,
 )
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import replace
 
 #: A Windows machine's identity as DMI or a pasted tool names it (the hypervisor fact).
@@ -278,7 +279,8 @@ def _product_name(env: Environment, hv: HypervisorFacts) -> Fact[str | None]:
 
 
 def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
-                 virt: Virtualization, env: Environment, nesting: Nesting) -> Facts:
+                 virt: Virtualization, env: Environment, nesting: Nesting,
+                 proof: ProofAssessment | None = None) -> Facts:
     """Every decided field of the assessment as a Fact with its evidence."""
     parts = _Parts(cpu, hv, virt, env, nesting)
     host_build, partition = _hyperv_facts(hv)
@@ -320,6 +322,7 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
                                 _about(hv.hyperv.evidence if hv.hyperv else (), "version")),
         "signed": Fact(bool(hv.interfaces), tuple(
             e for e in hv.evidence if e.kind == "cpuid" and e.source.endswith(":EBX,ECX,EDX"))),
+        "proof": Fact(proof, proof.evidence if proof is not None else ()),
         **_claimed(cpu, hv, virt, env),
         **_windows_facts(env.windows, parts),
     })
@@ -330,4 +333,4 @@ def with_facts(a: Assessment, cpuid_status: str = "ok") -> Assessment:
     """``a`` with its facts decided from its parts (for an assessment built by hand)."""
     return replace(a, facts=decide_facts(cpuid_status, cpu=a.cpu, hv=a.hypervisor,
                                          virt=a.virtualization, env=a.environment,
-                                         nesting=a.nesting))
+                                         nesting=a.nesting, proof=a.proof))

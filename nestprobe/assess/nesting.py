@@ -22,12 +22,18 @@ Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/
   Windows host inside a VM, level 1.
 * a guest: at least 1; at least 2 when its Microsoft hypervisor reports itself nested.
 * under a CPU emulator (QEMU TCG) exit timing means nothing and is ignored.
+* a VM created here (``--prove``) that ran at CPU speed is a witness one level down: its
+  CPUID exits read against the same bands (assess/proof.py) put its guest at band.likely,
+  so this OS one level above. Ranked below CPUID, like this OS's own timing: it may raise
+  ``likely`` (and so unfix a level CPUID read as 0: a hypervisor that hides itself but
+  passes VT-x is found out), never ``level`` nor ``at_least``; where it says less than
+  CPUID proves, CPUID wins.
 * replayed dumps carry their LatencyRecord or none; without one, likely = at_least.
 """
 
 from __future__ import annotations
 
-from nestprobe.assess.bands import BandCall, classify, lower
+from nestprobe.assess.bands import BANDS, BandCall, classify, lower
 from nestprobe.assess.hyperv import NESTED_BIT
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode.signatures import vendor_name
@@ -40,6 +46,8 @@ from nestprobe.model.assessment import (
 )
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.proof import ProofAssessment
+from nestprobe.model.record import replace
 from nestprobe.model.snapshot import Snapshot
 
 
@@ -107,6 +115,12 @@ def _no_cpuid(snapshot: Snapshot, hypervisor: HypervisorFacts,
     evidence = [status, *hypervisor.evidence]
     if hypervisor.partition == "root-or-guest":  # level 0 if the root partition, else >= 1
         return Nesting(level=None, at_least=0, likely=None, confidence="none",
+                       evidence=tuple(evidence))
+    if hypervisor.partition == "root":
+        # A paste's root partition (physical DMI names and a hypervisor reported): level 0
+        # rests on DMI naming hardware, as for a root seen through CPUID without Hyper-V's
+        # leaves (_guest); never "at least 1", which would put the host inside a VM.
+        return Nesting(level=0, at_least=0, likely=0, confidence="medium",
                        evidence=tuple(evidence))
     if hypervisor.detected:  # an OS signal (DMI, /sys/hypervisor) still shows a hypervisor
         return Nesting(level=None, at_least=1, likely=1, confidence="low",
@@ -210,10 +224,40 @@ def _guest(hypervisor: HypervisorFacts, call: BandCall | None, bit: Evidence,
                    confidence=call.confidence, evidence=tuple(evidence))
 
 
+def _witnessed(nesting: Nesting, proof: ProofAssessment | None, seen: bool) -> Nesting:
+    """``nesting`` with the created guest's exits as a witness ranked below CPUID: it may
+    raise ``likely`` where no hypervisor shows itself (``seen``), never what CPUID fixed."""
+    if proof is None or proof.witness is None:
+        return nesting
+    band = next(b for b in BANDS if b.name == proof.witness)
+    here = max(band.likely - 1, 0)  # the created guest is one level below this OS
+    timed = tuple(e for e in proof.evidence if e.kind == "timing")
+    fixed = seen and nesting.level is not None and here != nesting.level
+    if here < nesting.at_least or fixed:
+        return replace(nesting, evidence=(*nesting.evidence, *timed, Evidence(
+            f"the created guest's exits suggest this OS is at level {here}, not what CPUID "
+            "shows; CPUID wins", "proof:witness", band.name, kind="timing")))
+    if here == 0 or (nesting.likely is not None and here <= nesting.likely):
+        return replace(nesting, evidence=(*nesting.evidence, *timed))
+    return Nesting(level=None, at_least=nesting.at_least, likely=here,
+                   confidence=lower(band.confidence), evidence=(*nesting.evidence, *timed, Evidence(
+                       f"the created guest's exits suggest this OS is at level {here}: a "
+                       "hypervisor runs below it, whether or not it shows itself (a witness "
+                       "ranked below CPUID: the level is unfixed, never raised)",
+                       "proof:witness", band.name, kind="timing")))
+
+
 def assess_nesting(
     snapshot: Snapshot, hypervisor: HypervisorFacts, environment: Environment | None = None,
+    proof: ProofAssessment | None = None,
 ) -> Nesting:
-    """The nesting level of the OS that took ``snapshot``, with evidence."""
+    """The nesting level of the OS that took ``snapshot``, with evidence (``proof``: a VM
+    created here, whose exits are a witness one level down)."""
+    return _witnessed(_nesting(snapshot, hypervisor, environment), proof, hypervisor.detected)
+
+
+def _nesting(snapshot: Snapshot, hypervisor: HypervisorFacts,
+             environment: Environment | None) -> Nesting:
     if snapshot.cpuid_status != "ok":
         return _no_cpuid(snapshot, hypervisor, environment)
     call, timed = _timing(snapshot, hypervisor)

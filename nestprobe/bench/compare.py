@@ -49,8 +49,17 @@ def level_text(result: Mapping[str, Any]) -> str:
     return text
 
 
+def guest_text(result: Mapping[str, Any]) -> str:
+    """``, its created guest emulated`` when the guest metrics say their guest ran emulated."""
+    metrics = result.get("metrics", {})
+    emulated = any(str(metrics.get(name, {}).get("title", "")).endswith("(emulated)")
+                   for name in ("guest.io_exit", "guest.cpuid_exit"))
+    return ", its created guest emulated" if emulated else ""
+
+
 def run_title(index: int, run: Run) -> str:
-    return f"{index}. {run.name}: {hypervisor_text(run.result)}, {level_text(run.result)}"
+    return (f"{index}. {run.name}: {hypervisor_text(run.result)}, {level_text(run.result)}"
+            f"{guest_text(run.result)}")
 
 
 def band_text(result: Mapping[str, Any]) -> str | None:
@@ -183,7 +192,7 @@ def summary_table(run: Run) -> str:
     unit = "ns" if ns else "ticks"
     scale = 1e9 / doc["clock"]["tsc_hz"] if ns else 1.0
     lines = [
-        f"{run.name}: {hypervisor_text(doc)}, {level_text(doc)}"
+        f"{run.name}: {hypervisor_text(doc)}, {level_text(doc)}{guest_text(doc)}"
         f" (CPUID band {band_text(doc) or '-'}), plan {doc['plan'].get('name')}",
         "",
         f"| metric | {unit} per | estimate | median | p99 |",
@@ -198,7 +207,8 @@ def summary_table(run: Run) -> str:
         figures = entry["ticks"]
         cells = [number(figures[k] * scale) if figures[k] > 0 else "0"
                  for k in ("estimate", "median", "p99")]
-        lines.append(f"| {metric.title} | {metric.op} | " + " | ".join(cells) + " |")
+        lines.append(f"| {entry.get('title', metric.title)} | {metric.op} | "
+                     + " | ".join(cells) + " |")
     derived = doc["derived"].get(TLB_RATIO, {})
     value = derived.get("value")
     interval = derived.get("interval") or [None, None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Group = Literal["exit", "translation", "fault", "control"]
+Group = Literal["exit", "translation", "fault", "control", "guest"]
 
 #: One CPUID leaf per class. Basic and extended leaves exit under VT-x and AMD-V alike;
 #: the hypervisor range is the outer hypervisor's own (an L1 hypervisor may answer it
@@ -54,8 +54,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("control.register", "control", "register multiply-add", "iteration",
            "a control: pure register arithmetic; it moves only with the core clock, so it "
            "tells a slower host from a level's tax", "floor.bench"),
+    Metric("guest.io_exit", "guest", "I/O exit of a VM created here", "exit",
+           "one `out` of a guest created here (csrc/np_prove.c), out to this process and back "
+           "in: the exit tax the next level pays, measured directly; where this OS is itself "
+           "a guest, each of its guest's exits passes through the level below", "floor.bench"),
+    Metric("guest.cpuid_exit", "guest", "CPUID exit of a VM created here", "CPUID",
+           "CPUIDs of that guest, handled by this OS's hypervisor; each sample ends with one "
+           "I/O exit, so that exit is its bracket", "guest.io_exit"),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}
+#: How a guest metric's detail starts when the created guest ran emulated (its loop far
+#: slower than this OS's: assess/proof.py EMULATED_MIN): its figures are emulation's.
+EMULATED_GUEST = "emulated guest"
 #: The empty brackets: "floor.cpuid" is the CPUID sampler's (csrc/np_timing.c),
 #: "floor.bench" the other samplers' (csrc/np_bench.c).
 FLOORS: tuple[str, ...] = ("floor.cpuid", "floor.bench")
@@ -85,12 +95,15 @@ class SuitePlan:
     chase_samples: int
     chase_warmup_laps: int  # untimed laps of the whole cycle before each batch's samples
     seed: int  # page order and line offsets of the chase
+    guest_exits: int = 40  # per batch: one proof run with this many I/O exits and CPUID samples
+    guest_cpuids: int = 20  # CPUIDs in each guest.cpuid_exit sample
 
     def ops(self, series: str) -> int:
         """Operations in one sample of ``series``."""
         return {"control.register": self.register_iterations,
                 "control.getppid": self.getppid_calls,
-                "tlb.4k": self.chase_steps, "tlb.huge": self.chase_steps}.get(series, 1)
+                "tlb.4k": self.chase_steps, "tlb.huge": self.chase_steps,
+                "guest.cpuid_exit": self.guest_cpuids}.get(series, 1)
 
     def per_batch(self, series: str) -> int:
         """Samples ``series`` takes in each batch."""
@@ -99,6 +112,7 @@ class SuitePlan:
                 "control.getppid": self.getppid_samples,
                 "fault.first_touch": self.touch_pages,
                 "tlb.4k": self.chase_samples, "tlb.huge": self.chase_samples,
+                "guest.io_exit": self.guest_exits, "guest.cpuid_exit": self.guest_exits,
                 }.get(series, self.cpuid_rounds)
 
     def to_dict(self) -> dict[str, int | str]:
@@ -111,11 +125,11 @@ class SuitePlan:
 #: visits 8,192 pages, one cache line each: 512 KiB of lines, so a warm walk misses the TLB,
 #: not the caches, and the 4 KiB / huge-page ratio isolates translation.
 DEFAULT = SuitePlan("default", 5, 2000, 400, 32, 400, 1000, 200, 16, 200, 8, 512,
-                    64 << 20, 8192, 256, 100, 1, 1)
+                    64 << 20, 8192, 256, 100, 1, 1, 40, 20)
 #: Thorough: 3x the batches, 2x the samples, 256 MiB spans (~2.5 s here).
 THOROUGH = SuitePlan("thorough", 15, 10000, 1000, 64, 1000, 1000, 400, 16, 400, 8, 1024,
-                     256 << 20, 8192, 256, 200, 2, 1)
+                     256 << 20, 8192, 256, 200, 2, 1, 100, 20)
 #: Lab: small enough for emulated guests (256 MiB of RAM, TCG's slow exits).
 LAB = SuitePlan("lab", 3, 1000, 60, 8, 60, 1000, 20, 16, 20, 2, 64, 16 << 20, 4096, 64, 20,
-                1, 1)
+                1, 1, 20, 10)
 PLANS = {p.name: p for p in (DEFAULT, THOROUGH, LAB)}

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from nestprobe.bench.plan import METRICS, SuitePlan
+from nestprobe.bench.plan import EMULATED_GUEST, METRICS, SuitePlan
 from nestprobe.bench.raw import RawFormatError, RawSeries, RawSuite
 from nestprobe.bench.stats import Summary, floor_ticks, paired_ratios, summarise
 from nestprobe.model.contract import VERSION
@@ -28,7 +28,10 @@ from nestprobe.model.snapshot import Snapshot
 from nestprobe.sources.inputfile import MAX_INPUT_BYTES, read_input
 
 FORMAT = "nestprobe-bench"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Versions compare and plot read: 3 only added the guest metrics (a version 2 result shows
+#: none for them), so the results of earlier runs stay comparable.
+READABLE_VERSIONS = (2, SCHEMA_VERSION)
 #: A thorough result is ~60 KB; it is read with the same cap as ``--from``.
 MAX_RESULT_BYTES = MAX_INPUT_BYTES
 #: A raw document of the thorough plan is ~1 MB.
@@ -75,6 +78,8 @@ def _metric(raw: RawSuite, name: str, tsc_hz: float | None) -> dict[str, Any]:
         entry["status"], entry["detail"] = "failed", f"its floor ({info.bracket}) failed"
     if entry["status"] != "ok":
         return entry
+    if info.group == "guest" and (series.detail or "").startswith(EMULATED_GUEST):
+        entry["title"] = f"{info.title} (emulated)"  # labelled as the run's emulated CPU is
     floor = floor_ticks(floor_series.batches)
     summary = summarise(series.batches, floor, series.ops)
     entry |= {
@@ -242,10 +247,10 @@ def check_result(data: object, where: str = "result") -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BenchFormatError(f"{where}: not a nestprobe bench result (no \"format\": "
                                f"\"{FORMAT}\")")
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise BenchFormatError(f"{where}: bench result schema_version "
                                f"{data.get('schema_version')!r}; this nestprobe reads "
-                               f"{SCHEMA_VERSION}")
+                               f"{' and '.join(map(str, READABLE_VERSIONS))}")
     for key in REQUIRED_OBJECTS:
         if not isinstance(data.get(key), dict):
             raise BenchFormatError(f"{where}: missing object {key!r}")

@@ -163,8 +163,9 @@ def physical(dmi: Mapping[str, str]) -> tuple[str, str] | None:
     """(key, value) of a system vendor or model that names hardware no table knows as virtual
     (systemd's, virt-what's Hyper-V pair, VIRTUAL_PRODUCTS), else None. DMI strings are set
     by the firmware and can be changed (a VM can be configured to show a physical name):
-    this is what the machine says about itself, not proof."""
-    if dmi_vendor(dmi) is not None:
+    this is what the machine says about itself, not proof. A cloud's names (CLOUDS: "Alibaba
+    Cloud ECS", SI-ZHCN3) are its instances', virtual or bare metal: never hardware here."""
+    if dmi_vendor(dmi) is not None or cloud(dmi) is not None:
         return None
     for key in ("sys_vendor", "product_name"):
         if named(dmi.get(key)):

@@ -149,8 +149,9 @@ def edition_of_caption(caption: str | None) -> Edition:  # noqa: PLR0911 (a case
         return "education"
     if "Enterprise" in words:
         return "enterprise"
-    # zh-TW "專業版" (SI-ZHTW).
-    if "Pro" in words or "Professional" in words or "Professionnel" in words or "專業版" in text:
+    # zh-TW "專業版" (SI-ZHTW), zh-CN "专业版" (SI-ZHCN2).
+    if ("Pro" in words or "Professional" in words or "Professionnel" in words
+            or "專業版" in text or "专业版" in text):
         return "pro"
     return "other"
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.facts import Facts, Partition
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
 
 Confidence = Literal["certain", "high", "medium", "low", "none"]
@@ -197,4 +198,4 @@ class Assessment(Record):
     #: built by hand, or with a part replaced, gets them from ``assess.facts.with_facts``;
     #: the default (nothing decided) is only its starting point.
     facts: Facts = field(default_factory=Facts)
-
+    proof: ProofAssessment | None = None  # a tiny VM created here (--prove), or None

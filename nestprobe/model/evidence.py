@@ -15,11 +15,12 @@ EvidenceValue = str | int | float | bool | None
 #: ``timing`` a measurement; ``msr`` a capability MSR as the kernel reports it (the
 #: ``vmx flags`` line of /proc/cpuinfo, read from the IA32_VMX_* MSRs); ``registry``,
 #: ``winapi``, ``bcd`` a Windows fact; ``smbios`` a field of the raw SMBIOS table;
-#: ``paste`` a line a Windows tool printed;
+#: ``paste`` a line a Windows tool printed; ``vm`` a VM created here (``--prove``: what
+#: its guest did, the strongest evidence there is);
 #: ``os`` what the OS says of itself (uname); ``status`` how the collection went;
 #: ``document`` a rule's cited document (verdict reasons); ``derived`` anything else.
 EvidenceKind = Literal["cpuid", "os-file", "kvm", "timing", "msr", "registry", "winapi", "bcd",
-                       "smbios", "paste", "os", "status", "document", "derived"]
+                       "smbios", "paste", "vm", "os", "status", "document", "derived"]
 
 #: Which decided fact an observation bears on, as its producer says: assess/facts.py picks a
 #: fact's evidence by it, so a new input format's observations reach their fact without a
@@ -49,6 +50,7 @@ _KIND_PREFIXES: tuple[tuple[str, EvidenceKind], ...] = (
     ("msinfo", "paste"),
     ("uname:", "os"),
     ("cpuid-status", "status"),
+    ("proof:", "vm"),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from nestprobe.model.fact import Fact
+from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
 
 #: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
@@ -76,6 +77,10 @@ class Facts(Record):
     firmware_disabled: Fact[bool | None] = field(default_factory=_none)
     kvm: Fact[str | None] = field(default_factory=_none)  # KvmDevice state
     software_nesting: Fact[bool] = field(default_factory=lambda: Fact(False))  # PVM /dev/kvm
+    #: A VM created here (``--prove``): what its run means, with the observations of kind
+    #: ``vm`` (and the round trip's ``timing``) behind it; None without a proof. Proof
+    #: beats inference: the headline and the third-party verdict read it first.
+    proof: Fact[ProofAssessment | None] = field(default_factory=_none)
     # This OS.
     os: Fact[str] = field(default_factory=lambda: Fact("unknown"))
     os_confidence: Fact[str] = field(default_factory=lambda: Fact("none"))  # as Confidence

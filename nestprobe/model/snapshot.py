@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Literal, NamedTuple
 
 from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import Record, field
 
 #: Hypervisor interfaces sit at 0x100-aligned bases 0x40000000..0x4000FF00
@@ -179,4 +180,5 @@ class Snapshot(Record):
     latency: LatencyRecord | None = None
     cpuid_detail: str | None = None  # why CPUID is not "ok", in words
     truncated: bool = False  # the native enumeration hit its buffer bound
+    proof: ProofRecord | None = None  # a tiny VM created here (``--prove``), or None
     origin: Origin = field(default=Origin(kind="live"), compare=False)

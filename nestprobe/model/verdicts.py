@@ -125,8 +125,12 @@ class Verdict(Record):
 #: unreadable, or no leaf 1 and no kernel flags), VT-x locked off by the outer hypervisor,
 #: off in firmware, a CPU without it (per CPUID or the kernel), a hypervisor that hides
 #: itself and does not pass VT-x, a guest whose hypervisor does not pass it, a guest or a
-#: host VT-x reaches.
+#: host VT-x reaches. A VM created here (``--prove``) decides first, whatever those say
+#: (proof beats inference): it ran at CPU speed (``proven``; ``proven-software`` when this
+#: CPU is itself emulated), it ran emulated (``proof-emulated``: never "can run VMs"), or it
+#: failed where CPUID shows VT-x/AMD-V exposed (``proof-failed``).
 HeadlineCase = Literal[
+    "proven", "proven-software", "proof-emulated", "proof-failed",
     "x86-emulator", "emulated-software", "emulated", "wsl-nested", "wsl-no-nested", "wsl",
     "root-partition", "l1vh", "root-or-guest", "dom0", "dom0-nested", "xen-pv", "no-cpuid",
     "exposure-unknown", "locked-off", "firmware-off", "no-extension", "no-extension-kernel",
@@ -160,6 +164,15 @@ class Headline(Record):
     home: bool = False  # Windows Home: no Hyper-V role, WSL2 runs
     root_os: RootOs = "unknown"
     hidden_by: HiddenBy = "timing"
+    #: With a proof's case: the case CPUID and the OS facts alone give (what they claimed).
+    claimed: HeadlineCase | None = None
+    proof_ratio: float | None = None  # the created guest's loop time over this OS's
+    #: A failed proof: the call that failed, with its error ("KVM_RUN", "KVM_CREATE_VM:
+    #: EPERM"), and what the failure means (the entry failure reason, the suberror ...).
+    proof_call: str | None = None
+    proof_meaning: str | None = None
+    #: The created guest's exits put a hypervisor below this OS that shows itself nowhere.
+    hides_below: bool = False
 
 
 class Verdicts(Record):

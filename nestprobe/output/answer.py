@@ -266,11 +266,74 @@ def _no_extension_kernel(report: Report) -> str:
             "hypervisor that hides itself, firmware that disabled it, or a CPU without it.")
 
 
+#: What CPUID and the OS facts claimed (the Headline's ``claimed`` case), beside a proof.
+_CLAIMED: dict[HeadlineCase, str] = {
+    "hidden": "does not show {ext} reaching this OS, and a hypervisor hides itself",
+    "not-passed": "does not show {ext} reaching this OS: the outer hypervisor does not pass it",
+    "no-extension": "does not report {ext} at all",
+    "no-extension-kernel": "does not show {ext} in the kernel's flags",
+    "wsl-no-nested": "does not show {ext} reaching this WSL2 VM",
+    "emulated": "does not show {ext} on this emulated CPU",
+    "locked-off": "shows {ext} locked off",
+    "firmware-off": "shows {ext} switched off in firmware",
+    "root-partition": "hides {ext} from this root partition by design",
+    "root-or-guest": "does not show whether {ext} reaches this OS",
+    "exposure-unknown": "does not show whether {ext} reaches this OS",
+    "no-cpuid": "could not be read",
+}
+
+
+def _claimed(report: Report) -> str:
+    """``CPUID shows VT-x reaching this OS``: what inference said, beside the proof."""
+    headline = report.verdicts.headline
+    words = _CLAIMED.get(headline.claimed or "unknown", "shows {ext} reaching this OS")
+    return "CPUID " + words.format(ext=_ext(report))
+
+
+def _proven(report: Report) -> str:
+    headline = report.verdicts.headline
+    ratio = f" ({headline.proof_ratio:.2f}x this OS's time)" if headline.proof_ratio else ""
+    hides = ("; its exits cost nested figures, so a hypervisor that shows itself nowhere runs "
+             "below this OS" if headline.hides_below else "")
+    return (f"Yes, proven: a VM created here ran its guest at CPU speed{ratio}, so "
+            f"{_ext(report)} is usable here, whatever CPUID claimed ({_claimed(report)})"
+            f"{hides}.")
+
+
+def _proven_software(report: Report) -> str:
+    return (f"Only in software, proven: a VM created here ran at this OS's speed, but this "
+            f"CPU is emulated ({_emulator(report)}) and so is its {_ext(report)}; guests run "
+            "far slower than on hardware virtualization.")
+
+
+def _proof_emulated(report: Report) -> str:
+    headline = report.verdicts.headline
+    ratio = (f" (its loop took {headline.proof_ratio:,.0f}x this OS's time)"
+             if headline.proof_ratio else "")
+    how = ("/dev/kvm here is PVM software nesting, which runs only PVM-enabled guest kernels"
+           if headline.pvm else f"its instructions were emulated, not run by {_ext(report)}")
+    return (f"No: a VM created here ran, but emulated{ratio}: {how}; this machine cannot run "
+            f"ordinary VMs ({_claimed(report)}).")
+
+
+def _proof_failed(report: Report) -> str:
+    headline = report.verdicts.headline
+    if headline.layer == "this-os":
+        return (f"No, not as this user: CPUID shows {_ext(report)} reaching {_this(report)}, "
+                f"but no VM could be created here ({headline.proof_call}): "
+                f"{headline.proof_meaning}.")
+    return (f"No: nesting is switched on but broken: CPUID shows {_ext(report)} reaching "
+            f"{_this(report)}, yet a VM created here failed at {headline.proof_call}: "
+            f"{headline.proof_meaning}.")
+
+
 def _unknown(report: Report) -> str:
     return "Cannot tell: this report carries no decided headline."
 
 
 _SENTENCES: dict[HeadlineCase, Callable[[Report], str]] = {
+    "proven": _proven, "proven-software": _proven_software, "proof-emulated": _proof_emulated,
+    "proof-failed": _proof_failed,
     "x86-emulator": _x86_emulator, "emulated-software": _emulated_software,
     "emulated": _emulated, "wsl-nested": _wsl_nested, "wsl-no-nested": _wsl_no_nested,
     "wsl": _wsl, "root-partition": _root_partition, "l1vh": _l1vh,

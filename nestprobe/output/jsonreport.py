@@ -57,8 +57,17 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "environment": jsonable(a.environment),
         "nesting": jsonable(a.nesting),
         "timing": snap.latency.to_dict() if snap.latency is not None else None,
+        "proof": _proof(report),
         "verdicts": _verdicts(report),
     }
+
+
+def _proof(report: Report) -> dict[str, Any] | None:
+    """The proof run (``--prove``): its raw record and what it means; None without one."""
+    record = report.snapshot.proof
+    if record is None or report.assessment.proof is None:
+        return None
+    return {"record": record.to_dict(), **jsonable(report.assessment.proof)}
 
 
 def _verdicts(report: Report) -> dict[str, Any]:

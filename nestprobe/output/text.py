@@ -197,6 +197,18 @@ def answer_lines(report: Report, width: int) -> list[Line]:
     return [Line(row, style) for row in _wrap(text, width)]
 
 
+def proof_lines(report: Report, width: int) -> list[Line]:
+    """The proof run's outcome (``--prove``), right under the answer; none without one."""
+    proof = report.assessment.proof
+    if proof is None:
+        return []
+    style = {"proven": "green", "emulated": "red", "failed": "red"}.get(proof.state, "yellow")
+    text = f"Proof: {proof.summary}; {proof.meaning}"
+    if proof.fix:
+        text += f" (fix: {proof.fix})"
+    return [Line(row, style) for row in _wrap(text, width, subsequent="  ")]
+
+
 # ------------------------------------------------------------------ step 2: the verdicts
 
 
@@ -379,7 +391,7 @@ LEVELS = 6
 
 def _compose(report: Report, width: int, level: int, budget: int) -> list[Line]:
     """The default report at one shortening ``level`` (0: nothing shortened)."""
-    head = answer_lines(report, width)
+    head = [*answer_lines(report, width), *proof_lines(report, width)]
     verdicts = verdict_lines(group_verdicts(report), width, short=level >= 2)
     conditions = open_conditions(report)
     unmet = open_conditions(report, "unmet")
@@ -581,12 +593,37 @@ def _fact_lines(report: Report) -> list[Line]:
         shown = f" = {ns:,.0f} ns" if ns is not None else ""
         out.append(Line(f"  CPUID exit     {lat.cpuid_ticks:,.0f} TSC ticks{shown} "
                         f"(median {lat.median_ticks:,.0f})"))
+    out += _proof_fact_lines(report)
     if env.windows is not None:
         line = _windows_line(env.windows, a.facts.win_paste.value)
         out.append(Line(e(f"  Windows        {line}")))
     bits = [b for b in ("WSL" if env.wsl else "", env.container or "", env.xen_domain or "") if b]
     if bits:
         out.append(Line(e(f"  Environment    {', '.join(bits)}")))
+    return out
+
+
+def _proof_fact_lines(report: Report) -> list[Line]:
+    """The proof's figures: outcome, guest speed, the created guest's exit round trips."""
+    proof = report.assessment.proof
+    if proof is None:
+        return []
+    e = escape
+    error = f", {e(proof.error)}" if proof.error else ""
+    out = [Line(e(f"  Proof          {proof.state} ({proof.platform}: {proof.outcome} at "
+                  f"{proof.step}{error})"))]
+    if proof.speed_ratio is not None and proof.guest_ns_per_iteration is not None:
+        out.append(Line(f"    guest loop   {proof.guest_ns_per_iteration:,.2f} ns/iteration, "
+                        f"this OS {proof.native_ns_per_iteration or 0:,.2f} "
+                        f"({proof.speed_ratio:,.2f}x)"))
+    for name, ticks, ns in (("I/O exit", proof.io_round_trip_ticks, proof.io_round_trip_ns),
+                            ("CPUID exit", proof.cpuid_round_trip_ticks,
+                             proof.cpuid_round_trip_ns)):
+        if ticks is not None:  # the round trip of one exit of the guest created here
+            shown = f" = {ns:,.0f} ns" if ns is not None else ""
+            out.append(Line(f"    {name:<13}{ticks:,.0f} TSC ticks{shown} (guest's round trip)"))
+    if proof.witness_text:
+        out.append(Line(e(f"    witness      {proof.witness}: {proof.witness_text}")))
     return out
 
 

@@ -22,6 +22,7 @@ from typing import Any, Final, get_args
 
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.latency import MODES, LatencyRecord
+from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import MISSING, fields
 from nestprobe.model.snapshot import (
     CpuidStatus,
@@ -115,6 +116,8 @@ def format_dump(snapshot: Snapshot, *, writer: str | None = None) -> str:
         out.append(line)
     if snapshot.latency is not None:
         out.append("latency " + json.dumps(snapshot.latency.to_dict(), ensure_ascii=True))
+    if snapshot.proof is not None:
+        out.append("proof " + json.dumps(snapshot.proof.to_dict(), ensure_ascii=True))
     out.append("end")
     return "\n".join(out) + "\n"
 
@@ -192,6 +195,7 @@ class _Reader:
         self.files: dict[str, FileFact] = {}
         self.kvm: KvmDevice | None = None
         self.latency: LatencyRecord | None = None
+        self.proof: ProofRecord | None = None
         self.in_records = False
 
     def err(self, number: int | None, expected: str) -> DumpFormatError:
@@ -228,7 +232,7 @@ class _Reader:
                 raise self.err(
                     number,
                     "a header line (machine, system, cpuid-status, ...) or a record "
-                    "(cpuid, file, kvm-device, latency, end)",
+                    "(cpuid, file, kvm-device, latency, proof, end)",
                 )
         if not ended:
             last = content[-1][0] if content else None
@@ -242,6 +246,7 @@ class _Reader:
             cpuid=CpuidTable(self.leaves),
             os=OsFacts(system=self.system, machine=self.machine, files=self.files, kvm=self.kvm),
             latency=self.latency,
+            proof=self.proof,
             cpuid_detail=self.detail,
             truncated=self.truncated,
             origin=Origin(kind="dump", path=self.dump.path, format=FORMAT, cpu=0),
@@ -373,6 +378,22 @@ class _Reader:
             raise self.err(number, f"a LatencyRecord object ({exc})") from None
 
 
+    def _proof(self, number: int, line: str, cursor: _Cursor) -> None:
+        if self.proof is not None:
+            raise self.err(number, "one proof record")
+        payload = line[len("proof ") :]
+        try:
+            data = json.loads(payload, parse_constant=_no_constant)
+        except _NonStandardNumberError as exc:
+            raise self.err(number, f"standard JSON numbers in the proof record ({exc})") from None
+        except (ValueError, RecursionError):
+            raise self.err(number, "proof {JSON object}") from None
+        try:
+            self.proof = ProofRecord.from_dict(data)
+        except ValueError as exc:
+            raise self.err(number, f"a ProofRecord object ({exc})") from None
+
+
 class _NonStandardNumberError(ValueError):
     pass
 
@@ -443,6 +464,7 @@ _RECORD_KEYS: Final = {
     "file": _Reader._file,
     "kvm-device": _Reader._kvm,
     "latency": _Reader._latency,
+    "proof": _Reader._proof,
 }
 
 

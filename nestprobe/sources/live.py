@@ -36,30 +36,36 @@ def _measure(thorough: bool, cpu: int | None) -> LatencyRecord | None:
 
 
 def live_snapshot(
-    *, timing: bool = True, thorough: bool = False, cpu: int | None = None
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None, prove: bool = False
 ) -> Snapshot:
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
     ``thorough`` asks it for more samples. ``cpu`` runs the whole probe on that logical
     CPU (CpuSelectionError when it cannot; TypeError/ValueError when it is no CPU number).
+    ``prove`` also creates a tiny VM here and records what it did (sources/proof.py).
     """
     if cpu is None:
-        return _snapshot(timing, thorough, None)
+        return _snapshot(timing, thorough, None, prove)
     from nestprobe.sources.affinity import check_cpu, running_on
 
     number = check_cpu(cpu)
     with running_on(number):
-        return _snapshot(timing, thorough, number)
+        return _snapshot(timing, thorough, number, prove)
 
 
-def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
+def _snapshot(timing: bool, thorough: bool, cpu: int | None, prove: bool) -> Snapshot:
     from nestprobe.sources.osfacts import collect_os_facts, this_machine
 
     machine = this_machine()
     status, detail, table, truncated = _read_cpuid(machine)
     os_facts = collect_os_facts("/")
     latency = _measure(thorough, cpu) if timing and status == "ok" else None
+    proof = None
+    if prove:
+        from nestprobe.sources.proof import run_proof
+
+        proof = run_proof()
     return Snapshot(
         cpuid_status=status,
         cpuid=table,
@@ -67,5 +73,6 @@ def _snapshot(timing: bool, thorough: bool, cpu: int | None) -> Snapshot:
         latency=latency,
         cpuid_detail=detail,
         truncated=truncated,
+        proof=proof,
         origin=Origin(kind="live", cpu=cpu or 0),
     )

@@ -147,5 +147,10 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
 def evaluate(assessment: Assessment) -> Verdicts:
     """Every scenario's verdict for this assessment, in :data:`SCENARIOS` order."""
     situation = situate(assessment)
-    return Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
-                    headline=decide_headline(assessment, situation))
+    verdicts = Verdicts(tuple(verdict_for(s, situation, assessment) for s in SCENARIOS),
+                        headline=decide_headline(assessment, situation))
+    if assessment.facts.proof.value is None:
+        return verdicts
+    from nestprobe.verdicts.proof import apply
+
+    return apply(verdicts, assessment)

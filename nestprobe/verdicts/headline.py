@@ -6,7 +6,10 @@ different cases: a CPU emulator (the Situation's place: an x86 emulator without 
 hypervisor, QEMU TCG), the WSL2 VM, the Hyper-V root partition, an L1VH partition, what a
 paste cannot tell, Xen (dom0, PV domU: Xen owns VT-x there whatever CPUID shows), exposure
 unknown, VT-x switched off (by the outer hypervisor or the firmware), then whether VT-x/AMD-V
-reaches this OS, in a VM (whose hypervisor may hide itself) or not.
+reaches this OS, in a VM (whose hypervisor may hide itself) or not. Before all of these,
+a VM created here (``--prove``): proof beats inference, so a guest that ran at CPU speed,
+one that ran emulated, or one that failed where CPUID shows VT-x/AMD-V exposed decides the
+case, and the case inference alone gives stays beside it as what CPUID claimed.
 tests/test_facts.py holds each case to the matrix rules it may meet, over every input.
 
 The rest of the :class:`~nestprobe.model.verdicts.Headline` (the extension's name, a root
@@ -22,11 +25,16 @@ from typing import get_args
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.facts import Facts
+from nestprobe.model.proof import ProofAssessment, step_call
 from nestprobe.model.verdicts import Answer, Headline, HeadlineCase, HiddenBy, Layer, RootOs
 from nestprobe.verdicts.situation import Situation
 
 #: case -> (answer, the layer a change would have to happen at)
 CASES: dict[HeadlineCase, tuple[Answer, Layer | None]] = {
+    "proven": ("yes", None),
+    "proven-software": ("software", "outer-hypervisor"),
+    "proof-emulated": ("no", "outer-hypervisor"),
+    "proof-failed": ("no", "outer-hypervisor"),
     "x86-emulator": ("no", None),
     "emulated-software": ("software", "outer-hypervisor"),
     "emulated": ("no", "outer-hypervisor"),
@@ -75,8 +83,30 @@ def _what_runs_it(s: Situation) -> HeadlineCase | None:  # noqa: PLR0911 (the ma
     return "xen-pv" if s.xen_pv else None
 
 
-def case_of(s: Situation) -> HeadlineCase:  # noqa: PLR0911 (the matrix's order)
-    """The headline's case: a function of the Situation alone, in the matrix's order."""
+#: The cases a proof decides (verdicts/proof.py gives third-party its rule from them).
+PROOF_CASES: frozenset[HeadlineCase] = frozenset({"proven", "proven-software", "proof-emulated",
+                                                  "proof-failed"})
+
+
+def _proof_case(s: Situation) -> HeadlineCase | None:
+    """What a VM created here shows, when it decides: ran at CPU speed (on an emulated CPU:
+    in software), ran emulated, or failed where CPUID shows the extension exposed."""
+    if s.proof == "proven":
+        return "proven-software" if s.place == "emulator" else "proven"
+    if s.proof == "emulated":
+        return "proof-emulated"
+    if s.proof == "failed" and s.exposed:
+        return "proof-failed"
+    return None
+
+
+def case_of(s: Situation) -> HeadlineCase:
+    """The headline's case: a function of the Situation alone, the proof first."""
+    return _proof_case(s) or inferred_case(s)
+
+
+def inferred_case(s: Situation) -> HeadlineCase:  # noqa: PLR0911 (the matrix's order)
+    """The case CPUID and the OS facts give, in the matrix's order (no proof)."""
     if (who := _what_runs_it(s)) is not None:
         return who
     if s.exposed is None:
@@ -94,6 +124,7 @@ def case_of(s: Situation) -> HeadlineCase:  # noqa: PLR0911 (the matrix's order)
 
 #: case -> the facts whose evidence decided it (the rest: exposure's)
 _EVIDENCE: dict[HeadlineCase, Callable[[Facts], tuple[Evidence, ...]]] = {
+    **{case: (lambda f: f.proof.evidence + f.exposed.evidence) for case in PROOF_CASES},
     "root-or-guest": lambda f: f.present.evidence,
     "dom0": lambda f: f.xen_domain.evidence + f.level.evidence,
     "dom0-nested": lambda f: f.xen_domain.evidence + f.level.evidence,
@@ -118,6 +149,35 @@ _ROOT_OS: dict[tuple[str, bool], RootOs] = {
 _HIDDEN_BY: frozenset[str] = frozenset(get_args(HiddenBy))
 
 
+def _proof_layer(case: HeadlineCase, claimed: HeadlineCase, s: Situation,
+                 proof: ProofAssessment) -> Layer | None:
+    """Where a proof's case would have to change: /dev/kvm refused is this OS's to fix; an
+    emulated run is wherever the extension is withheld (what CPUID claimed says where)."""
+    if case == "proof-failed" and proof.outcome == "refused" and proof.step == "open":
+        return "this-os"
+    if case == "proof-emulated":
+        return CASES[claimed][1] or "outer-hypervisor"
+    if case == "proof-failed" and s.place not in ("vm", "hyperv-l1vh", "unseen"):
+        return None  # nesting broken on a host: the evidence does not say at which layer
+    return CASES[case][1]
+
+
+def _proof_details(f: Facts, s: Situation, case: HeadlineCase) -> dict[str, object]:
+    """The Headline's proof fields (none without a proof's case)."""
+    proof = f.proof.value
+    if case not in PROOF_CASES or proof is None:
+        return {}
+    claimed = inferred_case(s)
+    call = step_call(proof.platform, proof.step)
+    return {
+        "claimed": claimed, "layer": _proof_layer(case, claimed, s, proof),
+        "proof_ratio": proof.speed_ratio,
+        "proof_call": f"{call}: {proof.error}" if proof.error else call,
+        "proof_meaning": proof.meaning,
+        "hides_below": proof.witness in ("nested", "very-slow") and not f.present.value,
+    }
+
+
 def decide_headline(a: Assessment, s: Situation) -> Headline:
     """The headline of this assessment: its case, answer, layer, evidence and details."""
     f = a.facts
@@ -125,8 +185,9 @@ def decide_headline(a: Assessment, s: Situation) -> Headline:
     answer, layer = CASES[case]
     evidence = _EVIDENCE[case](f) if case in _EVIDENCE else f.exposed.evidence
     hidden_by = f.hidden_by.value
+    details = {"layer": layer, **_proof_details(f, s, case)}
     return Headline(
-        case, answer, layer, evidence,
+        case, answer, evidence=evidence, **details,  # type: ignore[arg-type]
         extension=f.extension.value,
         slat=bool(f.slat.value),
         nested=s.depth in _BELOW_XEN,

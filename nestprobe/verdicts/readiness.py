@@ -117,6 +117,7 @@ STEP_NEEDS: dict[str, Needs] = {
     "windows-wsl-install": Needs(elevated=True, restart=True),
     "windows-wsl-manual": Needs(elevated=True, restart=True),
     "windows-vm-platform": Needs(elevated=True, restart=True),
+    "windows-hypervisor-platform": Needs(elevated=True, restart=True),
     "windows-enable-containers": Needs(elevated=True, restart=True),
     "windows-install-containers-server": Needs(elevated=True, restart=True),
     "windows-feature-update": Needs(elevated=True, restart=True),

@@ -444,6 +444,16 @@ REMEDIATIONS: Mapping[str, Remediation] = {
         ),
         source=sources.WSL_TROUBLESHOOTING,
     ),
+    "windows-hypervisor-platform": Remediation(
+        layer="this-os",
+        where="in this Windows, in PowerShell as Administrator, then restart (if a VM "
+        "created here found no Windows Hypervisor Platform: nestprobe --prove)",
+        steps=(
+            "Enable-WindowsOptionalFeature -Online -FeatureName HypervisorPlatform",
+            "Restart-Computer",
+        ),
+        source=sources.WHP_API,
+    ),
     "windows-enable-containers": Remediation(
         layer="this-os",
         where="in this Windows, in PowerShell as Administrator, then restart (skip what "

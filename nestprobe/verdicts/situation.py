@@ -14,6 +14,7 @@ from typing import Literal
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
+from nestprobe.model.proof import ProofState
 from nestprobe.model.record import Record, field, fields
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.winsituation import (
@@ -148,6 +149,8 @@ class Situation(Record):
     depth: Depth
     azure_size: AzureSize
     aws_type: AwsType
+    #: A VM created here (``--prove``): what its run showed; None without a proof.
+    proof: ProofState | None = None
     # The Windows part (verdicts/windows.py reads it from environment.windows; "n/a" when
     # this OS is not Windows).
     win_edition: WinEdition = "n/a"
@@ -182,7 +185,7 @@ _FACT_FOR: Mapping[str, str] = {
     "depth": "level", "azure_size": "instance_type", "aws_type": "instance_type",
     "win_edition": "win_edition", "win_wsl2_build": "win_build", "win_hyperv": "hyperv_role",
     "win_wsl": "wsl_installed", "win_launch": "win_launch", "win_firmware": "win_firmware",
-    "win_vbs": "win_vbs",
+    "win_vbs": "win_vbs", "proof": "proof",
 }
 
 
@@ -290,6 +293,7 @@ def situate(a: Assessment) -> Situation:
         depth=_depth(a),
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
+        proof=f.proof.value.state if f.proof.value is not None else None,
         win_edition=win.edition,
         win_wsl2_build=win.wsl2_build,
         win_hyperv=win.hyperv,

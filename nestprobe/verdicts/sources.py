@@ -84,6 +84,10 @@ QEMU_ACCEL = "https://www.qemu.org/docs/master/system/introduction.html#virtuali
 WOA_EMULATION = "https://learn.microsoft.com/windows/arm/apps-on-arm-x86-emulation"
 #: /dev/kvm root:kvm 0660 and the user not in the group: udev rule or usermod.
 KVM_ACCESS = "https://github.com/actions/runner-images/issues/7670"
+#: The Windows Hypervisor Platform API (WinHvPlatform.dll, the --prove path on Windows);
+#: the optional feature that provides it is named HypervisorPlatform (as in
+#: MicrosoftDocs/Virtualization-Documentation issue #889 and utshina/WHP-simple).
+WHP_API = "https://learn.microsoft.com/virtualization/api/hypervisor-platform/hypervisor-platform"
 DOCKER_DEVICE = "https://docs.docker.com/reference/cli/docker/container/run/#device"
 #: systemd-detect-virt ids (the hypervisor.vendor vocabulary).
 SYSTEMD_VIRT = "https://www.freedesktop.org/software/systemd/man/latest/systemd-detect-virt.html"

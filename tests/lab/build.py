@@ -61,12 +61,14 @@ def dumper(workdir: Path) -> Path:
 
 def build(
     workdir: Path, files: Sequence[str], guests: Sequence[initramfs.NestedGuest],
-    bench_plan: str | None = None,
+    bench_plan: str | None = None, guest_kvm: bool = False,
 ) -> Artifacts:
     """Everything the boots need, under ``workdir``; ``files`` are dumped by every guest.
 
     With ``bench_plan`` every guest also runs the static nestprobe-bench with that plan
     after its dump (tests/test_lab_bench.py); the default lab leaves it out.
+    ``guest_kvm``: the flat image (every L2) loads kvm_amd too, so an L2 with AMD-V can
+    create a VM of its own (the bench's guest metrics one level deeper).
     """
     kernel = find_lab_kernel()
     busybox = host.busybox()
@@ -78,6 +80,8 @@ def build(
         binary, bench = tools(workdir, "nestprobe-dump", "nestprobe-bench")
     flat_tree = initramfs.flat(busybox, binary, files,
                                bench=(bench, bench_plan) if bench and bench_plan else None)
+    if guest_kvm:
+        flat_tree = initramfs.with_modules(flat_tree, kernel, L1_MODULES)
     flat = flat_tree.write(workdir / "flat.cpio")
     l1 = initramfs.l1(flat_tree, kernel, flat, L1_MODULES, guests).write(workdir / "l1.cpio")
     return Artifacts(kernel, binary, flat, l1, bench)

@@ -58,10 +58,11 @@ def _require_static(path: Path) -> None:
 
 
 def flat(busybox: Path, dumper: Path, files: Sequence[str],
-         bench: tuple[Path, str] | None = None) -> Tree:
+         bench: tuple[Path, str] | None = None, prove: bool = False) -> Tree:
     """The image every single-level guest (and each L2) boots.
 
     ``bench`` = (static nestprobe-bench, plan name): /init then runs it after the dump.
+    ``prove``: the dumper also runs the proof (a tiny VM, ``nestprobe-dump --prove``).
     """
     _require_static(busybox)
     _require_static(dumper)
@@ -78,6 +79,22 @@ def flat(busybox: Path, dumper: Path, files: Sequence[str],
     if bench is not None:
         tree.host_file("bin/nestprobe-bench", bench[0], executable=True)
         tree.file("lab/bench", f"{bench[1]}\n".encode())
+    if prove:
+        tree.file("lab/prove", b"1\n")
+    return tree
+
+
+def with_modules(base: Tree, kernel: Kernel, modules: Iterable[tuple[str, str]]) -> Tree:
+    """``base`` plus kernel modules (dependencies first) that /init loads before the dump;
+    ``modules`` is (name, insmod params)."""
+    tree = Tree(dict(base.entries))
+    params = dict(modules)
+    lines = []
+    for name, data in closure(kernel, params):
+        path = f"lib/modules/{name}.ko"
+        tree.file(path, data)
+        lines.append(f"/{path} {params.get(name, '')}".rstrip())
+    tree.file("lab/modules", "".join(f"{line}\n" for line in lines).encode())
     return tree
 
 
@@ -98,14 +115,7 @@ def l1(
     guests: Sequence[NestedGuest],
 ) -> Tree:
     """``base`` plus KVM, QEMU and an L2 table; ``modules`` is (name, insmod params)."""
-    tree = Tree(dict(base.entries))
-    params = dict(modules)
-    lines = []
-    for name, data in closure(kernel, params):
-        path = f"lib/modules/{name}.ko"
-        tree.file(path, data)
-        lines.append(f"/{path} {params.get(name, '')}".rstrip())
-    tree.file("lab/modules", "".join(f"{line}\n" for line in lines).encode())
+    tree = with_modules(base, kernel, modules)
 
     qemu = host.qemu()
     if qemu is None:

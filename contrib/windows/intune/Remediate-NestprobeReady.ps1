@@ -59,6 +59,7 @@ $Actions = @{
     'windows-wsl-manual'                = { Enable-Feature @('Microsoft-Windows-Subsystem-Linux', 'VirtualMachinePlatform') }
     'windows-vm-platform'               = { Enable-Feature @('VirtualMachinePlatform'); Set-HypervisorLaunch }
     'vm-platform'                       = { Enable-Feature @('VirtualMachinePlatform') }
+    'windows-hypervisor-platform'       = { Enable-Feature @('HypervisorPlatform') }
     'windows-enable-containers'         = { Enable-Feature @('Containers') }
     'windows-install-containers-server' = { Install-WindowsFeature -Name Containers | Out-Null }
 }

@@ -26,6 +26,7 @@ the sentence (known words, or by the layout: one line without a row's colon).
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections import Counter
@@ -60,21 +61,81 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+#: Wrappers a line is pasted in: list bullets ("- ", "- - ", "* ") and quotes around it.
+_BULLETS = re.compile(r"^(?:[-*\u2022]\s+)+")
+_QUOTES = "\"'`\u201c\u201d"
+
+
+def _bare(line: str) -> str:
+    """``line`` without the list bullets and quotes a note or a sentence put around it."""
+    return _BULLETS.sub("", line.strip()).strip(_QUOTES).strip()
+
+
 def _match_label(line: str) -> tuple[str, str, str] | None:
     """(English label, value, language) when ``line`` opens a field with a known label: the
     text before one of its first colons is a label of winlang.py (a label may hold a colon
     itself: "Virtual Memory: Max Size")."""
-    raw = line.strip()
+    raw = _bare(line)
     start = 0
     for _ in range(3):
         colon = raw.find(":", start)
         if colon <= 0:
             return None
-        hit = winlang.LABELS.get(winlang.normalize(raw[:colon]))
+        hit = winlang.label(raw[:colon])
         if hit is not None:
             return hit[0], raw[colon + 1:].strip(), hit[1]
         start = colon + 1
     return None
+
+
+def _lone_row(line: str) -> tuple[str, str] | None:
+    """(English row, word) of a requirement row pasted without its block (``systeminfo |
+    findstr /C:"Virtualization"`` keeps one row: de-findstr in docs/sources.md SI-DE2)."""
+    match = _ITEM.match(_bare(line))
+    if match is None:
+        return None
+    row = winlang.row(match.group("name"))
+    return (row[0], match.group("value")) if row is not None else None
+
+
+#: Full-width colons (U+FF1A) a zh-CN paste may hold, read as ``": "`` (the same two display
+#: columns, so a layout stays lined up): SI-ZHCN3.
+_WIDE_COLON = "\uff1a"
+
+
+def _from_csv(dump: DumpText) -> DumpText | None:
+    """``systeminfo /FO CSV`` (SI-CSV): a row of quoted labels, then a row of values, a field's
+    lines joined by commas. As the list layout it reads as: each field on its own line, the
+    Hyper-V block's rows one per line (the commas between ``row: word`` items). None when no
+    line of the text is such a header followed by its values."""
+    for index, line in enumerate(dump.lines[:200]):
+        if not line.lstrip().startswith('"') or index + 1 >= len(dump.lines):
+            continue
+        try:
+            header = next(csv.reader([line.strip()]), [])
+            values = next(csv.reader([dump.lines[index + 1].strip()]), [])
+        except csv.Error:
+            continue
+        known = [winlang.label(label) for label in header]
+        if len(header) != len(values) or sum(k is not None for k in known) < _MIN_ALIGNED:
+            continue
+        out: list[str] = []
+        for label, value, hit in zip(header, values, known, strict=True):
+            parts = [value]
+            if hit is not None and hit[0] == REQUIREMENTS:
+                parts = [part.strip() for part in value.split(",") if part.strip()]
+            out.append(f"{label}: {parts[0] if parts else ''}")
+            out.extend(f"    {part}" for part in parts[1:])
+        lines = (*dump.lines[:index], *out, *dump.lines[index + 2:])
+        return DumpText(dump.path, tuple(lines), dump.encoding, dump.encoding_how)
+    return None
+
+
+def _halfwidth(dump: DumpText) -> DumpText:
+    if not any(_WIDE_COLON in line for line in dump.lines):
+        return dump
+    return DumpText(dump.path, tuple(line.replace(_WIDE_COLON, ": ") for line in dump.lines),
+                    dump.encoding, dump.encoding_how)
 
 
 def _label(line: str) -> tuple[str, str] | None:
@@ -258,6 +319,9 @@ def _labelled(dump: DumpText) -> tuple[dict[str, list[str]], Counter[str]]:
 
 
 def sniff(dump: DumpText) -> bool:
+    dump = _halfwidth(dump)
+    if _from_csv(dump) is not None:
+        return True
     fields = 0
     for line in dump.lines[:200]:
         if not line.strip() or line.startswith("#"):
@@ -267,6 +331,8 @@ def sniff(dump: DumpText) -> bool:
             if found[0] == REQUIREMENTS:
                 return True
             fields += 1
+        elif _lone_row(line) is not None:
+            return True
     return fields >= 3 or (_padded(dump) and read_layout(dump) is not None)
 
 
@@ -289,7 +355,7 @@ def _requirements(lines: list[str], by_place: bool) -> tuple[dict[str, str], str
     rows = [m for line in lines if (m := _ITEM.match(line.strip())) is not None]
     placed = 0
     for index, match in enumerate(rows):
-        name = winlang.ROW_NAMES.get(winlang.normalize(match.group("name")))
+        name = winlang.row(match.group("name"))
         english = name[0] if name is not None else None
         if english is None and (by_place or len(rows) == len(winlang.ROWS)) and len(rows) == 4:
             english = winlang.ROWS[index]
@@ -302,6 +368,11 @@ def _requirements(lines: list[str], by_place: bool) -> tuple[dict[str, str], str
 
 def parse(dump: DumpText, cpu: int) -> Snapshot:
     only_cpu_zero(dump, cpu, "systeminfo")
+    wide = _halfwidth(dump)
+    notes = "; full-width colons read as ':'" if wide is not dump else ""
+    listed = _from_csv(wide)
+    notes += "; the /FO CSV output read as its list" if listed is not None else ""
+    dump = listed or wide
     labelled, languages = _labelled(dump)
     layout = read_layout(dump)
     fields: dict[str, list[str]] = {k: list(v) for k, v in labelled.items()}
@@ -326,7 +397,16 @@ def parse(dump: DumpText, cpu: int) -> Snapshot:
             files[SENTENCE] = value
             if language is None:
                 rows_how += "; the requirements block holds one sentence without rows (by layout)"
-    files[READING] = _reading(languages, placed, layout) + rows_how
+            elif winlang.LOST in language:
+                languages[language] += 1
+    else:
+        lone = [found for line in dump.lines if (found := _lone_row(line)) is not None]
+        for english, word in lone:
+            files.setdefault(f"{PREFIX}{REQUIREMENTS}/{english}", word)
+        if lone:
+            rows_how += (f"; {len(lone)} requirement row(s) without their block "
+                         "(a filtered output)")
+    files[READING] = _reading(languages, placed, layout) + rows_how + notes
     return paste_snapshot(dump, files, fmt=FORMAT, tool="systeminfo",
                           holds="Windows' own report of this machine",
                           machine=machine_of(fields.get("System Type", [None])[0]))

@@ -19,6 +19,8 @@ The yes/no words are meanings, read in decode/winreport.py (``YES_NO``), never h
 
 from __future__ import annotations
 
+import unicodedata
+
 from nestprobe.model.record import Record
 
 #: systeminfo's fields in the order it prints them (LAYOUT; HVREQ for the last one).
@@ -111,7 +113,7 @@ LANGUAGES: tuple[Language, ...] = (
               "Conversão de Endereços de Segundo Nível": ROWS[2],
               "Prevenção de Execução de Dados Disponível": ROWS[3]},
              ("Hipervisor detectado",)),
-    Language("fr", "SI-FR; SI-FR2",
+    Language("fr", "SI-FR; SI-FR2; SI-FR3",
              _by_order("Nom de l'hôte", "Nom du système d'exploitation", "Version du système",
                        "Fabricant du système d'exploitation",
                        "Configuration du système d'exploitation",
@@ -127,13 +129,15 @@ LANGUAGES: tuple[Language, ...] = (
                        "Mémoire virtuelle : en cours d'utilisation",
                        "Emplacements des fichiers d'échange", "Domaine",
                        "Serveur d'ouverture de session", "Correctif(s)", "Carte(s) réseau")
-             | {"Configuration requise pour Hyper-V": REQUIREMENTS},
+             | {"Configuration requise pour Hyper-V": REQUIREMENTS,
+                # Windows 10 22H2 (SI-FR3) says "build" where 1909 said "version"
+                "Type de build du système d'exploitation": "OS Build Type"},
              {"Extensions de mode du moniteur d'ordinateur virtuel": ROWS[0],
               "Virtualisation activée dans le microprogramme": ROWS[1],
               "Traduction d'adresse de second niveau": ROWS[2],
               "Prévention de l'exécution des données disponible": ROWS[3]},
              ("Un hyperviseur a été détecté",)),
-    Language("es", "SI-ES",
+    Language("es", "SI-ES; SI-ES2",
              _by_order("Nombre de host", "Nombre del sistema operativo",
                        "Versión del sistema operativo", "Fabricante del sistema operativo",
                        "Configuración del sistema operativo",
@@ -150,7 +154,10 @@ LANGUAGES: tuple[Language, ...] = (
                        "Dominio", "Servidor de inicio de sesión", "Revisión(es)",
                        "Tarjeta(s) de red")
              | {"Requisitos Hyper-V": REQUIREMENTS},
-             {},  # the rows were not in the cited output: read by the layout
+             {"Extensiones de modo de monitor de VM": ROWS[0],
+              "Se habilitó la virtualización en el firmware": ROWS[1],
+              "Traducción de direcciones de segundo nivel": ROWS[2],
+              "La prevención de ejecución de datos está disponible": ROWS[3]},
              ("Se detectó un hipervisor",)),
     Language("de", "SI-DE",
              _labels(("Betriebssystemname", "OS Name"),
@@ -202,7 +209,7 @@ LANGUAGES: tuple[Language, ...] = (
               "Преобразование адресов второго уровня": ROWS[2],
               "Доступно предотвращение выполнения данных": ROWS[3]},
              ()),
-    Language("zh-CN", "SI-ZHCN",
+    Language("zh-CN", "SI-ZHCN; SI-ZHCN2",
              _by_order("主机名", "OS 名称", "OS 版本", "OS 制造商", "OS 配置", "OS 构建类型",
                        "注册的所有人", "注册的组织", "产品 ID", "初始安装日期", "系统启动时间",
                        "系统制造商", "系统型号", "系统类型", "处理器", "BIOS 版本", "Windows 目录",
@@ -212,7 +219,7 @@ LANGUAGES: tuple[Language, ...] = (
              | {"Hyper-V 要求": REQUIREMENTS},
              {"虚拟机监视器模式扩展": ROWS[0], "固件中已启用虚拟化": ROWS[1],
               "二级地址转换": ROWS[2], "数据执行保护可用": ROWS[3]},
-             ()),
+             ("已检测到虚拟机监控程序",)),
     Language("zh-TW", "SI-ZHTW; CORPUS (Microsoft's translation of the sentence)",
              _labels(("主機名稱", "Host Name"), ("作業系統名稱", "OS Name"),
                      ("作業系統版本", "OS Version"), ("系統型號", "System Model"),
@@ -281,8 +288,11 @@ LANGUAGES: tuple[Language, ...] = (
 
 def normalize(text: str) -> str:
     """What label matching compares: typographic apostrophes as ASCII (fr Windows 10 prints
-    ``’``, older builds and re-typed pastes ``'``), runs of spaces as one."""
-    return " ".join(text.replace("\u2019", "'").replace("\u02bc", "'").split())
+    ``’``, older builds and re-typed pastes ``'``), runs of spaces as one, no space before a
+    colon (fr Windows 10 prints "Mémoire virtuelle : disponible", Server 2019
+    "Mémoire virtuelle: disponible", SI-FR4)."""
+    text = " ".join(text.replace("\u2019", "'").replace("\u02bc", "'").split())
+    return text.replace(" :", ":")
 
 
 #: Every printed label -> (English label, language code); a label two languages share means
@@ -298,12 +308,74 @@ for _language in LANGUAGES:
 SENTENCES: tuple[tuple[str, str], ...] = tuple(
     (normalize(s), lang.code) for lang in LANGUAGES for s in lang.sentences)
 
+#: The mark a lossy reading adds to a language code (see :func:`lossy`).
+LOST = " (non-ASCII letters lost)"
+#: Marks a console or a copy leaves where it could not write a letter (SI-FR4).
+_LOST_MARKS = str.maketrans("", "", "?\ufffd")
+
+
+def lossy(text: str) -> str:
+    """``text`` as a transport that cannot write non-ASCII letters leaves it: dropped (a
+    reverse shell, SI-FR4), or written as ``?`` or U+FFFD (a console redirected in another
+    code page), both read as dropped."""
+    return normalize("".join(c for c in text.translate(_LOST_MARKS) if c.isascii()))
+
+
+def _latin(word: str) -> bool:
+    return all(c.isascii() or "LATIN" in unicodedata.name(c, "") for c in word)
+
+
+def _lossy_table(table: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Words with non-ASCII letters as a lossy transport leaves them, where enough is left to
+    be unambiguous: at least 4 letters and 60% of the word, and no other word reads the same."""
+    out: dict[str, tuple[str, str]] = {}
+    clash: set[str] = set()
+    for word, (english, code) in table.items():
+        # Latin scripts only: a transport drops their accents; a Cyrillic or CJK word
+        # would leave little more than "BIOS" or "Hyper-V", which says nothing.
+        if word.isascii() or not _latin(word):
+            continue
+        left = lossy(word)
+        letters = sum(c.isalpha() for c in left)
+        if letters < 4 or letters < 0.6 * sum(c.isalpha() for c in word) or left in table:
+            continue
+        if left in out and out[left][0] != english:
+            clash.add(left)
+        out.setdefault(left, (english, code + LOST))
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+#: Labels and requirement rows as a lossy transport leaves them -> (English, code + LOST).
+LOSSY_LABELS = _lossy_table(LABELS)
+LOSSY_ROWS = _lossy_table(ROW_NAMES)
+LOSSY_SENTENCES: tuple[tuple[str, str], ...] = tuple(
+    (lossy(sentence), code + LOST) for sentence, code in SENTENCES
+    if not sentence.isascii() and _latin(sentence))
+
+
+def label(text: str) -> tuple[str, str] | None:
+    """(English label, language code) of a printed label, else None; a label that lost its
+    non-ASCII letters on the way is read too, its code marked :data:`LOST`."""
+    norm = normalize(text)
+    return LABELS.get(norm) or LOSSY_LABELS.get(lossy(norm))
+
+
+def row(text: str) -> tuple[str, str] | None:
+    """(English row, language code) of a printed requirement row, as :func:`label`."""
+    norm = normalize(text)
+    return ROW_NAMES.get(norm) or LOSSY_ROWS.get(lossy(norm))
+
 
 def sentence_language(text: str) -> str | None:
-    """The language whose hypervisor sentence ``text`` begins with, else None."""
+    """The language whose hypervisor sentence ``text`` begins with (code + :data:`LOST` when
+    it lost its non-ASCII letters on the way), else None."""
     norm = normalize(text).lower()
     for sentence, code in SENTENCES:
         if norm.startswith(sentence.lower()):
+            return code
+    left = lossy(norm)
+    for sentence, code in LOSSY_SENTENCES:
+        if left.startswith(sentence.lower()):
             return code
     return None
 

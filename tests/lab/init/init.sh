@@ -5,6 +5,7 @@
 #   /lab/modules    kernel modules to insmod, in dependency order: "PATH [PARAM=VALUE...]"
 #   /lab/l2         nested guests to boot with KVM: "TAG TIMEOUT_S QEMU-CPU-MODEL"
 #   /lab/bench      optional: run /bin/nestprobe-bench with this plan after the dump
+#   /lab/prove      optional: the dump also runs the proof (a tiny VM: nestprobe-dump --prove)
 # Every block on the console is fenced by @@NPLAB-...@@ markers the host cuts out.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin
 /bin/busybox --install -s /bin
@@ -27,6 +28,7 @@ if [ -f /lab/modules ]; then
 fi
 
 dump_args=""
+if [ -f /lab/prove ]; then dump_args="--prove"; fi
 if [ -f /lab/files ]; then
     while read -r path; do dump_args="$dump_args --file $path"; done < /lab/files
 fi
