@@ -611,6 +611,7 @@ SHELLS: Mapping[str, Shell] = {
     "windows-install-hyperv-server": "powershell",
     "windows-wsl-manual": "powershell",
     "windows-vm-platform": "powershell",
+    "windows-hypervisor-platform": "powershell",
     "windows-enable-containers": "powershell",
     "windows-install-containers-server": "powershell",
     "kvm-nested-intel": "sh",
