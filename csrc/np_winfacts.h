@@ -15,7 +15,9 @@
  *   bcd:{default}:hypervisorlaunchtype  from the BCD hive HKLM\BCD00000000 without bcdedit:
  *                   the boot manager's default entry (element 23000003), then that entry's
  *                   element 250000F0 (8-byte little-endian) in decimal, 0 Off, 1 Auto;
- *                   absent when missing, unreadable when not elevated (admin-only hive).
+ *                   absent when the entry has no such element, unreadable when not elevated
+ *                   (admin-only hive) or when there is no BCD store (wine): unknown.
+ *   winapi:wine_get_version  ntdll's export, only under wine: its version text.
  * Meanings: docs/windows.md and the Win32 documentation of each API.
  */
 #ifndef NESTPROBE_NP_WINFACTS_H
@@ -29,7 +31,8 @@ typedef enum {
     NP_WF_TOTAL_PHYS,        /* GlobalMemoryStatusEx: ullTotalPhys (bytes) */
     NP_WF_ACTIVE_CPUS,       /* GetActiveProcessorCount(ALL_PROCESSOR_GROUPS) */
     NP_WF_NATIVE_ARCH,       /* GetNativeSystemInfo: wProcessorArchitecture */
-    NP_WF_BCD_LAUNCH         /* the default boot entry's hypervisorlaunchtype (BCD hive) */
+    NP_WF_BCD_LAUNCH,        /* the default boot entry's hypervisorlaunchtype (BCD hive) */
+    NP_WF_WINE_VERSION       /* ntdll!wine_get_version: absent on Windows, wine's version under it */
 } np_winfact_kind;
 
 #define NP_WF_CV "registry:HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\"
@@ -70,7 +73,9 @@ typedef enum {
     X(NP_WF_TOTAL_PHYS, "winapi:GlobalMemoryStatusEx:ullTotalPhys")                         \
     X(NP_WF_ACTIVE_CPUS, "winapi:GetActiveProcessorCount")                                  \
     X(NP_WF_NATIVE_ARCH, "winapi:GetNativeSystemInfo:wProcessorArchitecture")              \
-    X(NP_WF_BCD_LAUNCH, "bcd:{default}:hypervisorlaunchtype")
+    X(NP_WF_BCD_LAUNCH, "bcd:{default}:hypervisorlaunchtype")                               \
+    X(NP_WF_REG_KEY, "registry:HKLM\\SOFTWARE\\Wine")                                        \
+    X(NP_WF_WINE_VERSION, "winapi:wine_get_version")
 
 typedef struct {
     np_winfact_kind kind;

@@ -208,6 +208,10 @@ static void put_bcd_launch(FILE *f, const char *path)
     DWORD type = REG_NONE, size = sizeof guid - sizeof guid[0];
     LONG e = bcd_element(L"{9dea862c-5cdd-4e70-acc1-f32b344d4795}", L"23000003", &type,
                          (BYTE *)guid, &size);
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) {
+        put_state(f, path, "unreadable"); /* no BCD store: unknown, never "not set" */
+        return;
+    }
     if (e == ERROR_SUCCESS && type != REG_SZ)
         e = ERROR_INVALID_DATA;
     if (e == ERROR_SUCCESS) {
@@ -271,6 +275,22 @@ static void put_fact(FILE *f, const np_winfact *fact)
     case NP_WF_BCD_LAUNCH:
         put_bcd_launch(f, path);
         break;
+    case NP_WF_WINE_VERSION: {
+        /* wine's ntdll exports it; Windows' does not (the documented way to tell wine). */
+        typedef const char *(*wine_version_fn)(void);
+        HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+        FARPROC proc = ntdll != NULL ? GetProcAddress(ntdll, "wine_get_version") : NULL;
+        const char *version = NULL;
+        if (proc != NULL)
+            version = ((wine_version_fn)(void (*)(void))proc)();
+        if (proc == NULL)
+            put_state(f, path, "absent");
+        else if (version == NULL)
+            put_state(f, path, "unreadable");
+        else
+            put_text(f, path, version);
+        break;
+    }
     }
 }
 

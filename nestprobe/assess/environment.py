@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 
 from nestprobe.assess.windows import assess_windows
+from nestprobe.decode import winpaths
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.lazyre import LazyPattern, lazy_compile
+from nestprobe.model.oskeys import HV_BALLOON_DEVICE
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts, Snapshot
 
@@ -117,6 +119,8 @@ def assess_environment(
         xen_domain = _xen_domain(facts, evidence)
         xen_mode = _xen_mode(facts, xen_domain, hypervisor, evidence)
     dmi = _dmi(facts, evidence)
+    if windows is None:
+        _balloon(facts, evidence)
     # On Windows the size comes from its own facts (GlobalMemoryStatusEx, the active
     # processor count, or a paste's memory line); assess_windows put their evidence.
     memory = _memory(facts, evidence) if windows is None else windows.memory_bytes
@@ -348,13 +352,32 @@ def _vcpus(facts: OsFacts, evidence: list[Evidence]) -> int | None:
     return count
 
 
+def _balloon(facts: OsFacts, evidence: list[Evidence]) -> None:
+    """Whether the Dynamic Memory device is bound to hv_balloon (only when recorded)."""
+    state = facts.state(HV_BALLOON_DEVICE)
+    if state == "dir":
+        evidence.append(Evidence(
+            "hv_balloon is bound to the VMBus Dynamic Memory device: the host's Dynamic Memory "
+            "protocol reaches this guest (whether it is on is the host's VM setting)",
+            HV_BALLOON_DEVICE, "dir"))
+    elif state == "absent":
+        evidence.append(Evidence("no Dynamic Memory device bound to hv_balloon",
+                                 HV_BALLOON_DEVICE, "absent"))
+
+
 def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
     read = read_dmi_sourced(facts)
     evidence.extend(Evidence(f"DMI {key}", source, value) for key, (value, source) in read.items())
     dmi = {key: value for key, (value, _) in read.items()}
-    if not dmi:
-        sample = DMI_DIR + "sys_vendor"
-        evidence.append(Evidence("no DMI identity read", sample, observed(facts, sample)))
+    if not dmi:  # named where this OS keeps it: a Windows report shows no Linux path
+        windows = facts.system == "Windows"
+        sample = winpaths.BIOS_KEY + "SystemManufacturer" if windows else DMI_DIR + "sys_vendor"
+        if winpaths.under_wine(facts):
+            evidence.append(Evidence("SMBIOS identity unknown: under wine these are wine's "
+                                     "answers, not this machine's firmware", sample, "wine"))
+        else:
+            evidence.append(Evidence("no SMBIOS identity read" if windows else
+                                     "no DMI identity read", sample, observed(facts, sample)))
     return dmi
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode import winbuild, winpaths
+from nestprobe.model import oskeys
 from nestprobe.model.assessment import (
     Assessment,
     CpuIdentity,
@@ -95,6 +96,8 @@ EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "memory": ("environment", ("memory",)),
     "vcpus": ("environment", ("cpus",)),
     "os": ("environment", ("uname:sysname", "CPUID.0x40000003")),
+    "win_arch": ("environment", (winpaths.NATIVE_ARCH,)),
+    "dynamic_memory": ("environment", (oskeys.HV_BALLOON_DEVICE,)),
 }
 #: The Windows facts are the exact matches too (a paste shows no components, say).
 _WINDOWS_EXACT = ("win_edition", "win_build", "hyperv_role", "wsl_installed", "win_launch",
@@ -275,6 +278,13 @@ def _hidden_by(cpu: CpuIdentity) -> str:
     return "cpu-name" if cpu.virtual_model else "timing"
 
 
+def _dynamic_memory(parts: _Parts) -> Fact[bool | None]:
+    """hv_balloon bound to Hyper-V's Dynamic Memory device (environment's observation)."""
+    seen = parts.witness("dynamic_memory")
+    bound = next((e.value == "dir" for e in seen), None)
+    return Fact(bound, seen)
+
+
 def _product_name(env: Environment, hv: HypervisorFacts) -> Fact[str | None]:
     return Fact(env.dmi.get("product_name"),
                 tuple(e for e in hv.evidence if e.source.endswith("product_name")))
@@ -306,6 +316,11 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "os_confidence": Fact(env.os_confidence, parts.witness("os")),
         "extension": Fact(_extension(cpu, virt), parts.reasons("exposed")),
         "hidden_by": Fact(_hidden_by(cpu), parts.exact("hypervisor", HIDDEN_WITNESSES)),
+        "win_arch": Fact(env.windows.architecture if env.windows else None,
+                         parts.witness("win_arch")),
+        "dynamic_memory": _dynamic_memory(parts),
+        "win_wine": Fact(env.windows.wine if env.windows else None,
+                         parts.exact("environment", (winpaths.WINE_VERSION, winpaths.WINE_KEY))),
         "cpuid_ok": Fact(cpuid_status == "ok",
                          parts.exact("cpu", ("cpuid-status",))),
         "raw_cpuid": Fact(virt.vmx is not None),

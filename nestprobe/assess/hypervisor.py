@@ -64,7 +64,11 @@ from nestprobe.decode.interfaces import (
     rejected,
     scan,
 )
-from nestprobe.decode.signatures import EMULATOR_BRAND_PREFIXES, EMULATOR_CPU_VENDORS
+from nestprobe.decode.signatures import (
+    EMULATOR_BRAND_PREFIXES,
+    EMULATOR_CPU_VENDORS,
+    vendor_name,
+)
 from nestprobe.model.assessment import (
     Confidence,
     CpuIdentity,
@@ -138,7 +142,7 @@ def _dmi_product(
         return None
     vid = hit[2].vendor_id
     ids = sorted({f.known.vendor_id for f in found if f.known is not None})
-    via = ", ".join(ids) or "no known signature"
+    via = ", ".join(vendor_name(i) or i for i in ids) or "no known signature"
     return _Choice(vid, f"{DMI_OVER_KVM[vid]} ({via} paravirtual interface)",
                    _dmi_evidence(hit, f"DMI names {vid}"))
 
@@ -574,7 +578,7 @@ def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
             "hypervisor (Hyper-V, WSL2, Sandbox or VBS running) or a guest VM; this output "
             "cannot tell which", reported.source, reported.shown, about="hypervisor"))
     if choice.vendor not in (None, "unknown") and product is None:
-        product = choice.vendor
+        product = vendor_name(choice.vendor)  # a name people read, never the id
     return partition, product
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 from nestprobe.assess.bands import BANDS, BandCall, classify, lower
 from nestprobe.assess.hyperv import NESTED_BIT
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
+from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.assessment import (
     Confidence,
     Environment,
@@ -72,7 +73,8 @@ def guest_evidence(hypervisor: HypervisorFacts) -> list[Evidence]:
     """The signature that shows a hypervisor, or the identity evidence when none does."""
     if hypervisor.interfaces:
         first = hypervisor.interfaces[0]
-        return [Evidence(f"this OS is a guest of {hypervisor.vendor or 'a hypervisor'}",
+        who = vendor_name(hypervisor.vendor) or "a hypervisor"
+        return [Evidence(f"this OS is a guest of {who}",
                          f"CPUID.{first.base:#x}:EBX,ECX,EDX", first.signature)]
     return [*hypervisor.evidence]
 

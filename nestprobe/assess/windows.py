@@ -94,7 +94,8 @@ def _components(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
                                 evidence),
         "hvci_configured": _flag(facts, winpaths.HVCI, "memory integrity (HVCI) configured",
                                  evidence),
-        "hypervisor_launch": _launch(facts, evidence),
+        # wine has no BCD store: unknown, whatever its registry answers
+        "hypervisor_launch": "unknown" if winpaths.under_wine(facts) else _launch(facts, evidence),
     }
 
 
@@ -143,7 +144,28 @@ def _from_live(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts:
     """The registry and Win32 facts (live or replayed), in the order the evidence lists them."""
     return WindowsFacts(
         source="probe", **_release(facts, evidence), **_components(facts, evidence),
-        **_machine(facts, evidence), guest_parameters=_guest_parameters(facts, evidence))
+        **_machine(facts, evidence), guest_parameters=_guest_parameters(facts, evidence),
+        **_under_wine(facts, evidence))
+
+
+def _under_wine(facts: OsFacts, evidence: list[Evidence]) -> dict[str, Any]:
+    """Under wine: its version (its stubs are left unknown where they are read)."""
+    return {"wine": _wine(facts, evidence)}
+
+
+def _wine(facts: OsFacts, evidence: list[Evidence]) -> str | None:
+    """wine's version when these facts are wine's (HKLM\\SOFTWARE\\Wine, ntdll's
+    wine_get_version); then its stubbed answers (IsProcessorFeaturePresent 20/21, SMBIOS,
+    the BCD store) are unknown, not false."""
+    if not winpaths.under_wine(facts):
+        return None
+    version = _text(facts, winpaths.WINE_VERSION) or "unknown version"
+    source = winpaths.WINE_VERSION if facts.state(winpaths.WINE_VERSION) == "ok" else (
+        winpaths.WINE_KEY)
+    evidence.append(Evidence(
+        f"this Windows is wine {version}: SLAT, firmware virtualization, SMBIOS and the "
+        "hypervisor launch setting are wine's stubs, so unknown", source, version))
+    return version
 
 
 def _from_paste(facts: OsFacts, tools: tuple[str, ...], evidence: list[Evidence]) -> WindowsFacts:
@@ -236,7 +258,8 @@ def _launch(facts: OsFacts, evidence: list[Evidence]) -> str | None:
         return None
     if state == "unreadable":
         evidence.append(Evidence("hypervisorlaunchtype unknown: the BCD store is readable by "
-                                 "administrators only", winpaths.BCD_LAUNCH, "unreadable"))
+                                 "administrators only (or there is none)", winpaths.BCD_LAUNCH,
+                                 "unreadable"))
         return "unknown"
     if state == "absent":
         evidence.append(Evidence("hypervisorlaunchtype not set in the default boot entry",

@@ -47,14 +47,17 @@ def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
         text = facts.text(DMI_DIR + key)
         if text is not None:
             out[key] = (text.strip(), DMI_DIR + key)
-    raw = facts.text(winpaths.RSMB)
+    # Under wine the SMBIOS table and the BIOS key are wine's answers, not this machine's
+    # firmware: unknown (a paste is a real Windows's output, so it still counts).
+    wine = winpaths.under_wine(facts)
+    raw = None if wine else facts.text(winpaths.RSMB)
     if raw is not None:
         for key, value in smbios.identity(smbios.decode_hex(raw)).items():
             field = smbios.FIELD_BY_KEY[key]
             out.setdefault(key, (value, f"DMI.{field.type}:{field.name}"))
     for key, name in winpaths.BIOS_VALUES.items():
         path = winpaths.bios_value(name)
-        if (text := facts.text(path)) is not None:
+        if not wine and (text := facts.text(path)) is not None:
             out.setdefault(key, (text.strip(), path))
     for key, paths in PASTE_KEYS.items():
         for path in paths:

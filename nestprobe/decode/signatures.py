@@ -69,6 +69,28 @@ EMULATOR_BRAND_PREFIXES: dict[str, str] = {
 }
 
 
+#: Names a person reads for vendor ids whose id is a company, not its product (the ids
+#: follow systemd-detect-virt: ``oracle`` is VirtualBox, ``microsoft`` Hyper-V; amazon and
+#: google come from DMI, decode/dmi.py).
+_VENDOR_NAMES: dict[str, str] = {
+    "oracle": "Oracle VirtualBox",
+    "microsoft": "Microsoft Hyper-V",
+    "amazon": "Amazon EC2",
+    "google": "Google Compute Engine",
+    "qemu": "QEMU",
+}
+
+
+def vendor_name(vendor_id: str | None) -> str | None:
+    """The product a vendor id stands for, as a sentence names it ("oracle" -> "Oracle
+    VirtualBox"); an id no row knows is returned as it is."""
+    if not vendor_id:
+        return None
+    if vendor_id in _VENDOR_NAMES:
+        return _VENDOR_NAMES[vendor_id]
+    return next((row.product for row in SIGNATURES if row.vendor_id == vendor_id), vendor_id)
+
+
 def signature_bytes(regs: Registers) -> bytes:
     """The 12 signature bytes: EBX, ECX, EDX in that order (TLFS-FD, L-KVMCPUID)."""
     return regs_bytes(regs.ebx, regs.ecx, regs.edx)

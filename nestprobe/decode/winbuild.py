@@ -105,7 +105,8 @@ def release_name(build: int | None, server: bool | None) -> str | None:
 def edition_of_id(edition_id: str | None) -> Edition:  # noqa: PLR0911 (a case table, read top to bottom)
     """The edition family of a CurrentVersion ``EditionID`` value.
 
-    Core* is Home (Core, CoreN, CoreSingleLanguage, CoreCountrySpecific); Professional*
+    Core* is Home (Core, CoreN, CoreSingleLanguage, CoreCountrySpecific; Windows 7's
+    HomeBasic and HomePremium too); Professional*
     is Pro (ProfessionalEducation is Pro Education); Enterprise*, IoTEnterprise* are
     Enterprise (EnterpriseS is LTSC); Server* is Windows Server, except
     ServerAzureStackHCI*, the Azure Stack HCI / Azure Local OS.
@@ -113,7 +114,7 @@ def edition_of_id(edition_id: str | None) -> Edition:  # noqa: PLR0911 (a case t
     if not edition_id:
         return "unknown"
     name = edition_id.strip()
-    if name.startswith("Core"):
+    if name.startswith(("Core", "HomeBasic", "HomePremium")):  # Windows 7: HomeBasic/Premium
         return "home"
     if name == "ProfessionalEducation" or name.startswith("Education"):
         return "education"

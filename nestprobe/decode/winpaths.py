@@ -35,14 +35,23 @@ from nestprobe.model.oskeys import (
     TOTAL_PHYS,
     UBR,
     VBS,
+    WINE_KEY,
+    WINE_VERSION,
     bios_value,
     service,
 )
+from nestprobe.model.snapshot import OsFacts
 
 __all__ = [
     "ACTIVE_PROCESSORS", "BCD_LAUNCH", "BIOS_KEY", "BIOS_VALUES", "CURRENT_BUILD",
     "CURRENT_VERSION", "DEVICE_GUARD", "DISPLAY_VERSION", "EDITION_ID", "GUEST_HOST_NAME",
     "GUEST_KEY", "GUEST_PHYSICAL_HOST", "GUEST_VM_NAME", "HVCI", "INSTALLATION_TYPE",
     "NATIVE_ARCH", "PF_FIRMWARE", "PF_SLAT", "PRODUCT_NAME", "READ_PATHS", "RSMB",
-    "SERVICES", "SERVICE_COMPONENTS", "TOTAL_PHYS", "UBR", "VBS", "bios_value", "service",
+    "SERVICES", "SERVICE_COMPONENTS", "TOTAL_PHYS", "UBR", "VBS", "WINE_KEY", "WINE_VERSION",
+    "bios_value", "service", "under_wine",
 ]
+
+
+def under_wine(facts: OsFacts) -> bool:
+    """Whether recorded Windows facts come from wine (its key or its ntdll export)."""
+    return facts.state(WINE_KEY) == "dir" or facts.state(WINE_VERSION) == "ok"

@@ -172,8 +172,12 @@ def tools_in(facts: OsFacts) -> tuple[str, ...]:
 
 
 def read_readiness(facts: OsFacts) -> Readiness:
-    """What the recorded Windows tool lines (or the live processor features) say."""
-    found = {key: _first(facts, paths) for key, paths in PATHS.items()}
+    """What the recorded Windows tool lines (or the live processor features) say. Under
+    wine, IsProcessorFeaturePresent answers 0 for SLAT and firmware virtualization whatever
+    the machine has: those stubs are left out (unknown), never read as "no"."""
+    stubbed = {winpaths.PF_SLAT, winpaths.PF_FIRMWARE} if winpaths.under_wine(facts) else set()
+    found = {key: _first(facts, tuple(p for p in paths if p not in stubbed))
+             for key, paths in PATHS.items()}
     hypervisor = found["hypervisor"]
     hidden = False
     if hypervisor is None:

@@ -152,6 +152,10 @@ class WindowsFacts(Record):
     #: Hyper-V data exchange from the host: HostName, VirtualMachineName,
     #: PhysicalHostNameFullyQualified
     guest_parameters: Mapping[str, str] = field(default_factory=dict)
+    #: wine's version when this "Windows" is wine (HKLM\SOFTWARE\Wine, ntdll's
+    #: wine_get_version): its processor features, SMBIOS strings and BCD store are stubs,
+    #: so those facts stay unknown
+    wine: str | None = None
 
 
 class Environment(Record):

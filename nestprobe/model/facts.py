@@ -110,3 +110,10 @@ class Facts(Record):
     win_build_number: Fact[int | None] = field(default_factory=_none)
     vm_name: Fact[str] = field(default_factory=lambda: Fact(""))
     host_name: Fact[str] = field(default_factory=lambda: Fact(""))
+    #: GetNativeSystemInfo's architecture ("AMD64", "x86", "ARM64"), None when not recorded.
+    win_arch: Fact[str | None] = field(default_factory=_none)
+    #: A Linux Hyper-V guest: True when hv_balloon is bound to the VMBus Dynamic Memory
+    #: device, False when it is not, None when not recorded (or not Linux).
+    dynamic_memory: Fact[bool | None] = field(default_factory=_none)
+    #: wine's version when this "Windows" is wine (its stubs are then unknown), else None.
+    win_wine: Fact[str | None] = field(default_factory=_none)

@@ -19,6 +19,11 @@ from nestprobe.model.typeshim import Literal
 
 # ------------------------------------------------------------------------- Linux
 
+#: Linux's VMBus device for Hyper-V Dynamic Memory under the hv_balloon driver, when bound:
+#: class HV_DM_GUID {525074dc-8985-46e2-8057-a307dc18a502} (include/linux/hyperv.h), the
+#: instance Hyper-V gives it (lsvmbus -vv on Hyper-V and Azure guests).
+HV_BALLOON_DEVICE = "/sys/bus/vmbus/drivers/hv_balloon/1eccfd72-4b41-45ef-b73a-4a6e44c12924"
+
 #: Every file the probe reads (docs/architecture.md, "OS files the probe reads").
 #: The ``(dir)`` entries are looked at for existence only: their state is "dir".
 WATCHED_PATHS: tuple[str, ...] = (
@@ -46,6 +51,9 @@ WATCHED_PATHS: tuple[str, ...] = (
     "/sys/module/kvm_pvm",  # (dir)
     "/sys/module/kvm_intel/parameters/nested",
     "/sys/module/kvm_amd/parameters/nested",
+    # Hyper-V's Dynamic Memory device (class HV_DM_GUID, instance 1eccfd72-...) bound to
+    # hv_balloon (dir): the host's Dynamic Memory protocol reaches this guest.
+    HV_BALLOON_DEVICE,
     "/proc/device-tree/hypervisor/compatible",
     "/.dockerenv",
     "/run/.containerenv",
@@ -134,6 +142,10 @@ WINDOWS_FACTS: tuple[WinFact, ...] = (
     # 0x250000F0): 0 Off, 1 Auto. The BCD store is the registry hive HKLM\BCD00000000,
     # readable by administrators only: unreadable otherwise, never a child bcdedit.
     WinFact("bcd:{default}:hypervisorlaunchtype", "bcd", "BCD00000000", "250000F0"),
+    # Wine: its own key, and ntdll's wine_get_version export (absent on Windows). Under
+    # wine the processor-feature, SMBIOS and BCD answers are wine's stubs, not facts.
+    WinFact(r"registry:HKLM\SOFTWARE\Wine", "key", r"SOFTWARE\Wine"),
+    WinFact("winapi:wine_get_version", "winapi", "wine_get_version"),
 )
 
 #: The pseudo-paths alone, for the C dumper's list to be compared with.
@@ -166,6 +178,9 @@ TOTAL_PHYS = "winapi:GlobalMemoryStatusEx:ullTotalPhys"
 ACTIVE_PROCESSORS = "winapi:GetActiveProcessorCount"
 NATIVE_ARCH = "winapi:GetNativeSystemInfo:wProcessorArchitecture"
 BCD_LAUNCH = "bcd:{default}:hypervisorlaunchtype"
+#: Wine's own registry key and ntdll export: present only when this "Windows" is wine.
+WINE_KEY = r"registry:HKLM\SOFTWARE\Wine"
+WINE_VERSION = "winapi:wine_get_version"
 
 #: The DMI key each BIOS-key value stands for (Windows copies them from SMBIOS at boot).
 BIOS_VALUES: dict[str, str] = {
@@ -201,7 +216,7 @@ def bios_value(name: str) -> str:
 READ_PATHS: tuple[str, ...] = (
     CURRENT_BUILD, UBR, EDITION_ID, INSTALLATION_TYPE, PRODUCT_NAME, DISPLAY_VERSION,
     GUEST_HOST_NAME, GUEST_VM_NAME, GUEST_PHYSICAL_HOST, VBS, HVCI, RSMB, PF_SLAT,
-    PF_FIRMWARE, TOTAL_PHYS, ACTIVE_PROCESSORS, NATIVE_ARCH, BCD_LAUNCH,
+    PF_FIRMWARE, TOTAL_PHYS, ACTIVE_PROCESSORS, NATIVE_ARCH, BCD_LAUNCH, WINE_KEY, WINE_VERSION,
     *(bios_value(v) for v in BIOS_VALUES.values()),
     *(service(s) for s in SERVICE_COMPONENTS),
 )

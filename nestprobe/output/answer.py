@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.facts import Facts
 from nestprobe.model.safetext import escape
 from nestprobe.model.typeshim import TYPE_CHECKING
@@ -28,7 +29,7 @@ def _where(report: Report) -> str:
     """``a guest of KVM``, ``a Hyper-V guest partition``: what this OS is, as a noun phrase."""
     f = report.assessment.facts
     vendor = f.hypervisor.value if f.hypervisor.value != "unknown" else None
-    name = f.product.value or vendor or "an unidentified hypervisor"
+    name = f.product.value or vendor_name(vendor) or "an unidentified hypervisor"
     partition = f.hypervisor.value == "microsoft" and f.partition.value in _PARTITIONS
     where = f"a {name}" if partition and f.product.value else f"a guest of {name}"
     vm, host = (f.vm_name.value, f.host_name.value) if vendor == "microsoft" else ("", "")
@@ -51,6 +52,8 @@ def _this(report: Report) -> str:
     details = [e for e in (_EDITION_NAMES.get(f.win_edition.value),) if e and e not in name]
     if f.win_build_number.value is not None:
         details.append(f"build {f.win_build_number.value}")
+    if f.win_wine.value is not None:  # not Windows at all: wine's registry and stubs
+        details.append(f"under wine {f.win_wine.value}")
     named = f"this {name}" if name.startswith("Windows") else f"this Windows ({name})"
     return named + (f" ({', '.join(details)})" if details else "")
 
@@ -117,8 +120,9 @@ def _xen_pv(report: Report) -> str:
 
 def _no_cpuid(report: Report) -> str:
     f, snap = _facts(report), report.snapshot
-    seen = (f"; a hypervisor is visible ({f.hypervisor.value or 'unidentified'})"
-            if f.present.value else "")
+    who = f.product.value or (vendor_name(f.hypervisor.value)
+                              if f.hypervisor.value != "unknown" else None)
+    seen = f"; a hypervisor is visible ({who or 'unidentified'})" if f.present.value else ""
     paste = f.win_paste.value
     if paste is not None:
         return (f"Cannot tell: this {paste} output does not show whether "
@@ -152,7 +156,7 @@ def _l1vh(report: Report) -> str:
 
 def _emulator(report: Report) -> str:
     f = _facts(report)
-    return f.product.value or f.hypervisor.value or "emulator"
+    return f.product.value or vendor_name(f.hypervisor.value) or "emulator"
 
 
 def _x86_emulator(report: Report) -> str:
@@ -212,7 +216,8 @@ def _with_slat(report: Report) -> str:
 
 
 def _home(report: Report) -> str:
-    return "; Home has no Hyper-V role, WSL2 runs" if report.verdicts.headline.home else ""
+    return ("; Home has no Hyper-V role (WSL2 does not need it)" if report.verdicts.headline.home
+            else "")
 
 
 def _host(report: Report) -> str:

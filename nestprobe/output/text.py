@@ -36,6 +36,7 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
@@ -252,12 +253,13 @@ def verdict_lines(groups: Sequence[Group], width: int, *, short: bool) -> list[L
 # ------------------------------------------------------------------ step 3: conditions
 
 
-def open_conditions(report: Report) -> list[OpenCondition]:
-    """Each condition not known to hold (unknown or unmet), once, with its scenarios."""
+def open_conditions(report: Report, state: str = "unknown") -> list[OpenCondition]:
+    """Each condition in ``state`` (unknown: still to confirm; unmet: known not to hold),
+    once, with its scenarios."""
     found: dict[tuple[str, str, str | None], tuple[Condition, list[Scenario]]] = {}
     for verdict in report.verdicts:
         for condition in verdict.conditions:
-            if condition.state == "met":
+            if condition.state != state:
                 continue
             key = (condition.text, condition.state, condition.confirm)
             found.setdefault(key, (condition, []))[1].append(verdict.scenario)
@@ -266,16 +268,20 @@ def open_conditions(report: Report) -> list[OpenCondition]:
 
 def _condition_text(item: OpenCondition) -> str:
     condition = item.condition
-    lead = "not met: " if condition.state == "unmet" else ""
     confirm = f" (confirm: {condition.confirm})" if condition.confirm else ""
     # The scenarios first: a row cut to fit the screen still says whom it concerns.
-    return f"[{_names(item.scenarios)}] {lead}{condition.text}{confirm}"
+    return f"[{_names(item.scenarios)}] {condition.text}{confirm}"
 
 
-def condition_lines(items: Sequence[OpenCondition], width: int, *, short: bool) -> list[Line]:
+CONFIRM_TITLE = "Still to confirm:"
+UNMET_TITLE = "Not met (the changes below address them):"
+
+
+def condition_lines(items: Sequence[OpenCondition], width: int, *, short: bool,
+                    title: str = CONFIRM_TITLE) -> list[Line]:
     if not items:
         return []
-    lines = [Line("Still to confirm:", "bold")]
+    lines = [Line(title, "bold")]
     for item in items:
         text = _condition_text(item)
         rows_ = [_one_row(text, width, "  - ")] if short else _wrap(text, width, "  - ", "    ")
@@ -336,7 +342,7 @@ def fix_lines(
             lines += [Line(row) for row in _wrap(header, width, "  ", "    ")]
             if fix.goal:
                 lines += [Line(row) for row in _wrap(f"for: {fix.goal}", width, "    ", "      ")]
-        steps = [Line("    " + escape(step)) for step in fix.steps]
+        steps = [Line(row) for step in fix.steps for row in _step_rows(step, width)]
         # Keep a row for the "... more" line of every later entry with steps.
         room = None if left is None else max(
             left - reserve - sum(1 for later in fixes[index + 1:] if later.steps), 0)
@@ -361,6 +367,15 @@ def fix_lines(
 # ------------------------------------------------------------------ step 5: fit one screen
 
 
+def _step_rows(step: str, width: int) -> list[str]:
+    """A step on its own row (a command is copied whole); one that is wider than the
+    screen (a long name filled in) wraps, its continuation indented further."""
+    row = "    " + escape(step)
+    if columns(row) <= width:
+        return [row]
+    return _wrap(step, width, "    ", "      ")
+
+
 def _footer(shortened: bool) -> Line:
     if shortened:
         return Line(f"Shortened to fit one screen; {MORE} shows all of it, with the evidence.",
@@ -379,12 +394,14 @@ def _compose(report: Report, width: int, level: int, budget: int) -> list[Line]:
     head = [*answer_lines(report, width), *proof_lines(report, width)]
     verdicts = verdict_lines(group_verdicts(report), width, short=level >= 2)
     conditions = open_conditions(report)
-    if level >= 5 and conditions:
-        count = len(conditions)
-        cond = [Line(f"Still to confirm: {count} condition{'s' if count > 1 else ''} "
-                     f"({MORE})", "bold")]
+    unmet = open_conditions(report, "unmet")
+    if level >= 5 and (conditions or unmet):
+        cond = [Line(f"{title} {len(items)} condition{'s' if len(items) > 1 else ''} "
+                     f"({MORE})", "bold")
+                for title, items in (("Not met:", unmet), (CONFIRM_TITLE, conditions)) if items]
     else:
-        cond = condition_lines(conditions, width, short=level >= 1)
+        cond = [*condition_lines(unmet, width, short=level >= 1, title=UNMET_TITLE),
+                *condition_lines(conditions, width, short=level >= 1)]
     fixes = unique_fixes(report)
     options = unique_options(report)
     footer = _footer(level > 0)
@@ -550,7 +567,7 @@ def _fact_lines(report: Report) -> list[Line]:
     brand = f" {e(cpu.brand)}" if cpu.brand else ""
     out.append(Line(f"  CPU            {e(cpu.vendor or 'unknown')}{brand}"))
     if hv.detected:
-        who = hv.product or hv.vendor or "unknown"
+        who = hv.product or vendor_name(hv.vendor) or "unknown"
         extra = f", partition {hv.partition}" if hv.partition and hv.partition not in who else ""
         cloud = f", cloud {hv.cloud}" if hv.cloud else ""
         itype = f" ({hv.instance_type})" if hv.instance_type else ""
@@ -563,7 +580,7 @@ def _fact_lines(report: Report) -> list[Line]:
                     f"exposed {_yesno(virt.exposed)}, SLAT {_yesno(virt.slat)}"))
     pvm = " (software nesting only: PVM-enabled guests)" if virt.software_nesting_only else ""
     out.append(Line(f"  Can host VMs   {_yesno(virt.can_host_vms)}{pvm}"))
-    if virt.kvm_device is not None:
+    if virt.kvm_device is not None and virt.kvm_device != "not-linux":
         backend = f", backend {e(virt.kvm_backend)}" if virt.kvm_backend else ""
         out.append(Line(f"  /dev/kvm       {e(virt.kvm_device)}{backend}"))
     level = "unknown" if nest.level is None else str(nest.level)
@@ -631,6 +648,8 @@ def _windows_line(w: WindowsFacts, paste: str | None) -> str:
         parts.append(f"{w.logical_processors} logical processors")
     if paste is not None:
         parts.append(f"from {paste} output")
+    if w.wine is not None:
+        parts.append(f"under wine {w.wine} (SLAT, firmware, SMBIOS and BCD unknown)")
     return "; ".join(parts)
 
 

@@ -86,6 +86,17 @@ if sys.platform == "win32":
             data, value_type = winreg.QueryValueEx(handle, name)
         return data, value_type
 
+    def _wine_version() -> FileFact:
+        """ntdll!wine_get_version: wine's version; absent on Windows, which has no such
+        export."""
+        getter = getattr(ctypes.WinDLL("ntdll"), "wine_get_version", None)
+        if getter is None:
+            return FileFact("absent")
+        getter.argtypes = ()
+        getter.restype = ctypes.c_char_p
+        raw = getter()
+        return FileFact("ok", raw.decode("ascii", "replace")) if raw else FileFact("unreadable")
+
     def _native_architecture() -> int:
         info = _SystemInfo()
         _kernel32.GetNativeSystemInfo(ctypes.byref(info))
@@ -123,7 +134,7 @@ if sys.platform == "win32":
                 return FileFact("absent")
             return FileFact("ok", buffer.raw[:got].hex())
 
-        def winapi(self, function: str, argument: str) -> FileFact:
+        def winapi(self, function: str, argument: str) -> FileFact:  # noqa: PLR0911 (one case per function)
             if function == "IsProcessorFeaturePresent":
                 present = bool(_kernel32.IsProcessorFeaturePresent(int(argument)))
                 return FileFact("ok", "1" if present else "0")
@@ -138,11 +149,18 @@ if sys.platform == "win32":
                 return FileFact("ok", str(count)) if count else FileFact("unreadable")
             if function == "GetNativeSystemInfo":
                 return FileFact("ok", str(_native_architecture()))
+            if function == "wine_get_version":
+                return _wine_version()
             return FileFact("absent")
 
         def bcd_launch_type(self) -> FileFact:
             try:
                 default, value_type = _query(f"{BOOTMGR}\\Elements\\{DEFAULT_OBJECT}", "Element")
+            except FileNotFoundError:  # no BCD store (or no default entry): unknown, not "not set"
+                return FileFact("unreadable")
+            except OSError as exc:
+                return error_state(exc)
+            try:
                 if value_type != winreg.REG_SZ or not isinstance(default, str):
                     return FileFact("unreadable")
                 element = f"BCD00000000\\Objects\\{default}\\Elements\\{HYPERVISOR_LAUNCH_TYPE}"

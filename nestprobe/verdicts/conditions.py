@@ -15,6 +15,7 @@ other OS those rows stay unknown, with where to look.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from nestprobe.model.assessment import Assessment
@@ -38,6 +39,17 @@ WS2022 = 20348  # Windows Server 2022 (Windows 11 is 22000+): VM configuration v
 ENOUGH_FOR_4GB = 3.5 * GiB
 UNDER_4GB = 3.0 * GiB
 MAX_VCPUS_WS2019 = 225
+#: Windows 8 (OSV): the first client Windows with Hyper-V; 10240: Windows 10 (RI10).
+WIN8 = 9200
+WIN10 = 10240
+#: Client product names of Windows 8 and later (all have client Hyper-V; x64 and the
+#: edition are checked apart), for a paste that names its Windows but shows no build.
+CLIENT_HYPERV_NAMES = re.compile(r"\bWindows (?:8(?:\.1)?|10|11)\b")
+#: Azure Local: "A minimum of 32 GB RAM per node" (AZURE_LOCAL_REQ). What Windows reports
+#: is a little under what is installed: at or above this it holds, below the other it
+#: cannot; between, confirm.
+AZURE_LOCAL_MEMORY_MET = 30 * GiB
+AZURE_LOCAL_MEMORY_UNMET = 24 * GiB
 #: Editions that have the Hyper-V role (Install-Hyper-V.md: not Home).
 HYPERV_EDITIONS = ("pro", "education", "enterprise", "server", "azure-local")
 
@@ -62,6 +74,9 @@ class ConditionRow(Record):
     confirm: str  # where to look when the evidence cannot decide
     source: str
     when: When = field(default_factory=dict)
+    #: where to look on Windows, when ``confirm`` names Linux tools (a Windows report never
+    #: prints systemd-detect-virt, dmidecode, nproc or /proc paths)
+    confirm_windows: str = ""
     threshold: int = 0  # the check's parameter (a build, a count), when it takes one
     unmet_status: Status | None = None  # the verdict is at least this when unmet
     unmet_fix: tuple[str, ...] = ()  # remediation ids ("@outer", "@resources" resolve)
@@ -184,8 +199,13 @@ def _windows_edition(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     if s.win_edition in HYPERV_EDITIONS:
         return Outcome("met", ev, f"this is Windows {s.win_edition}, which has the Hyper-V role")
     if s.win_edition == "home":
+        windows = a.environment.windows
+        # Windows 7/8 have no Settings page to upgrade the edition from: their path is the
+        # product's own (a new installation), not Windows 10/11's Activation page.
+        legacy = windows is not None and windows.build is not None and windows.build < WIN10
         return Outcome("unmet", ev, "this is Windows Home: the Hyper-V role cannot be installed "
-                                    "on Home (WSL2 and the Virtual Machine Platform work there)")
+                                    "on Home (WSL2 and the Virtual Machine Platform work there)",
+                       fix=upgrade_fix(a) if legacy else None)
     return Outcome("unknown", ev)
 
 
@@ -198,7 +218,7 @@ def _wsl2_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
         return Outcome("met", ev, "this build runs WSL 2 with the manual install steps "
                                   "(18362.1049-19040)")
     if s.win_wsl2_build == "too-old":
-        return Outcome("unmet", ev, "this Windows build predates WSL 2")
+        return Outcome("unmet", ev, f"{_release(a)} predates WSL 2", fix=upgrade_fix(a))
     return Outcome("unknown", ev)
 
 
@@ -294,6 +314,112 @@ def _outer_is_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
     return Outcome("unknown", ev, "another hypervisor may be presenting Hyper-V's interface")
 
 
+def confirm_for(row: ConditionRow, s: Situation) -> str:
+    """Where to confirm, in this OS's own tools."""
+    return row.confirm_windows if s.os == "windows" and row.confirm_windows else row.confirm
+
+
+def unmet_reason(row: ConditionRow, outcome: Outcome) -> str:
+    """An unmet condition as a verdict's reason: what the evidence showed, never the
+    condition's own text (which states the requirement and reads as its opposite)."""
+    if outcome.claim:
+        return outcome.claim[0].upper() + outcome.claim[1:]
+    return f"Not met: {row.text}"
+
+
+#: The remediation ids :func:`upgrade_fix` chooses from, one per product's upgrade path.
+UPGRADE_FIXES = ("windows-feature-update", "windows-client-reinstall", "windows-server-upgrade")
+
+
+def upgrade_fix(a: Assessment) -> tuple[str, ...]:
+    """The way to a newer release that exists for this product: Windows Server moves by
+    in-place upgrade or rebuild, Windows 10/11 by a feature update in Settings, older
+    clients (no Settings app update to Windows 10/11) by a new installation."""
+    windows = a.environment.windows
+    update, reinstall, server = UPGRADE_FIXES
+    if windows is not None and windows.server:
+        return (server,)
+    if windows is not None and windows.build is not None and windows.build < WIN10:
+        return (reinstall,)
+    return (update,)
+
+
+def _release(a: Assessment) -> str:
+    windows = a.environment.windows
+    if windows is None:
+        return "this Windows"
+    return windows.release or (f"build {windows.build}" if windows.build else "this Windows")
+
+
+def _windows_build(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """This Windows' build against the row's floor (client and server alike)."""
+    windows = a.environment.windows
+    ev = a.facts.win_build.evidence
+    if windows is None or windows.build is None:
+        return Outcome("unknown", ev)
+    if windows.build >= row.threshold:
+        return Outcome("met", ev, f"{_release(a)} is build {windows.build} (at least "
+                                  f"{row.threshold})")
+    return Outcome("unmet", ev, f"{_release(a)} is build {windows.build}, older than the "
+                                f"{row.threshold} this needs", fix=upgrade_fix(a))
+
+
+def _client_hyperv(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:  # noqa: PLR0911 (a case table)
+    """Client Hyper-V: Windows 8 (9200) or later, 64-bit; every Windows Server release
+    nestprobe names has the Hyper-V role."""
+    windows = a.environment.windows
+    ev = a.facts.win_build.evidence
+    if s.place == "hyperv-root" and a.hypervisor.hyperv is not None:
+        return Outcome("met", a.facts.partition.evidence,
+                       "the Microsoft hypervisor runs with this OS as its root: it has Hyper-V")
+    if windows is None:
+        return Outcome("unknown", ev)
+    if windows.architecture is not None and windows.architecture not in ("AMD64", "x64"):
+        return Outcome("unmet", a.facts.win_arch.evidence, f"{windows.architecture} Windows has no "
+                       "Hyper-V: it needs 64-bit (x64) Windows", fix=("windows-client-reinstall",))
+    if windows.server:
+        return Outcome("met", ev, f"{_release(a)} has the Hyper-V role")
+    if windows.build is None:
+        # A product name without a build (a cut paste): Windows 8 and later name themselves.
+        named = CLIENT_HYPERV_NAMES.search(windows.release or windows.product_name or "")
+        if named:
+            return Outcome("met", (*a.facts.win_edition.evidence, *ev),
+                           f"this is {named.group(0)}, which has client Hyper-V")
+        return Outcome("unknown", ev)
+    if windows.build < row.threshold:
+        return Outcome("unmet", ev, f"{_release(a)} has no client Hyper-V: it first shipped "
+                       "in Windows 8 (build 9200)", fix=upgrade_fix(a))
+    return Outcome("met", ev, f"{_release(a)} (build {windows.build}) has client Hyper-V")
+
+
+def _dynamic_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    """Linux shows whether hv_balloon drives the Dynamic Memory device; whether the host has
+    Dynamic Memory on for this VM is the host's setting (Azure guests show the device too)."""
+    bound = a.facts.dynamic_memory
+    ev = bound.evidence
+    if bound.value is False:
+        return Outcome("met", ev, "no Dynamic Memory driver is bound in this VM: its memory "
+                                  "does not change now either")
+    if bound.value:
+        return Outcome("unknown", ev, "hv_balloon drives the Dynamic Memory device here; "
+                                      "whether Dynamic Memory is on is the host's setting")
+    return Outcome("unknown")
+
+
+def _azure_local_memory(a: Assessment, s: Situation, row: ConditionRow) -> Outcome:
+    memory = a.environment.memory_bytes
+    ev = a.facts.memory.evidence
+    if memory is None:
+        return Outcome("unknown")
+    if memory >= AZURE_LOCAL_MEMORY_MET:
+        return Outcome("met", ev, f"{memory / GiB:.1f} GiB of memory")
+    if memory < AZURE_LOCAL_MEMORY_UNMET:
+        return Outcome("unmet", ev, f"only {memory / GiB:.1f} GiB of memory: an Azure Local "
+                                    "node needs at least 32 GB")
+    return Outcome("unknown", ev, f"{memory / GiB:.1f} GiB reported: the installed memory may "
+                                  "be just under or over 32 GB")
+
+
 CHECKS: Mapping[str, Check] = {
     "hyperv-host-build": _hyperv_host_build,
     "implied-by-exposure": _implied_by_exposure,
@@ -314,6 +440,10 @@ CHECKS: Mapping[str, Check] = {
     "windows-here": _windows_here,
     "not-wsl": _not_wsl,
     "outer-is-hyperv": _outer_is_hyperv,
+    "windows-build": _windows_build,
+    "client-hyperv": _client_hyperv,
+    "azure-local-memory": _azure_local_memory,
+    "dynamic-memory": _dynamic_memory,
 }
 
 
@@ -359,7 +489,10 @@ _ROWS: tuple[ConditionRow, ...] = (
         "The outer hypervisor is Microsoft Hyper-V itself, not another hypervisor presenting "
         "Hyper-V's interface", "outer-is-hyperv",
         "ask the administrator of the host, or run systemd-detect-virt / check the VM's "
-        "hardware vendor in its firmware (DMI)", sources.LINUX_MSHYPERV, when(outer="hyperv")),
+        "hardware vendor in its firmware (DMI)", sources.LINUX_MSHYPERV, when(outer="hyperv"),
+        confirm_windows="ask the administrator of the host, or read systeminfo's System "
+        "Manufacturer and System Model (Microsoft Corporation / Virtual Machine on "
+        "Hyper-V)"),
     ConditionRow(
         "azure-standard", ALL,
         "The Azure VM's Security type is Standard (not Trusted Launch)", "implied-by-exposure",
@@ -387,14 +520,17 @@ _ROWS: tuple[ConditionRow, ...] = (
     ConditionRow(
         "container-host-vcpus", ("hyperv-containers",),
         "The container host has at least 2 virtual processors", "container-vcpus",
-        "the processor count of this machine (nproc; on Windows: "
-        "(Get-CimInstance Win32_ComputerSystem).NumberOfLogicalProcessors)",
-        sources.MS_CONTAINERS, threshold=2, unmet_status="blocked", unmet_fix=("@resources",)),
+        "the processor count of this machine (nproc)",
+        sources.MS_CONTAINERS, threshold=2, unmet_status="blocked", unmet_fix=("@resources",),
+        confirm_windows="the processor count of this machine: (Get-CimInstance "
+        "Win32_ComputerSystem).NumberOfLogicalProcessors"),
     ConditionRow(
         "hypervisor-launches", WIN,
         "The Windows hypervisor launches at boot (bcdedit hypervisorlaunchtype Auto)",
         "root-partition", "bcdedit /enum | findstr -i hypervisorlaunchtype",
-        sources.WSL_TROUBLESHOOTING),
+        sources.WSL_TROUBLESHOOTING,
+        confirm_windows="in a Command Prompt as Administrator: bcdedit /enum {current} "
+        "(hypervisorlaunchtype Auto)"),
     ConditionRow(
         "windows-edition", ("hyperv", "hyperv-containers"),
         "This Windows edition can have the Hyper-V role (Pro, Enterprise, Education or Server; "
@@ -407,7 +543,46 @@ _ROWS: tuple[ConditionRow, ...] = (
         "later, ARM64 version 2004 (build 19041), Windows 11, or Windows Server 2022 or later",
         "wsl2-build", "winver (the OS build)",
         f"{sources.WSL_INSTALL_MANUAL}; {sources.WSL_SERVER}", when(os="windows"),
-        unmet_status="blocked", unmet_fix=("windows-update-wsl2",)),
+        unmet_status="blocked", unmet_fix=("windows-feature-update",)),
+    ConditionRow(
+        "windows-hyperv-build", ("hyperv",),
+        "This Windows has Hyper-V: Windows 8 (build 9200) or later, 64-bit, or Windows "
+        "Server", "client-hyperv", "winver (the version and OS build) and Settings > System > "
+        "About (System type)", f"{sources.MS_HYPERV_REQ}; {sources.MS_INSTALL_HYPERV}",
+        when(os="windows"), threshold=WIN8, unmet_status="blocked",
+        unmet_fix=("windows-client-reinstall",)),
+    ConditionRow(
+        "windows-containers-build", ("hyperv-containers",),
+        "This Windows runs Windows containers: Windows 10 version 1607 / Windows Server "
+        "2016 (build 14393) or later", "windows-build", "winver (the OS build)",
+        sources.MS_CONTAINERS, when(os="windows"), threshold=WS2016, unmet_status="blocked",
+        unmet_fix=("windows-feature-update",)),
+    ConditionRow(
+        "nested-guest-build", ("hyperv", "hyperv-containers"),
+        "Hyper-V inside a VM needs a Windows 10 / Windows Server 2016 (build 14393) or later "
+        "guest", "windows-build", "winver in this VM",
+        f"{sources.MS_NESTING_2016}; {sources.MS_VM_VERSIONS}", when(os="windows", place="vm"),
+        threshold=WS2016, unmet_status="blocked", unmet_fix=("windows-feature-update",)),
+    ConditionRow(
+        "azure-local-memory", ("azure-local",),
+        "An Azure Local node has at least 32 GB of memory (and TPM 2.0, Secure Boot, two "
+        "listed network adapters)", "azure-local-memory",
+        "the installed memory (systeminfo: Total Physical Memory)", sources.AZURE_LOCAL_REQ,
+        when(place=("bare-metal", "unseen")), unmet_status="blocked"),
+    ConditionRow(
+        "hyperv-dynamic-memory", WIN,
+        "This VM's memory stops changing once Hyper-V runs inside it (Dynamic Memory and "
+        "runtime resize stop): on the host, give it fixed memory: Set-VMMemory -VMName <VM> "
+        "-DynamicMemoryEnabled $false", "dynamic-memory",
+        "on the host: Get-VMMemory -VMName <VM> | Select-Object DynamicMemoryEnabled (in "
+        "this guest, hv_balloon bound to the VMBus device of class "
+        "{525074dc-8985-46e2-8057-a307dc18a502} means the host's Dynamic Memory protocol "
+        "reaches it; Azure guests show it too)",
+        f"{sources.MS_NESTED}; {sources.MS_NESTING_2016}; {sources.LINUX_HV_BALLOON}",
+        when(outer="hyperv", place="vm"),
+        confirm_windows="on the Hyper-V host: Get-VMMemory -VMName <VM> | Select-Object "
+        "DynamicMemoryEnabled (in this VM, the Hyper-V Dynamic Memory integration "
+        "service shows in Device Manager > System devices)"),
     ConditionRow(
         "wsl-installed", ("wsl2",),
         "WSL is installed in this Windows (wsl --install; its service LxssManager or "
@@ -456,8 +631,10 @@ _ROWS: tuple[ConditionRow, ...] = (
         "No hypervisor hides below this OS (none is visible from here); if one does, its "
         "vendor's support statement applies instead", "no-hidden-hypervisor",
         "systemd-detect-virt, or the machine's hardware vendor (dmidecode -s "
-        "system-product-name; on Windows: systeminfo)", sources.NESTPROBE,
-        when(place=("bare-metal", "unseen"))),
+        "system-product-name)", sources.NESTPROBE,
+        when(place=("bare-metal", "unseen")),
+        confirm_windows="systeminfo's System Manufacturer and System Model (a physical "
+        "vendor and model, not Virtual Machine, VMware, VirtualBox or QEMU)"),
     ConditionRow(
         "kvm-device", ("third-party",),
         "/dev/kvm (or the hypervisor's own driver) is present and this user can open it "
@@ -499,5 +676,6 @@ CONDITIONS: Mapping[str, ConditionRow] = {row.id: row for row in _ROWS}
 GLOBAL_CONDITIONS: tuple[str, ...] = (
     "hyperv-host-intel", "hyperv-host-amd", "hyperv-host-amd-own-vms", "outer-is-hyperv",
     "no-hidden-hypervisor", "windows-here", "not-wsl-utility-vm", "kvm-device",
-    "windows-edition", "windows-wsl2-build", "firmware-enabled",
+    "windows-edition", "windows-wsl2-build", "firmware-enabled", "windows-hyperv-build",
+    "windows-containers-build", "nested-guest-build", "azure-local-memory",
 )

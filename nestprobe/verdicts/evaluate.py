@@ -30,6 +30,8 @@ from nestprobe.verdicts.conditions import (
     GLOBAL_CONDITIONS,
     ConditionRow,
     Outcome,
+    confirm_for,
+    unmet_reason,
 )
 from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
@@ -98,7 +100,8 @@ def check(row: ConditionRow, a: Assessment, situation: Situation) -> tuple[Condi
     outcome = CHECKS[row.check](a, situation, row)
     condition = Condition(
         id=row.id, text=row.text, state=outcome.state, evidence=outcome.evidence,
-        confirm=row.confirm if outcome.state == "unknown" else None, source=row.source,
+        confirm=confirm_for(row, situation) if outcome.state == "unknown" else None,
+        source=row.source,
     )
     return condition, outcome
 
@@ -118,8 +121,8 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
         if SEVERITY[row.unmet_status] > SEVERITY[status]:
             status = row.unmet_status
         reasons += [e for e in condition.evidence if e not in reasons]
-        reasons.append(Evidence(claim=f"{row.text}: not met ({outcome.claim})",
-                                source=row.source, value=status, kind="document"))
+        reasons.append(Evidence(claim=unmet_reason(row, outcome), source=row.source,
+                                value=status, kind="document"))
         fix_ids = outcome.fix if outcome.fix is not None else row.unmet_fix
         fixes += [f for f in resolve(fix_ids, situation) if f not in fixes]
         keep_rule_fixes = keep_rule_fixes and not row.supersedes

@@ -29,8 +29,8 @@ _WINDOWS_HOST = (
 #: Conditions and caveats every supported Hyper-V-in-a-VM verdict carries.
 _NESTED_HYPERV_NOTES = (
     "hyperv-host-intel", "hyperv-host-amd", "vm-version-intel", "vm-version-amd",
-    "azure-standard", "azure-size", "ws2019-vcpus", *_WINDOWS_HOST, "memory-fixed",
-    "not-for-clusters", "nested-networking", "containers-one-level",
+    "azure-standard", "azure-size", "ws2019-vcpus", *_WINDOWS_HOST,
+    "not-for-clusters", "nested-networking", "containers-one-level", "hyperv-dynamic-memory",
 )
 _VM = when(place="vm")
 
@@ -105,8 +105,8 @@ RULES: tuple[Rule, ...] = (
          ("xen-pv-to-hvm",)),
     # --- missing facts ---------------------------------------------------------------------
     Rule("exposure-unknown", ALL, "unknown", when(exposed=None),
-         "Whether VT-x/AMD-V reaches this OS is unknown: CPUID leaves 0x1/0x80000001 and "
-         "the /proc/cpuinfo flags were not available", sources.NESTPROBE),
+         "Whether VT-x/AMD-V reaches this OS is unknown: neither CPUID leaves "
+         "0x1/0x80000001 nor the OS's own view of them were available", sources.NESTPROBE),
     # --- firmware (only where it is the cause) --------------------------------------------
     Rule("firmware-disabled-vm", ALL, "blocked", _vm(firmware_disabled=True),
          "The virtual CPU advertises VT-x/AMD-V but it arrives locked off "
@@ -214,7 +214,7 @@ RULES: tuple[Rule, ...] = (
          sources.MS_NESTED, (),
          ("hyperv-host-intel", "hyperv-host-amd", "vm-version-intel", "vm-version-amd",
           "azure-standard", "azure-size", "hypervisor-launches", "hyperv-role",
-          "azure-local-evaluation", "memory-fixed", "nested-networking")),
+          "azure-local-evaluation", "hyperv-dynamic-memory", "nested-networking")),
     Rule("hyperv-nested-third-party", THIRD, "unsupported", _vm(outer="hyperv", exposed=True),
          "VT-x/AMD-V reaches this Hyper-V VM, but Microsoft does not support non-Microsoft "
          "virtualization on Hyper-V", sources.MS_NESTED, (),
@@ -227,11 +227,12 @@ RULES: tuple[Rule, ...] = (
          ("hyperv-host-intel", "hyperv-host-amd", "azure-standard", "azure-size")),
     # --- outer hypervisor: the others -------------------------------------------------
     Rule("kvm-nested-windows", WIN, "unsupported", _vm(outer="kvm", exposed=True),
-         "VT-x/AMD-V reaches this KVM guest; Microsoft does not support Hyper-V "
+         "VT-x/AMD-V reaches this {hypervisor} guest; Microsoft does not support Hyper-V "
          "virtualization on non-Microsoft hypervisors", sources.MS_NESTED, (),
          (*_WINDOWS_HOST, "kvm-device", "hyperv-on-non-microsoft")),
     Rule("kvm-nested-third-party", THIRD, "supported", _vm(outer="kvm", exposed=True),
-         "VT-x/AMD-V reaches this KVM guest: nested KVM is upstream-supported (on by default "
+         "VT-x/AMD-V reaches this {hypervisor} guest: nested KVM is upstream-supported (on "
+         "by default "
          "since Linux 4.20)", sources.KVM_NESTED, (), ("kvm-device", "kvm-amd-migration")),
     Rule("vmware-nested", ALL, "unsupported", _vm(outer="vmware", exposed=True),
          "VT-x/AMD-V reaches this VMware VM (vhv.enable); neither Microsoft nor VMware "

@@ -34,9 +34,6 @@ _NOTES: tuple[Note, ...] = (
          "(Desktop Experience or Server Core) as the VM's operating system",
          sources.MS_CONTAINERS,
          when(os="windows", place="vm", win_edition=("pro", "education", "enterprise"))),
-    Note("memory-fixed", "caveat", WINDOWS_SCENARIOS,
-         "While Hyper-V runs inside this VM its memory cannot change: dynamic memory does not "
-         "fluctuate and runtime resize fails; turn the VM off to change it", sources.MS_NESTED),
     Note("not-for-clusters", "caveat", ("hyperv", "hyperv-containers", "azure-local"),
          "Nested virtualization isn't suitable for Windows Server Failover Clustering or "
          "performance-sensitive applications", sources.MS_NESTED),

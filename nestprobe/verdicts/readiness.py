@@ -71,6 +71,14 @@ SETTLE: dict[str, Settle] = {
     # Readable in this OS (winver), but Home or a pre-WSL2 build is not fixed by a script.
     "windows-edition": Settle("this-os"),
     "windows-wsl2-build": Settle("this-os"),
+    # A release (and 64-bit Windows) no script in this OS changes: upgrade or reinstall.
+    "windows-hyperv-build": Settle("this-os"),
+    "windows-containers-build": Settle("this-os"),
+    "nested-guest-build": Settle("this-os"),
+    # The machine's memory: Azure Local needs 32 GB per node (hardware, not a script).
+    "azure-local-memory": Settle("person"),
+    # The host's Dynamic Memory setting for this VM (Set-VMMemory there).
+    "hyperv-dynamic-memory": Settle("outer-hypervisor", advisory=True),
     "wsl-installed": Settle("this-os", fix="windows-wsl-install",
                             settled_by=("windows-wsl-install", "windows-wsl-manual")),
     "firmware-enabled": Settle("firmware"),
@@ -111,7 +119,9 @@ STEP_NEEDS: dict[str, Needs] = {
     "windows-hypervisor-platform": Needs(elevated=True, restart=True),
     "windows-enable-containers": Needs(elevated=True, restart=True),
     "windows-install-containers-server": Needs(elevated=True, restart=True),
-    "windows-update-wsl2": Needs(elevated=True, restart=True),
+    "windows-feature-update": Needs(elevated=True, restart=True),
+    "windows-client-reinstall": Needs(elevated=True, restart=True),
+    "windows-server-upgrade": Needs(elevated=True, restart=True),
     "kvm-access": Needs(elevated=True, restart=True),
     "kvm-module": Needs(elevated=True, restart=False),
 }

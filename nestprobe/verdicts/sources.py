@@ -117,3 +117,39 @@ MS_CONTAINERS_SETUP = (
     "MicrosoftDocs/Virtualization-Documentation virtualization/windowscontainers/quick-start/"
     "set-up-environment.md"
 )
+#: Trusted Launch (ms.date 04/21/2025): nested virtualization no longer listed among the
+#: unsupported features, while MS_ENABLE and WSL_TROUBLESHOOTING still say "Standard".
+AZURE_TRUSTED_LAUNCH = (
+    "MicrosoftDocs/azure-compute-docs articles/virtual-machines/trusted-launch.md"
+)
+#: az vm create --security-type: "The value Standard can be used if subscription has feature
+#: flag UseStandardSecurityType registered under Microsoft.Compute namespace."
+AZURE_CLI_VM_PARAMS = "Azure/azure-cli src/azure-cli/azure/cli/command_modules/vm/_params.py"
+#: "If you disable Virtualization-based Security (VBS), you'll automatically disable
+#: Credential Guard and other features that rely on VBS"; VBS and Credential Guard are set
+#: by Intune/MDM and Group Policy (which re-apply them).
+CREDENTIAL_GUARD = (
+    "MicrosoftDocs/windows-itpro-docs windows/security/identity-protection/credential-guard/"
+    "configure.md"
+)
+#: Windows 11's requirements, including the Windows 10 release a device upgrades from.
+WIN11_REQUIREMENTS = "MicrosoftDocs/windows-itpro-docs windows/whats-new/windows-11-requirements.md"
+#: Windows Server in-place upgrade from installation media (setup.exe, keep files and apps).
+WS_UPGRADE = (
+    "MicrosoftDocs/windowsserverdocs WindowsServerDocs/get-started/perform-in-place-upgrade.md"
+)
+#: The 2016 nesting page (Virtualization-Documentation @26a8adb4): host and guest Windows
+#: Server 2016 / Windows 10 Anniversary Update (14393) or later; "dynamic memory must be
+#: disabled" with Set-VMMemory -DynamicMemoryEnabled $false.
+MS_NESTING_2016 = (
+    "MicrosoftDocs/Virtualization-Documentation virtualization/hyperv_on_windows/user_guide/"
+    "nesting.md@26a8adb4"
+)
+#: Azure Local (Azure Stack HCI 23H2) system requirements: "A minimum of 32 GB RAM per node",
+#: a 64-bit CPU with SLAT, Intel VT / AMD-V on, TPM 2.0, Secure Boot, validated hardware.
+AZURE_LOCAL_REQ = (
+    "MicrosoftDocs/azure-stack-docs azure-stack/hci/concepts/system-requirements-23h2.md"
+)
+#: Linux's Hyper-V Dynamic Memory driver (hv_balloon) binds the VMBus device of class
+#: HV_DM_GUID {525074dc-8985-46e2-8057-a307dc18a502} (include/linux/hyperv.h).
+LINUX_HV_BALLOON = "torvalds/linux drivers/hv/hv_balloon.c; include/linux/hyperv.h HV_DM_GUID"

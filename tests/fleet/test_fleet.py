@@ -122,7 +122,7 @@ def test_csv_rows_are_the_documented_columns(dumps: Path) -> None:
 
 
 def test_readme_documents_every_csv_column() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("**CSV columns**", 1)[1].split("\n### ", 1)[0]
     documented = re.findall(r"^\| `([a-z0-9_-]+)` \|", section, re.MULTILINE)
     assert tuple(documented) == CSV_COLUMNS

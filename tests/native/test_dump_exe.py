@@ -31,6 +31,8 @@ from wine import (
     windows_path,
 )
 
+import nestprobe
+from nestprobe.output.answer import answer as nestprobe_answer
 from nestprobe.sources.dumpfile import parse_dump
 from nestprobe.sources.windows_facts import WINDOWS_PATHS
 
@@ -209,8 +211,25 @@ def test_exe_dump_carries_every_windows_fact(exe: Path, drive_c: Path) -> None:
         assert dump.os.files[f"winapi:IsProcessorFeaturePresent:{feature}"].text in ("0", "1")
     arch = dump.os.files["winapi:GetNativeSystemInfo:wProcessorArchitecture"]
     assert arch.text == "9"  # PROCESSOR_ARCHITECTURE_AMD64
-    # wine has no BCD store: the element is missing (a real non-elevated run: unreadable)
-    assert dump.os.files["bcd:{default}:hypervisorlaunchtype"].state in ("absent", "unreadable")
+    # wine has no BCD store: unknown (unreadable), never "not set" (issue 18.10)
+    assert dump.os.files["bcd:{default}:hypervisorlaunchtype"].state == "unreadable"
+    # ... and says it is wine: its key, and ntdll's export with its version
+    assert dump.os.files["registry:HKLM\\SOFTWARE\\Wine"].state == "dir"
+    version = dump.os.files["winapi:wine_get_version"]
+    assert version.state == "ok"
+    assert (version.text or "")[:1].isdigit()
+    # The report says so, and takes wine's stubs as unknown, not as "no".
+    report = nestprobe.assess_snapshot(dump)
+    windows = report.assessment.environment.windows
+    assert windows is not None
+    assert windows.wine == version.text
+    assert (windows.slat, windows.firmware_virtualization) == (None, None)
+    assert windows.hypervisor_launch == "unknown"
+    assert report.assessment.virtualization.firmware_disabled is not True
+    assert f"under wine {version.text}" in nestprobe_answer(report)
+    # SMBIOS strings under wine are wine's: no identity read from them
+    assert not any(e.claim.startswith("DMI ") for e in report.assessment.environment.evidence)
+    assert any(e.value == "wine" for e in report.assessment.environment.evidence)
     cpus = dump.os.files["winapi:GetActiveProcessorCount"].text
     assert cpus == str(os.cpu_count())  # wine reports the host's processors
     memory = int(dump.os.files["winapi:GlobalMemoryStatusEx:ullTotalPhys"].text or "0")

@@ -35,11 +35,12 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 #: facts), ``facts`` (each decided fact with its evidence) and ``headline`` (the answer's
 #: case), so ``Report.from_dict`` rebuilds the same Report; timing figures and source.cpu
 #: bounded below (issue 17.6, 22.4); source.cpu may be null (a live probe whose thread could
-#: not be pinned: no single CPU ran its CPUIDs).
+#: not be pinned: no single CPU ran its CPUIDs); environment.windows.wine (issue 18.10: wine's
+#: version when "Windows" is wine).
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "7fafe563fa2b79590e4f55395e0ece85de9b1fbb84064f15de247731eada1fbb",
+    3: "9c29c1c112d4c979939bbdf7998d6beda01315deeb46d859464b2d8b5178414f",
 }
 
 

@@ -46,7 +46,7 @@ def put(root: Path, path: str, data: str | bytes) -> Path:
 
 
 def test_watched_paths_match_the_architecture_doc() -> None:
-    doc = (REPO / "docs" / "architecture.md").read_text()
+    doc = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
     section = doc.split("## OS files the probe reads", 1)[1].split("\n## ", 1)[0]
     for path in WATCHED_PATHS:
         if path.startswith("/sys/class/dmi/id/"):

@@ -56,6 +56,8 @@ CONTRACT = (
     "winapi:GetActiveProcessorCount",
     "winapi:GetNativeSystemInfo:wProcessorArchitecture",
     "bcd:{default}:hypervisorlaunchtype",
+    "registry:HKLM\\SOFTWARE\\Wine",
+    "winapi:wine_get_version",
 )
 
 
@@ -80,7 +82,7 @@ def test_every_path_the_decoders_read_is_recorded() -> None:
 
 
 def test_the_dump_format_doc_lists_every_pseudo_path() -> None:
-    doc = (REPO / "docs" / "dump-format.md").read_text()
+    doc = (REPO / "docs" / "dump-format.md").read_text(encoding="utf-8")
     section = doc.split("## Windows facts", 1)[1].split("\n## ", 1)[0]
     for path in WINDOWS_PATHS:
         assert f"`{path}`" in section or f"`{path.rsplit(chr(92), 1)[-1]}`" in section, path

@@ -25,7 +25,7 @@ from nestprobe.model.assessment import (
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import replace as _replace
 from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES, Verdicts
-from nestprobe.verdicts.conditions import CHECKS, CONDITIONS, GLOBAL_CONDITIONS
+from nestprobe.verdicts.conditions import CHECKS, CONDITIONS, GLOBAL_CONDITIONS, UPGRADE_FIXES
 from nestprobe.verdicts.evaluate import evaluate, rule_for
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
@@ -289,6 +289,7 @@ def test_no_dead_remediation_or_notes() -> None:
     used |= {"unknown-outer", "cloud-other"}  # outer_fix's fall-backs
     used |= {rid for row in WINDOWS_STEPS for rid in row.remediation}
     used |= {"vm-resources", "cloud-resize"}  # what RESOURCES resolves to
+    used |= set(UPGRADE_FIXES)  # the product's own upgrade path, chosen by the check
     used |= set(PROOF_FIXES)  # what a proof that could not run brings (verdicts/proof.py)
     assert set(REMEDIATIONS) == used - {OUTER, RESOURCES}
     assert set(OPTION_GOALS) == {rid for r in RULES for rid in r.options}
@@ -417,7 +418,7 @@ def test_gcp_amd_is_told_to_move_to_intel() -> None:
     a = make(cpu="AuthenticAMD", hv="google", cloud="gcp", exposed=False)
     verdict = evaluate(a)["third-party"]
     assert verdict.rule == "gcp-not-intel"
-    assert "Intel series" in verdict.remediation[0].steps[0]
+    assert "Intel series" in " ".join(verdict.remediation[0].steps)
 
 
 def test_hyperv_root_can_host_and_is_not_told_vtx_is_missing() -> None:
@@ -429,7 +430,12 @@ def test_hyperv_root_can_host_and_is_not_told_vtx_is_missing() -> None:
     third = verdicts["third-party"]
     assert third.remediation == ()
     assert [o.layer for o in third.options] == ["this-os"]
-    assert "hypervisorlaunchtype off" in third.options[0].steps[0]
+    assert "bcdedit /set hypervisorlaunchtype off" in third.options[0].steps
+    # ... with what it turns off, and that policy may turn it back on (issue 18.8)
+    said = " ".join(third.options[0].steps)
+    assert "Credential Guard" in said
+    assert "Intune" in said
+    assert "Group" in said
     assert third.options[0].goal is not None
     assert "only if" in third.options[0].goal
 
@@ -483,7 +489,14 @@ def test_os_facts_conditions_and_caveats_agree() -> None:
 def test_supported_hyperv_in_a_vm_carries_the_doc_caveats() -> None:
     verdicts = evaluate(make(hv="microsoft", partition="guest", os="Windows"))
     caveats = " ".join(verdicts["hyperv"].caveats)
-    assert "memory cannot change" in caveats
+    # Dynamic Memory is a condition to confirm, with the host's command (issue 18.13).
+    memory = {c.id: c for c in verdicts["hyperv"].conditions}["hyperv-dynamic-memory"]
+    assert memory.state == "unknown"
+    assert "stops changing" in memory.text
+    assert "Set-VMMemory -VMName <VM> -DynamicMemoryEnabled $false" in memory.text
+    assert memory.confirm is not None
+    assert "Get-VMMemory" in memory.confirm
+    assert "/sys/" not in memory.confirm  # a Windows guest is told Windows' places
     assert "Failover Clustering" in caveats
     assert "MAC address spoofing" in caveats
     assert any("One level" in c for c in verdicts["hyperv-containers"].caveats)
@@ -605,7 +618,10 @@ def test_a_yes_has_no_fixes_only_options(a: Assessment) -> None:
         for condition in verdict.conditions:
             assert (condition.confirm is not None) is (condition.state == "unknown")
             if condition.state == "unmet" and CONDITIONS[condition.id].unmet_status:
-                assert any(condition.text in r.claim for r in verdict.reasons)
+                # the finding is the reason, never the condition's own text (issue 18.14)
+                row = CONDITIONS[condition.id]
+                assert any(r.source == row.source for r in verdict.reasons)
+                assert all(condition.text not in r.claim for r in verdict.reasons)
 
 
 @given(assessments)
@@ -643,7 +659,8 @@ def test_docs_list_every_rule_remediation_and_note_in_order() -> None:
 
     from verdict_tables import END, START, render
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "verdicts.md").read_text()
+    doc_path = Path(__file__).resolve().parents[2] / "docs" / "verdicts.md"
+    doc = doc_path.read_text(encoding="utf-8")
     rows = re.findall(r"^\| \d+ \| `([^`]+)` \|", doc, flags=re.MULTILINE)
     assert rows == [r.id for r in RULES]  # same rules, same evaluation order
     for key in (*REMEDIATIONS, *NOTES, *CONDITIONS, *OPTION_GOALS):
@@ -672,7 +689,9 @@ def test_a_too_old_hyperv_host_on_amd_is_blocked_at_the_host() -> None:
         assert _conditions(verdict)["hyperv-host-amd"] == "unmet"
         first = verdict.remediation[0]
         assert first.layer == "outer-hypervisor"
-        assert first.steps[0].startswith("Upgrade the Hyper-V host to Windows Server 2022")
+        said = " ".join(first.steps)
+        assert "# Upgrade the host to # Windows Server 2022 / Windows 11 or later:" in said
+        assert "Irreversible" in said  # Update-VMVersion's consequence (issue 18.8)
         assert not any("ExposeVirtualizationExtensions" in step
                        for fix in verdict.remediation[1:] for step in fix.steps)
         assert "14393" in verdict.reasons[-1].claim
@@ -684,7 +703,7 @@ def test_a_too_old_hyperv_host_on_amd_is_blocked_at_the_host() -> None:
     # A Windows 10 1511 host is too old even for Intel.
     old = evaluate(make(hv="microsoft", partition="guest", exposed=False, build=10586))["hyperv"]
     assert _conditions(old)["hyperv-host-intel"] == "unmet"
-    assert old.remediation[0].steps[0].startswith("Upgrade the Hyper-V host to Windows Server 2016")
+    assert "# Windows Server 2016 / Windows 10 version 1607 or later:" in old.remediation[0].steps
     # A new enough AMD host, nesting on: supported, the host condition met.
     new = evaluate(make(cpu="AuthenticAMD", hv="microsoft", partition="guest", build=20348))
     assert new["hyperv"].status == "supported"
@@ -793,7 +812,7 @@ def test_too_old_amd_host_end_to_end_from_cpuid() -> None:
     verdict = report.verdicts["wsl2"]
     assert verdict.status == "blocked"
     assert {c.id: c.state for c in verdict.conditions}["hyperv-host-amd"] == "unmet"
-    assert verdict.remediation[0].steps[0].startswith("Upgrade the Hyper-V host")
+    assert verdict.remediation[0].steps[0].startswith("# Upgrade the host")
 
 
 # --- this Windows' facts are conditions (edition, build, components, size, firmware) ---------
@@ -837,7 +856,9 @@ def test_a_build_before_wsl2_blocks_wsl2_only() -> None:
     wsl2 = verdicts["wsl2"]
     assert (wsl2.rule, wsl2.status) == ("bare-metal", "blocked")
     assert _conditions(wsl2)["windows-wsl2-build"] == "unmet"
-    assert wsl2.remediation == (REMEDIATIONS["windows-update-wsl2"],)
+    # A server moves by in-place upgrade, never by Settings > Windows Update (issue 18.7)
+    assert wsl2.remediation == (REMEDIATIONS["windows-server-upgrade"],)
+    assert "17763" in wsl2.reasons[-1].claim or "2019" in wsl2.reasons[-1].claim
     assert verdicts["hyperv"].status == "supported"
     assert _conditions(verdicts["hyperv"])["windows-edition"] == "met"
     new = evaluate(make(exposed=True, level=0, os="Windows",

@@ -63,8 +63,9 @@ $Actions = @{
     'windows-enable-containers'         = { Enable-Feature @('Containers') }
     'windows-install-containers-server' = { Install-WindowsFeature -Name Containers | Out-Null }
 }
-# Steps a script must not take on its own: a licence, a feature update, Linux's groups.
-$Never = @('windows-upgrade-edition', 'windows-update-wsl2', 'kvm-access', 'kvm-module')
+# Steps a script must not take on its own: a licence, a feature update, a reinstall or
+# a Server upgrade, Linux's groups.
+$Never = @('windows-upgrade-edition', 'windows-feature-update', 'windows-client-reinstall', 'windows-server-upgrade', 'kvm-access', 'kvm-module')
 
 $exe = Get-Command nestprobe.exe -ErrorAction SilentlyContinue
 if ($null -eq $exe) {
