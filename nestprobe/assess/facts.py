@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode import winbuild, winpaths
+from nestprobe.decode.signatures import vendor_name
 from nestprobe.model import oskeys
 from nestprobe.model.assessment import (
     Assessment,
@@ -328,6 +329,7 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
         "host_build": host_build,
         "partition": partition,
         "product_name": _product_name(env, hv),
+        "hypervisor_name": Fact(vendor_name(hv.vendor), parts.reasons("hypervisor")),
         "emulated": Fact(hv.emulated, parts.reasons("present")),
         "hidden": Fact(hv.hidden, parts.exact("hypervisor", HIDDEN_WITNESSES)),
         "hyperv_emulator": Fact(hv.hyperv.emulator if hv.hyperv is not None else None,

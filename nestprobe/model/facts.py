@@ -55,6 +55,9 @@ class Facts(Record):
     at_least: Fact[int] = field(default_factory=lambda: Fact(0))  # the level proven at least
     #: The product's name ("KVM with Hyper-V enlightenments", "Xen, running on KVM").
     product: Fact[str | None] = field(default_factory=_none)
+    #: The name a person reads for the hypervisor's vendor id ("oracle" -> "Oracle
+    #: VirtualBox"): output words sentences from it, never from the id.
+    hypervisor_name: Fact[str | None] = field(default_factory=_none)
     #: Who else may be answering, most likely first (vendor ids), and how sure the vendor
     #: is the product rather than an emulation of its interface.
     alternatives: Fact[tuple[str, ...]] = field(default_factory=lambda: Fact(()))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.facts import Facts
 from nestprobe.model.safetext import escape
 from nestprobe.model.typeshim import TYPE_CHECKING
@@ -29,7 +28,8 @@ def _where(report: Report) -> str:
     """``a guest of KVM``, ``a Hyper-V guest partition``: what this OS is, as a noun phrase."""
     f = report.assessment.facts
     vendor = f.hypervisor.value if f.hypervisor.value != "unknown" else None
-    name = f.product.value or vendor_name(vendor) or "an unidentified hypervisor"
+    name = (f.product.value or (f.hypervisor_name.value if vendor else None)
+            or "an unidentified hypervisor")
     partition = f.hypervisor.value == "microsoft" and f.partition.value in _PARTITIONS
     where = f"a {name}" if partition and f.product.value else f"a guest of {name}"
     vm, host = (f.vm_name.value, f.host_name.value) if vendor == "microsoft" else ("", "")
@@ -120,7 +120,7 @@ def _xen_pv(report: Report) -> str:
 
 def _no_cpuid(report: Report) -> str:
     f, snap = _facts(report), report.snapshot
-    who = f.product.value or (vendor_name(f.hypervisor.value)
+    who = f.product.value or (f.hypervisor_name.value
                               if f.hypervisor.value != "unknown" else None)
     seen = f"; a hypervisor is visible ({who or 'unidentified'})" if f.present.value else ""
     paste = f.win_paste.value
@@ -156,7 +156,7 @@ def _l1vh(report: Report) -> str:
 
 def _emulator(report: Report) -> str:
     f = _facts(report)
-    return f.product.value or vendor_name(f.hypervisor.value) or "emulator"
+    return f.product.value or f.hypervisor_name.value or "emulator"
 
 
 def _x86_emulator(report: Report) -> str:

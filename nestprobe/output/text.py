@@ -36,7 +36,6 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
@@ -567,7 +566,7 @@ def _fact_lines(report: Report) -> list[Line]:
     brand = f" {e(cpu.brand)}" if cpu.brand else ""
     out.append(Line(f"  CPU            {e(cpu.vendor or 'unknown')}{brand}"))
     if hv.detected:
-        who = hv.product or vendor_name(hv.vendor) or "unknown"
+        who = hv.product or a.facts.hypervisor_name.value or "unknown"
         extra = f", partition {hv.partition}" if hv.partition and hv.partition not in who else ""
         cloud = f", cloud {hv.cloud}" if hv.cloud else ""
         itype = f" ({hv.instance_type})" if hv.instance_type else ""

@@ -15,11 +15,11 @@ other OS those rows stay unknown, with where to look.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
+from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record, field
 from nestprobe.model.verdicts import WINDOWS_SCENARIOS, ConditionState, Scenario, Status
 from nestprobe.verdicts import sources
@@ -44,7 +44,7 @@ WIN8 = 9200
 WIN10 = 10240
 #: Client product names of Windows 8 and later (all have client Hyper-V; x64 and the
 #: edition are checked apart), for a paste that names its Windows but shows no build.
-CLIENT_HYPERV_NAMES = re.compile(r"\bWindows (?:8(?:\.1)?|10|11)\b")
+CLIENT_HYPERV_NAMES = lazy_compile(r"\bWindows (?:8(?:\.1)?|10|11)\b")
 #: Azure Local: "A minimum of 32 GB RAM per node" (AZURE_LOCAL_REQ). What Windows reports
 #: is a little under what is installed: at or above this it holds, below the other it
 #: cannot; between, confirm.

@@ -15,9 +15,9 @@ they come with the goal they serve and are never shown as what to fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from nestprobe.model.record import replace
+from nestprobe.model.typeshim import Literal
 from nestprobe.model.verdicts import Remediation
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.situation import Situation

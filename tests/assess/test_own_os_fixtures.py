@@ -24,7 +24,7 @@ def test_bochs_dmi_and_a_qemu_cpu_model_are_qemu_itself() -> None:
     assert seen["/proc/cpuinfo:model name"] == "QEMU Virtual CPU version 2.5+"
     assert seen["/proc/cpuinfo:flags"] is True
     assert report.assessment.virtualization.exposed is False
-    assert answer(report).startswith("No: this OS is a guest of qemu")
+    assert answer(report).startswith("No: this OS is a guest of QEMU")
 
 
 def test_xen_from_sysfs_alone() -> None:

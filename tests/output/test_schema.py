@@ -40,7 +40,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 SCHEMA_DIGESTS = {
     1: "e9ac9597c53ff2e9caecff53d31dacebd5366bb5bd5eda916a55371d7af60f38",
     2: "eef242cc07329e03aac5bee99df4ea6a9db105d8afef27717753bc11508c0692",
-    3: "9c29c1c112d4c979939bbdf7998d6beda01315deeb46d859464b2d8b5178414f",
+    3: "3872808df5bce61d3e362765de579332b6d23bbe5b52f0dce3364b944b0eb912",
 }
 
 

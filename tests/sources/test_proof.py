@@ -12,6 +12,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -43,8 +44,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "proof"
 PVM = FIXTURES / "pvm-dev.dump"
 LAB_L1 = FIXTURES / "lab-l1-tcg-kvm-amd.dump"
 LAB_NOSVM = FIXTURES / "lab-amd-nosvm.dump"
-SCHEMA = jsonschema.Draft202012Validator(
-    json.loads((ROOT / "nestprobe" / "output" / "report.schema.json").read_text()))
+#: The installed package's schema (the Windows stage tests the wheel, not this tree).
+SCHEMA = jsonschema.Draft202012Validator(json.loads(
+    resources.files("nestprobe.output").joinpath("report.schema.json").read_text("utf-8")))
 
 
 def _record(path: Path) -> ProofRecord:
