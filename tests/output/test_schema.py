@@ -91,3 +91,15 @@ def test_hostile_signature_is_safe_in_json_and_text(tmp_path: Path) -> None:
     data = render_json(report)
     assert data.isascii()
     VALIDATOR.validate(json.loads(data))
+
+
+def test_the_schema_names_every_decided_fact() -> None:
+    """Every field of model.Facts is a key of the schema's ``facts`` (a new fact without its
+    schema key makes every JSON report unreadable by Report.from_dict)."""
+    from nestprobe.model.facts import Facts
+    from nestprobe.model.record import fields
+
+    facts = json.loads(SCHEMA_TEXT)["properties"]["facts"]
+    names = {spec.name for spec in fields(Facts)}
+    assert set(facts["properties"]) == names
+    assert set(facts["required"]) == names
