@@ -85,10 +85,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="cProfile each tree once")
     args = parser.parse_args()
+    reports = _reports()
+    count = len(reports)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(_reports(), handle)
+        json.dump(reports, handle)
     try:
-        count = len(json.load(open(handle.name)))
         print(f"{count} corpus reports, {args.rounds} rounds x {args.repeat} passes each; "
               f"python {sys.version.split()[0]}, load before {os.getloadavg()[0]:.2f}")
         runs: dict[str, list[dict[str, float]]] = {tree: [] for tree in args.tree}

@@ -156,7 +156,10 @@ def _make(hint: Any) -> Convert:  # noqa: PLR0911 (a case table)
         params = _parameters(origin)
         return _record(origin, tuple(zip(params, get_args(hint), strict=False)))
     if origin in (typing.Union, types.UnionType):
-        return _union(tuple(converter(option) for option in get_args(hint)))
+        options = get_args(hint)
+        if len(options) == 2 and options[1] is type(None):
+            return _optional(converter(options[0]))
+        return _union(tuple(converter(option) for option in options))
     if origin is Literal or origin is typeshim.Literal:  # the latter: an alias made at import
         return _literal(get_args(hint))
     if origin is tuple:
@@ -256,3 +259,17 @@ def _union(options: tuple[Convert, ...]) -> Convert:
                 errors.append(str(exc))
         raise ShapeError(errors[-1] if errors else f"{path}: no type fits")
     return union
+
+
+def _optional(first: Convert) -> Convert:
+    """``X | None`` as :func:`_union` reads it, without its exception for every null: no
+    converter turns null into anything but null or an error, and when ``X`` refuses a
+    value the error given is the last option's, null's."""
+    def optional(value: object, path: str) -> Any:
+        if value is None:
+            return None
+        try:
+            return first(value, path)
+        except ShapeError:
+            raise ShapeError(f"{path}: expected null") from None
+    return optional

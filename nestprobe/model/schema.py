@@ -157,33 +157,28 @@ def _ref_check(validator: Validator, ref: str) -> Check:
     return check
 
 
-def _type_check(kinds: list[str]) -> Check:
+#: The classes each type accepts outright (the test below decides for subclasses, and
+#: whether a float is finite).
+_EXACT: dict[str, tuple[type, ...]] = {
+    "null": (type(None),), "boolean": (bool,), "integer": (int,), "number": (int,),
+    "string": (str,), "array": (list, tuple), "object": (dict,),
+}
+
+
+def _type_check(kinds: list[str]) -> tuple[Check, frozenset[type]]:
+    """The ``type`` check, and the classes it passes without a test (none when a kind is
+    not supported: that is an error when the check runs, as before)."""
     message = f"expected {' or '.join(kinds)}, "
-    if all(kind in _ISINSTANCE for kind in kinds) and "integer" not in kinds \
-            and "number" not in kinds and "boolean" not in kinds:
-        classes = tuple(c for kind in kinds for c in _ISINSTANCE[kind])
-
-        def by_class(value: object, path: str) -> None:
-            if not isinstance(value, classes):
-                raise SchemaError(path, message + f"found {_describe(value)}")
-        return by_class
-    if kinds == ["integer"]:
-        def integer(value: object, path: str) -> None:
-            if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
-                raise SchemaError(path, message + f"found {_describe(value)}")
-        return integer
     tests = [_TYPES.get(kind) or _unsupported(kind) for kind in kinds]
+    exact = frozenset(c for kind in kinds for c in _EXACT.get(kind, ())) \
+        if all(kind in _TYPES for kind in kinds) else frozenset()
 
-    def any_of(value: object, path: str) -> None:
+    def check(value: object, path: str) -> None:
+        if type(value) in exact:
+            return
         if not any(test(value) for test in tests):
             raise SchemaError(path, message + f"found {_describe(value)}")
-    return any_of
-
-
-#: Types whose test is one isinstance (``null`` by its class, ``NoneType``).
-_ISINSTANCE: dict[str, tuple[type, ...]] = {
-    "null": (type(None),), "string": (str,), "array": (list, tuple), "object": (Mapping,),
-}
+    return check, exact
 
 
 def _unsupported(kind: str) -> Callable[[object], bool]:
@@ -241,14 +236,18 @@ def _if_check(condition: Check, then: Check | None, otherwise: Check | None) -> 
     return check
 
 
-def _bounds_check(schema: Mapping[str, Any], unit: str) -> Callable[[Any, str], None] | None:
-    """``minimum``/``maximum`` of a number, ``minItems``/``maxItems`` of an array's length."""
+def _bounds_check(schema: Mapping[str, Any], unit: str, typed: Check | None = None,
+                  exact: frozenset[type] = frozenset()) -> Callable[[Any, str], None] | None:
+    """``minimum``/``maximum`` of a number, ``minItems``/``maxItems`` of an array's length;
+    ``typed``, when given, is the node's own ``type`` check, run first."""
     low_key, high_key = ("minItems", "maxItems") if unit else ("minimum", "maximum")
     low, high = schema.get(low_key), schema.get(high_key)
     if low is None and high is None:
         return None
 
     def check(value: Any, path: str) -> None:
+        if typed is not None and type(value) not in exact:
+            typed(value, path)
         if low is not None and value < low:
             raise SchemaError(path, f"expected at least {low}{unit}, found {value}")
         if high is not None and value > high:
@@ -256,7 +255,8 @@ def _bounds_check(schema: Mapping[str, Any], unit: str) -> Callable[[Any, str], 
     return check
 
 
-def _object_check(validator: Validator, schema: Mapping[str, Any]) -> Callable[[Any, str], None]:
+def _object_check(validator: Validator, schema: Mapping[str, Any],
+                  typed: Check | None = None) -> Callable[[Any, str], None]:
     properties = {key: _sub(validator, sub)
                   for key, sub in schema.get("properties", {}).items()}
     required = tuple(schema.get("required", ()))
@@ -265,6 +265,8 @@ def _object_check(validator: Validator, schema: Mapping[str, Any]) -> Callable[[
     closed = extra is False
 
     def check(value: Mapping[Any, Any], path: str) -> None:
+        if typed is not None and type(value) is not dict:
+            typed(value, path)
         for key in required:
             if key not in value:
                 raise SchemaError(path, f"expected the key {key!r}, found none")
@@ -282,11 +284,14 @@ def _object_check(validator: Validator, schema: Mapping[str, Any]) -> Callable[[
     return check
 
 
-def _array_check(validator: Validator, schema: Mapping[str, Any]) -> Callable[[Any, str], None]:
+def _array_check(validator: Validator, schema: Mapping[str, Any],
+                 typed: Check | None = None) -> Callable[[Any, str], None]:
     length = _bounds_check(schema, " items")
     items = _sub(validator, schema["items"]) if "items" in schema else None
 
     def check(value: Any, path: str) -> None:
+        if typed is not None and type(value) is not list:
+            typed(value, path)
         if length is not None:
             length(len(value), path)
         if items is not None:
@@ -295,11 +300,10 @@ def _array_check(validator: Validator, schema: Mapping[str, Any]) -> Callable[[A
     return check
 
 
-def _compile(validator: Validator, schema: Mapping[str, Any]) -> Check:  # noqa: PLR0912
+def _compile(validator: Validator, schema: Mapping[str, Any]) -> Check:
     """One node's keywords as one closure, in the keyword walk's order: ``$ref``,
     ``oneOf``, ``allOf``, ``if``, ``const``, ``enum``, ``type``, then a number's bounds or
-    an object's keys (which must be text, even where no properties are named) or an
-    array's length and items."""
+    an object's keys or an array's length and items."""
     steps: list[Check] = []
     if "$ref" in schema:
         steps.append(_ref_check(validator, schema["$ref"]))
@@ -315,34 +319,13 @@ def _compile(validator: Validator, schema: Mapping[str, Any]) -> Check:  # noqa:
         steps.append(_const_check(schema["const"]))
     if "enum" in schema:
         steps.append(_enum_check(list(schema["enum"])))
-    kinds: list[str] = []
-    if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        steps.append(_type_check(list(kinds)))
-    numbers = _bounds_check(schema, "")
-    objects = _object_check(validator, schema)
-    arrays = _array_check(validator, schema)
-    # After a passing ``type`` step the value is of that type: only its own tail applies.
-    # A bare ``$ref`` to a node of one type leaves nothing for its own tail to check.
-    bare_ref = not kinds and not _STRUCTURAL & schema.keys() and _ref_typed(validator, schema)
-    if bare_ref or (len(kinds) == 1 and kinds[0] in ("null", "boolean", "string")):
-        tail: Check | None = None
-    elif len(kinds) == 1 and kinds[0] in ("integer", "number"):
-        tail = numbers
-    elif kinds == ["object"]:
-        tail = objects
-    elif kinds == ["array"]:
-        tail = arrays
+    if "type" not in schema:
+        tail = _untyped_tail(validator, schema)
+        if tail is not None:
+            steps.append(tail)
     else:
-        def tail(value: object, path: str) -> None:
-            if numbers is not None and _number(value):
-                numbers(value, path)
-            if isinstance(value, Mapping):
-                objects(value, path)
-            elif isinstance(value, list | tuple):
-                arrays(value, path)
-    if tail is not None:
-        steps.append(tail)
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        steps.append(_typed(validator, schema, list(kinds)))
     if not steps:
         return _accept
     if len(steps) == 1:
@@ -377,6 +360,53 @@ def _ref_typed(validator: Validator, schema: Mapping[str, Any]) -> bool:
     except (LookupError, TypeError, ValueError):
         return False
     return isinstance(kind, str) or (isinstance(kind, list) and len(kind) == 1)
+
+
+def _typed(validator: Validator, schema: Mapping[str, Any], kinds: list[str]) -> Check:
+    """The ``type`` check with what follows it in one closure: once the value is of one of
+    ``kinds``, only those kinds' own checks can apply (a string has no keys to check)."""
+    typed, exact = _type_check(kinds)
+    if kinds == ["object"]:
+        return _object_check(validator, schema, typed)
+    if kinds == ["array"]:
+        return _array_check(validator, schema, typed)
+    if kinds in (["integer"], ["number"]):
+        return _bounds_check(schema, "", typed, exact) or typed
+    numbers = _bounds_check(schema, "") if {"integer", "number"} & set(kinds) else None
+    objects = _object_check(validator, schema) if "object" in kinds else None
+    arrays = _array_check(validator, schema) if "array" in kinds else None
+    if numbers is None and objects is None and arrays is None:
+        return typed
+
+    def check(value: object, path: str) -> None:
+        typed(value, path)
+        if numbers is not None and _number(value):
+            numbers(value, path)
+        if objects is not None and isinstance(value, Mapping):
+            objects(value, path)
+        elif arrays is not None and isinstance(value, list | tuple):
+            arrays(value, path)
+    return check
+
+
+def _untyped_tail(validator: Validator, schema: Mapping[str, Any]) -> Check | None:
+    """What a node without ``type`` checks after its other keywords: a number's bounds, an
+    object's keys (which must be text, even where no properties are named), an array's
+    length and items. A bare ``$ref`` to a node of one type leaves nothing to check."""
+    if not _STRUCTURAL & schema.keys() and _ref_typed(validator, schema):
+        return None
+    numbers = _bounds_check(schema, "")
+    objects = _object_check(validator, schema)
+    arrays = _array_check(validator, schema)
+
+    def tail(value: object, path: str) -> None:
+        if numbers is not None and _number(value):
+            numbers(value, path)
+        if isinstance(value, Mapping):
+            objects(value, path)
+        elif isinstance(value, list | tuple):
+            arrays(value, path)
+    return tail
 
 
 def _accept(value: object, path: str) -> None:
