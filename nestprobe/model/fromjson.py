@@ -130,7 +130,7 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
         return made
 
     def build_record(data: object, path: str) -> Any:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise ShapeError(f"{path or 'the document'}: expected an object")
         table = fields_of[0] if fields_of else field_converters()
         if not table.keys() >= data.keys():
@@ -243,7 +243,7 @@ def _mapping(key_type: Any, value_type: Any) -> Convert:
     key, item = converter(key_type), converter(value_type)
 
     def mapping(value: object, path: str) -> Any:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise ShapeError(f"{path}: expected an object")
         return {key(k, path): item(v, f"{path}.{k}") for k, v in value.items()}
     return mapping

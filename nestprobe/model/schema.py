@@ -402,7 +402,7 @@ def _untyped_tail(validator: Validator, schema: Mapping[str, Any]) -> Check | No
     def tail(value: object, path: str) -> None:
         if numbers is not None and _number(value):
             numbers(value, path)
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):
             objects(value, path)
         elif isinstance(value, list | tuple):
             arrays(value, path)
