@@ -48,12 +48,6 @@ _TYPES: dict[str, Callable[[object], bool]] = {
 }
 
 
-def _type_ok(kind: str, value: object) -> bool:
-    if kind not in _TYPES:
-        raise ValueError(f"schema type {kind!r} is not supported")
-    return _TYPES[kind](value)
-
-
 def _describe(value: object) -> str:
     if value is None:
         return "null"
@@ -411,15 +405,6 @@ def _untyped_tail(validator: Validator, schema: Mapping[str, Any]) -> Check | No
 
 def _accept(value: object, path: str) -> None:
     """A node that constrains nothing."""
-
-
-def _bounds(value: Any, schema: Mapping[str, Any], unit: str, path: str) -> None:
-    """``minimum``/``maximum`` of a number, ``minItems``/``maxItems`` of an array's length."""
-    low, high = ("minItems", "maxItems") if unit else ("minimum", "maximum")
-    if low in schema and value < schema[low]:
-        raise SchemaError(path, f"expected at least {schema[low]}{unit}, found {value}")
-    if high in schema and value > schema[high]:
-        raise SchemaError(path, f"expected at most {schema[high]}{unit}, found {value}")
 
 
 def _same(value: object, expected: object) -> bool:
