@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nestprobe.model.report import Report
+from nestprobe.output.answer import answer
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.output.prometheus import MachineMetrics, metrics_from_report
 
@@ -66,9 +67,9 @@ def machine_from_report(
     ``Report.from_dict``: either way the same frozen type, checked on the way in)."""
     fixes = tuple((verdict.scenario, Fix(f.layer, f.where, f.steps))
                   for verdict in report.verdicts for f in verdict.remediation)
-    data = report_to_dict(report)
     line = None
-    if keep_line:
+    if keep_line:  # the whole JSON report only when the output prints it (jsonl)
+        data = report_to_dict(report)
         record: dict[str, Any] = {"machine": machine, "input": path, "hostname": hostname}
         record |= {k: v for k, v in data.items() if k not in FLEET_KEYS}
         line = json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -76,7 +77,7 @@ def machine_from_report(
         machine=machine,
         input=path,
         hostname=hostname,
-        answer=data["answer"],
+        answer=answer(report),  # worded from the report (as report_to_dict's), never read in
         confidence=report.assessment.nesting.confidence,
         fixes=fixes,
         metrics=metrics_from_report(report, (("machine", machine),)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
@@ -57,24 +57,21 @@ def _hints(cls: type[Record]) -> dict[str, Any]:
     return hints
 
 
+#: A compiled converter: ``(value, path) -> the value as its type``, or ShapeError.
+Convert = Callable[[object, str], Any]
+
+
 def build(cls: type[_R], data: object, path: str = "",
           subst: Mapping[Any, Any] | None = None) -> _R:
     """A ``cls`` from its JSON object; :class:`ShapeError` names the key that does not fit.
     ``subst`` gives a generic record's type variables (``Fact[bool]``: T is bool)."""
-    if not isinstance(data, Mapping):
-        raise ShapeError(f"{path or 'the document'}: expected an object")
-    hints = _hints(cls)
-    names = {spec.name for spec in fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
-    values = {name: convert(_bound(hints[name], subst), value,
-                            f"{path}.{name}" if path else name)
-              for name, value in data.items()}
-    try:
-        return cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise ShapeError(f"{path or cls.__name__}: {exc}") from None
+    result: _R = _record(cls, tuple(subst.items()) if subst else ())(data, path)
+    return result
+
+
+def convert(hint: Any, value: object, path: str) -> Any:
+    """``value`` as the type ``hint`` declares, or :class:`ShapeError`."""
+    return converter(hint)(value, path)
 
 
 def _parameters(cls: type[Record]) -> tuple[Any, ...]:
@@ -96,58 +93,183 @@ def _bound(hint: Any, subst: Mapping[Any, Any] | None) -> Any:
     return hint
 
 
-def convert(hint: Any, value: object, path: str) -> Any:  # noqa: PLR0911,PLR0912 (a case table)
-    """``value`` as the type ``hint`` declares, or :class:`ShapeError`."""
+#: Converters made so far, by hint; records by (class, substitution). Keys carry the repr:
+#: run-time ``Literal[1]`` and ``Literal[True]`` are equal aliases, and must not share.
+_CONVERTERS: dict[tuple[Any, str], Convert] = {}
+_RECORDS: dict[tuple[type[Record], tuple[tuple[Any, Any], ...], str], Convert] = {}
+
+
+def converter(hint: Any) -> Convert:
+    """The converter of ``hint``, made once: the per-value work is one direct call, with the
+    case analysis of the type done here."""
+    key = (hint, repr(hint))
+    try:
+        return _CONVERTERS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable hint: made each time, never kept
+        return _make(hint)
+    made = _CONVERTERS[key] = _make(hint)
+    return made
+
+
+def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
+    """The converter of a record class under a generic substitution; its fields' converters
+    are made on first use, so a record may contain itself."""
+    key = (cls, subst, repr(subst))
+    known = _RECORDS.get(key)
+    if known is not None:
+        return known
+    fields_of: list[dict[str, Convert]] = []
+
+    def field_converters() -> dict[str, Convert]:
+        hints = _hints(cls)
+        mapping = dict(subst)
+        made = {spec.name: converter(_bound(hints[spec.name], mapping)) for spec in fields(cls)}
+        fields_of.append(made)
+        return made
+
+    def build_record(data: object, path: str) -> Any:
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise ShapeError(f"{path or 'the document'}: expected an object")
+        table = fields_of[0] if fields_of else field_converters()
+        if not table.keys() >= data.keys():
+            unknown = sorted(set(data) - table.keys())
+            raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
+        prefix = f"{path}." if path else ""
+        values = {name: table[name](value, prefix + name) for name, value in data.items()}
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise ShapeError(f"{path or cls.__name__}: {exc}") from None
+
+    _RECORDS[key] = build_record
+    return build_record
+
+
+def _make(hint: Any) -> Convert:  # noqa: PLR0911 (a case table)
+    """One converter for ``hint``, by the cases of the annotation reader."""
     origin = get_origin(hint)
     if hint is Any:
-        return value
+        return _identity
     if isinstance(origin, type) and issubclass(origin, Record):  # a generic record: Fact[int]
         params = _parameters(origin)
-        return build(origin, value, path, dict(zip(params, get_args(hint), strict=False)))
+        return _record(origin, tuple(zip(params, get_args(hint), strict=False)))
     if origin in (typing.Union, types.UnionType):
-        return _union(get_args(hint), value, path)
+        options = get_args(hint)
+        if len(options) == 2 and options[1] is type(None):
+            return _optional(converter(options[0]))
+        return _union(tuple(converter(option) for option in options))
     if origin is Literal or origin is typeshim.Literal:  # the latter: an alias made at import
-        if value in get_args(hint) and type(value) in {type(a) for a in get_args(hint)}:
-            return value
-        raise ShapeError(f"{path}: expected one of {', '.join(map(str, get_args(hint)))}")
+        return _literal(get_args(hint))
     if origin is tuple:
-        args = get_args(hint)
+        return _tuple(get_args(hint))
+    if origin in (Mapping, dict, typing.Mapping):
+        return _mapping(*get_args(hint))
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return _record(hint, ())
+    if hint is type(None):
+        return _none
+    if hint is float:
+        return _float
+    if hint in (str, int, bool):
+        return _exact(hint)
+
+    def unreadable(value: object, path: str) -> Any:
+        raise ShapeError(f"{path}: no JSON reading for {hint!r}")
+    return unreadable
+
+
+def _identity(value: object, path: str) -> Any:
+    return value
+
+
+def _none(value: object, path: str) -> Any:
+    if value is None:
+        return None
+    raise ShapeError(f"{path}: expected null")
+
+
+def _float(value: object, path: str) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ShapeError(f"{path}: expected a number")
+
+
+def _exact(kind: type) -> Convert:
+    reason = f": expected {kind.__name__}"
+
+    def exact(value: object, path: str) -> Any:
+        if type(value) is kind:
+            return value
+        raise ShapeError(path + reason)
+    return exact
+
+
+def _literal(args: tuple[Any, ...]) -> Convert:
+    kinds = {type(a) for a in args}
+    reason = f": expected one of {', '.join(map(str, args))}"
+
+    def literal(value: object, path: str) -> Any:
+        if value in args and type(value) in kinds:
+            return value
+        raise ShapeError(path + reason)
+    return literal
+
+
+def _tuple(args: tuple[Any, ...]) -> Convert:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = converter(args[0])
+
+        def repeated(value: object, path: str) -> Any:
+            if not isinstance(value, list | tuple):
+                raise ShapeError(f"{path}: expected an array")
+            return tuple([item(v, f"{path}[{i}]") for i, v in enumerate(value)])
+        return repeated
+    items = tuple(converter(a) for a in args)
+    reason = f": expected {len(args)} items"
+
+    def fixed(value: object, path: str) -> Any:
         if not isinstance(value, list | tuple):
             raise ShapeError(f"{path}: expected an array")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(convert(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
-        if len(args) != len(value):
-            raise ShapeError(f"{path}: expected {len(args)} items")
-        pairs = enumerate(zip(args, value, strict=True))
-        return tuple(convert(a, v, f"{path}[{i}]") for i, (a, v) in pairs)
-    if origin in (Mapping, dict, typing.Mapping):
-        key_type, value_type = get_args(hint)
-        if not isinstance(value, Mapping):
+        if len(items) != len(value):
+            raise ShapeError(path + reason)
+        return tuple([c(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(items, value,
+                                                                          strict=True))])
+    return fixed
+
+
+def _mapping(key_type: Any, value_type: Any) -> Convert:
+    key, item = converter(key_type), converter(value_type)
+
+    def mapping(value: object, path: str) -> Any:
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise ShapeError(f"{path}: expected an object")
-        return {convert(key_type, k, path): convert(value_type, v, f"{path}.{k}")
-                for k, v in value.items()}
-    if isinstance(hint, type) and issubclass(hint, Record):
-        return build(hint, value, path)
-    if hint is type(None):
+        return {key(k, path): item(v, f"{path}.{k}") for k, v in value.items()}
+    return mapping
+
+
+def _union(options: tuple[Convert, ...]) -> Convert:
+    def union(value: object, path: str) -> Any:
+        errors: list[str] = []
+        for option in options:
+            try:
+                return option(value, path)
+            except ShapeError as exc:
+                errors.append(str(exc))
+        raise ShapeError(errors[-1] if errors else f"{path}: no type fits")
+    return union
+
+
+def _optional(first: Convert) -> Convert:
+    """``X | None`` as :func:`_union` reads it, without its exception for every null: no
+    converter turns null into anything but null or an error, and when ``X`` refuses a
+    value the error given is the last option's, null's."""
+    def optional(value: object, path: str) -> Any:
         if value is None:
             return None
-        raise ShapeError(f"{path}: expected null")
-    if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-        raise ShapeError(f"{path}: expected a number")
-    if hint in (str, int, bool):
-        if type(value) is hint:
-            return value
-        raise ShapeError(f"{path}: expected {hint.__name__}")
-    raise ShapeError(f"{path}: no JSON reading for {hint!r}")
-
-
-def _union(options: tuple[Any, ...], value: object, path: str) -> Any:
-    errors: list[str] = []
-    for option in options:
         try:
-            return convert(option, value, path)
-        except ShapeError as exc:
-            errors.append(str(exc))
-    raise ShapeError(errors[-1] if errors else f"{path}: no type fits")
+            return first(value, path)
+        except ShapeError:
+            raise ShapeError(f"{path}: expected null") from None
+    return optional

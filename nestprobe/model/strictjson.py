@@ -20,6 +20,8 @@ from typing import Any
 INT_LOW = -(2**63)
 INT_LIMIT = 2**64
 _DIGITS = len(str(INT_LIMIT)) + 1
+#: Up to 18 characters (a sign counts) every integer lies within the range.
+_SHORT = len(str(-INT_LOW))
 
 
 class StrictJsonError(ValueError):
@@ -32,6 +34,8 @@ class StrictJsonError(ValueError):
 
 
 def _int(text: str) -> int:
+    if len(text) < _SHORT:  # the common case: fits whatever its digits
+        return int(text)
     if len(text.lstrip("-")) > _DIGITS:
         raise StrictJsonError(f"an integer below 2**64, found one of {len(text)} digits")
     value = int(text)
