@@ -143,6 +143,8 @@ def test_live_suite_has_the_plans_shape(native: tuple[Any, Any]) -> None:
         if name == "control.getppid" and os.name != "posix":
             assert series.status == "unsupported"
             continue
+        if name.startswith("guest.") and "no VM ran here" in (series.detail or ""):
+            continue  # no VM can be created here (WHP absent under wine, or no /dev/kvm access)
         assert series.status == "ok", (name, series.detail)
         assert [len(b) for b in series.batches] == [SMALL.per_batch(name)] * SMALL.batches
     if affinity is not None:

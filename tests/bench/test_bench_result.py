@@ -9,6 +9,7 @@ import builtins
 import io
 import json
 import os
+import sys
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -562,6 +563,7 @@ def test_plans_fit_their_budgets() -> None:
     assert lab.chase_bytes * 2 < 64 << 20  # two buffers fit a 256 MiB lab guest
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX mode bits (Windows keeps 0o666)")
 def test_import_output_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 22.10: `bench import -o` replaces the file whole, keeping its mode; a disk that
@@ -641,3 +643,16 @@ def test_an_emulated_created_guest_labels_its_figures() -> None:
     assert "its created guest emulated" not in compare.run_title(2, compare.Run("kvm", plain))
     table = compare.summary_table(run)
     assert "| I/O exit of a VM created here (emulated) | exit |" in table
+
+
+def test_a_chase_advice_of_minus_one_is_a_status_not_a_negative_figure() -> None:
+    """-1 is "no such advice on this platform" (csrc/np_bench.h): every Windows run says so,
+    and its result must load; any other negative number is still refused."""
+    from nestprobe.bench.result import _negative
+
+    facts = {"metrics": {"tlb.4k": {"facts": {"advice": -1, "bytes": 4096}}}}
+    assert _negative(facts) is None
+    assert _negative({"metrics": {"tlb.4k": {"facts": {"advice": -2}}}}) == \
+        "metrics.tlb.4k.facts.advice"
+    assert _negative({"metrics": {"tlb.4k": {"facts": {"advice": -1, "bytes": -1}}}}) == \
+        "metrics.tlb.4k.facts.bytes"

@@ -692,6 +692,11 @@ def test_exit_rows_match_the_codes() -> None:
 POSIX_ONLY_ROWS = {
     "encoding": "the check decodes its children as POSIX locales do (not verified under wine)",
     "escaped": "Windows file names cannot hold the control characters this check writes",
+    "fleet-inputs": "the tree holds FIFOs, sockets, device links and chmod-000 directories: "
+                    "POSIX files (Windows has none of them)",
+    "fleet-output": "owner and mode bits, /dev/null and FIFOs as --output are POSIX's",
+    "formats": "file names of undecodable bytes and control characters are POSIX's "
+               "(Windows names are UTF-16)",
 }
 
 

@@ -89,6 +89,12 @@ def _strict_json(text: str) -> object:
 # ------------------------------------------------------------------ FIFOs and special files
 
 
+#: Fleet trees and output names built of raw bytes, FIFOs and sockets are POSIX's: Windows
+#: file names are UTF-16 and it has no special files of these kinds.
+POSIX_NAMES = pytest.mark.skipif(sys.platform == "win32",
+                                 reason="byte file names, FIFOs and sockets are POSIX's")
+
+
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(kind=st.sampled_from(INPUT_KINDS), data=st.binary(max_size=3000),
        bench=st.booleans())
@@ -306,6 +312,7 @@ def _check_fleet_output(fmt: str, text: str, code: int) -> None:
         assert len(series) == len(set(series)), "duplicate series"
 
 
+@POSIX_NAMES
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
           deadline=None)
 @given(entries=_ENTRIES, text=_CONTROL_TEXT, mutation=_REPORT_MUTATIONS,
@@ -400,6 +407,7 @@ def test_fuzz_json_report_inputs_are_read_strictly(
 # ------------------------------------------------------------------ every output format
 
 
+@POSIX_NAMES
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(text=_CONTROL_TEXT, name=_NAME_BYTES, width=st.integers(60, 100))
 def test_fuzz_every_output_format_is_escaped_and_well_formed(text: str, name: bytes,

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -36,7 +37,9 @@ BLOCKED = FIXTURES / "ws2022-hyperv-role-vm-no-nesting.dump"
 SCENARIOS = ("hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party")
 WAIT_S = 60.0
 
-missing = services.prometheus_missing()
+missing = ("promtool, Prometheus and node_exporter are Linux programs here (the Windows "
+           "stage runs Windows CPython)" if sys.platform == "win32"
+           else services.prometheus_missing())
 pytestmark = pytest.mark.skipif(missing is not None, reason=missing or "")
 
 
