@@ -284,15 +284,16 @@ def _validator() -> Validator:
     return Validator(json.loads(text))
 
 
-#: Fields that hold a status code, where -1 has a documented meaning.
-STATUS_KEYS = frozenset({"advice"})
+#: Chase facts where -1 is a documented state, not a figure (csrc/np_bench.h).
+STATUS_KEYS = frozenset({"advice", "huge_kib"})
 
 
 def _negative(value: object, path: str = "") -> str | None:
     """The first negative number in a result, by its path: no figure, clock or count
-    a bench measures is below zero, and a negative one would be drawn as a figure. A
-    chase's ``advice`` is a status, not a figure: -1 is "no such advice on this platform"
-    (csrc/np_bench.h; every Windows run says so)."""
+    a bench measures is below zero, and a negative one would be drawn as a figure. Two
+    chase facts use -1 as a documented state (csrc/np_bench.h): ``advice`` -1 is "no such
+    advice on this platform", ``huge_kib`` -1 "unknown" (no /proc/self/smaps); every
+    Windows run says both."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key in STATUS_KEYS and item == -1:

@@ -645,12 +645,13 @@ def test_an_emulated_created_guest_labels_its_figures() -> None:
     assert "| I/O exit of a VM created here (emulated) | exit |" in table
 
 
-def test_a_chase_advice_of_minus_one_is_a_status_not_a_negative_figure() -> None:
-    """-1 is "no such advice on this platform" (csrc/np_bench.h): every Windows run says so,
+def test_a_chase_state_of_minus_one_is_not_a_negative_figure() -> None:
+    """advice -1 is "no such advice on this platform", huge_kib -1 "unknown" (csrc/np_bench.h):
+    every Windows run says both,
     and its result must load; any other negative number is still refused."""
     from nestprobe.bench.result import _negative
 
-    facts = {"metrics": {"tlb.4k": {"facts": {"advice": -1, "bytes": 4096}}}}
+    facts = {"metrics": {"tlb.4k": {"facts": {"advice": -1, "huge_kib": -1, "bytes": 4096}}}}
     assert _negative(facts) is None
     assert _negative({"metrics": {"tlb.4k": {"facts": {"advice": -2}}}}) == \
         "metrics.tlb.4k.facts.advice"
