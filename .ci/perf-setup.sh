@@ -4,31 +4,12 @@
 #   virt-what, cpu-checker (kvm-ok), cpuid   peers in bench/processes.py
 #   prometheus                                promtool check/test rules and the live alert test
 #                                             (tests/output/test_prometheus_rules.py)
-# The prometheus package's own service is not started (policy-rc.d, as in fleet-setup.sh):
-# the test starts its own server on 127.0.0.1 with its own config and data directory.
+# The prometheus package's own service is not started (apt-lib.sh): the test starts its own
+# server on 127.0.0.1 with its own config and data directory.
 set -eu
 
-export DEBIAN_FRONTEND=noninteractive
-policy=/usr/sbin/policy-rc.d
-added=""
-if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"
-    chmod 755 "$policy"
-    added=1
-fi
-cleanup() { if [ -n "$added" ]; then rm -f "$policy"; fi; }
-trap cleanup EXIT
-
-apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+. "$(dirname "$0")/apt-lib.sh"
 packages="virt-what cpu-checker cpuid prometheus"
-missing=""
-for p in $packages; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-        missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    apt_get update -qq
-    # shellcheck disable=SC2086 # word splitting is the point
-    apt_get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# shellcheck disable=SC2086 # word splitting is the point
+install_missing $packages
 echo "perf-setup: $(dpkg-query -W -f='${Package} ${Version}; ' $packages)"
