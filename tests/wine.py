@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -60,6 +62,31 @@ def keep_server(prefix: Path, persistent: bool) -> None:
     subprocess.run([server, "-p" if persistent else "-k"], env=wine_env(prefix),
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=False, timeout=60)
+
+
+@contextmanager
+def module_prefix(factory: pytest.TempPathFactory, name: str, why_linux: str
+                  ) -> Iterator[Path]:
+    """A fresh wine prefix for a test module's fixture, its wineserver kept running until
+    the module is done. Skipped under Windows (``why_linux``: what the host must do); fails
+    or skips, as :func:`unavailable` says, without wine and mingw-w64."""
+    if sys.platform == "win32":
+        pytest.skip(why_linux)
+    if WINE is None or MINGW_CC is None:
+        unavailable("needs wine and mingw-w64 (apt-get install wine64 gcc-mingw-w64-x86-64)")
+    prefix = factory.mktemp(name)
+    make_prefix(prefix)
+    keep_server(prefix, persistent=True)
+    try:
+        yield prefix
+    finally:
+        keep_server(prefix, persistent=False)
+
+
+def mingw_build(source: Path, out: Path, *flags: str) -> None:
+    """``source`` compiled for Windows x64 into ``out`` with mingw-w64."""
+    assert MINGW_CC is not None
+    subprocess.run([MINGW_CC, *flags, "-o", str(out), str(source)], check=True, timeout=120)
 
 
 def run_windows(prefix: Path, exe: str | Path, *args: str, timeout: float = 120

@@ -36,7 +36,12 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS, REPO
-from wine import MINGW_CC, WINE, keep_server, make_prefix, unavailable, wine_env
+from wine import (
+    WINE,
+    mingw_build,
+    module_prefix,
+    wine_env,
+)
 
 from nestprobe.cli import main
 from nestprobe.verdicts.conditions import CONDITIONS
@@ -462,22 +467,15 @@ int main(int argc, char **argv)
 
 @pytest.fixture(scope="module")
 def cmd_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if sys.platform == "win32":
-        pytest.skip("runs wine on a Linux host")
-    if MINGW_CC is None or WINE is None:
-        unavailable("needs mingw-w64 and wine")
-    prefix = tmp_path_factory.mktemp("cmd-prefix")
-    drive = make_prefix(prefix)
-    keep_server(prefix, persistent=True)
-    folder = drive / "np"
-    folder.mkdir()
-    (folder / "fake.c").write_text(FAKE_NESTPROBE, encoding="ascii")
-    subprocess.run([MINGW_CC, "-O2", "-s", "-o", str(folder / "nestprobe.exe"),
-                    str(folder / "fake.c")], check=True, timeout=120)
-    script = (CONTRIB / "installer" / "wsl2-prereq.cmd").read_bytes()
-    (folder / "wsl2-prereq.cmd").write_bytes(script.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-    yield prefix
-    keep_server(prefix, persistent=False)
+    with module_prefix(tmp_path_factory, "cmd-prefix", "runs wine on a Linux host") as prefix:
+        folder = prefix / "drive_c" / "np"
+        folder.mkdir()
+        (folder / "fake.c").write_text(FAKE_NESTPROBE, encoding="ascii")
+        mingw_build(folder / "fake.c", folder / "nestprobe.exe", "-O2", "-s")
+        script = (CONTRIB / "installer" / "wsl2-prereq.cmd").read_bytes()
+        (folder / "wsl2-prereq.cmd").write_bytes(
+            script.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        yield prefix
 
 
 def run_cmd(prefix: Path, fake_exit: int, *args: str) -> tuple[int, str]:

@@ -13,7 +13,6 @@ import ast
 import importlib.util
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,13 @@ from types import ModuleType
 
 import pytest
 from conftest import REPO
-from wine import MINGW_CC, WINE, keep_server, make_prefix, run_windows, unavailable
+from wine import (
+    MINGW_CC,
+    mingw_build,
+    module_prefix,
+    run_windows,
+    unavailable,
+)
 
 WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 
@@ -153,23 +158,17 @@ int wmain(int argc, wchar_t **argv)
 
 @pytest.fixture(scope="module")
 def launcher_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if sys.platform == "win32":
-        pytest.skip("cross-builds on the Linux host")
-    if MINGW_CC is None or WINE is None:
-        unavailable("needs mingw-w64 and wine")
-    prefix = tmp_path_factory.mktemp("launcher-prefix")
-    drive = make_prefix(prefix)
-    keep_server(prefix, persistent=True)
-    folder = drive / "np"
-    (folder / "python").mkdir(parents=True)
-    source = folder / "fake.c"
-    source.write_text(FAKE_PYTHON, encoding="ascii")
-    for out, src in ((folder / "python" / "python.exe", source),
-                     (folder / "nestprobe.exe", REPO / "tools" / "windows" / "launcher.c")):
-        subprocess.run([MINGW_CC, "-municode", "-O2", "-Wall", "-Wextra", "-Werror", "-s",
-                        "-static", "-o", str(out), str(src)], check=True, timeout=120)
-    yield folder
-    keep_server(prefix, persistent=False)
+    with module_prefix(tmp_path_factory, "launcher-prefix",
+                       "cross-builds on the Linux host") as prefix:
+        folder = prefix / "drive_c" / "np"
+        (folder / "python").mkdir(parents=True)
+        source = folder / "fake.c"
+        source.write_text(FAKE_PYTHON, encoding="ascii")
+        for out, src in ((folder / "python" / "python.exe", source),
+                         (folder / "nestprobe.exe", REPO / "tools" / "windows" / "launcher.c")):
+            mingw_build(src, out, "-municode", "-O2", "-Wall", "-Wextra", "-Werror", "-s",
+                        "-static")
+        yield folder
 
 
 def launch(folder: Path, *args: str) -> tuple[int, str, str]:

@@ -16,12 +16,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wine import MINGW_CC, WINE, keep_server, make_prefix, run_windows, unavailable
+from wine import (
+    mingw_build,
+    module_prefix,
+    run_windows,
+)
 
 from nestprobe.verdicts.remediation import REMEDIATIONS, SHELLS
 
@@ -159,23 +162,16 @@ def test_sh_lines_parse(rid: str, steps: tuple[str, ...]) -> None:
 @pytest.fixture(scope="module")
 def shim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A wine prefix with the argument logger installed as the shimmed programs."""
-    if sys.platform == "win32":
-        pytest.skip("runs wine's cmd.exe from a Linux host")
-    if WINE is None or MINGW_CC is None:
-        unavailable("needs wine and mingw-w64 (apt-get install wine64 gcc-mingw-w64-x86-64)")
-    prefix = tmp_path_factory.mktemp("cmdprefix")
-    drive = make_prefix(prefix)
-    keep_server(prefix, persistent=True)
-    shim_dir = drive / "shim"
-    shim_dir.mkdir()
-    source = shim_dir / "logger.c"
-    source.write_text(LOGGER_C)
-    subprocess.run([MINGW_CC, "-O1", "-o", str(shim_dir / "logger.exe"), str(source)],
-                   check=True, timeout=120)
-    for name in SHIMMED:
-        shutil.copy(shim_dir / "logger.exe", shim_dir / f"{name}.exe")
-    yield prefix
-    keep_server(prefix, persistent=False)
+    with module_prefix(tmp_path_factory, "cmdprefix",
+                       "runs wine's cmd.exe from a Linux host") as prefix:
+        shim_dir = prefix / "drive_c" / "shim"
+        shim_dir.mkdir()
+        source = shim_dir / "logger.c"
+        source.write_text(LOGGER_C)
+        mingw_build(source, shim_dir / "logger.exe", "-O1")
+        for name in SHIMMED:
+            shutil.copy(shim_dir / "logger.exe", shim_dir / f"{name}.exe")
+        yield prefix
 
 
 def run_cmd_line(prefix: Path, line: str) -> tuple[int, list[list[str]]]:
