@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from types import SimpleNamespace
 
 from nestprobe.model.contract import (
@@ -27,7 +26,7 @@ from nestprobe.model.contract import (
 )
 from nestprobe.model.errors import CpuSelectionError, DumpFormatError
 from nestprobe.model.safetext import escape
-from nestprobe.model.typeshim import TYPE_CHECKING, TextIO, cast
+from nestprobe.model.typeshim import TYPE_CHECKING, Sequence, TextIO, cast
 from nestprobe.model.verdicts import SCENARIOS
 
 if TYPE_CHECKING:

@@ -10,16 +10,21 @@ defined once, in csrc/np_*.h, and read here from the compiled module as ``lib.NA
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
-from nestprobe.model.typeshim import TYPE_CHECKING, Any, NamedTuple
+from nestprobe.model.typeshim import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    NamedTuple,
+    Sequence,
+    contextmanager,
+)
 
 if TYPE_CHECKING:
     from nestprobe.model.proof import ProofRecord
@@ -37,13 +42,20 @@ class NativeLib(NamedTuple):
     lib: Any
 
 
-@functools.cache
+#: What :func:`_load` found, once (not functools.cache: see model/typeshim.py on the cost).
+_LOADED: list[tuple[NativeLib | None, str | None]] = []
+
+
 def _load() -> tuple[NativeLib | None, str | None]:
-    try:
-        _native = importlib.import_module("nestprobe._native")
-    except ImportError as exc:
-        return None, f"the compiled extension nestprobe._native is not importable ({exc})"
-    return NativeLib(_native.ffi, _native.lib), None
+    if not _LOADED:
+        try:
+            from nestprobe import _native  # type: ignore[attr-defined]  # built by cffi
+        except ImportError as exc:
+            why = f"the compiled extension nestprobe._native is not importable ({exc})"
+            _LOADED.append((None, why))
+        else:
+            _LOADED.append((NativeLib(_native.ffi, _native.lib), None))
+    return _LOADED[0]
 
 
 def load_lib() -> NativeLib | None:

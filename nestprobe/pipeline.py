@@ -8,14 +8,12 @@ the applications' one door to the stages (the second half of this module).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from nestprobe.assess import assess
 from nestprobe.assess.contradictions import refuse_contradictions
 from nestprobe.model.report import Report
 from nestprobe.model.snapshot import Snapshot
-from nestprobe.model.typeshim import TYPE_CHECKING
+from nestprobe.model.typeshim import TYPE_CHECKING, Iterator, contextmanager
 from nestprobe.verdicts.evaluate import evaluate
 
 if TYPE_CHECKING:

@@ -9,14 +9,12 @@ never as ``absent``.
 
 from __future__ import annotations
 
-import re
-
 from nestprobe.assess.windows import assess_windows
 from nestprobe.decode import winpaths
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
 from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
-from nestprobe.model.lazyre import LazyPattern, lazy_compile
+from nestprobe.model.lazyre import IGNORECASE, LazyPattern, lazy_compile
 from nestprobe.model.oskeys import HV_BALLOON_DEVICE
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts, Snapshot
@@ -47,7 +45,7 @@ QUOTE_MAX = 200
 #: WSL kernels name themselves in osrelease: WSL1 "4.4.0-19041-Microsoft",
 #: WSL2 "5.15.x-microsoft-standard-WSL2" (systemd virt.c detect_container, citing
 #: github.com/Microsoft/WSL/issues/423#issuecomment-221627364).
-WSL_PATTERN = lazy_compile(r"microsoft|wsl", re.IGNORECASE)
+WSL_PATTERN = lazy_compile(r"microsoft|wsl", IGNORECASE)
 
 #: The container manager's own statement, most authoritative first (systemd virt.c
 #: detect_container: /run/host/container-manager, /run/systemd/container, then PID 1's
@@ -64,7 +62,7 @@ class CgroupRule(Record):
 
 #: Cgroup paths container runtimes create; runtime-specific rows before "kubepods".
 CGROUP_RULES: tuple[CgroupRule, ...] = (
-    CgroupRule("docker", lazy_compile(r"/docker[/-]"),
+    CgroupRule("docker", lazy_compile(r"/docker[/-]", needles=("/docker",)),
                "MOBY daemon/oci_linux.go WithCgroups: cgroupfs /docker/<id>, systemd "
                "docker-<id>.scope; VW tests/docker"),
     CgroupRule("podman", lazy_compile(r"/libpod-"),
@@ -74,7 +72,7 @@ CGROUP_RULES: tuple[CgroupRule, ...] = (
     CgroupRule("containerd", lazy_compile(r"/cri-containerd-"),
                "RUNC docs/systemd.md: <slice>:cri-containerd:<id> becomes "
                "cri-containerd-<id>.scope, the prefix of containerd's CRI plugin [S]"),
-    CgroupRule("lxc", lazy_compile(r"/lxc[/.]|/lxc\.payload"),
+    CgroupRule("lxc", lazy_compile(r"/lxc[/.]|/lxc\.payload", needles=("/lxc",)),
                "LXC src/lxc/cgroups/cgroup.h: lxc.payload.<name> (>=4.0), "
                "/lxc/<name> before 4.0 [U]"),
     CgroupRule("kubernetes", lazy_compile(r"/kubepods"),
@@ -182,7 +180,7 @@ def _wsl(
         evidence.append(Evidence("WSL unknown: kernel release not read", OSRELEASE, value,
                                  about="wsl"))
         return None
-    if WSL_PATTERN.search(release):
+    if WSL_PATTERN.found_in(release):
         evidence.append(Evidence("WSL kernel (release names Microsoft/WSL)", OSRELEASE, value,
                                  about="wsl"))
         return True
@@ -213,7 +211,7 @@ def _container(facts: OsFacts, evidence: list[Evidence]) -> str | None:  # noqa:
         if text is None:
             continue
         for rule in CGROUP_RULES:
-            line = next((ln for ln in text.splitlines() if rule.pattern.search(ln)), None)
+            line = next((ln for ln in text.splitlines() if rule.pattern.found_in(ln)), None)
             if line is not None:
                 evidence.append(Evidence(f"cgroup of a {rule.container} container "
                                          f"({rule.source})", path, line.strip()))
@@ -328,10 +326,14 @@ def _memory(facts: OsFacts, evidence: list[Evidence]) -> int | None:
     text = facts.text(MEMINFO)
     if text is None:
         return None
-    match = re.search(r"^MemTotal:\s+(\d+)\s*kB", text, re.MULTILINE)
-    if match is None:
+    # "MemTotal:       16384000 kB" (fs/proc/meminfo.c), read without re (see model/lazyre.py)
+    line = next((ln for ln in text.splitlines() if ln.startswith("MemTotal:")), None)
+    rest = "" if line is None else line[len("MemTotal:"):]
+    number = rest.lstrip()
+    digits = number[:len(number) - len(number.lstrip("0123456789"))]
+    if not rest[:1].isspace() or not digits or not number[len(digits):].lstrip().startswith("kB"):
         return None
-    total = int(match.group(1)) * 1024
+    total = int(digits) * 1024
     evidence.append(Evidence(f"memory managed by this OS: {total / 2**30:.1f} GiB",
                              f"{MEMINFO}:MemTotal", total, about="memory"))
     return total

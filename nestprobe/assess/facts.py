@@ -17,9 +17,6 @@ BIOS").
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode import winbuild, winpaths
 from nestprobe.decode.signatures import vendor_name
@@ -44,10 +41,10 @@ from nestprobe.model.facts import (
     WinVbs,
     WinWsl2Build,
 )
-from nestprobe.model.lazyre import lazy_compile
+from nestprobe.model.lazyre import IGNORECASE, lazy_compile
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import replace
-from nestprobe.model.typeshim import Any, get_args
+from nestprobe.model.typeshim import Any, Mapping, get_args
 
 #: A Windows machine's identity as DMI or a pasted tool names it (the hypervisor fact).
 WINDOWS_IDENTITY = ("DMI.", "systeminfo:System M", "msinfo32:System M", "get-computerinfo:Cs")
@@ -104,7 +101,7 @@ EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
 _WINDOWS_EXACT = ("win_edition", "win_build", "hyperv_role", "wsl_installed", "win_launch",
                   "win_firmware", "win_vbs")
 
-_FIRMWARE_WORDS = lazy_compile(r"bios|uefi|firmware", re.IGNORECASE)
+_FIRMWARE_WORDS = lazy_compile(r"bios|uefi|firmware", IGNORECASE)
 
 
 _TOPICS: frozenset[str] = frozenset(get_args(Topic))
@@ -133,7 +130,7 @@ class _Parts:
         if pool is None:
             pool = self._plain[part] = tuple(
                 e for e in self.pools[part]
-                if not _FIRMWARE_WORDS.search(f"{e.claim} {e.source}"))
+                if not _FIRMWARE_WORDS.found_in(f"{e.claim} {e.source}"))
         return pool
 
     def reasons(self, name: str) -> tuple[Evidence, ...]:

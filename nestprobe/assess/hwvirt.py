@@ -27,8 +27,6 @@ Order of :func:`assess_virtualization` (each step adds its evidence):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nestprobe.assess.environment import assess_environment
 from nestprobe.decode import cpu, cpuinfo, svm, winreport
 from nestprobe.decode.bits import Decoded, decode_leaf
@@ -36,6 +34,7 @@ from nestprobe.model.assessment import CpuIdentity, Environment, HypervisorFacts
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import KVM_API_VERSION, Snapshot
+from nestprobe.model.typeshim import Callable
 
 CPUINFO = cpuinfo.PATH
 #: Backends in the order /dev/kvm prefers them when several are loaded.

@@ -41,8 +41,6 @@ was read from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.assess.bands import classify
 from nestprobe.assess.cpu import BRAND, CPUINFO, MASK_READ, assess_cpu, cpuid_unavailable
 from nestprobe.assess.hyperv import read_hyperv
@@ -80,6 +78,7 @@ from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.facts import Partition
 from nestprobe.model.record import Record, replace
 from nestprobe.model.snapshot import Registers, Snapshot
+from nestprobe.model.typeshim import Mapping
 
 HV_BASE = 0x40000000
 #: systemd trusts DMI over CPUID for these "even if they use KVM" (virt.c detect_vm).

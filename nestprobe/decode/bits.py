@@ -7,12 +7,10 @@ source key, defined in docs/sources.md); :func:`decode_leaf` turns one CPUID ans
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.model.evidence import EvidenceValue
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import Registers
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Mapping
 
 Reg = Literal["eax", "ebx", "ecx", "edx"]
 REGS: tuple[Reg, ...] = ("eax", "ebx", "ecx", "edx")

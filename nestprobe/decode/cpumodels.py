@@ -25,7 +25,7 @@ Source keys: INTEL-ARK, AMD-SPECS, L-INTELFAM, AMD-APM2, Q-CPU, FC-BRAND.
 
 from __future__ import annotations
 
-from nestprobe.model.lazyre import LazyPattern, lazy_compile
+from nestprobe.model.lazyre import LazyPattern, any_of, lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.typeshim import Literal
 
@@ -41,6 +41,10 @@ QEMU_MODELS = "Q-CPU builtin_x86_defs model_id"
 FIRECRACKER = "FC-BRAND DEFAULT_BRAND_STRING"
 
 
+#: Digits spelled out, for the literal forms of ``\d`` (model/lazyre.py: same_as).
+DIGITS = "0123456789"
+
+
 class Series(Record):
     """A brand-string series whose every SKU has the extension."""
 
@@ -51,13 +55,17 @@ class Series(Record):
 
 
 SERIES: tuple[Series, ...] = (
-    Series(lazy_compile(r"Core\(TM\) i[3579]-|Core\(TM\) i[3579] CPU"), "Intel Core i3/i5/i7/i9",
+    Series(lazy_compile(r"Core\(TM\) i[3579]-|Core\(TM\) i[3579] CPU", same_as=any_of(
+        *(f"Core(TM) i{n}{tail}" for n in "3579" for tail in ("-", " CPU")))),
+           "Intel Core i3/i5/i7/i9",
            "vmx", ARK),
-    Series(lazy_compile(r"Core\(TM\) Ultra|Intel\(R\) Core\(TM\) [357] \d"),
+    Series(lazy_compile(r"Core\(TM\) Ultra|Intel\(R\) Core\(TM\) [357] \d", same_as=any_of(
+        "Core(TM) Ultra", *(f"Intel(R) Core(TM) {n} {d}" for n in "357" for d in DIGITS))),
            "Intel Core Ultra / Core 3/5/7", "vmx", ARK),
     Series(lazy_compile(r"Intel\(R\) Xeon\(R\)"), "Intel Xeon (family 6)", "vmx", ARK),
     Series(lazy_compile(r"AMD Ryzen"), "AMD Ryzen / Ryzen Threadripper", "svm", AMD_PAGES),
-    Series(lazy_compile(r"AMD EPYC \d"), "AMD EPYC", "svm", AMD_PAGES),
+    Series(lazy_compile(r"AMD EPYC \d", same_as=any_of(*(f"AMD EPYC {d}" for d in DIGITS))),
+           "AMD EPYC", "svm", AMD_PAGES),
     Series(lazy_compile(r"AMD FX\(tm\)|AMD FX-"), "AMD FX", "svm", AMD_PAGES),
     Series(lazy_compile(r"AMD Phenom"), "AMD Phenom", "svm", AMD_PAGES),
 )
@@ -118,22 +126,26 @@ class VirtualModel(Record):
 VIRTUAL_MODELS: tuple[VirtualModel, ...] = (
     VirtualModel(lazy_compile(r"^QEMU Virtual CPU"), "QEMU (qemu64/qemu32 model)", QEMU_MODELS),
     VirtualModel(lazy_compile(r"^QEMU TCG CPU"), "QEMU (max model under TCG)", QEMU_MODELS),
-    VirtualModel(lazy_compile(r"^Common (32-bit )?KVM processor"), "QEMU (kvm64/kvm32 model)",
-                 QEMU_MODELS),
-    VirtualModel(lazy_compile(r"^Intel (Xeon|Core|Atom) Processor \("),
+    VirtualModel(lazy_compile(r"^Common (32-bit )?KVM processor", same_as=any_of(
+        "Common KVM processor", "Common 32-bit KVM processor", start=True)),
+                 "QEMU (kvm64/kvm32 model)", QEMU_MODELS),
+    VirtualModel(lazy_compile(r"^Intel (Xeon|Core|Atom) Processor \(", same_as=any_of(
+        *(f"Intel {name} Processor (" for name in ("Xeon", "Core", "Atom")), start=True)),
                  "QEMU (named Intel model)", QEMU_MODELS),
     VirtualModel(lazy_compile(r"^Intel Core i7 9xx \(Nehalem Class|^Westmere E56xx/L56xx/X56xx|"
                             r"^Intel Xeon E312xx \(Sandy Bridge|"
                             r"^Intel Xeon E3-12xx v2 \(Ivy Bridge|"
                             r"^Intel Core 2 Duo P9xxx \(Penryn|^Intel Celeron_4x0 \("),
                  "QEMU (named Intel model)", QEMU_MODELS),
-    VirtualModel(lazy_compile(r"^AMD EPYC(-[A-Za-z]+)? Processor"), "QEMU (named AMD EPYC model)",
-                 QEMU_MODELS),
+    VirtualModel(lazy_compile(r"^AMD EPYC(-[A-Za-z]+)? Processor",
+                              needles=("AMD EPYC-", "AMD EPYC Processor")),
+                 "QEMU (named AMD EPYC model)", QEMU_MODELS),
     VirtualModel(lazy_compile(r"^AMD Opteron (240|22xx|23xx) \(Gen \d Class Opteron\)|"
-                            r"^AMD Opteron 6[23]xx class CPU"),
+                            r"^AMD Opteron 6[23]xx class CPU", needles=("AMD Opteron ",)),
                  "QEMU (named AMD Opteron model)", QEMU_MODELS),
     VirtualModel(lazy_compile(r"^Hygon Dhyana Processor"), "QEMU (named Hygon model)", QEMU_MODELS),
-    VirtualModel(lazy_compile(r"^Intel\(R\) Xeon\(R\) Processor( @ [0-9.]+[MGT]Hz)?$"),
+    VirtualModel(lazy_compile(r"^Intel\(R\) Xeon\(R\) Processor( @ [0-9.]+[MGT]Hz)?$",
+                              needles=("Intel(R) Xeon(R) Processor",)),
                  "Firecracker (normalized brand)", FIRECRACKER),
     VirtualModel(lazy_compile(r"^AMD EPYC$"), "Firecracker (normalized brand)", FIRECRACKER),
 )
@@ -142,7 +154,7 @@ VIRTUAL_MODELS: tuple[VirtualModel, ...] = (
 def series_of(brand: str | None) -> Series | None:
     if not brand:
         return None
-    return next((s for s in SERIES if s.pattern.search(brand)), None)
+    return next((s for s in SERIES if s.pattern.found_in(brand)), None)
 
 
 def generation_of(vendor: str | None, family: int | None, model: int | None) -> Generation | None:
@@ -159,4 +171,4 @@ def generation_of(vendor: str | None, family: int | None, model: int | None) -> 
 def virtual_model(brand: str | None) -> VirtualModel | None:
     if not brand:
         return None
-    return next((v for v in VIRTUAL_MODELS if v.pattern.search(brand)), None)
+    return next((v for v in VIRTUAL_MODELS if v.pattern.found_in(brand)), None)

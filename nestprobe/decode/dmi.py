@@ -7,11 +7,10 @@ VW (virt-what.in), CI (cloud-init ``ds-identify`` DMI checks) [S] where marked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.decode import smbios, winpaths
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
+from nestprobe.model.typeshim import Mapping
 
 DMI_DIR = "/sys/class/dmi/id/"
 #: The order systemd reads them in (SD).

@@ -27,12 +27,10 @@ tm2 xtpr dts acpi tm pbe``; ``skinit wdt``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from nestprobe.decode.bits import bit
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import CpuidTable
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Iterable, Literal
 
 MASK_SOURCE = "L-KVMCAPS kvm_set_cpu_caps; VB-CPUM; X-FEATSET"
 

@@ -27,11 +27,9 @@ What the tools mean (sources):
 
 from __future__ import annotations
 
-import re
-
 from nestprobe.decode import winpaths
 from nestprobe.model import oskeys
-from nestprobe.model.lazyre import lazy_compile
+from nestprobe.model.lazyre import IGNORECASE, lazy_compile
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 
@@ -44,7 +42,7 @@ HYPERVISOR_DETECTED = lazy_compile(
     r"A hypervisor has been detected|Hipervisor detectado|偵測到 Hypervisor|已偵測到 Hypervisor"
     r"|Un hyperviseur a été détecté|Se detectó un hipervisor|Es wurde ein Hypervisor erkannt"
     r"|Er is een hypervisor gedetecteerd|ハイパーバイザーが検出されました"
-    r"|하이퍼바이저가 검색되었습니다", re.IGNORECASE)
+    r"|하이퍼바이저가 검색되었습니다", IGNORECASE)
 
 
 class Word(Record):
@@ -224,6 +222,8 @@ def reported_cpu(facts: OsFacts) -> ReportedCpu | None:
         text = facts.text(path)
         if text is None:
             continue
+        import re  # here: only pastes reach this (model/lazyre.py on re's cost)
+
         for line in text.splitlines():
             parts = re.split(r"\]\s*:", line, maxsplit=1)  # "[01]: ..." ("[01] : ..." in fr)
             body = parts[1] if len(parts) == 2 else line
@@ -270,6 +270,8 @@ def reported_memory(facts: OsFacts) -> tuple[int, str] | None:
         text = facts.text(path)
         if text is None:
             continue
+        import re  # here: only pastes reach this (model/lazyre.py on re's cost)
+
         match = re.match(r"^\s*([\d.,\s\u00a0\u202f]+?)\s*(MB|GB|KB|TB|Mo|Go|Ko|To|МБ|ГБ|КБ)"
                          r"(?!\w)", text)
         if match is None:

@@ -10,13 +10,11 @@ are the report's keys. Producers: :mod:`nestprobe.assess.identity` (cpu, hypervi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.facts import Facts, Partition
 from nestprobe.model.proof import ProofAssessment
 from nestprobe.model.record import Record, field
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Mapping
 
 Confidence = Literal["certain", "high", "medium", "low", "none"]
 #: Decoded vendor-leaf fields: leaf name -> field name -> value (JSON-friendly).

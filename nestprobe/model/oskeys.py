@@ -12,10 +12,8 @@ re-exports them). Paste importers record their own ``<tool>:<label>`` keys
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from nestprobe.model.record import Record
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Sequence
 
 # ------------------------------------------------------------------------- Linux
 

@@ -14,11 +14,23 @@ and shared between threads, and nobody downstream can change what the probe saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from operator import attrgetter
 from types import MappingProxyType
 
-from nestprobe.model.typeshim import Any, ClassVar, NoReturn, TypeVar, dataclass_transform, overload
+from nestprobe.model.typeshim import (
+    Any,
+    Callable,
+    ClassVar,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    NoReturn,
+    TypeVar,
+    ValuesView,
+    dataclass_transform,
+    overload,
+)
 
 __all__ = ["MISSING", "FrozenMap", "Record", "field", "fields", "replace"]
 

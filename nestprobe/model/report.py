@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-
 from nestprobe.model.assessment import (
     Assessment,
     CpuIdentity,
@@ -26,7 +23,7 @@ from nestprobe.model.snapshot import (
     Registers,
     Snapshot,
 )
-from nestprobe.model.typeshim import TYPE_CHECKING, Any
+from nestprobe.model.typeshim import TYPE_CHECKING, Any, Mapping
 from nestprobe.model.verdicts import SCENARIOS, Headline, Verdict, Verdicts
 
 if TYPE_CHECKING:
@@ -37,11 +34,17 @@ class ReportFormatError(ValueError):
     """A document that is not a JSON report of this schema_version; the message says where."""
 
 
-@cache
+#: The one Validator, made on first use (not functools.cache: functools is ~1 ms of the check
+#: path's start with the collections it imports).
+_VALIDATOR: list[Validator] = []
+
+
 def report_validator() -> Validator:
     """The shipped schema (output/report.schema.json), read as data: the runtime needs no
     ``jsonschema`` and the model imports nothing above it. Imported here, not at module
     level: ``import nestprobe`` stays cheap (importlib.resources pulls in zipfile, lzma)."""
+    if _VALIDATOR:
+        return _VALIDATOR[0]
     import json
     from importlib import resources
 
@@ -49,7 +52,8 @@ def report_validator() -> Validator:
 
     text = resources.files("nestprobe").joinpath("output", "report.schema.json").read_text(
         encoding="utf-8")
-    return Validator(json.loads(text))
+    _VALIDATOR.append(Validator(json.loads(text)))
+    return _VALIDATOR[0]
 
 
 def _snapshot(data: Mapping[str, Any]) -> Snapshot:

@@ -12,12 +12,10 @@ highest basic leaf; QEMU TCG answers 0x40000002.. with leaf 0xD's values).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.proof import ProofRecord
 from nestprobe.model.record import Record, field
-from nestprobe.model.typeshim import Literal, NamedTuple
+from nestprobe.model.typeshim import Iterator, Literal, Mapping, NamedTuple
 
 #: Hypervisor interfaces sit at 0x100-aligned bases 0x40000000..0x4000FF00
 #: (Linux ``for_each_possible_hypervisor_cpuid_base``, asm/cpuid.h).

@@ -11,10 +11,10 @@ batches of each batch's p10, because host contention moves even a single run's m
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
+from nestprobe.model.typeshim import Sequence
 
 #: CPUID 0x0 and 0x1 always exit under VT-x/AMD-V; 0x40000000 is the hypervisor's own leaf.
 DEFAULT_LEAVES = (0x0, 0x1, 0x40000000)

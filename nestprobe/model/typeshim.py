@@ -1,12 +1,19 @@
-"""``typing``'s names for the probe path, without importing ``typing`` at run time.
+"""``typing``'s, ``collections.abc``'s and ``contextlib``'s names for the probe path,
+without importing those modules at run time.
 
 Importing :mod:`typing` costs the cold start of ``nestprobe check`` more than most of
-nestprobe's own modules (it pulls in ``re``'s compiler, ``contextlib``, ``functools``).
-Every name here is typing's own for mypy and ruff (the ``TYPE_CHECKING`` branch); at run
-time each is the least that keeps the module working: annotations are never evaluated
-(``from __future__ import annotations``), ``Literal[...]`` keeps its values for
-:func:`get_args` (typing's too), ``NamedTuple`` classes become :func:`collections.namedtuple` types.
-``tests/cli/test_cold_start.py`` checks that the ``check`` path never imports ``typing``.
+nestprobe's own modules (it pulls in ``re``'s compiler, ``contextlib``, ``functools``), and
+``collections`` (what ``collections.abc``, ``contextlib`` and ``functools`` import) with
+``re`` and ``enum`` are ~7 ms of an interpreter start of ~11 ms here.
+Every name here is the standard library's own for mypy and ruff (the ``TYPE_CHECKING``
+branch); at run time each is the least that keeps the module working: annotations are never
+evaluated (``from __future__ import annotations``), ``Literal[...]`` keeps its values for
+:func:`get_args` (typing's too), ``NamedTuple`` classes are tuple types with named fields
+(as :func:`collections.namedtuple` makes them), the ABCs are the very classes
+``collections.abc`` re-exports (from ``_collections_abc``, which the interpreter's start
+has already imported), and :func:`contextmanager` runs a generator as contextlib's does.
+``tests/cli/test_cold_start.py`` checks that the ``check`` path imports none of them;
+tests/model/test_typeshim.py checks the stand-ins against the originals.
 """
 
 from __future__ import annotations
@@ -15,6 +22,17 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from collections.abc import (
+        Callable,
+        ItemsView,
+        Iterable,
+        Iterator,
+        KeysView,
+        Mapping,
+        Sequence,
+        ValuesView,
+    )
+    from contextlib import contextmanager
     from typing import (
         Any,
         ClassVar,
@@ -32,7 +50,17 @@ if TYPE_CHECKING:
         overload,
     )
 else:
-    from collections import namedtuple as _namedtuple
+    from _collections import _tuplegetter
+    from _collections_abc import (
+        Callable,
+        ItemsView,
+        Iterable,
+        Iterator,
+        KeysView,
+        Mapping,
+        Sequence,
+        ValuesView,
+    )
     from types import GenericAlias as _GenericAlias
 
     Any = ClassVar = Final = NoReturn = TextIO = object
@@ -81,9 +109,50 @@ else:
     def dataclass_transform(**_options):
         return lambda cls: cls
 
+    def _tuple_type(name, names, defaults, module):
+        """A tuple type with named fields, as collections.namedtuple makes it (the same
+        generated ``__new__``, C field getters, pickling and repr)."""
+        arguments = ", ".join(names)
+        new = eval(f"lambda _cls, {arguments}: _new(_cls, ({arguments}{',' if names else ''}))",
+                   {"_new": tuple.__new__}, {})
+        new.__name__ = "__new__"
+        new.__defaults__ = tuple(defaults) or None
+        shown = ", ".join(f"{field}=%r" for field in names)
+
+        def represent(self):
+            return f"{type(self).__name__}({shown % tuple(self)})"
+
+        def new_arguments(self):  # what pickle passes back to __new__
+            return tuple(self)
+
+        def replaced(self, **changes):
+            pairs = zip(names, self, strict=True)
+            made = self._make(changes.pop(field, value) for field, value in pairs)
+            if changes:
+                raise TypeError(f"Got unexpected field names: {list(changes)!r}")
+            return made
+
+        def as_dict(self):
+            return dict(zip(names, self, strict=True))
+
+        def make(cls, iterable):
+            made = tuple.__new__(cls, iterable)
+            if len(made) != len(names):
+                raise TypeError(f"Expected {len(names)} arguments, got {len(made)}")
+            return made
+
+        body = {"__slots__": (), "__new__": staticmethod(new), "__repr__": represent,
+                "__getnewargs__": new_arguments, "_replace": replaced, "_asdict": as_dict,
+                "_make": classmethod(make), "_fields": tuple(names), "_field_defaults": dict(
+                    zip(names[len(names) - len(defaults):], defaults, strict=True)),
+                "__match_args__": tuple(names), "__module__": module}
+        for index, field in enumerate(names):
+            body[field] = _tuplegetter(index, f"Alias for field number {index}")
+        return type(name, (tuple,), body)
+
     class _NamedTupleMeta(type):
-        """Turns ``class X(NamedTuple): a: int; b: str = ""`` into a namedtuple type with
-        the class body's methods and docstring, as typing.NamedTuple does."""
+        """Turns ``class X(NamedTuple): a: int; b: str = ""`` into a tuple type with named
+        fields and the class body's methods and docstring, as typing.NamedTuple does."""
 
         def __new__(mcls, name, bases, namespace):
             if bases == ():  # the base class itself
@@ -91,8 +160,7 @@ else:
             annotations = namespace.get("__annotations__", {})
             names = list(annotations)
             defaults = [namespace[n] for n in names if n in namespace]
-            made = _namedtuple(name, names, defaults=defaults,
-                               module=namespace.get("__module__"))
+            made = _tuple_type(name, names, defaults, namespace.get("__module__"))
             for key, value in namespace.items():
                 if key not in names and key not in ("__module__", "__qualname__",
                                                     "__annotations__", "__classcell__"):
@@ -103,19 +171,76 @@ else:
     class NamedTuple(metaclass=_NamedTupleMeta):
         """Base of typed named tuples at run time (see :class:`_NamedTupleMeta`)."""
 
+    class _GeneratorContext:
+        """What :func:`contextmanager` returns: contextlib's protocol, without its imports."""
+
+        __slots__ = ("_generator",)
+
+        def __init__(self, generator):
+            self._generator = generator
+
+        def __enter__(self):
+            try:
+                return next(self._generator)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
+
+        def __exit__(self, kind, value, traceback):
+            if kind is None:
+                try:
+                    next(self._generator)
+                except StopIteration:
+                    return False
+                raise RuntimeError("generator didn't stop")
+            if value is None:
+                value = kind()
+            try:
+                self._generator.throw(value)
+            except StopIteration as exc:
+                return exc is not value
+            except RuntimeError as exc:
+                # PEP 479 turned a StopIteration raised in the body into RuntimeError.
+                if exc is value or (isinstance(value, StopIteration) and exc.__cause__ is value):
+                    return False
+                raise
+            except BaseException as exc:
+                if exc is not value:
+                    raise
+                return False
+            raise RuntimeError("generator didn't stop after throw()")
+
+    def contextmanager(function):
+        def helper(*args, **kwargs):
+            return _GeneratorContext(function(*args, **kwargs))
+
+        helper.__name__ = function.__name__
+        helper.__qualname__ = function.__qualname__
+        helper.__doc__ = function.__doc__
+        helper.__wrapped__ = function
+        return helper
+
 __all__ = [
     "TYPE_CHECKING",
     "Any",
+    "Callable",
     "ClassVar",
     "Final",
     "Generic",
+    "ItemsView",
+    "Iterable",
+    "Iterator",
+    "KeysView",
     "Literal",
+    "Mapping",
     "NamedTuple",
     "NoReturn",
     "Protocol",
+    "Sequence",
     "TextIO",
     "TypeVar",
+    "ValuesView",
     "cast",
+    "contextmanager",
     "dataclass_transform",
     "get_args",
     "overload",

@@ -6,11 +6,9 @@ One :class:`Verdict` per scenario; :class:`Verdicts` keeps them in the fixed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.record import Record
-from nestprobe.model.typeshim import Literal, get_args
+from nestprobe.model.typeshim import Iterator, Literal, get_args
 
 Scenario = Literal["hyperv", "wsl2", "hyperv-containers", "azure-local", "third-party"]
 #: Fixed report order: Microsoft's own scenarios first, then everything else.

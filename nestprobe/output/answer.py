@@ -5,11 +5,9 @@ The case is decided once, in verdicts (``report.verdicts.headline``); this modul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nestprobe.model.facts import Facts
 from nestprobe.model.safetext import escape
-from nestprobe.model.typeshim import TYPE_CHECKING
+from nestprobe.model.typeshim import TYPE_CHECKING, Callable
 from nestprobe.model.verdicts import HeadlineCase
 
 if TYPE_CHECKING:

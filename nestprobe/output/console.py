@@ -17,10 +17,9 @@ import codecs
 import io
 import os
 import sys
-from collections.abc import Mapping
 
 from nestprobe.model.safetext import escape_char
-from nestprobe.model.typeshim import TextIO
+from nestprobe.model.typeshim import Mapping, TextIO
 
 #: Typographic characters the report uses, as ASCII.
 _ASCII_LOOKALIKES = {

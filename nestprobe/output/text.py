@@ -32,18 +32,16 @@ This text is for people and may change between releases; scripts should use
 from __future__ import annotations
 
 import math
-import textwrap
-import unicodedata
-from collections.abc import Iterable, Sequence
 
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
 from nestprobe.model.safetext import escape
-from nestprobe.model.typeshim import TYPE_CHECKING
+from nestprobe.model.typeshim import TYPE_CHECKING, Iterable, Sequence
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.output.answer import answer
 from nestprobe.output.console import ANSI, RESET
+from nestprobe.output.wrap import wrap
 
 if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
@@ -104,6 +102,8 @@ def columns(text: str) -> int:
     """Terminal columns ``text`` takes: wide (CJK) characters two, combining marks none."""
     if text.isascii():
         return len(text)
+    import unicodedata  # here: only text beyond ASCII needs it
+
     return sum(0 if unicodedata.combining(ch) else
                2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -118,14 +118,8 @@ def rows(lines: Iterable[Line | str], width: int) -> int:
 
 
 def _wrap(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
-    return textwrap.wrap(
-        escape(text),
-        width=width,
-        break_on_hyphens=False,
-        break_long_words=False,
-        initial_indent=indent,
-        subsequent_indent=indent if subsequent is None else subsequent,
-    ) or [indent]
+    return wrap(escape(text), width, indent, indent if subsequent is None else subsequent
+                ) or [indent]
 
 
 def _one_row(text: str, width: int, indent: str = "") -> str:

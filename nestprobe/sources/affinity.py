@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from nestprobe.model.errors import CpuSelectionError
+from nestprobe.model.typeshim import Callable, Iterator, contextmanager
 
 #: Undo one pin: put the thread's previous affinity back.
 Restore = Callable[[], None]

@@ -13,7 +13,6 @@ carries its own ``wall_ns``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from nestprobe import native
 from nestprobe.model.latency import LatencyRecord
@@ -31,6 +30,7 @@ from nestprobe.model.timing import (
     summarise,
     tsc_frequency,
 )
+from nestprobe.model.typeshim import Callable
 from nestprobe.sources.affinity import pick_cpu, pinned
 
 __all__ = [

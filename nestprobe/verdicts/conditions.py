@@ -15,12 +15,11 @@ other OS those rows stay unknown, with where to look.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.record import Record, field
+from nestprobe.model.typeshim import Callable, Mapping
 from nestprobe.model.verdicts import WINDOWS_SCENARIOS, ConditionState, Scenario, Status
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.rules import When, when

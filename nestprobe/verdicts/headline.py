@@ -19,13 +19,11 @@ output/answer.py only words it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.facts import Facts
 from nestprobe.model.proof import ProofAssessment, step_call
-from nestprobe.model.typeshim import get_args
+from nestprobe.model.typeshim import Callable, get_args
 from nestprobe.model.verdicts import Answer, Headline, HeadlineCase, HiddenBy, Layer, RootOs
 from nestprobe.verdicts.situation import Situation
 

@@ -6,8 +6,7 @@ checks, not notes: :mod:`nestprobe.verdicts.conditions`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from nestprobe.model.typeshim import Mapping
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.rules import Note, when

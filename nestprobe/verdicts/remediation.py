@@ -14,10 +14,8 @@ they come with the goal they serve and are never shown as what to fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.model.record import replace
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Mapping
 from nestprobe.model.verdicts import Remediation
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.situation import Situation

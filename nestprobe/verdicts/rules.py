@@ -7,10 +7,8 @@ tables can be printed, diffed and tested row by row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from nestprobe.model.record import Record, field
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Mapping
 from nestprobe.model.verdicts import Scenario, Status
 from nestprobe.verdicts.situation import Situation
 

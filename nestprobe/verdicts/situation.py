@@ -8,15 +8,12 @@ behind it, which becomes the verdict's reasons.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.lazyre import lazy_compile
 from nestprobe.model.proof import ProofState
 from nestprobe.model.record import Record, field, fields
-from nestprobe.model.typeshim import Literal
+from nestprobe.model.typeshim import Literal, Mapping
 from nestprobe.verdicts import sources
 from nestprobe.verdicts.winsituation import (
     WinComponent,
@@ -112,6 +109,8 @@ def azure_size(instance_type: str | None) -> AzureSize:
     if not instance_type:
         return "unknown"
     name = instance_type.removeprefix("Standard_").removeprefix("standard_")
+    import re  # here: only an Azure size needs it (model/lazyre.py on re's cost)
+
     for row in AZURE_SIZES:
         if re.search(row.pattern, name):
             return row.status

@@ -84,6 +84,8 @@ def _module_name(path: Path, root: Path = PACKAGE) -> str:
 
 
 def _exists(module: str, root: Path = PACKAGE) -> bool:
+    if module == "nestprobe._native":  # the compiled extension: no .py, maybe not built yet
+        return True
     rel = Path(*module.split(".")[1:])
     return (root / rel).with_suffix(".py").is_file() or (root / rel / "__init__.py").is_file()
 

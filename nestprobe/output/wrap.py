@@ -1,0 +1,53 @@
+"""Word wrapping for the text report: :func:`textwrap.wrap`'s result, without importing it.
+
+:mod:`textwrap` compiles its regular expressions at import, which imports :mod:`re` (with
+``enum``, ``functools`` and ``collections``: ~7 ms of ``nestprobe check``'s start, more than
+half of the interpreter's own). The report wraps with whole words only (no hyphen breaks,
+no long-word breaks), which is a few lines: the same chunks textwrap makes, filled the same
+greedy way. tests/output/test_wrap.py checks it against textwrap on generated text.
+"""
+
+from __future__ import annotations
+
+__all__ = ["wrap"]
+
+#: The characters textwrap treats as whitespace (ASCII only; each becomes one space).
+_SPACES = str.maketrans("\t\n\x0b\x0c\r", "     ")
+
+
+def _chunks(text: str) -> list[str]:
+    """Runs of spaces and runs of everything else, in order (textwrap's simple split)."""
+    chunks: list[str] = []
+    start = 0
+    for index in range(1, len(text) + 1):
+        if index == len(text) or (text[index] == " ") != (text[start] == " "):
+            chunks.append(text[start:index])
+            start = index
+    return chunks
+
+
+def wrap(text: str, width: int, indent: str = "", subsequent: str = "") -> list[str]:
+    """``textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=subsequent,
+    break_on_hyphens=False, break_long_words=False)``."""
+    if width <= 0:
+        raise ValueError(f"invalid width {width!r} (must be > 0)")
+    chunks = _chunks(text.expandtabs(8).translate(_SPACES))
+    chunks.reverse()
+    lines: list[str] = []
+    while chunks:
+        prefix = subsequent if lines else indent
+        room = width - len(prefix)
+        if lines and chunks[-1].strip() == "":  # a line never starts with spaces
+            chunks.pop()
+        line: list[str] = []
+        used = 0
+        while chunks and used + len(chunks[-1]) <= room:
+            used += len(chunks[-1])
+            line.append(chunks.pop())
+        if chunks and len(chunks[-1]) > room and not line:
+            line.append(chunks.pop())  # a word longer than the line stands alone
+        if line and line[-1].strip() == "":
+            line.pop()
+        if line:
+            lines.append(prefix + "".join(line))
+    return lines
