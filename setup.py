@@ -4,10 +4,14 @@
 - its flags in the dialect of the compiler that actually runs (MSVC's /flags, or
   GCC/Clang's -flags: mingw-w64 on Windows is a GCC), not guessed from the platform;
 - the abi3 wheel tag: the module uses only the limited API (cffi's default), so one
-  wheel serves every CPython >= 3.11 (free-threaded builds have no limited API).
+  wheel serves every CPython >= 3.11 (free-threaded builds have no limited API);
+- the ``nestprobe`` command: on POSIX the plain script ``scripts/nestprobe`` (pip's
+  entry-point wrapper imports ``re`` first: scripts/nestprobe says why that matters), on
+  Windows the entry point, whose ``nestprobe.exe`` launcher pip writes.
 """
 
 import runpy
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -25,10 +29,17 @@ class build_ext_per_compiler(build_ext):  # noqa: N801  (setuptools command nami
         super().build_extensions()
 
 
+ENTRY_POINT = "nestprobe = nestprobe.cli:main"
+COMMAND = (
+    {"entry_points": {"console_scripts": [ENTRY_POINT]}} if sys.platform == "win32"
+    else {"scripts": ["scripts/nestprobe"]}
+)
+
 ABI3 = {} if sysconfig.get_config_var("Py_GIL_DISABLED") else {"py_limited_api": "cp311"}
 
 setup(
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
     cmdclass={"build_ext": build_ext_per_compiler},
     options={"bdist_wheel": ABI3},
+    **COMMAND,
 )

@@ -153,8 +153,9 @@ def _record_line(name: str, data: bytes) -> str:
 
 
 def retag_for_windows(linux_wheel: Path, pyd: Path, dist: Path) -> Path:
-    """The Linux wheel's files with ``_native.pyd`` instead of the ELF module, tagged
-    ``cp311-abi3-win_amd64``, with a new WHEEL and RECORD."""
+    """The Linux wheel's files with ``_native.pyd`` instead of the ELF module and the
+    ``nestprobe`` entry point instead of the POSIX script, tagged ``cp311-abi3-win_amd64``,
+    with a new WHEEL and RECORD."""
     name, version = linux_wheel.name.split("-")[:2]
     info = f"{name}-{version}.dist-info"
     target = dist / f"{name}-{version}-{WIN_TAG}.whl"
@@ -163,10 +164,14 @@ def retag_for_windows(linux_wheel: Path, pyd: Path, dist: Path) -> Path:
         for entry in source.namelist():
             if re.fullmatch(r"nestprobe/_native\..*\.so", entry):
                 continue
-            if entry in (f"{info}/RECORD", f"{info}/WHEEL"):
+            if entry in (f"{info}/RECORD", f"{info}/WHEEL", f"{info}/entry_points.txt"):
                 continue
+            if entry.startswith(f"{name}-{version}.data/scripts/"):
+                continue  # POSIX's plain script (setup.py); Windows gets the entry point
             files[entry] = source.read(entry)
     files["nestprobe/_native.pyd"] = pyd.read_bytes()
+    # What setup.py declares when it runs on Windows: pip writes nestprobe.exe from it.
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nnestprobe = nestprobe.cli:main\n"
     files[f"{info}/WHEEL"] = (
         "Wheel-Version: 1.0\n"
         "Generator: nestprobe tools/build_wheels.py\n"

@@ -73,7 +73,7 @@ def fake_linux_wheel(path: Path) -> Path:
         z.writestr("nestprobe/_native.abi3.so", b"\x7fELF...")
         z.writestr("nestprobe/output/report.schema.json", "{}")
         z.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: nestprobe\n")
-        z.writestr(f"{info}/entry_points.txt", "[console_scripts]\nnestprobe = x:main\n")
+        z.writestr("nestprobe-0.1.0.data/scripts/nestprobe", "#!python\nimport sys\n")
         z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nTag: cp311-abi3-linux_x86_64\n")
         z.writestr(f"{info}/RECORD", "nestprobe/__init__.py,,\n")
     return wheel
@@ -92,9 +92,15 @@ def test_windows_wheel_swaps_the_module_and_retags(tool: ModuleType, tmp_path: P
         assert z.read("nestprobe/_native.pyd") == pyd.read_bytes()
         with zipfile.ZipFile(linux) as source:  # everything else comes over unchanged
             for name in source.namelist():
-                if name.endswith((".so", "/RECORD", "/WHEEL")):
+                if name.endswith((".so", "/RECORD", "/WHEEL")) or ".data/scripts/" in name:
                     continue
                 assert z.read(name) == source.read(name), name
+        # POSIX's plain script gives way to the entry point pip makes nestprobe.exe from
+        assert not [name for name in names if ".data/scripts/" in name]
+        assert z.read(f"{info}/entry_points.txt").decode() == (
+            "[console_scripts]\nnestprobe = nestprobe.cli:main\n")
+        setup = (REPO / "setup.py").read_text(encoding="utf-8")
+        assert 'ENTRY_POINT = "nestprobe = nestprobe.cli:main"' in setup  # the same one
         wheel = z.read(f"{info}/WHEEL").decode()
         assert "Tag: cp311-abi3-win_amd64\n" in wheel
         assert "Root-Is-Purelib: false\n" in wheel
