@@ -14,8 +14,18 @@ mkdir -p "$work"
 "$PY" tools/build_wheels.py linux --dist "$work/dist" --work "$work/tmp"
 wheel=$(ls "$work"/dist/nestprobe-*-cp311-abi3-manylinux*_x86_64.whl)
 "$PY" -m auditwheel show "$wheel"
+# glibc 2.17 is the floor (np_prove.c calls the kernel's timers, not glibc 2.34's).
+case $(basename "$wheel") in
+    *manylinux_2_17_x86_64*|*manylinux2014_x86_64*) ;;
+    *) echo "linux-wheel: $(basename "$wheel") needs a glibc newer than 2.17" >&2; exit 1;;
+esac
 "$PY" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q "$wheel"
+# The installed command is the plain POSIX script (setup.py), not pip's wrapper that imports re.
+if grep -q "^import re" "$work/venv/bin/nestprobe"; then
+    echo "linux-wheel: bin/nestprobe is pip's entry-point wrapper, not scripts/nestprobe" >&2
+    exit 1
+fi
 cd "$work"
 venv/bin/python - <<'PYEOF'
 import nestprobe._native as ext

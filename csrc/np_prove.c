@@ -13,7 +13,7 @@
  * extension loads on every Windows; its absence is an outcome. The watchdog is a thread
  * that calls WHvCancelRunVirtualProcessor.
  */
-#define _GNU_SOURCE 1 /* timer_create, syscall, clock_gettime under -std=c11 */
+#define _GNU_SOURCE 1 /* syscall, SIGEV_THREAD_ID, clock_gettime under -std=c11 */
 
 #include "np_arch.h"
 #include "np_prove.h"
@@ -294,6 +294,28 @@ static int npp_on_io(npp_sequence *s, npp_result *out, uint32_t port, uint32_t v
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The watchdog's POSIX timer and signal mask through the kernel's own calls: glibc 2.34
+ * moved timer_create & co. from librt into libc under a new symbol version (and 2.32
+ * pthread_sigmask), so calling glibc's would make the extension need glibc >= 2.34 and
+ * the Linux wheel manylinux_2_34. syscall() and sigprocmask() are GLIBC_2.2.5; on Linux
+ * sigprocmask sets the calling thread's mask (rt_sigprocmask), as pthread_sigmask does.
+ * The kernel's timer id is an int (__kernel_timer_t); struct sigevent and itimerspec are
+ * the kernel's layouts on x86-64. */
+static int npp_timer_create(struct sigevent *event, int *id)
+{
+    return (int)syscall(SYS_timer_create, CLOCK_MONOTONIC, event, id);
+}
+
+static int npp_timer_settime(int id, const struct itimerspec *when)
+{
+    return (int)syscall(SYS_timer_settime, id, 0, when, NULL);
+}
+
+static void npp_timer_delete(int id)
+{
+    (void)syscall(SYS_timer_delete, id);
+}
+
 #define NPP_CPUID_ENTRIES 256
 
 static pthread_mutex_t npp_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -316,7 +338,7 @@ typedef struct {
     size_t run_size;
     struct kvm_cpuid2 *cpuid;
     int timer_made, handler_set, mask_set;
-    timer_t timer;
+    int timer; /* the kernel's timer id */
     struct sigaction old_action;
     sigset_t old_mask;
 } npp_kvm;
@@ -338,21 +360,21 @@ static void npp_kvm_release(npp_kvm *k)
 {
     int sig = npp_signal();
     if (k->timer_made)
-        timer_delete(k->timer);
+        npp_timer_delete(k->timer);
     npp_watched = NULL;
     if (k->handler_set) {
         /* Consume a signal still queued for this thread before the old action returns. */
         sigset_t only;
         sigemptyset(&only);
         sigaddset(&only, sig);
-        pthread_sigmask(SIG_BLOCK, &only, NULL);
+        sigprocmask(SIG_BLOCK, &only, NULL);
         struct timespec zero = {0, 0};
         while (sigtimedwait(&only, NULL, &zero) == sig) {
         }
         sigaction(sig, &k->old_action, NULL);
     }
     if (k->mask_set)
-        pthread_sigmask(SIG_SETMASK, &k->old_mask, NULL);
+        sigprocmask(SIG_SETMASK, &k->old_mask, NULL);
     if (k->run != NULL)
         munmap(k->run, k->run_size);
     if (k->vcpu >= 0)
@@ -500,7 +522,7 @@ static int npp_kvm_watchdog(npp_kvm *k, const npp_params *p, npp_result *out)
     sigset_t only;
     sigemptyset(&only);
     sigaddset(&only, sig);
-    if (pthread_sigmask(SIG_UNBLOCK, &only, &k->old_mask) != 0)
+    if (sigprocmask(SIG_UNBLOCK, &only, &k->old_mask) != 0)
         return npp_fail(out, NPP_REFUSED, NPP_STEP_WATCHDOG);
     k->mask_set = 1;
     struct sigevent event;
@@ -512,7 +534,7 @@ static int npp_kvm_watchdog(npp_kvm *k, const npp_params *p, npp_result *out)
 #else
     event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
 #endif
-    if (timer_create(CLOCK_MONOTONIC, &event, &k->timer) < 0)
+    if (npp_timer_create(&event, &k->timer) < 0)
         return npp_fail(out, NPP_REFUSED, NPP_STEP_WATCHDOG);
     k->timer_made = 1;
     /* Periodic after the first expiry: a signal that lands between two KVM_RUNs has set
@@ -521,7 +543,7 @@ static int npp_kvm_watchdog(npp_kvm *k, const npp_params *p, npp_result *out)
         .it_value = {(time_t)(p->limit_ms / 1000), (long)(p->limit_ms % 1000) * 1000000L},
         .it_interval = {0, 10 * 1000000L},
     };
-    if (timer_settime(k->timer, 0, &when, NULL) < 0)
+    if (npp_timer_settime(k->timer, &when) < 0)
         return npp_fail(out, NPP_REFUSED, NPP_STEP_WATCHDOG);
     return 0;
 }
