@@ -107,9 +107,16 @@ _FIRMWARE_WORDS = lazy_compile(r"bios|uefi|firmware", IGNORECASE)
 _TOPICS: frozenset[str] = frozenset(get_args(Topic))
 
 
+#: The source prefixes among a key tuple, worked out once per tuple (the tables hold ~60).
+_PREFIXES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _matches(e: Evidence, keys: tuple[str, ...]) -> bool:
     """``e`` bears on a fact whose keys are topics (its producer's word) or source prefixes."""
-    return e.about in keys or e.source.startswith(tuple(k for k in keys if k not in _TOPICS))
+    prefixes = _PREFIXES.get(keys)
+    if prefixes is None:
+        prefixes = _PREFIXES[keys] = tuple(k for k in keys if k not in _TOPICS)
+    return e.about in keys or e.source.startswith(prefixes)
 
 
 class _Parts:

@@ -18,9 +18,6 @@ from nestprobe.decode.signatures import (
 )
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import (
-    HYPERVISOR_BASE_FIRST,
-    HYPERVISOR_BASE_LAST,
-    HYPERVISOR_BASE_STEP,
     RANGE_SPAN,
     CpuidTable,
 )
@@ -84,7 +81,7 @@ def rejected(table: CpuidTable) -> list[RejectedHeader]:
     echo unrelated leaves.
     """
     out: list[RejectedHeader] = []
-    for base in range(HYPERVISOR_BASE_FIRST, HYPERVISOR_BASE_LAST + 1, HYPERVISOR_BASE_STEP):
+    for base in table.recorded_bases():
         head = table.raw(base)
         if head is None or table.range_max(base) is not None:
             continue

@@ -100,13 +100,18 @@ class CpuidTable(Record):
             return None
         return self.leaves.get((leaf, subleaf))
 
+    def recorded_bases(self) -> list[int]:
+        """Every 0x100-aligned hypervisor base with a recorded answer, lowest first: the
+        recorded keys (a few dozen), not the 256 bases one by one."""
+        return sorted(
+            leaf for leaf, subleaf in self.leaves
+            if subleaf == 0 and HYPERVISOR_BASE_FIRST <= leaf <= HYPERVISOR_BASE_LAST
+            and not leaf % HYPERVISOR_BASE_STEP
+        )
+
     def hypervisor_bases(self) -> list[int]:
         """Every 0x100-aligned base whose base leaf is a valid range header."""
-        return [
-            base
-            for base in range(HYPERVISOR_BASE_FIRST, HYPERVISOR_BASE_LAST + 1, HYPERVISOR_BASE_STEP)
-            if self._hypervisor_max(base) is not None
-        ]
+        return [base for base in self.recorded_bases() if self._hypervisor_max(base) is not None]
 
     def items(self) -> Iterator[tuple[LeafKey, Registers]]:
         """All recorded answers in (leaf, subleaf) order, in range or not."""
