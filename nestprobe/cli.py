@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from types import SimpleNamespace
 
 from nestprobe.model.contract import (
     EXIT_BAD_INPUT,
@@ -26,7 +25,7 @@ from nestprobe.model.contract import (
 )
 from nestprobe.model.errors import CpuSelectionError, DumpFormatError
 from nestprobe.model.safetext import escape
-from nestprobe.model.typeshim import TYPE_CHECKING, Sequence, TextIO, cast
+from nestprobe.model.typeshim import TYPE_CHECKING, Sequence, SimpleNamespace, TextIO, cast
 from nestprobe.model.verdicts import SCENARIOS
 
 if TYPE_CHECKING:

@@ -14,9 +14,6 @@ and shared between threads, and nobody downstream can change what the probe saw.
 
 from __future__ import annotations
 
-from operator import attrgetter
-from types import MappingProxyType
-
 from nestprobe.model.typeshim import (
     Any,
     Callable,
@@ -25,9 +22,11 @@ from nestprobe.model.typeshim import (
     Iterator,
     KeysView,
     Mapping,
+    MappingProxyType,
     NoReturn,
     TypeVar,
     ValuesView,
+    attrgetter,
     dataclass_transform,
     overload,
 )

@@ -10,8 +10,6 @@ batches of each batch's p10, because host contention moves even a single run's m
 
 from __future__ import annotations
 
-import math
-
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import Record
 from nestprobe.model.typeshim import Sequence
@@ -67,7 +65,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         raise ValueError("percentile of no samples")
     ordered = sorted(values)
-    rank = max(math.ceil(q / 100.0 * len(ordered)), 1)
+    rank = max(-int(-(q / 100.0 * len(ordered)) // 1), 1)  # ceil, without math
     return float(ordered[min(rank, len(ordered)) - 1])
 
 

@@ -11,7 +11,9 @@ evaluated (``from __future__ import annotations``), ``Literal[...]`` keeps its v
 :func:`get_args` (typing's too), ``NamedTuple`` classes are tuple types with named fields
 (as :func:`collections.namedtuple` makes them), the ABCs are the very classes
 ``collections.abc`` re-exports (from ``_collections_abc``, which the interpreter's start
-has already imported), and :func:`contextmanager` runs a generator as contextlib's does.
+has already imported), :func:`contextmanager` runs a generator as contextlib's does, and
+``attrgetter``, ``index``, ``MappingProxyType`` and ``SimpleNamespace`` are the objects
+``operator`` and ``types`` hand out (each of those modules is ~0.5 ms of a cold start here).
 ``tests/cli/test_cold_start.py`` checks that the ``check`` path imports none of them;
 tests/model/test_typeshim.py checks the stand-ins against the originals.
 """
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
         ValuesView,
     )
     from contextlib import contextmanager
+    from operator import attrgetter, index
+    from types import MappingProxyType, SimpleNamespace
     from typing import (
         Any,
         ClassVar,
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
         overload,
     )
 else:
+    import sys as _sys
     from _collections import _tuplegetter
     from _collections_abc import (
         Callable,
@@ -61,7 +66,13 @@ else:
         Sequence,
         ValuesView,
     )
-    from types import GenericAlias as _GenericAlias
+
+    # The C implementations operator.py re-exports; the types as types.py itself finds them.
+    from _operator import attrgetter, index
+
+    _GenericAlias = type(list[int])
+    MappingProxyType = type(type.__dict__)
+    SimpleNamespace = type(_sys.implementation)
 
     Any = ClassVar = Final = NoReturn = TextIO = object
 
@@ -146,8 +157,8 @@ else:
                 "_make": classmethod(make), "_fields": tuple(names), "_field_defaults": dict(
                     zip(names[len(names) - len(defaults):], defaults, strict=True)),
                 "__match_args__": tuple(names), "__module__": module}
-        for index, field in enumerate(names):
-            body[field] = _tuplegetter(index, f"Alias for field number {index}")
+        for position, field in enumerate(names):
+            body[field] = _tuplegetter(position, f"Alias for field number {position}")
         return type(name, (tuple,), body)
 
     class _NamedTupleMeta(type):
@@ -232,16 +243,20 @@ __all__ = [
     "KeysView",
     "Literal",
     "Mapping",
+    "MappingProxyType",
     "NamedTuple",
     "NoReturn",
     "Protocol",
     "Sequence",
+    "SimpleNamespace",
     "TextIO",
     "TypeVar",
     "ValuesView",
+    "attrgetter",
     "cast",
     "contextmanager",
     "dataclass_transform",
     "get_args",
+    "index",
     "overload",
 ]

@@ -31,8 +31,6 @@ This text is for people and may change between releases; scripts should use
 
 from __future__ import annotations
 
-import math
-
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
@@ -113,7 +111,7 @@ def rows(lines: Iterable[Line | str], width: int) -> int:
     total = 0
     for line in lines:
         text = line.text if isinstance(line, Line) else line
-        total += max(1, math.ceil(columns(text) / width))
+        total += max(1, -(-columns(text) // width))  # ceil division
     return total
 
 

@@ -16,11 +16,10 @@ Linux and the BSDs pin with ``os.sched_setaffinity``; Windows through the C core
 
 from __future__ import annotations
 
-import operator
 import os
 
 from nestprobe.model.errors import CpuSelectionError
-from nestprobe.model.typeshim import Callable, Iterator, contextmanager
+from nestprobe.model.typeshim import Callable, Iterator, contextmanager, index
 
 #: Undo one pin: put the thread's previous affinity back.
 Restore = Callable[[], None]
@@ -33,7 +32,7 @@ def check_cpu(cpu: object) -> int:
             "cpu must be a whole number naming a logical CPU (0, 1, ...), "
             f"not {type(cpu).__name__} {cpu!r}"
         )
-    number = operator.index(cpu)  # type: ignore[arg-type]  # __index__ checked just above
+    number = index(cpu)  # type: ignore[arg-type]  # __index__ checked just above
     if number < 0:
         raise ValueError(f"cpu must be 0 or more (a logical CPU number), not {number}")
     return int(number)

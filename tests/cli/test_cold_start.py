@@ -54,8 +54,8 @@ SCRIPT = REPO / "scripts" / "nestprobe"
 #: what only they use.
 FORBIDDEN = {
     "typing", "re", "enum", "functools", "collections", "contextlib", "textwrap",
-    "unicodedata", "warnings", "importlib", "argparse", "gettext", "shutil", "json",
-    "dataclasses", "traceback",
+    "unicodedata", "warnings", "importlib", "operator", "types", "math", "argparse",
+    "gettext", "shutil", "json", "dataclasses", "traceback",
     "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
     "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
     "nestprobe.sources.importers", "nestprobe.output.jsonreport",

@@ -16,6 +16,16 @@ from nestprobe.model import typeshim
 from nestprobe.model.snapshot import Registers
 
 
+def test_operator_and_types_names_are_theirs() -> None:
+    import operator
+    import types
+
+    assert typeshim.attrgetter is operator.attrgetter
+    assert typeshim.index is operator.index
+    assert typeshim.MappingProxyType is types.MappingProxyType
+    assert typeshim.SimpleNamespace is types.SimpleNamespace
+
+
 def test_abcs_are_collections_abc_own() -> None:
     for name in ("Callable", "ItemsView", "Iterable", "Iterator", "KeysView", "Mapping",
                  "Sequence", "ValuesView"):
