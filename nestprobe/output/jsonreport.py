@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-
 from nestprobe.model.contract import VERSION
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import Record, iter_items
-from nestprobe.model.typeshim import TYPE_CHECKING, Any
+from nestprobe.model.typeshim import TYPE_CHECKING, Any, Mapping
 from nestprobe.output.answer import answer
+from nestprobe.output.jsontext import dumps
 
 if TYPE_CHECKING:
     from nestprobe.model.report import Report
@@ -102,6 +100,4 @@ def render_json(report: Report) -> str:
     """Stable, ASCII-only, standard JSON: hostile bytes in signatures or files cannot break
     a terminal, and no NaN or Infinity can appear (a non-finite number raises here
     rather than reach a strict parser; the model refuses them on the way in)."""
-    return json.dumps(
-        report_to_dict(report), indent=2, sort_keys=False, ensure_ascii=True, allow_nan=False
-    )
+    return dumps(report_to_dict(report))  # json.dumps(indent=2, ASCII, no NaN); see jsontext

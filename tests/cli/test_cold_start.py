@@ -38,7 +38,7 @@ CHILD = """
 import sys
 before = set(sys.modules)
 import os
-sys.argv = ["nestprobe", "check", "hyperv"]
+sys.argv = ["nestprobe", *ARGV]
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 try:
     exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
@@ -66,7 +66,8 @@ needs_linux = pytest.mark.skipif(
     "registry through other modules)")
 
 
-def check_imports(*, no_site: bool = False) -> list[str]:
+def check_imports(*, no_site: bool = False, argv: tuple[str, ...] = ("check", "hyperv")
+                  ) -> list[str]:
     """The modules ``check hyperv`` adds; ``no_site``: without site's ``.pth`` hooks (an
     editable install's finder imports re, pathlib ... at start-up, hiding them), as a
     clean install starts."""
@@ -77,7 +78,7 @@ def check_imports(*, no_site: bool = False) -> list[str]:
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), *site.getsitepackages()])
     if not SCRIPT.is_file():
         pytest.skip("reads scripts/nestprobe, which is not beside these tests")
-    child = CHILD.replace("SCRIPT", repr(str(SCRIPT)))
+    child = CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace("*ARGV", repr(argv)[1:-1])
     done = subprocess.run([sys.executable, *options, "-c", child], capture_output=True,
                           text=True, check=True, timeout=120, env=env)
     return done.stderr.split()
@@ -102,6 +103,17 @@ def test_check_never_imports_the_forbidden(no_site: bool) -> None:
     hits = {m for m in imported if m in FORBIDDEN or m.rpartition(".")[0] in FORBIDDEN
             or any(m.startswith(f + ".") for f in FORBIDDEN)}
     assert not hits
+
+
+@needs_linux
+def test_the_json_report_imports_neither_json_nor_re() -> None:
+    """``nestprobe --json`` writes its text itself (output/jsontext.py): the modules of
+    check's list, the JSON report's own (its readiness blocks included) and ``_json``'s C
+    quoting; nothing forbidden but the JSON report module itself."""
+    imported = set(check_imports(argv=("--json",)))
+    assert not imported & (FORBIDDEN - {"nestprobe.output.jsonreport"})
+    assert not imported - allowed() - {"_json", "nestprobe.output.jsonreport",
+                                       "nestprobe.output.jsontext", "nestprobe.verdicts.readiness"}
 
 
 def test_allowlist_names_nothing_forbidden() -> None:
