@@ -235,9 +235,20 @@ def _guest(report: Report) -> str:
             f"nested VMs{_home(report)}.")
 
 
+#: The CPUID leaf that carries each extension's bit (VMX: leaf 1 ECX[5]; SVM: 0x80000001
+#: ECX[2]). The extension is named when CPUID shows its bit or leaf 0 the vendor, so a
+#: named extension's exposure is unknown only when its leaf is not in the snapshot.
+_EXTENSION_LEAF = {"VT-x": "CPUID leaf 1", "AMD-V": "CPUID leaf 0x80000001"}
+
+
 def _exposure_unknown(report: Report) -> str:
     seen = f"; {_this(report)} is {_where(report)}" if _facts(report).present.value else ""
-    return (f"Cannot tell: the snapshot holds neither CPUID leaf 1 nor the kernel's flags, "
+    leaf = _EXTENSION_LEAF.get(_ext(report))
+    if leaf is None:  # no vendor: which bit would count is unknown too
+        return (f"Cannot tell: neither the snapshot's CPUID leaves nor the kernel's flags show "
+                f"which extension this CPU has, so whether {_ext(report)} reaches "
+                f"{_this(report)} is unknown{seen}.")
+    return (f"Cannot tell: the snapshot holds neither {leaf} nor the kernel's flags, "
             f"so whether {_ext(report)} reaches {_this(report)} is unknown{seen}.")
 
 

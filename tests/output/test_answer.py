@@ -104,3 +104,43 @@ def test_faulting_cpuid_falls_back_to_the_kernel_view_with_its_source() -> None:
     cited = {e.source for e in (*hv.evidence, *virt.evidence)}
     assert "/proc/cpuinfo:flags" in cited
     assert not any(s.startswith("CPUID.0x1:") for s in cited), "no CPUID was read"
+
+
+AMD = (0x68747541, 0x444D4163, 0x69746E65)  # "Auth", "cAMD", "enti": EBX, ECX, EDX
+INTEL = (0x756E6547, 0x6C65746E, 0x49656E69)
+
+
+def _without_the_extension_leaf(vendor: tuple[int, int, int], leaf1: bool) -> Snapshot:
+    """A KVM guest whose snapshot lacks the leaf holding its vendor's extension bit."""
+    leaves = {(0, 0): Registers(0x10, *vendor),
+              (0x40000000, 0): Registers(0x40000001, 0x4B4D564B, 0x564B4D56, 0x4D),
+              (0x40000001, 0): Registers(0, 0, 0, 0),
+              (0x80000000, 0): Registers(0x80000008, 0, 0, 0)}
+    if leaf1:
+        leaves[(1, 0)] = Registers(0xA00F11, 0, 1 << 31, 0)
+    return Snapshot("ok", CpuidTable(leaves), OsFacts(system="Linux", machine="x86_64"))
+
+
+@pytest.mark.parametrize(("vendor", "leaf1", "missing", "ext"), [
+    (AMD, True, "CPUID leaf 0x80000001", "AMD-V"),
+    (INTEL, False, "CPUID leaf 1", "VT-x"),
+])
+def test_cannot_tell_names_the_leaf_that_is_missing(
+        vendor: tuple[int, int, int], leaf1: bool, missing: str, ext: str) -> None:
+    text = answer(build_report(_without_the_extension_leaf(vendor, leaf1)))
+    assert text.startswith(f"Cannot tell: the snapshot holds neither {missing} nor the "
+                           f"kernel's flags, so whether {ext} reaches this OS is unknown")
+
+
+def test_cannot_tell_without_a_vendor_claims_no_leaf_missing() -> None:
+    """Leaf 1 shown (VMX clear), no leaf 0 and no 0x80000001: SVM's bit is unread."""
+    leaves = {(1, 0): Registers(0xA00F11, 0, 1 << 31, 0),
+              (0x40000000, 0): Registers(0x40000001, 0x4B4D564B, 0x564B4D56, 0x4D),
+              (0x40000001, 0): Registers(0, 0, 0, 0)}
+    report = build_report(Snapshot("ok", CpuidTable(leaves),
+                                   OsFacts(system="Linux", machine="x86_64")))
+    text = answer(report)
+    assert text.startswith("Cannot tell: neither the snapshot's CPUID leaves nor the kernel's "
+                           "flags show which extension this CPU has, so whether VT-x/AMD-V "
+                           "reaches this OS is unknown")
+    assert "leaf 1" not in text
