@@ -7,7 +7,7 @@ and by the base+1 interface id (``Hv#1`` leaves are Hyper-V's whoever publishes 
 
 from __future__ import annotations
 
-from nestprobe.decode import bhyve_acrn, hyperv, kvm, vmware, xen
+from nestprobe.decode import hyperv, kvm, vmware
 from nestprobe.decode.bits import Decoded, LeafSpec, decode_leaf
 from nestprobe.decode.signatures import (
     Signature,
@@ -107,11 +107,13 @@ def specs_for(vendor_id: str | None, interface: str | None) -> tuple[LeafSpec, .
     if vendor_id == "kvm" and interface != HV_INTERFACE_TEXT:
         specs += kvm.LEAVES
     elif vendor_id == "xen":
+        from nestprobe.decode import xen  # the rarer vendors' tables: only when they are here
+
         specs += xen.LEAVES
-    elif vendor_id == "bhyve":
-        specs += bhyve_acrn.BHYVE_LEAVES
-    elif vendor_id == "acrn":
-        specs += bhyve_acrn.ACRN_LEAVES
+    elif vendor_id in ("bhyve", "acrn"):
+        from nestprobe.decode import bhyve_acrn
+
+        specs += bhyve_acrn.BHYVE_LEAVES if vendor_id == "bhyve" else bhyve_acrn.ACRN_LEAVES
     if vendor_id == "vmware":
         specs.append(vmware.FEATURES)
     elif vendor_id != "acrn":
