@@ -120,13 +120,14 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
     known = _RECORDS.get(key)
     if known is not None:
         return known
-    fields_of: list[dict[str, Convert]] = []
+    fields_of: list[Any] = []  # [converters by field, passing types by field]
 
     def field_converters() -> dict[str, Convert]:
         hints = _hints(cls)
         mapping = dict(subst)
-        made = {spec.name: converter(_bound(hints[spec.name], mapping)) for spec in fields(cls)}
-        fields_of.append(made)
+        bound = {spec.name: _bound(hints[spec.name], mapping) for spec in fields(cls)}
+        made = {name: converter(hint) for name, hint in bound.items()}
+        fields_of.extend((made, {name: passes(hint) for name, hint in bound.items()}))
         return made
 
     def build_record(data: object, path: str) -> Any:
@@ -136,8 +137,12 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
         if not table.keys() >= data.keys():
             unknown = sorted(set(data) - table.keys())
             raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
-        prefix = f"{path}." if path else ""
-        values = {name: table[name](value, prefix + name) for name, value in data.items()}
+        passing = fields_of[1]
+        values = dict(data)
+        for name, value in values.items():
+            # A value its converter would hand back as it is needs no call, nor a path.
+            if type(value) not in passing[name]:
+                values[name] = table[name](value, f"{path}.{name}" if path else name)
         try:
             return cls(**values)
         except (TypeError, ValueError) as exc:
@@ -178,6 +183,27 @@ def _make(hint: Any) -> Convert:  # noqa: PLR0911 (a case table)
     def unreadable(value: object, path: str) -> Any:
         raise ShapeError(f"{path}: no JSON reading for {hint!r}")
     return unreadable
+
+
+#: Every type a JSON value can have (what ``Any`` passes as it is).
+_JSON_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+def passes(hint: Any) -> frozenset[type]:
+    """The types whose every value ``converter(hint)`` returns unchanged: a caller may skip
+    the call for them (the converter would accept the value and hand it back)."""
+    if hint is Any:
+        return _JSON_TYPES
+    if hint in (str, int, bool, type(None)):
+        one: frozenset[type] = frozenset({hint})
+        return one
+    if hint is float:
+        return frozenset({int, float})
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        # The first option that accepts a scalar returns it as it is (no option converts one).
+        empty: frozenset[type] = frozenset()
+        return empty.union(*(passes(option) - {list, dict} for option in get_args(hint)))
+    return frozenset()
 
 
 def _identity(value: object, path: str) -> Any:
@@ -224,6 +250,10 @@ def _tuple(args: tuple[Any, ...]) -> Convert:
         def repeated(value: object, path: str) -> Any:
             if not isinstance(value, list | tuple):
                 raise ShapeError(f"{path}: expected an array")
+            try:  # no item's path is made unless one is refused (a path only words errors)
+                return tuple([item(v, path) for v in value])
+            except ShapeError:
+                pass  # again, with each item's path: the same refusal, named where it is
             return tuple([item(v, f"{path}[{i}]") for i, v in enumerate(value)])
         return repeated
     items = tuple(converter(a) for a in args)

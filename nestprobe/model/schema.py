@@ -249,10 +249,38 @@ def _bounds_check(schema: Mapping[str, Any], unit: str, typed: Check | None = No
     return check
 
 
+#: The kinds of a leaf: a value of one of these has no part a sub-schema could check.
+_SCALARS = frozenset({"null", "boolean", "integer", "number", "string"})
+
+
+def _leaf(validator: Validator, schema: object, depth: int = 0) -> tuple[frozenset[type],
+                                                                       frozenset[str]]:
+    """What a node passes on sight: the classes it takes whatever their value, and the texts
+    it takes (``enum``). A node that checks more than a scalar's type or a text's membership
+    passes nothing on sight; the caller then runs its check."""
+    if not isinstance(schema, Mapping):
+        return frozenset(), frozenset()
+    keys = schema.keys() - _ANNOTATIONS
+    if keys == {"$ref"} and depth < 8:
+        try:
+            return _leaf(validator, validator._ref(schema["$ref"]), depth + 1)
+        except (LookupError, TypeError, ValueError):
+            return frozenset(), frozenset()
+    if keys == {"enum"} and isinstance(schema["enum"], list):
+        return frozenset(), frozenset(o for o in schema["enum"] if type(o) is str)
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if keys == {"type"} and isinstance(kinds, list) and _SCALARS.issuperset(kinds):
+        return frozenset(c for kind in kinds for c in _EXACT[kind]), frozenset()
+    return frozenset(), frozenset()
+
+
 def _object_check(validator: Validator, schema: Mapping[str, Any],
                   typed: Check | None = None) -> Callable[[Any, str], None]:
     properties = {key: _sub(validator, sub)
                   for key, sub in schema.get("properties", {}).items()}
+    # Leaves a value passes on sight: no call, and no path made, for most of a report.
+    passing = {key: _leaf(validator, sub) for key, sub in schema.get("properties", {}).items()}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     extra_check = _sub(validator, extra) if isinstance(extra, Mapping) else None
@@ -264,17 +292,18 @@ def _object_check(validator: Validator, schema: Mapping[str, Any],
         for key in required:
             if key not in value:
                 raise SchemaError(path, f"expected the key {key!r}, found none")
-        prefix = f"{path}." if path else ""
         for key, item in value.items():
             if type(key) is not str and not isinstance(key, str):
-                raise SchemaError(f"{prefix}{key}", "keys must be text")
+                raise SchemaError(f"{path}.{key}" if path else f"{key}", "keys must be text")
             sub = properties.get(key)
             if sub is not None:
-                sub(item, prefix + key)
+                kinds, texts = passing[key]
+                if type(item) not in kinds and not (type(item) is str and item in texts):
+                    sub(item, f"{path}.{key}" if path else key)
             elif closed:
-                raise SchemaError(prefix + key, "is not a key of this report")
+                raise SchemaError(f"{path}.{key}" if path else key, "is not a key of this report")
             elif extra_check is not None:
-                extra_check(item, prefix + key)
+                extra_check(item, f"{path}.{key}" if path else key)
     return check
 
 
@@ -282,15 +311,24 @@ def _array_check(validator: Validator, schema: Mapping[str, Any],
                  typed: Check | None = None) -> Callable[[Any, str], None]:
     length = _bounds_check(schema, " items")
     items = _sub(validator, schema["items"]) if "items" in schema else None
+    kinds, texts = _leaf(validator, schema.get("items"))
 
     def check(value: Any, path: str) -> None:
         if typed is not None and type(value) is not list:
             typed(value, path)
         if length is not None:
             length(len(value), path)
-        if items is not None:
-            for index, item in enumerate(value):
-                items(item, f"{path}[{index}]")
+        if items is None:
+            return
+        try:  # no item's path is made unless one is refused (a path only words errors)
+            for item in value:
+                if type(item) not in kinds and not (type(item) is str and item in texts):
+                    items(item, path)
+            return
+        except SchemaError:
+            pass  # again, with each item's path: the same refusal, named where it is
+        for index, item in enumerate(value):
+            items(item, f"{path}[{index}]")
     return check
 
 
