@@ -253,26 +253,35 @@ def _bounds_check(schema: Mapping[str, Any], unit: str, typed: Check | None = No
 _SCALARS = frozenset({"null", "boolean", "integer", "number", "string"})
 
 
-def _leaf(validator: Validator, schema: object, depth: int = 0) -> tuple[frozenset[type],
-                                                                       frozenset[str]]:
-    """What a node passes on sight: the classes it takes whatever their value, and the texts
-    it takes (``enum``). A node that checks more than a scalar's type or a text's membership
-    passes nothing on sight; the caller then runs its check."""
+#: What a leaf passes on sight: the classes it takes whatever their value, the texts it
+#: takes (``enum``), and the integers from ``low`` to ``high`` (``minimum``/``maximum``).
+Leaf = tuple[frozenset[type], frozenset[str], float, float]
+_NOTHING: Leaf = (frozenset(), frozenset(), 1, 0)
+
+
+def _leaf(validator: Validator, schema: object, depth: int = 0) -> Leaf:  # noqa: PLR0911 (a case table)
+    """What a node passes on sight (:data:`Leaf`). A node that checks more than a scalar's
+    type, a text's membership or an integer's bounds passes nothing on sight; the caller
+    then runs its check, which also words the refusal."""
     if not isinstance(schema, Mapping):
-        return frozenset(), frozenset()
+        return _NOTHING
     keys = schema.keys() - _ANNOTATIONS
     if keys == {"$ref"} and depth < 8:
         try:
             return _leaf(validator, validator._ref(schema["$ref"]), depth + 1)
         except (LookupError, TypeError, ValueError):
-            return frozenset(), frozenset()
+            return _NOTHING
     if keys == {"enum"} and isinstance(schema["enum"], list):
-        return frozenset(), frozenset(o for o in schema["enum"] if type(o) is str)
+        return frozenset(), frozenset(o for o in schema["enum"] if type(o) is str), 1, 0
     kinds = schema.get("type")
     kinds = [kinds] if isinstance(kinds, str) else kinds
     if keys == {"type"} and isinstance(kinds, list) and _SCALARS.issuperset(kinds):
-        return frozenset(c for kind in kinds for c in _EXACT[kind]), frozenset()
-    return frozenset(), frozenset()
+        return frozenset(c for kind in kinds for c in _EXACT[kind]), frozenset(), 1, 0
+    low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
+    bounds = all(type(b) in (int, float) and not math.isnan(b) for b in (low, high))
+    if kinds == ["integer"] and keys <= {"type", "minimum", "maximum"} and bounds:
+        return frozenset(), frozenset(), low, high
+    return _NOTHING
 
 
 def _object_check(validator: Validator, schema: Mapping[str, Any],
@@ -297,8 +306,10 @@ def _object_check(validator: Validator, schema: Mapping[str, Any],
                 raise SchemaError(f"{path}.{key}" if path else f"{key}", "keys must be text")
             sub = properties.get(key)
             if sub is not None:
-                kinds, texts = passing[key]
-                if type(item) not in kinds and not (type(item) is str and item in texts):
+                kinds, texts, low, high = passing[key]
+                kind = type(item)
+                if not (kind in kinds or (kind is str and item in texts)
+                        or (kind is int and low <= item <= high)):
                     sub(item, f"{path}.{key}" if path else key)
             elif closed:
                 raise SchemaError(f"{path}.{key}" if path else key, "is not a key of this report")
@@ -311,7 +322,7 @@ def _array_check(validator: Validator, schema: Mapping[str, Any],
                  typed: Check | None = None) -> Callable[[Any, str], None]:
     length = _bounds_check(schema, " items")
     items = _sub(validator, schema["items"]) if "items" in schema else None
-    kinds, texts = _leaf(validator, schema.get("items"))
+    kinds, texts, low, high = _leaf(validator, schema.get("items"))
 
     def check(value: Any, path: str) -> None:
         if typed is not None and type(value) is not list:
@@ -322,7 +333,9 @@ def _array_check(validator: Validator, schema: Mapping[str, Any],
             return
         try:  # no item's path is made unless one is refused (a path only words errors)
             for item in value:
-                if type(item) not in kinds and not (type(item) is str and item in texts):
+                kind = type(item)
+                if not (kind in kinds or (kind is str and item in texts)
+                        or (kind is int and low <= item <= high)):
                     items(item, path)
             return
         except SchemaError:
