@@ -113,6 +113,26 @@ def converter(hint: Any) -> Convert:
     return made
 
 
+#: Records of flat objects (scalars only) made so far in this document, by their exact
+#: values and types (``1``, ``True`` and ``1.0`` are equal, and not the same value): a report
+#: cites the same evidence in many facts and verdicts (~150 evidence objects, ~25
+#: distinct), and one immutable record serves them all. :func:`forget` empties it after
+#: each document, so nothing is carried from one report to the next; bounded besides.
+_MEMO: dict[tuple[object, ...], Any] = {}
+MEMO_MAX = 4096
+
+
+def _remember(key: tuple[object, ...], made: Any) -> None:
+    if len(_MEMO) >= MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = made
+
+
+def forget() -> None:
+    """Empty the memo of flat records: one document's are no use to the next."""
+    _MEMO.clear()
+
+
 def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
     """The converter of a record class under a generic substitution; its fields' converters
     are made on first use, so a record may contain itself."""
@@ -120,20 +140,34 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
     known = _RECORDS.get(key)
     if known is not None:
         return known
-    fields_of: list[Any] = []  # [converters by field, passing types by field]
+    fields_of: list[Any] = []  # [converters, passing types (by field), all scalars]
 
     def field_converters() -> dict[str, Convert]:
         hints = _hints(cls)
         mapping = dict(subst)
         bound = {spec.name: _bound(hints[spec.name], mapping) for spec in fields(cls)}
         made = {name: converter(hint) for name, hint in bound.items()}
-        fields_of.extend((made, {name: passes(hint) for name, hint in bound.items()}))
+        passing = {name: passes(hint) for name, hint in bound.items()}
+        # A record of scalars only (an evidence): worth remembering by its values.
+        scalars = all(passing[name] or _is_literal(hint) for name, hint in bound.items())
+        fields_of.extend((made, passing, scalars))
         return made
 
     def build_record(data: object, path: str) -> Any:
+        table = fields_of[0] if fields_of else field_converters()
+        key = None
         if type(data) is not dict and not isinstance(data, Mapping):
             raise ShapeError(f"{path or 'the document'}: expected an object")
-        table = fields_of[0] if fields_of else field_converters()
+        if fields_of[2] and type(data) is dict:
+            # The same object met again in this document: its record, already checked.
+            key = (build_record, tuple(data.items()), tuple(map(type, data.values())))
+            try:
+                known = _MEMO.get(key)
+            except TypeError:  # an array or object inside: not a flat object
+                key = None
+            else:
+                if known is not None:
+                    return known
         if not table.keys() >= data.keys():
             unknown = sorted(set(data) - table.keys())
             raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
@@ -144,9 +178,12 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
             if type(value) not in passing[name]:
                 values[name] = table[name](value, f"{path}.{name}" if path else name)
         try:
-            return cls(**values)
+            made = cls(**values)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{path or cls.__name__}: {exc}") from None
+        if key is not None and float not in key[2]:  # 0.0 == -0.0: a float is not a key
+            _remember(key, made)
+        return made
 
     _RECORDS[key] = build_record
     return build_record
@@ -204,6 +241,13 @@ def passes(hint: Any) -> frozenset[type]:
         empty: frozenset[type] = frozenset()
         return empty.union(*(passes(option) - {list, dict} for option in get_args(hint)))
     return frozenset()
+
+
+def _is_literal(hint: Any) -> bool:
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(passes(option) or _is_literal(option) for option in get_args(hint))
+    return origin is Literal or origin is typeshim.Literal
 
 
 def _identity(value: object, path: str) -> Any:

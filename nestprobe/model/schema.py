@@ -427,7 +427,7 @@ def _typed(validator: Validator, schema: Mapping[str, Any], kinds: list[str]) ->
         typed(value, path)
         if numbers is not None and _number(value):
             numbers(value, path)
-        if objects is not None and isinstance(value, Mapping):
+        if objects is not None and (type(value) is dict or isinstance(value, Mapping)):
             objects(value, path)
         elif arrays is not None and isinstance(value, list | tuple):
             arrays(value, path)
