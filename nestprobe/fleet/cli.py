@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 # EXIT_BLOCKED, `check`'s "blocked", means here that some machine falls short of --require.
 from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
 from nestprobe.model.safetext import escape
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 FORMATS = ("table", "csv", "jsonl", "prometheus")
 
@@ -67,13 +70,17 @@ def register(subparsers: Any) -> None:
 
 
 def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.fleet.inputs import collect
+    from itertools import chain
 
-    inputs, missing = collect(args.paths)
-    if not inputs and not missing:
+    from nestprobe.fleet.inputs import iter_inputs
+
+    stream = iter_inputs(args.paths)
+    first = next(stream, None)
+    if first is None:
         print("nestprobe: error: no input files in " + escape(", ".join(args.paths)),
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    inputs = chain([first], stream)
     from nestprobe.output.destination import OutputUsageError, output_target, sigterm_cleans_up
 
     target = None
@@ -85,12 +92,12 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
                   file=sys.stderr)
             return EXIT_USAGE
     if target is None:
-        summary = _run(args, inputs, missing, out or sys.stdout)
+        summary = _run(args, inputs, out or sys.stdout)
     else:
         from nestprobe.output.destination import written
 
         with sigterm_cleans_up(), written(target) as stream:
-            summary = _run(args, inputs, missing, cast("TextIO", stream))
+            summary = _run(args, inputs, cast("TextIO", stream))
     for req, machines in summary.short.items():
         shown = ", ".join(machines[:5]) + (", ..." if len(machines) > 5 else "")
         print(f"nestprobe fleet: {len(machines)} of {summary.machines + len(summary.unreadable)}"
@@ -101,10 +108,10 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
     return EXIT_BLOCKED if summary.failed else EXIT_OK
 
 
-def _run(args: argparse.Namespace, inputs: list[Any], missing: list[Any], out: TextIO) -> Any:
+def _run(args: argparse.Namespace, inputs: Iterable[Any], out: TextIO) -> Any:
+    from nestprobe.fleet.inputs import iter_inputs
     from nestprobe.fleet.pool import assess_all
     from nestprobe.fleet.progress import progress
-    from nestprobe.fleet.record import Result, Unreadable
     from nestprobe.fleet.render import WRITERS
     from nestprobe.fleet.summary import Summary
     from nestprobe.output.console import Console, ConsoleStream
@@ -113,13 +120,8 @@ def _run(args: argparse.Namespace, inputs: list[Any], missing: list[Any], out: T
         out = cast("TextIO", ConsoleStream(Console(out)))
     summary = Summary(tuple(args.require))
     writer = WRITERS[args.format](out, args.names)
-    bar = progress(len(inputs), sys.stderr)
+    bar = progress(lambda: sum(1 for _ in iter_inputs(args.paths)), sys.stderr)
     try:
-        early: list[Result] = [Unreadable(m.machine, m.path, f"{m.path}: {m.reason}")
-                               for m in missing]
-        for result in early:
-            summary.add(result)
-            writer.add(result)
         for result in assess_all(inputs, keep_line=args.format == "jsonl",
                                  workers=args.jobs or None):
             summary.add(result)
