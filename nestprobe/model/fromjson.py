@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from nestprobe.model import typeshim
-from nestprobe.model.record import Record, fields
+from nestprobe.model.record import FrozenMap, Record, fields
 
 _R = TypeVar("_R", bound=Record)
 
@@ -313,13 +313,36 @@ def _tuple(args: tuple[Any, ...]) -> Convert:
     return fixed
 
 
+def _frozen(hint: Any) -> bool:
+    """``converter(hint)`` only ever returns immutable values (what a record would freeze
+    comes out frozen already)."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(_frozen(option) for option in get_args(hint))
+    if origin is tuple:
+        return all(_frozen(a) for a in get_args(hint) if a is not Ellipsis)
+    if origin in (Mapping, dict, typing.Mapping):
+        return all(_frozen(a) for a in get_args(hint))
+    if isinstance(origin, type) and issubclass(origin, Record):
+        return True
+    return hint is not Any and (bool(passes(hint)) or _is_literal(hint) or (
+        isinstance(hint, type) and issubclass(hint, Record)))
+
+
 def _mapping(key_type: Any, value_type: Any) -> Convert:
     key, item = converter(key_type), converter(value_type)
+    # Made frozen here when its values come out frozen: the record keeps it as it is,
+    # without walking it again.
+    made = FrozenMap if _frozen(key_type) and _frozen(value_type) else dict
 
     def mapping(value: object, path: str) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise ShapeError(f"{path}: expected an object")
-        return {key(k, path): item(v, f"{path}.{k}") for k, v in value.items()}
+        try:  # no value's path is made unless one is refused (a path only words errors)
+            return made({key(k, path): item(v, path) for k, v in value.items()})
+        except ShapeError:
+            pass  # again, with each value's path: the same refusal, named where it is
+        return made({key(k, path): item(v, f"{path}.{k}") for k, v in value.items()})
     return mapping
 
 
