@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 FORMATS = ("table", "csv", "jsonl", "prometheus")
+#: Machines named on stderr for each --require they fall short of.
+SHORT_NAMED = 5
 
 
 def _requirement(text: str) -> Any:
@@ -99,9 +101,11 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
         with sigterm_cleans_up(), written(target) as stream:
             summary = _run(args, inputs, cast("TextIO", stream))
     for req, machines in summary.short.items():
-        shown = ", ".join(machines[:5]) + (", ..." if len(machines) > 5 else "")
-        print(f"nestprobe fleet: {len(machines)} of {summary.machines + len(summary.unreadable)}"
-              f" machines fall short of --require {req}: {escape(shown)}", file=sys.stderr)
+        shown = ", ".join(machines.names[:SHORT_NAMED]) + (
+            ", ..." if machines.count > SHORT_NAMED else "")
+        print(f"nestprobe fleet: {machines.count} of "
+              f"{summary.machines + len(summary.unreadable)} machines fall short of "
+              f"--require {req}: {escape(shown)}", file=sys.stderr)
     if summary.machines == 0:
         print("nestprobe: error: no input could be read", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -118,7 +122,11 @@ def _run(args: argparse.Namespace, inputs: Iterable[Any], out: TextIO) -> Any:
 
     if not isinstance(out, ConsoleStream):  # a file: its write errors are output errors too
         out = cast("TextIO", ConsoleStream(Console(out)))
-    summary = Summary(tuple(args.require))
+    # Names kept: what the outputs show (the table --names of them, all for --names 0;
+    # the lines on stderr SHORT_NAMED), not every machine's.
+    shown = args.names if args.names > 0 else None
+    keep = None if args.format == "table" and shown is None else max(shown or 0, SHORT_NAMED)
+    summary = Summary(tuple(args.require), keep)
     writer = WRITERS[args.format](out, args.names)
     bar = progress(lambda: sum(1 for _ in iter_inputs(args.paths)), sys.stderr)
     try:

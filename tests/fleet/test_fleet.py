@@ -273,6 +273,27 @@ def test_a_file_is_read_once_under_its_own_name(tmp_path: Path) -> None:
     assert [i.machine for i in inputs] == ["b", str(tmp_path / "dc2" / "b.dump")]
 
 
+def test_the_summary_names_what_the_output_shows(dumps: Path) -> None:
+    """The summary counts every machine but keeps only the names an output shows: a run of
+    any size holds at most ``keep`` names per fix and per requirement."""
+    from nestprobe.fleet.record import machine_from_report
+    from nestprobe.fleet.render import render_table
+    from nestprobe.fleet.require import parse_requirement
+    from nestprobe.fleet.summary import Summary
+
+    report = next(r for r in map(nestprobe.load, map(str, CORPUS_FILES))
+                  if any(v.remediation for v in r.verdicts))
+    never = parse_requirement("wsl2=supported")
+    summary = Summary((never,), keep=2)
+    for n in range(5):
+        summary.add(machine_from_report(report, f"m{n}", f"m{n}.dump"))
+    group = summary.ordered_groups()[0]
+    assert (group.machines.count, group.machines.names) == (5, ["m0", "m1"])
+    if report.verdicts["wsl2"].status != "supported":
+        assert (summary.short[never].count, summary.short[never].names) == (5, ["m0", "m1"])
+    assert "5 machines: m0, m1, ... and 3 more (--names 0 lists all)" in render_table(summary, 2)
+
+
 def test_hostname_recorded_in_a_dump(tmp_path: Path) -> None:
     text = CORPUS_FILES[0].read_text()
     snapshot = nestprobe.load(str(CORPUS_FILES[0])).snapshot
