@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 # EXIT_BLOCKED, `check`'s "blocked", means here that some machine falls short of --require.
 from nestprobe.model.contract import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_OK, EXIT_USAGE
 from nestprobe.model.safetext import escape
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 FORMATS = ("table", "csv", "jsonl", "prometheus")
+#: Machines named on stderr for each --require they fall short of.
+SHORT_NAMED = 5
 
 
 def _requirement(text: str) -> Any:
@@ -67,13 +72,17 @@ def register(subparsers: Any) -> None:
 
 
 def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from nestprobe.fleet.inputs import collect
+    from itertools import chain
 
-    inputs, missing = collect(args.paths)
-    if not inputs and not missing:
+    from nestprobe.fleet.inputs import iter_inputs
+
+    stream = iter_inputs(args.paths)
+    first = next(stream, None)
+    if first is None:
         print("nestprobe: error: no input files in " + escape(", ".join(args.paths)),
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    inputs = chain([first], stream)
     from nestprobe.output.destination import OutputUsageError, output_target, sigterm_cleans_up
 
     target = None
@@ -85,41 +94,42 @@ def run_fleet_command(args: argparse.Namespace, out: TextIO | None = None) -> in
                   file=sys.stderr)
             return EXIT_USAGE
     if target is None:
-        summary = _run(args, inputs, missing, out or sys.stdout)
+        summary = _run(args, inputs, out or sys.stdout)
     else:
         from nestprobe.output.destination import written
 
         with sigterm_cleans_up(), written(target) as stream:
-            summary = _run(args, inputs, missing, cast("TextIO", stream))
+            summary = _run(args, inputs, cast("TextIO", stream))
     for req, machines in summary.short.items():
-        shown = ", ".join(machines[:5]) + (", ..." if len(machines) > 5 else "")
-        print(f"nestprobe fleet: {len(machines)} of {summary.machines + len(summary.unreadable)}"
-              f" machines fall short of --require {req}: {escape(shown)}", file=sys.stderr)
+        shown = ", ".join(machines.names[:SHORT_NAMED]) + (
+            ", ..." if machines.count > SHORT_NAMED else "")
+        print(f"nestprobe fleet: {machines.count} of "
+              f"{summary.machines + len(summary.unreadable)} machines fall short of "
+              f"--require {req}: {escape(shown)}", file=sys.stderr)
     if summary.machines == 0:
         print("nestprobe: error: no input could be read", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_BLOCKED if summary.failed else EXIT_OK
 
 
-def _run(args: argparse.Namespace, inputs: list[Any], missing: list[Any], out: TextIO) -> Any:
+def _run(args: argparse.Namespace, inputs: Iterable[Any], out: TextIO) -> Any:
+    from nestprobe.fleet.inputs import iter_inputs
     from nestprobe.fleet.pool import assess_all
     from nestprobe.fleet.progress import progress
-    from nestprobe.fleet.record import Result, Unreadable
     from nestprobe.fleet.render import WRITERS
     from nestprobe.fleet.summary import Summary
     from nestprobe.output.console import Console, ConsoleStream
 
     if not isinstance(out, ConsoleStream):  # a file: its write errors are output errors too
         out = cast("TextIO", ConsoleStream(Console(out)))
-    summary = Summary(tuple(args.require))
+    # Names kept: what the outputs show (the table --names of them, all for --names 0;
+    # the lines on stderr SHORT_NAMED), not every machine's.
+    shown = args.names if args.names > 0 else None
+    keep = None if args.format == "table" and shown is None else max(shown or 0, SHORT_NAMED)
+    summary = Summary(tuple(args.require), keep)
     writer = WRITERS[args.format](out, args.names)
-    bar = progress(len(inputs), sys.stderr)
+    bar = progress(lambda: sum(1 for _ in iter_inputs(args.paths)), sys.stderr)
     try:
-        early: list[Result] = [Unreadable(m.machine, m.path, f"{m.path}: {m.reason}")
-                               for m in missing]
-        for result in early:
-            summary.add(result)
-            writer.add(result)
         for result in assess_all(inputs, keep_line=args.format == "jsonl",
                                  workers=args.jobs or None):
             summary.add(result)

@@ -1,8 +1,9 @@
 """Spread the per-file work over the machine's cores, in processes (the work is CPU-bound
 Python: threads would share one interpreter lock).
 
-Results come back in input order, a chunk at a time, so output is the same on every run
-and memory stays bounded by what the caller keeps.
+Results come back in input order, a chunk at a time, so output is the same on every run.
+Inputs are taken as they are met (``inputs.iter_inputs``): only the chunks in flight are
+held, so memory stays bounded by what the caller keeps.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 
-from nestprobe.fleet.inputs import STDIN, Input
+from nestprobe.fleet.inputs import STDIN, Input, Missing
 from nestprobe.fleet.record import Result
-from nestprobe.fleet.work import assess, assess_batch
+from nestprobe.fleet.work import Item, assess, assess_batch, assess_item
 
 #: Below this many inputs, starting processes costs more than it saves.
 INLINE_BELOW = 16
@@ -33,10 +35,15 @@ def available_cpus() -> int:
 
 def _warm() -> None:
     """Import the whole report path once, before forking, so no worker pays for it."""
+    import gc
+
     import nestprobe.output.jsonreport  # noqa: F401
     from nestprobe import pipeline
 
     pipeline.warm_up()
+    # What exists now lives as long as the run: the collector leaves it alone from here on,
+    # in the workers too (no scan of the imported modules, no copy of their pages on write).
+    gc.freeze()
 
 
 def max_workers() -> int:
@@ -52,26 +59,40 @@ def _worker_start() -> None:
 
 
 def assess_all(
-    inputs: Sequence[Input], *, keep_line: bool = False, workers: int | None = None
+    inputs: Iterable[Input | Missing], *, keep_line: bool = False, workers: int | None = None
 ) -> Iterator[Result]:
-    """Every input's result, in input order (standard input is read here, in this process)."""
+    """Every input's result, in input order; what cannot be read as an Unreadable where
+    it was met (standard input is read here, in this process)."""
     workers = min(max(1, workers or available_cpus()), max_workers())
-    if workers == 1 or len(inputs) < INLINE_BELOW:
-        for item in inputs:
-            yield assess(item, keep_line)
+    stream = iter(inputs)
+    # Enough inputs to size the chunks as a known list would (a long run: the largest).
+    head = list(islice(stream, workers * 8 * MAX_CHUNK))
+    ended = len(head) < workers * 8 * MAX_CHUNK
+    if workers == 1 or (ended and len(head) < INLINE_BELOW):
+        for item in chain(head, stream):
+            yield assess_item(item, keep_line)
         return
-    stdin = {n: assess(item, keep_line) for n, item in enumerate(inputs) if item.path == STDIN}
-    rest = [item for item in inputs if item.path != STDIN]
     _warm()
-    chunk = max(1, min(MAX_CHUNK, len(rest) // (workers * 8)))
-    batches = [(tuple(rest[i : i + chunk]), keep_line) for i in range(0, len(rest), chunk)]
-    with multiprocessing.Pool(min(workers, len(batches)), initializer=_worker_start) as pool:
-        position = 0
-        for results in pool.imap(assess_batch, batches):
-            for result in results:
-                while position in stdin:
-                    yield stdin.pop(position)
-                    position += 1
-                yield result
-                position += 1
-        yield from stdin.values()
+    files = sum(1 for item in head if isinstance(item, Input) and item.path != STDIN)
+    chunk = max(1, min(MAX_CHUNK, files // (workers * 8))) if ended else MAX_CHUNK
+    batches = -(-len(head) // chunk) if ended else workers
+    with multiprocessing.Pool(min(workers, batches), initializer=_worker_start) as pool:
+        for results in pool.imap(assess_batch, _batches(chain(head, stream), chunk, keep_line)):
+            yield from results
+
+
+def _batches(items: Iterable[Input | Missing], chunk: int,
+             keep_line: bool) -> Iterator[tuple[tuple[Item, ...], bool]]:
+    """Chunks for the workers, made as the pool takes them; standard input is read here
+    (a worker has none) and travels as its result."""
+    batch: list[Item] = []
+    for item in items:
+        if isinstance(item, Input) and item.path == STDIN:
+            batch.append(assess(item, keep_line))
+        else:
+            batch.append(item)
+        if len(batch) == chunk:
+            yield tuple(batch), keep_line
+            batch = []
+    if batch:
+        yield tuple(batch), keep_line

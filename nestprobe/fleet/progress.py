@@ -7,6 +7,7 @@ is none. tqdm is imported here only, when ``nestprobe fleet`` runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
 #: Runs shorter than this show nothing.
@@ -26,8 +27,10 @@ class _Silent:
         pass
 
 
-def progress(total: int, stream: TextIO) -> Progress:
-    """A tqdm bar on ``stream`` when it is a terminal and tqdm is importable; else silence."""
+def progress(total: Callable[[], int], stream: TextIO) -> Progress:
+    """A tqdm bar on ``stream`` when it is a terminal and tqdm is importable; else silence.
+    ``total`` counts the inputs, called only when there is a bar to show (the run itself
+    takes its inputs as they are met, never all of them at once)."""
     isatty = getattr(stream, "isatty", None)
     if not (callable(isatty) and isatty()):
         return _Silent()
@@ -35,6 +38,6 @@ def progress(total: int, stream: TextIO) -> Progress:
         from tqdm import tqdm
     except ImportError:
         return _Silent()
-    bar: Progress = tqdm(total=total, file=stream, delay=DELAY_S, unit="machine",
+    bar: Progress = tqdm(total=total(), file=stream, delay=DELAY_S, unit="machine",
                          desc="nestprobe fleet", leave=False, dynamic_ncols=True)
     return bar

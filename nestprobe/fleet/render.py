@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from nestprobe.fleet.record import Machine, Result, Unreadable, unreadable_line
-from nestprobe.fleet.summary import Summary
+from nestprobe.fleet.summary import Names, Summary
 from nestprobe.model.contract import VERSION
 from nestprobe.model.safetext import escape
 from nestprobe.model.verdicts import SCENARIOS, STATUSES
@@ -143,11 +143,11 @@ class TableWriter(Writer):
         self.out.write(render_table(summary, self.names))
 
 
-def _names(machines: list[str], limit: int) -> str:
-    shown = machines if limit <= 0 else machines[:limit]
+def _names(machines: Names, limit: int) -> str:
+    shown = machines.names if limit <= 0 else machines.names[:limit]
     text = ", ".join(escape(m) for m in shown)
-    if len(shown) < len(machines):
-        text += f", ... and {len(machines) - len(shown)} more (--names 0 lists all)"
+    if len(shown) < machines.count:
+        text += f", ... and {machines.count - len(shown)} more (--names 0 lists all)"
     return text
 
 
@@ -178,7 +178,7 @@ def render_table(summary: Summary, names: int = 20) -> str:
         scenarios = ", ".join(s for s in SCENARIOS if s in group.scenarios)
         out += ["", *_wrap(f"[{fix.layer}] {escape(fix.where)}", "  ")]
         out += _wrap(f"needed for: {scenarios}", "      ")
-        out += _wrap(f"{_plural(len(group.machines), 'machine')}: "
+        out += _wrap(f"{_plural(group.machines.count, 'machine')}: "
                      f"{_names(group.machines, names)}", "      ")
         for step in fix.steps:
             out += _wrap(escape(step), "      | ")
@@ -189,8 +189,8 @@ def render_table(summary: Summary, names: int = 20) -> str:
     if summary.requirements:
         out += ["", "Requirements:"]
         for req in summary.requirements:
-            short = summary.short.get(req, [])
-            verdict = (f"{_plural(len(short), 'machine')} fall short: {_names(short, names)}"
+            short = summary.short.get(req)
+            verdict = (f"{_plural(short.count, 'machine')} fall short: {_names(short, names)}"
                        if short else "met by every machine")
             out += _wrap(f"{req}: {verdict}", "  ")
     return "\n".join(out) + "\n"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nestprobe.fleet.inputs import Input
-from nestprobe.fleet.record import Result, Unreadable, machine_from_report
+from nestprobe.fleet.inputs import Input, Missing
+from nestprobe.fleet.record import Machine, Result, Unreadable, machine_from_report
 from nestprobe.model.errors import DumpFormatError
 from nestprobe.model.report import Report, ReportFormatError
 from nestprobe.model.strictjson import StrictJsonError, loads
@@ -70,7 +70,20 @@ def assess(item: Input, keep_line: bool = False) -> Result:
                           f"{item.path}: internal error: {type(exc).__name__}: {exc}")
 
 
-def assess_batch(batch: tuple[tuple[Input, ...], bool]) -> list[Result]:
+#: What a worker is handed: an input to read, one that cannot be read, or a result made
+#: already (standard input, read by the parent).
+Item = Input | Missing | Machine | Unreadable
+
+
+def assess_item(item: Item, keep_line: bool = False) -> Result:
+    if isinstance(item, Input):
+        return assess(item, keep_line)
+    if isinstance(item, Missing):
+        return Unreadable(item.machine, item.path, f"{item.path}: {item.reason}")
+    return item
+
+
+def assess_batch(batch: tuple[tuple[Item, ...], bool]) -> list[Result]:
     """A chunk of inputs in one call: one round trip to the worker per chunk."""
     items, keep_line = batch
-    return [assess(item, keep_line) for item in items]
+    return [assess_item(item, keep_line) for item in items]

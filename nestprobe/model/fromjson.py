@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from nestprobe.model import typeshim
-from nestprobe.model.record import Record, fields
+from nestprobe.model.record import FrozenMap, Record, fields
 
 _R = TypeVar("_R", bound=Record)
 
@@ -113,6 +113,26 @@ def converter(hint: Any) -> Convert:
     return made
 
 
+#: Records of flat objects (scalars only) made so far in this document, by their exact
+#: values and types (``1``, ``True`` and ``1.0`` are equal, and not the same value): a report
+#: cites the same evidence in many facts and verdicts (~150 evidence objects, ~25
+#: distinct), and one immutable record serves them all. :func:`forget` empties it after
+#: each document, so nothing is carried from one report to the next; bounded besides.
+_MEMO: dict[tuple[object, ...], Any] = {}
+MEMO_MAX = 4096
+
+
+def _remember(key: tuple[object, ...], made: Any) -> None:
+    if len(_MEMO) >= MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = made
+
+
+def forget() -> None:
+    """Empty the memo of flat records: one document's are no use to the next."""
+    _MEMO.clear()
+
+
 def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
     """The converter of a record class under a generic substitution; its fields' converters
     are made on first use, so a record may contain itself."""
@@ -120,28 +140,50 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
     known = _RECORDS.get(key)
     if known is not None:
         return known
-    fields_of: list[dict[str, Convert]] = []
+    fields_of: list[Any] = []  # [converters, passing types (by field), all scalars]
 
     def field_converters() -> dict[str, Convert]:
         hints = _hints(cls)
         mapping = dict(subst)
-        made = {spec.name: converter(_bound(hints[spec.name], mapping)) for spec in fields(cls)}
-        fields_of.append(made)
+        bound = {spec.name: _bound(hints[spec.name], mapping) for spec in fields(cls)}
+        made = {name: converter(hint) for name, hint in bound.items()}
+        passing = {name: passes(hint) for name, hint in bound.items()}
+        # A record of scalars only (an evidence): worth remembering by its values.
+        scalars = all(passing[name] or _is_literal(hint) for name, hint in bound.items())
+        fields_of.extend((made, passing, scalars))
         return made
 
     def build_record(data: object, path: str) -> Any:
+        table = fields_of[0] if fields_of else field_converters()
+        key = None
         if type(data) is not dict and not isinstance(data, Mapping):
             raise ShapeError(f"{path or 'the document'}: expected an object")
-        table = fields_of[0] if fields_of else field_converters()
+        if fields_of[2] and type(data) is dict:
+            # The same object met again in this document: its record, already checked.
+            key = (build_record, tuple(data.items()), tuple(map(type, data.values())))
+            try:
+                known = _MEMO.get(key)
+            except TypeError:  # an array or object inside: not a flat object
+                key = None
+            else:
+                if known is not None:
+                    return known
         if not table.keys() >= data.keys():
             unknown = sorted(set(data) - table.keys())
             raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")
-        prefix = f"{path}." if path else ""
-        values = {name: table[name](value, prefix + name) for name, value in data.items()}
+        passing = fields_of[1]
+        values = dict(data)
+        for name, value in values.items():
+            # A value its converter would hand back as it is needs no call, nor a path.
+            if type(value) not in passing[name]:
+                values[name] = table[name](value, f"{path}.{name}" if path else name)
         try:
-            return cls(**values)
+            made = cls(**values)
         except (TypeError, ValueError) as exc:
             raise ShapeError(f"{path or cls.__name__}: {exc}") from None
+        if key is not None and float not in key[2]:  # 0.0 == -0.0: a float is not a key
+            _remember(key, made)
+        return made
 
     _RECORDS[key] = build_record
     return build_record
@@ -178,6 +220,34 @@ def _make(hint: Any) -> Convert:  # noqa: PLR0911 (a case table)
     def unreadable(value: object, path: str) -> Any:
         raise ShapeError(f"{path}: no JSON reading for {hint!r}")
     return unreadable
+
+
+#: Every type a JSON value can have (what ``Any`` passes as it is).
+_JSON_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+def passes(hint: Any) -> frozenset[type]:
+    """The types whose every value ``converter(hint)`` returns unchanged: a caller may skip
+    the call for them (the converter would accept the value and hand it back)."""
+    if hint is Any:
+        return _JSON_TYPES
+    if hint in (str, int, bool, type(None)):
+        one: frozenset[type] = frozenset({hint})
+        return one
+    if hint is float:
+        return frozenset({int, float})
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        # The first option that accepts a scalar returns it as it is (no option converts one).
+        empty: frozenset[type] = frozenset()
+        return empty.union(*(passes(option) - {list, dict} for option in get_args(hint)))
+    return frozenset()
+
+
+def _is_literal(hint: Any) -> bool:
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(passes(option) or _is_literal(option) for option in get_args(hint))
+    return origin is Literal or origin is typeshim.Literal
 
 
 def _identity(value: object, path: str) -> Any:
@@ -224,6 +294,10 @@ def _tuple(args: tuple[Any, ...]) -> Convert:
         def repeated(value: object, path: str) -> Any:
             if not isinstance(value, list | tuple):
                 raise ShapeError(f"{path}: expected an array")
+            try:  # no item's path is made unless one is refused (a path only words errors)
+                return tuple([item(v, path) for v in value])
+            except ShapeError:
+                pass  # again, with each item's path: the same refusal, named where it is
             return tuple([item(v, f"{path}[{i}]") for i, v in enumerate(value)])
         return repeated
     items = tuple(converter(a) for a in args)
@@ -239,13 +313,36 @@ def _tuple(args: tuple[Any, ...]) -> Convert:
     return fixed
 
 
+def _frozen(hint: Any) -> bool:
+    """``converter(hint)`` only ever returns immutable values (what a record would freeze
+    comes out frozen already)."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return all(_frozen(option) for option in get_args(hint))
+    if origin is tuple:
+        return all(_frozen(a) for a in get_args(hint) if a is not Ellipsis)
+    if origin in (Mapping, dict, typing.Mapping):
+        return all(_frozen(a) for a in get_args(hint))
+    if isinstance(origin, type) and issubclass(origin, Record):
+        return True
+    return hint is not Any and (bool(passes(hint)) or _is_literal(hint) or (
+        isinstance(hint, type) and issubclass(hint, Record)))
+
+
 def _mapping(key_type: Any, value_type: Any) -> Convert:
     key, item = converter(key_type), converter(value_type)
+    # Made frozen here when its values come out frozen: the record keeps it as it is,
+    # without walking it again.
+    made = FrozenMap if _frozen(key_type) and _frozen(value_type) else dict
 
     def mapping(value: object, path: str) -> Any:
         if type(value) is not dict and not isinstance(value, Mapping):
             raise ShapeError(f"{path}: expected an object")
-        return {key(k, path): item(v, f"{path}.{k}") for k, v in value.items()}
+        try:  # no value's path is made unless one is refused (a path only words errors)
+            return made({key(k, path): item(v, path) for k, v in value.items()})
+        except ShapeError:
+            pass  # again, with each value's path: the same refusal, named where it is
+        return made({key(k, path): item(v, f"{path}.{k}") for k, v in value.items()})
     return mapping
 
 

@@ -121,7 +121,7 @@ class Report(Record):
         in the JSON and follows from each source again (it is not part of equality).
         Raises :class:`ReportFormatError` naming the key.
         """
-        from nestprobe.model.fromjson import ShapeError, build
+        from nestprobe.model.fromjson import ShapeError, build, forget
         from nestprobe.model.schema import SchemaError
 
         validator = report_validator()
@@ -150,3 +150,5 @@ class Report(Record):
             raise ReportFormatError(str(exc)) from None
         except (TypeError, ValueError) as exc:  # a model type's own check (LatencyRecord ...)
             raise ReportFormatError(str(exc)) from None
+        finally:
+            forget()

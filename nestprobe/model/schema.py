@@ -249,10 +249,47 @@ def _bounds_check(schema: Mapping[str, Any], unit: str, typed: Check | None = No
     return check
 
 
+#: The kinds of a leaf: a value of one of these has no part a sub-schema could check.
+_SCALARS = frozenset({"null", "boolean", "integer", "number", "string"})
+
+
+#: What a leaf passes on sight: the classes it takes whatever their value, the texts it
+#: takes (``enum``), and the integers from ``low`` to ``high`` (``minimum``/``maximum``).
+Leaf = tuple[frozenset[type], frozenset[str], float, float]
+_NOTHING: Leaf = (frozenset(), frozenset(), 1, 0)
+
+
+def _leaf(validator: Validator, schema: object, depth: int = 0) -> Leaf:  # noqa: PLR0911 (a case table)
+    """What a node passes on sight (:data:`Leaf`). A node that checks more than a scalar's
+    type, a text's membership or an integer's bounds passes nothing on sight; the caller
+    then runs its check, which also words the refusal."""
+    if not isinstance(schema, Mapping):
+        return _NOTHING
+    keys = schema.keys() - _ANNOTATIONS
+    if keys == {"$ref"} and depth < 8:
+        try:
+            return _leaf(validator, validator._ref(schema["$ref"]), depth + 1)
+        except (LookupError, TypeError, ValueError):
+            return _NOTHING
+    if keys == {"enum"} and isinstance(schema["enum"], list):
+        return frozenset(), frozenset(o for o in schema["enum"] if type(o) is str), 1, 0
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if keys == {"type"} and isinstance(kinds, list) and _SCALARS.issuperset(kinds):
+        return frozenset(c for kind in kinds for c in _EXACT[kind]), frozenset(), 1, 0
+    low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
+    bounds = all(type(b) in (int, float) and not math.isnan(b) for b in (low, high))
+    if kinds == ["integer"] and keys <= {"type", "minimum", "maximum"} and bounds:
+        return frozenset(), frozenset(), low, high
+    return _NOTHING
+
+
 def _object_check(validator: Validator, schema: Mapping[str, Any],
                   typed: Check | None = None) -> Callable[[Any, str], None]:
     properties = {key: _sub(validator, sub)
                   for key, sub in schema.get("properties", {}).items()}
+    # Leaves a value passes on sight: no call, and no path made, for most of a report.
+    passing = {key: _leaf(validator, sub) for key, sub in schema.get("properties", {}).items()}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     extra_check = _sub(validator, extra) if isinstance(extra, Mapping) else None
@@ -264,17 +301,20 @@ def _object_check(validator: Validator, schema: Mapping[str, Any],
         for key in required:
             if key not in value:
                 raise SchemaError(path, f"expected the key {key!r}, found none")
-        prefix = f"{path}." if path else ""
         for key, item in value.items():
             if type(key) is not str and not isinstance(key, str):
-                raise SchemaError(f"{prefix}{key}", "keys must be text")
+                raise SchemaError(f"{path}.{key}" if path else f"{key}", "keys must be text")
             sub = properties.get(key)
             if sub is not None:
-                sub(item, prefix + key)
+                kinds, texts, low, high = passing[key]
+                kind = type(item)
+                if not (kind in kinds or (kind is str and item in texts)
+                        or (kind is int and low <= item <= high)):
+                    sub(item, f"{path}.{key}" if path else key)
             elif closed:
-                raise SchemaError(prefix + key, "is not a key of this report")
+                raise SchemaError(f"{path}.{key}" if path else key, "is not a key of this report")
             elif extra_check is not None:
-                extra_check(item, prefix + key)
+                extra_check(item, f"{path}.{key}" if path else key)
     return check
 
 
@@ -282,15 +322,26 @@ def _array_check(validator: Validator, schema: Mapping[str, Any],
                  typed: Check | None = None) -> Callable[[Any, str], None]:
     length = _bounds_check(schema, " items")
     items = _sub(validator, schema["items"]) if "items" in schema else None
+    kinds, texts, low, high = _leaf(validator, schema.get("items"))
 
     def check(value: Any, path: str) -> None:
         if typed is not None and type(value) is not list:
             typed(value, path)
         if length is not None:
             length(len(value), path)
-        if items is not None:
-            for index, item in enumerate(value):
-                items(item, f"{path}[{index}]")
+        if items is None:
+            return
+        try:  # no item's path is made unless one is refused (a path only words errors)
+            for item in value:
+                kind = type(item)
+                if not (kind in kinds or (kind is str and item in texts)
+                        or (kind is int and low <= item <= high)):
+                    items(item, path)
+            return
+        except SchemaError:
+            pass  # again, with each item's path: the same refusal, named where it is
+        for index, item in enumerate(value):
+            items(item, f"{path}[{index}]")
     return check
 
 
@@ -376,7 +427,7 @@ def _typed(validator: Validator, schema: Mapping[str, Any], kinds: list[str]) ->
         typed(value, path)
         if numbers is not None and _number(value):
             numbers(value, path)
-        if objects is not None and isinstance(value, Mapping):
+        if objects is not None and (type(value) is dict or isinstance(value, Mapping)):
             objects(value, path)
         elif arrays is not None and isinstance(value, list | tuple):
             arrays(value, path)

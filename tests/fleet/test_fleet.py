@@ -24,7 +24,7 @@ from test_schema import VALIDATOR
 
 import nestprobe
 from nestprobe.cli import main
-from nestprobe.fleet.inputs import Input, collect
+from nestprobe.fleet.inputs import Input, collect, iter_inputs
 from nestprobe.fleet.pool import assess_all
 from nestprobe.fleet.record import FLEET_KEYS
 from nestprobe.fleet.render import CSV_COLUMNS
@@ -237,6 +237,61 @@ def test_machine_names(tmp_path: Path) -> None:
         "x.json": str(tmp_path / "x.json"),
     }
     assert [m.path for m in missing] == ["/nope"]
+
+
+def test_inputs_are_taken_as_they_are_met(tmp_path: Path) -> None:
+    """A directory is read while it is walked: the first input comes before the rest of the
+    tree is listed (a directory removed meanwhile is listed as unreadable, its files never
+    met)."""
+    for rel in ["a/web-01.dump", "b/web-02.dump"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n")
+    stream = iter_inputs([str(tmp_path)])
+    first = next(stream)
+    assert isinstance(first, Input)
+    assert first.machine == "a/web-01"
+    shutil.rmtree(tmp_path / "b")
+    assert [(type(item).__name__, item.path) for item in stream] == [
+        ("Missing", str(tmp_path / "b"))]
+
+
+def test_a_file_is_read_once_under_its_own_name(tmp_path: Path) -> None:
+    """A link met before the file it points to does not take the file's name; a file PATH
+    given before the directory holding it keeps its own; names that repeat across PATHs
+    name the later input by its path."""
+    (tmp_path / "dc1").mkdir()
+    (tmp_path / "dc1" / "b.dump").write_text("x\n")
+    (tmp_path / "dc1" / "a.dump").symlink_to(tmp_path / "dc1" / "b.dump")
+    inputs, missing = collect([str(tmp_path)])
+    assert [(i.path, i.machine) for i in inputs] == [(str(tmp_path / "dc1" / "b.dump"), "dc1/b")]
+    assert missing == []
+    inputs, _ = collect([str(tmp_path / "dc1" / "b.dump"), str(tmp_path)])
+    assert [i.machine for i in inputs] == ["b"]
+    (tmp_path / "dc2").mkdir()
+    (tmp_path / "dc2" / "b.dump").write_text("x\n")
+    inputs, _ = collect([str(tmp_path / "dc1"), str(tmp_path / "dc2")])
+    assert [i.machine for i in inputs] == ["b", str(tmp_path / "dc2" / "b.dump")]
+
+
+def test_the_summary_names_what_the_output_shows(dumps: Path) -> None:
+    """The summary counts every machine but keeps only the names an output shows: a run of
+    any size holds at most ``keep`` names per fix and per requirement."""
+    from nestprobe.fleet.record import machine_from_report
+    from nestprobe.fleet.render import render_table
+    from nestprobe.fleet.require import parse_requirement
+    from nestprobe.fleet.summary import Summary
+
+    report = next(r for r in map(nestprobe.load, map(str, CORPUS_FILES))
+                  if any(v.remediation for v in r.verdicts))
+    never = parse_requirement("wsl2=supported")
+    summary = Summary((never,), keep=2)
+    for n in range(5):
+        summary.add(machine_from_report(report, f"m{n}", f"m{n}.dump"))
+    group = summary.ordered_groups()[0]
+    assert (group.machines.count, group.machines.names) == (5, ["m0", "m1"])
+    if report.verdicts["wsl2"].status != "supported":
+        assert (summary.short[never].count, summary.short[never].names) == (5, ["m0", "m1"])
+    assert "5 machines: m0, m1, ... and 3 more (--names 0 lists all)" in render_table(summary, 2)
 
 
 def test_hostname_recorded_in_a_dump(tmp_path: Path) -> None:
