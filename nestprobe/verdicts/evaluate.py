@@ -48,9 +48,16 @@ SEVERITY: dict[Status, int] = {
 assert set(SEVERITY) == set(STATUSES)
 
 
+#: RULES that cover each scenario, in RULES' order: made per scenario on first use.
+_RULES_FOR: dict[Scenario, tuple[Rule, ...]] = {}
+
+
 def rule_for(scenario: Scenario, situation: Situation) -> Rule:
     """The first rule in :data:`RULES` that covers ``scenario`` here, or the fallback."""
-    return next((r for r in RULES if r.applies(scenario, situation)), FALLBACK)
+    rules = _RULES_FOR.get(scenario)
+    if rules is None:
+        rules = _RULES_FOR[scenario] = tuple(r for r in RULES if scenario in r.scenarios)
+    return next((r for r in rules if matches(r.when, situation)), FALLBACK)
 
 
 def _claim(rule: Rule, situation: Situation) -> str:
