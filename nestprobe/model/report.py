@@ -27,6 +27,7 @@ from nestprobe.model.typeshim import TYPE_CHECKING, Any, Mapping
 from nestprobe.model.verdicts import SCENARIOS, Headline, Verdict, Verdicts
 
 if TYPE_CHECKING:
+    from nestprobe.model.fusedjson import Build
     from nestprobe.model.schema import Validator
 
 
@@ -103,6 +104,107 @@ def _verdict_record(data: Mapping[str, Any], scenario: str) -> dict[str, Any]:
     return record | {"scenario": scenario}
 
 
+def read_exactly(data: Mapping[str, Any], validator: Validator) -> tuple[
+        Snapshot, Assessment, Verdicts]:
+    """A report's parts in two walks: the whole schema check, then the typed build. Its
+    refusals are the reader's words (the fused reading, when unsure, comes here)."""
+    from nestprobe.model.fromjson import ShapeError, build, forget
+    from nestprobe.model.schema import SchemaError
+
+    try:
+        validator.validate(data)
+        assessment = Assessment(
+            cpu=build(CpuIdentity, data["cpu"], "cpu"),
+            hypervisor=build(HypervisorFacts, data["hypervisor"], "hypervisor"),
+            virtualization=build(Virtualization, data["virtualization"], "virtualization"),
+            environment=build(Environment, data["environment"], "environment"),
+            nesting=build(Nesting, data["nesting"], "nesting"),
+            facts=build(Facts, data["facts"], "facts"),
+            proof=_proof_assessment(data["proof"]),
+        )
+        verdicts = Verdicts(tuple(
+            build(Verdict, _verdict_record(data["verdicts"][s], s), f"verdicts.{s}")
+            for s in SCENARIOS), build(Headline, data["headline"], "headline"))
+        return _snapshot(data), assessment, verdicts
+    except (SchemaError, ShapeError) as exc:
+        raise ReportFormatError(str(exc)) from None
+    except (TypeError, ValueError) as exc:  # a model type's own check (LatencyRecord ...)
+        raise ReportFormatError(str(exc)) from None
+    finally:
+        forget()
+
+
+class _Fused:
+    """``Report.from_dict`` in one walk (model/fusedjson.py) for the report schema's shape:
+    a closed root whose record parts are fused, and the rest checked exactly."""
+
+    #: The root's keys read into the assessment by one fused build each.
+    BUILT = (("cpu", CpuIdentity), ("hypervisor", HypervisorFacts),
+             ("virtualization", Virtualization), ("environment", Environment),
+             ("nesting", Nesting), ("facts", Facts), ("headline", Headline))
+
+    def __init__(self, validator: Validator) -> None:
+        from nestprobe.model.fromjson import convert
+        from nestprobe.model.fusedjson import Fuser, UnsureError, closed, field_hints
+
+        root, fuser = validator.root, Fuser(validator)
+        properties = root["properties"]
+        verdicts = fuser.resolve(properties["verdicts"])
+        keys, scenarios = closed(root), frozenset(SCENARIOS)
+        one = [fuser.resolve(sub) for sub in verdicts.get("properties", {}).values()]
+        if keys is None or closed(verdicts) != (scenarios, scenarios) or any(
+                node is not one[0] for node in one) or set(keys[0]) != set(properties):
+            raise UnsureError  # another shape of schema: read the exact way only
+        self.keys = keys
+        self.built: dict[str, Build] = {key: fuser.fuse(properties[key], kind)
+                                        for key, kind in self.BUILT}
+        self.checked = {key: validator.check(properties[key])
+                        for key in properties if key not in self.built and key != "verdicts"}
+        hint = field_hints(Verdict)[1]["scenario"]
+        if any(convert(hint, scenario, "") is not scenario for scenario in SCENARIOS):
+            raise UnsureError  # each scenario is given to its verdict as it is
+        self.verdict = fuser.record(one[0], Verdict, frozenset(DERIVED_VERDICT_KEYS))
+
+    def read(self, data: object) -> Report:
+        """The report, or an exception: then the exact reading decides and words it."""
+        from nestprobe.model.fusedjson import UnsureError
+
+        if type(data) is not dict:
+            raise UnsureError
+        required, allowed = self.keys
+        if not (required <= data.keys() and allowed >= data.keys()):
+            raise UnsureError
+        for key, check in self.checked.items():
+            check(data[key], key)
+        made = {key: build(data[key]) for key, build in self.built.items()}
+        verdicts = data["verdicts"]
+        if type(verdicts) is not dict or verdicts.keys() != set(SCENARIOS):
+            raise UnsureError
+        assessment = Assessment(
+            cpu=made["cpu"], hypervisor=made["hypervisor"], virtualization=made["virtualization"],
+            environment=made["environment"], nesting=made["nesting"], facts=made["facts"],
+            proof=_proof_assessment(data["proof"]))
+        verdict = self.verdict
+        return Report(_snapshot(data), assessment, Verdicts(
+            tuple(verdict(verdicts[s], scenario=s) for s in SCENARIOS), made["headline"]))
+
+
+#: The fused reading, made on first use; None when the schema's shape has none.
+_FUSED: list[_Fused | None] = []
+
+
+def _fused(validator: Validator) -> _Fused | None:
+    """The fused reading of the report schema (tests compare it with :func:`read_exactly`)."""
+    if not _FUSED:
+        from nestprobe.model.fusedjson import UnsureError
+
+        try:
+            _FUSED.append(_Fused(validator))
+        except UnsureError:
+            _FUSED.append(None)
+    return _FUSED[0]
+
+
 class Report(Record):
     """One machine's answer. Render it with :mod:`nestprobe.output` (text, JSON)."""
 
@@ -121,8 +223,7 @@ class Report(Record):
         in the JSON and follows from each source again (it is not part of equality).
         Raises :class:`ReportFormatError` naming the key.
         """
-        from nestprobe.model.fromjson import ShapeError, build, forget
-        from nestprobe.model.schema import SchemaError
+        from nestprobe.model.fromjson import forget
 
         validator = report_validator()
         version = validator.root["properties"]["schema_version"]["const"]
@@ -131,24 +232,12 @@ class Report(Record):
         if data.get("schema_version") != version or type(data.get("schema_version")) is not int:
             raise ReportFormatError(f"schema_version: expected {version}, found "
                                     f"{data.get('schema_version', 'none')!r}")
-        try:
-            validator.validate(data)
-            assessment = Assessment(
-                cpu=build(CpuIdentity, data["cpu"], "cpu"),
-                hypervisor=build(HypervisorFacts, data["hypervisor"], "hypervisor"),
-                virtualization=build(Virtualization, data["virtualization"], "virtualization"),
-                environment=build(Environment, data["environment"], "environment"),
-                nesting=build(Nesting, data["nesting"], "nesting"),
-                facts=build(Facts, data["facts"], "facts"),
-                proof=_proof_assessment(data["proof"]),
-            )
-            verdicts = Verdicts(tuple(
-                build(Verdict, _verdict_record(data["verdicts"][s], s), f"verdicts.{s}")
-                for s in SCENARIOS), build(Headline, data["headline"], "headline"))
-            return cls(_snapshot(data), assessment, verdicts)
-        except (SchemaError, ShapeError) as exc:
-            raise ReportFormatError(str(exc)) from None
-        except (TypeError, ValueError) as exc:  # a model type's own check (LatencyRecord ...)
-            raise ReportFormatError(str(exc)) from None
-        finally:
-            forget()
+        fused = _fused(validator) if cls is Report else None
+        if fused is not None:
+            try:
+                return fused.read(data)
+            except Exception:  # whatever it was, the exact reading words it
+                pass
+            finally:
+                forget()
+        return cls(*read_exactly(data, validator))
