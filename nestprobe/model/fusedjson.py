@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
 from nestprobe.model import fromjson, typeshim
-from nestprobe.model.record import Record, fields
+from nestprobe.model.record import MISSING, SETTLED, Record, fields, settle
 from nestprobe.model.schema import _ANNOTATIONS, _EXACT, Validator, _leaf
 
 #: A fused node: the value, checked and built, or an exception (never a worded refusal);
@@ -268,8 +268,7 @@ def _straight(cls: type[Record], plans: dict[str, Plan], *, flat: bool) -> Build
                       f"b{index}": plan[4]})
         lines += [f"    v = data[{name!r}]", "    k = type(v)",
                   f"    a{index} = v if {_passes_test(index, plan)} else b{index}(v)"]
-    arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
-    lines.append(f"    made = cls({arguments}, **given)")
+    lines += _construction(cls, names, scope)
     if flat:
         lines += ["    if key is not None and float not in key[2]:",  # 0.0 == -0.0
                   "        remember(key, made)"]
@@ -277,3 +276,36 @@ def _straight(cls: type[Record], plans: dict[str, Plan], *, flat: bool) -> Build
     exec("\n".join(lines), scope)  # our own source: the record's field names, checked
     made: Build = scope["record"]
     return made
+
+
+def _construction(cls: type[Record], names: list[str], scope: dict[str, Any]) -> list[str]:
+    """The source that makes ``made`` from ``a0``... (the values of ``names``) and ``given``:
+    ``cls(**values)`` itself, or, for a class with the generic ``Record.__init__``, what that
+    does written out (each slot set in the class's order, its value settled as
+    :func:`record.settle` does, the defaults of fields the JSON does not hold, then
+    ``__post_init__``); with ``given`` values, the call itself."""
+    arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
+    call = [f"    made = cls({arguments}, **given)"]
+    plan = cls.__record_plan__
+    if cls.__init__ is not Record.__init__ or any(
+            name not in names and default is MISSING and factory is None
+            for name, default, factory in plan):
+        return call
+    scope.update({"new": object.__new__, "setter": object.__setattr__, "settle": settle,
+                  "settled": SETTLED, "post": cls.__record_post_init__})
+    lines = ["    if given:", "    " + call[0], "    else:", "        made = new(cls)"]
+    for slot, (name, default, factory) in enumerate(plan):
+        if name in names:
+            value = f"a{names.index(name)}"
+            lines.append(f"        setter(made, {name!r}, {value} if type({value}) in settled "
+                         f"else settle({value}))")
+        elif default is not MISSING:
+            scope[f"d{slot}"] = default
+            value = f"d{slot}" if type(default) in SETTLED else f"settle(d{slot})"
+            lines.append(f"        setter(made, {name!r}, {value})")
+        else:
+            scope[f"f{slot}"] = factory
+            lines.append(f"        setter(made, {name!r}, settle(f{slot}()))")
+    if cls.__record_post_init__ is not None:
+        lines.append("        post(made)")
+    return lines

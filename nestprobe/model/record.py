@@ -161,6 +161,19 @@ def freeze(value: Any) -> Any:  # noqa: PLR0911 (a case table, read top to botto
     return value
 
 
+def settle(value: Any) -> Any:
+    """``value`` as ``Record.__init__`` stores it in a field: frozen when mutable (what a
+    fast construction that sets the slots itself must do to each value, to build the same)."""
+    kind = type(value)
+    if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE)):
+        return freeze(value)
+    return value
+
+
+#: Values :func:`settle` returns as they are, whatever they hold (by exact type).
+SETTLED = _FROZEN
+
+
 class Field:
     """What :func:`field` declares: a default or a factory, and whether ``==`` looks."""
 

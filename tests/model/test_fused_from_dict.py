@@ -21,8 +21,10 @@ from report_digest import inputs
 
 from nestprobe.model import report
 from nestprobe.model.fromjson import forget
-from nestprobe.model.record import FrozenMap, Record, fields
+from nestprobe.model.fusedjson import Fuser, UnsureError
+from nestprobe.model.record import FrozenMap, Record, field, fields, settle
 from nestprobe.model.report import Report, ReportFormatError, _fused, read_exactly, report_validator
+from nestprobe.model.schema import Validator
 from nestprobe.model.strictjson import loads
 from nestprobe.output.jsonreport import render_json
 
@@ -169,3 +171,49 @@ def test_perturbations_reach_both_readings() -> None:
     assert _fused_read(copy.deepcopy(data)) is None
     assert str(_exact(data)).startswith("refused: facts.present.value")
     assert json.dumps(data)  # still a JSON document: the refusal is the model's
+
+
+class _Sample(Record):
+    """A record with every kind of field the written-out construction handles."""
+
+    name: str
+    items: tuple[int, ...]
+    extra: Any  # handed over as it is, so settled (frozen) like Record.__init__ does
+    default: int = 7
+    made: tuple[str, ...] = field(default_factory=lambda: ("a",))
+    seen: list[int] = field(default_factory=list)  # a factory of a mutable value
+
+    def __post_init__(self) -> None:
+        if self.name == "bad":
+            raise ValueError("a bad name")
+
+
+_SAMPLE_SCHEMA = {"type": "object", "additionalProperties": False,
+                  "required": ["name", "items", "extra"],
+                  "properties": {"name": {"type": "string"},
+                                 "items": {"type": "array", "items": {"type": "integer"}},
+                                 "extra": {}}}
+
+
+@pytest.mark.parametrize("extra", [1, None, [1, [2]], {"k": [3]}, "text"])
+def test_written_out_construction_is_record_init(extra: object) -> None:
+    build = Fuser(Validator(_SAMPLE_SCHEMA)).fuse(_SAMPLE_SCHEMA, _Sample)
+    data = {"name": "n", "items": [1, 2], "extra": extra}
+    made, normal = build(copy.deepcopy(data)), _Sample(**copy.deepcopy(data))
+    _same_shape(made, normal)
+    assert made == normal
+    assert hash(made) == hash(normal)
+    assert type(made.seen) is tuple  # settled as __init__ settles it
+    assert made.seen == ()
+    with pytest.raises(AttributeError):
+        made.name = "x"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="a bad name"):  # __post_init__ runs
+        build({"name": "bad", "items": [], "extra": 0})
+    with pytest.raises(UnsureError):
+        build({"name": "n", "items": [1], "extra": 0, "other": 1})
+
+
+def test_settle_is_what_init_stores() -> None:
+    for value in ([1, [2]], {"a": {"b": [1]}}, {1, 2}, bytearray(b"x"), (1,), "s", 3):
+        assert _Sample("n", (), value).extra == settle(value)
+        assert type(_Sample("n", (), value).extra) is type(settle(value))
