@@ -191,8 +191,8 @@ def field_hints(hint: Any) -> tuple[type[Record], dict[str, Any]]:
 def _record_build(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any],
                   keys: tuple[frozenset[str], frozenset[str]], *, flat: bool) -> Build:
     required, allowed = keys
-    if not checks and required == allowed == frozenset(plans):
-        return _straight(cls, plans, flat=flat)
+    if required == allowed:
+        return _straight(cls, plans, checks, flat=flat)
     memo = fromjson._MEMO
 
     def record(data: Any, **given: Any) -> Any:
@@ -242,16 +242,22 @@ def _passes_test(index: int, plan: Plan) -> str:
     return " or ".join(tests) or "False"
 
 
-def _straight(cls: type[Record], plans: dict[str, Plan], *, flat: bool) -> Build:
+def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any], *,
+              flat: bool) -> Build:
     """:func:`_record_build` as straight-line code, for a node that requires every key it
-    names (each one a field): one test per field, with its own constants, no loop."""
+    names (each a field, or a key ``checks`` checks only): one test per key, with its own
+    constants, no loop."""
     names = list(plans)
-    scope: dict[str, Any] = {"cls": cls, "allowed": frozenset(names), "UnsureError": UnsureError,
+    allowed = frozenset(names) | frozenset(checks)
+    scope: dict[str, Any] = {"cls": cls, "allowed": allowed, "UnsureError": UnsureError,
                              "memo": fromjson._MEMO, "remember": fromjson._remember}
     lines = ["def record(data, **given):",
-             f"    if type(data) is not dict or len(data) != {len(names)} "
+             f"    if type(data) is not dict or len(data) != {len(allowed)} "
              "or data.keys() != allowed:",
              "        raise UnsureError"]
+    for index, name in enumerate(sorted(checks)):  # checked, not kept
+        scope[f"check{index}"] = checks[name]
+        lines.append(f"    check{index}(data[{name!r}], '')")
     if flat:  # as in _record_build: the same flat object met again in this document
         lines += ["    key = (record, tuple(data.items()), tuple(map(type, data.values())))",
                   "    try:",
@@ -279,33 +285,30 @@ def _straight(cls: type[Record], plans: dict[str, Plan], *, flat: bool) -> Build
 
 
 def _construction(cls: type[Record], names: list[str], scope: dict[str, Any]) -> list[str]:
-    """The source that makes ``made`` from ``a0``... (the values of ``names``) and ``given``:
-    ``cls(**values)`` itself, or, for a class with the generic ``Record.__init__``, what that
-    does written out (each slot set in the class's order, its value settled as
-    :func:`record.settle` does, the defaults of fields the JSON does not hold, then
-    ``__post_init__``); with ``given`` values, the call itself."""
-    arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
-    call = [f"    made = cls({arguments}, **given)"]
-    plan = cls.__record_plan__
-    if cls.__init__ is not Record.__init__ or any(
-            name not in names and default is MISSING and factory is None
-            for name, default, factory in plan):
-        return call
+    """The source that makes ``made`` from ``a0``... (the values of ``names``) and ``given``
+    (the values of fields not in the JSON): ``cls(**values)`` itself, or, for a class with the
+    generic ``Record.__init__``, what that does written out: each slot set in the class's
+    order, its value settled as :func:`record.settle` does, a field neither holds taking its
+    default (none: unsure, where the init raises), then ``__post_init__``."""
+    if cls.__init__ is not Record.__init__:
+        arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
+        return [f"    made = cls({arguments}, **given)"]
     scope.update({"new": object.__new__, "setter": object.__setattr__, "settle": settle,
-                  "settled": SETTLED, "post": cls.__record_post_init__})
-    lines = ["    if given:", "    " + call[0], "    else:", "        made = new(cls)"]
-    for slot, (name, default, factory) in enumerate(plan):
+                  "settled": SETTLED, "post": cls.__record_post_init__, "missing": MISSING})
+    lines = ["    made = new(cls)"]
+    for slot, (name, default, factory) in enumerate(cls.__record_plan__):
         if name in names:
             value = f"a{names.index(name)}"
-            lines.append(f"        setter(made, {name!r}, {value} if type({value}) in settled "
+            lines.append(f"    setter(made, {name!r}, {value} if type({value}) in settled "
                          f"else settle({value}))")
-        elif default is not MISSING:
-            scope[f"d{slot}"] = default
-            value = f"d{slot}" if type(default) in SETTLED else f"settle(d{slot})"
-            lines.append(f"        setter(made, {name!r}, {value})")
-        else:
-            scope[f"f{slot}"] = factory
-            lines.append(f"        setter(made, {name!r}, settle(f{slot}()))")
+            continue
+        scope[f"d{slot}"], scope[f"f{slot}"] = default, factory
+        otherwise = ("raise UnsureError" if default is MISSING and factory is None else
+                     f"v = settle(f{slot}())" if default is MISSING else f"v = settle(d{slot})")
+        lines += [f"    v = given.pop({name!r}, missing)", "    if v is missing:",
+                  f"        {otherwise}", "    else:", "        v = settle(v)",
+                  f"    setter(made, {name!r}, v)"]
+    lines += ["    if given:", "        raise UnsureError"]  # a keyword the init would refuse
     if cls.__record_post_init__ is not None:
-        lines.append("        post(made)")
+        lines.append("    post(made)")
     return lines

@@ -211,6 +211,11 @@ def test_written_out_construction_is_record_init(extra: object) -> None:
         build({"name": "bad", "items": [], "extra": 0})
     with pytest.raises(UnsureError):
         build({"name": "n", "items": [1], "extra": 0, "other": 1})
+    # A field the JSON does not hold, given (as a verdict's scenario is): as the init takes it.
+    _same_shape(build(copy.deepcopy(data), default=3, seen=[4]),
+                _Sample(**copy.deepcopy(data), default=3, seen=[4]))
+    with pytest.raises(UnsureError):  # the init would refuse a keyword it has no field for
+        build(copy.deepcopy(data), other=1)
 
 
 def test_settle_is_what_init_stores() -> None:
