@@ -33,6 +33,11 @@ Build = Callable[..., Any]
 Plan = tuple[frozenset[type], frozenset[str], float, float, Build]
 
 
+#: The array builds whose every item is built (none passes on sight), with the item's build:
+#: a record's straight-line code calls that build itself.
+_ITEMS: dict[Build, Build] = {}
+
+
 class UnsureError(Exception):
     """This path cannot vouch for the value: the exact walks decide, and word it."""
 
@@ -148,6 +153,13 @@ class Fuser:
 
     def _array(self, items: Mapping[str, Any], hint: Any) -> Build:
         classes, texts, low, high, build = self.plan(items, hint)
+        if not classes and not texts and low > high:  # items of records: each one built
+            def records(value: Any) -> Any:
+                if type(value) is not list:
+                    raise UnsureError
+                return tuple([build(item) for item in value])
+            _ITEMS[records] = build
+            return records
 
         def array(value: Any) -> Any:
             if type(value) is not list:
@@ -232,14 +244,31 @@ def _record_build(cls: type[Record], plans: dict[str, Plan], checks: dict[str, A
 
 
 def _passes_test(index: int, plan: Plan) -> str:
-    """The source of ``plan``'s pass-on-sight test of ``v`` (its type ``k``)."""
+    """The source of ``plan``'s pass-on-sight test of ``v<index>`` (its type ``k``)."""
     classes, texts, low, high, _ = plan
     tests = [f"k is c{index}" if len(classes) == 1 else f"k in c{index}"] if classes else []
     if texts:
-        tests.append(f"(k is str and v in t{index})")
+        tests.append(f"(k is str and v{index} in t{index})")
     if low <= high:
-        tests.append(f"(k is int and lo{index} <= v <= hi{index})")
+        tests.append(f"(k is int and lo{index} <= v{index} <= hi{index})")
     return " or ".join(tests) or "False"
+
+
+def _field_lines(index: int, plan: Plan, scope: dict[str, Any]) -> list[str]:
+    """The source that makes ``a<index>`` of ``v<index>``: as it is when it passes on sight,
+    each item built when it is an array of records, else by the field's fused build."""
+    classes, texts, low, high, build = plan
+    scope.update({f"c{index}": next(iter(classes)) if len(classes) == 1 else classes,
+                  f"t{index}": texts, f"lo{index}": low, f"hi{index}": high, f"b{index}": build})
+    value = f"v{index}"
+    items = _ITEMS.get(build)
+    if items is not None:
+        scope[f"e{index}"] = items
+        return [f"    a{index} = tuple([e{index}(x) for x in {value}]) "
+                f"if type({value}) is list else b{index}({value})"]
+    return [f"    k = type({value})",
+            f"    a{index} = {value} if {_passes_test(index, plan)}"
+            f" else b{index}({value})"]
 
 
 def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any], *,
@@ -258,8 +287,13 @@ def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any],
     for index, name in enumerate(sorted(checks)):  # checked, not kept
         scope[f"check{index}"] = checks[name]
         lines.append(f"    check{index}(data[{name!r}], '')")
-    if flat:  # as in _record_build: the same flat object met again in this document
-        lines += ["    key = (record, tuple(data.items()), tuple(map(type, data.values())))",
+    values = [f"v{index}" for index in range(len(names))]
+    lines += [f"    {value} = data[{name!r}]" for value, name in zip(values, names, strict=True)]
+    if flat:  # as in _record_build: the same flat object met again in this document (its
+        # keys are the node's, all of them: its values and their types say which it is)
+        kinds = [f"type({value})" for value in values]
+        lines += [f"    kinds = ({', '.join(kinds)},)",
+                  f"    key = (record, {', '.join(values)}, kinds)",
                   "    try:",
                   "        known = memo.get(key)",
                   "    except TypeError:",  # an array or object inside: not a flat object
@@ -268,15 +302,10 @@ def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any],
                   "        if known is not None:",
                   "            return known"]
     for index, name in enumerate(names):
-        plan = plans[name]
-        scope.update({f"c{index}": next(iter(plan[0])) if len(plan[0]) == 1 else plan[0],
-                      f"t{index}": plan[1], f"lo{index}": plan[2], f"hi{index}": plan[3],
-                      f"b{index}": plan[4]})
-        lines += [f"    v = data[{name!r}]", "    k = type(v)",
-                  f"    a{index} = v if {_passes_test(index, plan)} else b{index}(v)"]
+        lines += _field_lines(index, plans[name], scope)
     lines += _construction(cls, names, scope)
     if flat:
-        lines += ["    if key is not None and float not in key[2]:",  # 0.0 == -0.0
+        lines += ["    if key is not None and float not in kinds:",  # 0.0 == -0.0
                   "        remember(key, made)"]
     lines.append("    return made")
     exec("\n".join(lines), scope)  # our own source: the record's field names, checked
