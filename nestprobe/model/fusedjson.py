@@ -137,6 +137,18 @@ class Fuser:
                 and target.get("type") == "object" and target.get("additionalProperties") is False:
             return self.record(target, hint)
         args = get_args(hint)
+        if keys <= _RECORD_KEYS and isinstance(target.get("type"), list) \
+                and sorted(target["type"]) == ["null", "object"] \
+                and target.get("additionalProperties") is False \
+                and get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 2 \
+                and type(None) in args:
+            # An object or null (and its type X | None): null as it is, an object as an X.
+            inner = self._make({**target, "type": "object"}, next(
+                a for a in args if a is not type(None)))
+
+            def optional(value: Any) -> Any:
+                return None if value is None else inner(value)
+            return optional
         if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis \
                 and keys == {"type", "items"} and target["type"] == "array":
             return self._array(target["items"], args[0])

@@ -153,7 +153,8 @@ class _Fused:
         keys, scenarios = closed(root), frozenset(SCENARIOS)
         one = [fuser.resolve(sub) for sub in verdicts.get("properties", {}).values()]
         if keys is None or closed(verdicts) != (scenarios, scenarios) or any(
-                node is not one[0] for node in one) or set(keys[0]) != set(properties):
+                node is not one[0] for node in one) or set(keys[0]) != set(properties) \
+                or closed(one[0]) is None:
             raise UnsureError  # another shape of schema: read the exact way only
         self.keys = keys
         self.built: dict[str, Build] = {key: fuser.fuse(properties[key], kind)
@@ -200,8 +201,8 @@ def _fused(validator: Validator) -> _Fused | None:
 
         try:
             _FUSED.append(_Fused(validator))
-        except UnsureError:
-            _FUSED.append(None)
+        except (UnsureError, LookupError, TypeError, ValueError, AttributeError):
+            _FUSED.append(None)  # a schema of another shape: read the exact way only
     return _FUSED[0]
 
 
