@@ -293,8 +293,7 @@ def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any],
     scope: dict[str, Any] = {"cls": cls, "allowed": allowed, "UnsureError": UnsureError,
                              "memo": fromjson._MEMO, "remember": fromjson._remember}
     lines = ["def record(data, **given):",
-             f"    if type(data) is not dict or len(data) != {len(allowed)} "
-             "or data.keys() != allowed:",
+             "    if type(data) is not dict or data.keys() != allowed:",
              "        raise UnsureError"]
     for index, name in enumerate(sorted(checks)):  # checked, not kept
         scope[f"check{index}"] = checks[name]

@@ -57,15 +57,18 @@ def report_validator() -> Validator:
     return _VALIDATOR[0]
 
 
-def _snapshot(data: Mapping[str, Any]) -> Snapshot:
+def _snapshot(data: Mapping[str, Any],
+              leaves: dict[tuple[int, int], Registers] | None = None) -> Snapshot:
+    """The snapshot of a checked report; ``leaves``: its CPUID rows, when read already."""
     from nestprobe.model.fromjson import build
 
     raw = data["snapshot"]
-    leaves: dict[tuple[int, int], Registers] = {}
-    for leaf, sub, eax, ebx, ecx, edx in raw["cpuid"]:
-        if (leaf, sub) in leaves:
-            raise ReportFormatError(f"snapshot.cpuid: leaf {leaf:#x}.{sub} given twice")
-        leaves[(leaf, sub)] = Registers(eax, ebx, ecx, edx)
+    if leaves is None:
+        leaves = {}
+        for leaf, sub, eax, ebx, ecx, edx in raw["cpuid"]:
+            if (leaf, sub) in leaves:
+                raise ReportFormatError(f"snapshot.cpuid: leaf {leaf:#x}.{sub} given twice")
+            leaves[(leaf, sub)] = Registers(eax, ebx, ecx, edx)
     if len(leaves) != data["cpuid"]["leaves"]:
         raise ReportFormatError(f"cpuid.leaves: says {data['cpuid']['leaves']}, "
                                 f"snapshot.cpuid holds {len(leaves)}")
@@ -134,6 +137,33 @@ def read_exactly(data: Mapping[str, Any], validator: Validator) -> tuple[
         forget()
 
 
+#: ``snapshot.cpuid`` as the schema gives it: the fused reading checks this node itself, row
+#: by row as it builds them (and leaves it to the exact reading when the schema says else).
+_CPUID_ROWS = {"type": "array", "items": {"type": "array", "minItems": 6, "maxItems": 6,
+                                          "items": {"type": "integer", "minimum": 0,
+                                                    "maximum": 4294967295}}}
+_U32 = 4294967295
+
+
+def _leaves(rows: object) -> dict[tuple[int, int], Registers]:
+    """The CPUID rows checked as :data:`_CPUID_ROWS` says and built at once; a row it does
+    not take, or a leaf given twice, is for the exact reading to word."""
+    from nestprobe.model.fusedjson import UnsureError
+
+    if type(rows) is not list:
+        raise UnsureError
+    leaves: dict[tuple[int, int], Registers] = {}
+    for row in rows:
+        if type(row) is not list or len(row) != 6:
+            raise UnsureError
+        leaf, sub, eax, ebx, ecx, edx = row
+        if not (type(leaf) is type(sub) is type(eax) is type(ebx) is type(ecx) is type(edx)
+                is int and min(row) >= 0 and max(row) <= _U32) or (leaf, sub) in leaves:
+            raise UnsureError
+        leaves[(leaf, sub)] = Registers(eax, ebx, ecx, edx)
+    return leaves
+
+
 class _Fused:
     """``Report.from_dict`` in one walk (model/fusedjson.py) for the report schema's shape:
     a closed root whose record parts are fused, and the rest checked exactly."""
@@ -159,8 +189,14 @@ class _Fused:
         self.keys = keys
         self.built: dict[str, Build] = {key: fuser.fuse(properties[key], kind)
                                         for key, kind in self.BUILT}
+        snapshot = fuser.resolve(properties["snapshot"])
+        rows = closed(snapshot) == (frozenset({"cpuid", "os"}),) * 2 and \
+            snapshot["properties"]["cpuid"] == _CPUID_ROWS
+        # The snapshot's OS facts checked exactly, its rows here; or all of it exactly.
+        self.os_check = validator.check(snapshot["properties"]["os"]) if rows else None
+        skip = {"verdicts", "snapshot"} if rows else {"verdicts"}
         self.checked = {key: validator.check(properties[key])
-                        for key in properties if key not in self.built and key != "verdicts"}
+                        for key in properties if key not in self.built and key not in skip}
         hint = field_hints(Verdict)[1]["scenario"]
         if any(convert(hint, scenario, "") is not scenario for scenario in SCENARIOS):
             raise UnsureError  # each scenario is given to its verdict as it is
@@ -186,8 +222,20 @@ class _Fused:
             environment=made["environment"], nesting=made["nesting"], facts=made["facts"],
             proof=_proof_assessment(data["proof"]))
         verdict = self.verdict
-        return Report(_snapshot(data), assessment, Verdicts(
+        return Report(_snapshot(data, self.leaves(data["snapshot"])), assessment, Verdicts(
             tuple(verdict(verdicts[s], scenario=s) for s in SCENARIOS), made["headline"]))
+
+
+    def leaves(self, snapshot: object) -> dict[tuple[int, int], Registers] | None:
+        """The snapshot's rows, checked and built (None: checked exactly, built later)."""
+        from nestprobe.model.fusedjson import UnsureError
+
+        if self.os_check is None:
+            return None
+        if type(snapshot) is not dict or snapshot.keys() != {"cpuid", "os"}:
+            raise UnsureError
+        self.os_check(snapshot["os"], "snapshot.os")
+        return _leaves(snapshot["cpuid"])
 
 
 #: The fused reading, made on first use; None when the schema's shape has none.
