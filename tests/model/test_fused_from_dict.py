@@ -222,3 +222,23 @@ def test_settle_is_what_init_stores() -> None:
     for value in ([1, [2]], {"a": {"b": [1]}}, {1, 2}, bytearray(b"x"), (1,), "s", 3):
         assert _Sample("n", (), value).extra == settle(value)
         assert type(_Sample("n", (), value).extra) is type(settle(value))
+
+
+@pytest.mark.parametrize("row", [[1, 0, 2, 3, 4, True], [1, 0, 2, 3, 4, -1], [1, 0, 2, 3, 4, 2**32],
+                                 [1, 0, 2, 3, 4], [1, 0, 2, 3, 4, 5, 6], [1, 0, 2, 3, 4, 5.0],
+                                 "row", None])
+def test_cpuid_rows_the_schema_refuses_are_refused_in_its_words(row: object) -> None:
+    data = copy.deepcopy(DOCUMENTS[sorted(DOCUMENTS)[0]])
+    data["snapshot"]["cpuid"][0] = row
+    assert _fused_read(copy.deepcopy(data)) is None
+    exact = _exact(copy.deepcopy(data))
+    assert str(exact).startswith("refused: snapshot.cpuid[0]")
+    assert _outcome(data) == exact
+
+
+def test_a_cpuid_leaf_given_twice_is_refused_in_the_readers_words() -> None:
+    data = copy.deepcopy(DOCUMENTS[sorted(DOCUMENTS)[0]])
+    data["snapshot"]["cpuid"].append(list(data["snapshot"]["cpuid"][0]))
+    data["cpuid"]["leaves"] += 1
+    assert _fused_read(copy.deepcopy(data)) is None
+    assert str(_outcome(data)).startswith("refused: snapshot.cpuid: leaf ")
