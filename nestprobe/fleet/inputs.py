@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from nestprobe.model.errors import describe_file_mode
 from nestprobe.model.safetext import escape
 
 #: The path that means standard input (as for ``--from -``).
@@ -63,18 +64,6 @@ def machine_name(relative: str) -> str:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def _inside(inner: str, outer: str) -> bool:
@@ -274,8 +263,8 @@ def _entry(entry: os.DirEntry[str], real_dir: str, linked: bool, real_top: str,
     if stat.S_ISREG(mode):
         return os.path.realpath(path)
     if not stat.S_ISDIR(mode):
-        return Missing(path, f"{_kind(mode)}, not read (in a directory, fleet reads regular "
-                       "files only)", walk.names.path(path))
+        return Missing(path, f"{describe_file_mode(mode)}, not read (in a directory, fleet reads "
+                       "regular files only)", walk.names.path(path))
     return _linked_dir(path, linked, real_top, walk)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import stat
 
 from nestprobe.model.safetext import escape, quoted
 
@@ -80,3 +81,19 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno in _ERRNO_WORDS:
         return _ERRNO_WORDS[exc.errno]
     return (exc.strerror or type(exc).__name__).lower()
+
+
+def describe_file_mode(mode: int) -> str:
+    """A file that is not a regular one, in the words refusals use ("a FIFO", "a socket"):
+    one table for every reader of inputs (sources/inputfile.py, fleet/inputs.py)."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"

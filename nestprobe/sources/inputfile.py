@@ -21,7 +21,7 @@ import select
 import stat
 
 from nestprobe.model.contract import MAX_INPUT_BYTES
-from nestprobe.model.errors import DumpFormatError, describe_os_error
+from nestprobe.model.errors import DumpFormatError, describe_file_mode, describe_os_error
 
 __all__ = ["MAX_INPUT_BYTES", "STDIN", "STDIN_LABEL", "describe_os_error", "read_input"]
 #: The path that means standard input.
@@ -37,20 +37,13 @@ _FLAGS = (
 )
 
 
-def _kind(mode: int) -> str:  # noqa: PLR0911 (a case table, read top to bottom)
+def _kind(mode: int) -> str:
+    """``file`` and ``pipe`` are read; anything else is refused in describe_file_mode's words."""
     if stat.S_ISREG(mode):
         return "file"
     if stat.S_ISFIFO(mode):
         return "pipe"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+    return describe_file_mode(mode)
 
 
 def _too_big(path: str, limit: int, found: str, what: str) -> DumpFormatError:
