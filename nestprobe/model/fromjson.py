@@ -128,6 +128,21 @@ def _remember(key: tuple[object, ...], made: Any) -> None:
     _MEMO[key] = made
 
 
+#: A flat object's memo key: who built it, its items, the types of its values.
+MemoKey = tuple[object, tuple[tuple[str, Any], ...], tuple[type, ...]]
+
+
+def recall(owner: object, data: dict[str, Any]) -> tuple[MemoKey | None, Any]:
+    """``(key, record)``: the record ``owner`` already built for this flat object in this
+    document (None when not yet), and the key to remember a new one under; ``(None, None)``
+    for an object with an array or object inside (not flat: never remembered)."""
+    key: MemoKey = (owner, tuple(data.items()), tuple(map(type, data.values())))
+    try:
+        return key, _MEMO.get(key)
+    except TypeError:  # unhashable inside
+        return None, None
+
+
 def forget() -> None:
     """Empty the memo of flat records: one document's are no use to the next."""
     _MEMO.clear()
@@ -160,14 +175,9 @@ def _record(cls: type[Record], subst: tuple[tuple[Any, Any], ...]) -> Convert:
             raise ShapeError(f"{path or 'the document'}: expected an object")
         if fields_of[2] and type(data) is dict:
             # The same object met again in this document: its record, already checked.
-            key = (build_record, tuple(data.items()), tuple(map(type, data.values())))
-            try:
-                known = _MEMO.get(key)
-            except TypeError:  # an array or object inside: not a flat object
-                key = None
-            else:
-                if known is not None:
-                    return known
+            key, known = recall(build_record, data)
+            if known is not None:
+                return known
         if not table.keys() >= data.keys():
             unknown = sorted(set(data) - table.keys())
             raise ShapeError(f"{path}.{unknown[0]}: is not a field of {cls.__name__}")

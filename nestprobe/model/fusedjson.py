@@ -217,21 +217,15 @@ def _record_build(cls: type[Record], plans: dict[str, Plan], checks: dict[str, A
     required, allowed = keys
     if required == allowed:
         return _straight(cls, plans, checks, flat=flat)
-    memo = fromjson._MEMO
 
     def record(data: Any, **given: Any) -> Any:
         if type(data) is not dict:
             raise UnsureError
         key = None
         if flat:  # the same flat object met again in this document: its record
-            key = (record, tuple(data.items()), tuple(map(type, data.values())))
-            try:
-                known = memo.get(key)
-            except TypeError:  # an array or object inside: not a flat object
-                key = None
-            else:
-                if known is not None:
-                    return known
+            key, known = fromjson.recall(record, data)
+            if known is not None:
+                return known
         if not (required <= data.keys() and allowed >= data.keys()):
             raise UnsureError
         values = given
