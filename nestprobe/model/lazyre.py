@@ -33,8 +33,6 @@ __all__ = ["IGNORECASE", "LazyPattern", "any_of", "lazy_compile"]
 _METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn")
 #: The methods a needle can answer: a string without one cannot match.
 _GUARDED = ("fullmatch", "match", "search")
-#: Every pattern made with needles (tests/model/test_lazyre.py checks them all).
-WITH_NEEDLES: list[LazyPattern] = []
 #: ``re.IGNORECASE``'s value, without importing re (its RegexFlag enum is the cost).
 IGNORECASE = 2
 
@@ -67,7 +65,6 @@ class LazyPattern:
         self._compiled: re.Pattern[str] | None = None
         self._literals: _Literals | bool | None = False  # False: not parsed yet
         if needles:
-            WITH_NEEDLES.append(self)
             folded = bool(self.flags & IGNORECASE) or pattern.startswith("(?i)")
             lowered = tuple(needle.lower() for needle in needles) if folded else needles
             for method in _GUARDED:
