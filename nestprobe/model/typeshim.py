@@ -13,7 +13,8 @@ evaluated (``from __future__ import annotations``), ``Literal[...]`` keeps its v
 ``collections.abc`` re-exports (from ``_collections_abc``, which the interpreter's start
 has already imported), :func:`contextmanager` runs a generator as contextlib's does, and
 ``attrgetter``, ``index``, ``MappingProxyType`` and ``SimpleNamespace`` are the objects
-``operator`` and ``types`` hand out (each of those modules is ~0.5 ms of a cold start here).
+``operator`` and ``types`` hand out, and ``isfinite`` answers as ``math``'s (each of those
+modules is ~0.5 ms of a cold start here).
 ``tests/cli/test_cold_start.py`` checks that the ``check`` path imports none of them;
 tests/model/test_typeshim.py checks the stand-ins against the originals.
 """
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         ValuesView,
     )
     from contextlib import contextmanager
+    from math import isfinite
     from operator import attrgetter, index
     from types import MappingProxyType, SimpleNamespace
     from typing import (
@@ -69,6 +71,12 @@ else:
 
     # The C implementations operator.py re-exports; the types as types.py itself finds them.
     from _operator import attrgetter, index
+
+    _FLOAT_MAX = _sys.float_info.max
+
+    def isfinite(value):
+        """math.isfinite without math (a shared library to load): NaN compares false."""
+        return -_FLOAT_MAX <= value <= _FLOAT_MAX
 
     _GenericAlias = type(list[int])
     MappingProxyType = type(type.__dict__)
@@ -258,5 +266,6 @@ __all__ = [
     "dataclass_transform",
     "get_args",
     "index",
+    "isfinite",
     "overload",
 ]

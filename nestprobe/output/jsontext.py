@@ -12,7 +12,7 @@ the report digest covers every real report.
 
 from __future__ import annotations
 
-from nestprobe.model.typeshim import Any, Callable
+from nestprobe.model.typeshim import Any, Callable, isfinite
 
 _quote: Callable[[str], str] | None
 try:
@@ -23,7 +23,6 @@ except ImportError:  # pragma: no cover (CPython always has it)
 __all__ = ["dumps"]
 
 _INDENT = "  "
-_FINITE_MAX = 1.7976931348623157e308  # sys.float_info.max
 
 
 def dumps(value: Any) -> str:
@@ -39,7 +38,7 @@ def dumps(value: Any) -> str:
 
 
 def _number(value: float) -> str:
-    if not -_FINITE_MAX <= value <= _FINITE_MAX:  # NaN compares false both ways
+    if not isfinite(value):
         raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
     return float.__repr__(value)
 

@@ -26,6 +26,14 @@ def test_operator_and_types_names_are_theirs() -> None:
     assert typeshim.SimpleNamespace is types.SimpleNamespace
 
 
+@pytest.mark.parametrize("value", [0.0, -0.0, 1e308, -1.7976931348623157e308, 5e-324,
+                                   float("inf"), float("-inf"), float("nan")])
+def test_isfinite_answers_as_math(value: float) -> None:
+    import math
+
+    assert typeshim.isfinite(value) is math.isfinite(value)
+
+
 def test_abcs_are_collections_abc_own() -> None:
     for name in ("Callable", "ItemsView", "Iterable", "Iterator", "KeysView", "Mapping",
                  "Sequence", "ValuesView"):
