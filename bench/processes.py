@@ -64,6 +64,10 @@ def commands(clean: CleanEnv) -> tuple[list[Command], list[str]]:
         Command("`nestprobe check hyperv`", [nestprobe, "check", "hyperv"], 2.5),
         Command("`nestprobe --json`", [nestprobe, "--json"], 3.0),
         Command("`nestprobe --json --no-timing`", [nestprobe, "--json", "--no-timing"], 3.0),
+        # What the installed script and jsontext.py avoid: pip's entry-point wrapper starts
+        # with `import re`, and `import json` imports re too (README "Performance").
+        Command("`python -c 'import re'` (what pip's wrapper does first)", [py, "-c", "import re"]),
+        Command("`python -c 'import json'`", [py, "-c", "import json"]),
     ]
     skipped: list[str] = []
     peers: list[tuple[str, list[str], bool, bool]] = [

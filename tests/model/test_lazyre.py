@@ -96,3 +96,14 @@ def test_non_ascii_goes_to_re() -> None:
     assert wsl.found_in("W\u017fL") == (re.search(r"(?i)microsoft|wsl", "W\u017fL") is not None)
     guarded = lazy_compile(r"wsl", 2, needles=("wsl",))
     assert (guarded.search("W\u017fL") is None) == (re.search("(?i)wsl", "W\u017fL") is None)
+
+
+def test_the_two_cases_the_property_test_found_go_as_re_says() -> None:
+    """``$`` also matches before a final newline; ``\\d`` also matches Arabic-Indic digits."""
+    anchored = any_of("AMD EPYC", start=True, end=True)
+    assert anchored.found_in("AMD EPYC\n") == (re.search(anchored.pattern, "AMD EPYC\n")
+                                              is not None)
+    assert anchored.found_in("AMD EPYC\n")
+    spelled = lazy_compile(r"AMD EPYC \d", same_as=any_of(*(f"AMD EPYC {d}" for d in "0123456789")))
+    assert spelled.found_in("AMD EPYC \u0663")  # ARABIC-INDIC DIGIT THREE
+    assert re.search(spelled.pattern, "AMD EPYC \u0663") is not None
