@@ -32,7 +32,14 @@ from fleet_hostile import (
     strict_lines,
 )
 from fuzz_inputs import INPUT_KINDS, made_input
-from hostile import LATENCY, hostile_snapshot, no_control, own_dump, with_latency_payload
+from hostile import (
+    LATENCY,
+    hostile_snapshot,
+    latency_json,
+    no_control,
+    own_dump,
+    with_latency_payload,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -123,17 +130,7 @@ _FIELDS = [name for name, value in LATENCY.to_dict().items() if not isinstance(v
 
 @given(changes=st.dictionaries(st.sampled_from(_FIELDS), _NUMBERS, min_size=1, max_size=4))
 def test_fuzz_non_finite_latency_numbers(changes: dict[str, object]) -> None:
-    data = LATENCY.to_dict()
-    tokens: dict[str, str] = {}
-    for name, value in changes.items():
-        if isinstance(value, str):
-            tokens[name] = value
-            data[name] = f"@{name}@"
-        else:
-            data[name] = value
-    payload = json.dumps(data)  # json.dumps writes NaN/Infinity for non-finite floats
-    for name, token in tokens.items():
-        payload = payload.replace(f'"@{name}@"', token)
+    payload = latency_json(**changes)  # json.dumps writes NaN/Infinity for non-finite floats
     snap = _outcome(lambda: parse_snapshot(with_latency_payload(payload), "fuzz"))
     if isinstance(snap, DumpFormatError):
         assert snap.path == "fuzz"
