@@ -10,6 +10,8 @@ its public source, and pastes written for these tests), so a lone clone passes.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +108,43 @@ def cases(values: list[Any], reason: str) -> list[Any]:
     """``values`` for a parametrization, or one visibly skipped case saying why there are none:
     an empty parametrization would otherwise collect nothing and pass in silence."""
     return values or [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="none")]
+
+
+@pytest.fixture
+def one_cpu() -> Iterator[int]:
+    """Pin this process (the threads and children it starts later too: wine and its
+    program) to its lowest CPU: some leaves are per-CPU. tests/native uses it."""
+    if sys.platform == "win32":
+        yield from windows_one_cpu()
+        return
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no sched_setaffinity")
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def windows_one_cpu() -> Iterator[int]:
+    """The process (every thread, and threads started later) on its lowest CPU, with
+    SetProcessAffinityMask, then the original mask back."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    kernel32.GetProcessAffinityMask.argtypes = [wintypes.HANDLE, size_p, size_p]
+    kernel32.SetProcessAffinityMask.argtypes = [wintypes.HANDLE, ctypes.c_size_t]
+    process = kernel32.GetCurrentProcess()
+    mask, system = ctypes.c_size_t(), ctypes.c_size_t()
+    assert kernel32.GetProcessAffinityMask(process, ctypes.byref(mask), ctypes.byref(system))
+    cpu = (mask.value & -mask.value).bit_length() - 1
+    assert kernel32.SetProcessAffinityMask(process, ctypes.c_size_t(1 << cpu))
+    try:
+        yield cpu
+    finally:
+        assert kernel32.SetProcessAffinityMask(process, mask)

@@ -166,20 +166,6 @@ def drive_c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     keep_server(prefix, persistent=False)
 
 
-@pytest.fixture
-def one_cpu() -> Iterator[int]:
-    """Pin this process and its children (wine and its program included) to one CPU."""
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no sched_setaffinity")
-    before = os.sched_getaffinity(0)
-    cpu = min(before)
-    os.sched_setaffinity(0, {cpu})
-    try:
-        yield cpu
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 def run_exe(exe: Path, drive: Path, *args: str) -> tuple[int, str]:
     placed = drive / "np" / exe.name
     placed.parent.mkdir(exist_ok=True)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,45 +44,6 @@ pytestmark = [pytest.mark.native, requires_lib]
 
 U32 = st.integers(0, 0xFFFFFFFF)
 REGS = st.builds(Registers, U32, U32, U32, U32)
-
-
-@pytest.fixture
-def one_cpu() -> Iterator[int]:
-    """Pin this thread (and threads it starts) to one CPU: some leaves are per-CPU."""
-    if sys.platform == "win32":
-        yield from windows_one_cpu()
-        return
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no sched_setaffinity")
-    before = os.sched_getaffinity(0)
-    cpu = min(before)
-    os.sched_setaffinity(0, {cpu})
-    try:
-        yield cpu
-    finally:
-        os.sched_setaffinity(0, before)
-
-
-def windows_one_cpu() -> Iterator[int]:
-    """The process (every thread, and threads started later) on its lowest CPU, with
-    SetProcessAffinityMask, then the original mask back."""
-    import ctypes
-    from ctypes import wintypes
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
-    size_p = ctypes.POINTER(ctypes.c_size_t)
-    kernel32.GetProcessAffinityMask.argtypes = [wintypes.HANDLE, size_p, size_p]
-    kernel32.SetProcessAffinityMask.argtypes = [wintypes.HANDLE, ctypes.c_size_t]
-    process = kernel32.GetCurrentProcess()
-    mask, system = ctypes.c_size_t(), ctypes.c_size_t()
-    assert kernel32.GetProcessAffinityMask(process, ctypes.byref(mask), ctypes.byref(system))
-    cpu = (mask.value & -mask.value).bit_length() - 1
-    assert kernel32.SetProcessAffinityMask(process, ctypes.c_size_t(1 << cpu))
-    try:
-        yield cpu
-    finally:
-        assert kernel32.SetProcessAffinityMask(process, mask)
 
 
 # ---- the real CPU ------------------------------------------------------------------
