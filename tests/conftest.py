@@ -9,10 +9,12 @@ its public source, and pastes written for these tests), so a lone clone passes.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -148,3 +150,14 @@ def windows_one_cpu() -> Iterator[int]:
         yield cpu
     finally:
         assert kernel32.SetProcessAffinityMask(process, mask)
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """A repository script that is no package module (tools/*.py, csrc/build_ffi.py),
+    imported from its file under ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import platform
 import re
 import shutil
@@ -13,18 +12,13 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 from cffi import FFI
-from conftest import REPO
+from conftest import REPO, load_script
 
 CSRC = REPO / "csrc"
 
 
 def load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nestprobe_build_ffi", CSRC / "build_ffi.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(CSRC / "build_ffi.py", "nestprobe_build_ffi")
 
 
 @pytest.fixture(scope="module")

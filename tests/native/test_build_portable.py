@@ -10,7 +10,6 @@ the launcher (quoting and exit codes passed through) under wine with a stand-in 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -19,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_script
 from wine import (
     MINGW_CC,
     mingw_build,
@@ -33,13 +32,7 @@ WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 
 @pytest.fixture(scope="module")
 def tool() -> ModuleType:
-    path = REPO / "tools" / "build_portable.py"
-    spec = importlib.util.spec_from_file_location("build_portable", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "tools" / "build_portable.py", "build_portable")
 
 
 #: Standard modules backed by an extension the build drops (tools/build_portable.py

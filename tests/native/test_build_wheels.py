@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import re
 import zipfile
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_script
 
 
 @pytest.fixture(scope="module")
 def tool() -> ModuleType:
-    path = REPO / "tools" / "build_wheels.py"
-    spec = importlib.util.spec_from_file_location("build_wheels", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "tools" / "build_wheels.py", "build_wheels")
 
 
 #: The shape of CPython's PC/python3dll.c (3.11): generated EXPORT_FUNC/EXPORT_DATA lines.
