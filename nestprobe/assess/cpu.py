@@ -8,7 +8,8 @@ hypervisor that hides.
 
 from __future__ import annotations
 
-from nestprobe.decode import cpu, cpuinfo, cpumodels, masks, winreport
+from nestprobe.assess import winreported
+from nestprobe.decode import cpu, cpuinfo, cpumodels, masks
 from nestprobe.model.assessment import CpuIdentity, MaskState
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.record import Record
@@ -82,7 +83,7 @@ def _from_kernel(snapshot: Snapshot, seen: _Seen, ev: list[Evidence]) -> _Seen:
 
 def _from_windows_tool(snapshot: Snapshot, seen: _Seen, ev: list[Evidence]) -> _Seen:
     """Step 3 (no leaf 1): what a pasted Windows tool printed of the CPU."""
-    rep = winreport.reported_cpu(snapshot.os)
+    rep = winreported.reported_cpu(snapshot.os)
     if rep is None:
         return seen
     vendor, brand, brand_source = seen.vendor, seen.brand, seen.brand_source

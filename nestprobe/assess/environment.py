@@ -9,10 +9,8 @@ never as ``absent``.
 
 from __future__ import annotations
 
-from nestprobe.assess.windows import assess_windows
-from nestprobe.decode import winpaths
 from nestprobe.decode.dmi import DMI_DIR, read_dmi_sourced
-from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts
+from nestprobe.model.assessment import Confidence, Environment, HypervisorFacts, WindowsFacts
 from nestprobe.model.evidence import Evidence, EvidenceValue
 from nestprobe.model.lazyre import IGNORECASE, LazyPattern, lazy_compile
 from nestprobe.model.oskeys import HV_BALLOON_DEVICE
@@ -108,7 +106,7 @@ def assess_environment(
     evidence: list[Evidence] = [Evidence("machine", "uname:machine", facts.machine)]
     os_name, confidence = _os(facts.system, hypervisor, evidence)
     wsl = _wsl(facts, os_name, evidence[-1], evidence)
-    windows = assess_windows(facts, evidence)
+    windows = _windows(facts, evidence)
     container: str | None = None
     xen_domain: str | None = None
     xen_mode: str | None = None
@@ -137,6 +135,16 @@ def assess_environment(
         evidence=tuple(evidence),
         windows=windows,
     )
+
+
+def _windows(facts: OsFacts, evidence: list[Evidence]) -> WindowsFacts | None:
+    """This Windows (assess/windows.py), where the snapshot holds Windows facts; elsewhere
+    None, as assess_windows would say, without importing the Windows modules."""
+    if not facts.holds_windows_facts():
+        return None
+    from nestprobe.assess.windows import assess_windows
+
+    return assess_windows(facts, evidence)
 
 
 def _os(
@@ -371,16 +379,25 @@ def _dmi(facts: OsFacts, evidence: list[Evidence]) -> dict[str, str]:
     read = read_dmi_sourced(facts)
     evidence.extend(Evidence(f"DMI {key}", source, value) for key, (value, source) in read.items())
     dmi = {key: value for key, (value, _) in read.items()}
-    if not dmi:  # named where this OS keeps it: a Windows report shows no Linux path
-        windows = facts.system == "Windows"
-        sample = winpaths.BIOS_KEY + "SystemManufacturer" if windows else DMI_DIR + "sys_vendor"
-        if winpaths.under_wine(facts):
-            evidence.append(Evidence("SMBIOS identity unknown: under wine these are wine's "
-                                     "answers, not this machine's firmware", sample, "wine"))
-        else:
-            evidence.append(Evidence("no SMBIOS identity read" if windows else
-                                     "no DMI identity read", sample, observed(facts, sample)))
+    if not dmi:
+        evidence.append(_no_dmi(facts))
     return dmi
+
+
+def _no_dmi(facts: OsFacts) -> Evidence:
+    """No identity read, named where this OS keeps it: a Windows report shows no Linux path."""
+    sample = DMI_DIR + "sys_vendor"
+    if not facts.holds_windows_facts():
+        return Evidence("no DMI identity read", sample, observed(facts, sample))
+    from nestprobe.decode import winpaths
+
+    windows = facts.system == "Windows"
+    sample = winpaths.BIOS_KEY + "SystemManufacturer" if windows else sample
+    if winpaths.under_wine(facts):
+        return Evidence("SMBIOS identity unknown: under wine these are wine's answers, not "
+                        "this machine's firmware", sample, "wine")
+    return Evidence("no SMBIOS identity read" if windows else "no DMI identity read", sample,
+                    observed(facts, sample))
 
 
 def _first_word(text: str | None) -> str:

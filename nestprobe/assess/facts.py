@@ -18,7 +18,6 @@ BIOS").
 from __future__ import annotations
 
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
-from nestprobe.decode import winbuild, winpaths
 from nestprobe.decode.signatures import vendor_name
 from nestprobe.model import oskeys
 from nestprobe.model.assessment import (
@@ -82,19 +81,19 @@ EVIDENCE_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "instance_type": ("hypervisor", ("/sys/class/dmi/id/product",)),
     "win_edition": ("environment", ("edition",)),
     "win_build": ("environment", ("build",)),
-    "hyperv_role": ("environment", (winpaths.service("vmms"), winpaths.service("hvservice"))),
-    "wsl_installed": ("environment", (winpaths.service("LxssManager"),
-                                      winpaths.service("WslService"))),
-    "win_launch": ("environment", (winpaths.BCD_LAUNCH,)),
+    "hyperv_role": ("environment", (oskeys.service("vmms"), oskeys.service("hvservice"))),
+    "wsl_installed": ("environment", (oskeys.service("LxssManager"),
+                                      oskeys.service("WslService"))),
+    "win_launch": ("environment", (oskeys.BCD_LAUNCH,)),
     "win_firmware": ("virtualization", ("firmware",)),
-    "win_vbs": ("environment", (winpaths.VBS, winpaths.HVCI)),
+    "win_vbs": ("environment", (oskeys.VBS, oskeys.HVCI)),
 }
 #: Facts whose evidence is exactly the matching observations (possibly none).
 EXACT_FOR: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "memory": ("environment", ("memory",)),
     "vcpus": ("environment", ("cpus",)),
     "os": ("environment", ("uname:sysname", "CPUID.0x40000003")),
-    "win_arch": ("environment", (winpaths.NATIVE_ARCH,)),
+    "win_arch": ("environment", (oskeys.NATIVE_ARCH,)),
     "dynamic_memory": ("environment", (oskeys.HV_BALLOON_DEVICE,)),
 }
 #: The Windows facts are the exact matches too (a paste shows no components, say).
@@ -165,6 +164,8 @@ def _component(value: bool | None) -> WinComponent:
 
 
 def _wsl2_build(windows: WindowsFacts) -> WinWsl2Build:
+    from nestprobe.decode import winbuild  # Windows facts only (called with them)
+
     arm64 = windows.architecture == "ARM64"
     ok = winbuild.wsl2_build_ok(windows.build, windows.ubr, arm64=arm64)
     if ok is None:
@@ -325,7 +326,7 @@ def decide_facts(cpuid_status: str, *, cpu: CpuIdentity, hv: HypervisorFacts,
                          parts.witness("win_arch")),
         "dynamic_memory": _dynamic_memory(parts),
         "win_wine": Fact(env.windows.wine if env.windows else None,
-                         parts.exact("environment", (winpaths.WINE_VERSION, winpaths.WINE_KEY))),
+                         parts.exact("environment", (oskeys.WINE_VERSION, oskeys.WINE_KEY))),
         "cpuid_ok": Fact(cpuid_status == "ok",
                          parts.exact("cpu", ("cpuid-status",))),
         "raw_cpuid": Fact(virt.vmx is not None),

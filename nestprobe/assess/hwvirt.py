@@ -27,8 +27,9 @@ Order of :func:`assess_virtualization` (each step adds its evidence):
 
 from __future__ import annotations
 
+from nestprobe.assess import winreported
 from nestprobe.assess.environment import assess_environment
-from nestprobe.decode import cpu, cpuinfo, svm, winreport
+from nestprobe.decode import cpu, cpuinfo, svm
 from nestprobe.decode.bits import Decoded, decode_leaf
 from nestprobe.model.assessment import CpuIdentity, Environment, HypervisorFacts, Virtualization
 from nestprobe.model.evidence import Evidence, cpuid_source
@@ -84,7 +85,9 @@ def _reported_bits(
     """(VMX, SVM, either) as a pasted Windows tool printed them: Coreinfo's VMX/SVM lines are
     the CPUID bits; "VM Monitor Mode Extensions" is VT-x or AMD-V by the CPU vendor the paste
     names, and only "either" when it names none."""
-    readiness = winreport.read_readiness(snapshot.os)
+    readiness = winreported.readiness(snapshot.os)
+    if readiness is None:
+        return None, None, None
     vmx = svm_bit = either = None
     for name, reported in (("VT-x (VMX)", readiness.vmx), ("AMD-V (SVM)", readiness.svm)):
         if reported is not None and reported.value is not None:
@@ -97,7 +100,7 @@ def _reported_bits(
         svm_bit = readiness.svm.value
     monitor = readiness.vm_monitor
     if vmx is None and svm_bit is None and monitor is not None and monitor.value is not None:
-        reported_cpu = winreport.reported_cpu(snapshot.os)
+        reported_cpu = winreported.reported_cpu(snapshot.os)
         vendor = reported_cpu.vendor if reported_cpu is not None else None
         amd = vendor in ("AuthenticAMD", "HygonGenuine")
         name = "AMD-V" if amd else "VT-x" if vendor == "GenuineIntel" else "VT-x/AMD-V"
@@ -116,7 +119,8 @@ def _windows_firmware(snapshot: Snapshot, bits: _Bits) -> tuple[bool | None, Evi
     """Windows' own word on the firmware switch (PF_VIRT_FIRMWARE_ENABLED, or a tool's
     "Virtualization Enabled In Firmware"), where the CPU shows VT-x/AMD-V at all:
     (disabled, its evidence), or (None, None) when Windows said nothing that counts."""
-    reported = winreport.read_readiness(snapshot.os).firmware
+    readiness = winreported.readiness(snapshot.os)
+    reported = readiness.firmware if readiness is not None else None
     if not (bits.vmx or bits.svm or bits.either) or reported is None or reported.value is None:
         return None, None
     if reported.value:
@@ -172,7 +176,8 @@ def _slat(
             ev.append(Evidence("NPT (SLAT) available" if has else "NPT not advertised",
                                cpuid_source(svm.SVM_LEAF, "edx", 0), int(has), about="slat"))
             return has, ev
-    reported = winreport.read_readiness(snapshot.os).slat
+    readiness = winreported.readiness(snapshot.os)
+    reported = readiness.slat if readiness is not None else None
     if (vmx or svm_bit or either) and reported is not None and reported.value is not None:
         # Windows' own SLAT check (EPT/NPT), from IsProcessorFeaturePresent or a tool's line.
         ev.append(Evidence("SLAT (EPT/NPT) available" if reported.value else "no SLAT (EPT/NPT)",

@@ -41,20 +41,11 @@ was read from.
 
 from __future__ import annotations
 
+from nestprobe.assess import winreported
 from nestprobe.assess.bands import classify
 from nestprobe.assess.cpu import BRAND, CPUINFO, MASK_READ, assess_cpu, cpuid_unavailable
 from nestprobe.assess.hyperv import read_hyperv
-from nestprobe.decode import (
-    confidential,
-    cpu,
-    cpuinfo,
-    cpumodels,
-    dmi,
-    hyperv,
-    kvm,
-    masks,
-    winreport,
-)
+from nestprobe.decode import confidential, cpu, cpuinfo, cpumodels, dmi, hyperv, kvm, masks
 from nestprobe.decode.interfaces import (
     HV_INTERFACE_TEXT,
     FoundInterface,
@@ -78,7 +69,10 @@ from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.facts import Partition
 from nestprobe.model.record import Record, replace
 from nestprobe.model.snapshot import Registers, Snapshot
-from nestprobe.model.typeshim import Mapping
+from nestprobe.model.typeshim import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from nestprobe.decode.winreport import Reported
 
 HV_BASE = 0x40000000
 #: systemd trusts DMI over CPUID for these "even if they use KVM" (virt.c detect_vm).
@@ -248,7 +242,7 @@ def _qemu_cpu_model(snapshot: Snapshot) -> Evidence | None:
 
 def _without_signature(
     snapshot: Snapshot, cpu_id: CpuIdentity, bit: bool | None, signals: _Signals,
-    hit: DmiHit | None, *, reported: winreport.Reported | None,
+    hit: DmiHit | None, *, reported: Reported | None,
 ) -> _Choice | None:
     """Step 5: no signature, but the OS, DMI, the CPU name or the bit shows a VM."""
     if signals.xen:
@@ -391,13 +385,13 @@ def _product(choice: _Choice, hv: HyperVFacts | None) -> str | None:
     return name
 
 
-def _reported_hypervisor(snapshot: Snapshot) -> winreport.Reported | None:
+def _reported_hypervisor(snapshot: Snapshot) -> Reported | None:
     """What a pasted Windows tool said about a hypervisor (no CPUID leaves recorded)."""
-    readiness = winreport.read_readiness(snapshot.os)
-    return readiness.hypervisor if readiness.pasted else None
+    readiness = winreported.readiness(snapshot.os)
+    return readiness.hypervisor if readiness is not None and readiness.pasted else None
 
 
-def _reported_evidence(reported: winreport.Reported) -> Evidence:
+def _reported_evidence(reported: Reported) -> Evidence:
     tool = reported.source.split(":", 1)[0]
     if tool == "coreinfo":
         claim = "hypervisor present bit, as Coreinfo printed it (HYPERVISOR)"
@@ -411,8 +405,9 @@ def _reported_evidence(reported: winreport.Reported) -> Evidence:
 
 def _reported_vt(snapshot: Snapshot) -> bool:
     """A pasted tool shows VT-x/AMD-V reaching this OS (Coreinfo VMX/SVM *)."""
-    readiness = winreport.read_readiness(snapshot.os)
-    return any(r is not None and r.value for r in (readiness.vmx, readiness.svm))
+    readiness = winreported.readiness(snapshot.os)
+    return readiness is not None and any(r is not None and r.value
+                                         for r in (readiness.vmx, readiness.svm))
 
 
 def _cloud(read: Mapping[str, tuple[str, str]]) -> tuple[str | None, str | None, list[Evidence]]:
@@ -432,7 +427,7 @@ def _cloud(read: Mapping[str, tuple[str, str]]) -> tuple[str | None, str | None,
 
 class _Presence(Record):
     bit: bool | None  # CPUID.1:ECX[31] (or Coreinfo's copy of it)
-    reported: winreport.Reported | None  # a pasted tool's word, when no leaf 1
+    reported: Reported | None  # a pasted tool's word, when no leaf 1
     evidence: tuple[Evidence, ...]
 
 
@@ -531,7 +526,7 @@ def _metal(hit: DmiHit, read: Mapping[str, tuple[str, str]]) -> bool:
 
 
 def _paste_root(read: Mapping[str, tuple[str, str]], hit: DmiHit | None,
-                reported: winreport.Reported | None, vendor: str | None) -> Evidence | None:
+                reported: Reported | None, vendor: str | None) -> Evidence | None:
     """A pasted Windows tool reports a hypervisor and the machine names physical hardware:
     the Windows hypervisor runs on it, so this Windows is its root partition (a VM names its
     hypervisor's virtual hardware: decode/dmi.py). None when either is missing."""

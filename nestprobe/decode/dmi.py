@@ -7,7 +7,6 @@ VW (virt-what.in), CI (cloud-init ``ds-identify`` DMI checks) [S] where marked.
 
 from __future__ import annotations
 
-from nestprobe.decode import smbios, winpaths
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import OsFacts
 from nestprobe.model.typeshim import Mapping
@@ -46,6 +45,16 @@ def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
         text = facts.text(DMI_DIR + key)
         if text is not None:
             out[key] = (text.strip(), DMI_DIR + key)
+    if facts.holds_windows_facts():
+        _read_windows(facts, out)
+    return {key: out[key] for key in ALL_KEYS if key in out}
+
+
+def _read_windows(facts: OsFacts, out: dict[str, tuple[str, str]]) -> None:
+    """The Windows sources of :func:`read_dmi_sourced`, after sysfs: only a snapshot holding
+    Windows facts imports their decoders."""
+    from nestprobe.decode import smbios, winpaths
+
     # Under wine the SMBIOS table and the BIOS key are wine's answers, not this machine's
     # firmware: unknown (a paste is a real Windows's output, so it still counts).
     wine = winpaths.under_wine(facts)
@@ -63,7 +72,6 @@ def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
             if (text := facts.text(path)) is not None:
                 out.setdefault(key, (text.strip(), path))
                 break
-    return {key: out[key] for key in ALL_KEYS if key in out}
 
 
 class DmiVendor(Record):

@@ -120,3 +120,10 @@ class Facts(Record):
     dynamic_memory: Fact[bool | None] = field(default_factory=_none)
     #: wine's version when this "Windows" is wine (its stubs are then unknown), else None.
     win_wine: Fact[str | None] = field(default_factory=_none)
+
+    @property
+    def has_windows(self) -> bool:
+        """This OS has a Windows part (assess/windows.py found Windows facts): the ``win_*``
+        words are ``n/a`` exactly when it has none (an edition is never ``n/a``), and the
+        verdicts' Windows modules are then left unimported."""
+        return self.win_edition.value != "n/a"

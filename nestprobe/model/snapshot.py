@@ -164,6 +164,14 @@ class OsFacts(Record):
         fact = self.files.get(path)
         return fact.state if fact is not None else None
 
+    def holds_windows_facts(self) -> bool:
+        """Whether anything here is Windows': the OS says it is Windows, or a key is no
+        absolute path. Linux facts are files (model/oskeys.py WATCHED_PATHS); every other key
+        is a Windows pseudo-path (``registry:``, ``winapi:``, ...) or a pasted Windows tool's
+        ``<tool>:<label>``. False: the Windows decoders and assessments have nothing to read,
+        so callers leave them unimported (issue 21, cold start)."""
+        return self.system == "Windows" or any(path[:1] != "/" for path in self.files)
+
 
 class Origin(Record):
     """Where a snapshot came from. Not part of its identity: live == replay ignores it."""

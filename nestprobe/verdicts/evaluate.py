@@ -39,7 +39,6 @@ from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
 from nestprobe.verdicts.rules import Rule, matches
 from nestprobe.verdicts.situation import Situation, situate
-from nestprobe.verdicts.windows import windows_steps
 
 #: How far from "yes" a status is: an unmet condition can only move a verdict down.
 SEVERITY: dict[Status, int] = {
@@ -113,6 +112,18 @@ def check(row: ConditionRow, a: Assessment, situation: Situation) -> tuple[Condi
     return condition, outcome
 
 
+def _windows_fixes(scenario: Scenario, situation: Situation, a: Assessment,
+                   status: Status) -> tuple[Remediation, ...]:
+    """This Windows' own steps (verdicts/windows.py), where the final status lets the scenario
+    run once they are done. Every step matches on a Windows word, which is "n/a" without a
+    Windows part: none applies then, and the module is left unimported."""
+    if not a.facts.has_windows:
+        return ()
+    from nestprobe.verdicts.windows import windows_steps
+
+    return resolve(windows_steps(scenario, situation, status), situation)
+
+
 def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verdict:
     rule = rule_for(scenario, situation)
     status: Status = rule.status
@@ -135,9 +146,7 @@ def verdict_for(scenario: Scenario, situation: Situation, a: Assessment) -> Verd
         keep_rule_fixes = keep_rule_fixes and not row.supersedes
     if keep_rule_fixes:
         fixes += [f for f in resolve(rule.remediation, situation) if f not in fixes]
-    # This Windows' own steps, where the final status lets the scenario run once they are done.
-    fixes += [f for f in resolve(windows_steps(scenario, situation, status), situation)
-              if f not in fixes]
+    fixes += [f for f in _windows_fixes(scenario, situation, a, status) if f not in fixes]
     return Verdict(
         scenario=scenario,
         status=status,

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from nestprobe.model.assessment import Assessment
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.lazyre import lazy_compile
-from nestprobe.model.proof import ProofState
-from nestprobe.model.record import Record, field, fields
-from nestprobe.model.typeshim import Literal, Mapping
-from nestprobe.verdicts import sources
-from nestprobe.verdicts.winsituation import (
+from nestprobe.model.facts import (
     WinComponent,
     WinEdition,
     WinFirmware,
     WinLaunch,
     WinVbs,
     WinWsl2Build,
-    windows_part,
 )
+from nestprobe.model.lazyre import lazy_compile
+from nestprobe.model.proof import ProofState
+from nestprobe.model.record import Record, field, fields, replace
+from nestprobe.model.typeshim import Literal, Mapping
+from nestprobe.verdicts import sources
 
 Place = Literal["bare-metal", "unseen", "hyperv-root", "hyperv-l1vh", "vm", "emulator",
                 "root-or-guest"]
@@ -270,9 +269,8 @@ def situate(a: Assessment) -> Situation:
     place = _place(a)
     outer, name = _outer(a, place)
     instance = f.instance_type.value or ""
-    win = windows_part(a)
     cloud: Cloud = CLOUDS.get(f.cloud.value or "", "other" if f.cloud.value else "none")
-    return Situation(
+    situation = Situation(
         place=place,
         outer=outer,
         cloud=cloud,
@@ -294,17 +292,23 @@ def situate(a: Assessment) -> Situation:
         azure_size=azure_size(instance) if cloud == "azure" else "unknown",
         aws_type=aws_type(instance) if cloud == "aws" else "unknown",
         proof=f.proof.value.state if f.proof.value is not None else None,
-        win_edition=win.edition,
-        win_wsl2_build=win.wsl2_build,
-        win_hyperv=win.hyperv,
-        win_wsl=win.wsl,
-        win_launch=win.launch,
-        win_firmware=win.firmware,
-        win_vbs=win.vbs,
         alternatives=_alternatives(a, outer),
         hypervisor_name=name,
         instance_type=instance,
-        vm_name=win.vm_name,
-        host_name=win.host_name,
         evidence=_evidence(a),
     )
+    return _with_windows(situation, a)
+
+
+def _with_windows(situation: Situation, a: Assessment) -> Situation:
+    """The Windows part (verdicts/winsituation.py) where this OS has one; elsewhere its
+    fields keep their defaults ("n/a", ""), which is what it would say, unimported."""
+    if not a.facts.has_windows:
+        return situation
+    from nestprobe.verdicts.winsituation import windows_part
+
+    win = windows_part(a)
+    return replace(situation, win_edition=win.edition, win_wsl2_build=win.wsl2_build,
+                   win_hyperv=win.hyperv, win_wsl=win.wsl, win_launch=win.launch,
+                   win_firmware=win.firmware, win_vbs=win.vbs, vm_name=win.vm_name,
+                   host_name=win.host_name)
