@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from nestprobe.assess import winreported
 from nestprobe.assess.environment import assess_environment
-from nestprobe.decode import cpu, cpuinfo, svm
+from nestprobe.decode import cpu, cpuinfo
 from nestprobe.decode.bits import Decoded, decode_leaf
 from nestprobe.model.assessment import CpuIdentity, Environment, HypervisorFacts, Virtualization
 from nestprobe.model.evidence import Evidence, cpuid_source
@@ -170,11 +170,13 @@ def _slat(
             ev.append(Evidence("EPT (SLAT) available", f"{CPUINFO}:flags", "ept", about="slat"))
             return True, ev
     if svm_bit and "svm" in decoded:
-        regs = snapshot.cpuid.get(svm.SVM_LEAF)
+        from nestprobe.decode import svm  # imported by assess_virtualization, which decoded it
+
+        regs = snapshot.cpuid.get(cpu.SVM_LEAF)
         if regs is not None:
             has = svm.npt(regs)
             ev.append(Evidence("NPT (SLAT) available" if has else "NPT not advertised",
-                               cpuid_source(svm.SVM_LEAF, "edx", 0), int(has), about="slat"))
+                               cpuid_source(cpu.SVM_LEAF, "edx", 0), int(has), about="slat"))
             return has, ev
     readiness = winreported.readiness(snapshot.os)
     reported = readiness.slat if readiness is not None else None
@@ -416,12 +418,14 @@ def assess_virtualization(
     bits = _cpuid_bits(snapshot)
     ev: list[Evidence] = list(bits.evidence)
     decoded: dict[str, Decoded] = {}
-    regs = snapshot.cpuid.get(svm.SVM_LEAF)
-    if regs is not None:
+    regs = snapshot.cpuid.get(cpu.SVM_LEAF)
+    if regs is not None:  # AMD's SVM leaf (Intel's extended range stops below it)
+        from nestprobe.decode import svm
+
         decoded["svm"] = decode_leaf(svm.SVM_FEATURES, regs)
         if not bits.svm and svm.npt(regs):
             ev.append(Evidence("0x8000000A populated but SVM clear: ignored",
-                               cpuid_source(svm.SVM_LEAF, "edx", 0), 1))
+                               cpuid_source(cpu.SVM_LEAF, "edx", 0), 1))
     text = cpuinfo.x86_text(snapshot.os)
     vflags = cpuinfo.vmx_flags(text) if text is not None else None
     if vflags is not None:

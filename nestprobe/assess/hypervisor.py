@@ -44,8 +44,7 @@ from __future__ import annotations
 from nestprobe.assess import winreported
 from nestprobe.assess.bands import classify
 from nestprobe.assess.cpu import BRAND, CPUINFO, MASK_READ, assess_cpu, cpuid_unavailable
-from nestprobe.assess.hyperv import read_hyperv
-from nestprobe.decode import confidential, cpu, cpuinfo, cpumodels, dmi, hyperv, kvm, masks
+from nestprobe.decode import cpu, cpuinfo, cpumodels, dmi, masks
 from nestprobe.decode.interfaces import (
     HV_INTERFACE_TEXT,
     FoundInterface,
@@ -68,7 +67,7 @@ from nestprobe.model.assessment import (
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.facts import Partition
 from nestprobe.model.record import Record, replace
-from nestprobe.model.snapshot import Registers, Snapshot
+from nestprobe.model.snapshot import CpuidTable, Registers, Snapshot
 from nestprobe.model.typeshim import TYPE_CHECKING, Mapping
 
 if TYPE_CHECKING:
@@ -151,6 +150,8 @@ def _specific_signature(snapshot: Snapshot, found: list[FoundInterface]) -> _Cho
     ev = [_sig_evidence(top)]
     has_hv = any(f.interface == HV_INTERFACE_TEXT for f in found)
     if vendor == "kvm" and top.interface != HV_INTERFACE_TEXT:
+        from nestprobe.decode import kvm  # the vendor decoders: only under their signature
+
         features = snapshot.cpuid.get(top.base + 1)
         if features is not None and kvm.is_virtualbox(features):
             ev.append(Evidence(
@@ -325,30 +326,43 @@ def _interfaces(snapshot: Snapshot, found: list[FoundInterface]) -> tuple[Hyperv
 def _confidential(
     snapshot: Snapshot, hv: HyperVFacts | None, detected: bool,
 ) -> tuple[str | None, list[Evidence]]:
+    """TDX, Hyper-V isolation or SEV, each decoder imported only where its leaf is here."""
     table = snapshot.cpuid
-    tdx = table.get(confidential.TDX_LEAF)
-    if tdx is not None and confidential.tdx_signature(tdx) == confidential.TDX_IDENT:
-        return "tdx", [Evidence("Intel TDX guest", "CPUID.0x21:EBX,EDX,ECX",
-                                confidential.decode_tdx(tdx)["signature"])]
+    tdx = table.get(cpu.TDX_LEAF)
+    if tdx is not None:
+        from nestprobe.decode import confidential
+
+        if confidential.tdx_signature(tdx) == confidential.TDX_IDENT:
+            return "tdx", [Evidence("Intel TDX guest", "CPUID.0x21:EBX,EDX,ECX",
+                                    confidential.decode_tdx(tdx)["signature"])]
     if hv is not None and hv.isolation:
+        from nestprobe.decode import hyperv
+
         iso = table.get(hv.base + 0x0C)
         kind = hyperv.isolation_type(iso) if iso is not None else None
         label = {"vbs": "hyperv-vbs", "snp": "sev-snp", "tdx": "tdx"}.get(kind or "")
         if label is not None:
             return label, [Evidence(f"Hyper-V isolated partition ({kind})",
                                     cpuid_source(hv.base + 0x0C, "ebx", 0, 3), kind)]
-    sev = table.get(confidential.SEV_LEAF)
-    if detected and sev is not None and (level := confidential.sev_level(sev)) is not None:
-        # Only the capability: whether this guest runs encrypted is in MSR 0xC0010131
-        # (ring 0). Firecracker passes the host's 0x8000001F through to plain guests.
-        return None, [Evidence(f"{level} capability passed through (not proof of a SEV guest)",
-                               cpuid_source(confidential.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
-    return None, []
+    sev = table.get(cpu.SEV_LEAF)
+    if not detected or sev is None:
+        return None, []
+    from nestprobe.decode import confidential
+
+    level = confidential.sev_level(sev)
+    if level is None:
+        return None, []
+    # Only the capability: whether this guest runs encrypted is in MSR 0xC0010131
+    # (ring 0). Firecracker passes the host's 0x8000001F through to plain guests.
+    return None, [Evidence(f"{level} capability passed through (not proof of a SEV guest)",
+                           cpuid_source(cpu.SEV_LEAF, "eax"), f"{sev.eax:#010x}")]
 
 
 def _pvm_guest(snapshot: Snapshot, found: list[FoundInterface]) -> Evidence | None:
     for f in found:
         if f.known is not None and f.known.vendor_id == "kvm" and f.interface is None:
+            from nestprobe.decode import kvm
+
             leaf = snapshot.cpuid.get(f.base + 2)
             if leaf is not None and kvm.is_pvm(leaf):
                 return Evidence("PVM guest (pagetable-based software nesting)",
@@ -576,11 +590,21 @@ def _partition(snapshot: Snapshot, choice: _Choice, seen: _Seen,
     return partition, product
 
 
+def _hyperv(table: CpuidTable, found: list[FoundInterface]) -> HyperVFacts | None:
+    """The Hyper-V view (assess/hyperv.py) where an interface publishes ``Hv#1``; None
+    elsewhere, as read_hyperv says, without importing Hyper-V's decoder."""
+    if not any(f.interface == HV_INTERFACE_TEXT for f in found):
+        return None
+    from nestprobe.assess.hyperv import read_hyperv
+
+    return read_hyperv(table, found)
+
+
 def _gather(snapshot: Snapshot, presence: _Presence) -> tuple[_Seen, list[Evidence]]:
     found, scan_ev = _scan(snapshot, presence.bit)
     dmi_read = dmi.read_dmi_sourced(snapshot.os)
     seen = _Seen(presence, tuple(found), dmi_read, _dmi_hit(dmi_read),
-                 read_hyperv(snapshot.cpuid, found), _os_signals(snapshot),
+                 _hyperv(snapshot.cpuid, found), _os_signals(snapshot),
                  tuple(_emulated(snapshot, found)))
     return seen, [*presence.evidence, *scan_ev]
 

@@ -34,7 +34,6 @@ Rules (TLFS-NV levels, TLFS-FD HV_X64_HYPERV_NESTED; the rest [D]; keys in docs/
 from __future__ import annotations
 
 from nestprobe.assess.bands import BANDS, BandCall, classify, lower
-from nestprobe.assess.hyperv import NESTED_BIT
 from nestprobe.assess.hypervisor import HIDDEN_WITNESS_SOURCES
 from nestprobe.decode.signatures import vendor_name
 from nestprobe.model.assessment import (
@@ -56,6 +55,8 @@ def hyperv_nested(hypervisor: HypervisorFacts) -> tuple[bool, Evidence] | None:
     hv = hypervisor.hyperv
     if hv is None or hv.nested is None:
         return None
+    from nestprobe.assess.hyperv import NESTED_BIT  # imported already: it read hv.nested
+
     source = cpuid_source(hv.base + 4, "eax", NESTED_BIT)
     return hv.nested, next(e for e in hv.evidence if e.source == source)
 

@@ -7,11 +7,10 @@ reads EBX, EDX, ECX in that order), L-CPUFEAT (word 19: SEV bits of 0x8000001F E
 from __future__ import annotations
 
 from nestprobe.decode.bits import Field, LeafSpec, flag_table, regs_bytes, safe_text
+from nestprobe.decode.cpu import SEV_LEAF, TDX_LEAF
 from nestprobe.model.snapshot import Registers
 
-TDX_LEAF = 0x21
 TDX_IDENT = b"IntelTDX    "
-SEV_LEAF = 0x8000001F
 
 TDX = LeafSpec(TDX_LEAF, "tdx", "L-TDX TDX_CPUID_LEAF_ID")
 

@@ -18,6 +18,12 @@ VMX_BIT = 5  # CPUID.1:ECX[5], X86_FEATURE_VMX (L-CPUFEAT)
 HYPERVISOR_BIT = 31  # CPUID.1:ECX[31], X86_FEATURE_HYPERVISOR (L-CPUFEAT, TLFS-FD)
 SVM_BIT = 2  # CPUID.80000001h:ECX[2], X86_FEATURE_SVM (L-CPUFEAT)
 
+# The leaves of the feature decoders a caller imports only when the table holds them
+# (decode/svm.py, decode/confidential.py), named here so it can ask the table first.
+SVM_LEAF = 0x8000000A  # AMD SVM features: Intel's extended range stops below it
+TDX_LEAF = 0x21  # Intel TDX: where a TDX guest's module names itself
+SEV_LEAF = 0x8000001F  # AMD SEV
+
 
 def vendor(leaf0: Registers) -> str:
     """Leaf 0 vendor string: EBX, EDX, ECX (not the hypervisor order)."""

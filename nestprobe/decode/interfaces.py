@@ -7,9 +7,9 @@ and by the base+1 interface id (``Hv#1`` leaves are Hyper-V's whoever publishes 
 
 from __future__ import annotations
 
-from nestprobe.decode import hyperv, kvm, vmware
 from nestprobe.decode.bits import Decoded, LeafSpec, decode_leaf
 from nestprobe.decode.signatures import (
+    TIMING_OFFSET,
     Signature,
     interface_text,
     lookup_signature,
@@ -99,25 +99,32 @@ def rejected(table: CpuidTable) -> list[RejectedHeader]:
     return out
 
 
-def specs_for(vendor_id: str | None, interface: str | None) -> tuple[LeafSpec, ...]:
-    """The leaf tables that apply to one interface."""
+def specs_for(vendor_id: str | None, interface: str | None,
+              timing: bool = True) -> tuple[LeafSpec, ...]:
+    """The leaf tables that apply to one interface; ``timing``: its range reaches the
+    generic timing leaf base+0x10. A vendor's decoder is imported only when its tables apply
+    (its signature, or Hyper-V's interface id, is here)."""
     specs: list[LeafSpec] = []
     if interface == HV_INTERFACE_TEXT:
+        from nestprobe.decode import hyperv
+
         specs += hyperv.LEAVES
     if vendor_id == "kvm" and interface != HV_INTERFACE_TEXT:
+        from nestprobe.decode import kvm
+
         specs += kvm.LEAVES
     elif vendor_id == "xen":
-        from nestprobe.decode import xen  # the rarer vendors' tables: only when they are here
+        from nestprobe.decode import xen
 
         specs += xen.LEAVES
     elif vendor_id in ("bhyve", "acrn"):
         from nestprobe.decode import bhyve_acrn
 
         specs += bhyve_acrn.BHYVE_LEAVES if vendor_id == "bhyve" else bhyve_acrn.ACRN_LEAVES
-    if vendor_id == "vmware":
-        specs.append(vmware.FEATURES)
-    elif vendor_id != "acrn":
-        specs.append(vmware.TIMING)
+    if vendor_id == "vmware" or (timing and vendor_id != "acrn"):
+        from nestprobe.decode import vmware
+
+        specs.append(vmware.FEATURES if vendor_id == "vmware" else vmware.TIMING)
     return tuple(specs)
 
 
@@ -125,7 +132,8 @@ def decode_interface(table: CpuidTable, found: FoundInterface) -> dict[str, Deco
     """Decode every applicable leaf the gate lets through."""
     vendor_id = found.known.vendor_id if found.known is not None else None
     out: dict[str, Decoded] = {}
-    for spec in specs_for(vendor_id, found.interface):
+    timing = found.max_leaf >= found.base + TIMING_OFFSET
+    for spec in specs_for(vendor_id, found.interface, timing):
         regs = table.get(found.base + spec.offset, spec.subleaf)
         if regs is not None:
             out[spec.name] = decode_leaf(spec, regs)

@@ -11,6 +11,11 @@ from nestprobe.decode.bits import regs_bytes, safe_text
 from nestprobe.model.record import Record
 from nestprobe.model.snapshot import Registers
 
+#: The generic timing leaf base+0x10, "originally defined by VMware" and published by other
+#: vendors too (decode/vmware.py decodes it): here so a scan can tell whether a range
+#: reaches it before importing that decoder.
+TIMING_OFFSET = 0x10
+
 
 class Signature(Record):
     pattern: bytes  # exact 12 bytes, or a prefix when ``prefix``

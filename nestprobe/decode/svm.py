@@ -8,9 +8,9 @@ EAX/EBX layout: AMD-APM (not read, [U]); Linux reads EBX as the ASID count (L-SV
 from __future__ import annotations
 
 from nestprobe.decode.bits import Field, LeafSpec, bit, flag_table
+from nestprobe.decode.cpu import SVM_LEAF
 from nestprobe.model.snapshot import Registers
 
-SVM_LEAF = 0x8000000A
 EDX_SRC = "L-CPUFEAT word 15; VB-X86 [S]"
 
 SVM_FEATURES = LeafSpec(

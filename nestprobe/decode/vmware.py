@@ -7,8 +7,7 @@ Source keys: L-VMW (arch/x86/kernel/cpu/vmware.c), VB-GIM / LKML-0x40000010 for 
 from __future__ import annotations
 
 from nestprobe.decode.bits import Field, LeafSpec, flag_table
-
-TIMING_OFFSET = 0x10
+from nestprobe.decode.signatures import TIMING_OFFSET
 
 #: Used for any vendor that publishes base+0x10 (VirtualBox Minimal, QEMU vmware-cpuid-freq).
 TIMING = LeafSpec(TIMING_OFFSET, "timing", "VB-GIM; LKML-0x40000010; Q-CPU vmware-cpuid-freq",
