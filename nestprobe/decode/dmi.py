@@ -53,13 +53,15 @@ def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
 def _read_windows(facts: OsFacts, out: dict[str, tuple[str, str]]) -> None:
     """The Windows sources of :func:`read_dmi_sourced`, after sysfs: only a snapshot holding
     Windows facts imports their decoders."""
-    from nestprobe.decode import smbios, winpaths
+    from nestprobe.decode import winpaths
 
     # Under wine the SMBIOS table and the BIOS key are wine's answers, not this machine's
     # firmware: unknown (a paste is a real Windows's output, so it still counts).
     wine = winpaths.under_wine(facts)
     raw = None if wine else facts.text(winpaths.RSMB)
-    if raw is not None:
+    if raw is not None:  # the raw table: recorded by the live Windows probe only
+        from nestprobe.decode import smbios
+
         for key, value in smbios.identity(smbios.decode_hex(raw)).items():
             field = smbios.FIELD_BY_KEY[key]
             out.setdefault(key, (value, f"DMI.{field.type}:{field.name}"))
