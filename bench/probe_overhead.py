@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> str:
     floor_os = med(syscalls)
     floor_plain = floor_cpuid + floor_os
     floor_measure = timing_cpuids * cpuid_ms + sleeps_ms
-    floor_timed = floor_plain + floor_measure
+    # In probe() the quick timing's gaps are the probe's own steps (sources/live.py): no
+    # sleep belongs to its floor, only the timing's CPUIDs.
+    floor_timed = floor_plain + timing_cpuids * cpuid_ms
     # The quietest round against the quietest floor: on a shared machine the medians carry
     # other tenants' work, the minima much less of it.
     low_floor = walk * cpuid_low_ms + min(syscalls)
@@ -149,8 +151,9 @@ def main(argv: list[str] | None = None) -> str:
         f"One CPUID here: median {cpuid_ms * 1e3:.2f} µs; the walk executes {walk} CPUIDs "
         f"({len(snap.cpuid)} recorded); the OS facts' bare system calls "
         f"({len(WATCHED_PATHS)} paths{', /dev/kvm with KVM_CREATE_VM' if kvm else ''}) "
-        f"take {floor_os:.2f} ms; quick timing adds {timing_cpuids} CPUIDs and "
-        f"{sleeps_ms:.1f} ms of sleeps. Times in ms, median (min–max) of {args.rounds}, "
+        f"take {floor_os:.2f} ms; quick timing adds {timing_cpuids} CPUIDs (and, run alone "
+        f"as `measure_latency()`, {sleeps_ms:.1f} ms of sleeps between its batches, which "
+        f"in `probe()` its own steps fill). Times in ms, median (min–max) of {args.rounds}, "
         "every call alternated round by round.\n\n"
         + table(["call", "ms", "floor ms", "ratio", f"target ≤ {TARGET:g}x"], rows)
         + f"\n\nLoad average at the end: {load()}\n"

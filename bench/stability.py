@@ -1,7 +1,9 @@
 """Level-estimate stability under load: 20 quick measurements while the other core is busy.
 
 A busy-loop subprocess is pinned to one CPU; the measurement pins itself to another
-(its default, the highest allowed CPU, or the first CPU not busy). Prints every
+(its default, the highest allowed CPU, or the first CPU not busy). A quick measurement is
+taken as ``nestprobe check`` takes it: inside the live probe, its batches between the probe's
+own steps (sources/live.py); ``--thorough`` measures alone (measure_latency). Prints every
 estimate, the likely level each gives, and how many agree with the most common answer
 (target >= 19/20). Usage: python bench/stability.py [--runs 20] [--thorough] [--no-load]
 """
@@ -54,7 +56,8 @@ def main(argv: list[str] | None = None) -> str:
     answers: collections.Counter[tuple[int | None, str]] = collections.Counter()
     try:
         for run in range(args.runs):
-            record = measure_latency(args.thorough, cpu=measure_cpu)
+            record = (measure_latency(True, cpu=measure_cpu) if args.thorough
+                      else live_snapshot(timing=True, cpu=measure_cpu).latency)
             if record is None:
                 return "CPUID timing unavailable here\n"
             nesting = assess_nesting(replace(snapshot, latency=record), hypervisor)

@@ -137,7 +137,7 @@ class FrozenMap(Mapping[_K, _V]):
         return f"FrozenMap({dict(self._items)!r})"
 
 
-def freeze(value: Any) -> Any:  # noqa: PLR0911 (a case table, read top to bottom)
+def freeze(value: Any) -> Any:
     """``value`` with every dict, list, set and bytearray inside made immutable.
 
     Subclasses count (an ``OrderedDict`` or ``defaultdict`` becomes a FrozenMap), so no
@@ -150,8 +150,6 @@ def freeze(value: Any) -> Any:  # noqa: PLR0911 (a case table, read top to botto
         return value
     if isinstance(value, dict):
         return FrozenMap({k: freeze(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
     if isinstance(value, list):
         return tuple(freeze(v) for v in value)
     if isinstance(value, set):
@@ -211,33 +209,38 @@ def field(
     return Field(default, default_factory, compare)
 
 
-def _annotations(namespace: dict[str, Any]) -> list[tuple[str, str]]:
+def _annotations(namespace: dict[str, Any]) -> dict[str, Any]:
     annotations = namespace.get("__annotations__")
     if annotations is None and "__annotate__" in namespace:  # Python 3.14+ (PEP 649)
         annotations = namespace["__annotate__"](1)
-    named = [(name, kind if isinstance(kind, str) else repr(kind)) for name, kind in
-             (annotations or {}).items()]
-    return [(name, kind) for name, kind in named if not kind.startswith("ClassVar")]
+    return annotations or {}
 
 
 class _RecordMeta(type):
+    # Runs once per model class at import (~75 on the check path): one pass over the
+    # annotations, the per-class tables built from it.
     def __new__(
         mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
     ) -> _RecordMeta:
-        inherited: tuple[Field, ...] = ()
+        specs: list[Field] = []
         for base in bases:
-            inherited += getattr(base, "__record_fields__", ())
-        own: list[Field] = []
-        for field_name, annotation in _annotations(namespace):
-            declared = namespace.pop(field_name, MISSING)
+            specs += getattr(base, "__record_fields__", ())
+        slots: list[str] = []
+        pop = namespace.pop
+        for field_name, annotation in _annotations(namespace).items():
+            kind = annotation if isinstance(annotation, str) else repr(annotation)
+            if kind.startswith("ClassVar"):
+                continue
+            declared = pop(field_name, MISSING)
             spec = declared if isinstance(declared, Field) else Field(declared)
             spec.name = field_name
-            spec.type = annotation
-            own.append(spec)
-        namespace["__slots__"] = tuple(spec.name for spec in own)
-        specs = inherited + tuple(own)
-        namespace["__record_fields__"] = specs
-        namespace["__match_args__"] = tuple(spec.name for spec in specs)
+            spec.type = kind
+            slots.append(field_name)
+            specs.append(spec)
+        namespace["__slots__"] = tuple(slots)
+        namespace["__record_fields__"] = tuple(specs)
+        names = [spec.name for spec in specs]
+        namespace["__match_args__"] = tuple(names)
         compared = [spec.name for spec in specs if spec.compare]
         getter = attrgetter(*compared) if compared else (lambda _: ())
         # attrgetter of one name returns the value itself, not a 1-tuple
@@ -246,7 +249,7 @@ class _RecordMeta(type):
         )
         # What __init__ walks, precomputed once per class: (name, default, factory).
         namespace["__record_plan__"] = tuple(
-            (spec.name, spec.default, spec.default_factory) for spec in specs)
+            [(spec.name, spec.default, spec.default_factory) for spec in specs])
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         cls.__record_post_init__ = getattr(cls, "__post_init__", None)  # type: ignore[attr-defined]
         return cls

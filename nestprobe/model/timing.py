@@ -31,7 +31,7 @@ class Plan(Record):
     batches: int
     rounds: int  # timed rounds per batch
     warmup: int  # untimed rounds before each batch
-    gap_s: float  # sleep between batches: a fresh scheduler quantum, separation in time
+    gap_s: float  # batches at least this far apart: separation in time (sleep or other work)
     leaves: tuple[int, ...] = DEFAULT_LEAVES
 
 
@@ -90,29 +90,39 @@ def tsc_frequency(
     ``calibration`` = tsc0, ns0, tsc1, ns1), the nominal base MHz (0x16, approximate:
     the TSC need not run at base). Insane values are skipped.
     """
-    low, high = SANE_TSC_HZ
-
-    def sane(hz: float) -> bool:
-        return low <= hz <= high
-
-    _max_basic, denominator, numerator, crystal, base_mhz, _bit, _hv_max, tsc_khz = (
-        list(leaves) + [0] * 8
-    )[:8]
-    if tsc_khz and sane(tsc_khz * 1e3):
-        return tsc_khz * 1e3, "CPUID.0x40000010:EAX"
-    if denominator and numerator and crystal:
-        hz = crystal * numerator / denominator
-        if sane(hz):
-            return hz, "CPUID.0x15:EAX,EBX,ECX"
+    stated = stated_tsc_hz(leaves)
+    if stated is not None:
+        return stated
     if calibration is not None:
         tsc0, ns0, tsc1, ns1 = calibration
         if ns1 - ns0 >= MIN_CALIBRATION_NS and tsc1 > tsc0:
             hz = (tsc1 - tsc0) * 1e9 / (ns1 - ns0)
-            if sane(hz):
+            if _sane(hz):
                 return hz, f"calibrated:{clock}"
-    if base_mhz and sane(base_mhz * 1e6):
+    base_mhz = (list(leaves) + [0] * 8)[4]
+    if base_mhz and _sane(base_mhz * 1e6):
         return base_mhz * 1e6, "CPUID.0x16:EAX"
     return None, None
+
+
+def stated_tsc_hz(leaves: Sequence[int]) -> tuple[float, str] | None:
+    """``(hz, source)`` when a CPUID leaf states the TSC frequency exactly (the hypervisor's
+    0x40000010, or 0x15 with the crystal given); then no calibration is needed."""
+    _max_basic, denominator, numerator, crystal, _base, _bit, _hv_max, tsc_khz = (
+        list(leaves) + [0] * 8
+    )[:8]
+    if tsc_khz and _sane(tsc_khz * 1e3):
+        return tsc_khz * 1e3, "CPUID.0x40000010:EAX"
+    if denominator and numerator and crystal:
+        hz = crystal * numerator / denominator
+        if _sane(hz):
+            return hz, "CPUID.0x15:EAX,EBX,ECX"
+    return None
+
+
+def _sane(hz: float) -> bool:
+    low, high = SANE_TSC_HZ
+    return low <= hz <= high
 
 
 def summarise(raw: RawLatency) -> LatencyRecord:

@@ -9,6 +9,10 @@ from __future__ import annotations
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.snapshot import X86_MACHINES, CpuidStatus, CpuidTable, Origin, Snapshot
+from nestprobe.model.typeshim import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nestprobe.sources.latency import Sampler
 
 
 def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool]:
@@ -29,10 +33,22 @@ def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool
     return "ok", None, table, truncated
 
 
-def _measure(thorough: bool, cpu: int | None) -> LatencyRecord | None:
+def _start_quick(cpu: int | None) -> Sampler | None:
+    from nestprobe.sources.latency import QUICK, start
+
+    return start(QUICK, cpu)
+
+
+def _finish(quick: Sampler | None) -> LatencyRecord | None:
+    from nestprobe.model.timing import summarise
+
+    return summarise(quick.finish()) if quick is not None else None
+
+
+def _measure_thorough(cpu: int | None) -> LatencyRecord | None:
     from nestprobe.sources.latency import measure_latency
 
-    return measure_latency(thorough, cpu=cpu)
+    return measure_latency(True, cpu=cpu)
 
 
 def live_snapshot(
@@ -62,9 +78,18 @@ def _snapshot(timing: bool, thorough: bool, cpu: int | None, prove: bool) -> Sna
     from nestprobe.sources.osfacts import collect_os_facts, this_machine
 
     machine = this_machine()
+    # The quick timing's batches run between the probe's own steps (already pinned to
+    # ``cpu``): the CPUID walk and the OS facts are its gaps and its calibration window.
+    quick = _start_quick(cpu) if timing and not thorough and machine in X86_MACHINES else None
+    if quick is not None:
+        quick.batch()
     status, detail, table, truncated = _read_cpuid(machine)
+    if quick is not None:
+        quick.batch()
     os_facts = collect_os_facts("/")
-    latency = _measure(thorough, cpu) if timing and status == "ok" else None
+    latency = None
+    if timing and status == "ok":
+        latency = _measure_thorough(cpu) if thorough else _finish(quick)
     proof = None
     if prove:
         from nestprobe.sources.proof import run_proof

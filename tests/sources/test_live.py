@@ -107,6 +107,7 @@ def test_cpuid_unavailable_is_a_state(
 
     monkeypatch.setattr(native, "read_cpuid_table", must_not_run)
     monkeypatch.setattr("nestprobe.sources.latency.measure_latency", must_not_run)
+    monkeypatch.setattr(native, "timing_sample", must_not_run)
     got = live.live_snapshot(timing=True)
     assert (got.cpuid_status, got.cpuid_detail) == (status, detail)
     assert len(got.cpuid) == 0

@@ -337,6 +337,99 @@ def test_collect_reports_progress() -> None:
     assert len(raw.leaf_samples(0)) == 15
 
 
+def _sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every sleep the sampler asks for, recorded (and still slept)."""
+    import time
+
+    slept: list[float] = []
+    real = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real(seconds)
+
+    monkeypatch.setattr(measure.time, "sleep", sleep)
+    return slept
+
+
+def _busy(seconds: float) -> None:
+    import time
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+@pytest.mark.native
+def test_sampler_sleeps_only_the_gap_the_callers_work_left(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    native_or_skip()
+    monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0, 1, 2, 3] + [0] * 3 + [2_000_000])
+    slept = _sleeps(monkeypatch)
+    plan = Plan(name="tiny", batches=3, rounds=5, warmup=1, gap_s=0.05, leaves=(0,))
+    sampler = measure.start(plan, None)
+    assert sampler is not None
+    sampler.batch()
+    _busy(0.06)  # more than the gap: no sleep before the next batch
+    sampler.batch()
+    assert slept == []
+    raw = sampler.finish()  # the third batch is owed at once: nearly the whole gap is slept
+    assert len(slept) == 1
+    assert 0.03 < slept[0] <= 0.05
+    assert raw.tsc_hz_source == "CPUID.0x40000010:EAX"  # stated: no calibration window
+    assert len(raw.cpuid) == 3
+
+
+@pytest.mark.native
+def test_sampler_time_is_its_own_not_the_work_between_batches() -> None:
+    native_or_skip()
+    plan = Plan(name="tiny", batches=2, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
+    sampler = measure.start(plan, None)
+    assert sampler is not None
+    sampler.batch()
+    _busy(0.05)
+    raw = sampler.finish()
+    assert 0 < raw.wall_ns < 50_000_000
+
+
+@pytest.mark.native
+def test_sampler_without_a_stated_tsc_frequency_waits_out_the_calibration_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    native_or_skip()
+    monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0x16] + [0] * 7)
+    slept = _sleeps(monkeypatch)
+    plan = Plan(name="tiny", batches=1, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
+    sampler = measure.start(plan, None)
+    assert sampler is not None
+    raw = sampler.finish()
+    assert slept  # one batch is far shorter than MIN_CALIBRATION_NS
+    if raw.tsc_hz_source is not None:  # None only when the clock pairs were disturbed
+        assert raw.tsc_hz_source.startswith("calibrated:")
+
+
+@pytest.mark.native
+def test_live_quick_timing_runs_between_the_probe_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nestprobe import native
+    from nestprobe.sources import live
+
+    native_or_skip()
+    order: list[str] = []
+    sample, walk = native.timing_sample, native.read_cpuid_table
+    monkeypatch.setattr(native, "timing_sample",
+                        lambda *a: order.append("batch") or sample(*a))
+    monkeypatch.setattr(native, "read_cpuid_table", lambda: order.append("walk") or walk())
+    from nestprobe.sources import osfacts
+
+    facts = osfacts.collect_os_facts
+    monkeypatch.setattr(osfacts, "collect_os_facts",
+                        lambda root: order.append("os") or facts(root))
+    snapshot = live.live_snapshot(timing=True)
+    assert order == ["batch", "walk", "batch", "os", "batch"]
+    assert snapshot.latency is not None
+    assert snapshot.latency.batches == QUICK.batches
+    assert snapshot.latency.samples == QUICK.batches * QUICK.rounds * len(QUICK.leaves)
+
+
 # ---- record ---------------------------------------------------------------------------
 
 
