@@ -52,7 +52,9 @@ class LatencyRecord(Record):
     pinned_cpu: int | None
     # Added after v1 dumps were first written: defaults keep older records loading.
     mode: str = "quick"  # "quick" (every probe) or "thorough"
-    wall_ns: int | None = None  # what the measurement cost in wall time, sleeps included
+    #: what the measurement added in wall time, its sleeps included; in the live probe its
+    #: batches run between the probe's own steps, whose time is not the measurement's
+    wall_ns: int | None = None
 
     def __post_init__(self) -> None:
         """Refuse what no measurement produces: NaN, infinities, negative ticks or counts.

@@ -97,7 +97,10 @@ class Sampler:
         self._own_ns += self._opened_ns - began
 
     def batch(self) -> None:
-        """Take the next batch (the caller's work since the last one counts as its gap)."""
+        """Take the next batch the plan owes, if any (the caller's work since the last one
+        counts as its gap): a record never holds more batches than its plan says."""
+        if len(self._cpuid) >= self.plan.batches:
+            return
         began = time.perf_counter_ns()
         if self._last_end_ns is not None:
             _sleep_until(self._last_end_ns + int(self.plan.gap_s * 1e9))
@@ -115,8 +118,9 @@ class Sampler:
             self.batch()
         began = time.perf_counter_ns()
         leaves = native.tsc_leaves() or []
-        if stated_tsc_hz(leaves) is None:  # calibration it is: a window long enough, with
-            # a margin for CLOCK_MONOTONIC_RAW against the slewed perf_counter clock
+        if self._first is not None and stated_tsc_hz(leaves) is None:  # calibration it is:
+            # a window long enough, with a margin for CLOCK_MONOTONIC_RAW against the slewed
+            # perf_counter clock (without a first clock pair there is nothing to calibrate)
             _sleep_until(self._opened_ns + MIN_CALIBRATION_NS + MIN_CALIBRATION_NS // 50)
         last = _clock_pair()
         first = self._first

@@ -81,3 +81,33 @@ def test_every_module_kept_out_is_brought_in_by_some_input() -> None:
     absent = set().union(*(unwanted for _, unwanted in CASES.values()))
     present = set().union(*(wanted for wanted, _ in CASES.values()))
     assert absent <= present
+
+
+WARMED_CHILD = """
+import sys
+import nestprobe
+from nestprobe import pipeline
+from nestprobe.output.jsonreport import report_to_dict
+from nestprobe.output.text import render_text
+pipeline.warm_up()
+before = set(sys.modules)
+for path in sys.argv[1:]:
+    try:
+        report = nestprobe.load(path)
+    except nestprobe.NestprobeError:
+        continue
+    report_to_dict(report)
+    render_text(report, width=80, colour=False)
+print(" ".join(sorted(m for m in set(sys.modules) - before if m.startswith("nestprobe."))))
+"""
+
+
+def test_warm_up_leaves_no_input_anything_to_import() -> None:
+    """fleet imports the report path once before forking (fleet/pool.py): no worker may
+    import a lazily loaded reader itself, after gc.freeze and in its own memory."""
+    inputs = sorted(str(p) for p in FIXTURES.rglob("*") if p.is_file() and
+                    p.suffix in (".dump", ".txt", ".json", ".xml", ".log"))
+    assert len(inputs) > 50, "the fixtures are beside these tests"
+    done = subprocess.run([sys.executable, "-c", WARMED_CHILD, *inputs], capture_output=True,
+                          text=True, check=True, timeout=600)
+    assert done.stdout.split() == []

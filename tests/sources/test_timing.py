@@ -19,6 +19,7 @@ from nestprobe.model.latency import LatencyRecord
 from nestprobe.model.record import replace
 from nestprobe.sources import latency as measure
 from nestprobe.sources.latency import (
+    MIN_CALIBRATION_NS,
     QUICK,
     Plan,
     RawLatency,
@@ -402,9 +403,38 @@ def test_sampler_without_a_stated_tsc_frequency_waits_out_the_calibration_window
     sampler = measure.start(plan, None)
     assert sampler is not None
     raw = sampler.finish()
-    assert slept  # one batch is far shorter than MIN_CALIBRATION_NS
-    if raw.tsc_hz_source is not None:  # None only when the clock pairs were disturbed
-        assert raw.tsc_hz_source.startswith("calibrated:")
+    # One batch is far shorter than the window: the sleep makes up nearly all of it.
+    assert 0.0009 < sum(slept) <= (MIN_CALIBRATION_NS * 1.02) / 1e9
+    assert raw.tsc_hz_source is not None
+    assert raw.tsc_hz_source.startswith("calibrated:")
+
+
+@pytest.mark.native
+def test_sampler_without_a_first_clock_pair_does_not_wait_to_calibrate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    native_or_skip()
+    monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0x16] + [0] * 7)
+    monkeypatch.setattr(measure, "_clock_pair", lambda: None)
+    slept = _sleeps(monkeypatch)
+    plan = Plan(name="tiny", batches=1, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
+    sampler = measure.start(plan, None)
+    assert sampler is not None
+    raw = sampler.finish()
+    assert slept == []
+    assert raw.tsc_hz_source is None
+
+
+@pytest.mark.native
+def test_sampler_takes_no_more_batches_than_its_plan() -> None:
+    native_or_skip()
+    plan = Plan(name="tiny", batches=2, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
+    sampler = measure.start(plan, None)
+    assert sampler is not None
+    for _ in range(4):
+        sampler.batch()
+    raw = sampler.finish()
+    assert len(raw.cpuid) == len(raw.baseline) == 2
+    assert summarise(raw).batches == 2
 
 
 @pytest.mark.native
