@@ -109,26 +109,15 @@ def warm_up() -> None:
     the readers a snapshot imports only when it holds their facts included: the Windows
     modules and every vendor's decoder (tests/pipeline/test_lazy_imports.py proves the
     list whole: after it, no input imports anything more)."""
-    import nestprobe.assess.hyperv
-    import nestprobe.assess.proof
-    import nestprobe.assess.windows
-    import nestprobe.decode.bhyve_acrn
-    import nestprobe.decode.confidential
-    import nestprobe.decode.hyperv
-    import nestprobe.decode.kvm
-    import nestprobe.decode.smbios
-    import nestprobe.decode.svm
-    import nestprobe.decode.vmware
-    import nestprobe.decode.winbuild
-    import nestprobe.decode.winpaths
-    import nestprobe.decode.winreport
-    import nestprobe.decode.xen
     import nestprobe.sources.importers.common
     import nestprobe.sources.load
     import nestprobe.verdicts.proof
     import nestprobe.verdicts.readiness
     import nestprobe.verdicts.windows
     import nestprobe.verdicts.winsituation  # noqa: F401
+    from nestprobe.assess import import_every_reader
+
+    import_every_reader()
 
 
 @contextmanager

@@ -49,3 +49,23 @@ def assess(snapshot: Snapshot) -> Assessment:
                            env=environment, nesting=nesting, proof=proof),
         proof=proof,
     )
+
+
+def import_every_reader() -> None:
+    """Import what assess() imports only for a snapshot that needs it (the Windows modules,
+    each vendor's decoder, the proof): what a process that forks workers does first
+    (pipeline.warm_up)."""
+    import nestprobe.assess.hyperv
+    import nestprobe.assess.proof
+    import nestprobe.assess.windows
+    import nestprobe.decode.bhyve_acrn
+    import nestprobe.decode.confidential
+    import nestprobe.decode.hyperv
+    import nestprobe.decode.kvm
+    import nestprobe.decode.smbios
+    import nestprobe.decode.svm
+    import nestprobe.decode.vmware
+    import nestprobe.decode.winbuild
+    import nestprobe.decode.winpaths
+    import nestprobe.decode.winreport
+    import nestprobe.decode.xen  # noqa: F401
