@@ -60,6 +60,7 @@ LOADER_CHILD = r"""
 import importlib.machinery, json, os, sys, time
 timed = {"modules": 0, "bytes": 0, "code": 0.0, "body": 0.0}
 stack = []
+loaded = []
 
 class Timed:
     def __init__(self, loader, name):
@@ -70,6 +71,7 @@ class Timed:
         began = time.perf_counter()
         code = self.loader.get_code(self.name)
         read = time.perf_counter()
+        loaded.append((module, code))
         stack.append(0.0)
         try:
             exec(code, module.__dict__)
@@ -97,6 +99,16 @@ import importlib.util
 sys.meta_path.insert(0, Finder)
 from nestprobe.cli import main
 main(["check", "hyperv"], out=open(os.devnull, "w"))
+# The same bodies again, warm, each in a fresh namespace of its own: what executing them
+# costs once their code, the objects they build and their memory are in this process.
+warm = []
+for _ in range(3):
+    began = time.perf_counter()
+    for module, code in loaded:
+        exec(code, {"__name__": module.__name__, "__file__": module.__file__,
+                    "__package__": module.__package__, "__spec__": module.__spec__})
+    warm.append(time.perf_counter() - began)
+timed["warm"] = min(warm)
 print(json.dumps(timed))
 """
 
@@ -105,6 +117,7 @@ def loader_split(python: str, child: dict[str, str], runs: int) -> str:
     """Where the module imports go: bytecode read and unmarshalled vs bodies executed."""
     code: list[float] = []
     body: list[float] = []
+    warm: list[float] = []
     facts: dict[str, float] = {}
     for _ in range(runs):
         done = subprocess.run([python, "-c", LOADER_CHILD], capture_output=True, text=True,
@@ -112,10 +125,44 @@ def loader_split(python: str, child: dict[str, str], runs: int) -> str:
         facts = json.loads(done.stdout)
         code.append(facts["code"] * 1e3)
         body.append(facts["body"] * 1e3)
+        warm.append(facts["warm"] * 1e3)
     return (f"nestprobe's own modules on the check path: {int(facts['modules'])}, "
             f"{int(facts['bytes']) >> 10} KB of bytecode; median over {runs} fresh interpreters: "
             f"reading and unmarshalling it {med(code):.1f} ms, executing the module bodies "
-            f"{med(body):.1f} ms (each module's own, imports inside excluded)\n")
+            f"{med(body):.1f} ms (each module's own, imports inside excluded); the same bodies "
+            f"executed again in that process, warm: {med(warm):.1f} ms\n")
+
+
+def page_faults(python: str, child: dict[str, str], runs: int) -> str:
+    """Minor page faults of ``python -c pass`` and of the check (what a fresh process pays
+    for the memory it touches), and what one page's fault and first write cost here."""
+    import resource
+
+    def faults(argv: list[str]) -> int:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+        subprocess.run(argv, env=child, cwd="/", stdout=subprocess.DEVNULL, check=False)
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before
+
+    script = str(Path(python).parent / "nestprobe")
+    plain = [faults([python, "-c", "pass"]) for _ in range(runs)]
+    check = [faults([python, script, "check", "hyperv"]) for _ in range(runs)]
+    fill = subprocess.run([python, "-c", FILL], capture_output=True, text=True, env=child,
+                          check=True, cwd="/")
+    return (f"minor page faults, median of {runs}: `python -c pass` {med(plain):.0f}, "
+            f"`nestprobe check hyperv` {med(check):.0f}; one 4 KiB page's fault and first "
+            f"write here: {float(fill.stdout):.2f} µs (filling 64 MiB of fresh memory)\n")
+
+
+FILL = """
+import time
+best = 1e9
+for _ in range(3):
+    began = time.perf_counter()
+    block = b"\\x01" * (64 << 20)
+    best = min(best, time.perf_counter() - began)
+    del block
+print(best / (64 << 20 >> 12) * 1e6)
+"""
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -144,7 +191,8 @@ def main(argv: list[str] | None = None) -> str:
     return (f"`nestprobe check hyperv` phase by phase, ms over {args.runs} fresh interpreters "
             f"({modules} modules loaded at the end); load average at the end: {load()}\n\n"
             + table(["phase", "median ms", "min ms"], rows) + "\n\n"
-            + loader_split(python, child, args.runs))
+            + loader_split(python, child, args.runs)
+            + page_faults(python, child, args.runs))
 
 
 if __name__ == "__main__":
