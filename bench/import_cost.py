@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import clean_child_env, load, med, run_in_clean_env, table
 
 CHILD = r"""
-import time
+import gc, time
+gc.disable()  # as scripts/nestprobe does
 t1 = time.perf_counter()
 from nestprobe.cli import main
 t2 = time.perf_counter()
@@ -57,7 +58,8 @@ print(json.dumps({"import nestprobe.cli": t2 - t1,
 #: ``check hyperv`` with every nestprobe module loaded through a loader that times reading
 #: and unmarshalling its bytecode apart from executing its body (children excluded).
 LOADER_CHILD = r"""
-import importlib.machinery, json, os, sys, time
+import gc, importlib.machinery, json, os, sys, time
+gc.disable()  # as scripts/nestprobe does
 timed = {"modules": 0, "bytes": 0, "code": 0.0, "body": 0.0}
 stack = []
 loaded = []
@@ -153,6 +155,36 @@ def page_faults(python: str, child: dict[str, str], runs: int) -> str:
             f"write here: {float(fill.stdout):.2f} µs (filling 64 MiB of fresh memory)\n")
 
 
+#: ``check hyperv`` as the installed script runs it, but with the collector left on: what
+#: the collections cost that the script's ``gc.disable()`` avoids.
+COLLECTOR_CHILD = r"""
+import gc, json, os, sys, time
+spent, began = [0.0, 0], [0.0]
+def timed(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    else:
+        spent[0] += time.perf_counter() - began[0]
+        spent[1] += 1
+gc.callbacks.append(timed)
+from nestprobe.cli import main
+main(["check", "hyperv"], out=open(os.devnull, "w"))
+print(json.dumps({"ms": spent[0] * 1e3, "collections": spent[1],
+                  "tracked": len(gc.get_objects())}))
+"""
+
+
+def collector_cost(python: str, child: dict[str, str], runs: int) -> str:
+    """What the cyclic collector would cost the check if the script left it on."""
+    seen = [json.loads(subprocess.run([python, "-c", COLLECTOR_CHILD], capture_output=True,
+                                      text=True, env=child, check=True, cwd="/").stdout)
+            for _ in range(runs)]
+    return (f"the cyclic collector, were it left on (scripts/nestprobe turns it off): "
+            f"{med([s['collections'] for s in seen]):.0f} collections, "
+            f"{med([s['ms'] for s in seen]):.2f} ms; objects it tracks at the end: "
+            f"{med([s['tracked'] for s in seen]):,.0f}\n")
+
+
 FILL = """
 import time
 best = 1e9
@@ -192,7 +224,8 @@ def main(argv: list[str] | None = None) -> str:
             f"({modules} modules loaded at the end); load average at the end: {load()}\n\n"
             + table(["phase", "median ms", "min ms"], rows) + "\n\n"
             + loader_split(python, child, args.runs)
-            + page_faults(python, child, args.runs))
+            + page_faults(python, child, args.runs)
+            + collector_cost(python, child, args.runs))
 
 
 if __name__ == "__main__":

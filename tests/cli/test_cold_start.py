@@ -116,6 +116,59 @@ def test_the_json_report_imports_neither_json_nor_re() -> None:
                                        "nestprobe.output.jsontext", "nestprobe.verdicts.readiness"}
 
 
+COLLECTOR_CHILD = """
+import gc, os, sys
+before = gc.get_stats()[0]["collections"]
+sys.argv = ["nestprobe", *ARGV]
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+try:
+    exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
+except SystemExit:
+    pass
+print(gc.isenabled(), gc.get_stats()[0]["collections"] - before, file=sys.stderr)
+"""
+
+
+def test_the_installed_command_runs_a_report_without_the_collector() -> None:
+    """scripts/nestprobe turns the cyclic collector off before importing anything: what a
+    report builds lives until the process ends (nestprobe.cli.collecting_garbage)."""
+    if not SCRIPT.is_file():
+        pytest.skip("reads scripts/nestprobe, which is not beside these tests")
+    child = COLLECTOR_CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace(
+        "*ARGV", repr(("check", "hyperv", "--no-timing"))[1:-1])
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          check=True, timeout=120)
+    enabled, collections = done.stderr.split()[-2:]
+    assert (enabled, collections) == ("False", "0")
+
+
+@pytest.mark.parametrize("command", ["bench", "fleet"])
+@pytest.mark.parametrize("before", [False, True])
+def test_bench_and_fleet_run_with_the_collector_and_leave_it_as_it_was(
+        command: str, before: bool) -> None:
+    import gc
+    from types import SimpleNamespace
+
+    from nestprobe import cli
+    from nestprobe.output.console import Console
+
+    seen: list[bool] = []
+
+    def handler(_args: object, _out: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if before else gc.disable)()
+        args = SimpleNamespace(command=command, handler=handler)
+        assert cli._dispatch(args, Console(open(os.devnull, "w"))) == 0  # noqa: SIM115
+        assert seen == [True]
+        assert gc.isenabled() is before
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_allowlist_names_nothing_forbidden() -> None:
     assert not (allowed() & FORBIDDEN)
 
