@@ -29,7 +29,7 @@ class build_ext_per_compiler(build_ext):  # noqa: N801  (setuptools command nami
         super().build_extensions()
 
 
-ENTRY_POINT = "nestprobe = nestprobe.cli:main"
+ENTRY_POINT = "nestprobe = nestprobe.cli:run"
 COMMAND = (
     {"entry_points": {"console_scripts": [ENTRY_POINT]}} if sys.platform == "win32"
     else {"scripts": ["scripts/nestprobe"]}

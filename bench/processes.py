@@ -68,6 +68,11 @@ def commands(clean: CleanEnv) -> tuple[list[Command], list[str]]:
         # with `import re`, and `import json` imports re too (README "Performance").
         Command("`python -c 'import re'` (what pip's wrapper does first)", [py, "-c", "import re"]),
         Command("`python -c 'import json'`", [py, "-c", "import json"]),
+        # What cli.run spares a one-shot command: the same check through main(), with the
+        # collector on and the interpreter's usual teardown at exit.
+        Command("the same check through `main()`, collector on, usual exit",
+                [py, "-c", "import sys; from nestprobe.cli import main; "
+                 "sys.exit(main(['check', 'hyperv']))"]),
     ]
     skipped: list[str] = []
     peers: list[tuple[str, list[str], bool, bool]] = [

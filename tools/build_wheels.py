@@ -171,7 +171,7 @@ def retag_for_windows(linux_wheel: Path, pyd: Path, dist: Path) -> Path:
             files[entry] = source.read(entry)
     files["nestprobe/_native.pyd"] = pyd.read_bytes()
     # What setup.py declares when it runs on Windows: pip writes nestprobe.exe from it.
-    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nnestprobe = nestprobe.cli:main\n"
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nnestprobe = nestprobe.cli:run\n"
     files[f"{info}/WHEEL"] = (
         "Wheel-Version: 1.0\n"
         "Generator: nestprobe tools/build_wheels.py\n"

@@ -38,6 +38,7 @@ CHILD = """
 import sys
 before = set(sys.modules)
 import os
+os._exit = sys.exit  # the script leaves with os._exit (cli.run): this child has more to say
 sys.argv = ["nestprobe", *ARGV]
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 try:
@@ -118,6 +119,7 @@ def test_the_json_report_imports_neither_json_nor_re() -> None:
 
 COLLECTOR_CHILD = """
 import gc, os, sys
+os._exit = sys.exit  # the script leaves with os._exit (cli.run): this child has more to say
 before = gc.get_stats()[0]["collections"]
 sys.argv = ["nestprobe", *ARGV]
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
@@ -140,6 +142,46 @@ def test_the_installed_command_runs_a_report_without_the_collector() -> None:
                           check=True, timeout=120)
     enabled, collections = done.stderr.split()[-2:]
     assert (enabled, collections) == ("False", "0")
+
+
+EXIT_CHILD = """
+import atexit, sys
+atexit.register(lambda: print("exit handlers ran", file=sys.stderr))
+sys.argv = ["nestprobe", *ARGV]
+exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
+"""
+
+
+def run_script(*argv: str) -> subprocess.CompletedProcess[str]:
+    if not SCRIPT.is_file():
+        pytest.skip("reads scripts/nestprobe, which is not beside these tests")
+    child = EXIT_CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace("*ARGV", repr(argv)[1:-1])
+    return subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_a_one_shot_command_leaves_at_once_with_its_whole_output_and_code() -> None:
+    """cli.run: after a report (or check, or dump) the process leaves with os._exit, its
+    streams flushed: the same text and exit code as main(), no interpreter teardown."""
+    import io
+
+    from conftest import FIXTURES
+
+    from nestprobe.cli import main
+
+    dump = str(sorted((FIXTURES / "corpus").glob("*.dump"))[0])
+    done = run_script("check", "hyperv", "--from", dump)
+    expected = io.StringIO()
+    assert done.returncode == main(["check", "hyperv", "--from", dump], out=expected)
+    assert done.stdout == expected.getvalue()
+    assert "exit handlers ran" not in done.stderr
+
+
+def test_other_commands_leave_the_usual_way() -> None:
+    done = run_script("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("nestprobe ")
+    assert "exit handlers ran" in done.stderr
 
 
 @pytest.mark.parametrize("command", ["bench", "fleet"])

@@ -91,9 +91,9 @@ def test_windows_wheel_swaps_the_module_and_retags(tool: ModuleType, tmp_path: P
         # POSIX's plain script gives way to the entry point pip makes nestprobe.exe from
         assert not [name for name in names if ".data/scripts/" in name]
         assert z.read(f"{info}/entry_points.txt").decode() == (
-            "[console_scripts]\nnestprobe = nestprobe.cli:main\n")
+            "[console_scripts]\nnestprobe = nestprobe.cli:run\n")
         setup = (REPO / "setup.py").read_text(encoding="utf-8")
-        assert 'ENTRY_POINT = "nestprobe = nestprobe.cli:main"' in setup  # the same one
+        assert 'ENTRY_POINT = "nestprobe = nestprobe.cli:run"' in setup  # the same one
         wheel = z.read(f"{info}/WHEEL").decode()
         assert "Tag: cp311-abi3-win_amd64\n" in wheel
         assert "Root-Is-Purelib: false\n" in wheel
