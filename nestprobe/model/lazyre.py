@@ -180,6 +180,8 @@ def _literal_alternatives(pattern: str, flags: int) -> _Literals | None:
 
 
 def _split_alternatives(pattern: str) -> list[str | None]:
+    if "\\" not in pattern:  # nothing escaped: every | separates (the common case)
+        return list(pattern.split("|"))
     parts: list[str | None] = []
     current: list[str] = []
     escaped = False
@@ -200,6 +202,8 @@ def _split_alternatives(pattern: str) -> list[str | None]:
 
 
 def _unescaped(body: str) -> str | None:
+    if "\\" not in body:  # nothing escaped: literal unless a special character is in it
+        return None if _SPECIAL.intersection(body) else body
     text: list[str] = []
     index = 0
     while index < len(body):
