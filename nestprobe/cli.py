@@ -409,7 +409,7 @@ def _run_check(args: _Args, out: Console) -> int:
 
         ready = readiness(verdict)
         if not args.quiet and not args.json:
-            from nestprobe.output.text import readiness_lines
+            from nestprobe.output.text import finish, readiness_lines
 
             out.write(finish(readiness_lines(ready), False))
         if ready.state in READINESS_EXIT:
@@ -496,13 +496,14 @@ def run() -> int:
     for this process's own arguments and streams.
 
     A one-shot command runs without the cyclic collector (see :func:`collecting_garbage`)
-    and, once its output is flushed, leaves with ``os._exit``: the interpreter's teardown
-    (modules cleared, ~57,000 allocations freed one by one, a last collection) costs a few
-    ms of a ~35 ms ``check`` (bench/processes.py compares the two ways out), and the OS
-    reclaims it all anyway. Nothing is lost by skipping it: the probe writes nothing,
-    registers no exit handler and leaves no thread. bench and fleet (multiprocessing's exit
-    handlers, the files they write) leave the usual way, as does a run whose streams cannot
-    be flushed, which the interpreter's exit then reports as before.
+    and, once its output is flushed and when nothing else in the process waits for the
+    interpreter's exit (:func:`_nothing_else_waits`), leaves with ``os._exit``: the
+    interpreter's teardown (modules cleared, ~57,000 allocations freed one by one, a last
+    collection) costs a few ms of a ~35 ms ``check`` (bench/processes.py compares the two
+    ways out), and the OS reclaims it all anyway. Nothing is lost by skipping it: the
+    probe writes nothing, registers no exit handler and leaves no thread. bench and fleet
+    (multiprocessing's exit handlers, the files they write) leave the usual way, as does a
+    run whose streams cannot be flushed, which the interpreter's exit then reports as before.
     """
     import gc
 
@@ -510,9 +511,20 @@ def run() -> int:
     if one_shot:
         gc.disable()
     code = main()
-    if one_shot and _flushed():
+    if one_shot and _nothing_else_waits() and _flushed():
         os._exit(code)
     return code
+
+
+def _nothing_else_waits() -> bool:
+    """Whether nothing in this process expects the interpreter's own exit: no exit handler
+    (coverage saves its data in one), no profiler or tracer (``python -m cProfile`` prints
+    after the program returns), no ``python -i`` prompt."""
+    import atexit
+
+    handlers = getattr(atexit, "_ncallbacks", None)  # CPython's count; elsewhere: unknown
+    return (handlers is not None and handlers() == 0 and not sys.flags.interactive
+            and sys.gettrace() is None and sys.getprofile() is None)
 
 
 def _flushed() -> bool:

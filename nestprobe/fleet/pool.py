@@ -8,6 +8,7 @@ held, so memory stays bounded by what the caller keeps.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,8 +36,6 @@ def available_cpus() -> int:
 
 def _warm() -> None:
     """Import the whole report path once, before forking, so no worker pays for it."""
-    import gc
-
     import nestprobe.output.jsonreport  # noqa: F401
     from nestprobe import pipeline
 
@@ -53,7 +52,11 @@ def max_workers() -> int:
 
 def _worker_start() -> None:
     """Ctrl-C is the parent's to handle (it stops the pool, exit 130, nothing printed);
-    SIGTERM is how the pool stops a worker, so it must not run the parent's handler."""
+    SIGTERM is how the pool stops a worker, so it must not run the parent's handler. A
+    worker reads input after input, whose reading leaves reference cycles: it runs with
+    the cyclic collector on, however it was started (the installed script turns it off for
+    one-shot commands; cli.collecting_garbage)."""
+    gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

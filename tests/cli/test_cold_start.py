@@ -145,19 +145,44 @@ def test_the_installed_command_runs_a_report_without_the_collector() -> None:
 
 
 EXIT_CHILD = """
-import atexit, sys
-atexit.register(lambda: print("exit handlers ran", file=sys.stderr))
+import atexit, os, sys
+real_exit = os._exit
+
+def spy(code):  # what cli.run leaves by, seen from outside
+    sys.stderr.write(f"os._exit({code})\\n")
+    sys.stderr.flush()
+    real_exit(code)
+
+os._exit = spy
+WATCHER
 sys.argv = ["nestprobe", *ARGV]
 exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
 """
 
+#: Something in the process that waits for the interpreter's own exit.
+WATCHERS = {
+    "none": "",
+    "an exit handler": 'atexit.register(lambda: print("exit handler ran", file=sys.stderr))',
+    "a profiler": "sys.setprofile(lambda *_: None)",
+}
 
-def run_script(*argv: str) -> subprocess.CompletedProcess[str]:
+
+def run_script(*argv: str, watcher: str = "none") -> subprocess.CompletedProcess[str]:
+    """The script in a fresh interpreter without site's ``.pth`` hooks (one may register an
+    exit handler of its own, as this machine's does), ``watcher`` added before it runs."""
     if not SCRIPT.is_file():
         pytest.skip("reads scripts/nestprobe, which is not beside these tests")
-    child = EXIT_CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace("*ARGV", repr(argv)[1:-1])
-    return subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                          timeout=120, check=False)
+    child = (EXIT_CHILD.replace("SCRIPT", repr(str(SCRIPT)))
+             .replace("*ARGV", repr(argv)[1:-1]).replace("WATCHER", WATCHERS[watcher]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), *site.getsitepackages()]))
+    return subprocess.run([sys.executable, "-S", "-c", child], capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
+
+
+def _a_dump() -> str:
+    from conftest import FIXTURES
+
+    return str(sorted((FIXTURES / "corpus").glob("*.dump"))[0])
 
 
 def test_a_one_shot_command_leaves_at_once_with_its_whole_output_and_code() -> None:
@@ -165,23 +190,48 @@ def test_a_one_shot_command_leaves_at_once_with_its_whole_output_and_code() -> N
     streams flushed: the same text and exit code as main(), no interpreter teardown."""
     import io
 
-    from conftest import FIXTURES
-
     from nestprobe.cli import main
 
-    dump = str(sorted((FIXTURES / "corpus").glob("*.dump"))[0])
+    dump = _a_dump()
     done = run_script("check", "hyperv", "--from", dump)
     expected = io.StringIO()
-    assert done.returncode == main(["check", "hyperv", "--from", dump], out=expected)
+    code = main(["check", "hyperv", "--from", dump], out=expected)
+    assert done.returncode == code
     assert done.stdout == expected.getvalue()
-    assert "exit handlers ran" not in done.stderr
+    assert done.stderr.splitlines()[-1:] == [f"os._exit({code})"]
+
+
+@pytest.mark.parametrize("watcher", ["an exit handler", "a profiler"])
+def test_with_something_waiting_for_the_exit_it_leaves_the_usual_way(watcher: str) -> None:
+    """Coverage saves its data in an exit handler; ``python -m cProfile`` prints after the
+    program returns: with either in the process the interpreter's own exit runs."""
+    done = run_script("check", "hyperv", "--from", _a_dump(), watcher=watcher)
+    assert "os._exit" not in done.stderr
+    assert done.stdout.startswith(("Yes", "No", "Cannot", "Probably", "Maybe"))
+    if watcher == "an exit handler":
+        assert "exit handler ran" in done.stderr
 
 
 def test_other_commands_leave_the_usual_way() -> None:
-    done = run_script("--version")
+    done = run_script("--version", watcher="an exit handler")
     assert done.returncode == 0
     assert done.stdout.startswith("nestprobe ")
-    assert "exit handlers ran" in done.stderr
+    assert "os._exit" not in done.stderr
+    assert "exit handler ran" in done.stderr
+
+
+def test_a_fresh_fleet_worker_keeps_the_collector() -> None:
+    """spawn and forkserver start a worker by running the main script again as __mp_main__:
+    the script turns the collector off only as the program, and a worker turns it on."""
+    if not SCRIPT.is_file():
+        pytest.skip("reads scripts/nestprobe, which is not beside these tests")
+    child = (f"import gc, runpy; runpy.run_path({str(SCRIPT)!r}, run_name='__mp_main__'); "
+             "print(gc.isenabled()); gc.disable(); "
+             "from nestprobe.fleet.pool import _worker_start; _worker_start(); "
+             "print(gc.isenabled())")
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.split() == ["True", "True"]
 
 
 @pytest.mark.parametrize("command", ["bench", "fleet"])

@@ -221,3 +221,16 @@ def test_check_ready_prints_the_steps() -> None:
     out = io.StringIO()
     assert main(["check", "azure-local", "--ready", "--from", str(path)], out=out) == 10
     assert "pending [person] validated-hardware (unknown)" in out.getvalue()
+
+
+def test_check_ready_with_verbose_prints_the_verdict_and_the_steps() -> None:
+    """``-v`` writes the whole report first; the readiness follows it (a regression: its
+    writer was imported only on the non-verbose path, an internal error, exit 7)."""
+    import io
+
+    out = io.StringIO()
+    path = WINDOWS / "win11-enterprise-baremetal-hypervisor-off.dump"
+    assert main(["check", "hyperv", "--ready", "-v", "--from", str(path)], out=out) == 9
+    text = out.getvalue()
+    assert "hyperv: " in text
+    assert "readiness: ready after steps in this OS (elevated, restart)" in text
