@@ -159,17 +159,18 @@ def page_faults(python: str, child: dict[str, str], runs: int) -> str:
 #: the collections cost that the script's ``gc.disable()`` avoids.
 COLLECTOR_CHILD = r"""
 import gc, json, os, sys, time
-spent, began = [0.0, 0], [0.0]
+spent, began = [0.0, 0, 0], [0.0]
 def timed(phase, info):
     if phase == "start":
         began[0] = time.perf_counter()
     else:
         spent[0] += time.perf_counter() - began[0]
         spent[1] += 1
+        spent[2] += info["collected"]
 gc.callbacks.append(timed)
 from nestprobe.cli import main
 main(["check", "hyperv"], out=open(os.devnull, "w"))
-print(json.dumps({"ms": spent[0] * 1e3, "collections": spent[1],
+print(json.dumps({"ms": spent[0] * 1e3, "collections": spent[1], "freed": spent[2],
                   "tracked": len(gc.get_objects())}))
 """
 
@@ -181,7 +182,8 @@ def collector_cost(python: str, child: dict[str, str], runs: int) -> str:
             for _ in range(runs)]
     return (f"the cyclic collector, were it left on (scripts/nestprobe turns it off): "
             f"{med([s['collections'] for s in seen]):.0f} collections, "
-            f"{med([s['ms'] for s in seen]):.2f} ms; objects it tracks at the end: "
+            f"{med([s['ms'] for s in seen]):.2f} ms, freeing "
+            f"{med([s['freed'] for s in seen]):.0f} objects; objects it tracks at the end: "
             f"{med([s['tracked'] for s in seen]):,.0f}\n")
 
 

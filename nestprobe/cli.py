@@ -456,10 +456,11 @@ def collecting_garbage() -> Iterator[None]:
     """Run the body with Python's cyclic garbage collector on, then leave it as it was.
 
     The installed command (scripts/nestprobe) turns the collector off before it imports
-    anything: a report's ~5,000 container objects (module tables, records) all live until
-    the process ends, so collecting them while they are built frees nothing; here it cost
-    ~1 ms of a ~35 ms ``check`` (bench/import_cost.py). ``bench`` and ``fleet`` run long and
-    make garbage as they go: they get it back.
+    anything: what a report builds (module tables, records; ~11,600 objects the collector
+    tracks at the end) lives until the process ends, so collecting while it is built frees
+    next to nothing: 13 collections, 6 objects freed, 1.3-2.0 ms of a ~35 ms ``check`` here
+    (bench/import_cost.py). ``bench`` and ``fleet`` run long and make garbage as they go:
+    they get it back.
     """
     import gc
 
@@ -498,9 +499,9 @@ def run() -> int:
     A one-shot command runs without the cyclic collector (see :func:`collecting_garbage`)
     and, once its output is flushed and when nothing else in the process waits for the
     interpreter's exit (:func:`_nothing_else_waits`), leaves with ``os._exit``: the
-    interpreter's teardown (modules cleared, ~57,000 allocations freed one by one, a last
-    collection) costs a few ms of a ~35 ms ``check`` (bench/processes.py compares the two
-    ways out), and the OS reclaims it all anyway. Nothing is lost by skipping it: the
+    interpreter's teardown (modules cleared, every object freed one by one) costs a few ms
+    of a ~35 ms ``check`` (bench/processes.py compares the two ways out), and the OS
+    reclaims it all anyway. Nothing is lost by skipping it: the
     probe writes nothing, registers no exit handler and leaves no thread. bench and fleet
     (multiprocessing's exit handlers, the files they write) leave the usual way, as does a
     run whose streams cannot be flushed, which the interpreter's exit then reports as before.

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 3
 
 
-#: Leaves taken as they are, by exact type, before any isinstance walk: most of a report's
-#: ~25,000 values, and ``isinstance(x, Mapping)`` is an ABC check.
+#: Leaves taken as they are, by exact type, before any isinstance walk: ~1,300 of a report's
+#: ~1,800 values, and ``isinstance(x, Mapping)`` is an ABC check.
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
