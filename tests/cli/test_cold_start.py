@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHILD = """
 import sys
 before = set(sys.modules)
-import os
+import gc, os
+collections = gc.get_stats()[0]["collections"]
 os._exit = sys.exit  # the script leaves with os._exit (cli.run): this child has more to say
 sys.argv = ["nestprobe", *ARGV]
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
@@ -45,8 +46,9 @@ try:
     exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
 except SystemExit:
     pass
-added = sorted(set(sys.modules) - before)
+added = sorted(set(sys.modules) - before)  # os and gc too: the script imports both
 print(" ".join(added), file=sys.stderr)
+print(gc.isenabled(), gc.get_stats()[0]["collections"] - collections, file=sys.stderr)
 """
 SCRIPT = REPO / "scripts" / "nestprobe"
 
@@ -72,6 +74,13 @@ def check_imports(*, no_site: bool = False, argv: tuple[str, ...] = ("check", "h
     """The modules ``check hyperv`` adds; ``no_site``: without site's ``.pth`` hooks (an
     editable install's finder imports re, pathlib ... at start-up, hiding them), as a
     clean install starts."""
+    return run_child(no_site=no_site, argv=argv)[0].split()
+
+
+def run_child(*, no_site: bool = False, argv: tuple[str, ...] = ("check", "hyperv")
+              ) -> list[str]:
+    """CHILD's two lines: the modules the script imported; the collector's state after it
+    and how many collections ran meanwhile."""
     env = dict(os.environ)
     options: list[str] = []
     if no_site:
@@ -82,7 +91,7 @@ def check_imports(*, no_site: bool = False, argv: tuple[str, ...] = ("check", "h
     child = CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace("*ARGV", repr(argv)[1:-1])
     done = subprocess.run([sys.executable, *options, "-c", child], capture_output=True,
                           text=True, check=True, timeout=120, env=env)
-    return done.stderr.split()
+    return done.stderr.splitlines()[-2:]
 
 
 def allowed() -> set[str]:
@@ -117,31 +126,10 @@ def test_the_json_report_imports_neither_json_nor_re() -> None:
                                        "nestprobe.output.jsontext", "nestprobe.verdicts.readiness"}
 
 
-COLLECTOR_CHILD = """
-import gc, os, sys
-os._exit = sys.exit  # the script leaves with os._exit (cli.run): this child has more to say
-before = gc.get_stats()[0]["collections"]
-sys.argv = ["nestprobe", *ARGV]
-os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-try:
-    exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
-except SystemExit:
-    pass
-print(gc.isenabled(), gc.get_stats()[0]["collections"] - before, file=sys.stderr)
-"""
-
-
 def test_the_installed_command_runs_a_report_without_the_collector() -> None:
     """scripts/nestprobe turns the cyclic collector off before importing anything: what a
     report builds lives until the process ends (nestprobe.cli.collecting_garbage)."""
-    if not SCRIPT.is_file():
-        pytest.skip("reads scripts/nestprobe, which is not beside these tests")
-    child = COLLECTOR_CHILD.replace("SCRIPT", repr(str(SCRIPT))).replace(
-        "*ARGV", repr(("check", "hyperv", "--no-timing"))[1:-1])
-    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                          check=True, timeout=120)
-    enabled, collections = done.stderr.split()[-2:]
-    assert (enabled, collections) == ("False", "0")
+    assert run_child()[1].split() == ["False", "0"]
 
 
 EXIT_CHILD = """

@@ -361,15 +361,21 @@ def _busy(seconds: float) -> None:
         pass
 
 
+def _tiny_sampler(*, batches: int = 1, gap_s: float = 0.0) -> measure.Sampler:
+    """A sampler of a tiny plan (five rounds of leaf 0 a batch), pinned nowhere."""
+    native_or_skip()
+    sampler = measure.start(Plan(name="tiny", batches=batches, rounds=5, warmup=1,
+                                 gap_s=gap_s, leaves=(0,)), None)
+    assert sampler is not None
+    return sampler
+
+
 @pytest.mark.native
 def test_sampler_sleeps_only_the_gap_the_callers_work_left(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    native_or_skip()
+    sampler = _tiny_sampler(batches=3, gap_s=0.05)
     monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0, 1, 2, 3] + [0] * 3 + [2_000_000])
     slept = _sleeps(monkeypatch)
-    plan = Plan(name="tiny", batches=3, rounds=5, warmup=1, gap_s=0.05, leaves=(0,))
-    sampler = measure.start(plan, None)
-    assert sampler is not None
     sampler.batch()
     _busy(0.06)  # more than the gap: no sleep before the next batch
     sampler.batch()
@@ -383,10 +389,7 @@ def test_sampler_sleeps_only_the_gap_the_callers_work_left(
 
 @pytest.mark.native
 def test_sampler_time_is_its_own_not_the_work_between_batches() -> None:
-    native_or_skip()
-    plan = Plan(name="tiny", batches=2, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
-    sampler = measure.start(plan, None)
-    assert sampler is not None
+    sampler = _tiny_sampler(batches=2)
     sampler.batch()
     _busy(0.05)
     raw = sampler.finish()
@@ -396,12 +399,9 @@ def test_sampler_time_is_its_own_not_the_work_between_batches() -> None:
 @pytest.mark.native
 def test_sampler_without_a_stated_tsc_frequency_waits_out_the_calibration_window(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    native_or_skip()
+    sampler = _tiny_sampler()
     monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0x16] + [0] * 7)
     slept = _sleeps(monkeypatch)
-    plan = Plan(name="tiny", batches=1, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
-    sampler = measure.start(plan, None)
-    assert sampler is not None
     raw = sampler.finish()
     # One batch is far shorter than the window: the sleep makes up nearly all of it.
     assert 0.0009 < sum(slept) <= (MIN_CALIBRATION_NS * 1.02) / 1e9
@@ -412,13 +412,10 @@ def test_sampler_without_a_stated_tsc_frequency_waits_out_the_calibration_window
 @pytest.mark.native
 def test_sampler_without_a_first_clock_pair_does_not_wait_to_calibrate(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    native_or_skip()
+    monkeypatch.setattr(measure, "_clock_pair", lambda: None)  # the first pair is missing
+    sampler = _tiny_sampler()
     monkeypatch.setattr("nestprobe.native.tsc_leaves", lambda: [0x16] + [0] * 7)
-    monkeypatch.setattr(measure, "_clock_pair", lambda: None)
     slept = _sleeps(monkeypatch)
-    plan = Plan(name="tiny", batches=1, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
-    sampler = measure.start(plan, None)
-    assert sampler is not None
     raw = sampler.finish()
     assert slept == []
     assert raw.tsc_hz_source is None
@@ -426,10 +423,7 @@ def test_sampler_without_a_first_clock_pair_does_not_wait_to_calibrate(
 
 @pytest.mark.native
 def test_sampler_takes_no_more_batches_than_its_plan() -> None:
-    native_or_skip()
-    plan = Plan(name="tiny", batches=2, rounds=5, warmup=1, gap_s=0.0, leaves=(0,))
-    sampler = measure.start(plan, None)
-    assert sampler is not None
+    sampler = _tiny_sampler(batches=2)
     for _ in range(4):
         sampler.batch()
     raw = sampler.finish()
