@@ -18,7 +18,7 @@ from nestprobe.model.facts import (
     WinVbs,
     WinWsl2Build,
 )
-from nestprobe.model.lazyre import lazy_compile
+from nestprobe.model.lazyre import LazyPattern, lazy_compile
 from nestprobe.model.proof import ProofState
 from nestprobe.model.record import Record, field, fields, replace
 from nestprobe.model.typeshim import Literal, Mapping
@@ -74,7 +74,7 @@ CLOUDS: Mapping[str, Cloud] = {"azure": "azure", "aws": "aws", "gcp": "gcp"}
 class SizeRow(Record):
     """An Azure size family pattern and what its size page says about nesting."""
 
-    pattern: str  # regex over the size name without "Standard_", case-sensitive
+    pattern: LazyPattern  # over the size name without "Standard_", case-sensitive
     status: AzureSize
     why: str
     source: str
@@ -82,22 +82,23 @@ class SizeRow(Record):
 
 #: First match wins. Names: Standard_<Family><vCPUs><features>[_v<gen>], e.g. D4s_v5.
 AZURE_SIZES: tuple[SizeRow, ...] = (
-    SizeRow(r"^(DC|EC)", "not-capable", "confidential families", sources.AZURE_SIZES),
-    SizeRow(r"^B", "not-capable", "burstable B-series", sources.AZURE_SIZES),
-    SizeRow(r"^A", "not-capable", "A-series", sources.AZURE_ACU),
-    SizeRow(r"^(HB|HX|HC|H\d)", "not-capable", "HPC families", sources.AZURE_ACU),
-    SizeRow(r"^[DE]\d+[a-z]*p[a-z]*_v\d", "not-capable", "Arm64 (Cobalt/Ampere)",
+    SizeRow(lazy_compile(r"^(DC|EC)"), "not-capable", "confidential families", sources.AZURE_SIZES),
+    SizeRow(lazy_compile(r"^B"), "not-capable", "burstable B-series", sources.AZURE_SIZES),
+    SizeRow(lazy_compile(r"^A"), "not-capable", "A-series", sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^(HB|HX|HC|H\d)"), "not-capable", "HPC families", sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^[DE]\d+[a-z]*p[a-z]*_v\d"), "not-capable", "Arm64 (Cobalt/Ampere)",
             sources.AZURE_SIZES),
-    SizeRow(r"^[DE]\d+[a-z]*a[a-z]*_v4$", "not-capable", "AMD v4 (Dav4/Dasv4/Eav4/Easv4)",
+    SizeRow(lazy_compile(r"^[DE]\d+[a-z]*a[a-z]*_v4$"), "not-capable",
+            "AMD v4 (Dav4/Dasv4/Eav4/Easv4)", sources.AZURE_SIZES),
+    SizeRow(lazy_compile(r"^[DE]\d+[a-z]*a[a-z]*_v([5-9]|\d\d)$"), "capable", "AMD v5 or later",
             sources.AZURE_SIZES),
-    SizeRow(r"^[DE]\d+[a-z]*a[a-z]*_v([5-9]|\d\d)$", "capable", "AMD v5 or later",
-            sources.AZURE_SIZES),
-    SizeRow(r"^DS?\d+[a-z]*(_v2)?$", "not-capable", "Dv2/DSv2 and older", sources.AZURE_ACU),
-    SizeRow(r"^[DE]\d+[a-z]*_v([3-9]|\d\d)$", "capable", "Intel D/E v3 or later",
+    SizeRow(lazy_compile(r"^DS?\d+[a-z]*(_v2)?$"), "not-capable", "Dv2/DSv2 and older",
             sources.AZURE_ACU),
-    SizeRow(r"^F\d+s?_v2$", "capable", "Fsv2", sources.AZURE_ACU),
-    SizeRow(r"^FX\d", "capable", "FX", sources.AZURE_ACU),
-    SizeRow(r"^M\d", "capable", "M-series", sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^[DE]\d+[a-z]*_v([3-9]|\d\d)$"), "capable", "Intel D/E v3 or later",
+            sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^F\d+s?_v2$"), "capable", "Fsv2", sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^FX\d"), "capable", "FX", sources.AZURE_ACU),
+    SizeRow(lazy_compile(r"^M\d"), "capable", "M-series", sources.AZURE_ACU),
 )
 
 #: AWS: virtual types nest only on 8th-generation Intel (C8i/M8i/R8i, flex and d variants).
@@ -108,10 +109,8 @@ def azure_size(instance_type: str | None) -> AzureSize:
     if not instance_type:
         return "unknown"
     name = instance_type.removeprefix("Standard_").removeprefix("standard_")
-    import re  # here: only an Azure size needs it (model/lazyre.py on re's cost)
-
     for row in AZURE_SIZES:
-        if re.search(row.pattern, name):
+        if row.pattern.found_in(name):
             return row.status
     return "unknown"
 
