@@ -5,6 +5,9 @@
   GCC/Clang's -flags: mingw-w64 on Windows is a GCC), not guessed from the platform;
 - the abi3 wheel tag: the module uses only the limited API (cffi's default), so one
   wheel serves every CPython >= 3.11 (free-threaded builds have no limited API);
+- ``nestprobe/_bytecode.bin``: every module compiled into one file by the building
+  interpreter (nestprobe/bytecode.py: the cold start without ~65 path searches; not for
+  an editable install, whose sources change under it);
 - the ``nestprobe`` command: on POSIX the plain script ``scripts/nestprobe`` (pip's
   entry-point wrapper imports ``re`` first: scripts/nestprobe says why that matters), on
   Windows the entry point, whose ``nestprobe.exe`` launcher pip writes.
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 BUILD_FFI = Path(__file__).resolve().parent / "csrc" / "build_ffi.py"
 
@@ -29,6 +33,21 @@ class build_ext_per_compiler(build_ext):  # noqa: N801  (setuptools command nami
         super().build_extensions()
 
 
+class build_py_with_bytecode(build_py):  # noqa: N801  (setuptools command naming)
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):  # setuptools >= 64 sets it
+            return
+        package = Path(self.build_lib) / "nestprobe"
+        bytecode = runpy.run_path(str(package / "bytecode.py"))
+        bytecode["build"](str(package))
+        self.bytecode_file = str(package / bytecode["FILE_NAME"])
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        made = getattr(self, "bytecode_file", None)
+        return [*super().get_outputs(include_bytecode), *([made] if made else [])]
+
+
 ENTRY_POINT = "nestprobe = nestprobe.cli:run"
 COMMAND = (
     {"entry_points": {"console_scripts": [ENTRY_POINT]}} if sys.platform == "win32"
@@ -39,7 +58,7 @@ ABI3 = {} if sysconfig.get_config_var("Py_GIL_DISABLED") else {"py_limited_api":
 
 setup(
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
-    cmdclass={"build_ext": build_ext_per_compiler},
+    cmdclass={"build_ext": build_ext_per_compiler, "build_py": build_py_with_bytecode},
     options={"bdist_wheel": ABI3},
     **COMMAND,
 )

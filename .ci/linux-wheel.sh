@@ -34,6 +34,16 @@ assert "/venv/" in ext.__file__, ext.__file__
 status, detail = native.cpuid_status()
 assert status in ("ok", "not-x86"), (status, detail)
 print(f"linux-wheel: extension {ext.__file__}, CPUID {status}")
+# The wheel's modules in one file (nestprobe/bytecode.py), compiled by this same Python:
+# the installed command's imports come from it.
+import sys
+import nestprobe.cli
+from nestprobe.bytecode import BytecodeFinder
+loader = nestprobe.cli.__spec__.loader
+assert isinstance(loader, BytecodeFinder), loader
+served = sum(isinstance(getattr(m.__spec__, "loader", None), BytecodeFinder)
+             for n, m in list(sys.modules.items()) if n.startswith("nestprobe.") and m.__spec__)
+print(f"linux-wheel: {served} modules served from {loader.path}")
 PYEOF
 venv/bin/nestprobe --no-timing >/dev/null
 set +e

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import os
 
+from nestprobe.bytecode import install as _install_bytecode
+
+# Before the package's first import below: the wheel's modules in one file, when it is
+# usable here (nestprobe/bytecode.py says when); without it, the usual imports.
+_install_bytecode(__path__[0])
+
 from nestprobe.model.contract import VERSION
 from nestprobe.model.errors import (
     CpuidUnavailableError,
