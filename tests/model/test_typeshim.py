@@ -87,6 +87,35 @@ def test_named_tuple_behaves_as_namedtuple() -> None:
             pytest.fail("positional match")
 
 
+class Triple(typeshim.NamedTuple):
+    a: int
+    b: int
+    c: int = 9
+
+
+TripleTwin = collections.namedtuple("TripleTwin", ["a", "b", "c"], defaults=[9])
+
+#: Call shapes: (positional, keywords). Every one is answered as namedtuple answers it.
+CALLS: list[tuple[tuple[int, ...], dict[str, int]]] = [
+    ((), {}), ((1,), {}), ((1, 2), {}), ((1, 2, 3), {}), ((1, 2, 3, 4), {}),
+    ((1,), {"b": 2}), ((), {"a": 1, "b": 2}), ((), {"b": 2, "a": 1, "c": 3}),
+    ((1, 2), {"c": 3}), ((1, 2), {"a": 5}), ((1,), {"b": 2, "d": 4}), ((), {"b": 2}),
+    ((1, 2, 3), {"c": 4}), ((), {"d": 1}),
+]
+
+
+@pytest.mark.parametrize(("values", "named"), CALLS)
+def test_named_tuple_calls_are_answered_as_namedtuple_answers_them(
+        values: tuple[int, ...], named: dict[str, int]) -> None:
+    def outcome(kind: type) -> object:
+        try:
+            return tuple(kind(*values, **dict(named)))
+        except TypeError:
+            return TypeError
+
+    assert outcome(Triple) == outcome(TripleTwin)
+
+
 def test_registers_pickle_and_unpack() -> None:
     regs = Registers(1, 2, 3, 4)
     assert pickle.loads(pickle.dumps(regs)) == regs
