@@ -46,7 +46,9 @@ print(json.dumps({"loaders": loaders, "files": files, "report": report,
 
 def _copy(tmp_path: Path, *, with_file: bool = True) -> Path:
     root = tmp_path / "site"
-    shutil.copytree(SOURCE, root / "nestprobe",
+    # copyfile, not copytree's default copy2: Python 3.12+ copies with CopyFile2 on Windows,
+    # which wine 8 does not implement (it aborts the process).
+    shutil.copytree(SOURCE, root / "nestprobe", copy_function=shutil.copyfile,
                     ignore=shutil.ignore_patterns("__pycache__", bytecode.FILE_NAME))
     if with_file:
         bytecode.build(str(root / "nestprobe"))
