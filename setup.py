@@ -13,6 +13,7 @@
   Windows the entry point, whose ``nestprobe.exe`` launcher pip writes.
 """
 
+import re
 import runpy
 import sys
 import sysconfig
@@ -40,7 +41,10 @@ class build_py_with_bytecode(build_py):  # noqa: N801  (setuptools command namin
             return
         package = Path(self.build_lib) / "nestprobe"
         bytecode = runpy.run_path(str(package / "bytecode.py"))
-        bytecode["build"](str(package))
+        # The RECORD pip and uv write last (nestprobe/bytecode.py: when the install was).
+        name = re.sub(r"[-_.]+", "_", self.distribution.get_name()).lower()
+        record = f"{name}-{self.distribution.get_version()}.dist-info/RECORD"
+        bytecode["build"](str(package), record)
         self.bytecode_file = str(package / bytecode["FILE_NAME"])
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:

@@ -8,6 +8,7 @@ if [ "$(uname -m)" != x86_64 ]; then
     exit 0
 fi
 PY=${PYTHON:-python}
+repo=$(pwd)
 work=${NESTPROBE_WHEEL_WORK:-$PWD/build/linux-wheel}
 rm -rf "$work"
 mkdir -p "$work"
@@ -44,6 +45,11 @@ assert isinstance(loader, BytecodeFinder), loader
 served = sum(isinstance(getattr(m.__spec__, "loader", None), BytecodeFinder)
              for n, m in list(sys.modules.items()) if n.startswith("nestprobe.") and m.__spec__)
 print(f"linux-wheel: {served} modules served from {loader.path}")
+from importlib import resources
+import nestprobe.bench
+assert isinstance(nestprobe.bench.__spec__.loader, BytecodeFinder)
+schema = resources.files("nestprobe.bench").joinpath("bench.schema.json").read_text()
+assert schema.startswith("{"), schema[:40]
 PYEOF
 venv/bin/nestprobe --no-timing >/dev/null
 set +e
@@ -54,3 +60,11 @@ case $check in
     0|1|3|4|5) echo "linux-wheel: $(basename "$wheel") installs and runs (check hyperv: $check)";;
     *) echo "linux-wheel: check hyperv exited $check: not a verdict" >&2; exit 1;;
 esac
+# The layers above the probe, their tests run against this install, its modules served from
+# _bytecode.bin (the main run imports the source tree; the Windows stage's Python 3.13 does
+# not use the 3.11 file): what they test behaves the same either way. From $work, so the
+# checkout is not on sys.path.
+venv/bin/python -m pip install -q pytest hypothesis "jsonschema>=4" "prometheus-client>=0.20"
+venv/bin/python -m pytest -q -p no:cacheprovider -c "$repo/pyproject.toml" --rootdir "$repo" \
+    -m "not lab" "$repo/tests/bytecode" "$repo/tests/cli" "$repo/tests/pipeline" \
+    "$repo/tests/assess" "$repo/tests/verdicts" "$repo/tests/output" "$repo/tests/bench"

@@ -104,13 +104,8 @@ class Finder:
                 return spec
         return None
 
-class First(list):
-    # Keeps Finder first when nestprobe/__init__ puts the bytecode finder at 0.
-    def insert(self, index, item):
-        super().insert(1 if index == 0 else index, item)
-
 import importlib.util
-sys.meta_path = First([Finder, *sys.meta_path])
+sys.meta_path.insert(0, Finder)  # nestprobe's own finder goes in later, before PathFinder
 from nestprobe.cli import main
 main(["check", "hyperv"], out=open(os.devnull, "w"))
 # The same bodies again, warm, each in a fresh namespace of its own: what executing them

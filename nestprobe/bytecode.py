@@ -2,23 +2,34 @@
 
 A cold ``nestprobe check`` imports ~65 of the package's modules. Through the path finder
 each pays, before its code runs, importlib's search and checks written in Python (the
-directory lookup, the source's stat, the pyc opened, read and validated): ~3 ms of a
-~35 ms check on the development VM (bench/import_cost.py). The wheel's build (setup.py's
+directory lookup, the source's stat, the pyc opened, read and validated): 2-3 ms of a
+~30 ms check on the development VM (README "Performance"). The wheel's build (setup.py's
 build_py) compiles every module into ``_bytecode.bin`` beside this file; when
-``import nestprobe`` finds it, a finder first on ``sys.meta_path`` serves the package's
+``import nestprobe`` finds it, a finder placed just before the path finder on
+``sys.meta_path`` (import hooks installed earlier keep their turn) serves the package's
 modules from it (CPython freezes its own start-up modules for the same reason).
 
-The file is used only when it is this interpreter's bytecode (the magic number: the abi3
-wheel also serves newer Pythons, which import the usual way) run as compiled (no ``-O``),
-and a module only when the source beside it is the one compiled: the same size, and not
-written more than :data:`SLACK_S` after the file (pip writes both in one install). Any
-other module, an edited source, a source checkout or an editable install (no file) is
-imported the usual way. Code objects carry their source's real path, so tracebacks,
-``inspect`` and coverage read the ``.py`` files as always.
+When it is used, and when not:
+
+* the file: only when it is this interpreter's bytecode (the magic number: the abi3 wheel
+  also serves newer Pythons, which import the usual way), without ``-O``, and only in an
+  installation that has the distribution's ``RECORD`` (which pip and uv write last);
+* a module: only while its source is, as far as its size and mtime can tell, the one
+  compiled: the same size, and written inside the install, i.e. no earlier than
+  :data:`SLACK_S` before the file and no later than :data:`SLACK_S` after ``RECORD``. An
+  edit after the install, or a copy that kept an older file's mtime, is imported the usual
+  way, as is any module of a source checkout or an editable install (no file);
+* a read: when the file is no longer the one indexed (an upgrade while this process runs),
+  the module is compiled from its source, as the usual import would load the new version.
+
+Code objects carry their source's real path, so tracebacks, ``inspect`` and coverage read
+the ``.py`` files; resources (``importlib.resources``, ``pkgutil.get_data``) are read from
+the package's folders as for any installed package.
 
 File: :data:`HEADER`, the interpreter's 4-byte magic number, the index's length (4 bytes,
-little-endian), the index (marshal: ``(name, path under the package, is_package, source
-size, offset, length)`` per module), then each module's marshalled code at its offset.
+little-endian), the index (marshal: the ``RECORD`` path under the package's parent, then
+``(name, path under the package, is_package, source size, offset, length)`` per module),
+then each module's marshalled code at its offset.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ import marshal
 import os
 import sys
 from _frozen_importlib import ModuleSpec
-from _frozen_importlib_external import MAGIC_NUMBER, decode_source
+from _frozen_importlib_external import MAGIC_NUMBER, PathFinder, decode_source
 
 # Not typeshim's: this module runs before the finder serves any other (mypy and ruff treat
 # any name TYPE_CHECKING as true).
@@ -37,6 +48,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from importlib.abc import Loader as _LoaderBase  # ModuleSpec's type for its loader
+    from importlib.readers import FileReader
     from types import CodeType, ModuleType
 else:
     _LoaderBase = object  # importlib.abc is ~1 ms of a cold start: not imported to run
@@ -44,24 +56,35 @@ else:
 __all__ = ["FILE_NAME", "HEADER", "SLACK_S", "BytecodeFinder", "build", "install"]
 
 FILE_NAME = "_bytecode.bin"
-HEADER = b"nestprobe-bytecode-1\n"
-#: How long after the file a source may have been written and still count as the one
-#: compiled: pip writes the package's files one after another, in whatever order.
-SLACK_S = 120.0
+HEADER = b"nestprobe-bytecode-2\n"
+#: A source's mtime may lie this far outside the install (the file .. RECORD) and still
+#: count as written by it: FAT keeps mtimes to 2 s.
+SLACK_S = 2.0
 _PACKAGE = "nestprobe"
 
 #: name -> (source path, is_package, source size, offset, length, parent directory)
 _Entry = tuple[str, bool, int, int, int, str]
+#: What identifies the file indexed: (inode, size, mtime in ns).
+_Identity = tuple[int, int, int]
+
+
+class _Located:
+    """What importlib.readers.FileReader reads a package's folder from (a loader's path)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 class BytecodeFinder(_LoaderBase):
     """Serves ``nestprobe`` modules from one ``_bytecode.bin`` (a meta path finder and
     the loader of the specs it makes)."""
 
-    def __init__(self, path: str, entries: dict[str, _Entry], written: float) -> None:
+    def __init__(self, path: str, entries: dict[str, _Entry], identity: _Identity,
+                 installed: tuple[float, float]) -> None:
         self.path = path
         self.entries = entries
-        self.written = written
+        self.identity = identity
+        self.installed = installed  # (the file's mtime, RECORD's mtime): the install
 
     def find_spec(self, name: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
@@ -73,8 +96,10 @@ class BytecodeFinder(_LoaderBase):
             found = os.stat(source)
         except OSError:
             return None
-        if found.st_size != size or found.st_mtime > self.written + SLACK_S:
-            return None  # the source changed since the build: import it the usual way
+        began, ended = self.installed
+        if (found.st_size != size or found.st_mtime < began - SLACK_S
+                or found.st_mtime > ended + SLACK_S):
+            return None  # not the source the install wrote: import it the usual way
         spec = ModuleSpec(name, self, origin=source, is_package=is_package)
         spec.has_location = True  # __file__ is the source's path
         if is_package:
@@ -91,8 +116,14 @@ class BytecodeFinder(_LoaderBase):
 
     def get_code(self, name: str) -> CodeType:
         source, _is_package, _size, offset, length, _parent = self.entries[name]
-        handle = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
+            handle = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return self._compiled(source)
+        try:
+            now = os.fstat(handle)
+            if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
+                return self._compiled(source)  # replaced since the index was read
             os.lseek(handle, offset, os.SEEK_SET)
             data = os.read(handle, length)
         finally:
@@ -104,6 +135,11 @@ class BytecodeFinder(_LoaderBase):
         _imp._fix_co_filename(code, source)  # type: ignore[attr-defined]
         return code  # type: ignore[no-any-return]
 
+    @staticmethod
+    def _compiled(source: str) -> CodeType:
+        with open(source, "rb") as handle:
+            return compile(handle.read(), source, "exec", dont_inherit=True)
+
     def get_source(self, name: str) -> str:
         with open(self.entries[name][0], "rb") as handle:
             return decode_source(handle.read())
@@ -111,22 +147,34 @@ class BytecodeFinder(_LoaderBase):
     def is_package(self, name: str) -> bool:
         return self.entries[name][1]
 
+    def get_data(self, path: str) -> bytes:
+        """A file's bytes, as a path loader gives them (``pkgutil.get_data``)."""
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def get_resource_reader(self, name: str) -> FileReader:
+        """The package's folder, for ``importlib.resources``."""
+        from importlib.readers import FileReader  # only when resources are asked for
+
+        return FileReader(_Located(self.entries[name][0]))  # type: ignore[arg-type]
+
 
 def install(package_dir: str) -> BytecodeFinder | None:
-    """Put the finder of ``package_dir``'s ``_bytecode.bin`` first on ``sys.meta_path``
-    (replacing one installed before), or nothing when there is no usable file."""
+    """Put the finder of ``package_dir``'s ``_bytecode.bin`` on ``sys.meta_path`` just
+    before the path finder (replacing one installed before), or nothing when there is no
+    usable file."""
     path = os.path.join(package_dir, FILE_NAME)
     try:
-        entries, written = _read_index(path, package_dir)
-    except (OSError, ValueError, EOFError, TypeError):
-        return None  # none (a source checkout), not this Python's, or damaged
-    finder = BytecodeFinder(path, entries, written)
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, BytecodeFinder)]
-    sys.meta_path.insert(0, finder)
+        finder = _read_index(path, package_dir)
+    except Exception:  # none, not this Python's, damaged: the usual imports
+        return None
+    finders = [f for f in sys.meta_path if not isinstance(f, BytecodeFinder)]
+    at = next((i for i, f in enumerate(finders) if f is PathFinder), len(finders))
+    sys.meta_path[:] = [*finders[:at], finder, *finders[at:]]
     return finder
 
 
-def _read_index(path: str, package_dir: str) -> tuple[dict[str, _Entry], float]:
+def _read_index(path: str, package_dir: str) -> BytecodeFinder:
     if sys.flags.optimize:
         raise ValueError("compiled without -O: under -O the usual pycs are the right ones")
     head = len(HEADER) + 8
@@ -137,24 +185,30 @@ def _read_index(path: str, package_dir: str) -> tuple[dict[str, _Entry], float]:
         if start[len(HEADER):len(HEADER) + 4] != MAGIC_NUMBER:
             raise ValueError("another Python's bytecode")
         size = int.from_bytes(start[-4:], "little")
-        index = marshal.loads(handle.read(size))
+        record, index = marshal.loads(handle.read(size))
         status = os.fstat(handle.fileno())
+    # No RECORD (a copy, a distribution's package): nothing tells when the install was.
+    installed = os.stat(os.path.join(os.path.dirname(package_dir), *record.split("/")))
     base = head + size
     entries: dict[str, _Entry] = {}
     for name, relative, is_package, source_size, offset, length in index:
-        if base + offset + length > status.st_size:
-            raise ValueError("cut short")  # checked here: an import cannot fall back later
+        if (not name.startswith(f"{_PACKAGE}.") or offset < 0 or length <= 0
+                or base + offset + length > status.st_size):
+            raise ValueError("a damaged index")  # checked here: an import cannot fall back
         source = os.path.join(package_dir, *relative.split("/"))
-        entries[name] = (source, is_package, source_size, base + offset, length,
+        entries[name] = (source, bool(is_package), int(source_size), base + offset, length,
                          os.path.dirname(os.path.dirname(source)) if is_package
                          else os.path.dirname(source))
-    return entries, status.st_mtime
+    identity = (status.st_ino, status.st_size, status.st_mtime_ns)
+    return BytecodeFinder(path, entries, identity, (status.st_mtime, installed.st_mtime))
 
 
-def build(package_dir: str, out: str | None = None) -> int:
+def build(package_dir: str, record: str, out: str | None = None) -> int:
     """Compile every module under ``package_dir`` into ``out`` (default: its
-    ``_bytecode.bin``) with this interpreter; returns the number of modules. The package
-    itself (its ``__init__``, which installs the finder) is left to the usual import."""
+    ``_bytecode.bin``) with this interpreter; returns the number of modules. ``record``:
+    the installed distribution's RECORD, under the package's parent
+    (``nestprobe-1.0.dist-info/RECORD``). The package itself (its ``__init__``, which
+    installs the finder) is left to the usual import."""
     modules: list[tuple[str, str, bool, bytes]] = []
     for folder, dirs, files in os.walk(package_dir):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -179,7 +233,7 @@ def build(package_dir: str, out: str | None = None) -> int:
         size = os.path.getsize(os.path.join(package_dir, *relative.split("/")))
         index.append((name, relative, is_package, size, offset, len(blob)))
         offset += len(blob)
-    packed = marshal.dumps(tuple(index))
+    packed = marshal.dumps((record, tuple(index)))
     target = out or os.path.join(package_dir, FILE_NAME)
     with open(target, "wb") as handle:
         handle.write(HEADER + MAGIC_NUMBER + len(packed).to_bytes(4, "little") + packed)

@@ -1,19 +1,22 @@
 """nestprobe/bytecode.py: the wheel's modules in one file, and when they are not used.
 
 Each case builds the file with this interpreter from a copy of the package that is
-imported here (the source tree, or the installed wheel in the Windows stage) and runs a
-fresh interpreter on that copy: a finder on sys.meta_path is process-wide, so none is
-installed in the test process. The children put the copy first on sys.path themselves
-(the Windows stage's embeddable Python ignores PYTHONPATH).
+imported here (the source tree, or the installed wheel in the Windows stage), writes the
+distribution's RECORD after it as pip does, and runs a fresh interpreter on that copy: a
+finder on sys.meta_path is process-wide, so none is installed in the test process. The
+children put the copy first on sys.path themselves (the Windows stage's embeddable Python
+ignores PYTHONPATH).
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,8 @@ from nestprobe import bytecode
 SOURCE = Path(nestprobe.__file__).resolve().parent
 DUMP = (Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
         / "azure-hyperv-guest-nested-vmx.dump")
+RECORD = "nestprobe-0.0.dist-info/RECORD"
+DAY = 86400.0
 
 #: Prints, as JSON: which loader served each nestprobe module, and the report of DUMP.
 CHILD = r"""
@@ -44,15 +49,23 @@ print(json.dumps({"loaders": loaders, "files": files, "report": report,
 """
 
 
-def _copy(tmp_path: Path, *, with_file: bool = True) -> Path:
+def _copy(tmp_path: Path, *, with_file: bool = True, record: bool = True) -> Path:
     root = tmp_path / "site"
     # copyfile, not copytree's default copy2: Python 3.12+ copies with CopyFile2 on Windows,
     # which wine 8 does not implement (it aborts the process).
     shutil.copytree(SOURCE, root / "nestprobe", copy_function=shutil.copyfile,
                     ignore=shutil.ignore_patterns("__pycache__", bytecode.FILE_NAME))
     if with_file:
-        bytecode.build(str(root / "nestprobe"))
+        bytecode.build(str(root / "nestprobe"), RECORD)
+    if record:  # written last, as pip and uv write it
+        (root / RECORD).parent.mkdir()
+        (root / RECORD).write_text("", encoding="utf-8")
     return root
+
+
+def _at(when: float, *paths: Path) -> None:
+    for path in paths:
+        os.utime(path, (when, when))
 
 
 def _child(root: Path, *flags: str, code: str = CHILD) -> dict[str, object]:
@@ -116,16 +129,48 @@ def test_an_edited_source_is_imported_the_usual_way(tmp_path: Path) -> None:
     assert "nestprobe.model.record" in served  # the others still come from the file
 
 
-@needs_dump
-def test_a_source_written_after_the_file_is_imported_the_usual_way(tmp_path: Path) -> None:
+def _backdated(tmp_path: Path) -> tuple[Path, float]:
+    """A copy whose install (every file, the bytecode file, RECORD) happened a day ago."""
     root = _copy(tmp_path)
+    past = float(int(time.time() - DAY))  # whole seconds: the window's edges compare exactly
+    _at(past, *root.rglob("*.py"), root / "nestprobe" / bytecode.FILE_NAME)
+    _at(past + 1, root / RECORD)  # RECORD last
+    return root, past
+
+
+@needs_dump
+def test_sources_written_inside_the_install_are_served(tmp_path: Path) -> None:
+    root, past = _backdated(tmp_path)
     record = root / "nestprobe" / "model" / "record.py"
-    written = (root / "nestprobe" / bytecode.FILE_NAME).stat().st_mtime
-    later = written + bytecode.SLACK_S + 60  # the same size, written after the install
-    os.utime(record, (later, later))
+    _at(past - bytecode.SLACK_S, record)  # the window's first instant
+    _at(past + 1 + bytecode.SLACK_S, root / "nestprobe" / "cli.py")  # and its last
+    served = _served(_child(root))
+    assert {"nestprobe.model.record", "nestprobe.model.contract", "nestprobe.cli"} <= served
+
+
+@needs_dump
+def test_a_source_written_after_the_install_is_imported_the_usual_way(tmp_path: Path) -> None:
+    root, past = _backdated(tmp_path)
+    record = root / "nestprobe" / "model" / "record.py"
+    _at(past + 1 + bytecode.SLACK_S + 60, record)  # the same size, an hour before this run
     served = _served(_child(root))
     assert "nestprobe.model.record" not in served
     assert "nestprobe.model.contract" in served
+
+
+@needs_dump
+def test_a_copy_that_kept_an_older_mtime_is_imported_the_usual_way(tmp_path: Path) -> None:
+    root, past = _backdated(tmp_path)
+    record = root / "nestprobe" / "model" / "record.py"
+    _at(past - bytecode.SLACK_S - 60, record)  # cp -p, rsync -a, tar x of an older file
+    served = _served(_child(root))
+    assert "nestprobe.model.record" not in served
+    assert "nestprobe.model.contract" in served
+
+
+@needs_dump
+def test_without_the_distributions_record_the_file_is_not_used(tmp_path: Path) -> None:
+    assert not _served(_child(_copy(tmp_path, record=False)))
 
 
 @needs_dump
@@ -144,6 +189,118 @@ def test_python_dash_m_runs_from_the_file(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode in (0, 1, 3, 4, 5), done.stderr
     assert json.loads(done.stdout)["source"]["kind"] == "dump"
+
+
+#: The package's data files through both resource APIs, and who served the packages.
+RESOURCES = r"""
+import json, pkgutil, sys
+sys.path.insert(0, sys.argv[1])
+from importlib import resources
+import nestprobe.bench, nestprobe.output
+print(json.dumps({
+    "files": resources.files("nestprobe.bench").joinpath("bench.schema.json").read_text(),
+    "get_data": pkgutil.get_data("nestprobe.output", "report.schema.json").decode(),
+    "loaders": {n: type(sys.modules[n].__spec__.loader).__name__
+                for n in ("nestprobe.bench", "nestprobe.output")}}))
+"""
+
+
+def test_resources_are_read_from_the_package_folders(tmp_path: Path) -> None:
+    with_file = _child(_copy(tmp_path / "a"), code=RESOURCES)
+    without = _child(_copy(tmp_path / "b", with_file=False), code=RESOURCES)
+    assert _served(with_file) == {"nestprobe.bench", "nestprobe.output"}
+    assert with_file["files"] == without["files"]
+    assert with_file["get_data"] == without["get_data"]
+    assert json.loads(str(with_file["files"]))["$schema"]
+
+
+#: Imports the package, then replaces the bytecode file as an upgrade would (one module
+#: early in it grown, so every later offset moves), then imports modules not yet loaded.
+UPGRADE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import nestprobe
+from nestprobe import bytecode
+package = nestprobe.__path__[0]
+with open(package + "/__main__.py", "a", encoding="utf-8") as handle:
+    handle.write("\nUPGRADED = True\n" + "# grown\n" * 200)
+bytecode.build(package, sys.argv[2])
+import nestprobe.__main__, nestprobe.verdicts.winsituation, nestprobe.decode.xen
+print(json.dumps({"upgraded": nestprobe.__main__.UPGRADED,
+                  "later": nestprobe.verdicts.winsituation.__name__,
+                  "loader": type(nestprobe.decode.xen.__spec__.loader).__name__}))
+"""
+
+
+def test_a_file_replaced_while_the_process_runs_is_not_misread(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    done = subprocess.run([sys.executable, "-c", UPGRADE, str(root), RECORD],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["upgraded"] is True  # the grown module: the usual import, new source
+    assert result["later"] == "nestprobe.verdicts.winsituation"
+    # Still the finder's spec (the source is as indexed), its code compiled from the source.
+    assert result["loader"] == "BytecodeFinder"
+
+
+#: A finder installed before ``import nestprobe`` (an import hook: typeguard, pytest's
+#: assertion rewriting) is still asked first; ours sits just before the path finder.
+HOOKED = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+asked = []
+class Hook:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        asked.append(name)
+        return None
+sys.meta_path.insert(0, Hook)
+import nestprobe.cli
+from nestprobe import bytecode
+bytecode.install(nestprobe.__path__[0])  # twice: still one finder
+names = [getattr(f, "__name__", type(f).__name__) for f in sys.meta_path]
+print(json.dumps({"asked": "nestprobe.cli" in asked, "meta_path": names}))
+"""
+
+
+def test_import_hooks_installed_before_keep_their_turn(tmp_path: Path) -> None:
+    result = _child(_copy(tmp_path), code=HOOKED)
+    assert result["asked"] is True
+    names = result["meta_path"]
+    assert isinstance(names, list)
+    assert names[0] == "Hook"
+    assert names.count("BytecodeFinder") == 1
+    assert names.index("BytecodeFinder") + 1 == names.index("PathFinder")
+
+
+def _finder(tmp_path: Path) -> tuple[bytecode.BytecodeFinder, Path]:
+    root = _copy(tmp_path)
+    package = root / "nestprobe"
+    return bytecode._read_index(str(package / bytecode.FILE_NAME), str(package)), package
+
+
+def test_the_finder_serves_only_its_own_packages_children(tmp_path: Path) -> None:
+    finder, package = _finder(tmp_path)
+    assert finder.find_spec("nestprobe.cli", [str(package)]) is not None
+    assert finder.find_spec("nestprobe.cli", None) is None  # a top-level name
+    assert finder.find_spec("nestprobe.cli", [str(tmp_path / "elsewhere")]) is None
+    assert finder.find_spec("nestprobe.model.record", [str(package)]) is None  # not there
+    assert finder.find_spec("json", None) is None
+    spec = finder.find_spec("nestprobe.assess", [str(package)])
+    assert spec is not None
+    assert spec.submodule_search_locations == [str(package / "assess")]
+    assert Path(str(spec.origin)) == package / "assess" / "__init__.py"
+
+
+def test_the_loader_answers_as_a_path_loader(tmp_path: Path) -> None:
+    finder, package = _finder(tmp_path)
+    assert finder.is_package("nestprobe.assess")
+    assert not finder.is_package("nestprobe.cli")
+    cli = package / "cli.py"
+    assert finder.get_source("nestprobe.cli") == cli.read_text(encoding="utf-8")
+    assert finder.get_data(str(cli)) == cli.read_bytes()
+    assert Path(finder.get_code("nestprobe.cli").co_filename) == cli
 
 
 def _damaged(tmp_path: Path, change: int, value: bytes) -> Path:
@@ -181,17 +338,31 @@ def test_a_file_cut_in_its_code_is_not_used(tmp_path: Path) -> None:
     assert bytecode.install(str(root / "nestprobe")) is None
 
 
+@pytest.mark.parametrize("entry", [
+    ("nestprobe.cli", 5, False, 1, 0, 1),  # a path that is no text
+    ("nestprobe.cli", "cli.py", False, 1, -1, 1),  # before the code
+    ("os", "cli.py", False, 1, 0, 1),  # not the package's
+    ("nestprobe.cli", "cli.py", False, 1, 0, 0),  # no code
+])
+def test_a_damaged_index_is_not_used(tmp_path: Path, entry: tuple[object, ...]) -> None:
+    root = _copy(tmp_path)
+    index = marshal.dumps((RECORD, (entry,)))
+    path = root / "nestprobe" / bytecode.FILE_NAME
+    path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
+                     + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
+    assert bytecode.install(str(root / "nestprobe")) is None
+
+
 def test_no_file_no_finder(tmp_path: Path) -> None:
     root = _copy(tmp_path, with_file=False)
     assert bytecode.install(str(root / "nestprobe")) is None
 
 
 def test_the_index_names_every_module_once(tmp_path: Path) -> None:
-    root = _copy(tmp_path)
-    package = root / "nestprobe"
+    finder, package = _finder(tmp_path)
     sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    entries, _ = bytecode._read_index(str(package / bytecode.FILE_NAME), str(package))
-    named = {Path(source).relative_to(package).as_posix() for source, *_ in entries.values()}
+    named = {Path(source).relative_to(package).as_posix()
+             for source, *_ in finder.entries.values()}
     assert named == sources - {"__init__.py"}
-    assert entries["nestprobe.assess"][1]  # a package
-    assert not entries["nestprobe.cli"][1]
+    assert finder.entries["nestprobe.assess"][1]  # a package
+    assert not finder.entries["nestprobe.cli"][1]

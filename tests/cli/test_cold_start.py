@@ -38,12 +38,15 @@ CHILD = """
 import sys
 before = set(sys.modules)
 import gc, os
+# Compiled first, as the interpreter compiles a script before running it: a collection
+# its parse triggers is none of the script's doing.
+script = compile(open(SCRIPT).read(), SCRIPT, "exec")
 collections = gc.get_stats()[0]["collections"]
 os._exit = sys.exit  # the script leaves with os._exit (cli.run): this child has more to say
 sys.argv = ["nestprobe", *ARGV]
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 try:
-    exec(compile(open(SCRIPT).read(), SCRIPT, "exec"), {"__name__": "__main__"})
+    exec(script, {"__name__": "__main__"})
 except SystemExit:
     pass
 added = sorted(set(sys.modules) - before)  # os and gc too: the script imports both
