@@ -15,10 +15,12 @@ When it is used, and when not:
   also serves newer Pythons, which import the usual way), without ``-O``, and only in an
   installation that has the distribution's ``RECORD`` (which pip and uv write last);
 * a module: only while its source is, as far as its size and mtime can tell, the one
-  compiled: the same size, and written inside the install, i.e. no earlier than
-  :data:`SLACK_S` before the file and no later than :data:`SLACK_S` after ``RECORD``. An
-  edit after the install, or a copy that kept an older file's mtime, is imported the usual
-  way, as is any module of a source checkout or an editable install (no file);
+  compiled: the same size, and written with the file: no earlier than :data:`SLACK_S`
+  before it (pip writes a few sources first), and no later than ``RECORD`` nor
+  :data:`SPAN_S` after it (uv links files from its cache, keeping the cache's mtimes, and
+  writes only ``RECORD`` anew). An edit after the install, even within the second, or a
+  copy that kept an older file's mtime, is imported the usual way, as is any module of a
+  source checkout or an editable install (no file);
 * a read: when the file is no longer the one indexed (an upgrade while this process runs),
   the module is compiled from its source, as the usual import would load the new version.
 
@@ -53,13 +55,16 @@ if TYPE_CHECKING:
 else:
     _LoaderBase = object  # importlib.abc is ~1 ms of a cold start: not imported to run
 
-__all__ = ["FILE_NAME", "HEADER", "SLACK_S", "BytecodeFinder", "build", "install"]
+__all__ = ["FILE_NAME", "HEADER", "SLACK_S", "SPAN_S", "BytecodeFinder", "build", "install"]
 
 FILE_NAME = "_bytecode.bin"
 HEADER = b"nestprobe-bytecode-2\n"
-#: A source's mtime may lie this far outside the install (the file .. RECORD) and still
-#: count as written by it: FAT keeps mtimes to 2 s.
+#: A source written this long before the file still counts as written with it (pip writes
+#: the files in the wheel's order, a few sources first; FAT keeps mtimes to 2 s).
 SLACK_S = 2.0
+#: ... and one written this long after it: writing the package's ~140 files takes well
+#: under a second; a later source is an edit, even when RECORD came later still.
+SPAN_S = 60.0
 _PACKAGE = "nestprobe"
 
 #: name -> (source path, is_package, source size, offset, length, parent directory)
@@ -80,11 +85,13 @@ class BytecodeFinder(_LoaderBase):
     the loader of the specs it makes)."""
 
     def __init__(self, path: str, entries: dict[str, _Entry], identity: _Identity,
-                 installed: tuple[float, float]) -> None:
+                 installed: tuple[int, int]) -> None:
         self.path = path
         self.entries = entries
         self.identity = identity
-        self.installed = installed  # (the file's mtime, RECORD's mtime): the install
+        written, recorded = installed  # the file's mtime, RECORD's (ns: exact to the edit)
+        self.window = (written - int(SLACK_S * 1e9),
+                       min(recorded, written + int(SPAN_S * 1e9)))
 
     def find_spec(self, name: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
@@ -96,9 +103,8 @@ class BytecodeFinder(_LoaderBase):
             found = os.stat(source)
         except OSError:
             return None
-        began, ended = self.installed
-        if (found.st_size != size or found.st_mtime < began - SLACK_S
-                or found.st_mtime > ended + SLACK_S):
+        first, last = self.window
+        if found.st_size != size or not first <= found.st_mtime_ns <= last:
             return None  # not the source the install wrote: import it the usual way
         spec = ModuleSpec(name, self, origin=source, is_package=is_package)
         spec.has_location = True  # __file__ is the source's path
@@ -146,6 +152,9 @@ class BytecodeFinder(_LoaderBase):
 
     def is_package(self, name: str) -> bool:
         return self.entries[name][1]
+
+    def get_filename(self, name: str) -> str:
+        return self.entries[name][0]
 
     def get_data(self, path: str) -> bytes:
         """A file's bytes, as a path loader gives them (``pkgutil.get_data``)."""
@@ -200,7 +209,8 @@ def _read_index(path: str, package_dir: str) -> BytecodeFinder:
                          os.path.dirname(os.path.dirname(source)) if is_package
                          else os.path.dirname(source))
     identity = (status.st_ino, status.st_size, status.st_mtime_ns)
-    return BytecodeFinder(path, entries, identity, (status.st_mtime, installed.st_mtime))
+    return BytecodeFinder(path, entries, identity,
+                          (status.st_mtime_ns, installed.st_mtime_ns))
 
 
 def build(package_dir: str, record: str, out: str | None = None) -> int:

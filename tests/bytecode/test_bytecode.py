@@ -143,16 +143,41 @@ def test_sources_written_inside_the_install_are_served(tmp_path: Path) -> None:
     root, past = _backdated(tmp_path)
     record = root / "nestprobe" / "model" / "record.py"
     _at(past - bytecode.SLACK_S, record)  # the window's first instant
-    _at(past + 1 + bytecode.SLACK_S, root / "nestprobe" / "cli.py")  # and its last
+    _at(past + 1, root / "nestprobe" / "cli.py")  # and its last: RECORD's
     served = _served(_child(root))
     assert {"nestprobe.model.record", "nestprobe.model.contract", "nestprobe.cli"} <= served
+
+
+@needs_dump
+def test_a_source_changed_right_after_the_install_is_imported_the_usual_way(
+        tmp_path: Path) -> None:
+    """``pip install ... && sed -i`` in one Dockerfile step: a same-size edit within the
+    second after RECORD."""
+    root, past = _backdated(tmp_path)
+    os.utime(root / "nestprobe" / "cli.py", ns=(0, int((past + 1) * 1e9) + 1))
+    served = _served(_child(root))
+    assert "nestprobe.cli" not in served
+    assert "nestprobe.model.contract" in served
+
+
+@needs_dump
+def test_linked_from_a_cache_the_window_is_the_files_not_the_record(tmp_path: Path) -> None:
+    """uv links the files from its cache (their mtimes are the cache's) and writes only
+    RECORD anew: an edit made between the two is not the install's."""
+    root, past = _backdated(tmp_path)
+    _at(past + 30 * DAY / 30, root / RECORD)  # installed a day after the cache was filled
+    _at(past + bytecode.SPAN_S + 10, root / "nestprobe" / "model" / "record.py")  # an edit
+    _at(past + 1, root / "nestprobe" / "cli.py")  # written with the file
+    served = _served(_child(root))
+    assert "nestprobe.model.record" not in served
+    assert {"nestprobe.cli", "nestprobe.model.contract"} <= served
 
 
 @needs_dump
 def test_a_source_written_after_the_install_is_imported_the_usual_way(tmp_path: Path) -> None:
     root, past = _backdated(tmp_path)
     record = root / "nestprobe" / "model" / "record.py"
-    _at(past + 1 + bytecode.SLACK_S + 60, record)  # the same size, an hour before this run
+    _at(past + 1 + 60, record)  # the same size, a minute after RECORD
     served = _served(_child(root))
     assert "nestprobe.model.record" not in served
     assert "nestprobe.model.contract" in served
