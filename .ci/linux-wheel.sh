@@ -60,6 +60,20 @@ case $check in
     0|1|3|4|5) echo "linux-wheel: $(basename "$wheel") installs and runs (check hyperv: $check)";;
     *) echo "linux-wheel: check hyperv exited $check: not a verdict" >&2; exit 1;;
 esac
+# The sdist (MANIFEST.in: csrc/ whole) builds and installs on its own: the extension from
+# csrc/build_ffi.py, the bytecode file, the command.
+"$PY" -m build --sdist --outdir "$work/sdist" "$repo" >/dev/null
+"$PY" -m venv "$work/sdist-venv"
+"$work/sdist-venv/bin/python" -m pip install -q "$work"/sdist/nestprobe-*.tar.gz
+set +e
+"$work/sdist-venv/bin/nestprobe" check hyperv --no-timing >/dev/null
+check=$?
+set -e
+case $check in
+    0|1|3|4|5) echo "linux-wheel: the sdist builds, installs and runs (check hyperv: $check)";;
+    *) echo "linux-wheel: from the sdist, check hyperv exited $check" >&2; exit 1;;
+esac
+test -f "$work"/sdist-venv/lib/python3*/site-packages/nestprobe/_bytecode.bin
 # The layers above the probe, their tests run against this install, its modules served from
 # _bytecode.bin (the main run imports the source tree; the Windows stage's Python 3.13 does
 # not use the 3.11 file): what they test behaves the same either way. From $work, so the
