@@ -3,6 +3,7 @@ is not json.dumps)."""
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 
@@ -28,6 +29,36 @@ def _json(value: object) -> str:
 
 @given(VALUES)
 def test_the_text_is_json_dumps_text(value: object) -> None:
+    assert dumps(value) == _json(value)
+
+
+#: The shapes the writer takes fast (a report's CPUID rows are lists of ints; its objects
+#: are str keys over str and int leaves), which VALUES reaches only by chance.
+REPORT_SHAPES = st.recursive(
+    st.integers(-(2**70), 2**70) | st.text() | st.booleans()
+    | st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30)
+
+
+@given(REPORT_SHAPES)
+def test_the_reports_own_shapes_are_json_dumps_text(value: object) -> None:
+    assert dumps(value) == _json(value)
+
+
+class _Level(enum.IntEnum):
+    TWO = 2
+
+
+class _Word(str):
+    pass
+
+
+@pytest.mark.parametrize("value", [
+    [1, True, 2], (3, 4), [_Level.TWO, 1], {"a": _Level.TWO, "b": True, "c": _Word("w")},
+    [_Word("x"), 1], {_Word("k"): [1, 2]}, [[1, 2], [], {}, [3]],
+])
+def test_subclasses_take_jsons_own_path(value: object) -> None:
     assert dumps(value) == _json(value)
 
 
