@@ -123,12 +123,22 @@ def test_chase_buffers_round_up_and_report_their_pages(native: tuple[Any, Any],
 @pytest.mark.skipif(not LINUX, reason="reads /proc/self/maps")
 def test_mappings_are_released(native: tuple[Any, Any]) -> None:
     ffi, lib = native
-    before = anonymous_mappings()
     out = ffi.new("uint64_t[]", 64)
-    assert lib.npb_first_touch(64, out) == lib.NPB_OK
-    raw = collect_suite(SMALL)
-    assert raw is not None
-    assert anonymous_mappings() == before
+
+    def run() -> None:
+        assert lib.npb_first_touch(64, out) == lib.NPB_OK
+        assert collect_suite(SMALL) is not None
+
+    def leaves_none() -> bool:
+        before = anonymous_mappings()
+        run()
+        return anonymous_mappings() == before
+
+    # Python's own heap may map (or merge) a 1 MiB arena during any run, once; a mapping
+    # the C code keeps would show in every run. A first run brings the lazy imports and the
+    # heap to their size, then one clean run of three is the release.
+    run()
+    assert any(leaves_none() for _ in range(3))
 
 
 def test_live_suite_has_the_plans_shape(native: tuple[Any, Any]) -> None:
