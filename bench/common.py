@@ -53,10 +53,11 @@ def clean_child_env() -> dict[str, str]:
             if not k.startswith("PYTHON") and k not in ("VIRTUAL_ENV", "__PYVENV_LAUNCHER__")}
 
 
-def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] = ()
-              ) -> CleanEnv:
-    """``python -m venv`` + ``pip install .`` (not editable) of this checkout, plus the PyPI
-    packages in ``extra`` (peers timed with the same interpreter). ``root``: reuse a venv
+def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] = (),
+              source: str | os.PathLike[str] = REPO) -> CleanEnv:
+    """``python -m venv`` + ``pip install .`` (not editable) of this checkout (or of the
+    tree ``source``), plus the PyPI packages in ``extra`` (peers timed with the same
+    interpreter). ``root``: reuse a venv
     made by an earlier call as it is (not reinstalled: after changing the code, pass a new
     directory); a directory without a venv gets a new one there; default a new temporary one."""
     if root is not None and (Path(root) / "bin" / "python").exists():
@@ -70,7 +71,7 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
         pip = [made.python, "-m", "pip", "install", "--quiet", "--no-input",
                "--disable-pip-version-check"]
         # pip builds a wheel of the tree and installs it: nothing points back at the tree.
-        subprocess.run([*pip, str(REPO)], check=True, env=clean_child_env(),
+        subprocess.run([*pip, str(source)], check=True, env=clean_child_env(),
                        cwd=tempfile.gettempdir())
         wanted = [p for p in extra if p]
         if wanted:  # a peer that cannot be installed is reported missing, not fatal

@@ -8,8 +8,10 @@ Every round runs every command once, in the same order, so each ratio is a media
 per-round ratios against the ``python -c pass`` of its own round, and a noisy minute
 moves all of them together. The load average is printed before and after.
 
-Usage: python bench/processes.py [-n 15] [--venv DIR]   (``--venv``: reuse a venv an
-earlier run made; build csrc/nestprobe-dump first: ``make -C csrc nestprobe-dump``).
+Usage: python bench/processes.py [-n 15] [--venv DIR] [--against REF]   (``--venv``: reuse a
+venv an earlier run made; ``--against``: also time ``check hyperv`` and ``--json`` of the git
+revision REF, installed the same way into a venv of its own, in the same rounds: what a
+change did; build csrc/nestprobe-dump first: ``make -C csrc nestprobe-dump``).
 Peers that are not installed are listed as skipped (``.ci/perf-setup.sh`` installs them).
 """
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,6 +102,18 @@ def commands(clean: CleanEnv) -> tuple[list[Command], list[str]]:
     return found, skipped
 
 
+def against(ref: str) -> list[Command]:
+    """``check hyperv`` and ``--json`` of the revision ``ref`` (git archive, clean venv)."""
+    tree = Path(tempfile.mkdtemp(prefix="nestprobe-bench-ref."))
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    other = clean_env(None, (), source=tree)
+    script = other.script("nestprobe")
+    return [Command(f"`nestprobe check hyperv` at {ref}", [script, "check", "hyperv"]),
+            Command(f"`nestprobe --json` at {ref}", [script, "--json"])]
+
+
 def alternate(cmds: list[Command], rounds: int, warmup: int = 2) -> None:
     """Every round runs every command once, in order; ratios against the same round."""
     child = clean_child_env()
@@ -128,10 +144,14 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("-n", type=int, default=15, help="rounds (every command once each)")
     parser.add_argument("--venv", help="reuse this venv (made by an earlier run) instead of "
                         "a fresh one")
+    parser.add_argument("--against", metavar="REF",
+                        help="also time this git revision's check and --json, same rounds")
     args = parser.parse_args(argv)
     clean = clean_env(args.venv, PYPI_PEERS)
     out = [describe(clean), ""]
     cmds, skipped = commands(clean)
+    if args.against:
+        cmds[1:1] = against(args.against)
     alternate(cmds, args.n)
     base = "`python -c pass` (the baseline)"
     virt_what = "`virt-what` (shell script; root)"

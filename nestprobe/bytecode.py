@@ -2,12 +2,13 @@
 
 A cold ``nestprobe check`` imports ~65 of the package's modules. Through the path finder
 each pays, before its code runs, importlib's search and checks written in Python (the
-directory lookup, the source's stat, the pyc opened, read and validated): 2-3 ms of a
-~30 ms check on the development VM (README "Performance"). The wheel's build (setup.py's
-build_py) compiles every module into ``_bytecode.bin`` beside this file; when
-``import nestprobe`` finds it, a finder placed just before the path finder on
-``sys.meta_path`` (import hooks installed earlier keep their turn) serves the package's
-modules from it (CPython freezes its own start-up modules for the same reason).
+directory lookup, the source's stat, the pyc opened, read and validated). This file skips
+that (README "Performance": ``bench/processes.py --against REF`` times a check of an
+earlier tree in the same rounds). The wheel's build (setup.py's build_py) compiles every
+module into ``_bytecode.bin`` beside this file; when ``import nestprobe`` finds it, a
+finder placed just before the path finder on ``sys.meta_path`` (import hooks installed
+earlier keep their turn) serves the package's modules from it (CPython freezes its own
+start-up modules for the same reason).
 
 When it is used, and when not:
 

@@ -36,9 +36,8 @@ class Plan(Record):
 
 
 #: 20 rounds: 60 samples a batch, p10 their 6th lowest. 40 rounds gave no steadier estimate
-#: (25 fresh processes each under load: spread 8.2 % with 40, 5.4 % with 20; every estimate
-#: in the same band, README "Level estimate under load") for twice the CPUIDs, which cost
-#: ~1 ms of a check in a VM and more the deeper it is nested.
+#: under load (bench/stability.py: 20/20 at one level both ways; README "Level estimate under
+#: load") for twice the CPUIDs, which cost ~1 ms of a check in a VM, more the deeper it nests.
 QUICK = Plan(name="quick", batches=3, rounds=20, warmup=4, gap_s=0.0005)
 THOROUGH = Plan(name="thorough", batches=8, rounds=800, warmup=64, gap_s=0.005)
 

@@ -152,7 +152,7 @@ else:
     def _tuple_type(name, names, defaults, module):
         """A tuple type with named fields, as collections.namedtuple makes it (C field
         getters, pickling and repr). Its ``__new__`` is generic, not generated source
-        (compiling that was ~70 µs a class of the cold start)."""
+        (that was a compile per class at import, on the cold start)."""
         count = len(names)
         make_tuple = tuple.__new__
 
