@@ -207,13 +207,18 @@ def test_under_optimisation_the_usual_pycs_are_used(tmp_path: Path) -> None:
 @needs_dump
 def test_python_dash_m_runs_from_the_file(tmp_path: Path) -> None:
     root = _copy(tmp_path)
+    # runpy finds nestprobe.__main__ as any import does: the spec it runs is the file's.
     code = ("import runpy, sys\n"
             "sys.path.insert(0, sys.argv[1])\n"
+            "import importlib.util\n"
+            "spec = importlib.util.find_spec('nestprobe.__main__')\n"
+            "print(type(spec.loader).__name__, file=sys.stderr, flush=True)\n"
             "sys.argv = ['nestprobe', 'report', '--from', sys.argv[2], '--json']\n"
             "runpy.run_module('nestprobe', run_name='__main__', alter_sys=True)\n")
     done = subprocess.run([sys.executable, "-c", code, str(root), str(DUMP)],
                           capture_output=True, text=True, check=False)
     assert done.returncode in (0, 1, 3, 4, 5), done.stderr
+    assert done.stderr.split()[0] == "BytecodeFinder", done.stderr
     assert json.loads(done.stdout)["source"]["kind"] == "dump"
 
 
