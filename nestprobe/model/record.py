@@ -50,7 +50,7 @@ MISSING: Any = _Missing()
 _MUTABLE = (dict, list, set, bytearray)
 _MUTABLE_TYPES = frozenset(_MUTABLE)
 # Types taken as they are without an isinstance walk (the common case, kept cheap).
-_FROZEN = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
+_FROZEN: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes, tuple, frozenset})
 
 
 class FrozenMap(Mapping[_K, _V]):
@@ -137,6 +137,15 @@ class FrozenMap(Mapping[_K, _V]):
         return f"FrozenMap({dict(self._items)!r})"
 
 
+def _frozen_map(items: dict[Any, Any]) -> FrozenMap[Any, Any]:
+    """A FrozenMap over ``items``, a dict made for it that nothing else holds (no copy)."""
+    made: FrozenMap[Any, Any] = object.__new__(FrozenMap)
+    proxy = MappingProxyType(items)
+    object.__setattr__(made, "_items", proxy)
+    object.__setattr__(made, "get", proxy.get)
+    return made
+
+
 def freeze(value: Any) -> Any:
     """``value`` with every dict, list, set and bytearray inside made immutable.
 
@@ -149,7 +158,8 @@ def freeze(value: Any) -> Any:
     if kind is FrozenMap or kind is tuple:
         return value
     if isinstance(value, dict):
-        return FrozenMap({k: freeze(v) for k, v in value.items()})
+        taken = _TAKEN  # scalars and records as they are, without a call each
+        return _frozen_map({k: v if type(v) in taken else freeze(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(freeze(v) for v in value)
     if isinstance(value, set):
@@ -159,12 +169,24 @@ def freeze(value: Any) -> Any:
     return value
 
 
+#: Types whose values a field takes as they are (by exact type): the immutable builtins,
+#: then each other type the first time one of its values is stored and it is no mutable
+#: container (the records themselves, FrozenMap), so ``Record.__init__`` tests most values
+#: with one set lookup. Bounded: classes made on the fly (tests) must not pile up here.
+_TAKEN: set[type] = set(_FROZEN)
+_TAKEN_MAX = 4096
+
+
 def settle(value: Any) -> Any:
     """``value`` as ``Record.__init__`` stores it in a field: frozen when mutable (what a
     fast construction that sets the slots itself must do to each value, to build the same)."""
     kind = type(value)
-    if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE)):
+    if kind in _TAKEN:
+        return value
+    if kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE):
         return freeze(value)
+    if len(_TAKEN) < _TAKEN_MAX and not issubclass(kind, _MUTABLE):
+        _TAKEN.add(kind)
     return value
 
 
@@ -248,8 +270,9 @@ class _RecordMeta(type):
             (lambda record: (getter(record),)) if len(compared) == 1 else getter
         )
         # What __init__ walks, precomputed once per class: (name, default, factory).
+        # A default is settled here, once: every record of the class then shares the frozen form.
         namespace["__record_plan__"] = tuple(
-            [(spec.name, spec.default, spec.default_factory) for spec in specs])
+            [(spec.name, settle(spec.default), spec.default_factory) for spec in specs])
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         cls.__record_post_init__ = getattr(cls, "__post_init__", None)  # type: ignore[attr-defined]
         return cls
@@ -266,8 +289,9 @@ class Record(metaclass=_RecordMeta):
     __record_post_init__: ClassVar[Callable[[Any], None] | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
-        # The hottest function of the probe and of importing the tables (~560 records at
-        # import, ~60 per probe): one pass over a per-class plan, no per-field lookups.
+        # The hottest function of the probe and of importing the tables (~440 records at
+        # import, ~150 per check): one pass over a per-class plan, no per-field lookups, and
+        # a call without keywords (the tables' rows) skips every keyword test.
         cls = type(self)
         plan = cls.__record_plan__
         if plan and hasattr(self, plan[0][0]):
@@ -277,28 +301,34 @@ class Record(metaclass=_RecordMeta):
         if count > len(plan):
             raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
         setter = object.__setattr__
+        taken = _TAKEN
         for (name, _default, _factory), given in zip(plan, args, strict=False):
             if kwargs and name in kwargs:
                 raise TypeError(f"{cls.__name__}() got an argument twice")
-            kind = type(given)
-            if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(given, _MUTABLE)):
-                given = freeze(given)  # noqa: PLW2901 (the frozen form replaces it)
-            setter(self, name, given)
-        for name, default, factory in plan[count:]:
-            value = kwargs.pop(name, MISSING)
-            if value is MISSING:
-                if default is not MISSING:
-                    value = default
-                elif factory is not None:
-                    value = factory()
-                else:
-                    raise TypeError(f"{cls.__name__}() missing {name!r}")
-            kind = type(value)
-            if kind not in _FROZEN and (kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE)):
-                value = freeze(value)
-            setter(self, name, value)
+            setter(self, name, given if type(given) in taken else settle(given))
         if kwargs:
-            raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+            pop = kwargs.pop
+            for name, default, factory in plan[count:]:
+                value = pop(name, MISSING)
+                if value is MISSING:
+                    if default is not MISSING:
+                        value = default  # settled once, when the class was made
+                    elif factory is None:
+                        raise TypeError(f"{cls.__name__}() missing {name!r}")
+                    else:
+                        value = factory()
+                setter(self, name, value if type(value) in taken else settle(value))
+            if kwargs:
+                raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+        elif count < len(plan):
+            for name, default, factory in plan[count:]:
+                if default is not MISSING:
+                    setter(self, name, default)
+                elif factory is None:
+                    raise TypeError(f"{cls.__name__}() missing {name!r}")
+                else:
+                    value = factory()
+                    setter(self, name, value if type(value) in taken else settle(value))
         post_init = cls.__record_post_init__
         if post_init is not None:
             post_init(self)
