@@ -360,7 +360,8 @@ def _write_json(report: Report, out: Console) -> None:
 
 def _write_text(report: Report, out: Console, verbose: bool) -> None:
     from nestprobe.output.console import terminal_width, wants_colour
-    from nestprobe.output.text import WIDTH, render_text, render_verbose
+    from nestprobe.output.lines import WIDTH
+    from nestprobe.output.text import render_text, render_verbose
 
     colour = wants_colour(out.stream)
     if verbose:
@@ -399,7 +400,7 @@ def _run_check(args: _Args, out: Console) -> int:
         _write_text(report, out, True)
     elif not args.quiet:
         from nestprobe.output.console import wants_colour
-        from nestprobe.output.text import WIDTH, answer_lines, finish, verdict_detail
+        from nestprobe.output.lines import WIDTH, answer_lines, finish, verdict_detail
 
         colour = wants_colour(out.stream)
         out.write(finish([*answer_lines(report, WIDTH)], colour) + "\n")
@@ -409,7 +410,7 @@ def _run_check(args: _Args, out: Console) -> int:
 
         ready = readiness(verdict)
         if not args.quiet and not args.json:
-            from nestprobe.output.text import finish, readiness_lines
+            from nestprobe.output.lines import finish, readiness_lines
 
             out.write(finish(readiness_lines(ready), False))
         if ready.state in READINESS_EXIT:

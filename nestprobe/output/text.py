@@ -32,49 +32,33 @@ This text is for people and may change between releases; scripts should use
 from __future__ import annotations
 
 from nestprobe.model.contract import VERSION
-from nestprobe.model.evidence import Evidence, EvidenceKind
 from nestprobe.model.record import Record, replace
 from nestprobe.model.safetext import escape
 from nestprobe.model.typeshim import TYPE_CHECKING, Iterable, Sequence
 from nestprobe.model.verdicts import SCENARIOS, WINDOWS_SCENARIOS
-from nestprobe.output.answer import answer
-from nestprobe.output.console import ANSI, RESET
-from nestprobe.output.wrap import wrap
+from nestprobe.output.lines import (
+    STATUS_STYLE,
+    STATUS_WORD,
+    VERBOSE_WIDTH,
+    WIDTH,
+    Line,
+    answer_lines,
+    conclusion,
+    evidence_lines,
+    finish,
+    fold,
+    pending_count,
+    verdict_detail,
+)
 
 if TYPE_CHECKING:
     from nestprobe.model.assessment import WindowsFacts
     from nestprobe.model.report import Report
-    from nestprobe.model.verdicts import Condition, Remediation, Scenario, Verdict
-    from nestprobe.verdicts.readiness import Readiness
+    from nestprobe.model.verdicts import Condition, Remediation, Scenario
 
-#: A classic terminal: 80 columns, 24 rows.
-WIDTH = 80
+#: A classic terminal's 24 rows (its 80 columns: lines.WIDTH).
 SCREEN_ROWS = 24
-VERBOSE_WIDTH = 100
 MORE = "nestprobe -v"
-
-STATUS_WORD = {
-    "supported": "SUPPORTED",
-    "evaluation-only": "EVALUATION ONLY",
-    "unsupported": "UNSUPPORTED (may work)",
-    "blocked": "BLOCKED",
-    "unknown": "UNKNOWN",
-}
-_STATUS_STYLE = {
-    "supported": "green",
-    "evaluation-only": "yellow",
-    "unsupported": "yellow",
-    "blocked": "red",
-    "unknown": "magenta",
-}
-
-
-class Line(Record):
-    """One output line; ``style`` colours its first ``span`` characters (0: all)."""
-
-    text: str
-    style: str | None = None
-    span: int = 0
 
 
 class Group(Record):
@@ -115,9 +99,6 @@ def rows(lines: Iterable[Line | str], width: int) -> int:
     return total
 
 
-def _wrap(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
-    return wrap(escape(text), width, indent, indent if subsequent is None else subsequent
-                ) or [indent]
 
 
 def _one_row(text: str, width: int, indent: str = "") -> str:
@@ -140,52 +121,25 @@ def _names(scenarios: Sequence[Scenario]) -> str:
     return ", ".join(scenarios)
 
 
-def _value(value: object, kind: EvidenceKind | None = None) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) and kind == "cpuid" and value > 9:
-        return f"{value:#x}"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return "-" if value is None else escape(str(value))
 
 
 def _yesno(value: bool | None) -> str:
     return "unknown" if value is None else ("yes" if value else "no")
 
 
-def _conclusion(verdict: Verdict) -> str:
-    return verdict.reasons[-1].claim if verdict.reasons else "no rule matched"
 
 
-#: Statuses a condition still to confirm makes conditional.
-_CONDITIONAL = ("supported", "evaluation-only", "unsupported")
 
 
-def _pending(verdict: Verdict) -> int:
-    return len(verdict.to_confirm) if verdict.status in _CONDITIONAL else 0
 
 
-def _if_holds(pending: int) -> str:
-    return (f"if {pending} conditions to confirm hold" if pending > 1
-            else "if 1 condition to confirm holds")
 
 
-def status_word(verdict: Verdict) -> str:
-    """The status, never unconditional while a condition is still to confirm."""
-    word = STATUS_WORD.get(verdict.status, verdict.status.upper())
-    pending = _pending(verdict)
-    return f"{word}, {_if_holds(pending)}" if pending else word
 
 
 # ------------------------------------------------------------------ step 1: the answer
 
 
-def answer_lines(report: Report, width: int) -> list[Line]:
-    """The answer, first; coloured by its first word (Yes / No / the rest)."""
-    text = answer(report)
-    style = "green" if text.startswith("Yes") else "red" if text.startswith("No") else "yellow"
-    return [Line(row, style) for row in _wrap(text, width)]
 
 
 def proof_lines(report: Report, width: int) -> list[Line]:
@@ -197,7 +151,7 @@ def proof_lines(report: Report, width: int) -> list[Line]:
     text = f"Proof: {proof.summary}; {proof.meaning}"
     if proof.fix:
         text += f" (fix: {proof.fix})"
-    return [Line(row, style) for row in _wrap(text, width, subsequent="  ")]
+    return [Line(row, style) for row in fold(text, width, subsequent="  ")]
 
 
 # ------------------------------------------------------------------ step 2: the verdicts
@@ -207,7 +161,7 @@ def group_verdicts(report: Report) -> list[Group]:
     """Verdicts with the same status and conclusion, together, in first-seen order."""
     groups: dict[tuple[str, str, bool], list[Scenario]] = {}
     for verdict in report.verdicts:
-        key = (verdict.status, _conclusion(verdict), _pending(verdict) > 0)
+        key = (verdict.status, conclusion(verdict), pending_count(verdict) > 0)
         groups.setdefault(key, []).append(verdict.scenario)
     return [Group(status, reason, tuple(names), pending)
             for (status, reason, pending), names in groups.items()]
@@ -227,11 +181,11 @@ def verdict_lines(groups: Sequence[Group], width: int, *, short: bool) -> list[L
     for group in groups:
         word = STATUS_WORD.get(group.status, group.status.upper())
         head = f"{word} for {', '.join(group.scenarios)}:"
-        style = _STATUS_STYLE.get(group.status)
+        style = STATUS_STYLE.get(group.status)
         # Conditional on what is still to confirm (listed below, or counted at level 5).
         reason = f"if confirmed: {group.reason}" if group.pending else group.reason
         if not short:
-            wrapped = _wrap(f"{head} {reason}", width, "", "    ")
+            wrapped = fold(f"{head} {reason}", width, "", "    ")
         elif width - len(head) - 1 >= _MIN_REASON:
             wrapped = [_one_row(f"{head} {reason}", width)]
         else:
@@ -275,7 +229,7 @@ def condition_lines(items: Sequence[OpenCondition], width: int, *, short: bool,
     lines = [Line(title, "bold")]
     for item in items:
         text = _condition_text(item)
-        rows_ = [_one_row(text, width, "  - ")] if short else _wrap(text, width, "  - ", "    ")
+        rows_ = [_one_row(text, width, "  - ")] if short else fold(text, width, "  - ", "    ")
         lines += [Line(row) for row in rows_]
     return lines
 
@@ -330,9 +284,9 @@ def fix_lines(
             if fix.goal:
                 lines.append(Line(_one_row(f"for: {fix.goal}", width, "    ")))
         else:
-            lines += [Line(row) for row in _wrap(header, width, "  ", "    ")]
+            lines += [Line(row) for row in fold(header, width, "  ", "    ")]
             if fix.goal:
-                lines += [Line(row) for row in _wrap(f"for: {fix.goal}", width, "    ", "      ")]
+                lines += [Line(row) for row in fold(f"for: {fix.goal}", width, "    ", "      ")]
         steps = [Line(row) for step in fix.steps for row in _step_rows(step, width)]
         # Keep a row for the "... more" line of every later entry with steps.
         room = None if left is None else max(
@@ -351,7 +305,7 @@ def fix_lines(
             left = max(left - rows(steps, width), 0)
         if sources:
             lines += [Line(row, "dim") for row in
-                      _wrap(f"(source: {fix.source})", width, "    ", "      ")]
+                      fold(f"(source: {fix.source})", width, "    ", "      ")]
     return lines
 
 
@@ -364,7 +318,7 @@ def _step_rows(step: str, width: int) -> list[str]:
     row = "    " + escape(step)
     if columns(row) <= width:
         return [row]
-    return _wrap(step, width, "    ", "      ")
+    return fold(step, width, "    ", "      ")
 
 
 def _footer(shortened: bool) -> Line:
@@ -445,16 +399,6 @@ def _fit(report: Report, width: int, budget: int) -> list[Line]:
 # ------------------------------------------------------------------ finishing
 
 
-def finish(lines: Iterable[Line], colour: bool = False) -> str:
-    """Join the lines; every line escaped once more, then coloured when asked."""
-    out: list[str] = []
-    for line in lines:
-        text = escape(line.text)
-        if colour and line.style in ANSI and text:
-            span = line.span or len(text)
-            text = f"{ANSI[line.style]}{text[:span]}{RESET}{text[span:]}"
-        out.append(text)
-    return "\n".join(out) + "\n"
 
 
 def render_text(
@@ -467,86 +411,16 @@ def render_text(
 # ------------------------------------------------------------------ -v: everything
 
 
-def _cited(facts: Iterable[Evidence]) -> str:
-    seen: dict[str, None] = {}
-    for e in facts:
-        seen.setdefault(f"{escape(e.source)}={_value(e.value, e.kind)}")
-    return "; ".join(seen)
 
 
-def _evidence_lines(evidence: Iterable[Evidence], width: int, indent: str) -> list[Line]:
-    lines: list[Line] = []
-    for e in evidence:
-        text = f"- {e.claim}  [{e.source} = {_value(e.value, e.kind)}]"
-        lines += [Line(row) for row in _wrap(text, width, indent, indent + "  ")]
-    return lines
 
 
-def verdict_detail(verdict: Verdict, width: int = VERBOSE_WIDTH) -> list[Line]:
-    """One verdict in full: status, reasons with evidence, conditions, caveats, fixes."""
-    word = status_word(verdict)
-    lines = [Line(f"{verdict.scenario}: {word}", _STATUS_STYLE.get(verdict.status),
-                  len(verdict.scenario) + 2 + len(word))]
-    *facts, _ = verdict.reasons or (Evidence("no rule matched", verdict.rule, None),)
-    lines += [Line(row) for row in _wrap(_conclusion(verdict), width, "    ")]
-    if facts:
-        lines += [Line(row) for row in _wrap(f"evidence: {_cited(facts)}", width, "    ", "      ")]
-    lines += [Line(row) for row in
-              _wrap(f"rule {verdict.rule}; source {verdict.source}", width, "    ", "      ")]
-    for condition in verdict.conditions:
-        confirm = f"; confirm: {condition.confirm}" if condition.confirm else ""
-        row_id = f" ({condition.id})" if condition.id else ""
-        lines += [Line(row) for row in _wrap(
-            f"condition [{condition.state}] {condition.text}{confirm}{row_id}", width, "    ",
-            "      ")]
-        lines += _evidence_lines(condition.evidence, width, "        ")
-    for fix in verdict.remediation:
-        lines += [Line(row) for row in
-                  _wrap(f"fix [{fix.layer}] {fix.where}:", width, "    ", "      ")]
-        lines += [Line("        " + escape(step)) for step in fix.steps]
-    for option in verdict.options:
-        lines += [Line(row) for row in _wrap(
-            f"option [{option.layer}] {option.where} (for: {option.goal}):", width, "    ",
-            "      ")]
-        lines += [Line("        " + escape(step)) for step in option.steps]
-    lines += [Line(row) for caveat in verdict.caveats
-              for row in _wrap(f"caveat: {caveat}", width, "    ", "      ")]
-    return lines
 
 
-_READY_WORDS = {
-    "ready": "ready now: nothing left to do or confirm",
-    "after-steps": "ready after steps in this OS",
-    "needs-confirmation": "needs another layer or a person to confirm",
-    "not-supported": "not supported here (the status above says why)",
-}
 
 
-def readiness_lines(ready: Readiness, width: int = VERBOSE_WIDTH) -> list[Line]:
-    """``check --ready``: the readiness, each step (elevated? restart?) and what is pending."""
-    needs = [word for word, flag in (("elevated", ready.elevated), ("restart", ready.restart))
-             if flag]
-    head = f"readiness: {_READY_WORDS[ready.state]}" + (f" ({', '.join(needs)})" if needs else "")
-    lines = [Line(row) for row in _wrap(head, width, "", "    ")]
-    for step in ready.steps:
-        flags = ", ".join(w for w, f in (("elevated", step.elevated), ("restart", step.restart))
-                          if f) or "no elevation"
-        settles = f"; settles {', '.join(step.conditions)}" if step.conditions else ""
-        then = f"; if not met: {step.fix}" if step.fix else ""
-        lines += [Line(row) for row in _wrap(
-            f"step {step.kind} {step.id} [{flags}] {step.where}{settles}{then}", width, "    ",
-            "      ")]
-        lines += [Line("        " + escape(command)) for command in step.commands]
-    for item in ready.pending:
-        confirm = f": {item.confirm}" if item.confirm else ""
-        lines += [Line(row) for row in _wrap(
-            f"pending [{item.layer}] {item.id} ({item.state}){confirm}", width, "    ", "      ")]
-    return lines
 
 
-def render_verdict(verdict: Verdict, *, width: int = VERBOSE_WIDTH, colour: bool = False) -> str:
-    """One scenario's verdict in full (``nestprobe check``)."""
-    return finish(verdict_detail(verdict, width), colour)
 
 
 def _fact_lines(report: Report) -> list[Line]:
@@ -655,7 +529,7 @@ def _all_evidence(report: Report, width: int) -> list[Line]:
     ):
         if evidence:
             out.append(Line(f"  {title}:"))
-            out += _evidence_lines(evidence, width, "    ")
+            out += evidence_lines(evidence, width, "    ")
     return out
 
 

@@ -56,7 +56,7 @@ KNOWN_PENDING: frozenset[tuple[str, str]] = frozenset({
     # verdicts/readiness.py (it reads the remediation table). The arrow design.md draws:
     # verdicts decide it, the Verdict (model) carries it, output only renders it.
     ("nestprobe.output.jsonreport", "nestprobe.verdicts.readiness"),
-    ("nestprobe.output.text", "nestprobe.verdicts.readiness"),
+    ("nestprobe.output.lines", "nestprobe.verdicts.readiness"),
     ("nestprobe.cli", "nestprobe.verdicts.readiness"),
     # The bench's guest series (issue 19, `prove`): bench/collect.py judges the guest's speed
     # with assess/proof.py's threshold. The arrow design.md draws: through the pipeline (or
