@@ -29,13 +29,10 @@ from nestprobe.model.oskeys import (
     PF_SECOND_LEVEL_ADDRESS_TRANSLATION,
     PF_VIRT_FIRMWARE_ENABLED,
     SERVICES_KEY,
-    WINDOWS_FACTS,
-    WINDOWS_PATHS,
-    WinFact,
-    WinFactKind,
 )
 from nestprobe.model.snapshot import FileFact
 from nestprobe.model.typeshim import Protocol
+from nestprobe.model.winfacts import WINDOWS_FACTS, WINDOWS_PATHS, WinFact, WinFactKind
 
 #: Registry value types (winnt.h) and how their data is written as text.
 REG_SZ = 1

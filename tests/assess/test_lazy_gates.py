@@ -20,7 +20,7 @@ from nestprobe.decode import dmi
 from nestprobe.decode.bits import decode_leaf
 from nestprobe.decode.interfaces import decode_interface, scan, specs_for
 from nestprobe.decode.winreport import TOOLS, Readiness, read_readiness, reported_cpu
-from nestprobe.model import oskeys
+from nestprobe.model import oskeys, winfacts
 from nestprobe.model.errors import NestprobeError
 from nestprobe.model.evidence import Evidence
 from nestprobe.model.record import replace
@@ -57,7 +57,7 @@ def test_the_inputs_hold_both_kinds() -> None:
 
 def test_linux_keys_are_absolute_paths_and_windows_keys_are_not() -> None:
     assert all(path.startswith("/") for path in oskeys.WATCHED_PATHS)
-    windows = [*oskeys.WINDOWS_PATHS, *oskeys.READ_PATHS, oskeys.PASTE_ENCODING,
+    windows = [*winfacts.WINDOWS_PATHS, *oskeys.READ_PATHS, oskeys.PASTE_ENCODING,
                oskeys.SYSTEMINFO_READING, oskeys.MSINFO32_READING, oskeys.SYSTEMINFO_SENTENCE,
                *(f"{tool}:label" for tool in TOOLS)]
     for path in windows:

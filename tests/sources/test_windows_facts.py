@@ -68,12 +68,12 @@ def test_the_pseudo_paths_are_the_contract() -> None:
 
 def test_the_c_dumper_records_the_same_pseudo_paths() -> None:
     """csrc/np_winfacts.h (what nestprobe-dump.exe writes) and the model's vocabulary
-    (model/oskeys.py, which the Python reader records) agree, in order."""
+    (model/winfacts.py, which the Python reader records) agree, in order."""
     import winfacts_contract
 
-    from nestprobe.model import oskeys
+    from nestprobe.model import winfacts
 
-    assert tuple(winfacts_contract.pseudo_paths()) == oskeys.WINDOWS_PATHS
+    assert tuple(winfacts_contract.pseudo_paths()) == winfacts.WINDOWS_PATHS
 
 
 def test_every_path_the_decoders_read_is_recorded() -> None:
