@@ -320,10 +320,11 @@ def _straight(cls: type[Record], plans: dict[str, Plan], checks: dict[str, Any],
 
 def _construction(cls: type[Record], names: list[str], scope: dict[str, Any]) -> list[str]:
     """The source that makes ``made`` from ``a0``... (the values of ``names``) and ``given``
-    (the values of fields not in the JSON): ``cls(**values)`` itself, or, for a class with the
-    generic ``Record.__init__``, what that does written out: each slot set in the class's
-    order, its value settled as :func:`record.settle` does, a field neither holds taking its
-    default (none: unsure, where the init raises), then ``__post_init__``."""
+    (the values of fields not in the JSON): ``cls(**values)`` itself, or, for a class built
+    by the generic constructor (record.py's ``_RecordMeta.__call__``), what that does written
+    out: each slot set in the class's order, its value settled as :func:`record.settle` does,
+    a field neither holds taking its default (none: unsure, where the constructor raises),
+    then ``__post_init__``."""
     if cls.__init__ is not Record.__init__:
         arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
         return [f"    made = cls({arguments}, **given)"]

@@ -3,9 +3,9 @@
 Why not ``@dataclass(frozen=True, slots=True)``: dataclasses generate ``__init__``,
 ``__eq__``, ``__hash__`` ... as source text and ``exec`` it, once per class, at import.
 With ~40 model types that was most of the cold start of ``nestprobe check`` (~2-4 ms a
-class on the development VM). A :class:`Record` gets one generic ``__init__`` instead,
-so defining a class costs about what defining a plain class costs; mypy sees it as a
-dataclass through :func:`typing.dataclass_transform` (PEP 681).
+class on the development VM). A :class:`Record` is built by one generic constructor instead
+(its metaclass's ``__call__``), so defining a class costs about what defining a plain class
+costs; mypy sees it as a dataclass through :func:`typing.dataclass_transform` (PEP 681).
 
 Records are immutable all the way down: a ``dict`` given to a field is stored as a
 :class:`FrozenMap` and a ``list`` as a ``tuple`` (recursively), so a report can be hashed
@@ -15,6 +15,7 @@ and shared between threads, and nobody downstream can change what the probe saw.
 from __future__ import annotations
 
 from nestprobe.model.typeshim import (
+    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
@@ -171,14 +172,14 @@ def freeze(value: Any) -> Any:
 
 #: Types whose values a field takes as they are (by exact type): the immutable builtins,
 #: then each other type the first time one of its values is stored and it is no mutable
-#: container (the records themselves, FrozenMap), so ``Record.__init__`` tests most values
+#: container (the records themselves, FrozenMap), so building a record tests most values
 #: with one set lookup. Bounded: classes made on the fly (tests) must not pile up here.
 _TAKEN: set[type] = set(_FROZEN)
 _TAKEN_MAX = 4096
 
 
 def settle(value: Any) -> Any:
-    """``value`` as ``Record.__init__`` stores it in a field: frozen when mutable (what a
+    """``value`` as a record's constructor stores it in a field: frozen when mutable (what a
     fast construction that sets the slots itself must do to each value, to build the same)."""
     kind = type(value)
     if kind in _TAKEN:
@@ -238,6 +239,20 @@ def _annotations(namespace: dict[str, Any]) -> dict[str, Any]:
     return annotations or {}
 
 
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
+def _inherited(cls: type, name: str) -> Any:
+    """``cls``'s attribute ``name`` through its MRO, None when none has it (getattr with a
+    default would raise and catch an AttributeError for each class that has none)."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(name)
+        if found is not None:
+            return found
+    return None
+
+
 class _RecordMeta(type):
     # Runs once per model class at import (~75 on the check path): one pass over the
     # annotations, the per-class tables built from it.
@@ -274,8 +289,66 @@ class _RecordMeta(type):
         namespace["__record_plan__"] = tuple(
             [(spec.name, settle(spec.default), spec.default_factory) for spec in specs])
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
-        cls.__record_post_init__ = getattr(cls, "__post_init__", None)  # type: ignore[attr-defined]
+        cls.__record_post_init__ = _inherited(cls, "__post_init__")  # type: ignore[attr-defined]
+        # A class with an __init__ of its own (Evidence) is built by it, as Python would;
+        # Record's own (bases: none) only refuses a second call.
+        own = _inherited(cls, "__init__") if bases else None
+        if own is not None and own is Record.__init__:
+            own = None
+        cls.__record_own_init__ = own  # type: ignore[attr-defined]
         return cls
+
+    if not TYPE_CHECKING:  # mypy checks calls against the fields (dataclass_transform)
+
+        def __call__(cls, *args, **kwargs):  # noqa: PLR0912 (a case table, read top to bottom)
+            # Every record is made here (~440 rows at import, ~150 per check): one pass over
+            # the class's plan, no per-field lookups, and a call without keywords (the
+            # tables' rows) skips every keyword test. Not in __init__: type.__call__ would
+            # call that on a fresh object and on a record alike, so it would have to ask
+            # which it got, and asking an unset slot raises (an exception per record).
+            made = _new_object(cls)
+            own = cls.__record_own_init__
+            if own is not None:
+                own(made, *args, **kwargs)
+                return made
+            plan = cls.__record_plan__
+            count = len(args)
+            if count > len(plan):
+                raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
+            setter = _set_slot
+            taken = _TAKEN
+            for (name, _default, _factory), given in zip(plan, args, strict=False):
+                if kwargs and name in kwargs:
+                    raise TypeError(f"{cls.__name__}() got an argument twice")
+                setter(made, name, given if type(given) in taken else settle(given))
+            if kwargs:
+                pop = kwargs.pop
+                for name, default, factory in plan[count:]:
+                    value = pop(name, MISSING)
+                    if value is MISSING:
+                        if default is not MISSING:
+                            value = default  # settled once, when the class was made
+                        elif factory is None:
+                            raise TypeError(f"{cls.__name__}() missing {name!r}")
+                        else:
+                            value = factory()
+                    setter(made, name, value if type(value) in taken else settle(value))
+                if kwargs:
+                    raise TypeError(
+                        f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+            elif count < len(plan):
+                for name, default, factory in plan[count:]:
+                    if default is not MISSING:
+                        setter(made, name, default)
+                    elif factory is None:
+                        raise TypeError(f"{cls.__name__}() missing {name!r}")
+                    else:
+                        value = factory()
+                        setter(made, name, value if type(value) in taken else settle(value))
+            post_init = cls.__record_post_init__
+            if post_init is not None:
+                post_init(made)
+            return made
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
@@ -287,51 +360,12 @@ class Record(metaclass=_RecordMeta):
     __record_key__: ClassVar[Callable[[Any], tuple[object, ...]]]
     __record_plan__: ClassVar[tuple[tuple[str, Any, Callable[[], Any] | None], ...]] = ()
     __record_post_init__: ClassVar[Callable[[Any], None] | None] = None
+    __record_own_init__: ClassVar[Callable[..., None] | None] = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
-        # The hottest function of the probe and of importing the tables (~440 records at
-        # import, ~150 per check): one pass over a per-class plan, no per-field lookups, and
-        # a call without keywords (the tables' rows) skips every keyword test.
-        cls = type(self)
-        plan = cls.__record_plan__
-        if plan and hasattr(self, plan[0][0]):
-            # Calling __init__ again would rewrite the slots of a record others share.
-            raise AttributeError(f"{cls.__name__} is immutable: already initialised")
-        count = len(args)
-        if count > len(plan):
-            raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
-        setter = object.__setattr__
-        taken = _TAKEN
-        for (name, _default, _factory), given in zip(plan, args, strict=False):
-            if kwargs and name in kwargs:
-                raise TypeError(f"{cls.__name__}() got an argument twice")
-            setter(self, name, given if type(given) in taken else settle(given))
-        if kwargs:
-            pop = kwargs.pop
-            for name, default, factory in plan[count:]:
-                value = pop(name, MISSING)
-                if value is MISSING:
-                    if default is not MISSING:
-                        value = default  # settled once, when the class was made
-                    elif factory is None:
-                        raise TypeError(f"{cls.__name__}() missing {name!r}")
-                    else:
-                        value = factory()
-                setter(self, name, value if type(value) in taken else settle(value))
-            if kwargs:
-                raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
-        elif count < len(plan):
-            for name, default, factory in plan[count:]:
-                if default is not MISSING:
-                    setter(self, name, default)
-                elif factory is None:
-                    raise TypeError(f"{cls.__name__}() missing {name!r}")
-                else:
-                    value = factory()
-                    setter(self, name, value if type(value) in taken else settle(value))
-        post_init = cls.__record_post_init__
-        if post_init is not None:
-            post_init(self)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A record is built by its class's call (_RecordMeta.__call__), which never calls
+        # this: a call here is a second one, which would rewrite the slots others share.
+        raise AttributeError(f"{type(self).__name__} is immutable: already initialised")
 
     def _compared(self) -> tuple[object, ...]:
         return type(self).__record_key__(self)

@@ -178,7 +178,7 @@ class _Sample(Record):
 
     name: str
     items: tuple[int, ...]
-    extra: Any  # handed over as it is, so settled (frozen) like Record.__init__ does
+    extra: Any  # handed over as it is, so settled (frozen) as a record's constructor does
     default: int = 7
     made: tuple[str, ...] = field(default_factory=lambda: ("a",))
     seen: list[int] = field(default_factory=list)  # a factory of a mutable value
