@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nestprobe.model.fact import Fact
 from nestprobe.model.proof import ProofAssessment
-from nestprobe.model.record import Record, field
+from nestprobe.model.record import Record
 from nestprobe.model.typeshim import Any, Literal
 
 #: "root-or-guest": a hypervisor is present but only a Windows tool's report says so (no
@@ -27,99 +27,102 @@ WinFirmware = Literal["enabled", "disabled", "unknown", "n/a"]
 WinVbs = Literal["configured", "off", "unknown", "n/a"]
 
 
-def _none() -> Fact[Any]:
-    return Fact(None)
+# Each default once: a Fact is immutable, so every Facts may share it (a factory per field
+# built ~60 Facts for each assessment).
+_NONE: Fact[Any] = Fact(None)
+_FALSE: Fact[Any] = Fact(False)
+_NA: Fact[Any] = Fact("n/a")
 
 
 class Facts(Record):
     """The decided facts (value + evidence); a field never decided is ``Fact(None)``."""
 
     # Who answers below this OS.
-    present: Fact[bool] = field(default_factory=lambda: Fact(False))  # a hypervisor shows
-    hypervisor: Fact[str | None] = field(default_factory=_none)  # its vendor id
+    present: Fact[bool] = _FALSE  # a hypervisor shows
+    hypervisor: Fact[str | None] = _NONE  # its vendor id
     #: No hypervisor runs below this OS, as CPUID's bit or a pasted tool shows it.
-    hypervisor_absent: Fact[bool] = field(default_factory=lambda: Fact(False))
-    partition: Fact[Partition | None] = field(default_factory=_none)  # Hyper-V's privileges
-    host_build: Fact[int | None] = field(default_factory=_none)  # the Hyper-V host's build
-    hyperv_version: Fact[str | None] = field(default_factory=_none)  # 0x40000002 as text
+    hypervisor_absent: Fact[bool] = _FALSE
+    partition: Fact[Partition | None] = _NONE  # Hyper-V's privileges
+    host_build: Fact[int | None] = _NONE  # the Hyper-V host's build
+    hyperv_version: Fact[str | None] = _NONE  # 0x40000002 as text
     #: The vendor whose default identity 0x40000002 matches (an emulation of Hyper-V's).
-    hyperv_emulator: Fact[str | None] = field(default_factory=_none)
-    signed: Fact[bool] = field(default_factory=lambda: Fact(False))  # a signature was read
-    emulated: Fact[bool] = field(default_factory=lambda: Fact(False))  # a CPU emulator
-    hidden: Fact[bool] = field(default_factory=lambda: Fact(False))  # one hides (witnesses)
-    cloud: Fact[str | None] = field(default_factory=_none)
-    instance_type: Fact[str | None] = field(default_factory=_none)  # as DMI's product names it
-    product_name: Fact[str | None] = field(default_factory=_none)  # DMI product_name, any source
-    confidential: Fact[str | None] = field(default_factory=_none)
-    level: Fact[int | None] = field(default_factory=_none)  # nesting level
-    at_least: Fact[int] = field(default_factory=lambda: Fact(0))  # the level proven at least
+    hyperv_emulator: Fact[str | None] = _NONE
+    signed: Fact[bool] = _FALSE  # a signature was read
+    emulated: Fact[bool] = _FALSE  # a CPU emulator
+    hidden: Fact[bool] = _FALSE  # one hides (witnesses)
+    cloud: Fact[str | None] = _NONE
+    instance_type: Fact[str | None] = _NONE  # as DMI's product names it
+    product_name: Fact[str | None] = _NONE  # DMI product_name, any source
+    confidential: Fact[str | None] = _NONE
+    level: Fact[int | None] = _NONE  # nesting level
+    at_least: Fact[int] = Fact(0)  # the level proven at least
     #: The product's name ("KVM with Hyper-V enlightenments", "Xen, running on KVM").
-    product: Fact[str | None] = field(default_factory=_none)
+    product: Fact[str | None] = _NONE
     #: The name a person reads for the hypervisor's vendor id ("oracle" -> "Oracle
     #: VirtualBox"): output words sentences from it, never from the id.
-    hypervisor_name: Fact[str | None] = field(default_factory=_none)
+    hypervisor_name: Fact[str | None] = _NONE
     #: Who else may be answering, most likely first (vendor ids), and how sure the vendor
     #: is the product rather than an emulation of its interface.
-    alternatives: Fact[tuple[str, ...]] = field(default_factory=lambda: Fact(()))
-    identified: Fact[str] = field(default_factory=lambda: Fact("high"))
+    alternatives: Fact[tuple[str, ...]] = Fact(())
+    identified: Fact[str] = Fact("high")
     # This CPU and what reaches this OS.
-    cpu_vendor: Fact[str | None] = field(default_factory=_none)
-    cpuid_ok: Fact[bool] = field(default_factory=lambda: Fact(False))  # CPUID could be read
-    raw_cpuid: Fact[bool] = field(default_factory=lambda: Fact(False))  # leaf 1 was read
-    exposed: Fact[bool | None] = field(default_factory=_none)
+    cpu_vendor: Fact[str | None] = _NONE
+    cpuid_ok: Fact[bool] = _FALSE  # CPUID could be read
+    raw_cpuid: Fact[bool] = _FALSE  # leaf 1 was read
+    exposed: Fact[bool | None] = _NONE
     #: What this CPU's extension is called: "VT-x", "AMD-V", or "VT-x/AMD-V" (unknown).
-    extension: Fact[str] = field(default_factory=lambda: Fact("VT-x/AMD-V"))
+    extension: Fact[str] = Fact("VT-x/AMD-V")
     #: What shows a hypervisor that hides itself (model.verdicts.HiddenBy's words).
-    hidden_by: Fact[str] = field(default_factory=lambda: Fact("timing"))
-    slat: Fact[bool | None] = field(default_factory=_none)
+    hidden_by: Fact[str] = Fact("timing")
+    slat: Fact[bool | None] = _NONE
     #: The same value with every observation about EPT/NPT (the SLAT condition cites them).
-    ept_npt: Fact[bool | None] = field(default_factory=_none)
+    ept_npt: Fact[bool | None] = _NONE
     #: The co-masked features (decode/masks.py): "masked", "native", "mixed" or None.
-    feature_mask: Fact[str | None] = field(default_factory=_none)
-    firmware_disabled: Fact[bool | None] = field(default_factory=_none)
-    kvm: Fact[str | None] = field(default_factory=_none)  # KvmDevice state
-    software_nesting: Fact[bool] = field(default_factory=lambda: Fact(False))  # PVM /dev/kvm
+    feature_mask: Fact[str | None] = _NONE
+    firmware_disabled: Fact[bool | None] = _NONE
+    kvm: Fact[str | None] = _NONE  # KvmDevice state
+    software_nesting: Fact[bool] = _FALSE  # PVM /dev/kvm
     #: A VM created here (``--prove``): what its run means, with the observations of kind
     #: ``vm`` (and the round trip's ``timing``) behind it; None without a proof. Proof
     #: beats inference: the headline and the third-party verdict read it first.
-    proof: Fact[ProofAssessment | None] = field(default_factory=_none)
+    proof: Fact[ProofAssessment | None] = _NONE
     # This OS.
-    os: Fact[str] = field(default_factory=lambda: Fact("unknown"))
-    os_confidence: Fact[str] = field(default_factory=lambda: Fact("none"))  # as Confidence
-    wsl: Fact[bool | None] = field(default_factory=_none)
+    os: Fact[str] = Fact("unknown")
+    os_confidence: Fact[str] = Fact("none")  # as Confidence
+    wsl: Fact[bool | None] = _NONE
     #: The same value with what the kernel release said about WSL (the WSL conditions).
-    wsl_kernel: Fact[bool | None] = field(default_factory=_none)
-    container: Fact[str | None] = field(default_factory=_none)
-    xen_domain: Fact[str | None] = field(default_factory=_none)  # dom0, domU
-    xen_mode: Fact[str | None] = field(default_factory=_none)  # pv, pvh, hvm
-    memory: Fact[int | None] = field(default_factory=_none)  # bytes this OS manages
-    vcpus: Fact[int | None] = field(default_factory=_none)
+    wsl_kernel: Fact[bool | None] = _NONE
+    container: Fact[str | None] = _NONE
+    xen_domain: Fact[str | None] = _NONE  # dom0, domU
+    xen_mode: Fact[str | None] = _NONE  # pv, pvh, hvm
+    memory: Fact[int | None] = _NONE  # bytes this OS manages
+    vcpus: Fact[int | None] = _NONE
     # This Windows.
-    win_edition: Fact[WinEdition] = field(default_factory=lambda: Fact("n/a"))
-    win_build: Fact[WinWsl2Build] = field(default_factory=lambda: Fact("n/a"))
-    hyperv_role: Fact[WinComponent] = field(default_factory=lambda: Fact("n/a"))
-    wsl_installed: Fact[WinComponent] = field(default_factory=lambda: Fact("n/a"))
-    win_launch: Fact[WinLaunch] = field(default_factory=lambda: Fact("n/a"))
-    win_firmware: Fact[WinFirmware] = field(default_factory=lambda: Fact("n/a"))
-    win_vbs: Fact[WinVbs] = field(default_factory=lambda: Fact("n/a"))
+    win_edition: Fact[WinEdition] = _NA
+    win_build: Fact[WinWsl2Build] = _NA
+    hyperv_role: Fact[WinComponent] = _NA
+    wsl_installed: Fact[WinComponent] = _NA
+    win_launch: Fact[WinLaunch] = _NA
+    win_firmware: Fact[WinFirmware] = _NA
+    win_vbs: Fact[WinVbs] = _NA
     #: What the Windows facts rest on: the live facts, or the pasted tool(s) (None: not
     #: Windows, or no tool output); the Hyper-V VM's name and host from the host's data
     #: exchange ("" when not given).
-    win_paste: Fact[str | None] = field(default_factory=_none)
+    win_paste: Fact[str | None] = _NONE
     #: This Windows' name as recorded (release, else product name) and its build number.
-    win_name: Fact[str | None] = field(default_factory=_none)
-    win_release: Fact[str | None] = field(default_factory=_none)  # "Windows Server 2019"
-    win_server: Fact[bool | None] = field(default_factory=_none)  # a Windows Server
-    win_build_number: Fact[int | None] = field(default_factory=_none)
-    vm_name: Fact[str] = field(default_factory=lambda: Fact(""))
-    host_name: Fact[str] = field(default_factory=lambda: Fact(""))
+    win_name: Fact[str | None] = _NONE
+    win_release: Fact[str | None] = _NONE  # "Windows Server 2019"
+    win_server: Fact[bool | None] = _NONE  # a Windows Server
+    win_build_number: Fact[int | None] = _NONE
+    vm_name: Fact[str] = Fact("")
+    host_name: Fact[str] = Fact("")
     #: GetNativeSystemInfo's architecture ("AMD64", "x86", "ARM64"), None when not recorded.
-    win_arch: Fact[str | None] = field(default_factory=_none)
+    win_arch: Fact[str | None] = _NONE
     #: A Linux Hyper-V guest: True when hv_balloon is bound to the VMBus Dynamic Memory
     #: device, False when it is not, None when not recorded (or not Linux).
-    dynamic_memory: Fact[bool | None] = field(default_factory=_none)
+    dynamic_memory: Fact[bool | None] = _NONE
     #: wine's version when this "Windows" is wine (its stubs are then unknown), else None.
-    win_wine: Fact[str | None] = field(default_factory=_none)
+    win_wine: Fact[str | None] = _NONE
 
     @property
     def has_windows(self) -> bool:

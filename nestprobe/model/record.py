@@ -284,10 +284,15 @@ class _RecordMeta(type):
         namespace["__record_key__"] = (
             (lambda record: (getter(record),)) if len(compared) == 1 else getter
         )
-        # What __init__ walks, precomputed once per class: (name, default, factory).
-        # A default is settled here, once: every record of the class then shares the frozen form.
-        namespace["__record_plan__"] = tuple(
-            [(spec.name, settle(spec.default), spec.default_factory) for spec in specs])
+        # What the constructor walks, precomputed once per class: (name, default, factory).
+        # A default is settled here, once: every record of the class then shares the frozen
+        # form; so is an empty container's factory (dict, list, set): it would only make an
+        # empty container for the record to freeze into the same empty value each time.
+        namespace["__record_plan__"] = tuple([
+            (spec.name, settle(spec.default_factory()), None)
+            if spec.default_factory in _MUTABLE else
+            (spec.name, settle(spec.default), spec.default_factory)
+            for spec in specs])
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         cls.__record_post_init__ = _inherited(cls, "__post_init__")  # type: ignore[attr-defined]
         # A class with an __init__ of its own (Evidence) is built by it, as Python would;
