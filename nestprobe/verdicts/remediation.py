@@ -588,12 +588,11 @@ REMEDIATIONS: Mapping[str, Remediation] = {
     ),
 }
 # Each entry carries its key: scripts match steps by id (verdicts/readiness.py, --json).
-# Built positionally (the fields in order, id last): replace() per entry was a third of
-# this module's import.
-REMEDIATIONS = {
-    rid: Remediation(entry.layer, entry.where, entry.steps, entry.source, entry.goal, rid)
-    for rid, entry in REMEDIATIONS.items()
-}
+# Written into the entries just made above, which nothing else holds yet (a copy of each,
+# by replace() or the constructor, was a third of this module's import).
+for _rid, _entry in REMEDIATIONS.items():
+    object.__setattr__(_entry, "id", _rid)
+del _rid, _entry
 
 Shell = Literal["cmd", "powershell", "sh"]
 #: The shell each entry's steps are written for, which its ``where`` names: every step is

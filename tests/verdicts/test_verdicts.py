@@ -23,9 +23,8 @@ from nestprobe.model.assessment import (
     WindowsFacts,
 )
 from nestprobe.model.evidence import Evidence
-from nestprobe.model.record import fields
 from nestprobe.model.record import replace as _replace
-from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES, Remediation, Verdicts
+from nestprobe.model.verdicts import LAYERS, SCENARIOS, STATUSES, Verdicts
 from nestprobe.verdicts.conditions import CHECKS, CONDITIONS, GLOBAL_CONDITIONS, UPGRADE_FIXES
 from nestprobe.verdicts.evaluate import evaluate, rule_for
 from nestprobe.verdicts.matrix import FALLBACK, RULES
@@ -274,9 +273,6 @@ def test_table_integrity() -> None:
         assert row.unmet_status in (None, *STATUSES), row.id
         assert not row.unmet_fix or row.unmet_status is not None, row.id
     assert set(GLOBAL_CONDITIONS) <= set(CONDITIONS)
-    # The table fills ids positionally (remediation.py): a new field must be placed there too.
-    assert [f.name for f in fields(Remediation)] == [
-        "layer", "where", "steps", "source", "goal", "id"]
     for rid, entry in REMEDIATIONS.items():
         assert entry.id == rid
         assert entry.goal is None  # goals come with options (resolve_options), not the table
