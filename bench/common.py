@@ -12,6 +12,7 @@ against it; :func:`clean_env` builds the environment the scripts measure instead
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import shutil
@@ -63,8 +64,7 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
     if root is not None and (Path(root) / "bin" / "python").exists():
         made = CleanEnv(Path(root), str(Path(root) / "bin" / "python"), Path(root) / "bin")
     else:
-        path = Path(root) if root is not None else Path(
-            tempfile.mkdtemp(prefix="nestprobe-bench-venv."))
+        path = Path(root) if root is not None else temporary_dir("nestprobe-bench-venv.")
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True,
                        env=clean_child_env())
         made = CleanEnv(path, str(path / "bin" / "python"), path / "bin")
@@ -85,8 +85,19 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
     return made
 
 
+def temporary_dir(prefix: str) -> Path:
+    """A new directory under the temporary folder, removed when this process exits (a
+    bench run leaves no venvs behind)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 #: Set in a script re-run by :func:`run_in_clean_env`: the venv it runs in.
 CLEAN_MARK = "NESTPROBE_BENCH_CLEAN_VENV"
+#: Set with it when that venv is a temporary one, which the re-run script removes at exit
+#: (the process that made it became the script: exec runs no exit handlers).
+TEMPORARY_MARK = "NESTPROBE_BENCH_TEMPORARY_VENV"
 
 
 def run_in_clean_env(script: str, argv: Sequence[str], venv: str | None = None) -> None:
@@ -94,12 +105,16 @@ def run_in_clean_env(script: str, argv: Sequence[str], venv: str | None = None) 
     unless this already is that run. Prints the environment first. Never returns when it
     re-runs."""
     if os.environ.get(CLEAN_MARK):
+        if os.environ.get(TEMPORARY_MARK):
+            atexit.register(shutil.rmtree, os.environ[CLEAN_MARK], ignore_errors=True)
         return
     clean = clean_env(venv)
     print(describe(clean), flush=True)
     print(flush=True)
     child = clean_child_env()
     child[CLEAN_MARK] = str(clean.root)
+    if venv is None:
+        child[TEMPORARY_MARK] = "1"
     # the bench directory is the script's own (sys.path[0]); the checkout is not on the path
     os.execve(clean.python, [clean.python, script, *argv], child)
 

@@ -21,7 +21,6 @@ import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,6 +36,7 @@ from common import (
     run_once,
     spread,
     table,
+    temporary_dir,
     verdict,
 )
 
@@ -104,7 +104,7 @@ def commands(clean: CleanEnv) -> tuple[list[Command], list[str]]:
 
 def against(ref: str) -> list[Command]:
     """``check hyperv`` and ``--json`` of the revision ``ref`` (git archive, clean venv)."""
-    tree = Path(tempfile.mkdtemp(prefix="nestprobe-bench-ref."))
+    tree = temporary_dir("nestprobe-bench-ref.")
     archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True,
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
