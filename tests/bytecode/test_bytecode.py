@@ -369,19 +369,38 @@ def test_a_file_cut_in_its_code_is_not_used(tmp_path: Path) -> None:
     assert bytecode.install(str(root / "nestprobe")) is None
 
 
-@pytest.mark.parametrize("entry", [
-    ("nestprobe.cli", 5, False, 1, 0, 1),  # a path that is no text
-    ("nestprobe.cli", "cli.py", False, 1, -1, 1),  # before the code
-    ("os", "cli.py", False, 1, 0, 1),  # not the package's
-    ("nestprobe.cli", "cli.py", False, 1, 0, 0),  # no code
+@pytest.mark.parametrize(("names", "packages", "ends"), [
+    (("nestprobe.cli",), frozenset(), (0,)),  # no code
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (8, 4)),  # before the one before
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (4, 4)),  # the second has none
+    (("nestprobe.cli",), frozenset(), (65,)),  # past the file's end
+    (("nestprobe.cli",), frozenset(), (1.5,)),  # no offset
+    (("os",), frozenset(), (1,)),  # not the package's
+    (("nestprobe",), frozenset(), (1,)),  # the package itself
+    ((5,), frozenset(), (1,)),  # a name that is no text
+    (("nestprobe.cli",), ("nestprobe.cli",), (1,)),  # packages that are no set
+    ((), frozenset(), ()),  # no module
 ])
-def test_a_damaged_index_is_not_used(tmp_path: Path, entry: tuple[object, ...]) -> None:
+def test_a_damaged_index_is_not_used(tmp_path: Path, names: tuple[object, ...],
+                                     packages: object, ends: tuple[object, ...]) -> None:
     root = _copy(tmp_path)
-    index = marshal.dumps((RECORD, (entry,)))
+    index = marshal.dumps((RECORD, names, packages, (1,) * len(names), ends))
     path = root / "nestprobe" / bytecode.FILE_NAME
     path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
                      + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
     assert bytecode.install(str(root / "nestprobe")) is None
+
+
+def test_an_index_within_bounds_is_used(tmp_path: Path) -> None:
+    """The cases above are refused for what they change, not for the file they are in."""
+    root = _copy(tmp_path)
+    index = marshal.dumps((RECORD, ("nestprobe.cli", "nestprobe.pipeline"),
+                           frozenset(), (1, 1), (4, 64)))
+    path = root / "nestprobe" / bytecode.FILE_NAME
+    path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
+                     + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
+    finder = bytecode._read_index(str(path), str(root / "nestprobe"))
+    assert set(finder.modules) == {"nestprobe.cli", "nestprobe.pipeline"}
 
 
 def test_no_file_no_finder(tmp_path: Path) -> None:
@@ -392,8 +411,11 @@ def test_no_file_no_finder(tmp_path: Path) -> None:
 def test_the_index_names_every_module_once(tmp_path: Path) -> None:
     finder, package = _finder(tmp_path)
     sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    named = {Path(source).relative_to(package).as_posix()
-             for source, *_ in finder.entries.values()}
-    assert named == sources - {"__init__.py"}
-    assert finder.entries["nestprobe.assess"][1]  # a package
-    assert not finder.entries["nestprobe.cli"][1]
+    named = [Path(finder.get_filename(name)).relative_to(package).as_posix()
+             for name in finder.modules]
+    assert len(named) == len(set(named))
+    assert set(named) == sources - {"__init__.py"}
+    assert finder.is_package("nestprobe.assess")
+    assert not finder.is_package("nestprobe.cli")
+    with pytest.raises(ImportError):
+        finder.get_filename("nestprobe.nothing")
