@@ -45,7 +45,13 @@ import marshal
 import os
 import sys
 from _frozen_importlib import ModuleSpec
-from _frozen_importlib_external import MAGIC_NUMBER, PathFinder, SourceFileLoader
+from _frozen_importlib_external import (
+    BYTECODE_SUFFIXES,
+    MAGIC_NUMBER,
+    PathFinder,
+    SourceFileLoader,
+    cache_from_source,
+)
 
 # Not typeshim's: this module runs before the finder serves any other (mypy and ruff treat
 # any name TYPE_CHECKING as true).
@@ -98,6 +104,7 @@ class BytecodeFinder(_LoaderBase):
             f"\0{_PACKAGE}{_SEP}", f"\0{package_dir}{_SEP}").split("\0")[1:]
         self.base = base  # where the first module's code starts
         self.identity = identity
+        self.pyc = _pyc_by_hand(package_dir)
         written, recorded = installed  # the file's mtime, RECORD's (ns: exact to the edit)
         self.window = (written - int(SLACK_S * 1e9),
                        min(recorded, written + int(SPAN_S * 1e9)))
@@ -123,6 +130,9 @@ class BytecodeFinder(_LoaderBase):
             return None  # not the source the install wrote: import it the usual way
         spec = ModuleSpec(name, self, origin=source, is_package=is_package)
         spec.has_location = True  # __file__ is the source's path
+        if self.pyc is not None and sys.pycache_prefix is None:
+            # __cached__, as cache_from_source (pure Python) would make it for importlib
+            spec.cached = f"{folder}{_SEP}__pycache__{_SEP}{stem}{self.pyc}"
         if is_package:
             spec.submodule_search_locations = [folder]
         return spec
@@ -213,6 +223,20 @@ def install(package_dir: str) -> BytecodeFinder | None:
     at = next((i for i, f in enumerate(finders) if f is PathFinder), len(finders))
     sys.meta_path[:] = [*finders[:at], finder, *finders[at:]]
     return finder
+
+
+def _pyc_by_hand(package_dir: str) -> str | None:
+    """The end of a module's pyc path (``.cpython-311.pyc``) when ``folder/__pycache__/``
+    before it is what cache_from_source makes of the package's paths: as it makes the
+    package's own ``__init__.py``'s, whose folder every module's path starts with (the
+    build's names add only plain folder names). None: every pyc path is cache_from_source's
+    (no cache tag; a pycache prefix; Windows, where a root written with "/" is respelt)."""
+    pyc = f".{sys.implementation.cache_tag}{BYTECODE_SUFFIXES[0]}"
+    try:
+        usual = cache_from_source(f"{package_dir}{_SEP}__init__.py")
+    except NotImplementedError:  # no cache tag: no pyc
+        return None
+    return pyc if usual == f"{package_dir}{_SEP}__pycache__{_SEP}__init__{pyc}" else None
 
 
 def _read_index(path: str, package_dir: str) -> BytecodeFinder:

@@ -275,6 +275,48 @@ def test_a_file_replaced_while_the_process_runs_is_not_misread(tmp_path: Path) -
     assert result["loader"] == "BytecodeFinder"
 
 
+#: Every module's spec as the finder makes it: its ``cached`` (the module's ``__cached__``)
+#: against what importlib would have made of its ``origin`` (the modules ``import
+#: nestprobe`` imported the usual way left out). LATER: a pycache prefix set after the
+#: finder is installed, or "".
+CACHED = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from importlib.util import cache_from_source, find_spec
+import nestprobe
+from nestprobe.bytecode import BytecodeFinder
+finder = next(f for f in sys.meta_path if isinstance(f, BytecodeFinder))
+if LATER:
+    sys.pycache_prefix = LATER
+specs = {name: find_spec(name) for name in finder.modules if name not in sys.modules}
+print(json.dumps({
+    "by_hand": finder.pyc is not None,
+    "served": sorted(n for n, s in specs.items() if isinstance(s.loader, BytecodeFinder)),
+    "asked": sorted(specs),
+    "differ": {n: [s.cached, cache_from_source(s.origin)] for n, s in specs.items()
+               if s.cached != cache_from_source(s.origin)},
+}))
+"""
+
+
+@pytest.mark.parametrize("prefix", ["", "-X", "set"])
+def test_each_modules_cached_path_is_importlibs(tmp_path: Path, prefix: str) -> None:
+    """``__cached__`` is what importlib.util.cache_from_source gives for the source: made
+    by hand where that is the same, by cache_from_source under a pycache prefix (given at
+    start-up, or set after ``import nestprobe``)."""
+    root = _copy(tmp_path)
+    flags = ("-X", f"pycache_prefix={tmp_path / 'pyc'}") if prefix == "-X" else ()
+    set_later = str(tmp_path / "later") if prefix == "set" else ""
+    result = _child(root, *flags, code=CACHED.replace("LATER", repr(set_later)))
+    assert result["differ"] == {}
+    asked = result["asked"]
+    assert isinstance(asked, list)
+    assert len(asked) > 100
+    assert result["served"] == asked
+    # Made by hand unless the prefix was there when the finder was installed.
+    assert result["by_hand"] is (prefix != "-X")
+
+
 #: A finder installed before ``import nestprobe`` (an import hook: typeguard, pytest's
 #: assertion rewriting) is still asked first; ours sits just before the path finder.
 HOOKED = r"""
