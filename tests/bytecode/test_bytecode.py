@@ -317,6 +317,87 @@ def test_each_modules_cached_path_is_importlibs(tmp_path: Path, prefix: str) -> 
     assert result["by_hand"] is (prefix != "-X")
 
 
+#: Every module's names, and the annotations of it and of the functions and classes it
+#: defines, as JSON (an annotation that is no string as its repr, marked).
+ANNOTATIONS = r"""
+import importlib, json, pkgutil, sys, types
+sys.path.insert(0, sys.argv[1])
+import nestprobe
+def shown(annotations):
+    return {k: v if isinstance(v, str) else ["not a string", repr(v)]
+            for k, v in annotations.items()}
+modules = {}
+for info in pkgutil.walk_packages(nestprobe.__path__, "nestprobe."):
+    name = info.name
+    if name in ("nestprobe.__main__", "nestprobe.bytecode", "nestprobe._native"):
+        continue
+    module = importlib.import_module(name)
+    found = {"": shown(vars(module).get("__annotations__", {}))}
+    for value in list(vars(module).values()):
+        if getattr(value, "__module__", None) != name:
+            continue
+        if isinstance(value, type):
+            found[value.__qualname__] = shown(vars(value).get("__annotations__", {}))
+            members = [m for m in vars(value).values() if isinstance(m, types.FunctionType)]
+        else:
+            members = [value] if isinstance(value, types.FunctionType) else []
+        for member in members:
+            found[member.__qualname__] = shown(member.__annotations__)
+    modules[name] = {"names": sorted(vars(module)), "annotations": found,
+                     "loader": type(module.__spec__.loader).__name__}
+print(json.dumps(modules))
+"""
+
+
+def test_served_modules_keep_postponed_annotations_without_the_future_import(
+        tmp_path: Path) -> None:
+    """The build compiles each module with its ``from __future__ import annotations`` as a
+    compiler flag, not a statement: the annotations are the same strings as when the
+    module is imported the usual way; the module only lacks the import's name."""
+    served = _child(_copy(tmp_path / "a"), code=ANNOTATIONS)
+    usual = _child(_copy(tmp_path / "b", with_file=False), code=ANNOTATIONS)
+    assert served.keys() == usual.keys()
+    assert len(served) > 100
+    strings = 0
+    for name, found in served.items():
+        assert isinstance(found, dict)
+        other = usual[name]
+        assert isinstance(other, dict)
+        assert (found["loader"], other["loader"]) == ("BytecodeFinder", "SourceFileLoader")
+        assert found["annotations"] == other["annotations"], name
+        assert set(other["names"]) - set(found["names"]) <= {"annotations"}, name
+        assert set(found["names"]) <= set(other["names"]), name
+        strings += sum(isinstance(v, str) for a in found["annotations"].values()
+                       for v in a.values())
+    assert strings > 1000  # postponed: not one evaluated
+
+
+#: ``nestprobe check hyperv`` (the live probe), then whether ``__future__`` was imported. An
+#: interpreter start may import it (an editable install's finder, from its .pth): forgotten
+#: here, so that any ``from __future__`` statement the check runs puts it back.
+CHECK = r"""
+import os, sys
+sys.modules.pop("__future__", None)
+sys.path.insert(0, sys.argv[1])
+from nestprobe.cli import main
+code = main(["check", "hyperv", "--no-timing"], out=open(os.devnull, "w"))
+print("__future__" in sys.modules, type(sys.modules["nestprobe.cli"].__spec__.loader).__name__)
+"""
+
+
+def _check(root: Path) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", CHECK, str(root)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_check_served_from_the_file_never_imports_future(tmp_path: Path) -> None:
+    assert _check(_copy(tmp_path / "a")) == ["False", "BytecodeFinder"]
+    # The same check importing the modules the usual way runs their future imports.
+    assert _check(_copy(tmp_path / "b", with_file=False)) == ["True", "SourceFileLoader"]
+
+
 #: A finder installed before ``import nestprobe`` (an import hook: typeguard, pytest's
 #: assertion rewriting) is still asked first; ours sits just before the path finder.
 HOOKED = r"""
