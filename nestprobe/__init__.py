@@ -5,7 +5,10 @@ Importing this package probes nothing: every probe happens inside a call, and th
 stages behind ``probe()`` and ``load()`` are imported only when one is made.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here or in nestprobe/bytecode.py, the two
+# modules imported the usual way: the served modules are compiled with its flag instead
+# of running its import, so a cold start never imports ``__future__``. The annotations
+# are quoted: the strings they were under it.
 
 import os
 
@@ -46,7 +49,8 @@ __all__ = [
 ]
 
 
-def probe(*, timing: bool = True, thorough: bool = False, cpu: int | None = None) -> Report:
+def probe(*, timing: "bool" = True, thorough: "bool" = False, cpu: "int | None" = None
+          ) -> "Report":
     """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
 
     ``cpu`` runs the whole probe on that logical CPU; CpuSelectionError when it cannot.
@@ -56,7 +60,7 @@ def probe(*, timing: bool = True, thorough: bool = False, cpu: int | None = None
     return pipeline.probe(timing=timing, thorough=thorough, cpu=cpu)
 
 
-def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
+def load(path: "str | os.PathLike[str]", *, cpu: "int" = 0) -> "Report":
     """Assess a dump file (nestprobe's own format or any supported importer format).
 
     ``path`` ``-`` reads standard input. ``cpu`` must be an int >= 0 (TypeError or
@@ -68,7 +72,7 @@ def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
     return pipeline.load(path, cpu=cpu)
 
 
-def assess_snapshot(snapshot: Snapshot) -> Report:
+def assess_snapshot(snapshot: "Snapshot") -> "Report":
     """Assess a snapshot built elsewhere (a source of your own, or a modified replay).
 
     Not called ``assess``: ``nestprobe.assess`` is the assessment subpackage, which
@@ -79,7 +83,7 @@ def assess_snapshot(snapshot: Snapshot) -> Report:
     return build_report(snapshot)
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
+def report_to_dict(report: "Report") -> "dict[str, Any]":
     """The JSON report, schema_version 3 (``nestprobe/output/report.schema.json``)."""
     from nestprobe.output.jsonreport import report_to_dict as render
 

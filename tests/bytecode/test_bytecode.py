@@ -275,6 +275,129 @@ def test_a_file_replaced_while_the_process_runs_is_not_misread(tmp_path: Path) -
     assert result["loader"] == "BytecodeFinder"
 
 
+#: Every module's spec as the finder makes it: its ``cached`` (the module's ``__cached__``)
+#: against what importlib would have made of its ``origin`` (the modules ``import
+#: nestprobe`` imported the usual way left out). LATER: a pycache prefix set after the
+#: finder is installed, or "".
+CACHED = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from importlib.util import cache_from_source, find_spec
+import nestprobe
+from nestprobe.bytecode import BytecodeFinder
+finder = next(f for f in sys.meta_path if isinstance(f, BytecodeFinder))
+if LATER:
+    sys.pycache_prefix = LATER
+specs = {name: find_spec(name) for name in finder.modules if name not in sys.modules}
+print(json.dumps({
+    "by_hand": finder.pyc is not None,
+    "served": sorted(n for n, s in specs.items() if isinstance(s.loader, BytecodeFinder)),
+    "asked": sorted(specs),
+    "differ": {n: [s.cached, cache_from_source(s.origin)] for n, s in specs.items()
+               if s.cached != cache_from_source(s.origin)},
+}))
+"""
+
+
+@pytest.mark.parametrize("prefix", ["", "-X", "set"])
+def test_each_modules_cached_path_is_importlibs(tmp_path: Path, prefix: str) -> None:
+    """``__cached__`` is what importlib.util.cache_from_source gives for the source: made
+    by hand where that is the same, by cache_from_source under a pycache prefix (given at
+    start-up, or set after ``import nestprobe``)."""
+    root = _copy(tmp_path)
+    flags = ("-X", f"pycache_prefix={tmp_path / 'pyc'}") if prefix == "-X" else ()
+    set_later = str(tmp_path / "later") if prefix == "set" else ""
+    result = _child(root, *flags, code=CACHED.replace("LATER", repr(set_later)))
+    assert result["differ"] == {}
+    asked = result["asked"]
+    assert isinstance(asked, list)
+    assert len(asked) > 100
+    assert result["served"] == asked
+    # Made by hand unless the prefix was there when the finder was installed.
+    assert result["by_hand"] is (prefix != "-X")
+
+
+#: Every module's names, and the annotations of it and of the functions and classes it
+#: defines, as JSON (an annotation that is no string as its repr, marked).
+ANNOTATIONS = r"""
+import importlib, json, pkgutil, sys, types
+sys.path.insert(0, sys.argv[1])
+import nestprobe
+def shown(annotations):
+    return {k: v if isinstance(v, str) else ["not a string", repr(v)]
+            for k, v in annotations.items()}
+modules = {}
+for info in pkgutil.walk_packages(nestprobe.__path__, "nestprobe."):
+    name = info.name
+    if name in ("nestprobe.__main__", "nestprobe.bytecode", "nestprobe._native"):
+        continue
+    module = importlib.import_module(name)
+    found = {"": shown(vars(module).get("__annotations__", {}))}
+    for value in list(vars(module).values()):
+        if getattr(value, "__module__", None) != name:
+            continue
+        if isinstance(value, type):
+            found[value.__qualname__] = shown(vars(value).get("__annotations__", {}))
+            members = [m for m in vars(value).values() if isinstance(m, types.FunctionType)]
+        else:
+            members = [value] if isinstance(value, types.FunctionType) else []
+        for member in members:
+            found[member.__qualname__] = shown(member.__annotations__)
+    modules[name] = {"names": sorted(vars(module)), "annotations": found,
+                     "loader": type(module.__spec__.loader).__name__}
+print(json.dumps(modules))
+"""
+
+
+def test_served_modules_keep_postponed_annotations_without_the_future_import(
+        tmp_path: Path) -> None:
+    """The build compiles each module with its ``from __future__ import annotations`` as a
+    compiler flag, not a statement: the annotations are the same strings as when the
+    module is imported the usual way; the module only lacks the import's name."""
+    served = _child(_copy(tmp_path / "a"), code=ANNOTATIONS)
+    usual = _child(_copy(tmp_path / "b", with_file=False), code=ANNOTATIONS)
+    assert served.keys() == usual.keys()
+    assert len(served) > 100
+    strings = 0
+    for name, found in served.items():
+        assert isinstance(found, dict)
+        other = usual[name]
+        assert isinstance(other, dict)
+        assert (found["loader"], other["loader"]) == ("BytecodeFinder", "SourceFileLoader")
+        assert found["annotations"] == other["annotations"], name
+        assert set(other["names"]) - set(found["names"]) <= {"annotations"}, name
+        assert set(found["names"]) <= set(other["names"]), name
+        strings += sum(isinstance(v, str) for a in found["annotations"].values()
+                       for v in a.values())
+    assert strings > 1000  # postponed: not one evaluated
+
+
+#: ``nestprobe check hyperv`` (the live probe), then whether ``__future__`` was imported. An
+#: interpreter start may import it (an editable install's finder, from its .pth): forgotten
+#: here, so that any ``from __future__`` statement the check runs puts it back.
+CHECK = r"""
+import os, sys
+sys.modules.pop("__future__", None)
+sys.path.insert(0, sys.argv[1])
+from nestprobe.cli import main
+code = main(["check", "hyperv", "--no-timing"], out=open(os.devnull, "w"))
+print("__future__" in sys.modules, type(sys.modules["nestprobe.cli"].__spec__.loader).__name__)
+"""
+
+
+def _check(root: Path) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", CHECK, str(root)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_check_served_from_the_file_never_imports_future(tmp_path: Path) -> None:
+    assert _check(_copy(tmp_path / "a")) == ["False", "BytecodeFinder"]
+    # The same check importing the modules the usual way runs their future imports.
+    assert _check(_copy(tmp_path / "b", with_file=False)) == ["True", "SourceFileLoader"]
+
+
 #: A finder installed before ``import nestprobe`` (an import hook: typeguard, pytest's
 #: assertion rewriting) is still asked first; ours sits just before the path finder.
 HOOKED = r"""
@@ -369,19 +492,38 @@ def test_a_file_cut_in_its_code_is_not_used(tmp_path: Path) -> None:
     assert bytecode.install(str(root / "nestprobe")) is None
 
 
-@pytest.mark.parametrize("entry", [
-    ("nestprobe.cli", 5, False, 1, 0, 1),  # a path that is no text
-    ("nestprobe.cli", "cli.py", False, 1, -1, 1),  # before the code
-    ("os", "cli.py", False, 1, 0, 1),  # not the package's
-    ("nestprobe.cli", "cli.py", False, 1, 0, 0),  # no code
+@pytest.mark.parametrize(("names", "packages", "ends"), [
+    (("nestprobe.cli",), frozenset(), (0,)),  # no code
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (8, 4)),  # before the one before
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (4, 4)),  # the second has none
+    (("nestprobe.cli",), frozenset(), (65,)),  # past the file's end
+    (("nestprobe.cli",), frozenset(), (1.5,)),  # no offset
+    (("os",), frozenset(), (1,)),  # not the package's
+    (("nestprobe",), frozenset(), (1,)),  # the package itself
+    ((5,), frozenset(), (1,)),  # a name that is no text
+    (("nestprobe.cli",), ("nestprobe.cli",), (1,)),  # packages that are no set
+    ((), frozenset(), ()),  # no module
 ])
-def test_a_damaged_index_is_not_used(tmp_path: Path, entry: tuple[object, ...]) -> None:
+def test_a_damaged_index_is_not_used(tmp_path: Path, names: tuple[object, ...],
+                                     packages: object, ends: tuple[object, ...]) -> None:
     root = _copy(tmp_path)
-    index = marshal.dumps((RECORD, (entry,)))
+    index = marshal.dumps((RECORD, names, packages, (1,) * len(names), ends))
     path = root / "nestprobe" / bytecode.FILE_NAME
     path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
                      + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
     assert bytecode.install(str(root / "nestprobe")) is None
+
+
+def test_an_index_within_bounds_is_used(tmp_path: Path) -> None:
+    """The cases above are refused for what they change, not for the file they are in."""
+    root = _copy(tmp_path)
+    index = marshal.dumps((RECORD, ("nestprobe.cli", "nestprobe.pipeline"),
+                           frozenset(), (1, 1), (4, 64)))
+    path = root / "nestprobe" / bytecode.FILE_NAME
+    path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
+                     + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
+    finder = bytecode._read_index(str(path), str(root / "nestprobe"))
+    assert set(finder.modules) == {"nestprobe.cli", "nestprobe.pipeline"}
 
 
 def test_no_file_no_finder(tmp_path: Path) -> None:
@@ -392,8 +534,11 @@ def test_no_file_no_finder(tmp_path: Path) -> None:
 def test_the_index_names_every_module_once(tmp_path: Path) -> None:
     finder, package = _finder(tmp_path)
     sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    named = {Path(source).relative_to(package).as_posix()
-             for source, *_ in finder.entries.values()}
-    assert named == sources - {"__init__.py"}
-    assert finder.entries["nestprobe.assess"][1]  # a package
-    assert not finder.entries["nestprobe.cli"][1]
+    named = [Path(finder.get_filename(name)).relative_to(package).as_posix()
+             for name in finder.modules]
+    assert len(named) == len(set(named))
+    assert set(named) == sources - {"__init__.py"}
+    assert finder.is_package("nestprobe.assess")
+    assert not finder.is_package("nestprobe.cli")
+    with pytest.raises(ImportError):
+        finder.get_filename("nestprobe.nothing")
