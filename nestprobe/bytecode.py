@@ -91,6 +91,11 @@ _Index = tuple[tuple[str, ...], frozenset[str], tuple[int, ...], tuple[int, ...]
 #: What identifies the file indexed: (inode, size, mtime in ns).
 _Identity = tuple[int, int, int]
 _SEP = os.sep
+#: How the file is opened for each module's code (O_BINARY: Windows only).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+#: A read at an offset in one call where the OS has one (POSIX): fstat, pread, close.
+_PREAD = getattr(os, "pread", None)
+_Module = type(sys)
 
 
 class BytecodeFinder(_LoaderBase):
@@ -146,8 +151,16 @@ class BytecodeFinder(_LoaderBase):
 
     # ---- the loader of those specs ---------------------------------------------------------
 
-    def create_module(self, spec: ModuleSpec) -> None:
-        return None  # the default module object
+    def create_module(self, spec: ModuleSpec) -> "ModuleType":
+        # The default module object with __file__ and __cached__ already what importlib would
+        # set: it asks a new module for each first, and a module without one raises (and
+        # catches) an AttributeError: two per module imported.
+        module = _Module(spec.name)
+        module.__file__ = spec.origin
+        cached = spec.cached
+        if cached is not None:
+            module.__dict__["__cached__"] = cached  # (no __cached__ in typeshed's ModuleType)
+        return module
 
     def exec_module(self, module: "ModuleType") -> None:
         # __file__: the spec's origin, the source find_spec found
@@ -162,7 +175,7 @@ class BytecodeFinder(_LoaderBase):
         start = self.ends[at - 1] if at else 0
         offset, length = self.base + start, self.ends[at] - start
         try:
-            handle = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            handle = os.open(self.path, _OPEN_FLAGS)
         except OSError:
             return self._source_code(name)
         try:
@@ -170,8 +183,11 @@ class BytecodeFinder(_LoaderBase):
             if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
                 # replaced since the index was read (an upgrade): the new source, its pyc
                 return self._source_code(name)
-            os.lseek(handle, offset, os.SEEK_SET)
-            data = os.read(handle, length)
+            if _PREAD is not None:
+                data = _PREAD(handle, length, offset)
+            else:
+                os.lseek(handle, offset, os.SEEK_SET)
+                data = os.read(handle, length)
         finally:
             os.close(handle)
         if len(data) != length:

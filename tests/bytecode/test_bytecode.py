@@ -277,10 +277,11 @@ def test_a_file_replaced_while_the_process_runs_is_not_misread(tmp_path: Path) -
 
 #: Every module's spec as the finder makes it: its ``cached`` (the module's ``__cached__``)
 #: against what importlib would have made of its ``origin`` (the modules ``import
-#: nestprobe`` imported the usual way left out). LATER: a pycache prefix set after the
+#: nestprobe`` imported the usual way left out), and each module's ``__file__`` and
+#: ``__cached__`` once imported. LATER: a pycache prefix set after the
 #: finder is installed, or "".
 CACHED = r"""
-import json, sys
+import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
 from importlib.util import cache_from_source, find_spec
 import nestprobe
@@ -295,6 +296,11 @@ print(json.dumps({
     "asked": sorted(specs),
     "differ": {n: [s.cached, cache_from_source(s.origin)] for n, s in specs.items()
                if s.cached != cache_from_source(s.origin)},
+    # what the modules carry once imported (the loader's create_module presets them)
+    "modules_differ": {
+        n: [m.__file__, m.__cached__] for n in specs
+        for m in [importlib.import_module(n)]
+        if (m.__file__, m.__cached__) != (specs[n].origin, cache_from_source(specs[n].origin))},
 }))
 """
 
@@ -309,6 +315,7 @@ def test_each_modules_cached_path_is_importlibs(tmp_path: Path, prefix: str) -> 
     set_later = str(tmp_path / "later") if prefix == "set" else ""
     result = _child(root, *flags, code=CACHED.replace("LATER", repr(set_later)))
     assert result["differ"] == {}
+    assert result["modules_differ"] == {}
     asked = result["asked"]
     assert isinstance(asked, list)
     assert len(asked) > 100
