@@ -65,6 +65,7 @@ FORBIDDEN = {
     "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
     "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
     "nestprobe.sources.importers", "nestprobe.output.jsonreport",
+    "nestprobe.native.bench", "nestprobe.native.proof",  # only the bench and --prove call
 }
 
 needs_linux = pytest.mark.skipif(

@@ -436,6 +436,20 @@ def test_status_without_extension_is_a_state(monkeypatch: pytest.MonkeyPatch) ->
         native.read_cpuid_table()
 
 
+def test_bench_and_proof_reach_the_extension_through_the_core(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """native/bench.py and native/proof.py load nothing themselves: without the core's
+    extension the samplers are unavailable and the proof run says so in its record."""
+    from nestprobe.native import bench, proof
+
+    monkeypatch.setattr(native, "_load", lambda: (None, "not built"))
+    assert not bench.bench_available()
+    with pytest.raises(RuntimeError, match="bench samplers"):
+        bench.bench_floor(1)
+    record = proof.prove()
+    assert (record.outcome, record.platform) == ("no-extension", "none")
+
+
 # ---- the standalone nestprobe-dump (same enumeration, no Python) ---------------------
 
 CSRC = Path(__file__).resolve().parents[2] / "csrc"

@@ -1,11 +1,17 @@
 """The one door to the compiled extension ``nestprobe._native``.
 
-Nothing else imports the extension. Importing this module loads nothing; the
+Nothing else imports the extension. Importing this package loads nothing; the
 extension is imported on first use, and its absence is a state
 (``"no-extension"``), never an import-time error. Status codes from C become
 :data:`~nestprobe.model.snapshot.CpuidStatus` values here, or :class:`CpuidUnavailableError`
 for calls that must return registers. C constants (status codes, buffer bounds) are
 defined once, in csrc/np_*.h, and read here from the compiled module as ``lib.NAME``.
+
+This module holds what the probe calls (CPUID, the exit-latency sampler, pinning); the
+callers that only the bench or ``--prove`` need are modules of their own, so a ``check``
+never loads their code: :mod:`~nestprobe.native.bench` (csrc/np_bench.c) and
+:mod:`~nestprobe.native.proof` (csrc/np_prove.c). They reach the extension through
+:func:`load_lib`, never by importing it.
 """
 
 from __future__ import annotations
@@ -15,19 +21,7 @@ import sys
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import CpuidStatus, CpuidTable, LeafKey, Registers
-from nestprobe.model.typeshim import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Iterable,
-    Iterator,
-    NamedTuple,
-    Sequence,
-    contextmanager,
-)
-
-if TYPE_CHECKING:
-    from nestprobe.model.proof import ProofRecord
+from nestprobe.model.typeshim import Any, Iterable, NamedTuple, Sequence
 
 FAULTING_DETAIL = (
     "CPUID faults in this process (arch_prctl(ARCH_GET_CPUID) returned 0, "
@@ -323,183 +317,3 @@ def restore_thread(previous: int) -> bool:
     if native is None:
         return False
     return int(native.lib.npt_restore_thread(previous)) == int(native.lib.NPT_OK)
-
-
-# ---- bench samplers (csrc/np_bench.c) --------------------------------------------------
-#: A sampler's answer: ``(C status, samples)``; samples are empty unless status is 0.
-Samples = tuple[int, tuple[int, ...]]
-
-
-def bench_available() -> bool:
-    """Whether the bench samplers can run here (the TSC and CPUID usable)."""
-    native = _load()[0]
-    if native is None or not hasattr(native.lib, "npb_status"):
-        return False
-    return cpuid_status()[0] == "ok" and int(native.lib.npb_status()) == 0
-
-
-def _samples(count: int, call: Callable[[Any, Any], int]) -> Samples:
-    ffi, lib = _require_bench()
-    out = ffi.new("uint64_t[]", max(count, 1))
-    code = int(call(lib, out))
-    return (code, ()) if code else (0, tuple(int(x) for x in ffi.unpack(out, count)))
-
-
-def bench_floor(samples: int) -> Samples:
-    return _samples(samples, lambda lib, out: lib.npb_floor(samples, out))
-
-
-def bench_register_loop(iterations: int, warmup: int, samples: int) -> Samples:
-    return _samples(samples, lambda lib, out: lib.npb_register_loop(iterations, warmup,
-                                                                     samples, out))
-
-
-def bench_getppid(calls: int, warmup: int, samples: int) -> Samples:
-    return _samples(samples, lambda lib, out: lib.npb_getppid(calls, warmup, samples, out))
-
-
-def bench_first_touch(pages: int) -> Samples:
-    return _samples(pages, lambda lib, out: lib.npb_first_touch(pages, out))
-
-
-class Chase:
-    """An open pointer-chase buffer (npb_chase); ``status`` is non-zero when opening failed."""
-
-    def __init__(self, handle: Any, status: int) -> None:
-        self._handle, self.status = handle, status
-
-    def sample(self, steps: int, warmup_laps: int, samples: int) -> Samples:
-        handle = self._handle
-        return _samples(samples, lambda lib, out: lib.npb_chase_sample(
-            handle, steps, warmup_laps, samples, out))
-
-    def facts(self, names: Iterable[str]) -> dict[str, int]:
-        """The buffer's facts (npb_chase_facts fields ``names``), or {} when C refuses."""
-        ffi, lib = _require_bench()
-        facts = ffi.new("npb_chase_facts *")
-        if self.status or int(lib.npb_chase_facts_of(self._handle, facts)) != 0:
-            return {}
-        return {name: int(getattr(facts, name)) for name in names}
-
-
-@contextmanager
-def bench_chase(size: int, pages: int, huge: bool, seed: int) -> Iterator[Chase]:
-    """A chase buffer of ``size`` bytes over ``pages`` pages, always closed on the way out."""
-    ffi, lib = _require_bench()
-    holder = ffi.new("npb_chase **")
-    code = int(lib.npb_chase_open(size, pages, int(huge), seed, holder))
-    try:
-        yield Chase(holder[0], code)
-    finally:
-        if code == 0:
-            lib.npb_chase_close(holder[0])
-
-
-def _require_bench() -> NativeLib:
-    native = _load()[0]
-    if native is None or not hasattr(native.lib, "npb_status"):
-        raise RuntimeError("the bench samplers are not in this build of nestprobe._native")
-    return native
-
-
-# ---- the proof run (csrc/np_prove.c) ----------------------------------------------------
-
-
-class ProofPlan(NamedTuple):
-    """What a proof run does (csrc/np_prove.h ``npp_params``)."""
-
-    limit_ms: int = 2000
-    value: int = 0x6E70726F  # "orpn": any value the guest could not have made up
-    loop_iterations: int = 10_000
-    loop_rounds: int = 3
-    io_exits: int = 200
-    cpuid_batches: int = 20
-    cpuid_per_batch: int = 50
-    never_exits: bool = False  # the guest that spins forever (the watchdog's test)
-
-
-def _proof_plan_ok(lib: Any, plan: ProofPlan) -> bool:
-    return (
-        1 <= plan.limit_ms <= int(lib.NPP_MAX_LIMIT_MS)
-        and 1 <= plan.loop_iterations < 2**32
-        and 1 <= plan.loop_rounds <= int(lib.NPP_MAX_ROUNDS)
-        and 0 <= plan.io_exits <= int(lib.NPP_MAX_SAMPLES)
-        and 0 <= plan.cpuid_batches <= int(lib.NPP_MAX_SAMPLES)
-        and 0 <= plan.cpuid_per_batch < 2**32
-        and 0 <= plan.value < 2**32
-    )
-
-
-DEFAULT_PROOF_PLAN = ProofPlan()
-
-
-def prove(plan: ProofPlan = DEFAULT_PROOF_PLAN) -> ProofRecord:
-    """Create a tiny VM here and run the proof guest; never raises for a machine's state.
-
-    Without the extension the record says ``no-extension``; on a platform with no proof
-    path ``not-supported``. ValueError for a plan outside the C core's bounds.
-    """
-    from nestprobe.model.proof import ProofRecord
-
-    native, _ = _load()
-    if native is None:
-        return ProofRecord(platform="none", outcome="no-extension", step="none")
-    ffi, lib = native
-    if not _proof_plan_ok(lib, plan):
-        raise ValueError(f"proof plan out of bounds: {plan}")
-    params = ffi.new("npp_params *")
-    params.limit_ms = plan.limit_ms
-    params.guest = lib.NPP_GUEST_NEVER_EXITS if plan.never_exits else lib.NPP_GUEST_PROOF
-    params.value = plan.value
-    params.loop_iterations = plan.loop_iterations
-    params.loop_rounds = plan.loop_rounds
-    params.io_exits = plan.io_exits
-    params.cpuid_batches = plan.cpuid_batches
-    params.cpuid_per_batch = plan.cpuid_per_batch
-    out = ffi.new("npp_result *")
-    code = int(lib.npp_prove(params, out))
-    if code == lib.NPP_ENOTSUP:
-        return ProofRecord(platform="none", outcome="not-supported", step="none")
-    if code != lib.NPP_OK:
-        raise ValueError(f"proof plan refused by the C core ({code}): {plan}")
-    return _proof_record(ffi, lib, plan, out)
-
-
-def _proof_record(ffi: Any, lib: Any, plan: ProofPlan, out: Any) -> ProofRecord:
-    from nestprobe.model.proof import ProofRecord
-
-    def first(array: Any, count: int) -> tuple[int, ...]:
-        return tuple(int(array[i]) for i in range(count))
-
-    rounds = int(out.rounds_done)
-    platform = {int(lib.NPP_PLATFORM_KVM): "kvm", int(lib.NPP_PLATFORM_WHP): "whp"}
-    native_rounds = plan.loop_rounds if not plan.never_exits else 0
-    native_ticks = first(out.native_loop_ticks, native_rounds)
-    return ProofRecord(
-        platform=platform.get(int(out.platform), "none"),
-        outcome=ffi.string(lib.npp_outcome_name(out.outcome)).decode("ascii") or "refused",
-        step=ffi.string(lib.npp_step_name(out.step)).decode("ascii") or "none",
-        error=int(out.error),
-        api_version=int(out.api_version) if int(out.api_version) >= 0 else None,
-        exit_reason=int(out.exit_reason),
-        exits=int(out.exits),
-        detail=int(out.detail),
-        detail2=int(out.detail2),
-        value_sent=plan.value,
-        value_seen=int(out.value_seen),
-        guest_cpuid_ebx=int(out.guest_cpuid_ebx),
-        loop_iterations=plan.loop_iterations,
-        guest_loop_ticks=first(out.guest_loop_ticks, rounds),
-        guest_loop_ns=first(out.guest_loop_ns, rounds),
-        # MSVC builds do not time the native loop (all zeros): none recorded then.
-        native_loop_ticks=native_ticks if any(native_ticks) else (),
-        native_loop_ns=first(out.native_loop_ns, native_rounds) if any(native_ticks) else (),
-        io_ticks=first(out.io_ticks, int(out.io_done)),
-        cpuid_per_batch=plan.cpuid_per_batch,
-        batch_ticks=first(out.batch_ticks, int(out.batches_done)),
-        run_ticks=int(out.run_ticks),
-        run_ns=int(out.run_ns),
-        wall_ns=int(out.wall_ns),
-        limit_ms=plan.limit_ms,
-        memory_bytes=int(out.memory_bytes),
-    )
