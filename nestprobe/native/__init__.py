@@ -7,11 +7,12 @@ extension is imported on first use, and its absence is a state
 for calls that must return registers. C constants (status codes, buffer bounds) are
 defined once, in csrc/np_*.h, and read here from the compiled module as ``lib.NAME``.
 
-This module holds what the probe calls (CPUID, the exit-latency sampler, pinning); the
-callers that only the bench or ``--prove`` need are modules of their own, so a ``check``
-never loads their code: :mod:`~nestprobe.native.bench` (csrc/np_bench.c) and
-:mod:`~nestprobe.native.proof` (csrc/np_prove.c). They reach the extension through
-:func:`load_lib`, never by importing it.
+This module holds what the probe calls (CPUID, the walk, the exit-latency sampler,
+pinning); the callers the probe never needs are modules of their own, so a ``check``
+never loads their code: :mod:`~nestprobe.native.bench` (csrc/np_bench.c),
+:mod:`~nestprobe.native.proof` (csrc/np_prove.c) and :mod:`~nestprobe.native.tablewalk`
+(the walk against a table, for tests and the overhead bench). They reach the extension
+through this module, never by importing it.
 """
 
 from __future__ import annotations
@@ -135,63 +136,6 @@ def read_cpuid_table(capacity: int | None = None) -> tuple[CpuidTable, bool]:
     if code < 0:
         _raise_for(lib, code)
     return _table(_entries(buffer, int(count[0]))), code == lib.NP_TRUNCATED
-
-
-class TableEnumeration(NamedTuple):
-    """What the native walk did against a stand-in table."""
-
-    entries: list[tuple[LeafKey, Registers]]  # recorded answers, in walk order
-    truncated: bool
-    queries: list[LeafKey]  # every (leaf, subleaf) asked, in order (up to query_capacity)
-    query_count: int  # all questions asked, even past query_capacity
-
-
-def enumerate_from_table(
-    table: CpuidTable | Iterable[tuple[LeafKey, Registers]],
-    *,
-    intel_out_of_range: bool = False,
-    capacity: int | None = None,
-    query_capacity: int = 0,
-) -> TableEnumeration:
-    """Run the native enumeration against ``table`` instead of the CPU.
-
-    Leaves missing from ``table`` answer zeros; with ``intel_out_of_range`` a leaf above
-    the basic and extended maxima answers the highest basic leaf, as Intel CPUs do.
-    Needs the extension (raises CpuidUnavailableError without it), not an x86 CPU.
-    """
-    ffi, lib = _require()
-    capacity = int(lib.NP_SNAPSHOT_CAPACITY) if capacity is None else capacity
-    items = list(table.items()) if isinstance(table, CpuidTable) else list(table)
-    source = ffi.new("np_leaf[]", max(len(items), 1))
-    for i, ((leaf, subleaf), regs) in enumerate(items):
-        source[i] = (leaf, subleaf, *regs)
-    out = ffi.new("np_leaf[]", max(capacity, 1))
-    queries = ffi.new("np_leaf[]", max(query_capacity, 1))
-    count = ffi.new("size_t *")
-    query_count = ffi.new("size_t *")
-    mode = lib.NP_TABLE_INTEL if intel_out_of_range else lib.NP_TABLE_ZEROS
-    code = int(
-        lib.np_cpuid_trace_from_table(
-            source, len(items), mode, out, capacity, count, queries, query_capacity, query_count
-        )
-    )
-    if code < 0:
-        _raise_for(lib, code)
-    asked = int(query_count[0])
-    return TableEnumeration(
-        entries=_entries(out, int(count[0])),
-        truncated=code == lib.NP_TRUNCATED,
-        queries=[
-            (int(queries[i].leaf), int(queries[i].subleaf))
-            for i in range(min(asked, query_capacity))
-        ],
-        query_count=asked,
-    )
-
-
-def table_of(enumeration: TableEnumeration) -> CpuidTable:
-    """The recorded answers of an enumeration as a :class:`CpuidTable`."""
-    return _table(enumeration.entries)
 
 
 # ---- timing (csrc/np_timing.c) -------------------------------------------------------------
