@@ -88,13 +88,14 @@ def main(argv: list[str] | None = None) -> str:
     import nestprobe
     from nestprobe import native
     from nestprobe.assess import assess
+    from nestprobe.native import tablewalk
     from nestprobe.sources.latency import QUICK, collect, measure_latency, percentile
     from nestprobe.sources.live import live_snapshot
     from nestprobe.sources.osfacts import WATCHED_PATHS, collect_os_facts
     from nestprobe.verdicts.evaluate import evaluate
 
     snap = live_snapshot(timing=False)
-    walk = native.enumerate_from_table(snap.cpuid, query_capacity=0).query_count
+    walk = tablewalk.enumerate_from_table(snap.cpuid, query_capacity=0).query_count
     timing_cpuids = QUICK.batches * (QUICK.warmup + QUICK.rounds) * len(QUICK.leaves) + 6
     sleeps_ms = (QUICK.batches - 1) * QUICK.gap_s * 1e3
     kvm = snap.os is not None and snap.os.kvm is not None and snap.os.kvm.state == "usable"

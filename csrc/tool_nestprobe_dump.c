@@ -268,13 +268,13 @@ static const char *status_detail(int code, const char *machine)
         snprintf(text, sizeof text, "CPUID is an x86 instruction; this machine is %s", machine);
         return text;
     }
-    if (code == NP_EFAULTING) /* same words as nestprobe/native.py FAULTING_DETAIL */
+    if (code == NP_EFAULTING) /* same words as nestprobe/native/__init__.py FAULTING_DETAIL */
         return "CPUID faults in this process (arch_prctl(ARCH_GET_CPUID) returned 0, "
                "as under rr or after ARCH_SET_CPUID 0)";
     return "the CPUID enumeration failed";
 }
 
-/* The proof run's defaults: the same as nestprobe/native.py ProofPlan (a test compares). */
+/* The proof run's defaults: the same as nestprobe/native/proof.py ProofPlan (a test compares). */
 static const npp_params PROOF_PLAN = {
     .limit_ms = 2000, .guest = NPP_GUEST_PROOF, .value = 0x6E70726Fu, .loop_iterations = 10000,
     .loop_rounds = 3, .io_exits = 200, .cpuid_batches = 20, .cpuid_per_batch = 50,

@@ -16,6 +16,17 @@ from nestprobe import native
 from nestprobe.assess.proof import EMULATED_MIN, speed
 from nestprobe.bench.plan import CPUID_LEAVES, EMULATED_GUEST, SERIES, SuitePlan
 from nestprobe.bench.raw import CHASE_FACTS, RawSeries, RawSuite, SeriesStatus
+from nestprobe.native.bench import (
+    Chase,
+    Samples,
+    bench_available,
+    bench_chase,
+    bench_first_touch,
+    bench_floor,
+    bench_getppid,
+    bench_register_loop,
+)
+from nestprobe.native.proof import ProofPlan, prove
 from nestprobe.pipeline import pinned
 
 ProgressFn = Callable[[int, int], None]
@@ -31,7 +42,7 @@ _STATUS: dict[int, tuple[SeriesStatus, str]] = {
 
 def native_bench() -> bool:
     """Whether the TSC and CPUID can be used here (the suite can run; never raises)."""
-    return native.bench_available()
+    return bench_available()
 
 
 class _Series:
@@ -45,7 +56,7 @@ class _Series:
         self.why: tuple[SeriesStatus, str] | None = None  # overrides _STATUS for the code
         self.note: str | None = None  # the detail of a series that ran (an emulated guest)
 
-    def run(self, call: Callable[[], native.Samples]) -> None:
+    def run(self, call: Callable[[], Samples]) -> None:
         if self.code:
             return
         code, samples = call()
@@ -77,7 +88,7 @@ def collect_suite(plan: SuitePlan, *, progress: ProgressFn | None = None) -> Raw
         cpu = stack.enter_context(pinned())
         first = _clock_pair()
         grain = native.tsc_granularity(256)
-        chases = {name: stack.enter_context(native.bench_chase(
+        chases = {name: stack.enter_context(bench_chase(
             plan.chase_bytes, plan.chase_pages, name == "tlb.huge", plan.seed))
             for name in ("tlb.4k", "tlb.huge")}
         for name, chase in chases.items():
@@ -109,9 +120,9 @@ def collect_suite(plan: SuitePlan, *, progress: ProgressFn | None = None) -> Raw
 
 
 def _one_batch(plan: SuitePlan, series: dict[str, _Series],
-               chases: dict[str, native.Chase]) -> None:
+               chases: dict[str, Chase]) -> None:
     """Every sampler once, in the static runner's order (tool_nestprobe_bench.c main)."""
-    series["floor.bench"].run(lambda: native.bench_floor(plan.floor_samples))
+    series["floor.bench"].run(lambda: bench_floor(plan.floor_samples))
     width = len(CPUID_LEAVES) + 1
     try:
         flat = native.timing_sample(CPUID_LEAVES, plan.cpuid_warmup, plan.cpuid_rounds)
@@ -127,11 +138,11 @@ def _one_batch(plan: SuitePlan, series: dict[str, _Series],
             target.code, target.batches = -2, []
         else:
             target.batches.append(tuple(flat[column::width]))
-    series["control.register"].run(lambda: native.bench_register_loop(
+    series["control.register"].run(lambda: bench_register_loop(
         plan.register_iterations, plan.warmup, plan.register_samples))
-    series["control.getppid"].run(lambda: native.bench_getppid(
+    series["control.getppid"].run(lambda: bench_getppid(
         plan.getppid_calls, plan.warmup, plan.getppid_samples))
-    series["fault.first_touch"].run(lambda: native.bench_first_touch(plan.touch_pages))
+    series["fault.first_touch"].run(lambda: bench_first_touch(plan.touch_pages))
     for name in ("tlb.4k", "tlb.huge"):
         series[name].run(_chase_sampler(plan, chases[name]))
     _guest_batch(plan, series["guest.io_exit"], series["guest.cpuid_exit"])
@@ -143,17 +154,17 @@ GUEST_LOOP = 1_000
 
 
 #: A guest that times one short loop (is it emulated?), then the plan's exits.
-def _guest_plan(plan: SuitePlan) -> native.ProofPlan:
-    return native.ProofPlan(limit_ms=2000, loop_iterations=GUEST_LOOP, loop_rounds=1,
-                            io_exits=plan.guest_exits, cpuid_batches=plan.guest_exits,
-                            cpuid_per_batch=plan.guest_cpuids)
+def _guest_plan(plan: SuitePlan) -> ProofPlan:
+    return ProofPlan(limit_ms=2000, loop_iterations=GUEST_LOOP, loop_rounds=1,
+                     io_exits=plan.guest_exits, cpuid_batches=plan.guest_exits,
+                     cpuid_per_batch=plan.guest_cpuids)
 
 
 def _guest_batch(plan: SuitePlan, io: _Series, cpuid: _Series) -> None:
     """One proof run (csrc/np_prove.c): its I/O exits and its CPUID batches, as samples."""
     if io.code or cpuid.code:
         return
-    record = native.prove(_guest_plan(plan))
+    record = prove(_guest_plan(plan))
     if record.outcome != "ran":
         status: SeriesStatus = ("unsupported" if record.outcome in
                                 ("unavailable", "no-hypervisor", "not-supported",
@@ -171,8 +182,8 @@ def _guest_batch(plan: SuitePlan, io: _Series, cpuid: _Series) -> None:
                                 "time, so these are emulation figures, not VT-x/AMD-V exits")
 
 
-def _chase_sampler(plan: SuitePlan, chase: native.Chase) -> Callable[[], native.Samples]:
-    def sample() -> native.Samples:
+def _chase_sampler(plan: SuitePlan, chase: Chase) -> Callable[[], Samples]:
+    def sample() -> Samples:
         return chase.sample(plan.chase_steps, plan.chase_warmup_laps, plan.chase_samples)
 
     return sample

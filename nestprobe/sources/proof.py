@@ -13,7 +13,7 @@ from nestprobe.model.proof import ProofRecord
 
 
 def run_proof(*, limit_ms: int = 2000) -> ProofRecord:
-    """The proof run with the default plan (native.ProofPlan), ended after ``limit_ms``."""
-    from nestprobe import native
+    """The proof run with the default plan (native.proof.ProofPlan), ended after ``limit_ms``."""
+    from nestprobe.native.proof import ProofPlan, prove
 
-    return native.prove(native.ProofPlan(limit_ms=limit_ms))
+    return prove(ProofPlan(limit_ms=limit_ms))

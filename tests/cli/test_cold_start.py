@@ -57,7 +57,7 @@ SCRIPT = REPO / "scripts" / "nestprobe"
 
 #: Never on the check path: typing's run-time cost, re and what it imports (with them ~7 ms
 #: of an ~11 ms interpreter start; model/lazyre.py, model/typeshim.py), the other apps,
-#: what only they use.
+#: what only they use, and the native callers only the bench, --prove and tests need.
 FORBIDDEN = {
     "typing", "re", "enum", "functools", "collections", "contextlib", "textwrap",
     "unicodedata", "warnings", "importlib", "operator", "types", "math", "argparse",
@@ -65,6 +65,7 @@ FORBIDDEN = {
     "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
     "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
     "nestprobe.sources.importers", "nestprobe.output.jsonreport",
+    "nestprobe.native.bench", "nestprobe.native.proof", "nestprobe.native.tablewalk",
 }
 
 needs_linux = pytest.mark.skipif(

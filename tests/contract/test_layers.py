@@ -5,7 +5,8 @@
     pipeline  Snapshot -> Report; the apps' door to the stages      -> sources, assess, verdicts
     stages    verdicts -> model;  assess -> decode, model;  decode -> model;
               sources -> native, model
-    native    native.py: the only importer of the compiled nestprobe._native
+    native    native/: only its __init__ imports the compiled nestprobe._native;
+              native/bench.py and native/proof.py reach it through the core
     model     types only: imports nothing else of nestprobe
 
 Each rule names the layers a module may import, so a skip-layer import (verdicts reading
@@ -171,11 +172,11 @@ def test_model_imports_nothing_else_of_the_package() -> None:
     assert all(not v for v in outside.values()), outside
 
 
-def test_the_cffi_lib_never_leaves_native_py() -> None:
-    """No module but native.py holds the extension's ``ffi``/``lib`` or asks for them."""
+def test_the_cffi_lib_never_leaves_the_native_package() -> None:
+    """No module outside native/ holds the extension's ``ffi``/``lib`` or asks for them."""
     holders: list[str] = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "native.py":
+        if path.parent == PACKAGE / "native":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -258,6 +259,8 @@ def test_the_parser_resolves_every_import_form() -> None:
     ("nestprobe.cli", "nestprobe.native"),  # only the bench's runner drives native code
     ("nestprobe.assess.x", "nestprobe.sources.live"),  # assess reads snapshots, not sources
     ("nestprobe.sources.x", "nestprobe._native"),  # the extension has one door
+    ("nestprobe.native.bench", "nestprobe._native"),  # ... even inside the native package
+    ("nestprobe.cli", "nestprobe.native.proof"),  # --prove goes through sources/proof.py
     ("nestprobe.model.x", "nestprobe.decode.cpu"),  # model imports nothing else
     ("nestprobe.decode.x", "nestprobe.assess.identity"),  # upward
 ])
@@ -289,8 +292,11 @@ def test_the_checker_allows_what_design_draws() -> None:
         "nestprobe.pipeline": {"nestprobe.sources.live", "nestprobe.verdicts.evaluate"},
         "nestprobe.assess.hwvirt": {"nestprobe.decode.cpu", "nestprobe.model.snapshot"},
         "nestprobe.sources.live": {"nestprobe.native", "nestprobe.model.snapshot"},
-        "nestprobe.bench.collect": {"nestprobe.native", "nestprobe.pipeline"},
+        "nestprobe.bench.collect": {"nestprobe.native", "nestprobe.native.bench",
+                                    "nestprobe.native.proof", "nestprobe.pipeline"},
+        "nestprobe.sources.proof": {"nestprobe.native.proof", "nestprobe.model.proof"},
         "nestprobe.native": {"nestprobe._native", "nestprobe.model.errors"},
+        "nestprobe.native.proof": {"nestprobe.native", "nestprobe.model.proof"},
     }
     assert violations(allowed) == set()
 

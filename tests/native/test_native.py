@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from nestprobe import native
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.snapshot import KVM_SIGNATURE_REGS, CpuidTable, LeafKey, Registers
+from nestprobe.native import tablewalk
 
 # Every range header the walk may read before knowing whether the range exists.
 HEADER_CANDIDATES = (
@@ -261,7 +262,7 @@ def cpu_tables(draw: st.DrawFn) -> dict[LeafKey, Registers]:
 def test_enumeration_is_bounded_and_never_reads_past_max(
     table: dict[LeafKey, Registers], intel: bool
 ) -> None:
-    run = native.enumerate_from_table(
+    run = tablewalk.enumerate_from_table(
         list(table.items()), intel_out_of_range=intel, capacity=BIG, query_capacity=BIG
     )
     assert not run.truncated
@@ -271,7 +272,7 @@ def test_enumeration_is_bounded_and_never_reads_past_max(
     assert len(keys) == len(set(keys)), "a leaf was recorded twice"
     for (leaf, subleaf), regs in run.entries:  # it recorded what the CPU said
         assert regs == answer(table, leaf, subleaf, intel)
-    got = native.table_of(run)
+    got = tablewalk.table_of(run)
     headers = set(HEADER_CANDIDATES)
     for leaf, _ in run.queries:  # nothing read past a maximum, except range headers
         assert leaf in headers or got.in_range(leaf), hex(leaf)
@@ -285,7 +286,7 @@ def test_enumeration_is_bounded_and_never_reads_past_max(
 def test_enumeration_records_every_leaf_of_every_valid_range(
     table: dict[LeafKey, Registers], intel: bool
 ) -> None:
-    run = native.enumerate_from_table(list(table.items()), intel_out_of_range=intel,
+    run = tablewalk.enumerate_from_table(list(table.items()), intel_out_of_range=intel,
                                       capacity=BIG)
     recorded = {key for key, _ in run.entries}
     for base in HEADER_CANDIDATES:
@@ -303,8 +304,8 @@ def test_enumeration_records_every_leaf_of_every_valid_range(
 def test_truncation_keeps_a_prefix_of_the_full_walk(
     table: dict[LeafKey, Registers], capacity: int
 ) -> None:
-    full = native.enumerate_from_table(list(table.items()), capacity=BIG)
-    cut = native.enumerate_from_table(list(table.items()), capacity=capacity)
+    full = tablewalk.enumerate_from_table(list(table.items()), capacity=BIG)
+    cut = tablewalk.enumerate_from_table(list(table.items()), capacity=capacity)
     assert cut.truncated == (len(full.entries) > capacity)
     assert cut.entries == full.entries[:capacity]
 
@@ -317,10 +318,10 @@ def test_hostile_maxima_do_not_hang_or_overflow() -> None:
     table += [((base, 0), every) for base in (0, 0x20000000, 0x80000000, 0x80860000)]
     table += [((0xC0000000, 0), Registers(0xC00000FF, 0, 0, 0))]
     table += [((leaf, sub), every) for leaf in SUBLEAF_LEAVES for sub in range(100)]
-    run = native.enumerate_from_table(table, capacity=BIG, query_capacity=BIG)
+    run = tablewalk.enumerate_from_table(table, capacity=BIG, query_capacity=BIG)
     assert not run.truncated
     assert run.query_count <= QUERY_BOUND
-    got = native.table_of(run)
+    got = tablewalk.table_of(run)
     assert got.range_max(0) == 0xFF  # basic max 0xFFFFFFFF is capped at a range span
     assert got.range_max(0x80000000) is None  # 0xFFFFFFFF is no extended maximum
     assert len(got.hypervisor_bases()) == 256
@@ -335,7 +336,7 @@ def test_hostile_maxima_do_not_hang_or_overflow() -> None:
 
 def table_walk(entries: dict[LeafKey, Registers]) -> dict[int, list[int]]:
     """Sub-leaves recorded per leaf."""
-    run = native.enumerate_from_table(list(entries.items()))
+    run = tablewalk.enumerate_from_table(list(entries.items()))
     walked: dict[int, list[int]] = {}
     for (leaf, subleaf), _ in run.entries:
         walked.setdefault(leaf, []).append(subleaf)
@@ -394,7 +395,7 @@ def test_old_kvm_header_with_eax_zero_means_one_more_leaf() -> None:
         (0x40000102, 0): regs(0xBAD),  # past the implied max: must not be read
         (0x40000000, 0): regs(0, 1, 2, 3),  # EAX 0 without the KVM signature: no range
     }
-    run = native.enumerate_from_table(list(entries.items()), query_capacity=BIG)
+    run = tablewalk.enumerate_from_table(list(entries.items()), query_capacity=BIG)
     got = {key for key, _ in run.entries}
     assert (0x40000100, 0) in got
     assert (0x40000101, 0) in got
@@ -408,7 +409,7 @@ def test_intel_out_of_range_junk_is_not_a_header() -> None:
         (0x16, 0): regs(0x0BB8, 0x1068, 0x64),
         (0x80000000, 0): regs(0x80000008),
     }
-    run = native.enumerate_from_table(list(entries.items()), intel_out_of_range=True)
+    run = tablewalk.enumerate_from_table(list(entries.items()), intel_out_of_range=True)
     leaves = {leaf for (leaf, _), _ in run.entries}
     assert leaves == set(range(0x17)) | set(range(0x80000000, 0x80000009))
 
@@ -434,6 +435,20 @@ def test_status_without_extension_is_a_state(monkeypatch: pytest.MonkeyPatch) ->
         native.cpuid(0)
     with pytest.raises(CpuidUnavailableError):
         native.read_cpuid_table()
+
+
+def test_bench_and_proof_reach_the_extension_through_the_core(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """native/bench.py and native/proof.py load nothing themselves: without the core's
+    extension the samplers are unavailable and the proof run says so in its record."""
+    from nestprobe.native import bench, proof
+
+    monkeypatch.setattr(native, "_load", lambda: (None, "not built"))
+    assert not bench.bench_available()
+    with pytest.raises(RuntimeError, match="bench samplers"):
+        bench.bench_floor(1)
+    record = proof.prove()
+    assert (record.outcome, record.platform) == ("no-extension", "none")
 
 
 # ---- the standalone nestprobe-dump (same enumeration, no Python) ---------------------

@@ -20,6 +20,7 @@ import pytest
 
 from nestprobe import native
 from nestprobe.assess.proof import assess_proof
+from nestprobe.native.proof import ProofPlan, prove
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRC = ROOT / "csrc"
@@ -31,8 +32,8 @@ linux_x86 = pytest.mark.skipif(
 )
 needs_extension = pytest.mark.skipif(native.load_lib() is None, reason="needs the C extension")
 #: A light plan: every exit kind once, a short loop (the leak test runs it 1,000 times).
-LIGHT = native.ProofPlan(limit_ms=2000, loop_iterations=100, loop_rounds=1, io_exits=2,
-                         cpuid_batches=2, cpuid_per_batch=2)
+LIGHT = ProofPlan(limit_ms=2000, loop_iterations=100, loop_rounds=1, io_exits=2,
+                  cpuid_batches=2, cpuid_per_batch=2)
 
 
 def _kvm_opens() -> bool:
@@ -65,7 +66,7 @@ def test_guest_bytes_are_the_assembled_source(tmp_path: Path) -> None:
 @linux_x86
 @needs_extension
 def test_proof_runs_here_and_says_what_ran_it() -> None:
-    record = native.prove()
+    record = prove()
     assert record.platform == "kvm"
     if not KVM.exists():
         assert (record.outcome, record.step, record.error) == ("unavailable", "open", 2)
@@ -95,7 +96,7 @@ def test_a_guest_that_never_exits_ends_at_the_watchdog() -> None:
         pytest.skip("/dev/kvm does not open for this user")
     limit_ms = 200
     start = time.monotonic()
-    record = native.prove(native.ProofPlan(limit_ms=limit_ms, never_exits=True))
+    record = prove(ProofPlan(limit_ms=limit_ms, never_exits=True))
     took = time.monotonic() - start
     assert (record.outcome, record.step) == ("timeout", "run"), record
     assert record.exits == 0
@@ -112,8 +113,8 @@ def test_the_watchdog_leaves_signals_as_it_found_them() -> None:
     previous = signal.signal(number, lambda signum, frame: calls.append(signum))
     try:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        native.prove(native.ProofPlan(limit_ms=50, never_exits=True))
-        native.prove(LIGHT)
+        prove(ProofPlan(limit_ms=50, never_exits=True))
+        prove(LIGHT)
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
         os.kill(os.getpid(), number)  # the Python handler is the one installed again
         assert calls == [number]
@@ -135,13 +136,13 @@ def _maps() -> list[str]:
 @linux_x86
 @needs_extension
 def test_a_thousand_runs_leak_no_fd_and_no_mapping() -> None:
-    native.prove(LIGHT)  # first use: the extension and its pages are mapped
-    native.prove(native.ProofPlan(limit_ms=20, never_exits=True))
+    prove(LIGHT)  # first use: the extension and its pages are mapped
+    prove(ProofPlan(limit_ms=20, never_exits=True))
     fds, maps = _fds(), _maps()
     outcomes = set()
     for i in range(1000):
-        plan = native.ProofPlan(limit_ms=5, never_exits=True) if i % 100 == 0 else LIGHT
-        outcomes.add(native.prove(plan).outcome)
+        plan = ProofPlan(limit_ms=5, never_exits=True) if i % 100 == 0 else LIGHT
+        outcomes.add(prove(plan).outcome)
     assert _fds() == fds
     assert _maps() == maps
     if KVM.exists() and _kvm_opens():
@@ -150,11 +151,11 @@ def test_a_thousand_runs_leak_no_fd_and_no_mapping() -> None:
 
 @needs_extension
 def test_plans_outside_the_bounds_are_refused() -> None:
-    for plan in (native.ProofPlan(limit_ms=0), native.ProofPlan(loop_rounds=17),
-                 native.ProofPlan(io_exits=4097), native.ProofPlan(loop_iterations=0),
-                 native.ProofPlan(value=2**32)):
+    for plan in (ProofPlan(limit_ms=0), ProofPlan(loop_rounds=17),
+                 ProofPlan(io_exits=4097), ProofPlan(loop_iterations=0),
+                 ProofPlan(value=2**32)):
         with pytest.raises(ValueError, match="out of bounds"):
-            native.prove(plan)
+            prove(plan)
 
 
 @needs_extension

@@ -466,7 +466,7 @@ def test_live_prove_is_in_text_json_and_dump(tmp_path: Path) -> None:
 @pytest.mark.skipif(not shutil.which("make") or not shutil.which("cc") or sys.platform != "linux",
                     reason="builds the standalone dumper")
 def test_standalone_dumper_writes_the_same_record(tmp_path: Path) -> None:
-    from nestprobe import native
+    from nestprobe.native.proof import DEFAULT_PROOF_PLAN
 
     src = tmp_path / "csrc"
     shutil.copytree(ROOT / "csrc", src, ignore=shutil.ignore_patterns(
@@ -476,7 +476,7 @@ def test_standalone_dumper_writes_the_same_record(tmp_path: Path) -> None:
                           text=True, check=True, timeout=60)
     record = parse_dump(done.stdout).proof
     assert record is not None
-    plan = native.DEFAULT_PROOF_PLAN
+    plan = DEFAULT_PROOF_PLAN
     assert (record.limit_ms, record.value_sent, record.loop_iterations,
             record.cpuid_per_batch) == (plan.limit_ms, plan.value, plan.loop_iterations,
                                         plan.cpuid_per_batch)
