@@ -34,6 +34,20 @@ class build_ext_per_compiler(build_ext):  # noqa: N801  (setuptools command nami
         super().build_extensions()
 
 
+#: The modules ``nestprobe check`` imports (the cold-start allowlist the tests keep true):
+#: the bytecode file also holds their code in one piece (nestprobe/bytecode.py).
+CHECK_MODULES = Path(__file__).resolve().parent / "tests" / "cli" / "cold_start_modules.txt"
+
+
+def check_modules() -> list[str]:
+    """The allowlist's nestprobe modules; none from a tree without it (every module is then
+    read on its own, as before)."""
+    if not CHECK_MODULES.is_file():
+        return []
+    lines = CHECK_MODULES.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.startswith("nestprobe.")]
+
+
 class build_py_with_bytecode(build_py):  # noqa: N801  (setuptools command naming)
     def run(self) -> None:
         super().run()
@@ -44,7 +58,7 @@ class build_py_with_bytecode(build_py):  # noqa: N801  (setuptools command namin
         # The RECORD pip and uv write last (nestprobe/bytecode.py: when the install was).
         name = re.sub(r"[-_.]+", "_", self.distribution.get_name()).lower()
         record = f"{name}-{self.distribution.get_version()}.dist-info/RECORD"
-        bytecode["build"](str(package), record)
+        bytecode["build"](str(package), record, together=check_modules())
         self.bytecode_file = str(package / bytecode["FILE_NAME"])
 
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:

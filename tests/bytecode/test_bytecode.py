@@ -49,14 +49,20 @@ print(json.dumps({"loaders": loaders, "files": files, "report": report,
 """
 
 
+#: The modules a check imports (the cold-start allowlist), as setup.py gives them to build().
+CHECK_MODULES = [line for line in (Path(__file__).resolve().parents[1] / "cli"
+                                   / "cold_start_modules.txt").read_text(
+                     encoding="utf-8").splitlines() if line.startswith("nestprobe.")]
+
+
 def _copy(tmp_path: Path, *, with_file: bool = True, record: bool = True) -> Path:
     root = tmp_path / "site"
     # copyfile, not copytree's default copy2: Python 3.12+ copies with CopyFile2 on Windows,
     # which wine 8 does not implement (it aborts the process).
     shutil.copytree(SOURCE, root / "nestprobe", copy_function=shutil.copyfile,
                     ignore=shutil.ignore_patterns("__pycache__", bytecode.FILE_NAME))
-    if with_file:
-        bytecode.build(str(root / "nestprobe"), RECORD)
+    if with_file:  # as setup.py builds it: the check's modules also in one piece
+        bytecode.build(str(root / "nestprobe"), RECORD, together=CHECK_MODULES)
     if record:  # written last, as pip and uv write it
         (root / RECORD).parent.mkdir()
         (root / RECORD).write_text("", encoding="utf-8")
@@ -499,22 +505,31 @@ def test_a_file_cut_in_its_code_is_not_used(tmp_path: Path) -> None:
     assert bytecode.install(str(root / "nestprobe")) is None
 
 
-@pytest.mark.parametrize(("names", "packages", "ends"), [
-    (("nestprobe.cli",), frozenset(), (0,)),  # no code
-    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (8, 4)),  # before the one before
-    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (4, 4)),  # the second has none
-    (("nestprobe.cli",), frozenset(), (65,)),  # past the file's end
-    (("nestprobe.cli",), frozenset(), (1.5,)),  # no offset
-    (("os",), frozenset(), (1,)),  # not the package's
-    (("nestprobe",), frozenset(), (1,)),  # the package itself
-    ((5,), frozenset(), (1,)),  # a name that is no text
-    (("nestprobe.cli",), ("nestprobe.cli",), (1,)),  # packages that are no set
-    ((), frozenset(), ()),  # no module
+ONE = ((), 1)  # nothing read in one piece (after a last module ending at 1)
+
+
+@pytest.mark.parametrize(("names", "packages", "ends", "together"), [
+    (("nestprobe.cli",), frozenset(), (0,), ((), 0)),  # no code
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (8, 4), ((), 8)),  # before the last
+    (("nestprobe.cli", "nestprobe.pipeline"), frozenset(), (4, 4), ((), 4)),  # the second has none
+    (("nestprobe.cli",), frozenset(), (65,), ((), 65)),  # past the file's end
+    (("nestprobe.cli",), frozenset(), (1.5,), ((), 2)),  # no offset
+    (("os",), frozenset(), (1,), ONE),  # not the package's
+    (("nestprobe",), frozenset(), (1,), ONE),  # the package itself
+    ((5,), frozenset(), (1,), ONE),  # a name that is no text
+    (("nestprobe.cli",), ("nestprobe.cli",), (1,), ONE),  # packages that are no set
+    ((), frozenset(), (), ((), 0)),  # no module
+    (("nestprobe.cli",), frozenset(), (1,), (("nestprobe.other",), 9)),  # one not indexed
+    (("nestprobe.cli",), frozenset(), (1,), (["nestprobe.cli"], 9)),  # names that are no tuple
+    (("nestprobe.cli",), frozenset(), (1,), (("nestprobe.cli",), 1)),  # an empty piece
+    (("nestprobe.cli",), frozenset(), (1,), (("nestprobe.cli",), 65)),  # past the file's end
+    (("nestprobe.cli",), frozenset(), (1,), (("nestprobe.cli",), 9.0)),  # no offset
 ])
 def test_a_damaged_index_is_not_used(tmp_path: Path, names: tuple[object, ...],
-                                     packages: object, ends: tuple[object, ...]) -> None:
+                                     packages: object, ends: tuple[object, ...],
+                                     together: tuple[object, object]) -> None:
     root = _copy(tmp_path)
-    index = marshal.dumps((RECORD, names, packages, (1,) * len(names), ends))
+    index = marshal.dumps((RECORD, names, packages, (1,) * len(names), ends, *together))
     path = root / "nestprobe" / bytecode.FILE_NAME
     path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
                      + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
@@ -525,12 +540,13 @@ def test_an_index_within_bounds_is_used(tmp_path: Path) -> None:
     """The cases above are refused for what they change, not for the file they are in."""
     root = _copy(tmp_path)
     index = marshal.dumps((RECORD, ("nestprobe.cli", "nestprobe.pipeline"),
-                           frozenset(), (1, 1), (4, 64)))
+                           frozenset(), (1, 1), (4, 60), ("nestprobe.pipeline",), 64))
     path = root / "nestprobe" / bytecode.FILE_NAME
     path.write_bytes(bytecode.HEADER + bytecode.MAGIC_NUMBER
                      + len(index).to_bytes(4, "little") + index + b"\x00" * 64)
     finder = bytecode._read_index(str(path), str(root / "nestprobe"))
     assert set(finder.modules) == {"nestprobe.cli", "nestprobe.pipeline"}
+    assert finder.together == {"nestprobe.pipeline"}
 
 
 def test_no_file_no_finder(tmp_path: Path) -> None:
@@ -549,3 +565,49 @@ def test_the_index_names_every_module_once(tmp_path: Path) -> None:
     assert not finder.is_package("nestprobe.cli")
     with pytest.raises(ImportError):
         finder.get_filename("nestprobe.nothing")
+
+
+#: What the finder did with the modules it reads in one piece: nothing on ``import
+#: nestprobe``; then, replaying a dump, each one imported taken from the piece (the rest
+#: still held), and a reload read on its own.
+TOGETHER = r"""
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import nestprobe
+from nestprobe.bytecode import BytecodeFinder
+finder = next(f for f in sys.meta_path if isinstance(f, BytecodeFinder))
+first = sorted(m for m in sys.modules if m.startswith("nestprobe"))
+untouched = finder.held is None
+report = nestprobe.load(sys.argv[2])
+imported = sorted(n for n in finder.together if n in sys.modules)
+held = sorted(finder.held or ())
+import nestprobe.verdicts.matrix as matrix
+again = importlib.reload(matrix)
+print(json.dumps({"first": first, "untouched": untouched, "imported": imported,
+                  "held": held, "together": sorted(finder.together),
+                  "loaders": sorted({type(sys.modules[n].__spec__.loader).__name__
+                                     for n in imported}),
+                  "reloaded": len(again.RULES) == len(matrix.RULES) > 0}))
+"""
+
+
+@needs_dump
+def test_the_checks_modules_are_read_in_one_piece_after_the_package(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    result = _child(root, code=TOGETHER)
+    together = result["together"]
+    assert isinstance(together, list)
+    first = set(bytecode.imported_with_the_package(str(root / "nestprobe")))
+    # What import nestprobe imports is read on its own, and none of it is in the piece.
+    assert set(result["first"]) <= first  # type: ignore[arg-type]
+    assert result["untouched"] is True
+    assert not first & set(together)
+    assert set(together) == {n for n in CHECK_MODULES if n not in first} - {
+        "nestprobe._native", "nestprobe._native.lib"}  # no Python source
+    imported = result["imported"]
+    assert isinstance(imported, list)
+    assert len(imported) > 30
+    assert result["loaders"] == ["BytecodeFinder"]
+    # each one imported was taken from the piece, the others are still held
+    assert sorted(result["held"]) == sorted(set(together) - set(imported))  # type: ignore[arg-type]
+    assert result["reloaded"] is True
