@@ -58,7 +58,8 @@ SCRIPT = REPO / "scripts" / "nestprobe"
 
 #: Never on the check path: typing's run-time cost, re and what it imports (with them ~7 ms
 #: of an ~11 ms interpreter start; model/lazyre.py, model/typeshim.py), the other apps,
-#: what only they use, and the argparse parser (for what the quick parse leaves to it).
+#: what only they use, the argparse parser (for what the quick parse leaves to it) and
+#: the reading of a JSON report back.
 FORBIDDEN = {
     "typing", "re", "enum", "functools", "collections", "contextlib", "textwrap",
     "unicodedata", "warnings", "importlib", "operator", "types", "math", "argparse",
@@ -66,6 +67,7 @@ FORBIDDEN = {
     "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
     "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
     "nestprobe.sources.importers", "nestprobe.output.jsonreport", "nestprobe.parser",
+    "nestprobe.model.readreport",
 }
 
 needs_linux = pytest.mark.skipif(
