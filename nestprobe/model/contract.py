@@ -1,4 +1,4 @@
-"""The contract with scripts and installers: version, exit codes, scenario names.
+"""The contract with scripts and installers: version, commands, exit codes.
 
 Defined once here; the CLI, ``nestprobe bench`` and the README's contract table read
 these (tests/cli/test_contract_table.py checks every row of that table).
@@ -7,6 +7,10 @@ these (tests/cli/test_contract_table.py checks every row of that table).
 from __future__ import annotations
 
 VERSION = "0.1.0"
+
+#: ``nestprobe COMMAND``: what the command line reads (cli.py) and what its parser offers
+#: (parser.py); no command means ``report``.
+COMMANDS = ("report", "check", "dump", "bench", "fleet")
 
 #: ``nestprobe check``: the scenario's status as an exit code; any other command exits
 #: EXIT_OK when it produced its output.

@@ -61,6 +61,11 @@ class CpuNotInDumpError(DumpFormatError, CpuSelectionError):
     """``cpu=N`` names a CPU the (well-formed) dump does not record."""
 
 
+class ReportFormatError(ValueError):
+    """A document that is not a JSON report of this schema_version; the message says where
+    (``Report.from_dict``)."""
+
+
 #: OSError numbers in the words every error message uses (input files, output streams).
 _ERRNO_WORDS = {
     errno.ENOENT: "no such file",

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from nestprobe.cli import _quick_parse, _with_default_command, build_parser
+from nestprobe.cli import _quick_parse, _with_default_command
+from nestprobe.parser import build_parser
 
 ALLOWLIST = Path(__file__).resolve().parent / "cold_start_modules.txt"
 REPO = Path(__file__).resolve().parents[2]
@@ -57,14 +58,17 @@ SCRIPT = REPO / "scripts" / "nestprobe"
 
 #: Never on the check path: typing's run-time cost, re and what it imports (with them ~7 ms
 #: of an ~11 ms interpreter start; model/lazyre.py, model/typeshim.py), the other apps,
-#: what only they use, and the native callers only the bench, --prove and tests need.
+#: what only they use, the native callers only the bench, --prove and tests need, the
+#: argparse parser (for what the quick parse leaves to it) and the reading of a JSON report
+#: back.
 FORBIDDEN = {
     "typing", "re", "enum", "functools", "collections", "contextlib", "textwrap",
     "unicodedata", "warnings", "importlib", "operator", "types", "math", "argparse",
     "gettext", "shutil", "json", "dataclasses", "traceback",
     "subprocess", "multiprocessing", "concurrent", "inspect", "tempfile", "bz2", "lzma",
     "nestprobe.bench", "nestprobe.fleet", "nestprobe.sources.load",
-    "nestprobe.sources.importers", "nestprobe.output.jsonreport",
+    "nestprobe.sources.importers", "nestprobe.output.jsonreport", "nestprobe.parser",
+    "nestprobe.model.readreport",
     "nestprobe.native.bench", "nestprobe.native.proof", "nestprobe.native.tablewalk",
 }
 

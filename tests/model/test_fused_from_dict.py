@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from report_digest import inputs
 
-from nestprobe.model import report
+from nestprobe.model import readreport
 from nestprobe.model.fromjson import forget
 from nestprobe.model.fusedjson import Fuser, UnsureError
+from nestprobe.model.readreport import _fused, read_exactly, report_validator
 from nestprobe.model.record import FrozenMap, Record, field, fields, settle
-from nestprobe.model.report import Report, ReportFormatError, _fused, read_exactly, report_validator
+from nestprobe.model.report import Report, ReportFormatError
 from nestprobe.model.schema import Validator
 from nestprobe.model.strictjson import loads
 from nestprobe.output.jsonreport import render_json
@@ -54,21 +55,21 @@ def _same_shape(a: object, b: object) -> None:
 
 def _exact(data: dict[str, Any]) -> Report | str:
     """``Report.from_dict`` as it reads without the fused walk (the exact reading only)."""
-    made = report._FUSED[:]
-    report._FUSED[:] = [None]
+    made = readreport._FUSED[:]
+    readreport._FUSED[:] = [None]
     try:
         return Report.from_dict(data)
     except ReportFormatError as exc:
         return f"refused: {exc}"
     finally:
-        report._FUSED[:] = made
+        readreport._FUSED[:] = made
 
 
 def _fused_read(data: dict[str, Any]) -> Report | None:
     fused = _fused(report_validator())
     assert fused is not None, "the shipped schema has a fused reading"
     try:
-        return fused.read(data)
+        return Report(*fused.read(data))
     except Exception:  # unsure, in any words: the exact reading decides
         return None
     finally:
