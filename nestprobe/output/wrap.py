@@ -16,13 +16,18 @@ _SPACES = str.maketrans("\t\n\x0b\x0c\r", "     ")
 
 
 def _chunks(text: str) -> list[str]:
-    """Runs of spaces and runs of everything else, in order (textwrap's simple split)."""
-    chunks: list[str] = []
-    start = 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or (text[index] == " ") != (text[start] == " "):
-            chunks.append(text[start:index])
-            start = index
+    """Runs of spaces and runs of everything else, in order (textwrap's simple split):
+    ``str.split(" ")`` leaves an empty piece for each space after the first of a run."""
+    pieces = text.split(" ")
+    chunks = [pieces[0]] if pieces[0] else []
+    spaces = 0
+    for piece in pieces[1:]:
+        spaces += 1
+        if piece:
+            chunks += (" " * spaces, piece)
+            spaces = 0
+    if spaces:
+        chunks.append(" " * spaces)
     return chunks
 
 
@@ -31,7 +36,13 @@ def wrap(text: str, width: int, indent: str = "", subsequent: str = "") -> list[
     break_on_hyphens=False, break_long_words=False)``."""
     if width <= 0:
         raise ValueError(f"invalid width {width!r} (must be > 0)")
-    chunks = _chunks(text.expandtabs(8).translate(_SPACES))
+    text = text.expandtabs(8).translate(_SPACES)
+    kept = text.rstrip(" ")
+    if kept and len(kept) <= width - len(indent) and not kept[-1].isspace():
+        # One line (most of a report's): every chunk up to the spaces that end it fits, and
+        # the last is no whitespace textwrap would drop (str.strip's: "\xa0" is).
+        return [indent + kept]
+    chunks = _chunks(text)
     chunks.reverse()
     lines: list[str] = []
     while chunks:
