@@ -43,22 +43,24 @@ def wrap(text: str, width: int, indent: str = "", subsequent: str = "") -> list[
         # the last is no whitespace textwrap would drop (str.strip's: "\xa0" is).
         return [indent + kept]
     chunks = _chunks(text)
-    chunks.reverse()
+    count = len(chunks)
     lines: list[str] = []
-    while chunks:
+    at = 0  # the first chunk not placed yet
+    while at < count:
         prefix = subsequent if lines else indent
         room = width - len(prefix)
-        if lines and chunks[-1].strip() == "":  # a line never starts with spaces
-            chunks.pop()
-        line: list[str] = []
+        if lines and chunks[at].strip() == "":  # a line never starts with spaces
+            at += 1
+        first = at
         used = 0
-        while chunks and used + len(chunks[-1]) <= room:
-            used += len(chunks[-1])
-            line.append(chunks.pop())
-        if chunks and len(chunks[-1]) > room and not line:
-            line.append(chunks.pop())  # a word longer than the line stands alone
-        if line and line[-1].strip() == "":
-            line.pop()
-        if line:
-            lines.append(prefix + "".join(line))
+        while at < count and used + len(chunks[at]) <= room:
+            used += len(chunks[at])
+            at += 1
+        if at == first and at < count:
+            at += 1  # a word longer than the line stands alone
+        end = at
+        if end > first and chunks[end - 1].strip() == "":
+            end -= 1
+        if end > first:
+            lines.append(prefix + "".join(chunks[first:end]))
     return lines
