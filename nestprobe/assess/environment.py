@@ -218,8 +218,15 @@ def _container(facts: OsFacts, evidence: list[Evidence]) -> str | None:  # noqa:
         text = facts.text(path)
         if text is None:
             continue
+        lines: list[str] | None = None
         for rule in CGROUP_RULES:
-            line = next((ln for ln in text.splitlines() if rule.pattern.found_in(ln)), None)
+            # A rule's pattern is unanchored and matches within a line (test_osfacts pins
+            # both), so a line matches only where the whole text does: one search of the
+            # text passes over a rule that no line matches (all of them, most machines).
+            if not rule.pattern.found_in(text):
+                continue
+            lines = text.splitlines() if lines is None else lines
+            line = next((ln for ln in lines if rule.pattern.found_in(ln)), None)
             if line is not None:
                 evidence.append(Evidence(f"cgroup of a {rule.container} container "
                                          f"({rule.source})", path, line.strip()))

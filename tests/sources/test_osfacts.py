@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -345,6 +346,23 @@ def test_container_signals_in_order_of_authority() -> None:
     assert env_of({"/proc/self/cgroup": ok("0::/system.slice/docker.service\n")}).container \
         is None
     assert env_of({"/run/.containerenv": ok("")}).container == "podman"
+
+
+def test_cgroup_patterns_match_within_one_line_unanchored() -> None:
+    # assess/environment.py searches a cgroup file whole before its lines: sound only while a
+    # line that matches makes the whole text match (no anchor, nothing that spans lines).
+    from nestprobe.assess.environment import CGROUP_RULES
+
+    for rule in CGROUP_RULES:
+        # Plain classes ([/.]: never a line break) and escaped dots aside: no anchor, no "."
+        # (it matches "\r", a line break to splitlines), no escape (\n, \s, \A ...), no
+        # negated class, no flag or lookaround group.
+        source = re.sub(r"\[[^\]^\\]*\]", "", rule.pattern.pattern).replace("\\.", "")
+        assert not any(token in source for token in ("^", "$", ".", "\\", "(?")), source
+    text = "1:cpu:/\n0::/system.slice/docker-abc.scope\n"
+    env = env_of({"/proc/self/cgroup": ok(text)})
+    assert env.container == "docker"
+    assert any(ev.value == "0::/system.slice/docker-abc.scope" for ev in env.evidence)
 
 
 def test_dockerenv_left_in_a_vm_image_is_not_a_container() -> None:
