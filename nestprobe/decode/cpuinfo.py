@@ -35,21 +35,50 @@ def _first_block(text: str) -> list[str]:
     return lines
 
 
+class _Parsed:
+    """One text's first processor block as ``{name: value}`` (the first of a repeated name
+    kept), and the word sets made from it."""
+
+    __slots__ = ("fields", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.fields: dict[str, str] = {}
+        for line in _first_block(text):
+            name, sep, value = line.partition(":")
+            if sep:
+                self.fields.setdefault(name.strip(), value.strip())
+        self.words: dict[str, frozenset[str] | None] = {}
+
+    def word_set(self, key: str) -> frozenset[str] | None:
+        if key not in self.words:
+            value = self.fields.get(key)
+            self.words[key] = frozenset(value.split()) if value is not None else None
+        return self.words[key]
+
+
+#: The text parsed last: an assessment asks ~8 times about one /proc/cpuinfo (vendor, model
+#: name, family, model, flags three times, vmx flags); each ask parsed it again.
+_LAST = [_Parsed("")]
+
+
+def _parsed(text: str) -> _Parsed:
+    last = _LAST[0]
+    if last.text is text or last.text == text:
+        return last
+    last = _LAST[0] = _Parsed(text)
+    return last
+
+
 def field(text: str, key: str) -> str | None:
     """The value of ``key`` in the first processor block, or None when absent."""
-    for line in _first_block(text):
-        name, sep, value = line.partition(":")
-        if sep and name.strip() == key:
-            return value.strip()
-    return None
+    return _parsed(text).fields.get(key)
 
 
 def flags(text: str) -> frozenset[str] | None:
-    value = field(text, "flags")
-    return frozenset(value.split()) if value is not None else None
+    return _parsed(text).word_set("flags")
 
 
 def vmx_flags(text: str) -> frozenset[str] | None:
     """The ``vmx flags`` line; None when the kernel did not print one."""
-    value = field(text, "vmx flags")
-    return frozenset(value.split()) if value is not None else None
+    return _parsed(text).word_set("vmx flags")
