@@ -107,9 +107,15 @@ def safe_text(raw: bytes) -> str:
     Hostile signatures (control characters, invalid UTF-8) stay one line, valid JSON
     and unambiguous: the rendering can be reversed byte for byte.
     """
+    if not raw.translate(None, _SHOWN_AS_IS):  # every byte printable: the common case
+        return raw.decode("ascii")
     return "".join(
         chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in raw
     )
+
+
+#: The bytes :func:`safe_text` keeps as they are: printable ASCII but the backslash.
+_SHOWN_AS_IS = bytes(b for b in range(0x20, 0x7F) if b != 0x5C)
 
 
 def regs_bytes(*values: int) -> bytes:
