@@ -76,27 +76,56 @@ def flag_table(register: Reg, source: str, names: Mapping[int, str]) -> tuple[Fl
     return tuple(Flag(register, b, n, source) for b, n in sorted(names.items()))
 
 
+#: A leaf's layout as decode_leaf walks it: its fields as (name, register, lo, mask, hex),
+#: and per register that has flags, in REGS order, (register, [(name, bit)], the bits a
+#: flag or field names).
+_Plan = tuple[tuple[tuple[str, Reg, int, int, bool], ...],
+              tuple[tuple[Reg, tuple[tuple[str, int], ...], int], ...]]
+#: Plans by id(spec), each kept with its spec (so the id stays its own): the tables' specs
+#: are module constants, read on every report; specs made on the fly stop being added.
+_PLANS: dict[int, tuple[LeafSpec, _Plan]] = {}
+_PLANS_MAX = 1024
+
+
+def _plan(spec: LeafSpec) -> _Plan:
+    kept = _PLANS.get(id(spec))
+    if kept is not None and kept[0] is spec:
+        return kept[1]
+    fields = tuple((f.name, f.register, f.lo, (1 << (f.hi - f.lo + 1)) - 1, f.hex)
+                   for f in spec.fields)
+    known: dict[Reg, int] = dict.fromkeys(REGS, 0)
+    for f in spec.fields:
+        if f.hi >= f.lo:
+            known[f.register] |= ((1 << (f.hi - f.lo + 1)) - 1) << f.lo
+    for flag in spec.flags:
+        known[flag.register] |= 1 << flag.bit
+    flagged = tuple(
+        (r, tuple((f.name, f.bit) for f in spec.flags if f.register == r), known[r])
+        for r in REGS if any(f.register == r for f in spec.flags))
+    plan = (fields, flagged)
+    if len(_PLANS) < _PLANS_MAX:
+        _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
 def decode_leaf(spec: LeafSpec, regs: Registers) -> Decoded:
     """Raw registers (hex), every field, and per register the names of set flags.
 
     Set bits no row names are listed as ``bitN`` so nothing a hypervisor publishes
     is silently dropped.
     """
-    out: Decoded = {r: f"{reg(regs, r):#010x}" for r in REGS}
-    for fld in spec.fields:
-        value = bits(reg(regs, fld.register), fld.lo, fld.hi)
-        out[fld.name] = f"{value:#x}" if fld.hex else value
-    flagged = {f.register for f in spec.flags}
-    covered: dict[Reg, set[int]] = {r: set() for r in REGS}
-    for fld in spec.fields:
-        covered[fld.register].update(range(fld.lo, fld.hi + 1))
-    for r in REGS:
-        if r not in flagged:
-            continue
-        value = reg(regs, r)
-        names = [f.name for f in spec.flags if f.register == r and bit(value, f.bit)]
-        known = {f.bit for f in spec.flags if f.register == r} | covered[r]
-        names += [f"bit{n}" for n in range(32) if bit(value, n) and n not in known]
+    fields, flagged = _plan(spec)
+    values = {r: reg(regs, r) for r in REGS}
+    out: Decoded = {r: f"{value:#010x}" for r, value in values.items()}
+    for name, register, lo, mask, hexed in fields:
+        value = (values[register] >> lo) & mask
+        out[name] = f"{value:#x}" if hexed else value
+    for r, flags, known in flagged:
+        value = values[r]
+        names = [name for name, n in flags if (value >> n) & 1]
+        unnamed = value & ~known
+        if unnamed:
+            names += [f"bit{n}" for n in range(32) if (unnamed >> n) & 1]
         out[f"{r}_flags"] = tuple(names)
     return out
 
