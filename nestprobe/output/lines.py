@@ -56,6 +56,14 @@ class Line(Record):
     style: str | None = None
     span: int = 0
 
+    def __init__(self, text: str, style: str | None = None, span: int = 0) -> None:
+        # One per row printed (~25 a check): a direct __init__, as Evidence's; every field
+        # is a str, None or an int, which the generic one would store as they are.
+        setter = object.__setattr__
+        setter(self, "text", text)
+        setter(self, "style", style)
+        setter(self, "span", span)
+
 
 def fold(text: str, width: int, indent: str = "", subsequent: str | None = None) -> list[str]:
     return wrap(escape(text), width, indent, indent if subsequent is None else subsequent
