@@ -117,29 +117,38 @@ def collect_os_facts(
     return OsFacts(system=system, machine=machine, files=linux_files, kvm=device)
 
 
+#: The states without text, one record each (immutable): most watched paths are absent on
+#: any one machine, and each read made its own.
+_ABSENT = FileFact("absent")
+_DIR = FileFact("dir")
+_UNREADABLE = FileFact("unreadable")
+
+
 def read_fact(root: str, path: str) -> FileFact:
     """One watched path under ``root``: its text, or the state that explains its absence."""
-    full = os.path.join(root, path.lstrip("/"))
+    relative = path.lstrip("/")
+    # The live root joins as a string does (os.path.join's answer, without its call).
+    full = "/" + relative if root == "/" else os.path.join(root, relative)
     try:
         info = os.stat(full)
         if stat.S_ISDIR(info.st_mode):
-            return FileFact(state="dir")
+            return _DIR
         if not stat.S_ISREG(info.st_mode):
             # A FIFO or device where a file is expected: opening it could block or act.
-            return FileFact(state="unreadable")
+            return _UNREADABLE
         data = _read_capped(full)
     except (FileNotFoundError, NotADirectoryError):
-        return FileFact(state="absent")
+        return _ABSENT
     except IsADirectoryError:  # replaced by a directory between stat and open
-        return FileFact(state="dir")
+        return _DIR
     except OSError:  # PermissionError and anything else the kernel refuses (EIO, EINVAL ...)
-        return FileFact(state="unreadable")
+        return _UNREADABLE
     text = data.decode("utf-8", errors="surrogateescape")
     if path == CPUINFO_PATH:
         text = first_cpuinfo_block(text)
     elif path == ENVIRON_PATH:
         text = container_entries(text)
-    return FileFact(state="ok", text=text)
+    return FileFact("ok", text)
 
 
 #: O_NONBLOCK: a path swapped for a FIFO after stat must not hang the probe. Windows has
