@@ -98,6 +98,16 @@ def test_kind_is_not_in_the_json_rendering_nor_in_equality() -> None:
     assert a.to_dict() == {"claim": "c", "source": "CPUID.0x1:ECX[5]", "value": 1}
 
 
+@given(st.text(alphabet="BIOSUEFIRMWAbiosuefirmwa \u0130\u0131\u017f\u212a.:", max_size=24))
+def test_firmware_words_are_found_as_the_pattern_finds_them(text: str) -> None:
+    # assess/facts.py looks for the pattern's words itself in an ASCII text.
+    from nestprobe.assess.facts import _FIRMWARE_TEXTS, _FIRMWARE_WORDS, _names_firmware
+
+    assert all(word.isalpha() and word.islower() for word in _FIRMWARE_TEXTS)
+    found = re.search(_FIRMWARE_WORDS.pattern, text, re.IGNORECASE) is not None
+    assert _names_firmware(text) == found
+
+
 def test_a_fact_narrows_its_evidence_by_kind() -> None:
     cpuid, kernel = Evidence("vmx", "CPUID.0x1:ECX[5]", 1), Evidence("f", "/proc/cpuinfo", "x")
     fact = Fact(True, (cpuid, kernel))
