@@ -37,7 +37,7 @@ from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
-from nestprobe.verdicts.rules import Rule, matches
+from nestprobe.verdicts.rules import Rule
 from nestprobe.verdicts.situation import Situation, situate
 
 #: How far from "yes" a status is: an unmet condition can only move a verdict down.
@@ -98,23 +98,48 @@ def _reasons(rule: Rule, situation: Situation) -> list[Evidence]:
     return seen
 
 
+#: Each condition's and each note's ``when`` as (field, accepted) pairs, by id: made on
+#: first use of the row (each verdict asks ~10 of each; FrozenMap.items() per ask was most
+#: of it).
+_CONDITION_WHEN: dict[str, tuple[tuple[str, frozenset[object]], ...]] = {}
+_NOTE_WHEN: dict[str, tuple[tuple[str, frozenset[object]], ...]] = {}
+
+
 def _caveats(rule: Rule, scenario: Scenario, situation: Situation) -> tuple[str, ...]:
     caveats: list[str] = []
     for note_id in (*rule.notes, *GLOBAL_NOTES):
         note = NOTES.get(note_id)
-        if note is None or scenario not in note.scenarios or not matches(note.when, situation):
+        if note is None or scenario not in note.scenarios:
             continue
-        if note.text not in caveats:
-            caveats.append(note.text)
+        pairs = _NOTE_WHEN.get(note_id)
+        if pairs is None:
+            pairs = _NOTE_WHEN[note_id] = tuple(note.when.items())
+        for name, accepted in pairs:
+            if getattr(situation, name) not in accepted:
+                break
+        else:
+            if note.text not in caveats:
+                caveats.append(note.text)
     return tuple(caveats)
 
 
 def _rows(rule: Rule, scenario: Scenario, situation: Situation) -> list[ConditionRow]:
+    """The conditions the rule names and the global ones that fit here, each once (an id
+    names one row: CONDITIONS is keyed by the row's own id)."""
     rows: list[ConditionRow] = []
+    looked: set[str] = set()
     for cid in (*rule.notes, *GLOBAL_CONDITIONS):
         row = CONDITIONS.get(cid)
-        if (row is not None and row not in rows and scenario in row.scenarios
-                and matches(row.when, situation)):
+        if row is None or cid in looked or scenario not in row.scenarios:
+            continue
+        looked.add(cid)
+        pairs = _CONDITION_WHEN.get(cid)
+        if pairs is None:
+            pairs = _CONDITION_WHEN[cid] = tuple(row.when.items())
+        for name, accepted in pairs:
+            if getattr(situation, name) not in accepted:
+                break
+        else:
             rows.append(row)
     return rows
 
