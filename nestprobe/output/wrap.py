@@ -36,13 +36,58 @@ def wrap(text: str, width: int, indent: str = "", subsequent: str = "") -> list[
     break_on_hyphens=False, break_long_words=False)``."""
     if width <= 0:
         raise ValueError(f"invalid width {width!r} (must be > 0)")
-    text = text.expandtabs(8).translate(_SPACES)
+    printable = text.isprintable()  # then it holds no tab nor other whitespace to replace
+    if not printable:
+        text = text.expandtabs(8).translate(_SPACES)
     kept = text.rstrip(" ")
     if kept and len(kept) <= width - len(indent) and not kept[-1].isspace():
         # One line (most of a report's): every chunk up to the spaces that end it fits, and
         # the last is no whitespace textwrap would drop (str.strip's: "\xa0" is).
         return [indent + kept]
-    chunks = _chunks(text)
+    if printable:  # a printable text's only whitespace is the space
+        return _fill_spaced(text, width, indent, subsequent)
+    return _fill_chunks(_chunks(text), width, indent, subsequent)
+
+
+def _fill_spaced(text: str, width: int, indent: str, subsequent: str) -> list[str]:
+    """:func:`_fill_chunks` for a text whose only whitespace is the space (a printable one:
+    every line a report wraps): each line's end is found in the text (the last chunk
+    boundary its room reaches), not by adding chunk after chunk."""
+    size = len(text)
+    lines: list[str] = []
+    at = 0  # where the first chunk not placed yet starts
+    while at < size:
+        prefix = subsequent if lines else indent
+        if lines and text[at] == " ":  # a line never starts with spaces
+            at = size - len(text[at:].lstrip(" "))
+            if at == size:
+                break
+        limit = at + width - len(prefix)  # the chunks ending at or before it fit
+        if limit >= size:
+            end = size
+        elif limit <= at:
+            end = at
+        elif (text[limit - 1] == " ") != (text[limit] == " "):
+            end = limit  # a chunk ends right there
+        elif text[limit] == " ":
+            end = len(text[:limit].rstrip(" "))  # inside spaces: before them
+        else:
+            end = text.rfind(" ", at, limit) + 1  # inside a word: before it (0: none)
+        if end <= at:  # not even the first chunk fits: it stands alone
+            if text[at] == " ":
+                end = size - len(text[at:].lstrip(" "))
+            else:
+                found = text.find(" ", at)
+                end = size if found < 0 else found
+        line = text[at:end].rstrip(" ")  # the spaces that end a line go
+        if line:
+            lines.append(prefix + line)
+        at = end
+    return lines
+
+
+def _fill_chunks(chunks: list[str], width: int, indent: str, subsequent: str) -> list[str]:
+    """textwrap's greedy fill: as many chunks as fit on each line."""
     count = len(chunks)
     lines: list[str] = []
     at = 0  # the first chunk not placed yet
