@@ -66,7 +66,7 @@ from nestprobe.model.assessment import (
 )
 from nestprobe.model.evidence import Evidence, cpuid_source
 from nestprobe.model.facts import Partition
-from nestprobe.model.record import Record, replace
+from nestprobe.model.record import Record
 from nestprobe.model.snapshot import CpuidTable, Registers, Snapshot
 from nestprobe.model.typeshim import TYPE_CHECKING, Mapping
 
@@ -622,23 +622,25 @@ def assess_hypervisor(snapshot: Snapshot, cpu_id: CpuIdentity | None = None) -> 
     if seen.hv is not None:
         ev.extend(seen.hv.evidence)
     partition, product = _partition(snapshot, choice, seen, ev)
-    facts = HypervisorFacts(
+    product, cloud, instance, conf = _extras(snapshot, seen, product, detected, ev)
+    return HypervisorFacts(
         bit=seen.presence.bit, detected=detected, vendor=choice.vendor,
         interfaces=_interfaces(snapshot, list(seen.found)), partition=partition,
-        product=product, emulated=bool(seen.emulated), alternatives=choice.alternatives,
-        identified=choice.identified, hidden=choice.hidden, hyperv=seen.hv)
-    return _extras(snapshot, seen, facts, ev)
+        product=product, cloud=cloud, instance_type=instance, confidential=conf,
+        emulated=bool(seen.emulated), alternatives=choice.alternatives,
+        identified=choice.identified, hidden=choice.hidden, hyperv=seen.hv,
+        evidence=tuple(ev))
 
 
-def _extras(snapshot: Snapshot, seen: _Seen, facts: HypervisorFacts,
-            ev: list[Evidence]) -> HypervisorFacts:
-    """The facts every answer carries: PVM, cloud, confidential computing, CPU emulation."""
-    product = facts.product
+def _extras(snapshot: Snapshot, seen: _Seen, product: str | None, detected: bool,
+            ev: list[Evidence]) -> tuple[str | None, str | None, str | None, str | None]:
+    """What every answer carries: PVM (it names the product then), the cloud and instance
+    type, confidential computing; CPU emulation's evidence. Decided before the facts are
+    made, once, rather than by a replace() of them all."""
     if (pvm := _pvm_guest(snapshot, list(seen.found))) is not None:
         ev.append(pvm)
         product = "KVM PVM guest (software nesting)"
     cloud, instance, cloud_ev = _cloud(seen.dmi_read)
-    conf, conf_ev = _confidential(snapshot, seen.hv, facts.detected)
+    conf, conf_ev = _confidential(snapshot, seen.hv, detected)
     ev.extend((*cloud_ev, *conf_ev, *seen.emulated))
-    return replace(facts, product=product, cloud=cloud, instance_type=instance,
-                   confidential=conf, evidence=tuple(ev))
+    return product, cloud, instance, conf
