@@ -20,6 +20,7 @@ import stat
 import sys
 
 from nestprobe.model.oskeys import WATCHED_PATHS  # the vocabulary is the model's
+from nestprobe.model.record import FrozenMap
 from nestprobe.model.snapshot import FileFact, KvmDevice, OsFacts
 from nestprobe.sources.kvmdev import probe_kvm_device
 
@@ -110,7 +111,10 @@ def collect_os_facts(
             kvm=KvmDevice(state="not-linux") if kvm else None,
         )
 
-    linux_files = {path: read_fact(root_path, path) for path in WATCHED_PATHS}
+    # A FrozenMap from the start: given a dict, the record would walk its ~33 values to
+    # freeze them, each a FileFact already immutable.
+    linux_files: FrozenMap[str, FileFact] = FrozenMap(
+        {path: read_fact(root_path, path) for path in WATCHED_PATHS})
     device: KvmDevice | None = None
     if live and kvm:
         device = probe_kvm_device()
