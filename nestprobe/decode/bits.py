@@ -41,6 +41,16 @@ class Flag(Record):
     name: str
     source: str
 
+    def __init__(self, register: Reg, bit: int, name: str, source: str) -> None:
+        # The vendors' tables hold hundreds, made when a decoder is first imported (a check
+        # imports some): a direct __init__, as Evidence's; every field is a str or an int,
+        # which the generic one would store as it is.
+        setter = object.__setattr__
+        setter(self, "register", register)
+        setter(self, "bit", bit)
+        setter(self, "name", name)
+        setter(self, "source", source)
+
 
 class Field(Record):
     """A multi-bit field ``register[hi:lo]``; ``hex`` renders it as a hex string."""
