@@ -113,10 +113,11 @@ def assess_cpu(snapshot: Snapshot) -> CpuIdentity:
     if (why := cpuid_unavailable(snapshot)) is not None:
         ev.append(why)
 
+    virtual = cpumodels.virtual_model(seen.brand)
     expected = _extension_expected(seen.vendor, seen.family, seen.model, seen.brand,
                                    brand_source=seen.brand_source,
-                                   family_source=seen.family_source, ev=ev)
-    virtual = cpumodels.virtual_model(seen.brand)
+                                   family_source=seen.family_source,
+                                   virtual=virtual is not None, ev=ev)
     if virtual is not None:
         ev.append(Evidence(f"a CPU name only virtual CPUs carry: {virtual.product} "
                            f"({virtual.source})", seen.brand_source, seen.brand))
@@ -131,11 +132,12 @@ def _int(text: str | None) -> int | None:
 
 def _extension_expected(
     vendor: str | None, family: int | None, model: int | None, brand: str | None,
-    *, brand_source: str, family_source: str, ev: list[Evidence],
+    *, brand_source: str, family_source: str, virtual: bool, ev: list[Evidence],
 ) -> str | None:
-    """"all" when the CPU's series has VT-x/AMD-V on every SKU, "most" by generation."""
+    """"all" when the CPU's series has VT-x/AMD-V on every SKU (and the name is no virtual
+    CPU's: ``virtual``), "most" by generation."""
     series = cpumodels.series_of(brand)
-    if series is not None and cpumodels.virtual_model(brand) is None:
+    if series is not None and not virtual:
         ev.append(Evidence(f"{series.name}: every SKU has "
                            f"{'VT-x' if series.extension == 'vmx' else 'AMD-V'} ({series.source})",
                            brand_source, brand))
