@@ -35,16 +35,31 @@ def read_dmi(facts: OsFacts) -> dict[str, str]:
     return {key: value for key, (value, _source) in read_dmi_sourced(facts).items()}
 
 
+#: Each key with its sysfs path.
+_SYSFS = tuple((key, DMI_DIR + key) for key in ALL_KEYS)
+#: The facts read last and what they gave: an assessment reads them twice (the
+#: hypervisor's DMI witnesses, the environment's identity), from one immutable OsFacts.
+_LAST: list[tuple[OsFacts | None, dict[str, tuple[str, str]]]] = [(None, {})]
+
+
 def read_dmi_sourced(facts: OsFacts) -> dict[str, tuple[str, str]]:
     """DMI key -> (value, where it was read), from the first source that has the key:
     /sys/class/dmi/id (Linux), the raw SMBIOS table (Windows ``firmware:RSMB``, sources
     named ``DMI.<type>:<field>``), the registry's copy under HARDWARE\\DESCRIPTION\\System\\BIOS,
     then what a pasted Windows tool printed."""
+    read, found = _LAST[0]
+    if read is not facts:
+        found = _read_dmi(facts)
+        _LAST[0] = (facts, found)
+    return dict(found)  # the caller's own: the one kept is never handed out
+
+
+def _read_dmi(facts: OsFacts) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
-    for key in ALL_KEYS:
-        text = facts.text(DMI_DIR + key)
+    for key, path in _SYSFS:
+        text = facts.text(path)
         if text is not None:
-            out[key] = (text.strip(), DMI_DIR + key)
+            out[key] = (text.strip(), path)
     if facts.holds_windows_facts():
         _read_windows(facts, out)
     return {key: out[key] for key in ALL_KEYS if key in out}
