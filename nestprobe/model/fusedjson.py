@@ -325,7 +325,7 @@ def _construction(cls: type[Record], names: list[str], scope: dict[str, Any]) ->
     out: each slot set in the class's order, its value settled as :func:`record.settle` does,
     a field neither holds taking its default (none: unsure, where the constructor raises),
     then ``__post_init__``."""
-    if cls.__init__ is not Record.__init__:
+    if cls.__record_own_init__ is not None:
         arguments = ", ".join(f"{name}=a{index}" for index, name in enumerate(names))
         return [f"    made = cls({arguments}, **given)"]
     scope.update({"new": object.__new__, "setter": object.__setattr__, "settle": settle,

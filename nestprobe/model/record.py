@@ -293,14 +293,15 @@ class _RecordMeta(type):
             if spec.default_factory in _MUTABLE else
             (spec.name, settle(spec.default), spec.default_factory)
             for spec in specs])
+        own = namespace.pop("__init__", None) if bases else None
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         cls.__record_post_init__ = _inherited(cls, "__post_init__")  # type: ignore[attr-defined]
-        # A class with an __init__ of its own (Evidence) is built by it, as Python would;
-        # Record's own (bases: none) only refuses a second call.
-        own = _inherited(cls, "__init__") if bases else None
-        if own is not None and own is Record.__init__:
-            own = None
-        cls.__record_own_init__ = own  # type: ignore[attr-defined]
+        # A class with an __init__ of its own (Evidence, Fact: the most made) is built by
+        # it, and keeps Record's as its __init__, which refuses a second call as for every
+        # record: its own is moved aside, where only the constructor calls it (a subclass
+        # inherits it there). Record's own (bases: none) only refuses.
+        if bases and own is not None:
+            cls.__record_own_init__ = own  # type: ignore[attr-defined]
         return cls
 
     if not TYPE_CHECKING:  # mypy checks calls against the fields (dataclass_transform)

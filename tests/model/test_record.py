@@ -95,3 +95,30 @@ def test_post_init_validates() -> None:
 
 def test_records_have_slots_not_dicts() -> None:
     assert not hasattr(Point(1), "__dict__")
+
+
+def test_a_class_with_its_own_init_is_built_by_it_and_refuses_a_second_call() -> None:
+    from nestprobe.model.evidence import Evidence
+    from nestprobe.model.fact import Fact
+
+    class Scaled(Record):
+        n: int
+        double: int
+
+        def __init__(self, n: int) -> None:  # its own: double derived from n
+            object.__setattr__(self, "n", n)
+            object.__setattr__(self, "double", 2 * n)
+
+    class Child(Scaled):
+        pass
+
+    made = Scaled(3)
+    assert (made.n, made.double) == (3, 6)
+    assert Child(4).double == 8  # inherited
+    assert pickle.loads(pickle.dumps(Fact(1))) == Fact(1)
+    for record in (made, Child(4), Fact([1]), Evidence("c", "CPUID.0x1:ECX[5]", 1)):
+        before = repr(record)
+        with pytest.raises(AttributeError, match="already initialised"):
+            record.__init__(9)  # type: ignore[misc,call-arg]
+        assert repr(record) == before
+    assert Fact([1]).value == (1,)  # frozen by its own __init__ too
