@@ -227,8 +227,16 @@ def any_of(*texts: str, start: bool = False, end: bool = False, flags: int = 0) 
     which :meth:`LazyPattern.found_in` decides without :mod:`re`."""
     escaped = ("".join("\\" + char if char in _SPECIAL else char for char in text)
                for text in texts)
-    return LazyPattern("|".join(f"{'^' if start else ''}{text}{'$' if end else ''}"
+    made = LazyPattern("|".join(f"{'^' if start else ''}{text}{'$' if end else ''}"
                                 for text in escaped), flags)
+    # Its alternatives are the texts as given: handed over, not parsed back out of the
+    # pattern a character at a time on its first search (what _literal_alternatives makes
+    # of it; tests/model/test_lazyre.py compares the two).
+    if texts and not flags & ~IGNORECASE and all(text.isascii() for text in texts):
+        folded = bool(flags & IGNORECASE)
+        made._literals = _Literals(
+            tuple((text.lower() if folded else text, start, end) for text in texts), folded)
+    return made
 
 
 def lazy_compile(pattern: str, flags: int = 0, *, needles: tuple[str, ...] = (),

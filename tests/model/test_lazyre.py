@@ -107,3 +107,28 @@ def test_the_two_cases_the_property_test_found_go_as_re_says() -> None:
     spelled = lazy_compile(r"AMD EPYC \d", same_as=any_of(*(f"AMD EPYC {d}" for d in "0123456789")))
     assert spelled.found_in("AMD EPYC \u0663")  # ARABIC-INDIC DIGIT THREE
     assert re.search(spelled.pattern, "AMD EPYC \u0663") is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(st.sampled_from("ab^$|\\.()*?[]{}+ Zé"), max_size=6), max_size=4),
+       start=st.booleans(), end=st.booleans(), folded=st.booleans())
+def test_any_of_hands_over_what_parsing_its_pattern_would_find(
+        texts: list[str], start: bool, end: bool, folded: bool) -> None:
+    from nestprobe.model.lazyre import IGNORECASE, _literal_alternatives
+
+    made = any_of(*texts, start=start, end=end, flags=IGNORECASE if folded else 0)
+    parsed = _literal_alternatives(made.pattern, made.flags)
+    handed = made._literals
+    if handed is False:  # nothing handed over (none given, or not ASCII): parsed on use
+        assert not texts or parsed is None
+        return
+    assert handed is not None
+    if parsed is not None:
+        for part in ("anywhere", "starts", "ends", "whole", "folded"):
+            assert getattr(handed, part) == getattr(parsed, part), part
+    # Where parsing gives up (it reads an escaped backslash before "$" as an escaped "$"),
+    # what is handed over still answers as re does.
+    compiled = re.compile(made.pattern, made.flags)
+    for text in texts:
+        for string in (text, f"x{text}", f"{text}y", f"x{text}\n", text.upper(), ""):
+            assert handed.found_in(string) == bool(compiled.search(string)), string
