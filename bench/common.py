@@ -23,7 +23,9 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -83,6 +85,15 @@ def clean_env(root: str | os.PathLike[str] | None = None, extra: Sequence[str] =
     if not Path(where).resolve().is_relative_to(made.root.resolve()):
         raise RuntimeError(f"{made.python} imports nestprobe from {where}, not its own install")
     return made
+
+
+def rotated(items: Sequence[T], index: int) -> list[T]:
+    """``items`` starting at ``index`` (modulo their count) and wrapping round: round
+    ``index``'s order, so every item takes every place in turn."""
+    if not items:
+        return []
+    at = index % len(items)
+    return [*items[at:], *items[:at]]
 
 
 def temporary_dir(prefix: str) -> Path:

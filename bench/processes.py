@@ -4,9 +4,10 @@ fresh virtualenv.
 
 The script makes that virtualenv itself (``python -m venv``; ``pip install .``, not
 editable; the PyPI peers ``cpuid`` and ``py-cpuinfo`` into the same venv) and prints it.
-Every round runs every command once, in the same order, so each ratio is a median of
-per-round ratios against the ``python -c pass`` of its own round, and a noisy minute
-moves all of them together. The load average is printed before and after.
+Every round runs every command once, each round starting one command further on (so no
+command always follows the same one), so each ratio is a median of per-round ratios
+against the ``python -c pass`` of its own round, and a noisy minute moves all of them
+together. The load average is printed before and after.
 
 Usage: python bench/processes.py [-n 15] [--venv DIR] [--against REF]   (``--venv``: reuse a
 venv an earlier run made; ``--against``: also time ``check hyperv`` and ``--json`` of the git
@@ -33,6 +34,7 @@ from common import (
     describe,
     load,
     med,
+    rotated,
     run_once,
     spread,
     table,
@@ -115,16 +117,20 @@ def against(ref: str) -> list[Command]:
 
 
 def alternate(cmds: list[Command], rounds: int, warmup: int = 2) -> None:
-    """Every round runs every command once, in order; ratios against the same round."""
+    """Every round runs every command once; ratios against the same round. Each round
+    starts one command further on (common.rotated), so no command always runs right after
+    the same one (or first after a slow one's pause); the slow ones run last."""
     child = clean_child_env()
     for _ in range(warmup):
         for cmd in cmds:
             if not cmd.slow:
                 run_once(cmd.argv, child)
     by_label = {c.label: c for c in cmds}
+    fast = [cmd for cmd in cmds if not cmd.slow]
+    slow = [cmd for cmd in cmds if cmd.slow]
     for index in range(rounds):
         this_round: dict[str, float] = {}
-        for cmd in cmds:
+        for cmd in [*rotated(fast, index), *slow]:
             if cmd.slow and index % SLOW_EVERY:
                 continue
             ms, cmd.code = run_once(cmd.argv, child)

@@ -38,3 +38,9 @@ def test_the_rerun_script_removes_a_temporary_venv_and_keeps_a_given_one(
     assert _run(code, NESTPROBE_BENCH_CLEAN_VENV=str(temporary),
                 NESTPROBE_BENCH_TEMPORARY_VENV="1") == "back"
     assert not temporary.exists()
+
+
+def test_each_round_starts_one_further_on_and_every_item_takes_every_place() -> None:
+    out = _run("from common import rotated\n"
+               "print([rotated('abc', i) for i in range(4)], rotated('', 3))")
+    assert out == ("[['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c']] []")
