@@ -12,8 +12,9 @@ import datetime
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from common import temporary_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,7 +34,7 @@ def main() -> None:
     # the standalone dumper is a build product others may clean: build it if missing
     subprocess.run(["make", "-s", "-C", str(HERE.parent / "csrc"), "nestprobe-dump"],
                    check=False, stdout=subprocess.DEVNULL)
-    venv = tempfile.mkdtemp(prefix="nestprobe-bench-venv.")
+    venv = str(temporary_dir("nestprobe-bench-venv."))  # removed when this run ends
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"# nestprobe bench — {platform.node()} {platform.machine()}, "
           f"Python {platform.python_version()}, {stamp}\n")

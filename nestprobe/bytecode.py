@@ -126,6 +126,10 @@ class BytecodeFinder(_LoaderBase):
         start = self.ends[-1]
         self.together_span = (base + start, together_end - start)
         self.held: dict[str, CodeType] | None = None
+        # The file's identity as a stat by name gives it (a piece's module is checked so,
+        # without opening the file; on Windows a name's stat and a handle's may differ).
+        by_name = os.stat(path)
+        self.identity_by_name = (by_name.st_ino, by_name.st_size, by_name.st_mtime_ns)
         # name -> its place in the index
         self.modules = dict(zip(names, range(len(names)), strict=True))
         # Where each module is: its path without ".py", a package's its folder. Made from
@@ -183,7 +187,7 @@ class BytecodeFinder(_LoaderBase):
 
     def exec_module(self, module: "ModuleType") -> None:
         # __file__: the spec's origin, the source find_spec found
-        source = module.__file__ or self.get_filename(module.__name__)
+        source = getattr(module, "__file__", None) or self.get_filename(module.__name__)
         exec(self._code(module.__name__, source), module.__dict__)
 
     def get_code(self, name: str) -> "CodeType":
@@ -234,7 +238,7 @@ class BytecodeFinder(_LoaderBase):
             now = os.stat(self.path)
         except OSError:
             return None
-        if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity_by_name:
             return None  # replaced (an upgrade): the module's own read says what to do
         return code
 

@@ -186,7 +186,8 @@ def settle(value: Any) -> Any:
         return value
     if kind in _MUTABLE_TYPES or isinstance(value, _MUTABLE):
         return freeze(value)
-    if len(_TAKEN) < _TAKEN_MAX and not issubclass(kind, _MUTABLE):
+    # (not a type whose values may say they are of another: a proxy's __class__)
+    if len(_TAKEN) < _TAKEN_MAX and value.__class__ is kind and not issubclass(kind, _MUTABLE):
         _TAKEN.add(kind)
     return value
 
@@ -253,6 +254,49 @@ def _inherited(cls: type, name: str) -> Any:
     return None
 
 
+def _fill(cls: Any, made: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:  # noqa: PLR0912 (a case table, read top to bottom)
+    """Set ``made``'s slots from a call's arguments by its class's plan, then run its
+    ``__post_init__``: one pass over the plan, no per-field lookups, and a call without
+    keywords (the tables' rows) skips every keyword test."""
+    plan = cls.__record_plan__
+    count = len(args)
+    if count > len(plan):
+        raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
+    setter = _set_slot
+    taken = _TAKEN
+    for (name, _default, _factory), given in zip(plan, args, strict=False):
+        if kwargs and name in kwargs:
+            raise TypeError(f"{cls.__name__}() got an argument twice")
+        setter(made, name, given if type(given) in taken else settle(given))
+    if kwargs:
+        pop = kwargs.pop
+        for name, default, factory in plan[count:]:
+            value = pop(name, MISSING)
+            if value is MISSING:
+                if default is not MISSING:
+                    value = default  # settled once, when the class was made
+                elif factory is None:
+                    raise TypeError(f"{cls.__name__}() missing {name!r}")
+                else:
+                    value = factory()
+            setter(made, name, value if type(value) in taken else settle(value))
+        if kwargs:
+            raise TypeError(
+                f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+    elif count < len(plan):
+        for name, default, factory in plan[count:]:
+            if default is not MISSING:
+                setter(made, name, default)
+            elif factory is None:
+                raise TypeError(f"{cls.__name__}() missing {name!r}")
+            else:
+                value = factory()
+                setter(made, name, value if type(value) in taken else settle(value))
+    post_init = cls.__record_post_init__
+    if post_init is not None:
+        post_init(made)
+
+
 class _RecordMeta(type):
     # Runs once per model class at import (~75 on the check path): one pass over the
     # annotations, the per-class tables built from it.
@@ -298,63 +342,51 @@ class _RecordMeta(type):
         cls.__record_post_init__ = _inherited(cls, "__post_init__")  # type: ignore[attr-defined]
         # A class with an __init__ of its own (Evidence, Fact: the most made) is built by
         # it, and keeps Record's as its __init__, which refuses a second call as for every
-        # record: its own is moved aside, where only the constructor calls it (a subclass
-        # inherits it there). Record's own (bases: none) only refuses.
-        if bases and own is not None:
+        # record: its own is moved aside, where only the constructor calls it. A subclass
+        # that adds no field is built by it too; one that adds fields, by the generic
+        # constructor (the inherited one knows nothing of them). Record's own (bases: none)
+        # refuses, or fills a fresh record for a subclass's own that delegates to it.
+        if bases:
+            if own is None:
+                inherited = _inherited(cls, "__record_own_init__")
+                parent = next((b for b in cls.__mro__[1:] if "__record_fields__" in
+                               b.__dict__), None)
+                if inherited is not None and parent is not None and len(
+                        parent.__dict__["__record_fields__"]) == len(specs):
+                    own = inherited
             cls.__record_own_init__ = own  # type: ignore[attr-defined]
         return cls
 
     if not TYPE_CHECKING:  # mypy checks calls against the fields (dataclass_transform)
 
-        def __call__(cls, *args, **kwargs):  # noqa: PLR0912 (a case table, read top to bottom)
-            # Every record is made here (~440 rows at import, ~150 per check): one pass over
-            # the class's plan, no per-field lookups, and a call without keywords (the
-            # tables' rows) skips every keyword test. Not in __init__: type.__call__ would
-            # call that on a fresh object and on a record alike, so it would have to ask
-            # which it got, and asking an unset slot raises (an exception per record).
+        def __call__(cls, *args, **kwargs):
+            # Every record is made here (~400 rows at import, ~150 per check), never by
+            # type.__call__, which would call __init__ on a fresh object and on a record
+            # alike, so that it would have to ask which it got: asking an unset slot raises
+            # (an exception per record). A class's own __init__ builds it; _fill the rest.
             made = _new_object(cls)
             own = cls.__record_own_init__
             if own is not None:
                 own(made, *args, **kwargs)
+                post_init = cls.__record_post_init__
+                if post_init is not None:
+                    post_init(made)
                 return made
-            plan = cls.__record_plan__
-            count = len(args)
-            if count > len(plan):
-                raise TypeError(f"{cls.__name__}() takes {len(plan)} arguments")
-            setter = _set_slot
-            taken = _TAKEN
-            for (name, _default, _factory), given in zip(plan, args, strict=False):
-                if kwargs and name in kwargs:
-                    raise TypeError(f"{cls.__name__}() got an argument twice")
-                setter(made, name, given if type(given) in taken else settle(given))
-            if kwargs:
-                pop = kwargs.pop
-                for name, default, factory in plan[count:]:
-                    value = pop(name, MISSING)
-                    if value is MISSING:
-                        if default is not MISSING:
-                            value = default  # settled once, when the class was made
-                        elif factory is None:
-                            raise TypeError(f"{cls.__name__}() missing {name!r}")
-                        else:
-                            value = factory()
-                    setter(made, name, value if type(value) in taken else settle(value))
-                if kwargs:
-                    raise TypeError(
-                        f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
-            elif count < len(plan):
-                for name, default, factory in plan[count:]:
-                    if default is not MISSING:
-                        setter(made, name, default)
-                    elif factory is None:
-                        raise TypeError(f"{cls.__name__}() missing {name!r}")
-                    else:
-                        value = factory()
-                        setter(made, name, value if type(value) in taken else settle(value))
-            post_init = cls.__record_post_init__
-            if post_init is not None:
-                post_init(made)
+            _fill(cls, made, args, kwargs)
             return made
+
+        @property
+        def __signature__(cls):
+            # What inspect.signature shows (help(), IDEs): an own __init__'s parameters, as
+            # a class whose own __init__ type.__call__ calls shows them; None: inspect's
+            # usual answer. inspect is imported only when asked (never on the check path).
+            own = cls.__dict__.get("__record_own_init__")
+            if own is None:
+                return None
+            import inspect
+
+            parameters = list(inspect.signature(own).parameters.values())[1:]
+            return inspect.Signature(parameters)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
@@ -370,8 +402,13 @@ class Record(metaclass=_RecordMeta):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # A record is built by its class's call (_RecordMeta.__call__), which never calls
-        # this: a call here is a second one, which would rewrite the slots others share.
-        raise AttributeError(f"{type(self).__name__} is immutable: already initialised")
+        # this: a call here is a subclass's own __init__ delegating (super().__init__) on a
+        # fresh record, or a second call, which would rewrite the slots others share.
+        cls = type(self)
+        plan = cls.__record_plan__
+        if plan and hasattr(self, plan[0][0]):
+            raise AttributeError(f"{cls.__name__} is immutable: already initialised")
+        _fill(cls, self, args, kwargs)
 
     def _compared(self) -> tuple[object, ...]:
         return type(self).__record_key__(self)

@@ -611,3 +611,14 @@ def test_the_checks_modules_are_read_in_one_piece_after_the_package(tmp_path: Pa
     # each one imported was taken from the piece, the others are still held
     assert sorted(result["held"]) == sorted(set(together) - set(imported))  # type: ignore[arg-type]
     assert result["reloaded"] is True
+
+
+def test_the_loader_executes_a_module_made_without_a_file(tmp_path: Path) -> None:
+    """exec_module as importlib's own loaders allow it: on a bare module object."""
+    import types
+
+    finder, package = _finder(tmp_path)
+    module = types.ModuleType("nestprobe.output.wrap")
+    finder.exec_module(module)
+    assert callable(module.wrap)
+    assert Path(module.wrap.__code__.co_filename) == package / "output" / "wrap.py"

@@ -122,3 +122,66 @@ def test_a_class_with_its_own_init_is_built_by_it_and_refuses_a_second_call() ->
             record.__init__(9)  # type: ignore[misc,call-arg]
         assert repr(record) == before
     assert Fact([1]).value == (1,)  # frozen by its own __init__ too
+
+
+def test_an_own_init_may_delegate_to_the_generic_one() -> None:
+    class A(Record):
+        a: int
+        b: int = 0
+
+    class B(A):
+        def __init__(self, a: int, b: int = 5) -> None:
+            super().__init__(a=a, b=b)
+
+    assert (B(1).a, B(1).b) == (1, 5)
+    with pytest.raises(AttributeError, match="already initialised"):
+        B(1).__init__(2)  # type: ignore[misc]
+
+
+def test_a_subclass_that_adds_fields_is_built_with_them_and_runs_its_post_init() -> None:
+    from nestprobe.model.fact import Fact
+
+    class Extra(Fact[int]):
+        extra: int = 3
+
+    class Checked(Fact[int]):
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    assert Extra(1).extra == 3
+    assert Extra(1, (), 4).extra == 4  # type: ignore[call-arg]
+    made, args = Extra(1, (), 4).__reduce__()  # type: ignore[call-arg]  # what pickle calls
+    assert made(*args) == Extra(1, (), 4)  # type: ignore[call-arg]
+    assert Checked(1).value == 1  # built by Fact's own __init__ (no field added) ...
+    with pytest.raises(ValueError, match="negative"):
+        Checked(-1)  # ... then its __post_init__
+
+
+def test_a_proxy_that_says_it_is_a_dict_is_frozen_however_it_was_seen_before() -> None:
+    class Proxy:
+        def __init__(self, target: object) -> None:
+            self.target = target
+
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:  # what wrapt-like proxies answer
+            return type(self.target)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.target, name)
+
+    class Holder(Record):
+        v: object
+
+    Holder(Proxy(5))  # seen first around an immutable value
+    held = Holder(Proxy({"k": [1]})).v
+    assert isinstance(held, FrozenMap)
+
+
+def test_a_record_with_its_own_init_shows_its_signature() -> None:
+    import inspect
+
+    from nestprobe.model.evidence import Evidence
+
+    assert list(inspect.signature(Evidence).parameters) == [
+        "claim", "source", "value", "kind", "about"]
