@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
+pytestmark = pytest.mark.skipif(not (BENCH / "common.py").is_file(),
+                                reason="the bench scripts are not beside the tests")
 
 
 def _run(code: str, **env: str) -> str:
