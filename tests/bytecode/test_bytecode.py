@@ -63,6 +63,11 @@ def _copy(tmp_path: Path, *, with_file: bool = True, record: bool = True) -> Pat
                     ignore=shutil.ignore_patterns("__pycache__", bytecode.FILE_NAME))
     if with_file:  # as setup.py builds it: the check's modules also in one piece
         bytecode.build(str(root / "nestprobe"), RECORD, together=CHECK_MODULES)
+        # Written with the file, as an install writes them: the build (seconds under wine
+        # on a busy machine) is no part of what the finder's window allows for.
+        written = (root / "nestprobe" / bytecode.FILE_NAME).stat().st_mtime_ns
+        for source in (root / "nestprobe").rglob("*.py"):
+            os.utime(source, ns=(written, written))
     if record:  # written last, as pip and uv write it
         (root / RECORD).parent.mkdir()
         (root / RECORD).write_text("", encoding="utf-8")
