@@ -347,13 +347,8 @@ class _RecordMeta(type):
         # constructor (the inherited one knows nothing of them). Record's own (bases: none)
         # refuses, or fills a fresh record for a subclass's own that delegates to it.
         if bases:
-            if own is None:
-                inherited = _inherited(cls, "__record_own_init__")
-                parent = next((b for b in cls.__mro__[1:] if "__record_fields__" in
-                               b.__dict__), None)
-                if inherited is not None and parent is not None and len(
-                        parent.__dict__["__record_fields__"]) == len(specs):
-                    own = inherited
+            if own is None and not slots:  # no field of its own: the parent's may build it
+                own = _inherited(cls, "__record_own_init__")
             cls.__record_own_init__ = own  # type: ignore[attr-defined]
         return cls
 
