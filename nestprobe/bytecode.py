@@ -126,10 +126,7 @@ class BytecodeFinder(_LoaderBase):
         start = self.ends[-1]
         self.together_span = (base + start, together_end - start)
         self.held: dict[str, CodeType] | None = None
-        # The file's identity as a stat by name gives it (a piece's module is checked so,
-        # without opening the file; on Windows a name's stat and a handle's may differ).
-        by_name = os.stat(path)
-        self.identity_by_name = (by_name.st_ino, by_name.st_size, by_name.st_mtime_ns)
+        self.identity_by_name: _Identity | None = None  # set when the piece is read
         # name -> its place in the index
         self.modules = dict(zip(names, range(len(names)), strict=True))
         # Where each module is: its path without ".py", a package's its folder. Made from
@@ -202,22 +199,10 @@ class BytecodeFinder(_LoaderBase):
         at = self.modules[name]
         start = self.ends[at - 1] if at else 0
         offset, length = self.base + start, self.ends[at] - start
-        try:
-            handle = os.open(self.path, _OPEN_FLAGS)
-        except OSError:
+        data = self._read_span(offset, length)
+        if data is None:
+            # gone, or replaced since the index was read (an upgrade): the new source, its pyc
             return self._source_code(name)
-        try:
-            now = os.fstat(handle)
-            if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
-                # replaced since the index was read (an upgrade): the new source, its pyc
-                return self._source_code(name)
-            if _PREAD is not None:
-                data = _PREAD(handle, length, offset)
-            else:
-                os.lseek(handle, offset, os.SEEK_SET)
-                data = os.read(handle, length)
-        finally:
-            os.close(handle)
         if len(data) != length:
             raise ImportError(f"{self.path} is cut short (at {name})", name=name)
         code = marshal.loads(data)
@@ -245,27 +230,41 @@ class BytecodeFinder(_LoaderBase):
     def _read_together(self) -> "dict[str, CodeType]":
         """The code of every module read in one piece, by name; empty when the piece
         cannot be read as indexed (each module is then read on its own, which says why)."""
-        offset, length = self.together_span
+        data = self._read_span(*self.together_span)
+        if data is None:
+            return {}
+        # The identity a stat by name gives the same file, for each module taken from the
+        # piece (on Windows a name's stat and a handle's may differ): taken now, not at every
+        # import nestprobe, which reads no piece.
         try:
-            handle = os.open(self.path, _OPEN_FLAGS)
+            by_name = os.stat(self.path)
         except OSError:
             return {}
-        try:
-            now = os.fstat(handle)
-            if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
-                return {}
-            if _PREAD is not None:
-                data = _PREAD(handle, length, offset)
-            else:
-                os.lseek(handle, offset, os.SEEK_SET)
-                data = os.read(handle, length)
-        finally:
-            os.close(handle)
+        self.identity_by_name = (by_name.st_ino, by_name.st_size, by_name.st_mtime_ns)
         try:
             codes = marshal.loads(data)
             return dict(zip(self.together_names, codes, strict=True))
         except (EOFError, ValueError, TypeError):
             return {}
+
+    def _read_span(self, offset: int, length: int) -> bytes | None:
+        """``length`` bytes at ``offset`` of the file; None when it cannot be opened or is
+        no longer the file indexed (replaced by an upgrade)."""
+        try:
+            handle = os.open(self.path, _OPEN_FLAGS)
+        except OSError:
+            return None
+        try:
+            now = os.fstat(handle)
+            if (now.st_ino, now.st_size, now.st_mtime_ns) != self.identity:
+                return None
+            if _PREAD is not None:
+                data: bytes = _PREAD(handle, length, offset)
+                return data
+            os.lseek(handle, offset, os.SEEK_SET)
+            return os.read(handle, length)
+        finally:
+            os.close(handle)
 
     # What a path loader answers besides code, asked of the path loader itself.
 
