@@ -37,7 +37,7 @@ from nestprobe.verdicts.headline import decide_headline
 from nestprobe.verdicts.matrix import FALLBACK, RULES
 from nestprobe.verdicts.notes import GLOBAL_NOTES, NOTES
 from nestprobe.verdicts.remediation import OUTER, resolve, resolve_options
-from nestprobe.verdicts.rules import Rule
+from nestprobe.verdicts.rules import Rule, When
 from nestprobe.verdicts.situation import Situation, situate
 
 #: How far from "yes" a status is: an unmet condition can only move a verdict down.
@@ -105,21 +105,26 @@ _CONDITION_WHEN: dict[str, tuple[tuple[str, frozenset[object]], ...]] = {}
 _NOTE_WHEN: dict[str, tuple[tuple[str, frozenset[object]], ...]] = {}
 
 
+def _fits(cache: dict[str, tuple[tuple[str, frozenset[object]], ...]], key: str,
+          when: When, situation: Situation) -> bool:
+    """rules.matches(when, situation), with ``when``'s pairs kept in ``cache`` by id."""
+    pairs = cache.get(key)
+    if pairs is None:
+        pairs = cache[key] = tuple(when.items())
+    for name, accepted in pairs:  # noqa: SIM110 (a loop: see _RULES_FOR)
+        if getattr(situation, name) not in accepted:
+            return False
+    return True
+
+
 def _caveats(rule: Rule, scenario: Scenario, situation: Situation) -> tuple[str, ...]:
     caveats: list[str] = []
     for note_id in (*rule.notes, *GLOBAL_NOTES):
         note = NOTES.get(note_id)
         if note is None or scenario not in note.scenarios:
             continue
-        pairs = _NOTE_WHEN.get(note_id)
-        if pairs is None:
-            pairs = _NOTE_WHEN[note_id] = tuple(note.when.items())
-        for name, accepted in pairs:
-            if getattr(situation, name) not in accepted:
-                break
-        else:
-            if note.text not in caveats:
-                caveats.append(note.text)
+        if _fits(_NOTE_WHEN, note_id, note.when, situation) and note.text not in caveats:
+            caveats.append(note.text)
     return tuple(caveats)
 
 
@@ -133,13 +138,7 @@ def _rows(rule: Rule, scenario: Scenario, situation: Situation) -> list[Conditio
         if row is None or cid in looked or scenario not in row.scenarios:
             continue
         looked.add(cid)
-        pairs = _CONDITION_WHEN.get(cid)
-        if pairs is None:
-            pairs = _CONDITION_WHEN[cid] = tuple(row.when.items())
-        for name, accepted in pairs:
-            if getattr(situation, name) not in accepted:
-                break
-        else:
+        if _fits(_CONDITION_WHEN, cid, row.when, situation):
             rows.append(row)
     return rows
 
