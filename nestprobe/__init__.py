@@ -53,7 +53,8 @@ def probe(*, timing: "bool" = True, thorough: "bool" = False, cpu: "int | None" 
           ) -> "Report":
     """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
 
-    ``cpu`` runs the whole probe on that logical CPU; CpuSelectionError when it cannot.
+    ``cpu`` runs every CPUID of the probe on that logical CPU; CpuSelectionError when it
+    cannot.
     """
     from nestprobe import pipeline
 

@@ -168,8 +168,23 @@ def _report_for(args: _Args) -> Report:
         # --no-timing probe would be assessed.
         snapshot = pipeline.load_snapshot(args.from_file, cpu=args.cpu or 0)
         return pipeline.build_report(replace(snapshot, latency=None))
-    return pipeline.probe(timing=not args.no_timing, thorough=args.thorough, cpu=args.cpu,
-                          prove=args.prove)
+    finish = pipeline.start_probe(timing=not args.no_timing, thorough=args.thorough,
+                                  cpu=args.cpu, prove=args.prove)
+    _import_output(args)  # while the probe's CPUIDs run
+    return finish()
+
+
+def _import_output(args: _Args) -> None:
+    """Import the output modules the command will write with."""
+    if args.json or getattr(args, "format", None) == "json":
+        import nestprobe.output.jsonreport
+    elif getattr(args, "format", None) == "prometheus":
+        import nestprobe.output.prometheus
+    elif args.command == "check" and not args.verbose:
+        if not args.quiet:
+            import nestprobe.output.lines
+    else:
+        import nestprobe.output.text  # noqa: F401
 
 
 def _write_json(report: Report, out: Console) -> None:

@@ -9,25 +9,38 @@ from __future__ import annotations
 
 import os
 
-from nestprobe.assess import assess
-from nestprobe.assess.contradictions import refuse_contradictions
-from nestprobe.model.report import Report
-from nestprobe.model.snapshot import Snapshot
-from nestprobe.model.typeshim import TYPE_CHECKING, Iterator, contextmanager
-from nestprobe.verdicts.evaluate import evaluate
+from nestprobe.model.typeshim import TYPE_CHECKING, Callable, Iterator, contextmanager
 
 if TYPE_CHECKING:
     from nestprobe.assess.bands import Band
+    from nestprobe.model.assessment import Assessment
+    from nestprobe.model.report import Report
+    from nestprobe.model.snapshot import Snapshot
+    from nestprobe.model.verdicts import Verdicts
     from nestprobe.sources.importers.textcodec import Decoded
 
 
 def build_report(snapshot: Snapshot) -> Report:
     """The Report of ``snapshot``. A paste whose Windows tools contradict each other
     (sources/importers/multipaste.py merged them) is refused: DumpFormatError naming both
-    (exit 6; assess/contradictions.py)."""
+    (exit 6; assess/contradictions.py).
+
+    The stages are imported at the first report, not with the pipeline: a live probe
+    begun first (:func:`start_probe`) runs while they load."""
+    refuse_contradictions, assess, evaluate, Report = _stages()  # noqa: N806 (the class)
     refuse_contradictions(snapshot)
     assessment = assess(snapshot)
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
+
+
+def _stages() -> tuple[Callable[[Snapshot], None], Callable[[Snapshot], Assessment],
+                       Callable[[Assessment], Verdicts], type[Report]]:
+    from nestprobe.assess import assess
+    from nestprobe.assess.contradictions import refuse_contradictions
+    from nestprobe.model.report import Report
+    from nestprobe.verdicts.evaluate import evaluate
+
+    return refuse_contradictions, assess, evaluate, Report
 
 
 def probe(
@@ -35,12 +48,27 @@ def probe(
 ) -> Report:
     """Probe this machine (CPUID, OS signals, optionally exit latency) and assess it.
 
-    ``cpu`` runs the whole probe on that logical CPU, or raises CpuSelectionError.
+    ``cpu`` runs every CPUID of the probe on that logical CPU, or raises CpuSelectionError.
     ``prove`` also runs a tiny VM here (one vCPU, 24 KiB, about a millisecond on hardware).
     """
-    from nestprobe.sources.live import live_snapshot
+    return start_probe(timing=timing, thorough=thorough, cpu=cpu, prove=prove)()
 
-    return build_report(live_snapshot(timing=timing, thorough=thorough, cpu=cpu, prove=prove))
+
+def start_probe(
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None, prove: bool = False
+) -> Callable[[], Report]:
+    """:func:`probe`, begun: its pinned part (CPUIDs, latency) runs in a thread of its own
+    (sources/live.py) while the caller goes on; calling the result finishes the probe and
+    assesses it. A ``check`` begins the probe before it imports the assessment."""
+    from nestprobe.sources.live import start_live_snapshot
+
+    snapshot = start_live_snapshot(timing=timing, thorough=thorough, cpu=cpu, prove=prove)
+
+    def finish() -> Report:
+        _stages()  # imported while the pinned part runs
+        return build_report(snapshot())
+
+    return finish
 
 
 def load(path: str | os.PathLike[str], *, cpu: int = 0) -> Report:
@@ -117,6 +145,7 @@ def warm_up() -> None:
     import nestprobe.verdicts.winsituation  # noqa: F401
     from nestprobe.assess import import_every_reader
 
+    _stages()
     import_every_reader()
 
 

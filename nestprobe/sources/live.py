@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from nestprobe.model.errors import CpuidUnavailableError
 from nestprobe.model.latency import LatencyRecord
+from nestprobe.model.record import replace
 from nestprobe.model.snapshot import X86_MACHINES, CpuidStatus, CpuidTable, Origin, Snapshot
-from nestprobe.model.typeshim import TYPE_CHECKING
+from nestprobe.model.typeshim import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from nestprobe.model.proof import ProofRecord
+    from nestprobe.model.snapshot import KvmDevice
     from nestprobe.sources.latency import Sampler
 
 
-def _read_cpuid(machine: str) -> tuple[CpuidStatus, str | None, CpuidTable, bool]:
+    #: The CPUID walk: ``(status, detail, table, truncated)``.
+    _Cpuid: TypeAlias = tuple[CpuidStatus, str | None, CpuidTable, bool]
+
+
+def _read_cpuid(machine: str) -> _Cpuid:
     """``(status, detail, table, truncated)``; an empty table unless status is ok."""
     from nestprobe import native
 
@@ -57,51 +66,106 @@ def live_snapshot(
     """Probe this machine. Writes nothing, needs no root, raises nothing for expected states.
 
     ``timing`` adds the CPUID exit-latency measurement (only when CPUID runs);
-    ``thorough`` asks it for more samples. The whole probe (CPUID, OS facts, latency) runs
-    pinned to one logical CPU (sources/affinity.py), and the snapshot's origin names it:
-    ``cpu`` when given (CpuSelectionError when it cannot; TypeError/ValueError when it is
-    no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu` chose, or
-    None when this thread could not be pinned (then no single CPU ran the CPUIDs).
+    ``thorough`` asks it for more samples. Every CPUID of the probe (the walk and the
+    latency's) runs pinned to one logical CPU (sources/affinity.py), and the snapshot's
+    origin names it: ``cpu`` when given (CpuSelectionError when it cannot; TypeError/ValueError
+    when it is no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu`
+    chose, or None when the probe could not be pinned (then no single CPU ran the CPUIDs).
     ``prove`` also creates a tiny VM here and records what it did (sources/proof.py).
     """
-    from nestprobe.sources.affinity import check_cpu, pinned, running_on
+    return start_live_snapshot(timing=timing, thorough=thorough, cpu=cpu, prove=prove)()
+
+
+def start_live_snapshot(
+    *, timing: bool = True, thorough: bool = False, cpu: int | None = None, prove: bool = False
+) -> Callable[[], Snapshot]:
+    """:func:`live_snapshot`, begun: the pinned part (CPUIDs, latency, proof) runs in a
+    thread of its own (sources/background.py) while the caller goes on; calling the
+    returned function reads the OS facts (they name no CPU: this thread, unpinned, reads
+    them meanwhile), waits for the pinned part and returns the Snapshot, or raises what
+    the pinned part raised (CpuSelectionError). A bad ``cpu`` raises here."""
+    from nestprobe.sources.affinity import check_cpu
+    from nestprobe.sources.background import in_background
+    from nestprobe.sources.osfacts import collect_os_facts, this_machine, this_system
+
+    number = None if cpu is None else check_cpu(cpu)
+    machine, system = this_machine(), this_system()
+    _import_pinned_part(machine, timing, thorough, prove)
+    pinned_part = in_background(
+        lambda: _pinned(machine, system, timing=timing, thorough=thorough, cpu=number,
+                        prove=prove))
+
+    def finish() -> Snapshot:
+        os_facts = collect_os_facts("/", kvm=False)  # /dev/kvm: the pinned part's
+        (status, detail, table, truncated), kvm, latency, proof, where = pinned_part()
+        return Snapshot(
+            cpuid_status=status,
+            cpuid=table,
+            os=replace(os_facts, kvm=kvm),
+            latency=latency,
+            cpuid_detail=detail,
+            truncated=truncated,
+            proof=proof,
+            origin=Origin(kind="live", cpu=where),
+        )
+
+    return finish
+
+
+def _import_pinned_part(machine: str, timing: bool, thorough: bool, prove: bool) -> None:
+    """Import here what the pinned part's thread will call, so that thread imports nothing
+    while this one imports the rest of the program (two threads importing the modules of
+    one import cycle can each find the other's half-initialised)."""
+    from nestprobe import native
+    from nestprobe.sources import affinity
+
+    affinity.allowed_cpus()  # imports the Windows pinning module where it is the one
+    if machine in X86_MACHINES:
+        native.cpuid_status()  # loads the extension
+        if timing:
+            import nestprobe.model.timing
+            import nestprobe.sources.latency
+    if prove:
+        import nestprobe.native.proof
+        import nestprobe.sources.proof  # noqa: F401
+
+
+def _pinned(machine: str, system: str, *, timing: bool, thorough: bool, cpu: int | None,
+            prove: bool) -> tuple[_Cpuid, KvmDevice | None, LatencyRecord | None,
+                                  ProofRecord | None, int | None]:
+    """The pinned part: :func:`_pinned_work`, and the CPU it ran on."""
+    from nestprobe.sources.affinity import pinned, running_on
 
     if cpu is None:
         with pinned() as where:
-            return _snapshot(timing, thorough, where, prove)
-    number = check_cpu(cpu)
-    with running_on(number):
-        return _snapshot(timing, thorough, number, prove)
+            return (*_pinned_work(machine, system, timing=timing, thorough=thorough,
+                                  cpu=where, prove=prove), where)
+    with running_on(cpu):
+        return (*_pinned_work(machine, system, timing=timing, thorough=thorough, cpu=cpu,
+                              prove=prove), cpu)
 
 
-def _snapshot(timing: bool, thorough: bool, cpu: int | None, prove: bool) -> Snapshot:
-    from nestprobe.sources.osfacts import collect_os_facts, this_machine
+def _pinned_work(machine: str, system: str, *, timing: bool, thorough: bool,
+                 cpu: int | None, prove: bool
+                 ) -> tuple[_Cpuid, KvmDevice | None, LatencyRecord | None, ProofRecord | None]:
+    from nestprobe.sources.osfacts import kvm_fact
 
-    machine = this_machine()
     # The quick timing's batches run between the probe's own steps (already pinned to
-    # ``cpu``): the CPUID walk and the OS facts are its gaps and its calibration window.
+    # ``cpu``): the CPUID walk and the /dev/kvm ioctls are its gaps and its calibration
+    # window.
     quick = _start_quick(cpu) if timing and not thorough and machine in X86_MACHINES else None
     if quick is not None:
         quick.batch()
-    status, detail, table, truncated = _read_cpuid(machine)
+    cpuid = _read_cpuid(machine)
     if quick is not None:
         quick.batch()
-    os_facts = collect_os_facts("/")
+    kvm = kvm_fact(system, True)
     latency = None
-    if timing and status == "ok":
+    if timing and cpuid[0] == "ok":
         latency = _measure_thorough(cpu) if thorough else _finish(quick)
     proof = None
     if prove:
         from nestprobe.sources.proof import run_proof
 
         proof = run_proof()
-    return Snapshot(
-        cpuid_status=status,
-        cpuid=table,
-        os=os_facts,
-        latency=latency,
-        cpuid_detail=detail,
-        truncated=truncated,
-        proof=proof,
-        origin=Origin(kind="live", cpu=cpu),
-    )
+    return cpuid, kvm, latency, proof

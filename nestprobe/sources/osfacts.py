@@ -108,17 +108,25 @@ def collect_os_facts(
             system=system,
             machine=machine,
             files=files,
-            kvm=KvmDevice(state="not-linux") if kvm else None,
+            kvm=kvm_fact(system, live) if kvm else None,
         )
 
     # A FrozenMap from the start: given a dict, the record would walk its ~33 values to
     # freeze them, each a FileFact already immutable.
     linux_files: FrozenMap[str, FileFact] = FrozenMap(
         {path: read_fact(root_path, path) for path in WATCHED_PATHS})
-    device: KvmDevice | None = None
-    if live and kvm:
-        device = probe_kvm_device()
-    return OsFacts(system=system, machine=machine, files=linux_files, kvm=device)
+    return OsFacts(system=system, machine=machine, files=linux_files,
+                   kvm=kvm_fact(system, live) if kvm else None)
+
+
+def kvm_fact(system: str, live: bool) -> KvmDevice | None:
+    """What :attr:`OsFacts.kvm` holds when ``/dev/kvm`` is looked at: ``not-linux`` on
+    another system, the device's answer on this machine's Linux, None (not looked at)
+    for a Linux tree under another root. The live probe calls it in its pinned part's
+    thread (sources/live.py), where the ioctls fill the latency batches' gap."""
+    if system != "Linux":
+        return KvmDevice(state="not-linux")
+    return probe_kvm_device() if live else None
 
 
 #: The states without text, one record each (immutable): most watched paths are absent on

@@ -354,7 +354,7 @@ def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    for name in ("load", "probe"):
+    for name in ("load", "start_probe"):
         with monkeypatch.context() as patch:
             patch.setattr(pipeline, name, interrupted)
             argv = ["--from", str(FIRECRACKER)] if name == "load" else ["--no-timing"]

@@ -3,6 +3,7 @@ the CPU a live snapshot names is the CPU that ran its CPUIDs."""
 
 from __future__ import annotations
 
+import _thread
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -11,8 +12,8 @@ import pytest
 
 from nestprobe import native
 from nestprobe.model.errors import CpuSelectionError
-from nestprobe.model.snapshot import CpuidTable
-from nestprobe.sources import affinity, live
+from nestprobe.model.snapshot import CpuidTable, OsFacts
+from nestprobe.sources import affinity, live, osfacts
 
 HAS_AFFINITY = hasattr(os, "sched_getaffinity") and hasattr(os, "sched_setaffinity")
 needs_cpuid = pytest.mark.skipif(native.cpuid_status()[0] != "ok",
@@ -133,3 +134,34 @@ def test_a_refused_pin_leaves_the_affinity_alone(allowed: set[int],
     with (pytest.raises(CpuSelectionError, match="operation not permitted"),
           affinity.running_on(max(allowed))):
         pass
+
+
+@pytest.mark.native
+@needs_cpuid
+def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
+    allowed: set[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pinned part runs beside the caller (sources/background.py); the caller reads
+    the OS facts meanwhile, unpinned (they name no CPU), and its affinity never moves."""
+    caller = _thread.get_ident()
+    cpuid_threads: list[int] = []
+    real_read = native.read_cpuid_table
+
+    def reading(*args: Any, **kwargs: Any) -> tuple[CpuidTable, bool]:
+        cpuid_threads.append(_thread.get_ident())
+        return real_read(*args, **kwargs)
+
+    facts_seen: list[tuple[int, set[int]]] = []
+    real_facts = osfacts.collect_os_facts
+
+    def facts(*args: Any, **kwargs: Any) -> OsFacts:
+        facts_seen.append((_thread.get_ident(), set(os.sched_getaffinity(0))))
+        return real_facts(*args, **kwargs)
+
+    monkeypatch.setattr(native, "read_cpuid_table", reading)
+    monkeypatch.setattr(osfacts, "collect_os_facts", facts)
+    snap = live.live_snapshot(timing=True)
+    assert snap.origin.cpu == affinity.pick_cpu(allowed)
+    assert len(cpuid_threads) == 1
+    assert cpuid_threads[0] != caller
+    assert facts_seen == [(caller, allowed)]

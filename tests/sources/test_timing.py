@@ -438,22 +438,37 @@ def test_sampler_takes_no_more_batches_than_its_plan() -> None:
 
 @pytest.mark.native
 def test_live_quick_timing_runs_between_the_probe_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the pinned part's thread the CPUID walk and /dev/kvm's ioctls are the batches'
+    gaps; the OS facts are read by the caller's thread meanwhile (sources/live.py)."""
+    import _thread
+
     from nestprobe import native
     from nestprobe.sources import live
 
     native_or_skip()
-    order: list[str] = []
+    order: list[tuple[str, int]] = []
+
+    def note(step: str) -> None:
+        order.append((step, _thread.get_ident()))
+
     sample, walk = native.timing_sample, native.read_cpuid_table
-    monkeypatch.setattr(native, "timing_sample",
-                        lambda *a: order.append("batch") or sample(*a))
-    monkeypatch.setattr(native, "read_cpuid_table", lambda: order.append("walk") or walk())
+    monkeypatch.setattr(native, "timing_sample", lambda *a: note("batch") or sample(*a))
+    monkeypatch.setattr(native, "read_cpuid_table", lambda: note("walk") or walk())
     from nestprobe.sources import osfacts
 
-    facts = osfacts.collect_os_facts
+    facts, kvm = osfacts.collect_os_facts, osfacts.kvm_fact
     monkeypatch.setattr(osfacts, "collect_os_facts",
-                        lambda root: order.append("os") or facts(root))
+                        lambda root, **how: note("os") or facts(root, **how))
+    monkeypatch.setattr(osfacts, "kvm_fact", lambda *a: note("kvm") or kvm(*a))
     snapshot = live.live_snapshot(timing=True)
-    assert order == ["batch", "walk", "batch", "os", "batch"]
+    caller = _thread.get_ident()
+    assert [step for step, thread in order if thread == caller] == ["os"]
+    pinned = {thread for step, thread in order if step != "os"}
+    assert len(pinned) == 1
+    assert caller not in pinned
+    assert [step for step, _ in order if step != "os"] == [
+        "batch", "walk", "batch", "kvm", "batch"]
+    assert snapshot.os.kvm == kvm(osfacts.this_system(), True)
     assert snapshot.latency is not None
     assert snapshot.latency.batches == QUICK.batches
     assert snapshot.latency.samples == QUICK.batches * QUICK.rounds * len(QUICK.leaves)

@@ -16,10 +16,10 @@ from conftest import DUMPS
 import nestprobe
 from nestprobe.assess.hwvirt import assess_virtualization
 from nestprobe.assess.identity import assess_hypervisor
+from nestprobe.model.report import Report
 from nestprobe.output.answer import answer
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.output.text import render_verbose
-from nestprobe.pipeline import Report
 from nestprobe.sources.dumpfile import format_dump, parse_dump, read_dump
 from nestprobe.sources.load import load_snapshot
 from nestprobe.sources.windows_facts import WINDOWS_PATHS

@@ -21,10 +21,10 @@ from conftest import CORPUS, OWN_PASTES
 
 import nestprobe
 from nestprobe.model.errors import DumpFormatError
+from nestprobe.model.report import Report
 from nestprobe.output.answer import answer
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.output.text import render_text
-from nestprobe.pipeline import Report
 from nestprobe.sources.importers.common import DumpText
 from nestprobe.sources.load import parse_snapshot
 from nestprobe.verdicts.situation import situate

@@ -16,8 +16,8 @@ from conftest import CORPUS
 import nestprobe
 from nestprobe.cli import main
 from nestprobe.model.record import replace
+from nestprobe.model.report import Report
 from nestprobe.model.verdicts import LAYERS, Condition, Verdict
-from nestprobe.pipeline import Report
 from nestprobe.verdicts.conditions import CONDITIONS
 from nestprobe.verdicts.readiness import (
     EXPLANATIONS,

@@ -1,0 +1,121 @@
+"""sources/background.py: one call in a thread of its own, its outcome handed back."""
+
+from __future__ import annotations
+
+import _thread
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from nestprobe.sources import background
+from nestprobe.sources.background import HANDOFF_S, in_background
+
+
+def test_the_call_runs_in_another_thread_and_its_value_comes_back() -> None:
+    caller = _thread.get_ident()
+    result = in_background(_thread.get_ident)
+    ran_in = result()
+    assert ran_in != caller
+    assert result() == ran_in  # every call of the result hands back the same value
+
+
+def test_what_the_call_raises_is_raised_by_each_wait() -> None:
+    error = KeyError("nope")
+
+    def fails() -> None:
+        raise error
+
+    result = in_background(fails)
+    for _ in range(2):
+        with pytest.raises(KeyError) as caught:
+            result()
+        assert caught.value is error
+
+
+def test_a_base_exception_is_handed_over_not_lost() -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        in_background(interrupted)()
+
+
+def test_the_caller_goes_on_while_the_call_runs() -> None:
+    release = threading.Event()
+    result = in_background(lambda: release.wait(10))
+    release.set()  # reached only because in_background returned before the call ended
+    assert result() is True
+
+
+def test_the_switch_interval_is_lowered_while_a_call_runs_then_restored() -> None:
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        seen = in_background(sys.getswitchinterval)()
+        assert seen == pytest.approx(HANDOFF_S)
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_overlapping_calls_restore_the_interval_the_first_one_found() -> None:
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        first_may_end = threading.Event()
+        first = in_background(lambda: first_may_end.wait(10))
+        second = in_background(sys.getswitchinterval)
+        assert second() == pytest.approx(HANDOFF_S)
+        assert sys.getswitchinterval() == pytest.approx(HANDOFF_S)  # the first still runs
+        first_may_end.set()
+        assert first() is True
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_without_a_thread_the_call_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> int:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(background._thread, "start_new_thread", refuse)
+    before = sys.getswitchinterval()
+    caller = _thread.get_ident()
+    result = in_background(_thread.get_ident)
+    assert result() == caller
+    assert sys.getswitchinterval() == before
+
+
+#: Records, in a fresh interpreter, every module first imported by a thread other than the
+#: main one while a live probe runs.
+_IMPORTS_BESIDE_MAIN = r"""
+import builtins, sys, _thread
+main = _thread.get_ident()
+late = []
+real = builtins.__import__
+
+def spying(name, globals=None, locals=None, fromlist=(), level=0):
+    if _thread.get_ident() == main or level:
+        return real(name, globals, locals, fromlist, level)
+    wanted = [name] + [f"{name}.{item}" for item in fromlist or () if item != "*"]
+    absent = [m for m in wanted if m.startswith("nestprobe") and m not in sys.modules]
+    found = real(name, globals, locals, fromlist, level)
+    late.extend(m for m in absent if m in sys.modules)  # a name that is no module: out
+    return found
+
+builtins.__import__ = spying
+from nestprobe.sources.live import live_snapshot
+snapshot = live_snapshot(timing=True)
+print(snapshot.cpuid_status, "|", " ".join(late))
+"""
+
+
+def test_the_pinned_part_imports_nothing_in_its_thread() -> None:
+    """Two threads importing the modules of one import cycle can each find the other's
+    half-initialised: live.py imports what the pinned part calls before it starts it."""
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_BESIDE_MAIN], capture_output=True,
+                          text=True, check=True, timeout=60)
+    status, _, late = done.stdout.strip().partition("|")
+    assert late.split() == [], f"imported by the pinned part's thread ({status.strip()})"
