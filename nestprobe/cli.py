@@ -338,7 +338,8 @@ def run() -> int:
     interpreter's teardown (modules cleared, every object freed one by one) costs a few ms
     of a ~35 ms ``check`` (bench/processes.py compares the two ways out), and the OS
     reclaims it all anyway. Nothing is lost by skipping it: the
-    probe writes nothing, registers no exit handler and leaves no thread. bench and fleet
+    probe writes nothing, registers no exit handler, and its one thread (the pinned part,
+    sources/live.py) has handed its outcome over before the report exists. bench and fleet
     (multiprocessing's exit handlers, the files they write) leave the usual way, as does a
     run whose streams cannot be flushed, which the interpreter's exit then reports as before.
     """
