@@ -2,10 +2,13 @@
 
 Each run is a fresh interpreter of the clean venv that does what the installed ``nestprobe``
 script (scripts/nestprobe) does, timing each step with perf_counter: importing the CLI,
-importing the pipeline and the text output a check prints, the live snapshot with the
-quick timing (CPUID walk, OS files, /dev/kvm, the timing's batches run between them; the
-sampler's own share is its wall_ns), the assessment and verdicts, and a second, warm
-check. Medians and minima over the runs; the interpreter's own start is ``python -c pass``
+importing the pipeline, its stages and the text output a check prints, the live snapshot
+with the quick timing (its pinned part, the CPUID walk, the timing's batches and /dev/kvm,
+in its own thread while this one reads the OS files; the sampler's own share is its
+wall_ns), the assessment and verdicts, and a second, warm check. The steps run one after
+another here; ``check`` itself begins the snapshot's pinned part before it imports the
+stages (pipeline.start_probe), so its whole is less than their sum. Medians and minima
+over the runs; the interpreter's own start is ``python -c pass``
 of the same venv, timed alternately with them.
 
 The script re-runs itself under a fresh virtualenv with ``pip install .`` (not editable).
@@ -34,6 +37,7 @@ t1 = time.perf_counter()
 from nestprobe.cli import main
 t2 = time.perf_counter()
 import nestprobe.pipeline, nestprobe.output.lines
+import nestprobe.assess, nestprobe.assess.contradictions, nestprobe.verdicts.evaluate
 t3 = time.perf_counter()
 from nestprobe.sources.live import live_snapshot
 snapshot = live_snapshot(timing=True)
@@ -45,7 +49,7 @@ main(["check", "hyperv", "--no-timing"], out=io.StringIO())
 t7 = time.perf_counter()
 import json, sys
 print(json.dumps({"import nestprobe.cli": t2 - t1,
-                  "import pipeline + check's text output (output/lines.py)": t3 - t2,
+                  "import pipeline, its stages + check's text output (output/lines.py)": t3 - t2,
                   "live snapshot (CPUID walk, OS files, /dev/kvm, the quick timing's "
                   "batches between them)": t4 - t3,
                   "  of which the quick timing's own time (its wall_ns)":

@@ -16,6 +16,7 @@ it was.
 from __future__ import annotations
 
 import _thread
+import os
 import sys
 
 from nestprobe.model.typeshim import TYPE_CHECKING, Callable
@@ -32,6 +33,10 @@ HANDOFF_S = 0.0001
 _RUNNING: list[float] = [0, 0.0]
 _GUARD = _thread.allocate_lock()
 
+#: How often a caller waiting for the call wakes up (s): a lock's plain acquire cannot be
+#: interrupted by Ctrl-C on Windows before CPython 3.14; a timed wait can.
+_WAKE_S = 0.05
+
 
 def _begin() -> None:
     with _GUARD:
@@ -46,6 +51,19 @@ def _end() -> None:
         _RUNNING[0] -= 1
         if not _RUNNING[0]:
             sys.setswitchinterval(_RUNNING[1])
+
+
+def _forked() -> None:
+    """In a child forked while a call ran: that call's thread is not here to end it."""
+    global _GUARD  # noqa: PLW0603 (the parent's lock may have been held at the fork)
+    _GUARD = _thread.allocate_lock()
+    if _RUNNING[0]:
+        sys.setswitchinterval(_RUNNING[1])
+    _RUNNING[0] = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def in_background(call: Callable[[], T]) -> Callable[[], T]:
@@ -70,10 +88,15 @@ def in_background(call: Callable[[], T]) -> Callable[[], T]:
         _thread.start_new_thread(run, ())
     except RuntimeError:  # "can't start new thread": run it in this one
         run()
+    except BaseException:  # Ctrl-C, MemoryError: no thread will end this call
+        _end()
+        raise
 
     def result() -> T:
-        with done:
-            ok, value = outcome[0]
+        while not done.acquire(True, _WAKE_S):
+            pass
+        done.release()
+        ok, value = outcome[0]
         if not ok:
             raise value  # type: ignore[misc]  # a BaseException, stored by run()
         return value  # type: ignore[return-value]  # what call() returned

@@ -120,11 +120,11 @@ def _import_pinned_part(machine: str, timing: bool, thorough: bool, prove: bool)
     from nestprobe.sources import affinity
 
     affinity.allowed_cpus()  # imports the Windows pinning module where it is the one
-    if machine in X86_MACHINES:
+    if machine in X86_MACHINES or prove:
         native.cpuid_status()  # loads the extension
-        if timing:
-            import nestprobe.model.timing
-            import nestprobe.sources.latency
+    if machine in X86_MACHINES and timing:
+        import nestprobe.model.timing
+        import nestprobe.sources.latency
     if prove:
         import nestprobe.native.proof
         import nestprobe.sources.proof  # noqa: F401

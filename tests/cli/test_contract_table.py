@@ -55,6 +55,7 @@ from nestprobe.model.snapshot import CpuidTable, OsFacts, Registers, Snapshot
 from nestprobe.model.verdicts import STATUSES
 from nestprobe.output.jsonreport import report_to_dict
 from nestprobe.pipeline import build_report
+from nestprobe.sources import background
 
 #: Corpus dumps where ../shared is beside the clone, else the repository's snapshots of them.
 FIRECRACKER = dump_path("firecracker-t2.txt")
@@ -360,6 +361,14 @@ def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
             argv = ["--from", str(FIRECRACKER)] if name == "load" else ["--no-timing"]
             assert run(argv) == (contract.EXIT_INTERRUPTED, "")
             assert capsys.readouterr().err == ""
+
+    def wait_interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:  # Ctrl-C while waiting for the probe's CPUID thread
+        patch.setattr(background, "in_background", lambda call: wait_interrupted)
+        assert run(["--no-timing"]) == (contract.EXIT_INTERRUPTED, "")
+        assert capsys.readouterr().err == ""
     # The real signal, in a real process: tests/cli/test_hostile.py (Ctrl-C during bench, a read);
     # here Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while pooled
     # fleet workers wait on a FIFO whose writer never writes (issue 22.9).

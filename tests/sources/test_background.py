@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import os
 import subprocess
 import sys
 import threading
@@ -88,6 +89,48 @@ def test_without_a_thread_the_call_runs_here(monkeypatch: pytest.MonkeyPatch) ->
     assert sys.getswitchinterval() == before
 
 
+def test_an_interrupted_start_restores_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args: object) -> int:
+        raise KeyboardInterrupt
+
+    before = sys.getswitchinterval()
+    monkeypatch.setattr(background._thread, "start_new_thread", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        in_background(lambda: None)
+    assert sys.getswitchinterval() == before
+    monkeypatch.undo()
+    assert in_background(sys.getswitchinterval)() == pytest.approx(HANDOFF_S)
+    assert sys.getswitchinterval() == before  # the count came back to nothing running
+
+
+_FORK_DURING_A_CALL = r"""
+import os, sys, threading
+from nestprobe.sources.background import in_background
+sys.setswitchinterval(0.004)
+release = threading.Event()
+result = in_background(lambda: release.wait(10))
+pid = os.fork()
+if pid == 0:
+    ok = abs(sys.getswitchinterval() - 0.004) < 1e-9
+    ok = ok and in_background(sys.getswitchinterval)() < 0.001
+    ok = ok and abs(sys.getswitchinterval() - 0.004) < 1e-9
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+release.set()
+result()
+print(os.waitstatus_to_exitcode(status), sys.getswitchinterval())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_child_forked_during_a_call_has_its_own_interval_back() -> None:
+    done = subprocess.run([sys.executable, "-c", _FORK_DURING_A_CALL], capture_output=True,
+                          text=True, check=True, timeout=60)
+    child, parent_interval = done.stdout.split()
+    assert child == "0", done.stderr
+    assert float(parent_interval) == pytest.approx(0.004)
+
+
 #: Records, in a fresh interpreter, every module first imported by a thread other than the
 #: main one while a live probe runs.
 _IMPORTS_BESIDE_MAIN = r"""
@@ -106,16 +149,23 @@ def spying(name, globals=None, locals=None, fromlist=(), level=0):
     return found
 
 builtins.__import__ = spying
+import nestprobe.native
+import nestprobe.sources.osfacts
+import nestprobe.sources.proof
+if sys.argv[1] == "other-machine":  # an aarch64 machine asked for a proof (run as a stub)
+    nestprobe.sources.osfacts.this_machine = lambda: "aarch64"
+    nestprobe.sources.proof.run_proof = lambda: nestprobe.native.load_lib() and None
 from nestprobe.sources.live import live_snapshot
-snapshot = live_snapshot(timing=True)
+snapshot = live_snapshot(timing=True, prove=sys.argv[1] == "other-machine")
 print(snapshot.cpuid_status, "|", " ".join(late))
 """
 
 
-def test_the_pinned_part_imports_nothing_in_its_thread() -> None:
+@pytest.mark.parametrize("case", ["this-machine", "other-machine"])
+def test_the_pinned_part_imports_nothing_in_its_thread(case: str) -> None:
     """Two threads importing the modules of one import cycle can each find the other's
     half-initialised: live.py imports what the pinned part calls before it starts it."""
-    done = subprocess.run([sys.executable, "-c", _IMPORTS_BESIDE_MAIN], capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", _IMPORTS_BESIDE_MAIN, case],
+                          capture_output=True, text=True, check=True, timeout=60)
     status, _, late = done.stdout.strip().partition("|")
     assert late.split() == [], f"imported by the pinned part's thread ({status.strip()})"
