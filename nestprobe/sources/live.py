@@ -72,8 +72,11 @@ def live_snapshot(
     when it is no CPU number), else the one :func:`~nestprobe.sources.affinity.pick_cpu`
     chose, or None when the probe could not be pinned (then no single CPU ran the CPUIDs).
     ``prove`` also creates a tiny VM here and records what it did (sources/proof.py).
+    The pinned part runs in this thread, pinned, then the OS facts are read: a caller with
+    nothing to do meanwhile gains nothing from :func:`start_live_snapshot`'s thread (its
+    start and handoffs cost what the overlap with the OS facts saves; bench/probe_overhead.py).
     """
-    return start_live_snapshot(timing=timing, thorough=thorough, cpu=cpu, prove=prove)()
+    return _begun(timing=timing, thorough=thorough, cpu=cpu, prove=prove, beside=False)()
 
 
 def start_live_snapshot(
@@ -84,16 +87,30 @@ def start_live_snapshot(
     returned function reads the OS facts (they name no CPU: this thread, unpinned, reads
     them meanwhile), waits for the pinned part and returns the Snapshot, or raises what
     the pinned part raised (CpuSelectionError). A bad ``cpu`` raises here."""
+    return _begun(timing=timing, thorough=thorough, cpu=cpu, prove=prove, beside=True)
+
+
+def _begun(*, timing: bool, thorough: bool, cpu: int | None, prove: bool, beside: bool
+           ) -> Callable[[], Snapshot]:
     from nestprobe.sources.affinity import check_cpu
-    from nestprobe.sources.background import in_background
     from nestprobe.sources.osfacts import collect_os_facts, this_machine, this_system
 
     number = None if cpu is None else check_cpu(cpu)
     machine, system = this_machine(), this_system()
-    _import_pinned_part(machine, timing, thorough, prove)
-    pinned_part = in_background(
-        lambda: _pinned(machine, system, timing=timing, thorough=thorough, cpu=number,
-                        prove=prove))
+
+    def pinned() -> tuple[_Cpuid, KvmDevice | None, LatencyRecord | None,
+                          ProofRecord | None, int | None]:
+        return _pinned(machine, system, timing=timing, thorough=thorough, cpu=number,
+                       prove=prove)
+
+    if beside:
+        from nestprobe.sources.background import in_background
+
+        _import_pinned_part(machine, timing, thorough, prove)
+        pinned_part = in_background(pinned)
+    else:
+        done = pinned()
+        pinned_part = lambda: done  # noqa: E731 (the same shape as in_background's)
 
     def finish() -> Snapshot:
         os_facts = collect_os_facts("/", kvm=False)  # /dev/kvm: the pinned part's

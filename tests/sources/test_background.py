@@ -155,8 +155,8 @@ import nestprobe.sources.proof
 if sys.argv[1] == "other-machine":  # an aarch64 machine asked for a proof (run as a stub)
     nestprobe.sources.osfacts.this_machine = lambda: "aarch64"
     nestprobe.sources.proof.run_proof = lambda: nestprobe.native.load_lib() and None
-from nestprobe.sources.live import live_snapshot
-snapshot = live_snapshot(timing=True, prove=sys.argv[1] == "other-machine")
+from nestprobe.sources.live import start_live_snapshot
+snapshot = start_live_snapshot(timing=True, prove=sys.argv[1] == "other-machine")()
 print(snapshot.cpuid_status, "|", " ".join(late))
 """
 
@@ -169,3 +169,19 @@ def test_the_pinned_part_imports_nothing_in_its_thread(case: str) -> None:
                           capture_output=True, text=True, check=True, timeout=60)
     status, _, late = done.stdout.strip().partition("|")
     assert late.split() == [], f"imported by the pinned part's thread ({status.strip()})"
+
+
+def test_the_library_probe_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the CLI's begun probe (pipeline.start_probe) has imports to overlap; the
+    library's probe() and live_snapshot() run in the caller's thread."""
+    import nestprobe
+    from nestprobe.sources import live
+
+    def no_thread(*_args: object) -> int:
+        raise AssertionError("a thread was started")
+
+    monkeypatch.setattr(background._thread, "start_new_thread", no_thread)
+    before = sys.getswitchinterval()
+    assert live.live_snapshot(timing=True).origin.kind == "live"
+    assert nestprobe.probe(timing=False).snapshot.origin.kind == "live"
+    assert sys.getswitchinterval() == before

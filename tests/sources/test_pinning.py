@@ -141,8 +141,9 @@ def test_a_refused_pin_leaves_the_affinity_alone(allowed: set[int],
 def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     allowed: set[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The pinned part runs beside the caller (sources/background.py); the caller reads
-    the OS facts meanwhile, unpinned (they name no CPU), and its affinity never moves."""
+    """Begun (the CLI's way), the pinned part runs beside the caller (sources/background.py);
+    the caller reads the OS facts meanwhile, unpinned (they name no CPU), and its affinity
+    never moves."""
     caller = _thread.get_ident()
     cpuid_threads: list[int] = []
     real_read = native.read_cpuid_table
@@ -160,7 +161,7 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
 
     monkeypatch.setattr(native, "read_cpuid_table", reading)
     monkeypatch.setattr(osfacts, "collect_os_facts", facts)
-    snap = live.live_snapshot(timing=True)
+    snap = live.start_live_snapshot(timing=True)()
     assert snap.origin.cpu == affinity.pick_cpu(allowed)
     assert len(cpuid_threads) == 1
     assert cpuid_threads[0] != caller

@@ -437,9 +437,12 @@ def test_sampler_takes_no_more_batches_than_its_plan() -> None:
 
 
 @pytest.mark.native
-def test_live_quick_timing_runs_between_the_probe_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In the pinned part's thread the CPUID walk and /dev/kvm's ioctls are the batches'
-    gaps; the OS facts are read by the caller's thread meanwhile (sources/live.py)."""
+@pytest.mark.parametrize("begun", [False, True], ids=["live_snapshot", "start_live_snapshot"])
+def test_live_quick_timing_runs_between_the_probe_steps(monkeypatch: pytest.MonkeyPatch,
+                                                        begun: bool) -> None:
+    """The CPUID walk and /dev/kvm's ioctls are the batches' gaps. Begun (the CLI's way),
+    the pinned part runs in a thread of its own and the caller's thread reads the OS facts
+    meanwhile; otherwise all of it runs in the caller's, the OS facts last."""
     import _thread
 
     from nestprobe import native
@@ -460,14 +463,18 @@ def test_live_quick_timing_runs_between_the_probe_steps(monkeypatch: pytest.Monk
     monkeypatch.setattr(osfacts, "collect_os_facts",
                         lambda root, **how: note("os") or facts(root, **how))
     monkeypatch.setattr(osfacts, "kvm_fact", lambda *a: note("kvm") or kvm(*a))
-    snapshot = live.live_snapshot(timing=True)
+    snapshot = (live.start_live_snapshot(timing=True)() if begun
+                else live.live_snapshot(timing=True))
     caller = _thread.get_ident()
-    assert [step for step, thread in order if thread == caller] == ["os"]
-    pinned = {thread for step, thread in order if step != "os"}
-    assert len(pinned) == 1
-    assert caller not in pinned
-    assert [step for step, _ in order if step != "os"] == [
-        "batch", "walk", "batch", "kvm", "batch"]
+    pinned_steps = ["batch", "walk", "batch", "kvm", "batch"]
+    if begun:
+        assert [step for step, thread in order if thread == caller] == ["os"]
+        pinned = {thread for step, thread in order if step != "os"}
+        assert len(pinned) == 1
+        assert caller not in pinned
+        assert [step for step, _ in order if step != "os"] == pinned_steps
+    else:
+        assert order == [(step, caller) for step in [*pinned_steps, "os"]]
     assert snapshot.os.kvm == kvm(osfacts.this_system(), True)
     assert snapshot.latency is not None
     assert snapshot.latency.batches == QUICK.batches
