@@ -154,3 +154,51 @@ def pinned(cpu: int | None = None) -> Iterator[int | None]:
     finally:
         if undo is not None:
             undo()
+
+
+def start_on(cpu: int | None, start: Callable[[], None]) -> Restore | None:
+    """Call ``start`` (which starts a thread) so the new thread begins on ``cpu``, and move
+    the calling thread off that CPU; returns the undo (the caller's affinity back), or None
+    when nothing was moved.
+
+    Linux places a new thread on its creator's CPU and lets it wait there for a scheduler
+    slice (~1.9 ms here while the creator computes) even with another CPU idle; a thread
+    inherits its creator's affinity, so the creator takes ``{cpu}`` for the start and then
+    the other allowed CPUs until the undo. Nothing moves without ``os.sched_setaffinity``
+    (Windows: a new thread takes the process's mask, not its creator's), with one allowed
+    CPU, or when the OS refuses; ``start`` is called in every case.
+    """
+    setter = getattr(os, "sched_setaffinity", None)
+    getter = getattr(os, "sched_getaffinity", None)
+    try:
+        original = set(getter(0)) if setter is not None and getter is not None else set()
+    except OSError:
+        original = set()
+    target = cpu if cpu is not None else (pick_cpu(original) if original else None)
+    others = original - {target}
+    if setter is None or target not in original or not others:
+        start()
+        return None
+    try:
+        setter(0, {target})
+    except OSError:
+        start()
+        return None
+    try:
+        start()
+    except BaseException:
+        setter(0, original)
+        raise
+    try:
+        setter(0, others)
+    except OSError:  # stay where the thread is rather than nowhere
+        setter(0, original)
+
+    def restore() -> None:
+        try:
+            setter(0, original)
+        except OSError:  # a CPU of the original set went offline: never stay confined
+            online = set(range(os.cpu_count() or 1))
+            setter(0, (original & online) or online)
+
+    return restore

@@ -66,10 +66,14 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forked)
 
 
-def in_background(call: Callable[[], T]) -> Callable[[], T]:
+def in_background(call: Callable[[], T],
+                  launch: Callable[[Callable[[], None]], Callable[[], None] | None] | None = None,
+                  ) -> Callable[[], T]:
     """Start ``call()`` in a new thread; the returned function waits for it and returns
     what it returned or raises what it raised (every time it is called). Where no thread
-    can be started, ``call`` runs here, before this returns."""
+    can be started, ``call`` runs here, before this returns. ``launch``, when given, is
+    handed the function that starts the thread and calls it (affinity.start_on: where the
+    thread begins); what it returns is called once the first wait is over."""
     done = _thread.allocate_lock()
     done.acquire()
     outcome: list[tuple[bool, object]] = []
@@ -83,9 +87,16 @@ def in_background(call: Callable[[], T]) -> Callable[[], T]:
             _end()
             done.release()
 
+    def start() -> None:
+        _thread.start_new_thread(run, ())
+
+    undo: list[Callable[[], None]] = []
     _begin()
     try:
-        _thread.start_new_thread(run, ())
+        if launch is None:
+            start()
+        else:
+            undo.extend(filter(None, [launch(start)]))
     except RuntimeError:  # "can't start new thread": run it in this one
         run()
     except BaseException:  # Ctrl-C, MemoryError: no thread will end this call
@@ -93,9 +104,13 @@ def in_background(call: Callable[[], T]) -> Callable[[], T]:
         raise
 
     def result() -> T:
-        while not done.acquire(True, _WAKE_S):
-            pass
-        done.release()
+        try:
+            while not done.acquire(True, _WAKE_S):
+                pass
+            done.release()
+        finally:
+            while undo:
+                undo.pop()()
         ok, value = outcome[0]
         if not ok:
             raise value  # type: ignore[misc]  # a BaseException, stored by run()

@@ -104,10 +104,11 @@ def _begun(*, timing: bool, thorough: bool, cpu: int | None, prove: bool, beside
                        prove=prove)
 
     if beside:
+        from nestprobe.sources.affinity import start_on
         from nestprobe.sources.background import in_background
 
         _import_pinned_part(machine, timing, thorough, prove)
-        pinned_part = in_background(pinned)
+        pinned_part = in_background(pinned, lambda start: start_on(number, start))
     else:
         done = pinned()
         pinned_part = lambda: done  # noqa: E731 (the same shape as in_background's)

@@ -366,7 +366,7 @@ def check_exit_130(capsys: pytest.CaptureFixture[str], tmp_path: Path,
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:  # Ctrl-C while waiting for the probe's CPUID thread
-        patch.setattr(background, "in_background", lambda call: wait_interrupted)
+        patch.setattr(background, "in_background", lambda *_call: wait_interrupted)
         assert run(["--no-timing"]) == (contract.EXIT_INTERRUPTED, "")
         assert capsys.readouterr().err == ""
     # The real signal, in a real process: tests/cli/test_hostile.py (Ctrl-C during bench, a read);

@@ -142,8 +142,8 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     allowed: set[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Begun (the CLI's way), the pinned part runs beside the caller (sources/background.py);
-    the caller reads the OS facts meanwhile, unpinned (they name no CPU), and its affinity
-    never moves."""
+    the caller reads the OS facts meanwhile (they name no CPU) on the other allowed CPUs,
+    and its affinity comes back (the fixture checks)."""
     caller = _thread.get_ident()
     cpuid_threads: list[int] = []
     real_read = native.read_cpuid_table
@@ -165,4 +165,56 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     assert snap.origin.cpu == affinity.pick_cpu(allowed)
     assert len(cpuid_threads) == 1
     assert cpuid_threads[0] != caller
-    assert facts_seen == [(caller, allowed)]
+    cpu = snap.origin.cpu
+    assert facts_seen == [(caller, allowed - {cpu} or allowed)]
+
+
+@pytest.mark.skipif(not HAS_AFFINITY, reason="a new thread takes its creator's mask on Linux")
+def test_start_on_begins_the_thread_there_and_moves_the_caller_off(allowed: set[int]) -> None:
+    if len(allowed) < 2:
+        pytest.skip("one allowed CPU: nowhere to move the caller")
+    cpu = affinity.pick_cpu(allowed)
+    seen: list[set[int]] = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def body() -> None:
+        seen.append(set(os.sched_getaffinity(0)))
+        done.release()
+
+    undo = affinity.start_on(None, lambda: _thread.start_new_thread(body, ()) and None)
+    assert undo is not None
+    assert set(os.sched_getaffinity(0)) == allowed - {cpu}
+    done.acquire()
+    assert seen == [{cpu}]
+    undo()  # the fixture checks the caller's affinity came back
+
+
+@pytest.mark.skipif(not HAS_AFFINITY, reason="sched_setaffinity is the mechanism")
+def test_start_on_leaves_the_caller_whole_when_the_start_fails(allowed: set[int]) -> None:
+    def fails() -> None:
+        raise RuntimeError("can't start new thread")
+
+    with pytest.raises(RuntimeError):
+        affinity.start_on(None, fails)
+    assert set(os.sched_getaffinity(0)) == allowed
+
+
+def test_start_on_moves_nothing_it_cannot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One allowed CPU, a CPU not allowed, or a refused call: ``start`` runs, nothing moves."""
+    started: list[int] = []
+    if HAS_AFFINITY:
+        assert affinity.start_on(10_000, lambda: started.append(1)) is None
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+        assert affinity.start_on(None, lambda: started.append(2)) is None
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+
+        def refuse(_pid: int, _cpus: object) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "sched_setaffinity", refuse)
+        assert affinity.start_on(None, lambda: started.append(3)) is None
+        assert started == [1, 2, 3]
+    else:
+        assert affinity.start_on(None, lambda: started.append(1)) is None
+        assert started == [1]
