@@ -2,9 +2,10 @@
 
 A busy-loop subprocess is pinned to one CPU; the measurement pins itself to another
 (its default, the highest allowed CPU, or the first CPU not busy). A quick measurement is
-taken as ``nestprobe check`` takes it: inside the live probe, its batches between the probe's
-own steps (sources/live.py); ``--thorough`` measures alone (measure_latency). Prints every
-estimate, the likely level each gives, and how many agree with the most common answer
+taken as ``nestprobe check`` takes it: inside the live probe begun in its own thread
+(start_live_snapshot), its batches between the probe's own steps (sources/live.py), while
+the caller reads the OS facts on the other CPU (the busy one); ``--thorough`` measures
+alone (measure_latency). Prints every estimate, the likely level each gives, and how many agree with the most common answer
 (target >= 19/20). Usage: python bench/stability.py [--runs 20] [--thorough] [--no-load]
 """
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> str:
     from nestprobe.assess.identity import assess_hypervisor
     from nestprobe.assess.nesting import assess_nesting
     from nestprobe.sources.latency import measure_latency
-    from nestprobe.sources.live import live_snapshot
+    from nestprobe.sources.live import live_snapshot, start_live_snapshot
 
     allowed = sorted(os.sched_getaffinity(0))
     measure_cpu = allowed[-1]
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> str:
     try:
         for run in range(args.runs):
             record = (measure_latency(True, cpu=measure_cpu) if args.thorough
-                      else live_snapshot(timing=True, cpu=measure_cpu).latency)
+                      else start_live_snapshot(timing=True, cpu=measure_cpu)().latency)
             if record is None:
                 return "CPUID timing unavailable here\n"
             nesting = assess_nesting(replace(snapshot, latency=record), hypervisor)
