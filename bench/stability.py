@@ -6,7 +6,8 @@ taken as ``nestprobe check`` takes it: inside the live probe begun in its own th
 (start_live_snapshot), its batches between the probe's own steps (sources/live.py), while
 the caller reads the OS facts on the other CPU (the busy one); ``--thorough`` measures
 alone (measure_latency). Prints every estimate, the likely level each gives, and how many
-agree with the most common answer (target >= 19/20). Usage: python bench/stability.py [--runs 20] [--thorough] [--no-load]
+agree with the most common answer (target >= 19/20).
+Usage: python bench/stability.py [--runs 20] [--thorough] [--no-load]
 """
 
 from __future__ import annotations
