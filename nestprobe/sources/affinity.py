@@ -156,17 +156,20 @@ def pinned(cpu: int | None = None) -> Iterator[int | None]:
             undo()
 
 
-def start_on(cpu: int | None, start: Callable[[], None]) -> Restore | None:
-    """Call ``start`` (which starts a thread) so the new thread begins on ``cpu``, and move
-    the calling thread off that CPU; returns the undo (the caller's affinity back), or None
-    when nothing was moved.
+def start_on(cpu: int | None, start: Callable[[], None]) -> None:
+    """Call ``start`` (which starts a thread) so the new thread begins on ``cpu`` and the
+    calling thread goes on on another CPU; the caller's affinity is whole again when this
+    returns.
 
     Linux places a new thread on its creator's CPU and lets it wait there for a scheduler
-    slice (~1.9 ms here while the creator computes) even with another CPU idle; a thread
-    inherits its creator's affinity, so the creator takes ``{cpu}`` for the start and then
-    the other allowed CPUs until the undo. Nothing moves without ``os.sched_setaffinity``
-    (Windows: a new thread takes the process's mask, not its creator's), with one allowed
-    CPU, or when the OS refuses; ``start`` is called in every case.
+    slice (~1.9 ms here while the creator computes) even with another CPU idle. A thread
+    inherits its creator's affinity, so the creator takes ``{cpu}`` for the start (the new
+    thread is ``{cpu}``'s for good), the other allowed CPUs next (which moves it there at
+    once) and then its own mask back: that moves nothing, a running thread stays on a CPU
+    its mask allows. Nothing is left narrowed for a later wait, thread or child to inherit.
+    Nothing moves without ``os.sched_setaffinity`` (Windows: a new thread takes the
+    process's mask, not its creator's), with one allowed CPU, or when the OS refuses;
+    ``start`` is called in every case.
     """
     setter = getattr(os, "sched_setaffinity", None)
     getter = getattr(os, "sched_getaffinity", None)
@@ -178,27 +181,31 @@ def start_on(cpu: int | None, start: Callable[[], None]) -> Restore | None:
     others = original - {target}
     if setter is None or target not in original or not others:
         start()
-        return None
+        return
+    moved = True  # before the call: a Ctrl-C just after it must still put the mask back
     try:
-        setter(0, {target})
-    except OSError:
-        start()
-        return None
-    try:
-        start()
-    except BaseException:
-        setter(0, original)
-        raise
-    try:
-        setter(0, others)
-    except OSError:  # stay where the thread is rather than nowhere
-        setter(0, original)
-
-    def restore() -> None:
         try:
-            setter(0, original)
-        except OSError:  # a CPU of the original set went offline: never stay confined
-            online = set(range(os.cpu_count() or 1))
-            setter(0, (original & online) or online)
+            setter(0, {target})
+        except OSError:
+            moved = False
+        start()
+        if moved:
+            try:  # noqa: SIM105 (contextlib is not imported on the probe path: typeshim.py)
+                setter(0, others)
+            except OSError:  # refused the way off: the caller stays beside the thread
+                pass
+    finally:
+        if moved:
+            _restore(setter, original)
 
-    return restore
+
+def _restore(setter: Callable[[int, set[int]], None], original: set[int]) -> None:
+    """The calling thread's mask back, or as much of it as is online: never left confined."""
+    try:
+        setter(0, original)
+    except OSError:  # a CPU of the original set went offline meanwhile
+        online = set(range(os.cpu_count() or 1))
+        try:  # noqa: SIM105 (as above)
+            setter(0, (original & online) or online)
+        except OSError:
+            pass

@@ -67,16 +67,24 @@ if hasattr(os, "register_at_fork"):
 
 
 def in_background(call: Callable[[], T],
-                  launch: Callable[[Callable[[], None]], Callable[[], None] | None] | None = None,
+                  launch: Callable[[Callable[[], None]], None] | None = None,
                   ) -> Callable[[], T]:
     """Start ``call()`` in a new thread; the returned function waits for it and returns
-    what it returned or raises what it raised (every time it is called). Where no thread
-    can be started, ``call`` runs here, before this returns. ``launch``, when given, is
-    handed the function that starts the thread and calls it (affinity.start_on: where the
-    thread begins); what it returns is called once the first wait is over."""
+    what it returned or raises what it raised (every time it is called, from any thread).
+    Where no thread can be started, ``call`` runs here, before this returns. ``launch``,
+    when given, is handed the function that starts the thread and calls it
+    (affinity.start_on: where the thread begins)."""
     done = _thread.allocate_lock()
     done.acquire()
     outcome: list[tuple[bool, object]] = []
+    unended = [True]  # popped by whichever ends this call: the thread, or an interrupted start
+
+    def end() -> None:
+        try:
+            unended.pop()  # atomic: of two callers, one gets it
+        except IndexError:
+            return
+        _end()
 
     def run() -> None:
         try:
@@ -84,33 +92,28 @@ def in_background(call: Callable[[], T],
         except BaseException as exc:
             outcome.append((False, exc))
         finally:
-            _end()
+            end()
             done.release()
 
     def start() -> None:
         _thread.start_new_thread(run, ())
 
-    undo: list[Callable[[], None]] = []
     _begin()
     try:
         if launch is None:
             start()
         else:
-            undo.extend(filter(None, [launch(start)]))
+            launch(start)
     except RuntimeError:  # "can't start new thread": run it in this one
         run()
-    except BaseException:  # Ctrl-C, MemoryError: no thread will end this call
-        _end()
+    except BaseException:  # Ctrl-C, MemoryError: the thread, if it started, ends it too
+        end()
         raise
 
     def result() -> T:
-        try:
-            while not done.acquire(True, _WAKE_S):
-                pass
-            done.release()
-        finally:
-            while undo:
-                undo.pop()()
+        while not done.acquire(True, _WAKE_S):
+            pass
+        done.release()
         ok, value = outcome[0]
         if not ok:
             raise value  # type: ignore[misc]  # a BaseException, stored by run()

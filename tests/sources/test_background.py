@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -101,6 +103,28 @@ def test_an_interrupted_start_restores_the_interval(monkeypatch: pytest.MonkeyPa
     monkeypatch.undo()
     assert in_background(sys.getswitchinterval)() == pytest.approx(HANDOFF_S)
     assert sys.getswitchinterval() == before  # the count came back to nothing running
+
+
+def test_an_interrupt_after_the_thread_started_ends_the_call_once() -> None:
+    """Ctrl-C in ``launch`` after the thread started: the thread and the interrupted start
+    each try to end the call; one does, so the next call still lowers the interval."""
+    before = sys.getswitchinterval()
+    release = threading.Event()
+
+    def start_then_interrupted(start: Callable[[], None]) -> None:
+        start()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        in_background(lambda: release.wait(10), start_then_interrupted)
+    release.set()
+    deadline = time.monotonic() + 10
+    while background._RUNNING[0] and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert background._RUNNING[0] == 0
+    assert sys.getswitchinterval() == before
+    assert in_background(sys.getswitchinterval)() == pytest.approx(HANDOFF_S)
+    assert sys.getswitchinterval() == before
 
 
 _FORK_DURING_A_CALL = r"""

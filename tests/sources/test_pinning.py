@@ -142,8 +142,8 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     allowed: set[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Begun (the CLI's way), the pinned part runs beside the caller (sources/background.py);
-    the caller reads the OS facts meanwhile (they name no CPU) on the other allowed CPUs,
-    and its affinity comes back (the fixture checks)."""
+    the caller reads the OS facts meanwhile (they name no CPU) with its own mask, which no
+    later thread or child of the caller could inherit narrowed (the fixture checks it after)."""
     caller = _thread.get_ident()
     cpuid_threads: list[int] = []
     real_read = native.read_cpuid_table
@@ -166,14 +166,34 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     assert len(cpuid_threads) == 1
     assert cpuid_threads[0] != caller
     cpu = snap.origin.cpu
-    assert facts_seen == [(caller, allowed - {cpu} or allowed)]
+    assert cpu is not None
+    assert facts_seen == [(caller, allowed)]
+
+
+def spy_masks(monkeypatch: pytest.MonkeyPatch) -> list[set[int]]:
+    """Record each mask the calling thread sets on itself (and still set it)."""
+    sets: list[set[int]] = []
+    real = os.sched_setaffinity
+
+    def setting(pid: int, cpus: Any) -> None:
+        if pid == 0 and _thread.get_ident() == caller:
+            sets.append(set(cpus))
+        real(pid, cpus)
+
+    caller = _thread.get_ident()
+    monkeypatch.setattr(os, "sched_setaffinity", setting)
+    return sets
 
 
 @pytest.mark.skipif(not HAS_AFFINITY, reason="a new thread takes its creator's mask on Linux")
-def test_start_on_begins_the_thread_there_and_moves_the_caller_off(allowed: set[int]) -> None:
+def test_start_on_begins_the_thread_there_and_moves_the_caller_off(
+        allowed: set[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread is the target CPU's for good; the caller is sent to the other CPUs (which
+    moves it there) and has its own mask back before start_on returns."""
     if len(allowed) < 2:
         pytest.skip("one allowed CPU: nowhere to move the caller")
     cpu = affinity.pick_cpu(allowed)
+    sets = spy_masks(monkeypatch)
     seen: list[set[int]] = []
     done = _thread.allocate_lock()
     done.acquire()
@@ -182,21 +202,44 @@ def test_start_on_begins_the_thread_there_and_moves_the_caller_off(allowed: set[
         seen.append(set(os.sched_getaffinity(0)))
         done.release()
 
-    undo = affinity.start_on(None, lambda: _thread.start_new_thread(body, ()) and None)
-    assert undo is not None
-    assert set(os.sched_getaffinity(0)) == allowed - {cpu}
+    affinity.start_on(None, lambda: _thread.start_new_thread(body, ()) and None)
+    assert sets == [{cpu}, allowed - {cpu}, allowed]
+    assert set(os.sched_getaffinity(0)) == allowed  # whole again before the thread ends
     done.acquire()
     assert seen == [{cpu}]
-    undo()  # the fixture checks the caller's affinity came back
 
 
 @pytest.mark.skipif(not HAS_AFFINITY, reason="sched_setaffinity is the mechanism")
-def test_start_on_leaves_the_caller_whole_when_the_start_fails(allowed: set[int]) -> None:
+@pytest.mark.parametrize("error", [RuntimeError("can't start new thread"), KeyboardInterrupt()])
+def test_start_on_leaves_the_caller_whole_when_the_start_fails(
+        allowed: set[int], error: BaseException) -> None:
     def fails() -> None:
-        raise RuntimeError("can't start new thread")
+        raise error
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(type(error)):
         affinity.start_on(None, fails)
+    assert set(os.sched_getaffinity(0)) == allowed
+
+
+@pytest.mark.skipif(not HAS_AFFINITY, reason="sched_setaffinity is the mechanism")
+def test_start_on_puts_the_mask_back_when_the_way_off_is_refused(
+        allowed: set[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cpuset that refuses the other CPUs: the thread still starts, the caller's mask
+    comes back, and what the OS refused is not raised."""
+    if len(allowed) < 2:
+        pytest.skip("one allowed CPU: nowhere to move the caller")
+    cpu = affinity.pick_cpu(allowed)
+    real = os.sched_setaffinity
+
+    def refuse_others(pid: int, cpus: Any) -> None:
+        if set(cpus) == allowed - {cpu}:
+            raise OSError(22, "Invalid argument")
+        real(pid, cpus)
+
+    monkeypatch.setattr(os, "sched_setaffinity", refuse_others)
+    started: list[int] = []
+    affinity.start_on(None, lambda: started.append(1))
+    assert started == [1]
     assert set(os.sched_getaffinity(0)) == allowed
 
 
@@ -204,17 +247,19 @@ def test_start_on_moves_nothing_it_cannot(monkeypatch: pytest.MonkeyPatch) -> No
     """One allowed CPU, a CPU not allowed, or a refused call: ``start`` runs, nothing moves."""
     started: list[int] = []
     if HAS_AFFINITY:
-        assert affinity.start_on(10_000, lambda: started.append(1)) is None
+        sets = spy_masks(monkeypatch)
+        affinity.start_on(10_000, lambda: started.append(1))
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-        assert affinity.start_on(None, lambda: started.append(2)) is None
+        affinity.start_on(None, lambda: started.append(2))
+        assert sets == []
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
 
         def refuse(_pid: int, _cpus: object) -> None:
             raise PermissionError(1, "Operation not permitted")
 
         monkeypatch.setattr(os, "sched_setaffinity", refuse)
-        assert affinity.start_on(None, lambda: started.append(3)) is None
+        affinity.start_on(None, lambda: started.append(3))
         assert started == [1, 2, 3]
     else:
-        assert affinity.start_on(None, lambda: started.append(1)) is None
+        affinity.start_on(None, lambda: started.append(1))
         assert started == [1]
