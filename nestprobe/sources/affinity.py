@@ -159,7 +159,7 @@ def pinned(cpu: int | None = None) -> Iterator[int | None]:
 def start_on(cpu: int | None, start: Callable[[], None]) -> None:
     """Call ``start`` (which starts a thread) so the new thread begins on ``cpu`` and the
     calling thread goes on on another CPU; the caller's affinity is whole again when this
-    returns.
+    returns (unless the OS refuses even that: _restore).
 
     Linux places a new thread on its creator's CPU and lets it wait there for a scheduler
     slice (~1.9 ms here while the creator computes) even with another CPU idle. A thread
@@ -200,7 +200,8 @@ def start_on(cpu: int | None, start: Callable[[], None]) -> None:
 
 
 def _restore(setter: Callable[[int, set[int]], None], original: set[int]) -> None:
-    """The calling thread's mask back, or as much of it as is online: never left confined."""
+    """The calling thread's mask back, or as much of it as is online, or (both refused)
+    what it has: there is nothing more a thread can ask of the OS."""
     try:
         setter(0, original)
     except OSError:  # a CPU of the original set went offline meanwhile

@@ -95,8 +95,11 @@ def in_background(call: Callable[[], T],
             end()
             done.release()
 
+    started: list[bool] = []
+
     def start() -> None:
         _thread.start_new_thread(run, ())
+        started.append(True)
 
     _begin()
     try:
@@ -104,11 +107,12 @@ def in_background(call: Callable[[], T],
             start()
         else:
             launch(start)
-    except RuntimeError:  # "can't start new thread": run it in this one
-        run()
-    except BaseException:  # Ctrl-C, MemoryError: the thread, if it started, ends it too
-        end()
-        raise
+    except BaseException as exc:
+        if isinstance(exc, RuntimeError) and not started:  # "can't start new thread"
+            run()  # run it in this one
+        else:  # Ctrl-C, MemoryError: the thread, if it started, ends the call too
+            end()
+            raise
 
     def result() -> T:
         while not done.acquire(True, _WAKE_S):

@@ -105,6 +105,13 @@ def test_an_interrupted_start_restores_the_interval(monkeypatch: pytest.MonkeyPa
     assert sys.getswitchinterval() == before  # the count came back to nothing running
 
 
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "waited 10 s"
+        time.sleep(0.001)
+
+
 def test_an_interrupt_after_the_thread_started_ends_the_call_once() -> None:
     """Ctrl-C in ``launch`` after the thread started: the thread and the interrupted start
     each try to end the call; one does, so the next call still lowers the interval."""
@@ -115,16 +122,48 @@ def test_an_interrupt_after_the_thread_started_ends_the_call_once() -> None:
         start()
         raise KeyboardInterrupt
 
+    began = threading.Event()
+
+    def call() -> None:
+        began.set()
+        release.wait(10)
+
+    threads = _thread._count()
     with pytest.raises(KeyboardInterrupt):
-        in_background(lambda: release.wait(10), start_then_interrupted)
+        in_background(call, start_then_interrupted)
+    wait_until(began.is_set)  # the thread has begun (and is counted)
     release.set()
-    deadline = time.monotonic() + 10
-    while background._RUNNING[0] and time.monotonic() < deadline:
-        time.sleep(0.001)
+    wait_until(lambda: _thread._count() == threads)  # it has ended, and all it does on its way
     assert background._RUNNING[0] == 0
     assert sys.getswitchinterval() == before
     assert in_background(sys.getswitchinterval)() == pytest.approx(HANDOFF_S)
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("error", [RuntimeError("launch failed"), RecursionError()])
+def test_a_launch_that_fails_after_the_start_does_not_run_the_call_twice(
+        error: RuntimeError) -> None:
+    """Only a thread that could not start makes the call run here."""
+    runs: list[int] = []
+    release = threading.Event()
+
+    def call() -> None:
+        runs.append(_thread.get_ident())
+        release.wait(10)
+
+    def start_then_fail(start: Callable[[], None]) -> None:
+        start()
+        raise error
+
+    threads = _thread._count()
+    with pytest.raises(type(error)):
+        in_background(call, start_then_fail)
+    wait_until(lambda: bool(runs))  # the thread has begun (and is counted)
+    release.set()
+    wait_until(lambda: _thread._count() == threads)  # it has ended, and all it does on its way
+    assert len(runs) == 1
+    assert runs[0] != _thread.get_ident()
+    assert background._RUNNING[0] == 0
 
 
 _FORK_DURING_A_CALL = r"""

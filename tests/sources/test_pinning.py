@@ -222,17 +222,19 @@ def test_start_on_leaves_the_caller_whole_when_the_start_fails(
 
 
 @pytest.mark.skipif(not HAS_AFFINITY, reason="sched_setaffinity is the mechanism")
-def test_start_on_puts_the_mask_back_when_the_way_off_is_refused(
-        allowed: set[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cpuset that refuses the other CPUs: the thread still starts, the caller's mask
-    comes back, and what the OS refused is not raised."""
+@pytest.mark.parametrize("which", ["the other CPUs", "the target"])
+def test_start_on_puts_the_mask_back_when_a_move_is_refused(
+        allowed: set[int], monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+    """A cpuset that refuses one of the two masks: the thread still starts, the caller's
+    mask is whole, and what the OS refused is not raised."""
     if len(allowed) < 2:
         pytest.skip("one allowed CPU: nowhere to move the caller")
     cpu = affinity.pick_cpu(allowed)
+    refused = allowed - {cpu} if which == "the other CPUs" else {cpu}
     real = os.sched_setaffinity
 
     def refuse_others(pid: int, cpus: Any) -> None:
-        if set(cpus) == allowed - {cpu}:
+        if set(cpus) == refused:
             raise OSError(22, "Invalid argument")
         real(pid, cpus)
 
@@ -240,6 +242,28 @@ def test_start_on_puts_the_mask_back_when_the_way_off_is_refused(
     started: list[int] = []
     affinity.start_on(None, lambda: started.append(1))
     assert started == [1]
+    assert set(os.sched_getaffinity(0)) == allowed
+
+
+@pytest.mark.skipif(not HAS_AFFINITY, reason="sched_setaffinity is the mechanism")
+def test_start_on_asks_again_for_the_online_cpus_when_its_mask_is_refused(
+        allowed: set[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CPU of the caller's mask went offline meanwhile: the OS refuses the mask, so the
+    caller asks for what of it is online rather than stay on the other CPUs."""
+    if len(allowed) < 2:
+        pytest.skip("one allowed CPU: nowhere to move the caller")
+    real = os.sched_setaffinity
+    asked: list[set[int]] = []
+
+    def refuse_once(pid: int, cpus: Any) -> None:
+        asked.append(set(cpus))
+        if set(cpus) == allowed and asked.count(allowed) == 1:
+            raise OSError(22, "Invalid argument")
+        real(pid, cpus)
+
+    monkeypatch.setattr(os, "sched_setaffinity", refuse_once)
+    affinity.start_on(None, lambda: None)
+    assert asked[-2:] == [allowed, allowed & set(range(os.cpu_count() or 1))]
     assert set(os.sched_getaffinity(0)) == allowed
 
 
