@@ -90,15 +90,23 @@ def _pin(cpu: int) -> Restore:
         return restore_mask
     original = set(getter(0))
     setter(0, {cpu})
+    return lambda: _set_back(setter, original)
 
-    def restore() -> None:
-        try:
-            setter(0, original)
-        except OSError:  # a CPU of the original set went offline: never stay pinned
-            online = set(range(os.cpu_count() or 1))
-            setter(0, (original & online) or online)
 
-    return restore
+def _set_back(setter: Callable[[int, set[int]], None], original: set[int]) -> None:
+    """The calling thread's mask back to ``original``; when the OS refuses it (a CPU of it
+    went offline meanwhile), as much of it as is online: never left pinned. OSError when
+    the OS refuses that too."""
+    try:
+        setter(0, original)
+    except OSError:
+        online = set(range(os.cpu_count() or 1))
+        setter(0, (original & online) or online)
+
+
+def _target(cpu: int | None, allowed: set[int] | None) -> int | None:
+    """``cpu``, or the one :func:`pick_cpu` chooses of ``allowed`` (None: none allowed)."""
+    return cpu if cpu is not None else (pick_cpu(allowed) if allowed else None)
 
 
 @contextmanager
@@ -142,7 +150,7 @@ def pinned(cpu: int | None = None) -> Iterator[int | None]:
     seccomp filter, ``cpu`` not allowed): the body then runs unpinned.
     """
     allowed = allowed_cpus()
-    target = cpu if cpu is not None else (pick_cpu(allowed) if allowed else None)
+    target = _target(cpu, allowed)
     undo: Restore | None = None
     if allowed and target in allowed and target is not None:
         try:
@@ -159,7 +167,7 @@ def pinned(cpu: int | None = None) -> Iterator[int | None]:
 def start_on(cpu: int | None, start: Callable[[], None]) -> None:
     """Call ``start`` (which starts a thread) so the new thread begins on ``cpu`` and the
     calling thread goes on on another CPU; the caller's affinity is whole again when this
-    returns (unless the OS refuses even that: _restore).
+    returns (unless the OS refuses even that: _set_back).
 
     Linux places a new thread on its creator's CPU and lets it wait there for a scheduler
     slice (~1.9 ms here while the creator computes) even with another CPU idle. A thread
@@ -172,12 +180,8 @@ def start_on(cpu: int | None, start: Callable[[], None]) -> None:
     ``start`` is called in every case.
     """
     setter = getattr(os, "sched_setaffinity", None)
-    getter = getattr(os, "sched_getaffinity", None)
-    try:
-        original = set(getter(0)) if setter is not None and getter is not None else set()
-    except OSError:
-        original = set()
-    target = cpu if cpu is not None else (pick_cpu(original) if original else None)
+    original = (allowed_cpus() if setter is not None else None) or set()
+    target = _target(cpu, original)
     others = original - {target}
     if setter is None or target not in original or not others:
         start()
@@ -196,17 +200,7 @@ def start_on(cpu: int | None, start: Callable[[], None]) -> None:
                 pass
     finally:
         if moved:
-            _restore(setter, original)
-
-
-def _restore(setter: Callable[[int, set[int]], None], original: set[int]) -> None:
-    """The calling thread's mask back, or as much of it as is online, or (both refused)
-    what it has: there is nothing more a thread can ask of the OS."""
-    try:
-        setter(0, original)
-    except OSError:  # a CPU of the original set went offline meanwhile
-        online = set(range(os.cpu_count() or 1))
-        try:  # noqa: SIM105 (as above)
-            setter(0, (original & online) or online)
-        except OSError:
-            pass
+            try:  # noqa: SIM105 (as above)
+                _set_back(setter, original)
+            except OSError:  # both refused: there is nothing more a thread can ask
+                pass
