@@ -119,8 +119,9 @@ def _pinned_to(cpu: int) -> Iterator[None]:
 
 
 @contextmanager
-def running_on(cpu: int) -> Iterator[None]:
-    """Run the body on logical CPU ``cpu``; CpuSelectionError when that cannot be done."""
+def running_on(cpu: int) -> Iterator[int]:
+    """Run the body on logical CPU ``cpu`` (it yields ``cpu``, as :func:`pinned` yields the
+    CPU it chose); CpuSelectionError when that cannot be done."""
     allowed = allowed_cpus()
     if allowed is None:
         raise CpuSelectionError(
@@ -137,7 +138,7 @@ def running_on(cpu: int) -> Iterator[None]:
         reason = (exc.strerror or str(exc)).lower()
         raise CpuSelectionError(f"cannot run the probe on CPU {cpu}: {reason}") from None
     try:
-        yield
+        yield cpu
     finally:
         undo()
 

@@ -154,13 +154,9 @@ def _pinned(machine: str, system: str, *, timing: bool, thorough: bool, cpu: int
     """The pinned part: :func:`_pinned_work`, and the CPU it ran on."""
     from nestprobe.sources.affinity import pinned, running_on
 
-    if cpu is None:
-        with pinned() as where:
-            return (*_pinned_work(machine, system, timing=timing, thorough=thorough,
-                                  cpu=where, prove=prove), where)
-    with running_on(cpu):
-        return (*_pinned_work(machine, system, timing=timing, thorough=thorough, cpu=cpu,
-                              prove=prove), cpu)
+    with pinned() if cpu is None else running_on(cpu) as where:
+        return (*_pinned_work(machine, system, timing=timing, thorough=thorough, cpu=where,
+                              prove=prove), where)
 
 
 def _pinned_work(machine: str, system: str, *, timing: bool, thorough: bool,
