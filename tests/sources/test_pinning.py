@@ -138,8 +138,9 @@ def test_a_refused_pin_leaves_the_affinity_alone(allowed: set[int],
 
 @pytest.mark.native
 @needs_cpuid
+@pytest.mark.parametrize("asked", ["none", "lowest"])
 def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
-    allowed: set[int], monkeypatch: pytest.MonkeyPatch
+    allowed: set[int], monkeypatch: pytest.MonkeyPatch, asked: str
 ) -> None:
     """Begun (the CLI's way), the pinned part runs beside the caller (sources/background.py);
     the caller reads the OS facts meanwhile (they name no CPU) with its own mask, which no
@@ -148,8 +149,11 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
     cpuid_threads: list[int] = []
     real_read = native.read_cpuid_table
 
+    cpuid_masks: list[set[int]] = []
+
     def reading(*args: Any, **kwargs: Any) -> tuple[CpuidTable, bool]:
         cpuid_threads.append(_thread.get_ident())
+        cpuid_masks.append(set(os.sched_getaffinity(0)))
         return real_read(*args, **kwargs)
 
     facts_seen: list[tuple[int, set[int]]] = []
@@ -161,12 +165,12 @@ def test_the_cpuids_run_in_a_thread_of_their_own_beside_the_os_facts(
 
     monkeypatch.setattr(native, "read_cpuid_table", reading)
     monkeypatch.setattr(osfacts, "collect_os_facts", facts)
-    snap = live.start_live_snapshot(timing=True)()
-    assert snap.origin.cpu == affinity.pick_cpu(allowed)
+    wanted = affinity.pick_cpu(allowed) if asked == "none" else min(allowed)
+    snap = live.start_live_snapshot(timing=True, cpu=None if asked == "none" else wanted)()
+    assert snap.origin.cpu == wanted
+    assert cpuid_masks == [{wanted}]  # the CPU the snapshot names ran its CPUIDs
     assert len(cpuid_threads) == 1
     assert cpuid_threads[0] != caller
-    cpu = snap.origin.cpu
-    assert cpu is not None
     assert facts_seen == [(caller, allowed)]
 
 
