@@ -166,6 +166,23 @@ def test_a_launch_that_fails_after_the_start_does_not_run_the_call_twice(
     assert background._RUNNING[0] == 0
 
 
+def test_ctrl_c_interrupts_the_wait() -> None:
+    """The wait wakes every _WAKE_S to let an interrupt through: a plain acquire is not
+    interrupted on Windows before CPython 3.14, nor anywhere by interrupt_main(), which
+    sends no signal, only sets the flag a real Ctrl-C sets."""
+    release = threading.Event()
+    result = in_background(lambda: release.wait(10))
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            result()
+        assert time.monotonic() - began < 5  # not when the call ended
+    finally:
+        release.set()
+    assert result() is True
+
+
 _FORK_DURING_A_CALL = r"""
 import os, sys, threading
 from nestprobe.sources.background import in_background
