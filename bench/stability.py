@@ -4,7 +4,7 @@ A busy-loop subprocess is pinned to one CPU; the measurement pins itself to anot
 (its default, the highest allowed CPU, or the first CPU not busy). A quick measurement is
 taken as ``nestprobe check`` takes it: inside the live probe begun in its own thread
 (start_live_snapshot), its batches between the probe's own steps (sources/live.py), while
-the caller reads the OS facts on the other CPU (the busy one); ``--thorough`` measures
+the caller reads the OS facts; ``--thorough`` measures
 alone (measure_latency). Prints every estimate, the likely level each gives, and how many
 agree with the most common answer (target >= 19/20).
 Usage: python bench/stability.py [--runs 20] [--thorough] [--no-load]
