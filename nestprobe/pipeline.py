@@ -33,14 +33,23 @@ def build_report(snapshot: Snapshot) -> Report:
     return Report(snapshot=snapshot, assessment=assessment, verdicts=evaluate(assessment))
 
 
-def _stages() -> tuple[Callable[[Snapshot], None], Callable[[Snapshot], Assessment],
-                       Callable[[Assessment], Verdicts], type[Report]]:
-    from nestprobe.assess import assess
-    from nestprobe.assess.contradictions import refuse_contradictions
-    from nestprobe.model.report import Report
-    from nestprobe.verdicts.evaluate import evaluate
+if TYPE_CHECKING:
+    _Stages = tuple[Callable[[Snapshot], None], Callable[[Snapshot], Assessment],
+                    Callable[[Assessment], Verdicts], type[Report]]
 
-    return refuse_contradictions, assess, evaluate, Report
+#: The stages once imported: a fleet builds a report per dump, each would import them anew.
+_IMPORTED: list[_Stages] = []
+
+
+def _stages() -> _Stages:
+    if not _IMPORTED:
+        from nestprobe.assess import assess
+        from nestprobe.assess.contradictions import refuse_contradictions
+        from nestprobe.model.report import Report
+        from nestprobe.verdicts.evaluate import evaluate
+
+        _IMPORTED.append((refuse_contradictions, assess, evaluate, Report))
+    return _IMPORTED[0]
 
 
 def probe(
