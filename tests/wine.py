@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -89,6 +89,21 @@ def mingw_build(source: Path, out: Path, *flags: str) -> None:
     subprocess.run([MINGW_CC, *flags, "-o", str(out), str(source)], check=True, timeout=120)
 
 
+#: What wine's launcher prints when it could not start the program at all (seen once in a CI
+#: run, wine's cmd starting a batch file): nothing of the program ran, so it is tried again.
+LAUNCH_FAILED = b"ShellExecuteEx failed"
+
+
+def launched(run: Callable[[], subprocess.CompletedProcess[bytes]]
+             ) -> subprocess.CompletedProcess[bytes]:
+    """``run()``, run once more when wine could not start its program (:data:`LAUNCH_FAILED`);
+    a second such failure is returned as it is, for the test to report."""
+    done = run()
+    if LAUNCH_FAILED in done.stdout or LAUNCH_FAILED in done.stderr:
+        done = run()
+    return done
+
+
 def run_windows(prefix: Path, exe: str | Path, *args: str, timeout: float = 120
                 ) -> subprocess.CompletedProcess[bytes]:
     """``exe`` under wine, from drive_c; its exit code and raw output.
@@ -98,13 +113,19 @@ def run_windows(prefix: Path, exe: str | Path, *args: str, timeout: float = 120
     ended. (A Windows *Python* needs pipes instead: see .ci/windows-stage.sh.)
     """
     assert WINE is not None
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        done = subprocess.run([WINE, str(exe), *args], env=wine_env(prefix),
-                              cwd=prefix / "drive_c", stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=err, check=False, timeout=timeout)
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(done.args, done.returncode, out.read(), err.read())
+    wine = WINE
+
+    def run() -> subprocess.CompletedProcess[bytes]:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            done = subprocess.run([wine, str(exe), *args], env=wine_env(prefix),
+                                  cwd=prefix / "drive_c", stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=err, check=False, timeout=timeout)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(done.args, done.returncode, out.read(),
+                                               err.read())
+
+    return launched(run)
 
 
 def windows_path(drive_c: Path, path: Path) -> str:

@@ -38,6 +38,7 @@ import pytest
 from conftest import CORPUS, REPO
 from wine import (
     WINE,
+    launched,
     mingw_build,
     module_prefix,
     wine_env,
@@ -482,10 +483,15 @@ def run_cmd(prefix: Path, fake_exit: int, *args: str) -> tuple[int, str]:
     assert WINE is not None
     env = wine_env(prefix)
     env.update(NP_FAKE_EXIT=str(fake_exit), NESTPROBE="C:\\np\\nestprobe.exe", DRYRUN="1")
-    with open(os.devnull, "rb") as stdin:
-        done = subprocess.run([WINE, "cmd", "/c", "C:\\np\\wsl2-prereq.cmd", *args], env=env,
-                              cwd=prefix / "drive_c", stdin=stdin, capture_output=True,
-                              timeout=120, check=False)
+    wine = WINE
+
+    def run() -> subprocess.CompletedProcess[bytes]:
+        with open(os.devnull, "rb") as stdin:
+            return subprocess.run([wine, "cmd", "/c", "C:\\np\\wsl2-prereq.cmd", *args],
+                                  env=env, cwd=prefix / "drive_c", stdin=stdin,
+                                  capture_output=True, timeout=120, check=False)
+
+    done = launched(run)
     return done.returncode, done.stdout.decode("ascii", "replace").replace("\r\n", "\n")
 
 
@@ -512,3 +518,17 @@ def test_batch_step_takes_the_scenario(cmd_prefix: Path) -> None:
     assert "/featurename:Microsoft-Hyper-V /all /norestart" in out
     assert "bcdedit.exe /set {current} hypervisorlaunchtype auto" in out
     assert "Subsystem-Linux" not in out
+
+
+def test_a_program_wine_could_not_start_is_tried_once_more() -> None:
+    """wine's launcher failing (tests/wine.py LAUNCH_FAILED) says nothing of the program:
+    one more try; a second failure is what the test then sees."""
+    failed = subprocess.CompletedProcess([], 1, b"ShellExecuteEx failed: Internal error.\n", b"")
+    ran = subprocess.CompletedProcess([], 0, b"check wsl2 --ready -q\n", b"")
+    answers = [failed, ran]
+    assert launched(lambda: answers.pop(0)) is ran
+    answers = [failed, failed, ran]
+    assert launched(lambda: answers.pop(0)) is failed
+    assert answers == [ran]  # no third try
+    answers = [ran, failed]
+    assert launched(lambda: answers.pop(0)) is ran
